@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages that paidoc's build, tests and benchmarks
+# need. Idempotent: packages already present are skipped, and apt is not
+# touched at all when nothing is missing.
+#
+#   scripts/install-deps.sh          build + test packages
+#   scripts/install-deps.sh --bench  also wrk and nginx for bench/
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config
+  libboost-dev                  # Beast + Asio (header-only)
+  libsqlite3-dev                # storage, FTS5
+  nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
+  libicu-dev                    # encoding detection and conversion (GB18030)
+  libgtest-dev libgmock-dev     # tests
+  curl                          # used by the quick-start smoke check
+)
+if [[ "${1:-}" == "--bench" ]]; then
+  packages+=(wrk nginx-light)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+echo "installing: ${missing[*]}" >&2
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,79 @@
+// Status and Result<T>: how modules report failure to each other.
+//
+// Errors cross module boundaries as values with a closed set of codes; the
+// web layer maps a code to an HTTP status in exactly one place
+// (web/errors.cc). Storage backends catch driver errors themselves and turn
+// them into kUnavailable / kInternal.
+//
+// Thread-safety: plain values, safe to copy between threads.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <variant>
+
+namespace paidoc {
+
+enum class Code {
+  kOk = 0,
+  kNotFound,
+  kInvalidArgument,
+  kForbidden,
+  kPaymentRequired,
+  kConflict,
+  kUnavailable,
+  kInternal,
+};
+
+// Stable lower-case name of a code ("not_found"), used in JSON errors.
+const char* code_name(Code c);
+
+class Status {
+ public:
+  Status() = default;  // OK
+  Status(Code code, std::string message) : code_(code), message_(std::move(message)) {}
+
+  static Status ok() { return {}; }
+  static Status not_found(std::string m) { return {Code::kNotFound, std::move(m)}; }
+  static Status invalid(std::string m) { return {Code::kInvalidArgument, std::move(m)}; }
+  static Status forbidden(std::string m) { return {Code::kForbidden, std::move(m)}; }
+  static Status conflict(std::string m) { return {Code::kConflict, std::move(m)}; }
+  static Status unavailable(std::string m) { return {Code::kUnavailable, std::move(m)}; }
+  static Status internal(std::string m) { return {Code::kInternal, std::move(m)}; }
+
+  bool is_ok() const { return code_ == Code::kOk; }
+  explicit operator bool() const { return is_ok(); }
+  Code code() const { return code_; }
+  const std::string& message() const { return message_; }
+  // "not_found: document 7 does not exist"
+  std::string to_string() const;
+
+ private:
+  Code code_ = Code::kOk;
+  std::string message_;
+};
+
+// Either a value or a non-OK Status.
+// REQUIRES: value() only when ok(); status() is OK when a value is held.
+template <typename T>
+class Result {
+ public:
+  Result(T value) : v_(std::move(value)) {}         // NOLINT: implicit by design
+  Result(Status status) : v_(std::move(status)) {}  // NOLINT
+  bool ok() const { return std::holds_alternative<T>(v_); }
+  explicit operator bool() const { return ok(); }
+  const T& value() const& { return std::get<T>(v_); }
+  T& value() & { return std::get<T>(v_); }
+  T&& value() && { return std::get<T>(std::move(v_)); }
+  const T& operator*() const& { return value(); }
+  T& operator*() & { return value(); }
+  const T* operator->() const { return &value(); }
+  T* operator->() { return &value(); }
+  Status status() const { return ok() ? Status() : std::get<Status>(v_); }
+
+ private:
+  std::variant<T, Status> v_;
+};
+
+}  // namespace paidoc

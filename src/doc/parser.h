@@ -1,0 +1,44 @@
+// The source parser: bytes of a .txt file -> Document, or an error that names
+// file:line:column. The grammar is docs/format.md; constants here point back
+// to its sections.
+//
+// Thread-safety: pure functions.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+#include "doc/document.h"
+
+namespace paidoc::doc {
+
+// Where and why a source was rejected. line and column are 1-based; column
+// counts Unicode code points of the decoded line. For encoding errors line
+// and column are 0 and byte_offset is set instead.
+struct ParseError {
+  std::string file;
+  int line = 0;
+  int column = 0;
+  int64_t byte_offset = -1;
+  std::string reason;  // one line, no trailing period
+  // "file:line:col: reason" or "file: byte offset N: reason".
+  std::string to_string() const;
+};
+
+struct ParseResult {
+  bool ok = false;
+  Document document;  // valid when ok
+  ParseError error;   // valid when !ok
+};
+
+// Decodes `bytes` (UTF-8 with/without BOM, else GB18030; format.md
+// "Encoding") and parses it. `file` is only used in the error.
+ParseResult parse(std::string_view bytes, std::string_view file);
+
+// Decoding alone: on success sets *utf8 and *encoding ("utf-8",
+// "utf-8-bom", "gb18030").
+bool decode(std::string_view bytes, std::string* utf8, std::string* encoding,
+            ParseError* error);
+
+}  // namespace paidoc::doc

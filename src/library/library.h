@@ -1,0 +1,74 @@
+// Library: the document services the web layer and the CLI call. It imports
+// sources into the store and hands out gated views; it is the only caller
+// of gate::make_view.
+//
+// Thread-safety: safe from many threads (the Store is).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "common/money.h"
+#include "common/status.h"
+#include "gate/gate.h"
+#include "store/store.h"
+
+namespace paidoc::library {
+
+struct ImportOptions {
+  Fen price = Fen(500);   // used for documents with paid text
+  std::string category;   // empty: uncategorised
+};
+
+// One imported (or rejected) file, as `paidoc import` prints it.
+struct ImportLine {
+  bool ok = false;
+  std::string path;
+  int64_t id = 0;
+  store::PutOutcome outcome = store::PutOutcome::kCreated;
+  std::string title;
+  std::string error;  // "FILE:LINE:COL: reason" when !ok
+  // "imported 12 标题" / "updated 12 标题" / "unchanged 12 标题" /
+  // "error FILE:LINE:COL: reason"
+  std::string to_string() const;
+};
+
+class Library {
+ public:
+  explicit Library(store::Store& store) : store_(store) {}
+
+  // Parses and stores one source. Never stores anything of a source that
+  // does not parse.
+  ImportLine import_bytes(std::string_view bytes, const std::string& path,
+                          const ImportOptions& opts);
+  // Reads and imports one file.
+  ImportLine import_file(const std::string& path, const ImportOptions& opts);
+
+  // Expands files and folders (recursively, *.txt, sorted) into file paths.
+  // A path that does not exist comes back in *missing.
+  static std::vector<std::string> collect_sources(
+      const std::vector<std::string>& paths, std::vector<std::string>* missing);
+
+  // The view of document `id` for `viewer` (kNotFound when absent).
+  Result<gate::DocumentView> view(int64_t id, const gate::Viewer& viewer);
+  // Cheap: the document's revision, for caches keyed by (id, revision).
+  Result<int64_t> revision(int64_t id) { return store_.document_revision(id); }
+
+  Result<store::ListPage> list(const store::ListQuery& q) { return store_.list_documents(q); }
+  Result<std::vector<store::Category>> categories() { return store_.list_categories(); }
+  Result<int64_t> count() { return store_.count_documents(); }
+
+  // Imports the embedded demo documents (demo/*.txt, each with a header
+  // naming category and price) when the store holds no documents.
+  // Returns how many were imported.
+  Result<int> seed_demo();
+
+  store::Store& store() { return store_; }
+
+ private:
+  store::Store& store_;
+};
+
+}  // namespace paidoc::library
