@@ -1,0 +1,1 @@
+namespace paidoc::cli { int run(int, char**) { return 1; } }
