@@ -8,11 +8,12 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake pkg-config
+  build-essential cmake ninja-build pkg-config
   libboost-dev                  # Beast + Asio (header-only)
   libsqlite3-dev                # storage, FTS5
-  nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
+  nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev
   libicu-dev                    # encoding detection and conversion (GB18030)
+  libssl-dev                    # SHA-256 of sources; later payment signatures
   libgtest-dev libgmock-dev     # tests
   curl                          # used by the quick-start smoke check
 )
@@ -32,5 +33,15 @@ echo "installing: ${missing[*]}" >&2
 SUDO=""
 if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
+# Packages such as nginx must not start system services on install: the
+# benchmarks start their own instances bound to 127.0.0.1 and stop them.
+policy=/usr/sbin/policy-rc.d
+made_policy=0
+if [[ ! -e $policy ]]; then
+  printf '#!/bin/sh\nexit 101\n' | $SUDO tee $policy >/dev/null
+  $SUDO chmod +x $policy
+  made_policy=1
+fi
+trap '[[ $made_policy -eq 1 ]] && $SUDO rm -f $policy' EXIT
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

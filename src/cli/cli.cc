@@ -1,1 +1,226 @@
-namespace paidoc::cli { int run(int, char**) { return 1; } }
+// paidoc's command line. Each subcommand parses its flags, opens the store,
+// calls a service and prints; no business rules live here.
+#include "cli/cli.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "doc/parser.h"
+#include "library/library.h"
+#include "store/store.h"
+#include "web/server.h"
+
+namespace paidoc::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Globals {
+  std::string data = "./paidoc-data";
+  std::string db;  // overrides data when set
+};
+
+// "sqlite:DIR/paidoc.db" for --data DIR (the folder is created), or --db.
+Result<std::unique_ptr<store::Store>> open_store(const Globals& g) {
+  if (!g.db.empty()) return store::Store::open(g.db);
+  std::error_code ec;
+  fs::create_directories(g.data, ec);
+  if (ec) return Status::unavailable(fmt::format("cannot create data folder {}: {}", g.data, ec.message()));
+  return store::Store::open("sqlite:" + (fs::path(g.data) / "paidoc.db").string());
+}
+
+int fail(const Status& s) {
+  std::cerr << "paidoc: " << s.message() << "\n";
+  return 1;
+}
+
+// ---- check ------------------------------------------------------------------
+
+std::string outline_line(const doc::Block& b) {
+  std::string indent(static_cast<size_t>(2 * b.level), ' ');
+  return fmt::format("{}{}{}{}", indent, b.label, b.full_text(), b.has_paid() ? "  [付费]" : "");
+}
+
+int run_check(const std::vector<std::string>& files) {
+  int failed = 0;
+  for (const auto& f : files) {
+    std::ifstream in(f, std::ios::binary);
+    if (!in) {
+      std::cerr << "error " << f << ": cannot read file\n";
+      ++failed;
+      continue;
+    }
+    std::ostringstream buf;
+    buf << in.rdbuf();
+    doc::ParseResult r = doc::parse(buf.str(), f);
+    if (!r.ok) {
+      std::cerr << "error " << r.error.to_string() << "\n";
+      ++failed;
+      continue;
+    }
+    const doc::Document& d = r.document;
+    std::cout << f << ": ok (" << d.source_encoding << ")\n";
+    std::cout << "  title: " << d.title << "\n";
+    for (const auto& b : d.blocks)
+      if (b.kind == doc::BlockKind::kHeading) std::cout << outline_line(b) << "\n";
+    const doc::Figures& fg = d.figures;
+    std::cout << fmt::format(
+        "  free: {} chars in {} paragraphs; paid: {} chars in {} paragraphs; {} paid section{}\n",
+        fg.free_chars, fg.free_paragraphs, fg.paid_chars, fg.paid_paragraphs, fg.paid_sections,
+        fg.paid_sections == 1 ? "" : "s");
+  }
+  return failed ? 1 : 0;
+}
+
+// ---- import -----------------------------------------------------------------
+
+// A one-line progress bar on stderr, drawn only when stderr is a terminal and
+// there are enough files for it to help.
+class Progress {
+ public:
+  explicit Progress(size_t total) : total_(total), on_(total >= 20 && isatty(STDERR_FILENO)) {}
+  void clear() {
+    if (on_) std::cerr << "\r\033[K" << std::flush;
+  }
+  void draw(size_t done) {
+    if (!on_) return;
+    const int width = 30;
+    int filled = static_cast<int>(width * done / total_);
+    std::cerr << "\r[" << std::string(filled, '#') << std::string(width - filled, '.') << "] "
+              << done << "/" << total_ << std::flush;
+  }
+
+ private:
+  size_t total_;
+  bool on_;
+};
+
+int run_import(const Globals& g, const std::string& price_text, const std::string& category,
+               const std::vector<std::string>& paths) {
+  library::ImportOptions opts;
+  Result<Fen> price = Fen::parse_yuan(price_text);
+  if (!price.ok()) return fail(Status::invalid("--price: " + price.status().message()));
+  opts.price = *price;
+  opts.category = category;
+
+  auto st = open_store(g);
+  if (!st.ok()) return fail(st.status());
+  library::Library lib(**st);
+
+  std::vector<std::string> missing;
+  std::vector<std::string> files = library::Library::collect_sources(paths, &missing);
+  int failed = 0;
+  for (const auto& m : missing) {
+    std::cout << "error " << m << ": no such file or folder\n";
+    ++failed;
+  }
+  Progress progress(files.size());
+  for (size_t i = 0; i < files.size(); ++i) {
+    library::ImportLine line = lib.import_file(files[i], opts);
+    progress.clear();
+    std::cout << line.to_string() << std::endl;
+    if (!line.ok) ++failed;
+    progress.draw(i + 1);
+  }
+  progress.clear();
+  return failed ? 1 : 0;
+}
+
+// ---- serve ------------------------------------------------------------------
+
+bool split_listen(const std::string& listen, web::ServerOptions* o) {
+  size_t colon = listen.rfind(':');
+  if (colon == std::string::npos) return false;
+  o->host = listen.substr(0, colon);
+  if (o->host.size() >= 2 && o->host.front() == '[') o->host = o->host.substr(1, o->host.size() - 2);
+  try {
+    int port = std::stoi(listen.substr(colon + 1));
+    if (port < 0 || port > 65535) return false;
+    o->port = static_cast<uint16_t>(port);
+  } catch (...) {
+    return false;
+  }
+  return !o->host.empty();
+}
+
+int run_serve(const Globals& g, const std::string& listen, bool demo, web::ServerOptions opts) {
+  if (!split_listen(listen, &opts))
+    return fail(Status::invalid(fmt::format("--listen {}: expected HOST:PORT", listen)));
+  auto st = open_store(g);
+  if (!st.ok()) return fail(st.status());
+  library::Library lib(**st);
+  if (demo) {
+    Result<int> n = lib.seed_demo();
+    if (!n.ok()) return fail(n.status());
+    if (*n > 0) spdlog::info("demo: imported {} documents", *n);
+  }
+  web::Server server(lib, opts);
+  Status s = server.start();
+  if (!s.is_ok()) return fail(s);
+  spdlog::info("paidoc serving on http://{}:{}/ (data: {})", opts.host, server.port(),
+               g.db.empty() ? g.data : g.db);
+  server.run();
+  spdlog::info("paidoc stopped");
+  return 0;
+}
+
+}  // namespace
+
+int run(int argc, char** argv) {
+  CLI::App app{"paidoc: publish and sell documents with free and paid parts"};
+  app.require_subcommand(1);
+  app.fallthrough();
+  app.set_config("--config", "", "TOML config file (see paidoc.example.toml); its keys are these flags");
+  Globals g;
+  app.add_option("--data", g.data, "data folder (SQLite database inside)")->capture_default_str();
+  app.add_option("--db", g.db, "database URL: sqlite:PATH (overrides --data)");
+
+  // serve
+  auto* serve = app.add_subcommand("serve", "serve the site and the JSON API");
+  std::string listen = "127.0.0.1:8080";
+  bool demo = false;
+  web::ServerOptions sopts;
+  serve->add_option("--listen", listen, "HOST:PORT to listen on")->capture_default_str();
+  serve->add_flag("--demo", demo, "fill an empty data folder with demo documents");
+  serve->add_option("--threads", sopts.threads, "I/O threads (0: one per core)")->capture_default_str();
+  serve->add_option("--site-name", sopts.site_name, "site name shown in pages and feeds");
+  serve->add_option("--base-url", sopts.base_url, "absolute site URL for feeds and sitemap");
+  serve->add_option("--access-log", sopts.access_log, "one log line per request (true/false)")
+      ->capture_default_str();
+
+  // check
+  auto* check = app.add_subcommand("check", "validate source files; print outline and figures");
+  std::vector<std::string> check_files;
+  check->add_option("FILE", check_files, "source files")->required();
+
+  // import
+  auto* import = app.add_subcommand("import", "import .txt sources (files or folders)");
+  std::string price = "5.00";
+  std::string category;
+  std::vector<std::string> import_paths;
+  import->add_option("--price", price, "price in yuan for documents with paid text")->capture_default_str();
+  import->add_option("--category", category, "category name");
+  import->add_option("PATH", import_paths, "files or folders (recursive, *.txt)")->required();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  if (*serve) return run_serve(g, listen, demo, sopts);
+  if (*check) return run_check(check_files);
+  if (*import) return run_import(g, price, category, import_paths);
+  return 1;
+}
+
+}  // namespace paidoc::cli

@@ -1,0 +1,32 @@
+# paidoc: `make` builds build/paidoc; `make run` serves the demo on
+# http://127.0.0.1:8080; `make test` runs every test. Each first installs the
+# Debian packages that are missing (scripts/install-deps.sh, idempotent).
+BUILD ?= build
+BUILD_TYPE ?= RelWithDebInfo
+DATA ?= paidoc-data
+LISTEN ?= 127.0.0.1:8080
+
+.PHONY: all deps build run test bench clean
+
+all: build
+
+deps:
+	@bash scripts/install-deps.sh
+
+$(BUILD)/build.ninja: CMakeLists.txt | deps
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
+
+build: deps $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $$(nproc)
+
+run: build
+	$(BUILD)/paidoc serve --demo --data $(DATA) --listen $(LISTEN)
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j $$(nproc)
+
+bench: build
+	bash bench/page/run.sh
+
+clean:
+	rm -rf $(BUILD)
