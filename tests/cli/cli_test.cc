@@ -1,0 +1,167 @@
+// The paidoc binary as a user runs it: check, import, config file.
+#include <gtest/gtest.h>
+#include <iconv.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <string>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Run {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::random_device rd;
+    dir_ = fs::temp_directory_path() / ("paidoc-cli-" + std::to_string(rd()));
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::string write(const std::string& rel, const std::string& bytes) {
+    fs::path p = dir_ / rel;
+    fs::create_directories(p.parent_path());
+    std::ofstream(p, std::ios::binary) << bytes;
+    return p.string();
+  }
+
+  Run run(const std::string& args) {
+    fs::path err = dir_ / "stderr.txt";
+    std::string cmd = std::string(PAIDOC_BINARY) + " " + args + " 2>" + err.string();
+    Run r;
+    FILE* p = popen(cmd.c_str(), "r");
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+    int status = pclose(p);
+    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    std::ifstream e(err);
+    std::stringstream ss;
+    ss << e.rdbuf();
+    r.err = ss.str();
+    return r;
+  }
+
+  fs::path dir_;
+};
+
+// A document written for these tests, in the genre's heading scheme.
+const std::string kDoc =
+    "某局2025年度安全生产工作总结\n"
+    "今年以来，我局坚持安全第一、预防为主。\n"
+    "一、主要工作\n"
+    "（一）压实责任。层层签订责任书一百二十份。\n"
+    "（二）排查隐患。全年排查隐患三百余处。\n"
+    "##paidbegin##（三）强化培训。组织消防演练九次，覆盖职工两千人次。\n"
+    "二、存在问题\n"
+    "1.部分单位台账不够规范。\n"
+    "##paidend##\n"
+    "以上是本年度工作总结。\n";
+
+std::string to_gb18030_crlf(const std::string& utf8) {
+  std::string crlf;
+  for (char c : utf8) {
+    if (c == '\n') crlf += "\r\n";
+    else crlf += c;
+  }
+  iconv_t cd = iconv_open("GB18030", "UTF-8");
+  std::string out(crlf.size() * 2, '\0');
+  char* in = crlf.data();
+  size_t inleft = crlf.size();
+  char* o = out.data();
+  size_t outleft = out.size();
+  EXPECT_NE(iconv(cd, &in, &inleft, &o, &outleft), static_cast<size_t>(-1));
+  iconv_close(cd);
+  out.resize(out.size() - outleft);
+  return out;
+}
+
+// Output of `check` without its first line (which names the file and encoding).
+std::string body_of(const std::string& out) { return out.substr(out.find('\n') + 1); }
+
+TEST_F(CliTest, CheckPrintsOutlineAndFiguresSameForEveryEncoding) {
+  std::string utf8 = write("utf8.txt", kDoc);
+  std::string gb = write("gb.txt", to_gb18030_crlf(kDoc));
+  std::string bom = write("bom.txt", "\xEF\xBB\xBF" + kDoc);
+  ASSERT_NE(to_gb18030_crlf(kDoc), kDoc);  // really different bytes
+
+  Run a = run("check " + utf8);
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  EXPECT_NE(a.out.find("title: 某局2025年度安全生产工作总结"), std::string::npos) << a.out;
+  EXPECT_NE(a.out.find("\n  一、主要工作\n"), std::string::npos) << a.out;
+  EXPECT_NE(a.out.find("\n    （一）压实责任\n"), std::string::npos) << a.out;
+  EXPECT_NE(a.out.find("\n    （三）强化培训  [付费]\n"), std::string::npos) << a.out;
+  EXPECT_NE(a.out.find("\n  二、存在问题  [付费]\n"), std::string::npos) << a.out;
+  EXPECT_NE(a.out.find("\n      1.部分单位台账不够规范  [付费]\n"), std::string::npos) << a.out;
+  EXPECT_NE(a.out.find("1 paid section\n"), std::string::npos) << a.out;
+
+  Run b = run("check " + gb);
+  Run c = run("check " + bom);
+  ASSERT_EQ(b.exit_code, 0) << b.err;
+  ASSERT_EQ(c.exit_code, 0) << c.err;
+  EXPECT_NE(b.out.find("(gb18030)"), std::string::npos) << b.out;
+  EXPECT_NE(c.out.find("(utf-8-bom)"), std::string::npos) << c.out;
+  EXPECT_EQ(body_of(b.out), body_of(a.out));
+  EXPECT_EQ(body_of(c.out), body_of(a.out));
+}
+
+TEST_F(CliTest, CheckFailsWithPlaceAndKeepsGoing) {
+  std::string good = write("good.txt", kDoc);
+  std::string bad = write("bad.txt", "标题\n正文##paidend##\n");
+  Run r = run("check " + bad + " " + good);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("error " + bad + ":2:3: "), std::string::npos) << r.err;
+  EXPECT_NE(r.out.find(good + ": ok"), std::string::npos) << r.out;
+}
+
+TEST_F(CliTest, ImportReportsEachFileAndSkipsBadOnes) {
+  write("in/1.txt", kDoc);
+  write("in/sub/2.txt", "标题\n##paidbegin##正文\n");
+  write("in/sub/3.txt", "街道文明创建简报\n本月开展志愿活动四次。\n");
+  std::string data = (dir_ / "data").string();
+  Run r = run("import --data " + data + " --price 12.5 --category 工作总结 " + (dir_ / "in").string());
+  EXPECT_EQ(r.exit_code, 1);
+  std::istringstream lines(r.out);
+  std::string l1, l2, l3;
+  std::getline(lines, l1);
+  std::getline(lines, l2);
+  std::getline(lines, l3);
+  EXPECT_EQ(l1, "imported 1 某局2025年度安全生产工作总结");
+  EXPECT_EQ(l2.rfind("error " + (dir_ / "in/sub/2.txt").string() + ":2:1: ", 0), 0u) << l2;
+  EXPECT_EQ(l3, "imported 2 街道文明创建简报");
+
+  Run again = run("import --data " + data + " " + (dir_ / "in/1.txt").string());
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(again.out, "unchanged 1 某局2025年度安全生产工作总结\n");
+
+  Run bad_price = run("import --data " + data + " --price 1.234 " + (dir_ / "in/1.txt").string());
+  EXPECT_EQ(bad_price.exit_code, 1);
+  EXPECT_NE(bad_price.err.find("--price: amount '1.234' has more than two decimals"), std::string::npos)
+      << bad_price.err;
+}
+
+TEST_F(CliTest, ConfigFileKeysAreFlags) {
+  std::string data = (dir_ / "cfgdata").string();
+  std::string cfg = write("paidoc.toml", "data = \"" + data + "\"\n[import]\nprice = \"x\"\n");
+  // The [import] price from the file is used (and rejected, naming the flag).
+  Run r = run("--config " + cfg + " import " + write("d.txt", kDoc));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("--price: amount 'x'"), std::string::npos) << r.err;
+  // A flag on the command line wins over the file; data goes where the file says.
+  Run ok = run("--config " + cfg + " import --price 3 " + (dir_ / "d.txt").string());
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_TRUE(fs::exists(fs::path(data) / "paidoc.db"));
+}
+
+}  // namespace

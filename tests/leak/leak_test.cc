@@ -1,0 +1,276 @@
+// The leak test: documents with distinctive paid sentences are imported, then
+// every route and every link reachable from "/" (and from the sitemap and the
+// feed) is fetched as a reader without access — GET, HEAD and Range — and no
+// response may hold any paid sentence or any 8-character run of one, in its
+// body or its headers. See PRODUCT.md, "the leak rule".
+#include <gtest/gtest.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <deque>
+#include <filesystem>
+#include <random>
+#include <regex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "library/library.h"
+#include "store/store.h"
+#include "web/server.h"
+
+namespace paidoc {
+namespace {
+
+namespace fs = std::filesystem;
+namespace http = boost::beast::http;
+using tcp = boost::asio::ip::tcp;
+
+// ---- the documents -----------------------------------------------------------
+// Paid sentences are written to share no 8-character run with any free text,
+// title or permitted heading, so any hit is a leak.
+
+const char* kDocA =
+    "二〇二五年度机关后勤服务中心工作总结\n"
+    "　　一年来，中心围绕保障机关运转这一主线，扎实做好各项服务工作。\n"
+    "一、主要工作完成情况\n"
+    "（一）餐饮保障。全年供餐十八万人次，食品安全零事故。\n"
+    "##paidbegin##\n"
+    "（二）车辆管理。\n"
+    "琥珀色的调度单记录了四百一十七次出车任务的去向。\n"
+    "二、下一步工作打算\n"
+    "候鸟迁徙季节到来前要完成屋顶防水层的全面翻修。\n"
+    "##paidend##\n"
+    "　　以上报告，请审阅。\n";
+
+const char* kDocB =
+    "街道社区网格化管理调研报告\n"
+    "网格员队伍是基层治理的末梢神经。调研发现，##paidbegin##每位网格员平均联系两百九十三户居民并且每周走访三遍，##paidend##这一结论来自问卷。\n"
+    "一、调研基本情况\n"
+    "本次调研覆盖五个社区。\n"
+    "$$PaidBegin$$二、对策建议\n"
+    "把银杏巷七号楼的电梯加装纳入明年民生实事清单。\n"
+    "$$paidEND$$\n";
+
+const char* kDocC =
+    "县域医共体建设推进情况汇报\n"
+    "根据县委部署，现将医共体建设情况汇报如下。\n"
+    "##paidbegin##一、关于推进县域医共体建设过程中遇到的若干体制机制障碍的深入分析和说明这一部分超出三十个字符的尾巴绝不能出现\n"
+    "乡镇卫生院的彩色药箱在凌晨三点被送往山那边的村庄。\n"
+    "##paidend##\n"
+    "二、公开部分\n"
+    "群众满意度持续提升。\n"
+    "##paidbegin##\n"
+    "（一）第二个付费段落。\n"
+    "薄荷绿色的随访卡片一共印制了八千六百张。\n"
+    "##paidend##\n";
+
+const std::vector<std::string> kPaidSentences = {
+    "琥珀色的调度单记录了四百一十七次出车任务的去向。",
+    "候鸟迁徙季节到来前要完成屋顶防水层的全面翻修。",
+    "每位网格员平均联系两百九十三户居民并且每周走访三遍，",
+    "把银杏巷七号楼的电梯加装纳入明年民生实事清单。",
+    "和说明这一部分超出三十个字符的尾巴绝不能出现",  // beyond the 30-character outline clip
+    "乡镇卫生院的彩色药箱在凌晨三点被送往山那边的村庄。",
+    "薄荷绿色的随访卡片一共印制了八千六百张。",
+};
+
+// Free sentences that must be visible: proves the pages were really fetched.
+const std::vector<std::string> kFreeSentences = {
+    "全年供餐十八万人次，食品安全零事故。",
+    "这一结论来自问卷。",
+    "群众满意度持续提升。",
+};
+
+std::vector<std::string> code_points(const std::string& s) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < s.size();) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : 4;
+    out.push_back(s.substr(i, len));
+    i += len;
+  }
+  return out;
+}
+
+// Every 8-code-point window of every paid sentence.
+std::vector<std::string> forbidden_runs() {
+  std::vector<std::string> runs;
+  for (const auto& s : kPaidSentences) {
+    auto cps = code_points(s);
+    for (size_t i = 0; i + 8 <= cps.size(); ++i) {
+      std::string w;
+      for (size_t j = i; j < i + 8; ++j) w += cps[j];
+      runs.push_back(w);
+    }
+  }
+  return runs;
+}
+
+// ---- a small HTTP client -------------------------------------------------------
+
+struct Response {
+  int status = 0;
+  std::string headers;  // every header line, "Name: value\n"
+  std::string body;
+};
+
+Response fetch(uint16_t port, const std::string& target, http::verb verb = http::verb::get,
+               const std::string& range = "") {
+  boost::asio::io_context ioc;
+  tcp::resolver resolver(ioc);
+  boost::beast::tcp_stream stream(ioc);
+  stream.connect(resolver.resolve("127.0.0.1", std::to_string(port)));
+  http::request<http::empty_body> req{verb, target, 11};
+  req.set(http::field::host, "127.0.0.1");
+  if (!range.empty()) req.set(http::field::range, range);
+  http::write(stream, req);
+  boost::beast::flat_buffer buf;
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(64 * 1024 * 1024);
+  if (verb == http::verb::head) parser.skip(true);
+  http::read(stream, buf, parser);
+  auto res = parser.release();
+  Response r;
+  r.status = res.result_int();
+  for (const auto& f : res) r.headers += std::string(f.name_string()) + ": " + std::string(f.value()) + "\n";
+  r.body = res.body();
+  boost::beast::error_code ec;
+  stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+  return r;
+}
+
+// Links in a page, sitemap or feed that point into this site, as targets.
+std::vector<std::string> links_in(const std::string& body, uint16_t port) {
+  std::vector<std::string> out;
+  static const std::regex attr(R"re((?:href|src|action)="([^"]*)")re");
+  static const std::regex loc(R"re(<loc>([^<]*)</loc>)re");
+  std::string base = "http://127.0.0.1:" + std::to_string(port);
+  auto add = [&](std::string u) {
+    for (size_t p; (p = u.find("&amp;")) != std::string::npos;) u.replace(p, 5, "&");
+    if (u.rfind(base, 0) == 0) u = u.substr(base.size());
+    if (u.empty() || u[0] != '/' || u.rfind("//", 0) == 0) return;
+    out.push_back(u.substr(0, u.find('#')));
+  };
+  for (std::sregex_iterator it(body.begin(), body.end(), attr), end; it != end; ++it) add((*it)[1]);
+  for (std::sregex_iterator it(body.begin(), body.end(), loc), end; it != end; ++it) add((*it)[1]);
+  return out;
+}
+
+class LeakTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::random_device rd;
+    dir_ = fs::temp_directory_path() / ("paidoc-leak-" + std::to_string(rd()));
+    fs::create_directories(dir_);
+    auto st = store::Store::open("sqlite:" + (dir_ / "leak.db").string());
+    ASSERT_TRUE(st.ok()) << st.status().to_string();
+    store_ = std::move(*st);
+    lib_ = std::make_unique<library::Library>(*store_);
+    struct Src {
+      const char* text;
+      const char* category;
+      int64_t fen;
+    } srcs[] = {{kDocA, "工作总结", 990}, {kDocB, "调研报告", 500}, {kDocC, "调研报告", 1990}};
+    int i = 0;
+    for (const auto& s : srcs) {
+      auto line = lib_->import_bytes(s.text, "leak:" + std::to_string(i++), {Fen(s.fen), s.category});
+      ASSERT_TRUE(line.ok) << line.error;
+      ids_.push_back(line.id);
+    }
+    web::ServerOptions o;
+    o.port = 0;
+    o.threads = 2;
+    o.access_log = false;
+    o.handle_signals = false;
+    server_ = std::make_unique<web::Server>(*lib_, o);
+    ASSERT_TRUE(server_->start().is_ok());
+    thread_ = std::thread([this] { server_->run(); });
+  }
+  void TearDown() override {
+    if (server_) server_->stop();
+    if (thread_.joinable()) thread_.join();
+    server_.reset();
+    lib_.reset();
+    store_.reset();
+    fs::remove_all(dir_);
+  }
+
+  fs::path dir_;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<library::Library> lib_;
+  std::unique_ptr<web::Server> server_;
+  std::thread thread_;
+  std::vector<int64_t> ids_;
+};
+
+TEST(LeakDetector, FindsAPlantedRun) {
+  // The detector itself must be able to fail.
+  auto runs = forbidden_runs();
+  std::string page = "<p>……山那边的村庄。乡镇卫生院的彩色药箱</p>";
+  bool hit = false;
+  for (const auto& r : runs) hit |= page.find(r) != std::string::npos;
+  EXPECT_TRUE(hit);
+}
+
+TEST_F(LeakTest, NoPaidTextReachesAReaderWithoutAccess) {
+  const uint16_t port = server_->port();
+  std::vector<std::string> seeds = {"/", "/robots.txt", "/sitemap.xml", "/feed.xml", "/healthz",
+                                    "/login", "/register", "/api/v1/documents",
+                                    "/api/v1/documents?page=2", "/api/v1/documents?category=%E8%B0%83%E7%A0%94%E6%8A%A5%E5%91%8A",
+                                    "/c/%E8%B0%83%E7%A0%94%E6%8A%A5%E5%91%8A", "/search?q=%E7%BD%91%E6%A0%BC%E5%91%98",
+                                    "/api/v1/search?q=%E7%BD%91%E6%A0%BC%E5%91%98", "/d/999999", "/d/abc",
+                                    "/api/v1/documents/999999", "/no/such/page", "/static/style.css"};
+  for (int64_t id : ids_) {
+    seeds.push_back("/d/" + std::to_string(id));
+    seeds.push_back("/d/" + std::to_string(id) + "?full=1&access=admin");
+    seeds.push_back("/api/v1/documents/" + std::to_string(id));
+    seeds.push_back("/api/v1/documents/" + std::to_string(id) + "/download?format=txt");
+  }
+
+  const auto runs = forbidden_runs();
+  std::set<std::string> seen;
+  std::deque<std::string> queue(seeds.begin(), seeds.end());
+  std::string all_pages;
+  int fetched = 0;
+  auto check = [&](const std::string& what, const Response& r) {
+    std::string bytes = r.headers + "\n" + r.body;
+    for (const auto& run : runs)
+      ASSERT_EQ(bytes.find(run), std::string::npos) << "paid text \"" << run << "\" leaked by " << what;
+  };
+  while (!queue.empty() && fetched < 2000) {
+    std::string t = queue.front();
+    queue.pop_front();
+    if (!seen.insert(t).second) continue;
+    Response get = fetch(port, t);
+    ++fetched;
+    ASSERT_NO_FATAL_FAILURE(check("GET " + t, get));
+    ASSERT_NO_FATAL_FAILURE(check("HEAD " + t, fetch(port, t, http::verb::head)));
+    ASSERT_NO_FATAL_FAILURE(check("GET " + t + " (Range)", fetch(port, t, http::verb::get, "bytes=100-")));
+    all_pages += get.body;
+    for (auto& l : links_in(get.body, port)) queue.push_back(l);
+  }
+  EXPECT_GT(fetched, 15);
+  // The pages were real: free text and the teaser's permitted headings show.
+  for (const auto& s : kFreeSentences) EXPECT_NE(all_pages.find(s), std::string::npos) << s;
+  EXPECT_NE(all_pages.find("对策建议"), std::string::npos);   // paid heading in the outline
+  EXPECT_NE(all_pages.find("下一步工作打算"), std::string::npos);
+}
+
+TEST_F(LeakTest, DocumentPageShowsTeaserNotPaidText) {
+  Response r = fetch(server_->port(), "/d/" + std::to_string(ids_[2]));
+  ASSERT_EQ(r.status, 200);
+  EXPECT_NE(r.headers.find("private"), std::string::npos) << r.headers;
+  EXPECT_NE(r.body.find("根据县委部署，现将医共体建设情况汇报如下。"), std::string::npos);
+  // The long paid heading is shown clipped to 30 characters.
+  EXPECT_NE(r.body.find("关于推进县域医共体建设过程中遇到的若干体制机制障碍的深入分析"), std::string::npos);
+  EXPECT_EQ(r.body.find("深入分析和说明"), std::string::npos);
+  for (const auto& s : kPaidSentences) EXPECT_EQ(r.body.find(s), std::string::npos) << s;
+}
+
+}  // namespace
+}  // namespace paidoc

@@ -1,0 +1,172 @@
+// Import through the library: good files stored, bad files reported with
+// file:line:col and not stored, re-imports recognised.
+#include "library/library.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+namespace paidoc::library {
+namespace {
+
+namespace fs = std::filesystem;
+
+class TempDir {
+ public:
+  TempDir() {
+    std::random_device rd;
+    path_ = fs::temp_directory_path() / ("paidoc-lib-" + std::to_string(rd()));
+    fs::create_directories(path_);
+  }
+  ~TempDir() { fs::remove_all(path_); }
+  const fs::path& path() const { return path_; }
+  std::string write(const std::string& rel, const std::string& text) const {
+    fs::path p = path_ / rel;
+    fs::create_directories(p.parent_path());
+    std::ofstream(p, std::ios::binary) << text;
+    return p.string();
+  }
+
+ private:
+  fs::path path_;
+};
+
+const char* kGood =
+    "城区供水管网改造工作总结\n"
+    "一、工作开展情况\n"
+    "今年共完成老旧管网改造十二公里。\n"
+    "##paidbegin##\n"
+    "二、经验做法\n"
+    "夜间抢修队在零点前封闭了第三号阀门井。\n"
+    "##paidend##\n";
+
+const char* kFreeOnly =
+    "社区图书角开放通知\n"
+    "图书角每周六上午开放，欢迎居民借阅。\n";
+
+class LibraryTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto st = store::Store::open("sqlite:" + (dir_.path() / "t.db").string());
+    ASSERT_TRUE(st.ok()) << st.status().to_string();
+    store_ = std::move(*st);
+    lib_ = std::make_unique<Library>(*store_);
+  }
+  int64_t count() { return *store_->count_documents(); }
+
+  TempDir dir_;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<Library> lib_;
+};
+
+TEST_F(LibraryTest, BadFilesRejectedWithPlaceGoodOnesStored) {
+  std::string src = (dir_.path() / "src").string();
+  dir_.write("src/a-good.txt", kGood);
+  dir_.write("src/b-unclosed.txt", "标题一\n正文一段。\n第二段##paidbegin##付费的句子。\n");
+  dir_.write("src/c/d-nested.txt", "标题二\n##paidbegin##\n付费一。\n  ##PAIDBEGIN##\n##paidend##\n");
+  dir_.write("src/c/e-stray.txt", "标题三\n免费内容。$$paidend$$\n");
+  dir_.write("src/c/f-free.txt", kFreeOnly);
+  dir_.write("src/c/notes.md.bak", "ignored");
+
+  std::vector<std::string> missing;
+  auto files = Library::collect_sources({src, (dir_.path() / "nope").string()}, &missing);
+  ASSERT_EQ(files.size(), 5u);
+  EXPECT_EQ(fs::path(files[0]).filename(), "a-good.txt");
+  ASSERT_EQ(missing.size(), 1u);
+
+  ImportOptions opts{Fen(990), "工作总结"};
+  std::vector<ImportLine> lines;
+  for (const auto& f : files) lines.push_back(lib_->import_file(f, opts));
+
+  EXPECT_TRUE(lines[0].ok);
+  EXPECT_EQ(lines[0].to_string(), "imported " + std::to_string(lines[0].id) + " 城区供水管网改造工作总结");
+  // Unclosed: reported at the opening marker (line 3, column 4).
+  EXPECT_FALSE(lines[1].ok);
+  EXPECT_EQ(lines[1].to_string().rfind("error " + files[1] + ":3:4: ", 0), 0u) << lines[1].to_string();
+  // Nested: the second open, line 4, after two spaces of indentation.
+  EXPECT_FALSE(lines[2].ok);
+  EXPECT_EQ(lines[2].to_string().rfind("error " + files[2] + ":4:3: ", 0), 0u) << lines[2].to_string();
+  // Stray close: line 2, column 6.
+  EXPECT_FALSE(lines[3].ok);
+  EXPECT_EQ(lines[3].to_string().rfind("error " + files[3] + ":2:6: ", 0), 0u) << lines[3].to_string();
+  EXPECT_TRUE(lines[4].ok);
+
+  EXPECT_EQ(count(), 2);
+  auto page = store_->list_documents({});
+  ASSERT_TRUE(page.ok());
+  for (const auto& s : page->items) {
+    EXPECT_NE(s.title, "标题一");
+    EXPECT_NE(s.title, "标题二");
+    EXPECT_NE(s.title, "标题三");
+  }
+
+  // Prices: the paid document takes --price, the one without paid text is free.
+  auto good = store_->get_document(lines[0].id);
+  ASSERT_TRUE(good.ok());
+  EXPECT_EQ(good->summary.price, Fen(990));
+  EXPECT_EQ(good->summary.category, "工作总结");
+  EXPECT_EQ(store_->get_document(lines[4].id)->summary.price, Fen(0));
+}
+
+TEST_F(LibraryTest, ReimportUnchangedThenUpdated) {
+  std::string f = dir_.write("doc.txt", kGood);
+  ImportLine first = lib_->import_file(f, {});
+  ASSERT_TRUE(first.ok) << first.error;
+  ImportLine again = lib_->import_file(f, {});
+  ASSERT_TRUE(again.ok);
+  EXPECT_EQ(again.outcome, store::PutOutcome::kUnchanged);
+  EXPECT_EQ(again.id, first.id);
+  EXPECT_EQ(again.to_string(), "unchanged " + std::to_string(first.id) + " 城区供水管网改造工作总结");
+  EXPECT_EQ(count(), 1);
+
+  dir_.write("doc.txt", std::string(kGood) + "三、下一步打算\n继续推进管网改造。\n");
+  ImportLine changed = lib_->import_file(f, {});
+  ASSERT_TRUE(changed.ok);
+  EXPECT_EQ(changed.outcome, store::PutOutcome::kUpdated);
+  EXPECT_EQ(changed.id, first.id);
+  EXPECT_EQ(*lib_->revision(first.id), 2);
+  EXPECT_EQ(count(), 1);
+}
+
+TEST_F(LibraryTest, ViewsAreGated) {
+  ImportLine line = lib_->import_bytes(kGood, "mem:good.txt", {});
+  ASSERT_TRUE(line.ok) << line.error;
+  auto anon = lib_->view(line.id, gate::Viewer::anonymous());
+  ASSERT_TRUE(anon.ok());
+  EXPECT_TRUE(anon->locked);
+  for (const auto& b : anon->blocks) EXPECT_EQ(b.text.find("第三号阀门井"), std::string::npos);
+  ASSERT_EQ(anon->teaser.outline.size(), 1u);
+  EXPECT_EQ(anon->teaser.outline[0].label, "二、");
+  EXPECT_EQ(anon->teaser.outline[0].text, "经验做法");
+
+  auto full = lib_->view(line.id, gate::Viewer::system());
+  ASSERT_TRUE(full.ok());
+  EXPECT_FALSE(full->locked);
+  bool seen = false;
+  for (const auto& b : full->blocks) seen |= b.text.find("第三号阀门井") != std::string::npos;
+  EXPECT_TRUE(seen);
+
+  EXPECT_EQ(lib_->view(line.id + 100, gate::Viewer::anonymous()).status().code(), Code::kNotFound);
+}
+
+TEST_F(LibraryTest, DemoSeedsOnceIntoAnEmptyStore) {
+  auto n = lib_->seed_demo();
+  ASSERT_TRUE(n.ok()) << n.status().to_string();
+  EXPECT_GE(*n, 6);
+  EXPECT_EQ(count(), *n);
+  auto cats = lib_->categories();
+  ASSERT_TRUE(cats.ok());
+  EXPECT_GE(cats->size(), 2u);
+  EXPECT_EQ(*lib_->seed_demo(), 0);  // not again
+  EXPECT_EQ(count(), *n);
+  // Every demo document with a price has a paid part.
+  auto page = lib_->list({"", 0, 100});
+  int paid = 0;
+  for (const auto& s : page->items) paid += s.has_paid_text && s.price > Fen(0);
+  EXPECT_GE(paid, 6);
+}
+
+}  // namespace
+}  // namespace paidoc::library
