@@ -1,0 +1,115 @@
+#include "store/sqlite/migrations.h"
+
+#include <chrono>
+#include <iterator>
+#include <string>
+
+namespace paidoc::store::sqlite {
+namespace {
+
+// Tables are STRICT: a column declared INTEGER holds integers only, so a
+// price can never be stored as "9.9" text or a float. Ids use AUTOINCREMENT
+// so the id of a deleted document is never given to another one (ids appear
+// in URLs and, later, in purchases).
+//
+// Append only. Index i holds the script that brings version i to i + 1.
+constexpr const char* kMigrations[] = {
+    // 1: categories and documents.
+    R"sql(
+CREATE TABLE categories (
+  id          INTEGER PRIMARY KEY AUTOINCREMENT,
+  name        TEXT    NOT NULL UNIQUE,
+  created_at  INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE documents (
+  id               INTEGER PRIMARY KEY AUTOINCREMENT,
+  title            TEXT    NOT NULL,
+  category_id      INTEGER REFERENCES categories(id),
+  price_fen        INTEGER NOT NULL CHECK (price_fen >= 0),
+  source_path      TEXT    NOT NULL,
+  source_sha256    TEXT    NOT NULL UNIQUE,
+  source_text      TEXT    NOT NULL,
+  parsed_json      TEXT    NOT NULL,
+  excerpt          TEXT    NOT NULL,
+  free_chars       INTEGER NOT NULL CHECK (free_chars >= 0),
+  paid_chars       INTEGER NOT NULL CHECK (paid_chars >= 0),
+  free_paragraphs  INTEGER NOT NULL CHECK (free_paragraphs >= 0),
+  paid_paragraphs  INTEGER NOT NULL CHECK (paid_paragraphs >= 0),
+  paid_sections    INTEGER NOT NULL CHECK (paid_sections >= 0),
+  has_paid         INTEGER NOT NULL CHECK (has_paid IN (0, 1)),
+  publisher_id     INTEGER,
+  revision         INTEGER NOT NULL CHECK (revision >= 1),
+  created_at       INTEGER NOT NULL,
+  updated_at       INTEGER NOT NULL
+) STRICT;
+
+-- Listings: newest first, all documents or one category.
+CREATE INDEX documents_by_created ON documents (created_at DESC, id DESC);
+CREATE INDEX documents_by_category ON documents (category_id, created_at DESC, id DESC);
+-- put_document finds the document a source path was imported to. Unique:
+-- a path names at most one document (a new one is made only for a new path).
+CREATE UNIQUE INDEX documents_by_source_path ON documents (source_path);
+)sql",
+};
+
+constexpr int kLatest = static_cast<int>(std::size(kMigrations));
+
+constexpr char kCreateMigrationsTable[] =
+    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+    "  version    INTEGER PRIMARY KEY,"
+    "  applied_at INTEGER NOT NULL"
+    ") STRICT";
+constexpr char kMaxVersion[] = "SELECT coalesce(max(version), 0) FROM schema_migrations";
+constexpr char kRecordVersion[] =
+    "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)";
+
+int64_t now_seconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+int latest_schema_version() { return kLatest; }
+
+Result<int> current_schema_version(Connection& c) {
+  auto st = c.stmt(kMaxVersion);
+  if (!st.ok()) return st.status();
+  auto row = st->step();
+  if (!row.ok()) return row.status();
+  if (!*row) return Status::internal("sqlite: schema_migrations returned no row");
+  return static_cast<int>(st->int64(0));
+}
+
+Result<int> migrate(Connection& c) {
+  const std::string where = " in '" + c.path() + "'";
+  Txn txn(c);
+  if (Status s = txn.begin(Txn::Kind::kWrite); !s.is_ok()) return s;
+  if (Status s = c.exec_script(kCreateMigrationsTable, "creating schema_migrations" + where);
+      !s.is_ok()) {
+    return s;
+  }
+  auto current = current_schema_version(c);
+  if (!current.ok()) return current.status();
+  if (*current > kLatest) {
+    return Status::internal("sqlite: database '" + c.path() + "' has schema version " +
+                            std::to_string(*current) + ", newer than this program knows (" +
+                            std::to_string(kLatest) + "); use a newer paidoc");
+  }
+  for (int v = *current + 1; v <= kLatest; ++v) {
+    if (Status s =
+            c.exec_script(kMigrations[v - 1], "applying migration " + std::to_string(v) + where);
+        !s.is_ok()) {
+      return s;
+    }
+    auto st = c.stmt(kRecordVersion);
+    if (!st.ok()) return st.status();
+    if (Status s = st->bind(1, int64_t{v}).bind(2, now_seconds()).exec(); !s.is_ok()) return s;
+  }
+  if (Status s = txn.commit(); !s.is_ok()) return s;
+  return kLatest;
+}
+
+}  // namespace paidoc::store::sqlite

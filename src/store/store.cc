@@ -1,0 +1,40 @@
+// Store::open: picks the backend from the URL's scheme.
+
+#include "store/store.h"
+
+#include <string>
+#include <string_view>
+
+#include "store/sqlite/sqlite_store.h"
+
+namespace paidoc::store {
+
+namespace {
+constexpr std::string_view kSqlitePrefix = "sqlite:";
+constexpr std::string_view kExpected = "expected sqlite:PATH or postgresql://...";
+}  // namespace
+
+Result<std::unique_ptr<Store>> Store::open(const std::string& url) {
+  std::string_view u = url;
+  if (u.starts_with(kSqlitePrefix)) {
+    std::string_view path = u.substr(kSqlitePrefix.size());
+    // "sqlite:///abs/file.db" is accepted as a courtesy for URL habits and
+    // means "/abs/file.db"; "sqlite:relative.db" is relative to the working
+    // directory.
+    if (path.starts_with("//")) path.remove_prefix(2);
+    return sqlite::open_sqlite(std::string(path));
+  }
+  // The URL may carry a password: messages name the scheme only.
+  if (u.starts_with("postgresql://") || u.starts_with("postgres://")) {
+    return Status::invalid(
+        "store URL: the PostgreSQL backend is not built yet; use sqlite:PATH for now");
+  }
+  size_t colon = u.find(':');
+  if (colon == std::string_view::npos || colon == 0) {
+    return Status::invalid("store URL has no scheme; " + std::string(kExpected));
+  }
+  return Status::invalid("store URL scheme '" + std::string(u.substr(0, colon)) +
+                         "' is not supported; " + std::string(kExpected));
+}
+
+}  // namespace paidoc::store

@@ -1,0 +1,676 @@
+// The store contract: what every backend of store::Store must do. The suite
+// is written once and instantiated per backend (bottom of this file); a new
+// backend adds one entry to kBackends and passes the same tests.
+//
+// Tests use only the public interface (store/store.h) and build documents
+// from the doc:: structs directly.
+
+#include "store/store.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <ctime>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "store/sqlite/migrations.h"
+
+namespace paidoc::store {
+namespace {
+
+namespace fs = std::filesystem;
+
+// --- backends -----------------------------------------------------------------
+
+// An empty database for one test; dropped when destroyed.
+class TestDatabase {
+ public:
+  virtual ~TestDatabase() = default;
+  virtual std::string url() const = 0;
+};
+
+// A fresh directory under the system temp dir, removed with everything in it.
+class TempDir {
+ public:
+  TempDir() {
+    static std::atomic<int> counter{0};
+    std::random_device rd;
+    path_ = fs::temp_directory_path() /
+            ("paidoc-store-test-" + std::to_string(rd()) + "-" + std::to_string(counter++));
+    fs::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+class SqliteTestDatabase : public TestDatabase {
+ public:
+  std::string url() const override { return "sqlite:" + (dir_.path() / "paidoc.db").string(); }
+
+ private:
+  TempDir dir_;
+};
+
+struct Backend {
+  std::string name;
+  std::function<std::unique_ptr<TestDatabase>()> make;
+  int latest_schema_version = 0;
+};
+
+std::ostream& operator<<(std::ostream& os, const Backend& b) { return os << b.name; }
+
+const Backend kSqlite{"sqlite", [] { return std::make_unique<SqliteTestDatabase>(); },
+                      sqlite::latest_schema_version()};
+
+// --- documents ------------------------------------------------------------------
+
+doc::Run free_run(std::string t) { return {std::move(t), false}; }
+doc::Run paid_run(std::string t) { return {std::move(t), true}; }
+
+doc::Block heading(int level, std::string label, doc::Run run, int line) {
+  doc::Block b;
+  b.kind = doc::BlockKind::kHeading;
+  b.level = level;
+  b.label = std::move(label);
+  b.runs = {std::move(run)};
+  b.line = line;
+  return b;
+}
+
+doc::Block paragraph(std::vector<doc::Run> runs, int line, int indent = 4) {
+  doc::Block b;
+  b.runs = std::move(runs);
+  b.line = line;
+  b.indent = indent;
+  return b;
+}
+
+// A document with free and paid text, headings on both sides and a line
+// that is split by a marker.
+doc::Document sample_document(const std::string& title) {
+  doc::Document d;
+  d.title = title;
+  d.source_encoding = "utf-8";
+  d.blocks = {
+      heading(1, "一、", free_run("学习方面"), 2),
+      paragraph({free_run("本单位认真组织学习，"), paid_run("但学习深度不够，存在走过场现象。")},
+                3),
+      heading(2, "（一）", paid_run("在理论学习方面"), 4),
+      paragraph({paid_run("一是学习不够系统。二是联系实际不够。")}, 4, 0),
+      heading(1, "二、", free_run("整改措施"), 5),
+      paragraph({free_run("下一步将持续改进。")}, 6),
+  };
+  d.figures.paid_sections = 1;
+  doc::compute_figures(d);
+  return d;
+}
+
+doc::Document free_document(const std::string& title) {
+  doc::Document d;
+  d.title = title;
+  d.source_encoding = "gb18030";
+  d.blocks = {paragraph({free_run("全部免费的正文。")}, 2)};
+  doc::compute_figures(d);
+  return d;
+}
+
+// A stand-in for a SHA-256 hex digest: 64 hex digits, distinct per seed.
+std::string fake_sha(const std::string& seed) {
+  static const char* kHex = "0123456789abcdef";
+  std::string out;
+  uint64_t h = std::hash<std::string>{}(seed);
+  for (int round = 0; out.size() < 64; ++round) {
+    uint64_t x = h ^ (0x9e3779b97f4a7c15ULL * static_cast<uint64_t>(round + 1));
+    for (int i = 0; i < 16; ++i, x >>= 4) out += kHex[x & 15];
+  }
+  return out;
+}
+
+NewDocument new_document(const std::string& name, const std::string& category = "",
+                         int64_t price_fen = 990, const std::string& content_seed = "") {
+  NewDocument n;
+  n.source_path = "/library/" + name + ".txt";
+  n.source_sha256 = fake_sha(name + "|" + content_seed);
+  n.parsed = sample_document("标题 " + name + content_seed);
+  n.source_text = n.parsed.title + "\n##paidbegin##…##paidend##\n" + content_seed;
+  n.price = Fen(price_fen);
+  n.category = category;
+  n.excerpt = "本单位认真组织学习，";
+  return n;
+}
+
+// --- fixture --------------------------------------------------------------------
+
+class StoreContractTest : public ::testing::TestWithParam<Backend> {
+ protected:
+  void SetUp() override {
+    db_ = GetParam().make();
+    store_ = open();
+  }
+
+  std::unique_ptr<Store> open() {
+    auto s = Store::open(db_->url());
+    EXPECT_TRUE(s.ok()) << s.status().to_string();
+    return s.ok() ? std::move(s).value() : nullptr;
+  }
+
+  int64_t put(const NewDocument& n, PutOutcome expected = PutOutcome::kCreated) {
+    auto r = store_->put_document(n);
+    EXPECT_TRUE(r.ok()) << r.status().to_string();
+    if (!r.ok()) return 0;
+    EXPECT_EQ(r->outcome, expected) << n.source_path;
+    return r->id;
+  }
+
+  int64_t count() {
+    auto c = store_->count_documents();
+    EXPECT_TRUE(c.ok()) << c.status().to_string();
+    return c.ok() ? *c : -1;
+  }
+
+  ListPage list(const std::string& category, int64_t offset, int64_t limit) {
+    auto p = store_->list_documents({category, offset, limit});
+    EXPECT_TRUE(p.ok()) << p.status().to_string();
+    return p.ok() ? std::move(p).value() : ListPage{};
+  }
+
+  static std::vector<int64_t> ids(const ListPage& p) {
+    std::vector<int64_t> out;
+    for (const auto& s : p.items) out.push_back(s.id);
+    return out;
+  }
+
+  std::unique_ptr<TestDatabase> db_;
+  std::unique_ptr<Store> store_;
+};
+
+// --- schema -----------------------------------------------------------------------
+
+TEST_P(StoreContractTest, OpenCreatesSchemaAtLatestVersion) {
+  ASSERT_NE(store_, nullptr);
+  auto v = store_->schema_version();
+  ASSERT_TRUE(v.ok()) << v.status().to_string();
+  EXPECT_EQ(*v, GetParam().latest_schema_version);
+  EXPECT_EQ(count(), 0);
+  auto cats = store_->list_categories();
+  ASSERT_TRUE(cats.ok());
+  EXPECT_TRUE(cats->empty());
+}
+
+TEST_P(StoreContractTest, ReopenKeepsDataAndSchemaVersion) {
+  int64_t id = put(new_document("a", "党建"));
+  store_.reset();
+  store_ = open();
+  ASSERT_NE(store_, nullptr);
+  auto v = store_->schema_version();
+  ASSERT_TRUE(v.ok()) << v.status().to_string();
+  EXPECT_EQ(*v, GetParam().latest_schema_version);
+  EXPECT_EQ(count(), 1);
+  auto got = store_->get_document(id);
+  ASSERT_TRUE(got.ok()) << got.status().to_string();
+  EXPECT_EQ(got->summary.title, "标题 a");
+  // Once more: opening an up-to-date database is a no-op.
+  store_.reset();
+  store_ = open();
+  ASSERT_NE(store_, nullptr);
+  EXPECT_EQ(count(), 1);
+}
+
+TEST_P(StoreContractTest, TwoStoresOnOneDatabaseSeeEachOthersWrites) {
+  auto other = open();
+  ASSERT_NE(other, nullptr);
+  int64_t id = put(new_document("shared"));
+  auto got = other->get_document(id);
+  ASSERT_TRUE(got.ok()) << got.status().to_string();
+  auto r = other->put_document(new_document("shared"));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->outcome, PutOutcome::kUnchanged);
+  EXPECT_EQ(r->id, id);
+}
+
+// --- put / get --------------------------------------------------------------------
+
+TEST_P(StoreContractTest, PutThenGetRoundTripsEverything) {
+  NewDocument n = new_document("round-trip", "对照检查", 1290);
+  n.publisher_id = 42;
+  auto r = store_->put_document(n);
+  ASSERT_TRUE(r.ok()) << r.status().to_string();
+  EXPECT_EQ(r->outcome, PutOutcome::kCreated);
+  EXPECT_GT(r->id, 0);
+
+  auto got = store_->get_document(r->id);
+  ASSERT_TRUE(got.ok()) << got.status().to_string();
+  const StoredDocument& s = *got;
+  // The parsed document comes back equal: title, blocks, kinds, levels,
+  // labels, runs with their paid flags, lines, indents, encoding, figures.
+  EXPECT_EQ(s.parsed, n.parsed);
+  ASSERT_EQ(s.parsed.blocks.size(), 6u);
+  EXPECT_EQ(s.parsed.blocks[1].runs[1].text, "但学习深度不够，存在走过场现象。");
+  EXPECT_TRUE(s.parsed.blocks[1].runs[1].paid);
+  EXPECT_FALSE(s.parsed.blocks[1].runs[0].paid);
+  EXPECT_EQ(s.parsed.blocks[2].label, "（一）");
+  EXPECT_EQ(s.parsed.blocks[2].level, 2);
+
+  EXPECT_EQ(s.source_path, n.source_path);
+  EXPECT_EQ(s.source_sha256, n.source_sha256);
+  EXPECT_EQ(s.source_text, n.source_text);
+  EXPECT_EQ(s.publisher_id, std::optional<int64_t>(42));
+
+  const DocumentSummary& sum = s.summary;
+  EXPECT_EQ(sum.id, r->id);
+  EXPECT_EQ(sum.revision, 1);
+  EXPECT_EQ(sum.title, n.parsed.title);
+  EXPECT_EQ(sum.category, "对照检查");
+  EXPECT_EQ(sum.price, Fen(1290));
+  EXPECT_EQ(sum.excerpt, n.excerpt);
+  EXPECT_EQ(sum.figures, n.parsed.figures);
+  EXPECT_GT(sum.figures.paid_chars, 0);
+  EXPECT_EQ(sum.figures.paid_sections, 1);
+  EXPECT_TRUE(sum.has_paid_text);
+  int64_t now = static_cast<int64_t>(std::time(nullptr));
+  EXPECT_LE(std::abs(sum.created_at - now), 5);
+  EXPECT_EQ(sum.updated_at, sum.created_at);
+}
+
+TEST_P(StoreContractTest, FreeUncategorisedDocumentWithoutPublisher) {
+  NewDocument n = new_document("free");
+  n.parsed = free_document("免费文档");
+  n.price = Fen(0);
+  int64_t id = put(n);
+  auto got = store_->get_document(id);
+  ASSERT_TRUE(got.ok()) << got.status().to_string();
+  EXPECT_EQ(got->parsed, n.parsed);
+  EXPECT_EQ(got->summary.category, "");
+  EXPECT_EQ(got->summary.price, Fen(0));
+  EXPECT_FALSE(got->summary.has_paid_text);
+  EXPECT_EQ(got->summary.figures.paid_chars, 0);
+  EXPECT_EQ(got->publisher_id, std::nullopt);
+  auto cats = store_->list_categories();
+  ASSERT_TRUE(cats.ok());
+  EXPECT_TRUE(cats->empty());  // no category is made for uncategorised documents
+}
+
+TEST_P(StoreContractTest, SummaryFiguresAgreeWithBlocks) {
+  // Figures are counted from the blocks, whatever the caller filled in.
+  NewDocument n = new_document("figures");
+  doc::Document expected = n.parsed;
+  n.parsed.figures.free_chars = 999999;
+  n.parsed.figures.paid_paragraphs = 0;
+  int64_t id = put(n);
+  auto got = store_->get_document(id);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->summary.figures, expected.figures);
+  EXPECT_EQ(got->parsed.figures, expected.figures);
+}
+
+TEST_P(StoreContractTest, SameSha256IsUnchanged) {
+  NewDocument n = new_document("same", "甲");
+  int64_t id = put(n);
+  // Same bytes, even under another path and with other options: unchanged.
+  NewDocument again = n;
+  again.source_path = "/elsewhere/copy.txt";
+  again.price = Fen(1);
+  again.category = "乙";
+  auto r = store_->put_document(again);
+  ASSERT_TRUE(r.ok()) << r.status().to_string();
+  EXPECT_EQ(r->outcome, PutOutcome::kUnchanged);
+  EXPECT_EQ(r->id, id);
+  EXPECT_EQ(count(), 1);
+  auto got = store_->get_document(id);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->summary.revision, 1);
+  EXPECT_EQ(got->summary.price, Fen(990));
+  EXPECT_EQ(got->source_path, n.source_path);
+  auto cats = store_->list_categories();
+  ASSERT_TRUE(cats.ok());
+  ASSERT_EQ(cats->size(), 1u);
+  EXPECT_EQ((*cats)[0].name, "甲");
+}
+
+TEST_P(StoreContractTest, SamePathNewContentIsUpdated) {
+  NewDocument v1 = new_document("report", "旧分类", 500, "v1");
+  int64_t id = put(v1);
+  auto before = store_->get_document(id);
+  ASSERT_TRUE(before.ok());
+  // Let the clock move on so updated_at can differ from created_at.
+  int64_t t0 = static_cast<int64_t>(std::time(nullptr));
+  while (static_cast<int64_t>(std::time(nullptr)) <= before->summary.created_at ||
+         static_cast<int64_t>(std::time(nullptr)) <= t0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+
+  NewDocument v2 = new_document("report", "新分类", 800, "v2");
+  v2.parsed = free_document("新标题");
+  v2.publisher_id = 7;
+  ASSERT_EQ(v2.source_path, v1.source_path);
+  ASSERT_NE(v2.source_sha256, v1.source_sha256);
+  EXPECT_EQ(put(v2, PutOutcome::kUpdated), id);
+  EXPECT_EQ(count(), 1);
+
+  auto after = store_->get_document(id);
+  ASSERT_TRUE(after.ok()) << after.status().to_string();
+  EXPECT_EQ(after->summary.revision, 2);
+  EXPECT_EQ(after->summary.created_at, before->summary.created_at);
+  EXPECT_GT(after->summary.updated_at, before->summary.updated_at);
+  EXPECT_EQ(after->summary.title, "新标题");
+  EXPECT_EQ(after->summary.category, "新分类");
+  EXPECT_EQ(after->summary.price, Fen(800));
+  EXPECT_FALSE(after->summary.has_paid_text);
+  EXPECT_EQ(after->parsed, v2.parsed);
+  EXPECT_EQ(after->source_sha256, v2.source_sha256);
+  EXPECT_EQ(after->source_text, v2.source_text);
+  EXPECT_EQ(after->publisher_id, std::optional<int64_t>(7));
+  auto rev = store_->document_revision(id);
+  ASSERT_TRUE(rev.ok());
+  EXPECT_EQ(*rev, 2);
+
+  // The old content's hash no longer names a document: putting it again is
+  // an update back to it (revision 3), not "unchanged".
+  EXPECT_EQ(put(v1, PutOutcome::kUpdated), id);
+  rev = store_->document_revision(id);
+  ASSERT_TRUE(rev.ok());
+  EXPECT_EQ(*rev, 3);
+
+  // The old category stays, now empty.
+  auto cats = store_->list_categories();
+  ASSERT_TRUE(cats.ok());
+  ASSERT_EQ(cats->size(), 2u);
+  for (const auto& c : *cats) EXPECT_EQ(c.document_count, c.name == "旧分类" ? 1 : 0) << c.name;
+}
+
+TEST_P(StoreContractTest, MissingDocumentIsNotFound) {
+  put(new_document("present"));
+  for (int64_t id : {int64_t{0}, int64_t{-1}, int64_t{2}, int64_t{987654321}}) {
+    auto got = store_->get_document(id);
+    ASSERT_FALSE(got.ok()) << id;
+    EXPECT_EQ(got.status().code(), Code::kNotFound) << got.status().to_string();
+    auto rev = store_->document_revision(id);
+    ASSERT_FALSE(rev.ok()) << id;
+    EXPECT_EQ(rev.status().code(), Code::kNotFound) << rev.status().to_string();
+  }
+}
+
+TEST_P(StoreContractTest, DocumentRevisionMatchesSummary) {
+  int64_t a = put(new_document("a"));
+  int64_t b = put(new_document("b"));
+  put(new_document("b", "", 990, "changed"), PutOutcome::kUpdated);
+  auto ra = store_->document_revision(a);
+  auto rb = store_->document_revision(b);
+  ASSERT_TRUE(ra.ok() && rb.ok());
+  EXPECT_EQ(*ra, 1);
+  EXPECT_EQ(*rb, 2);
+  auto gb = store_->get_document(b);
+  ASSERT_TRUE(gb.ok());
+  EXPECT_EQ(gb->summary.revision, *rb);
+}
+
+TEST_P(StoreContractTest, EmptyShaOrPathIsInvalid) {
+  NewDocument n = new_document("x");
+  n.source_sha256.clear();
+  auto r = store_->put_document(n);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kInvalidArgument);
+  n = new_document("x");
+  n.source_path.clear();
+  r = store_->put_document(n);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(count(), 0);
+}
+
+TEST_P(StoreContractTest, InvalidUtf8IsRefused) {
+  NewDocument n = new_document("bad-utf8");
+  n.parsed.blocks[0].runs[0].text = "ok \xff\xfe broken";
+  auto r = store_->put_document(n);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kInvalidArgument) << r.status().to_string();
+  EXPECT_EQ(count(), 0);
+}
+
+// --- atomicity --------------------------------------------------------------------
+
+TEST_P(StoreContractTest, FailedWriteLeavesDataAsItWas) {
+  int64_t id = put(new_document("keep", "原有"));
+  // A negative price breaks the schema's rule. The new category would be
+  // written before the document row; it must not survive the failure.
+  NewDocument bad = new_document("negative", "不应出现", -1);
+  auto r = store_->put_document(bad);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kInvalidArgument) << r.status().to_string();
+  EXPECT_EQ(count(), 1);
+  auto cats = store_->list_categories();
+  ASSERT_TRUE(cats.ok());
+  ASSERT_EQ(cats->size(), 1u);
+  EXPECT_EQ((*cats)[0].name, "原有");
+
+  // A failing update leaves the old version in place, revision included.
+  NewDocument bad_update = new_document("keep", "另一个新分类", -5, "v2");
+  r = store_->put_document(bad_update);
+  ASSERT_FALSE(r.ok());
+  auto got = store_->get_document(id);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->summary.revision, 1);
+  EXPECT_EQ(got->summary.price, Fen(990));
+  EXPECT_EQ(got->summary.category, "原有");
+  EXPECT_EQ(got->source_sha256, new_document("keep", "原有").source_sha256);
+  cats = store_->list_categories();
+  ASSERT_TRUE(cats.ok());
+  EXPECT_EQ(cats->size(), 1u);
+
+  // And the store still works afterwards.
+  put(new_document("after"));
+  EXPECT_EQ(count(), 2);
+}
+
+// --- listings ---------------------------------------------------------------------
+
+TEST_P(StoreContractTest, ListsNewestFirstWithPaging) {
+  std::vector<int64_t> created;
+  for (int i = 0; i < 7; ++i) created.push_back(put(new_document("doc" + std::to_string(i))));
+  std::vector<int64_t> newest_first(created.rbegin(), created.rend());
+
+  ListPage all = list("", 0, 100);
+  EXPECT_EQ(all.total, 7);
+  EXPECT_EQ(ids(all), newest_first);
+
+  ListPage p1 = list("", 0, 3);
+  ListPage p2 = list("", 3, 3);
+  ListPage p3 = list("", 6, 3);
+  ListPage past = list("", 50, 3);
+  EXPECT_EQ(p1.total, 7);
+  EXPECT_EQ(p2.total, 7);
+  EXPECT_EQ(p3.total, 7);
+  EXPECT_EQ(past.total, 7);
+  EXPECT_EQ(ids(p1), std::vector<int64_t>(newest_first.begin(), newest_first.begin() + 3));
+  EXPECT_EQ(ids(p2), std::vector<int64_t>(newest_first.begin() + 3, newest_first.begin() + 6));
+  EXPECT_EQ(ids(p3), std::vector<int64_t>(newest_first.begin() + 6, newest_first.end()));
+  EXPECT_TRUE(past.items.empty());
+
+  // Summaries in listings are filled like get_document's.
+  auto got = store_->get_document(newest_first[0]);
+  ASSERT_TRUE(got.ok());
+  const DocumentSummary& s = all.items[0];
+  EXPECT_EQ(s.title, got->summary.title);
+  EXPECT_EQ(s.price, got->summary.price);
+  EXPECT_EQ(s.excerpt, got->summary.excerpt);
+  EXPECT_EQ(s.figures, got->summary.figures);
+  EXPECT_EQ(s.has_paid_text, got->summary.has_paid_text);
+  EXPECT_EQ(s.revision, got->summary.revision);
+  EXPECT_EQ(s.created_at, got->summary.created_at);
+  EXPECT_EQ(s.updated_at, got->summary.updated_at);
+
+  // An update keeps the document's place (ordered by creation).
+  put(new_document("doc0", "", 990, "new content"), PutOutcome::kUpdated);
+  EXPECT_EQ(ids(list("", 0, 100)), newest_first);
+}
+
+TEST_P(StoreContractTest, ListFiltersByCategoryAndCountsCategories) {
+  int64_t a1 = put(new_document("a1", "公文"));
+  int64_t b1 = put(new_document("b1", "党建"));
+  int64_t a2 = put(new_document("a2", "公文"));
+  int64_t n1 = put(new_document("n1"));
+  int64_t a3 = put(new_document("a3", "公文"));
+  put(new_document("c1", "Zeta"));
+
+  ListPage gongwen = list("公文", 0, 10);
+  EXPECT_EQ(gongwen.total, 3);
+  EXPECT_EQ(ids(gongwen), (std::vector<int64_t>{a3, a2, a1}));
+  for (const auto& s : gongwen.items) EXPECT_EQ(s.category, "公文");
+
+  ListPage page2 = list("公文", 1, 1);
+  EXPECT_EQ(page2.total, 3);
+  EXPECT_EQ(ids(page2), (std::vector<int64_t>{a2}));
+
+  EXPECT_EQ(ids(list("党建", 0, 10)), (std::vector<int64_t>{b1}));
+  ListPage none = list("不存在", 0, 10);
+  EXPECT_EQ(none.total, 0);
+  EXPECT_TRUE(none.items.empty());
+
+  ListPage all = list("", 0, 10);
+  EXPECT_EQ(all.total, 6);
+  auto uncategorised = std::find_if(all.items.begin(), all.items.end(),
+                                    [&](const DocumentSummary& s) { return s.id == n1; });
+  ASSERT_NE(uncategorised, all.items.end());
+  EXPECT_EQ(uncategorised->category, "");
+
+  auto cats = store_->list_categories();
+  ASSERT_TRUE(cats.ok()) << cats.status().to_string();
+  // Sorted by name in code point (UTF-8 byte) order.
+  ASSERT_EQ(cats->size(), 3u);
+  EXPECT_EQ((*cats)[0].name, "Zeta");
+  EXPECT_EQ((*cats)[0].document_count, 1);
+  EXPECT_EQ((*cats)[1].name, "党建");  // U+515A
+  EXPECT_EQ((*cats)[1].document_count, 1);
+  EXPECT_EQ((*cats)[2].name, "公文");  // U+516C
+  EXPECT_EQ((*cats)[2].document_count, 3);
+  for (const auto& c : *cats) EXPECT_GT(c.id, 0);
+}
+
+TEST_P(StoreContractTest, ListRejectsBadPaging) {
+  for (ListQuery q : {ListQuery{"", 0, 0}, ListQuery{"", 0, 1001}, ListQuery{"", -1, 10}}) {
+    auto p = store_->list_documents(q);
+    ASSERT_FALSE(p.ok()) << q.offset << " " << q.limit;
+    EXPECT_EQ(p.status().code(), Code::kInvalidArgument);
+  }
+  EXPECT_TRUE(store_->list_documents({"", 0, 1}).ok());
+  EXPECT_TRUE(store_->list_documents({"", 0, 1000}).ok());
+}
+
+// --- concurrency ------------------------------------------------------------------
+
+TEST_P(StoreContractTest, ConcurrentReadsWhileWriting) {
+  constexpr int kPrefilled = 20;
+  constexpr int kReaders = 4;
+  constexpr int kCallsPerReader = 500;
+  constexpr int kWrites = 40;
+  std::vector<int64_t> existing;
+  for (int i = 0; i < kPrefilled; ++i) {
+    existing.push_back(put(new_document("pre" + std::to_string(i), i % 2 ? "单" : "双")));
+  }
+
+  std::atomic<int> failures{0};
+  std::mutex mu;
+  std::string first_failure;
+  auto fail = [&](const std::string& what) {
+    if (failures++ == 0) {
+      std::lock_guard<std::mutex> lock(mu);
+      first_failure = what;
+    }
+  };
+
+  std::thread writer([&] {
+    for (int i = 0; i < kWrites; ++i) {
+      // New documents, and updates of prefilled ones (revision changes
+      // under the readers' feet).
+      NewDocument n = i % 2 ? new_document("w" + std::to_string(i), "写")
+                            : new_document("pre" + std::to_string(i % kPrefilled), "双", 990,
+                                           "w" + std::to_string(i));
+      auto r = store_->put_document(n);
+      if (!r.ok()) fail("put: " + r.status().to_string());
+    }
+  });
+  std::vector<std::thread> readers;
+  for (int t = 0; t < kReaders; ++t) {
+    readers.emplace_back([&, t] {
+      std::mt19937 rng(static_cast<unsigned>(t));
+      for (int i = 0; i < kCallsPerReader; ++i) {
+        int64_t id = existing[rng() % existing.size()];
+        switch (i % 4) {
+          case 0: {
+            auto r = store_->get_document(id);
+            if (!r.ok())
+              fail("get: " + r.status().to_string());
+            else if (r->summary.id != id || r->parsed.blocks.empty())
+              fail("get: wrong document");
+            break;
+          }
+          case 1:
+          case 2: {
+            auto r = store_->document_revision(id);
+            if (!r.ok())
+              fail("revision: " + r.status().to_string());
+            else if (*r < 1)
+              fail("revision < 1");
+            break;
+          }
+          default: {
+            auto r = store_->list_documents({i % 8 == 3 ? "双" : "", 0, 10});
+            if (!r.ok())
+              fail("list: " + r.status().to_string());
+            else if (r->items.empty())
+              fail("list: empty");
+            break;
+          }
+        }
+      }
+    });
+  }
+  writer.join();
+  for (auto& r : readers) r.join();
+  EXPECT_EQ(failures.load(), 0) << first_failure;
+  EXPECT_EQ(count(), kPrefilled + kWrites / 2);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, StoreContractTest, ::testing::Values(kSqlite),
+                         [](const auto& info) { return info.param.name; });
+
+// --- Store::open ------------------------------------------------------------------
+
+TEST(StoreOpenTest, UnknownSchemeIsInvalidArgument) {
+  for (const char* url : {"mysql://localhost/paidoc", "redis:6379", "nothing-here", ":x"}) {
+    auto s = Store::open(url);
+    ASSERT_FALSE(s.ok()) << url;
+    EXPECT_EQ(s.status().code(), Code::kInvalidArgument) << url;
+  }
+  auto s = Store::open("mysql://user:secret@localhost/paidoc");
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.status().message().find("'mysql'"), std::string::npos) << s.status().message();
+  EXPECT_EQ(s.status().message().find("secret"), std::string::npos) << s.status().message();
+}
+
+TEST(StoreOpenTest, PostgresqlIsNotBuiltYet) {
+  auto s = Store::open("postgresql://paidoc:secret@db.example/paidoc");
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(s.status().message().find("PostgreSQL"), std::string::npos);
+  EXPECT_EQ(s.status().message().find("secret"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace paidoc::store
