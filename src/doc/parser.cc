@@ -1,0 +1,543 @@
+// The source parser: docs/format.md §2-§8. Decoding (§1) is in encoding.cc.
+//
+// parse() decodes the bytes, splits them into lines and hands each line to a
+// Parser, which tracks the free/paid state across lines, takes the title and
+// turns every further line into blocks. The first error stops everything.
+#include "doc/parser.h"
+
+#include <algorithm>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace paidoc::doc {
+namespace {
+
+// ---------------------------------------------------------------------------
+// UTF-8 helpers. The text has been decoded and validated, so sequences are
+// well formed.
+
+size_t sequence_length(unsigned char lead) {
+  if (lead < 0x80) return 1;
+  if (lead < 0xE0) return 2;
+  if (lead < 0xF0) return 3;
+  return 4;
+}
+
+int count_code_points(std::string_view s) {
+  int n = 0;
+  for (unsigned char c : s)
+    if ((c & 0xC0) != 0x80) ++n;
+  return n;
+}
+
+// Reads code points of a UTF-8 string one at a time; peek() is 0 at the end.
+class Reader {
+ public:
+  explicit Reader(std::string_view s) : s_(s) {}
+  size_t offset() const { return pos_; }
+  bool at_end() const { return pos_ >= s_.size(); }
+  char32_t peek() const { return at_end() ? 0 : decode(pos_, nullptr); }
+  char32_t next() {
+    if (at_end()) return 0;
+    size_t len = 0;
+    char32_t c = decode(pos_, &len);
+    pos_ += len;
+    return c;
+  }
+  bool eat(char32_t c) {
+    if (at_end() || peek() != c) return false;
+    next();
+    return true;
+  }
+
+ private:
+  char32_t decode(size_t i, size_t* len_out) const {
+    const auto lead = static_cast<unsigned char>(s_[i]);
+    const size_t len = std::min(sequence_length(lead), s_.size() - i);
+    char32_t c = len == 1 ? lead : lead & (0x7F >> len);
+    for (size_t k = 1; k < len; ++k) c = (c << 6) | (static_cast<unsigned char>(s_[i + k]) & 0x3F);
+    if (len_out != nullptr) *len_out = len;
+    return c;
+  }
+
+  std::string_view s_;
+  size_t pos_ = 0;
+};
+
+// format.md "Terms": whitespace is U+0020, U+0009 and U+3000. Indentation
+// widths are those of Block.indent (§5).
+constexpr std::string_view kIdeographicSpace = "\xE3\x80\x80";
+constexpr int kSpaceWidth = 1;
+constexpr int kIdeographicSpaceWidth = 2;
+constexpr int kTabWidth = 4;
+
+// Byte length of the whitespace character at s[i] (0 if there is none) and
+// its indentation width.
+size_t whitespace_at(std::string_view s, size_t i, int* width = nullptr) {
+  int w = 0;
+  size_t len = 0;
+  if (i < s.size() && s[i] == ' ') {
+    w = kSpaceWidth, len = 1;
+  } else if (i < s.size() && s[i] == '\t') {
+    w = kTabWidth, len = 1;
+  } else if (s.substr(i, kIdeographicSpace.size()) == kIdeographicSpace) {
+    w = kIdeographicSpaceWidth, len = kIdeographicSpace.size();
+  }
+  if (width != nullptr) *width = w;
+  return len;
+}
+
+// Offset of the first non-whitespace byte at or after `from`; adds the
+// indentation width of what it skips to *width when given.
+size_t skip_whitespace(std::string_view s, size_t from, int* width = nullptr) {
+  size_t i = from;
+  int w = 0;
+  while (size_t len = whitespace_at(s, i, &w)) {
+    if (width != nullptr) *width += w;
+    i += len;
+  }
+  return i;
+}
+
+// End of s[from, to) with trailing whitespace removed.
+size_t trim_trailing(std::string_view s, size_t from, size_t to) {
+  while (to > from) {
+    if (s[to - 1] == ' ' || s[to - 1] == '\t') {
+      --to;
+    } else if (to - from >= kIdeographicSpace.size() &&
+               s.substr(to - kIdeographicSpace.size(), kIdeographicSpace.size()) ==
+                   kIdeographicSpace) {
+      to -= kIdeographicSpace.size();
+    } else {
+      break;
+    }
+  }
+  return to;
+}
+
+bool has_content(std::string_view s) { return skip_whitespace(s, 0) < s.size(); }
+
+// ---------------------------------------------------------------------------
+// format.md §2 Lines: LF, CRLF or a lone CR end a line.
+
+std::vector<std::string_view> split_lines(std::string_view text) {
+  std::vector<std::string_view> lines;
+  size_t start = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '\n' && text[i] != '\r') continue;
+    lines.push_back(text.substr(start, i - start));
+    if (text[i] == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ++i;
+    start = i + 1;
+  }
+  if (start < text.size()) lines.push_back(text.substr(start));
+  return lines;
+}
+
+// ---------------------------------------------------------------------------
+// format.md §4.1 Marker spellings, matched ASCII-case-insensitively.
+
+enum class MarkerKind { kOpen, kClose };
+
+struct MarkerSpelling {
+  std::string_view text;
+  MarkerKind kind;
+};
+
+constexpr MarkerSpelling kMarkerSpellings[] = {
+    {"##paidbegin##", MarkerKind::kOpen},
+    {"##paidend##", MarkerKind::kClose},
+    {"$$paidbegin$$", MarkerKind::kOpen},
+    {"$$paidend$$", MarkerKind::kClose},
+};
+
+char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+bool starts_with_ignore_case(std::string_view s, std::string_view prefix) {
+  if (s.size() < prefix.size()) return false;
+  for (size_t i = 0; i < prefix.size(); ++i)
+    if (ascii_lower(s[i]) != prefix[i]) return false;
+  return true;
+}
+
+const MarkerSpelling* marker_at(std::string_view line, size_t i) {
+  for (const auto& m : kMarkerSpellings)
+    if (starts_with_ignore_case(line.substr(i), m.text)) return &m;
+  return nullptr;
+}
+
+// A line cut at its markers: a text piece, or a marker with its column.
+struct Piece {
+  std::string_view text;  // the text, or the marker as written
+  std::optional<MarkerKind> marker;
+  int column = 0;  // 1-based code-point column of a marker
+};
+
+std::vector<Piece> split_at_markers(std::string_view line) {
+  std::vector<Piece> pieces;
+  size_t text_start = 0;
+  size_t i = 0;
+  while (i < line.size()) {
+    const MarkerSpelling* m = (line[i] == '#' || line[i] == '$') ? marker_at(line, i) : nullptr;
+    if (m == nullptr) {
+      ++i;
+      continue;
+    }
+    if (i > text_start) pieces.push_back({line.substr(text_start, i - text_start), {}, 0});
+    pieces.push_back(
+        {line.substr(i, m->text.size()), m->kind, count_code_points(line.substr(0, i)) + 1});
+    i += m->text.size();
+    text_start = i;
+  }
+  if (text_start < line.size()) pieces.push_back({line.substr(text_start), {}, 0});
+  return pieces;
+}
+
+// ---------------------------------------------------------------------------
+// Runs of one line (format.md §4.2): empty runs are dropped, neighbours on
+// the same side joined. Offsets below are byte offsets into the runs' joined
+// text.
+
+void append_run(std::vector<Run>& runs, std::string_view text, bool paid) {
+  if (text.empty()) return;
+  if (!runs.empty() && runs.back().paid == paid) {
+    runs.back().text += text;
+  } else {
+    runs.push_back({std::string(text), paid});
+  }
+}
+
+std::string joined(const std::vector<Run>& runs) {
+  std::string s;
+  for (const auto& r : runs) s += r.text;
+  return s;
+}
+
+// The runs covering joined-text bytes [begin, end).
+std::vector<Run> slice(const std::vector<Run>& runs, size_t begin, size_t end) {
+  std::vector<Run> out;
+  size_t offset = 0;
+  for (const auto& r : runs) {
+    const size_t from = std::max(begin, offset);
+    const size_t to = std::min(end, offset + r.text.size());
+    if (from < to)
+      append_run(out, std::string_view(r.text).substr(from - offset, to - from), r.paid);
+    offset += r.text.size();
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// format.md §6.1 Heading numbering (GB/T 9704-2012 §7.3.3).
+
+constexpr int kLevelChineseNumeral = 1;        // 一、
+constexpr int kLevelBracketedChinese = 2;      // （一）
+constexpr int kLevelArabicDot = 3;             // 1. 1．
+constexpr int kLevelBracketedArabic = 4;       // （1）
+constexpr int kLevelChapter = 1;               // 第一章
+constexpr int kLevelSection = 2;               // 第一节
+constexpr int kLevelArticle = 3;               // 第一条
+constexpr int kMaxArabicDigits = 3;            // §6.1 "Arabic number"
+constexpr size_t kMaxChineseNumeralChars = 3;  // 1..99: 九十九
+
+constexpr char32_t kEnumerationComma = U'、';
+constexpr std::string_view kFullStopUtf8 = "\xE3\x80\x82";  // 。
+
+int chinese_digit(char32_t c) {
+  constexpr std::u32string_view kDigits = U"一二三四五六七八九";
+  const size_t i = kDigits.find(c);
+  return i == std::u32string_view::npos ? 0 : static_cast<int>(i) + 1;
+}
+
+bool is_arabic_digit(char32_t c) { return (c >= U'0' && c <= U'9') || (c >= U'０' && c <= U'９'); }
+
+bool is_open_bracket(char32_t c) { return c == U'（' || c == U'('; }
+bool is_close_bracket(char32_t c) { return c == U'）' || c == U')'; }
+
+// A Chinese numeral 1..99 in normal form: d, 十, 十d, d十, d十d (d = 一..九,
+// and 一十 is not normal).
+bool read_chinese_numeral(Reader& r) {
+  std::u32string n;
+  while (n.size() < kMaxChineseNumeralChars && (chinese_digit(r.peek()) || r.peek() == U'十'))
+    n += r.next();
+  auto d = [&](size_t i) { return i < n.size() && chinese_digit(n[i]) != 0; };
+  auto ten = [&](size_t i) { return i < n.size() && n[i] == U'十'; };
+  switch (n.size()) {
+    case 1:
+      return d(0) || ten(0);
+    case 2:
+      return (ten(0) && d(1)) || (d(0) && chinese_digit(n[0]) > 1 && ten(1));
+    case 3:
+      return d(0) && chinese_digit(n[0]) > 1 && ten(1) && d(2);
+    default:
+      return false;
+  }
+}
+
+bool read_arabic_number(Reader& r) {
+  int count = 0;
+  while (is_arabic_digit(r.peek())) {
+    r.next();
+    if (++count > kMaxArabicDigits) return false;
+  }
+  return count > 0;
+}
+
+// 第 + number + 章/节/条.
+int read_chapter_label(Reader& r) {
+  constexpr std::u32string_view kNumeralChars = U"零〇一二三四五六七八九十百千";
+  if (!r.eat(U'第')) return 0;
+  if (is_arabic_digit(r.peek())) {
+    if (!read_arabic_number(r)) return 0;
+  } else {
+    const size_t start = r.offset();
+    while (kNumeralChars.find(r.peek()) != std::u32string_view::npos) r.next();
+    if (r.offset() == start) return 0;
+  }
+  if (r.eat(U'章')) return kLevelChapter;
+  if (r.eat(U'节')) return kLevelSection;
+  if (r.eat(U'条')) return kLevelArticle;
+  return 0;
+}
+
+// 一、 / （一） / 1. / （1）: the level, or 0.
+int read_numbered_label(Reader& r) {
+  const char32_t first = r.peek();
+  if (is_open_bracket(first)) {
+    r.next();
+    Reader chinese = r;
+    if (read_chinese_numeral(chinese) && is_close_bracket(chinese.next())) {
+      r = chinese;
+      return kLevelBracketedChinese;
+    }
+    if (read_arabic_number(r) && is_close_bracket(r.next())) return kLevelBracketedArabic;
+    return 0;
+  }
+  if (is_arabic_digit(first)) {
+    if (!read_arabic_number(r)) return 0;
+    if (!r.eat(U'.') && !r.eat(U'．')) return 0;
+    return is_arabic_digit(r.peek()) ? 0 : kLevelArabicDot;  // "1.5亿元"
+  }
+  if (read_chinese_numeral(r) && r.eat(kEnumerationComma)) return kLevelChineseNumeral;
+  return 0;
+}
+
+struct Label {
+  size_t bytes = 0;  // length of the label in the text
+  int level = 0;
+};
+
+std::optional<Label> match_label(std::string_view text) {
+  Reader r(text);
+  int level = read_chapter_label(r);
+  if (level == 0) {
+    r = Reader(text);
+    level = read_numbered_label(r);
+  }
+  if (level == 0) return std::nullopt;
+  return Label{r.offset(), level};
+}
+
+// ---------------------------------------------------------------------------
+// format.md §8: error reasons.
+
+std::string at(int line, int column) { return std::to_string(line) + ":" + std::to_string(column); }
+
+std::string reason_nested(std::string_view m, int open_line, int open_column) {
+  return "nested " + std::string(m) + ": a paid section opened at " + at(open_line, open_column) +
+         " is still open";
+}
+std::string reason_stray(std::string_view m) {
+  return "stray " + std::string(m) + ": no paid section is open";
+}
+std::string reason_unclosed(std::string_view m) {
+  return "unclosed " + std::string(m) +
+         ": the paid section is not closed before the end of the file";
+}
+std::string reason_in_title(std::string_view m) {
+  return std::string(m) + " in the title line: the title is always public";
+}
+std::string reason_before_title(std::string_view m) {
+  return std::string(m) + " before the title: the title is always public";
+}
+constexpr const char* kReasonEmpty = "empty document: no title";
+
+// ---------------------------------------------------------------------------
+
+class Parser {
+ public:
+  explicit Parser(std::string_view file) { error_.file = std::string(file); }
+
+  ParseResult run(std::string_view text, std::string encoding) {
+    doc_.source_encoding = std::move(encoding);
+    const auto lines = split_lines(text);
+    for (size_t i = 0; i < lines.size(); ++i)
+      if (!parse_line(static_cast<int>(i) + 1, lines[i])) return failure();
+    if (!finish()) return failure();
+    compute_figures(doc_);
+    ParseResult result;
+    result.ok = true;
+    result.document = std::move(doc_);
+    return result;
+  }
+
+ private:
+  bool parse_line(int line, std::string_view source) {
+    const auto pieces = split_at_markers(source);
+    if (!have_title_) return take_title(line, pieces);
+    std::vector<Run> runs;
+    for (const auto& p : pieces) {
+      if (!p.marker) {
+        append_run(runs, p.text, paid_);
+      } else if (!apply_marker(line, p)) {
+        return false;
+      }
+    }
+    add_blocks(line, runs);
+    return true;
+  }
+
+  // §3: skips blank lines, takes the first line with content as the title,
+  // and rejects markers on or before it.
+  bool take_title(int line, const std::vector<Piece>& pieces) {
+    std::string content;
+    const Piece* first_marker = nullptr;
+    for (const auto& p : pieces) {
+      if (!p.marker) {
+        content += p.text;
+      } else if (first_marker == nullptr) {
+        first_marker = &p;
+      }
+    }
+    const bool is_title = has_content(content);
+    if (first_marker != nullptr) {
+      const std::string_view m = first_marker->text;
+      return fail(line, first_marker->column,
+                  is_title ? reason_in_title(m) : reason_before_title(m));
+    }
+    if (!is_title) return true;
+    const size_t begin = skip_whitespace(content, 0);
+    doc_.title = content.substr(begin, trim_trailing(content, begin, content.size()) - begin);
+    have_title_ = true;
+    return true;
+  }
+
+  // §4.2, §4.3.
+  bool apply_marker(int line, const Piece& marker) {
+    if (*marker.marker == MarkerKind::kOpen) {
+      if (paid_)
+        return fail(line, marker.column, reason_nested(marker.text, open_line_, open_column_));
+      paid_ = true;
+      open_line_ = line;
+      open_column_ = marker.column;
+      open_written_ = std::string(marker.text);
+      return true;
+    }
+    if (!paid_) return fail(line, marker.column, reason_stray(marker.text));
+    paid_ = false;
+    ++doc_.figures.paid_sections;
+    return true;
+  }
+
+  // §5: strips indentation and trailing whitespace, then makes a heading
+  // (§6) or a paragraph. A line without content makes no block.
+  void add_blocks(int line, const std::vector<Run>& line_runs) {
+    const std::string text = joined(line_runs);
+    int indent = 0;
+    const size_t begin = skip_whitespace(text, 0, &indent);
+    const size_t end = trim_trailing(text, begin, text.size());
+    if (begin >= end) return;
+    const std::vector<Run> runs = slice(line_runs, begin, end);
+    const std::string_view content = std::string_view(text).substr(begin, end - begin);
+    if (add_heading(line, indent, content, runs)) return;
+    add_block(BlockKind::kParagraph, 0, "", runs, line, indent);
+  }
+
+  // §6.2, §6.3: a heading with its text up to the first 。, then the rest of
+  // the line as a paragraph. False when the line is not a heading.
+  bool add_heading(int line, int indent, std::string_view text, const std::vector<Run>& runs) {
+    const std::optional<Label> label = match_label(text);
+    if (!label) return false;
+    const size_t head_begin = skip_whitespace(text, label->bytes);
+    const size_t stop = text.find(kFullStopUtf8, head_begin);
+    const size_t head_end =
+        trim_trailing(text, head_begin, stop == std::string_view::npos ? text.size() : stop);
+    if (head_begin >= head_end) return false;  // label without heading text
+    const std::vector<Run> label_runs = slice(runs, 0, label->bytes);
+    const std::vector<Run> head_runs = slice(runs, head_begin, head_end);
+    if (label_runs.size() != 1 || label_runs.front().paid != head_runs.front().paid) return false;
+
+    add_block(BlockKind::kHeading, label->level, std::string(text.substr(0, label->bytes)),
+              head_runs, line, indent);
+    if (stop != std::string_view::npos) {
+      const size_t body_begin = skip_whitespace(text, stop + kFullStopUtf8.size());
+      if (body_begin < text.size())
+        add_block(BlockKind::kParagraph, 0, "", slice(runs, body_begin, text.size()), line, 0);
+    }
+    return true;
+  }
+
+  void add_block(BlockKind kind, int level, std::string label, std::vector<Run> runs, int line,
+                 int indent) {
+    Block b;
+    b.kind = kind;
+    b.level = level;
+    b.label = std::move(label);
+    b.runs = std::move(runs);
+    b.line = line;
+    b.indent = indent;
+    doc_.blocks.push_back(std::move(b));
+  }
+
+  bool finish() {
+    if (paid_) return fail(open_line_, open_column_, reason_unclosed(open_written_));
+    if (!have_title_) return fail(1, 1, kReasonEmpty);
+    return true;
+  }
+
+  bool fail(int line, int column, std::string reason) {
+    error_.line = line;
+    error_.column = column;
+    error_.reason = std::move(reason);
+    return false;
+  }
+
+  ParseResult failure() {
+    ParseResult result;
+    result.error = std::move(error_);
+    return result;
+  }
+
+  Document doc_;
+  ParseError error_;
+  bool have_title_ = false;
+  bool paid_ = false;
+  int open_line_ = 0;
+  int open_column_ = 0;
+  std::string open_written_;
+};
+
+}  // namespace
+
+std::string ParseError::to_string() const {
+  if (byte_offset >= 0)
+    return file + ": byte offset " + std::to_string(byte_offset) + ": " + reason;
+  return file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + reason;
+}
+
+ParseResult parse(std::string_view bytes, std::string_view file) {
+  std::string text;
+  std::string encoding;
+  ParseError error;
+  if (!decode(bytes, &text, &encoding, &error)) {
+    error.file = std::string(file);
+    ParseResult result;
+    result.error = std::move(error);
+    return result;
+  }
+  return Parser(file).run(text, std::move(encoding));
+}
+
+}  // namespace paidoc::doc
