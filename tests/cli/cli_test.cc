@@ -14,7 +14,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct Run {
+struct CmdResult {
   int exit_code = -1;
   std::string out;
   std::string err;
@@ -36,10 +36,10 @@ class CliTest : public ::testing::Test {
     return p.string();
   }
 
-  Run run(const std::string& args) {
+  CmdResult run(const std::string& args) {
     fs::path err = dir_ / "stderr.txt";
     std::string cmd = std::string(PAIDOC_BINARY) + " " + args + " 2>" + err.string();
-    Run r;
+    CmdResult r;
     FILE* p = popen(cmd.c_str(), "r");
     char buf[4096];
     size_t n;
@@ -96,7 +96,7 @@ TEST_F(CliTest, CheckPrintsOutlineAndFiguresSameForEveryEncoding) {
   std::string bom = write("bom.txt", "\xEF\xBB\xBF" + kDoc);
   ASSERT_NE(to_gb18030_crlf(kDoc), kDoc);  // really different bytes
 
-  Run a = run("check " + utf8);
+  CmdResult a = run("check " + utf8);
   ASSERT_EQ(a.exit_code, 0) << a.err;
   EXPECT_NE(a.out.find("title: 某局2025年度安全生产工作总结"), std::string::npos) << a.out;
   EXPECT_NE(a.out.find("\n  一、主要工作\n"), std::string::npos) << a.out;
@@ -106,8 +106,8 @@ TEST_F(CliTest, CheckPrintsOutlineAndFiguresSameForEveryEncoding) {
   EXPECT_NE(a.out.find("\n      1.部分单位台账不够规范  [付费]\n"), std::string::npos) << a.out;
   EXPECT_NE(a.out.find("1 paid section\n"), std::string::npos) << a.out;
 
-  Run b = run("check " + gb);
-  Run c = run("check " + bom);
+  CmdResult b = run("check " + gb);
+  CmdResult c = run("check " + bom);
   ASSERT_EQ(b.exit_code, 0) << b.err;
   ASSERT_EQ(c.exit_code, 0) << c.err;
   EXPECT_NE(b.out.find("(gb18030)"), std::string::npos) << b.out;
@@ -119,7 +119,7 @@ TEST_F(CliTest, CheckPrintsOutlineAndFiguresSameForEveryEncoding) {
 TEST_F(CliTest, CheckFailsWithPlaceAndKeepsGoing) {
   std::string good = write("good.txt", kDoc);
   std::string bad = write("bad.txt", "标题\n正文##paidend##\n");
-  Run r = run("check " + bad + " " + good);
+  CmdResult r = run("check " + bad + " " + good);
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("error " + bad + ":2:3: "), std::string::npos) << r.err;
   EXPECT_NE(r.out.find(good + ": ok"), std::string::npos) << r.out;
@@ -130,7 +130,7 @@ TEST_F(CliTest, ImportReportsEachFileAndSkipsBadOnes) {
   write("in/sub/2.txt", "标题\n##paidbegin##正文\n");
   write("in/sub/3.txt", "街道文明创建简报\n本月开展志愿活动四次。\n");
   std::string data = (dir_ / "data").string();
-  Run r = run("import --data " + data + " --price 12.5 --category 工作总结 " + (dir_ / "in").string());
+  CmdResult r = run("import --data " + data + " --price 12.5 --category 工作总结 " + (dir_ / "in").string());
   EXPECT_EQ(r.exit_code, 1);
   std::istringstream lines(r.out);
   std::string l1, l2, l3;
@@ -141,11 +141,11 @@ TEST_F(CliTest, ImportReportsEachFileAndSkipsBadOnes) {
   EXPECT_EQ(l2.rfind("error " + (dir_ / "in/sub/2.txt").string() + ":2:1: ", 0), 0u) << l2;
   EXPECT_EQ(l3, "imported 2 街道文明创建简报");
 
-  Run again = run("import --data " + data + " " + (dir_ / "in/1.txt").string());
+  CmdResult again = run("import --data " + data + " " + (dir_ / "in/1.txt").string());
   EXPECT_EQ(again.exit_code, 0) << again.err;
   EXPECT_EQ(again.out, "unchanged 1 某局2025年度安全生产工作总结\n");
 
-  Run bad_price = run("import --data " + data + " --price 1.234 " + (dir_ / "in/1.txt").string());
+  CmdResult bad_price = run("import --data " + data + " --price 1.234 " + (dir_ / "in/1.txt").string());
   EXPECT_EQ(bad_price.exit_code, 1);
   EXPECT_NE(bad_price.err.find("--price: amount '1.234' has more than two decimals"), std::string::npos)
       << bad_price.err;
@@ -155,11 +155,11 @@ TEST_F(CliTest, ConfigFileKeysAreFlags) {
   std::string data = (dir_ / "cfgdata").string();
   std::string cfg = write("paidoc.toml", "data = \"" + data + "\"\n[import]\nprice = \"x\"\n");
   // The [import] price from the file is used (and rejected, naming the flag).
-  Run r = run("--config " + cfg + " import " + write("d.txt", kDoc));
+  CmdResult r = run("--config " + cfg + " import " + write("d.txt", kDoc));
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("--price: amount 'x'"), std::string::npos) << r.err;
   // A flag on the command line wins over the file; data goes where the file says.
-  Run ok = run("--config " + cfg + " import --price 3 " + (dir_ / "d.txt").string());
+  CmdResult ok = run("--config " + cfg + " import --price 3 " + (dir_ / "d.txt").string());
   EXPECT_EQ(ok.exit_code, 0) << ok.err;
   EXPECT_TRUE(fs::exists(fs::path(data) / "paidoc.db"));
 }
