@@ -60,8 +60,8 @@ class Library {
   Result<std::vector<store::Category>> categories() { return store_.list_categories(); }
   Result<int64_t> count() { return store_.count_documents(); }
 
-  // Imports the embedded demo documents (demo/*.txt, each with a header
-  // naming category and price) when the store holds no documents.
+  // Imports the embedded demo documents (demo/*.txt, with category and price
+  // from demo/manifest.json) when the store holds no documents.
   // Returns how many were imported.
   Result<int> seed_demo();
 

@@ -1,0 +1,336 @@
+#!/usr/bin/env bash
+# Document page benchmark: paidoc's anonymous document page (/d/1) against
+# nginx serving the very same response body as a static file.
+#
+#   bench/page/run.sh
+#
+# Environment (all optional):
+#   DURATION=10       seconds per measured wrk run
+#   WARMUP=2          seconds of unmeasured load before each measured run
+#   ROUNDS=2          measured runs per server, alternating paidoc / nginx
+#   THREADS=2         wrk threads (-t)
+#   CONNECTIONS=64    wrk connections (-c)
+#   DOC=/d/1          the page to measure
+#   NGINX_ACCESS_LOG=on|off
+#                     on (default): nginx writes one combined-format line per
+#                     request to a file, buffered (32 KiB, flushed every
+#                     500 ms) like paidoc's access log as shipped; off: nginx
+#                     logs nothing (flatters nginx).
+#   PAIDOC=build/paidoc   the binary to run
+#   KEEP_TMP=1        keep the temp directory (logs, config) after the run
+#
+# Both servers bind to 127.0.0.1 only, run from a temp directory, and are
+# stopped on exit whatever happens. The client (wrk) runs on the same machine,
+# so client and servers share the CPUs; the figures are a ratio, not an
+# absolute capacity.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+DURATION=${DURATION:-10}
+WARMUP=${WARMUP:-2}
+ROUNDS=${ROUNDS:-2}
+THREADS=${THREADS:-2}
+CONNECTIONS=${CONNECTIONS:-64}
+DOC=${DOC:-/d/1}
+NGINX_ACCESS_LOG=${NGINX_ACCESS_LOG:-on}
+PAIDOC=${PAIDOC:-$ROOT/build/paidoc}
+
+log() { printf '[bench/page] %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+for v in DURATION WARMUP ROUNDS THREADS CONNECTIONS; do
+  if ! [[ ${!v} =~ ^[0-9]+$ ]] || (( ${!v} == 0 )); then die "$v must be a positive integer"; fi
+done
+[[ $NGINX_ACCESS_LOG == on || $NGINX_ACCESS_LOG == off ]] || die "NGINX_ACCESS_LOG must be on or off"
+
+# --- dependencies and build -------------------------------------------------
+"$ROOT/scripts/install-deps.sh" --bench
+NGINX=$(command -v nginx || true)
+[[ -z $NGINX && -x /usr/sbin/nginx ]] && NGINX=/usr/sbin/nginx
+[[ -n $NGINX ]] || die "nginx not found"
+command -v wrk >/dev/null || die "wrk not found"
+command -v curl >/dev/null || die "curl not found"
+if [[ ! -x $PAIDOC ]]; then
+  log "building paidoc (make)"
+  make -C "$ROOT" >&2
+fi
+[[ -x $PAIDOC ]] || die "$PAIDOC missing after make"
+
+# --- temp directory and cleanup ---------------------------------------------
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/paidoc-bench-page.XXXXXX")
+PAIDOC_PID=""
+NGINX_PID=""
+
+stop() {  # stop PID, politely first; only processes this script started
+  local pid=$1 i
+  [[ -n $pid ]] || return 0
+  kill -0 "$pid" 2>/dev/null || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < 50; i++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  wait "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  stop "$NGINX_PID"   # TERM makes the nginx master stop its workers
+  stop "$PAIDOC_PID"
+  if [[ ${KEEP_TMP:-0} == 1 || $rc -ne 0 ]]; then
+    log "temp directory kept: $TMP"
+  else
+    rm -rf "$TMP"
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# --- ports --------------------------------------------------------------------
+port_busy() {
+  if command -v ss >/dev/null; then
+    ss -Htln "sport = :$1" 2>/dev/null | grep -q .
+  else
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+  fi
+}
+free_port() {  # first free port at or above $1, skipping $2
+  local p=$1
+  while [[ $p == "${2:-}" ]] || port_busy "$p"; do
+    ((p++))
+    ((p < 65000)) || die "no free port"
+  done
+  echo "$p"
+}
+PAIDOC_PORT=$(free_port 18080)
+NGINX_PORT=$(free_port 18081 "$PAIDOC_PORT")
+
+wait_http() {  # wait_http URL PID NAME LOG: until URL answers 2xx, <= 30 s
+  local url=$1 pid=$2 name=$3 logf=$4 i
+  for ((i = 0; i < 300; i++)); do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      tail -n 20 "$logf" >&2 || true
+      die "$name exited during startup"
+    fi
+    curl -fsS -o /dev/null --max-time 1 "$url" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  tail -n 20 "$logf" >&2 || true
+  die "$name did not answer $url within 30 s"
+}
+
+# --- paidoc -------------------------------------------------------------------
+# Started as shipped (access logging on); its log goes to a file so that the
+# terminal is not part of the measurement.
+mkdir -p "$TMP/data"
+log "starting paidoc on 127.0.0.1:$PAIDOC_PORT"
+"$PAIDOC" serve --data "$TMP/data" --demo --listen "127.0.0.1:$PAIDOC_PORT" \
+  >"$TMP/paidoc.log" 2>&1 </dev/null &
+PAIDOC_PID=$!
+wait_http "http://127.0.0.1:$PAIDOC_PORT/healthz" "$PAIDOC_PID" paidoc "$TMP/paidoc.log"
+PAIDOC_URL="http://127.0.0.1:$PAIDOC_PORT$DOC"
+
+# --- the static copy for nginx -----------------------------------------------
+WEB="$TMP/www"
+mkdir -p "$WEB/d"
+curl -fsS --max-time 10 -D "$TMP/paidoc.headers" -o "$WEB/d/1.html" "$PAIDOC_URL" \
+  || die "GET $PAIDOC_URL failed"
+curl -fsS --max-time 10 -o "$TMP/paidoc.again" "$PAIDOC_URL"
+BODY_BYTES=$(stat -c %s "$WEB/d/1.html")
+((BODY_BYTES > 0)) || die "empty body from $PAIDOC_URL"
+PAIDOC_VARIES=no
+cmp -s "$WEB/d/1.html" "$TMP/paidoc.again" || PAIDOC_VARIES=yes
+[[ $(stat -c %s "$TMP/paidoc.again") == "$BODY_BYTES" ]] \
+  || die "paidoc's body length changes between requests; a static copy is not comparable"
+
+# When run as root, nginx workers drop to an unprivileged user: make the
+# temp directory traversable and the web root readable for them.
+chmod 0755 "$TMP"
+chmod -R a+rX "$WEB"
+
+mkdir -p "$TMP/nginx/logs"
+for t in client_body proxy fastcgi uwsgi scgi; do mkdir -p "$TMP/nginx/temp/$t"; done
+temp_paths="client_body_temp_path $TMP/nginx/temp/client_body;
+    proxy_temp_path $TMP/nginx/temp/proxy;
+    fastcgi_temp_path $TMP/nginx/temp/fastcgi;"
+nginx_v=$("$NGINX" -V 2>&1)
+[[ $nginx_v == *--without-http_uwsgi_module* ]] || temp_paths+="
+    uwsgi_temp_path $TMP/nginx/temp/uwsgi;"
+[[ $nginx_v == *--without-http_scgi_module* ]] || temp_paths+="
+    scgi_temp_path $TMP/nginx/temp/scgi;"
+if [[ $NGINX_ACCESS_LOG == on ]]; then
+  access_log="access_log $TMP/nginx/logs/access.log combined buffer=32k flush=500ms;"
+else
+  access_log="access_log off;"
+fi
+
+# Fair static serving: keepalive on with no per-connection request cap (wrk
+# keeps its connections for the whole run), sendfile on, no gzip (wrk does not
+# ask for it, and neither does the paidoc run), and an open-file cache, the
+# static-file counterpart of paidoc's in-memory page cache.
+cat >"$TMP/nginx/nginx.conf" <<EOF
+daemon off;
+master_process on;
+worker_processes auto;
+pid $TMP/nginx/nginx.pid;
+error_log $TMP/nginx/logs/error.log warn;
+
+events {
+    worker_connections 4096;
+}
+
+http {
+    default_type text/html;
+    charset utf-8;
+    sendfile on;
+    tcp_nopush on;
+    tcp_nodelay on;
+    keepalive_timeout 75s;
+    keepalive_requests 1000000;
+    server_tokens off;
+    gzip off;
+    open_file_cache max=1000 inactive=60s;
+    open_file_cache_valid 60s;
+    $access_log
+    $temp_paths
+
+    server {
+        listen 127.0.0.1:$NGINX_PORT;
+        root $WEB;
+    }
+}
+EOF
+
+log "starting nginx on 127.0.0.1:$NGINX_PORT"
+"$NGINX" -t -q -p "$TMP/nginx" -c "$TMP/nginx/nginx.conf" -e "$TMP/nginx/logs/error.log" \
+  || { cat "$TMP/nginx/logs/error.log" >&2 || true; die "nginx config test failed"; }
+"$NGINX" -p "$TMP/nginx" -c "$TMP/nginx/nginx.conf" -e "$TMP/nginx/logs/error.log" \
+  >"$TMP/nginx/stdout.log" 2>&1 </dev/null &
+NGINX_PID=$!
+NGINX_URL="http://127.0.0.1:$NGINX_PORT/d/1.html"
+wait_http "$NGINX_URL" "$NGINX_PID" nginx "$TMP/nginx/logs/error.log"
+
+# --- same bytes? --------------------------------------------------------------
+curl -fsS --max-time 10 -D "$TMP/nginx.headers" -o "$TMP/nginx.body" "$NGINX_URL"
+NGINX_BYTES=$(stat -c %s "$TMP/nginx.body")
+[[ $NGINX_BYTES == "$BODY_BYTES" ]] || die "body sizes differ: paidoc $BODY_BYTES, nginx $NGINX_BYTES"
+cmp -s "$TMP/nginx.body" "$WEB/d/1.html" || die "nginx does not serve the bytes paidoc served"
+PAIDOC_HDR_BYTES=$(stat -c %s "$TMP/paidoc.headers")
+NGINX_HDR_BYTES=$(stat -c %s "$TMP/nginx.headers")
+log "body: $BODY_BYTES bytes on both; headers: paidoc $PAIDOC_HDR_BYTES bytes, nginx $NGINX_HDR_BYTES bytes"
+
+# --- load ---------------------------------------------------------------------
+WRK_TIMEOUT=$((DURATION + WARMUP + 30))
+
+# run_wrk NAME URL SECONDS OUT: one wrk run; fails on errors or non-2xx answers
+run_wrk() {
+  local name=$1 url=$2 secs=$3 out=$4
+  timeout "$WRK_TIMEOUT" wrk -t"$THREADS" -c"$CONNECTIONS" -d"${secs}s" --latency "$url" >"$out" 2>&1 \
+    || { cat "$out" >&2; die "wrk against $name failed"; }
+  if grep -q 'Non-2xx or 3xx responses' "$out"; then
+    cat "$out" >&2
+    die "$name answered non-2xx responses under load; figures would not be comparable"
+  fi
+  grep -q '^Requests/sec:' "$out" || { cat "$out" >&2; die "no Requests/sec in wrk output for $name"; }
+  # "Socket errors: connect C, read R, write W, timeout T": failed connects or
+  # timed-out requests invalidate the run; read/write errors are reported.
+  local errs
+  errs=$(awk -F'[:,] *' '/Socket errors/ {
+      for (i = 2; i <= NF; i++) { split($i, kv, " "); e[kv[1]] = kv[2] }
+      printf "%d %d %d %d", e["connect"], e["read"], e["write"], e["timeout"] }' "$out")
+  if [[ -n $errs ]]; then
+    read -r c_err r_err w_err t_err <<<"$errs"
+    if ((c_err > 0 || t_err > 0)); then
+      cat "$out" >&2
+      die "$name: $c_err failed connects, $t_err timeouts under load"
+    fi
+    log "note: $name had socket errors (read $r_err, write $w_err)"
+  fi
+}
+rps_of() { awk '/^Requests\/sec:/ { print $2 }' "$1"; }
+# latency percentile (50%, 99%) in milliseconds from wrk --latency output
+lat_ms() {
+  awk -v p="$2%" '$1 == p {
+      v = $2; u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v)
+      if (u == "us") v /= 1000; else if (u == "s") v *= 1000; else if (u == "m") v *= 60000
+      printf "%.2f", v; exit }' "$1"
+}
+median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END {
+    if (NR % 2) printf "%.2f", a[(NR + 1) / 2]; else printf "%.2f", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+
+declare -a P_RPS N_RPS P_P50 N_P50 P_P99 N_P99
+for ((r = 1; r <= ROUNDS; r++)); do
+  for name in paidoc nginx; do
+    if [[ $name == paidoc ]]; then url=$PAIDOC_URL; else url=$NGINX_URL; fi
+    log "round $r/$ROUNDS: $name (warm-up ${WARMUP}s, then ${DURATION}s)"
+    run_wrk "$name" "$url" "$WARMUP" "$TMP/warmup-$name-$r.txt"
+    run_wrk "$name" "$url" "$DURATION" "$TMP/wrk-$name-$r.txt"
+    rps=$(rps_of "$TMP/wrk-$name-$r.txt")
+    p50=$(lat_ms "$TMP/wrk-$name-$r.txt" 50)
+    p99=$(lat_ms "$TMP/wrk-$name-$r.txt" 99)
+    printf '%-6s round %d: %12s req/s   p50 %8s ms   p99 %8s ms\n' "$name" "$r" "$rps" "$p50" "$p99"
+    if [[ $name == paidoc ]]; then
+      P_RPS+=("$rps"); P_P50+=("$p50"); P_P99+=("$p99")
+    else
+      N_RPS+=("$rps"); N_P50+=("$p50"); N_P99+=("$p99")
+    fi
+  done
+done
+
+P_MED=$(median "${P_RPS[@]}")
+N_MED=$(median "${N_RPS[@]}")
+RATIO=$(awk -v a="$P_MED" -v b="$N_MED" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
+P_P50M=$(median "${P_P50[@]}"); N_P50M=$(median "${N_P50[@]}")
+P_P99M=$(median "${P_P99[@]}"); N_P99M=$(median "${N_P99[@]}")
+
+echo
+printf 'median: paidoc %s req/s, nginx %s req/s, paidoc/nginx = %s\n' "$P_MED" "$N_MED" "$RATIO"
+printf 'body %s bytes (identical); headers paidoc %s bytes, nginx %s bytes\n' \
+  "$BODY_BYTES" "$PAIDOC_HDR_BYTES" "$NGINX_HDR_BYTES"
+
+# --- Markdown for BENCHMARKS.md -------------------------------------------------
+NGINX_LOG_NOTE="off"
+[[ $NGINX_ACCESS_LOG == off ]] || NGINX_LOG_NOTE="on, to a file, buffered 32 KiB / 500 ms"
+VARIES_NOTE=""
+if [[ $PAIDOC_VARIES == yes ]]; then
+  VARIES_NOTE=" paidoc's body varies between requests at constant length; nginx serves one fixed copy."
+fi
+REV=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+if [[ $REV != unknown ]] && [[ -n $(git -C "$ROOT" status --porcelain --untracked-files=no 2>/dev/null) ]]; then
+  REV+="-dirty"
+fi
+CPU=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || true)
+NGINX_VER=$("$NGINX" -v 2>&1 | sed 's/^nginx version: //')
+row() {  # row NAME VALUES...
+  local name=$1; shift
+  printf '| %s |' "$name"
+  printf ' %s |' "$@"
+  printf '\n'
+}
+hdr=$(for ((r = 1; r <= ROUNDS; r++)); do printf ' round %d req/s |' "$r"; done)
+sep=$(for ((r = 1; r <= ROUNDS; r++)); do printf -- '---:|'; done)
+
+cat <<EOF
+
+----- Markdown for BENCHMARKS.md -----
+### Document page vs nginx — $(date -u +%Y-%m-%d)
+
+- Machine: $(nproc) CPUs${CPU:+ ($CPU)}, $(uname -sr); client and servers on the same machine.
+- paidoc $REV (\`serve --demo\`, access log on as shipped, to a file); $NGINX_VER (\`worker_processes auto\`, sendfile, keepalive, open_file_cache, access log $NGINX_LOG_NOTE).
+- Command: \`DURATION=$DURATION ROUNDS=$ROUNDS bench/page/run.sh\` — \`wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s\` per run after ${WARMUP}s warm-up, alternating paidoc / nginx.
+- Page: \`$DOC\` for an anonymous reader; body $BODY_BYTES bytes on both (byte-identical), headers paidoc $PAIDOC_HDR_BYTES bytes / nginx $NGINX_HDR_BYTES bytes.$VARIES_NOTE
+
+| server |$hdr median req/s | median p50 ms | median p99 ms |
+|---|$sep---:|---:|---:|
+$(row paidoc "${P_RPS[@]}" "**$P_MED**" "$P_P50M" "$P_P99M")
+$(row nginx "${N_RPS[@]}" "**$N_MED**" "$N_P50M" "$N_P99M")
+
+paidoc / nginx (median requests/sec): **$RATIO**
+----- end -----
+EOF
