@@ -219,7 +219,7 @@ TEST(LeakDetector, FindsAPlantedRun) {
 
 TEST_F(LeakTest, NoPaidTextReachesAReaderWithoutAccess) {
   const uint16_t port = server_->port();
-  std::vector<std::string> seeds = {"/", "/robots.txt", "/sitemap.xml", "/feed.xml", "/healthz",
+  std::vector<std::string> seeds = {"/", "/robots.txt", "/sitemap.xml", "/feed.xml", "/healthz", "/metrics",
                                     "/login", "/register", "/api/v1/documents",
                                     "/api/v1/documents?page=2", "/api/v1/documents?category=%E8%B0%83%E7%A0%94%E6%8A%A5%E5%91%8A",
                                     "/c/%E8%B0%83%E7%A0%94%E6%8A%A5%E5%91%8A", "/search?q=%E7%BD%91%E6%A0%BC%E5%91%98",
@@ -255,6 +255,10 @@ TEST_F(LeakTest, NoPaidTextReachesAReaderWithoutAccess) {
     for (auto& l : links_in(get.body, port)) queue.push_back(l);
   }
   EXPECT_GT(fetched, 15);
+  RecordProperty("fetched", fetched);
+  std::string list;
+  for (const auto& t : seen) list += " " + t;
+  std::cerr << "leak crawl fetched " << fetched << " targets:" << list << "\n";
   // The pages were real: free text and the teaser's permitted headings show.
   for (const auto& s : kFreeSentences) EXPECT_NE(all_pages.find(s), std::string::npos) << s;
   EXPECT_NE(all_pages.find("对策建议"), std::string::npos);   // paid heading in the outline
