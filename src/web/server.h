@@ -7,6 +7,7 @@
 // run(): in-flight requests finish, then run() returns).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -18,12 +19,16 @@ namespace paidoc::web {
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
-  uint16_t port = 8080;         // 0: pick a free port (tests); see port()
-  int threads = 0;              // 0: one per core
+  uint16_t port = 8080;  // 0: pick a free port (tests); see port()
+  int threads = 0;       // 0: one per core
   std::string site_name = "paidoc 文库";
-  std::string base_url;         // absolute URL for feeds/sitemap; empty: http://host:port
-  bool access_log = true;       // one line per request to stderr
-  bool handle_signals = true;   // SIGINT/SIGTERM stop run(); tests turn it off
+  std::string base_url;            // absolute URL for feeds/sitemap; empty: http://host:port
+  bool access_log = true;          // one line per request to stderr
+  bool handle_signals = true;      // SIGINT/SIGTERM stop run(); tests turn it off
+  size_t body_limit = 1 << 20;     // larger request bodies are answered 413
+  int read_timeout_seconds = 30;   // a request (or an idle keep-alive) must arrive within
+  int write_timeout_seconds = 30;  // a response must be taken by the client within
+  size_t cache_bytes = 64 << 20;   // budget of the rendered-document caches
 };
 
 class Server {

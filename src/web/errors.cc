@@ -1,0 +1,114 @@
+// Errors at the edge: the one mapping from paidoc::Code to HTTP status, and
+// the error pages / JSON bodies. Messages shown are ours; request content is
+// never echoed, and store messages of 5xx errors are only logged.
+#include <spdlog/spdlog.h>
+
+#include "web/site.h"
+
+namespace paidoc::web {
+
+int http_status(Code code) {
+  switch (code) {
+    case Code::kOk:
+      return 200;
+    case Code::kNotFound:
+      return 404;
+    case Code::kInvalidArgument:
+      return 400;
+    case Code::kForbidden:
+      return 403;
+    case Code::kPaymentRequired:
+      return 402;
+    case Code::kConflict:
+      return 409;
+    case Code::kUnavailable:
+      return 503;
+    case Code::kInternal:
+      return 500;
+  }
+  return 500;
+}
+
+namespace {
+
+struct PageText {
+  const char* heading;
+  const char* text;
+};
+
+PageText page_text(Code code) {
+  switch (code) {
+    case Code::kNotFound:
+      return {"页面不存在", "您要找的页面不存在，可能已被删除或链接有误。"};
+    case Code::kInvalidArgument:
+      return {"请求有误", "链接或参数的格式不正确，请检查后重试。"};
+    case Code::kForbidden:
+      return {"没有权限", "您没有查看此页面的权限。"};
+    case Code::kPaymentRequired:
+      return {"需要购买", "此内容需要购买后才能查看。"};
+    case Code::kConflict:
+      return {"操作冲突", "请求与当前状态冲突，请刷新后重试。"};
+    case Code::kUnavailable:
+      return {"服务暂时不可用", "服务器正忙或正在维护，请稍后再试。"};
+    case Code::kOk:
+    case Code::kInternal:
+      break;
+  }
+  return {"服务器内部错误", "服务器出了点问题，请稍后再试。"};
+}
+
+}  // namespace
+
+Response Site::error(const Request& req, Code code, std::string_view message) {
+  int status = http_status(code);
+  if (req.is_api()) {
+    Response r = json(status, {{"error", {{"code", code_name(code)}, {"message", message}}}});
+    return r;
+  }
+  PageText t = page_text(code);
+  nlohmann::json ctx = page_context(t.heading);
+  ctx["heading"] = t.heading;
+  ctx["text"] = t.text;
+  ctx["home_link"] = true;
+  return html(status, "message.html", ctx);
+}
+
+Response Site::error(const Request& req, const Status& status) {
+  switch (status.code()) {
+    case Code::kNotFound:
+      return error(req, status.code(), "not found");
+    case Code::kInvalidArgument:
+      return error(req, status.code(), "invalid argument");
+    case Code::kForbidden:
+      return error(req, status.code(), "forbidden");
+    case Code::kPaymentRequired:
+      return error(req, status.code(), "payment required");
+    case Code::kConflict:
+      return error(req, status.code(), "conflict");
+    default:
+      spdlog::error("{} {}: {}", method_name(req.method), req.path, status.to_string());
+      return error(req, status.code(),
+                   status.code() == Code::kUnavailable ? "service unavailable" : "internal error");
+  }
+}
+
+Response Site::not_found(const Request& req) {
+  return error(req, Code::kNotFound, "no such resource");
+}
+
+Response Site::method_not_allowed(const Request& req, std::string_view allow) {
+  Response r;
+  if (req.is_api()) {
+    r = json(405, {{"error", {{"code", "method_not_allowed"}, {"message", "method not allowed"}}}});
+  } else {
+    nlohmann::json ctx = page_context("不支持的请求方法");
+    ctx["heading"] = "不支持的请求方法";
+    ctx["text"] = "此地址不支持该请求方法。";
+    ctx["home_link"] = true;
+    r = html(405, "message.html", ctx);
+  }
+  r.add_header("Allow", allow);
+  return r;
+}
+
+}  // namespace paidoc::web

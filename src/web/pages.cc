@@ -1,0 +1,214 @@
+// HTML pages: home, document, category, account placeholders, static files.
+// Document pages are rendered from a gated view only; the anonymous page is
+// cached by (id, revision).
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "gate/gate.h"
+#include "web/handlers.h"
+#include "web/util.h"
+
+namespace paidoc::web::handlers {
+
+namespace {
+
+constexpr int64_t kPerPage = 20;
+constexpr int kDescriptionChars = 120;
+
+// ?page= links for a listing at `base` ("/", "/c/公文").
+nlohmann::json pager(std::string_view base, int64_t page, int64_t total) {
+  int64_t pages = std::max<int64_t>(1, (total + kPerPage - 1) / kPerPage);
+  nlohmann::json p = {{"page", page}, {"pages", pages}};
+  if (page > 1)
+    p["prev_url"] = page == 2 ? std::string(base) : fmt::format("{}?page={}", base, page - 1);
+  if (page < pages) p["next_url"] = fmt::format("{}?page={}", base, page + 1);
+  p["show"] = pages > 1;
+  return p;
+}
+
+nlohmann::json listing(Site& site, const store::ListPage& page) {
+  nlohmann::json docs = nlohmann::json::array();
+  for (const auto& s : page.items) docs.push_back(site.summary_context(s));
+  return docs;
+}
+
+const char* heading_tag(int level) {
+  switch (level) {
+    case 2:
+      return "h3";
+    case 3:
+      return "h4";
+    case 4:
+      return "h5";
+    default:
+      return "h2";
+  }
+}
+
+// The meta description: free paragraph text of the view, clipped. The view
+// of an anonymous reader holds no paid text; blocks marked paid (a viewer
+// with access) are skipped anyway, so metadata is the same for everyone.
+std::string description_of(const gate::DocumentView& v) {
+  std::string text;
+  for (const auto& b : v.blocks) {
+    if (b.kind != gate::ViewBlock::Kind::kParagraph || b.paid) continue;
+    text += b.text;
+    if (text.size() > kDescriptionChars * 4) break;
+  }
+  if (text.empty()) return v.title;
+  std::string clipped = gate::clip_chars(text, kDescriptionChars);
+  if (clipped.size() < text.size()) clipped += "…";
+  return clipped;
+}
+
+nlohmann::json document_context(Site& site, const gate::DocumentView& v) {
+  std::string description = description_of(v);
+  nlohmann::json ctx = site.page_context(v.title);
+  std::string url = fmt::format("/d/{}", v.id);
+  ctx["description"] = description;
+  ctx["canonical"] = site.config().base_url + url;
+  ctx["og"] = {
+      {"title", v.title}, {"description", description}, {"url", site.config().base_url + url}};
+  bool has_paid = v.teaser.hidden_chars > 0 || v.teaser.hidden_paragraphs > 0;
+  ctx["doc"] = {
+      {"id", v.id},
+      {"title", v.title},
+      {"category", v.category},
+      {"category_url", v.category.empty() ? std::string() : Site::category_url(v.category)},
+      {"price", Site::price_label(v.price, has_paid)},
+      {"locked", v.locked},
+      {"unlocked_paid", !v.locked && has_paid},
+      {"date", display_date(v.updated_at)},
+      {"free_chars", v.figures.free_chars},
+  };
+  nlohmann::json outline = nlohmann::json::array();
+  for (const auto& o : v.teaser.outline)
+    outline.push_back({{"level", o.level}, {"label", o.label}, {"text", o.text}});
+  ctx["teaser"] = {
+      {"hidden_chars", v.teaser.hidden_chars},
+      {"hidden_paragraphs", v.teaser.hidden_paragraphs},
+      {"has_outline", !outline.empty()},
+      {"outline", std::move(outline)},
+  };
+  ctx["buy_url"] = fmt::format("/login?next={}", url);
+
+  nlohmann::json blocks = nlohmann::json::array();
+  bool first_lock = true;
+  for (const auto& b : v.blocks) {
+    switch (b.kind) {
+      case gate::ViewBlock::Kind::kHeading:
+        blocks.push_back({{"heading", true},
+                          {"tag", heading_tag(b.level)},
+                          {"label", b.label},
+                          {"text", b.text},
+                          {"paid", b.paid}});
+        break;
+      case gate::ViewBlock::Kind::kParagraph:
+        blocks.push_back(
+            {{"paragraph", true}, {"label", b.label}, {"text", b.text}, {"paid", b.paid}});
+        break;
+      case gate::ViewBlock::Kind::kLocked:
+        blocks.push_back({{"locked", true}, {"first", first_lock}});
+        first_lock = false;
+        break;
+    }
+  }
+  ctx["blocks"] = std::move(blocks);
+  return ctx;
+}
+
+Response account_placeholder(Site& site, std::string_view title) {
+  nlohmann::json ctx = site.page_context(title);
+  ctx["heading"] = title;
+  ctx["text"] = "账号功能即将开放，敬请期待。届时可以注册登录、购买文档并在“我的购买”中随时查看。";
+  ctx["home_link"] = true;
+  return site.html(200, "message.html", ctx);
+}
+
+}  // namespace
+
+Response home(Site& site, const Request& req, const Params&) {
+  std::optional<int64_t> page = parse_page(req.query);
+  if (!page) return site.error(req, Code::kInvalidArgument, "page must be a positive integer");
+  Result<store::ListPage> list = site.library().list({"", (*page - 1) * kPerPage, kPerPage});
+  if (!list.ok()) return site.error(req, list.status());
+  Result<std::vector<store::Category>> cats = site.library().categories();
+  if (!cats.ok()) return site.error(req, cats.status());
+
+  nlohmann::json ctx = site.page_context("");
+  ctx["description"] =
+      fmt::format("{}：公文范文与资料文档，免费试读，付费阅读全文。", site.config().site_name);
+  ctx["canonical"] = site.config().base_url + "/";
+  nlohmann::json categories = nlohmann::json::array();
+  for (const auto& c : *cats)
+    categories.push_back(
+        {{"name", c.name}, {"url", Site::category_url(c.name)}, {"count", c.document_count}});
+  ctx["has_categories"] = !categories.empty();
+  ctx["categories"] = std::move(categories);
+  ctx["docs"] = listing(site, *list);
+  ctx["total"] = list->total;
+  ctx["pager"] = pager("/", *page, list->total);
+  return site.html(200, "home.html", ctx);
+}
+
+Response category(Site& site, const Request& req, const Params& params) {
+  std::optional<std::string> name = percent_decode(params.get("category"), false);
+  if (!name) return site.error(req, Code::kInvalidArgument, "malformed category name");
+  std::optional<int64_t> page = parse_page(req.query);
+  if (!page) return site.error(req, Code::kInvalidArgument, "page must be a positive integer");
+  Result<std::vector<store::Category>> cats = site.library().categories();
+  if (!cats.ok()) return site.error(req, cats.status());
+  auto it =
+      std::find_if(cats->begin(), cats->end(), [&](const auto& c) { return c.name == *name; });
+  if (it == cats->end()) return site.error(req, Code::kNotFound, "no such category");
+  Result<store::ListPage> list = site.library().list({*name, (*page - 1) * kPerPage, kPerPage});
+  if (!list.ok()) return site.error(req, list.status());
+
+  std::string url = Site::category_url(*name);
+  nlohmann::json ctx = site.page_context(*name);
+  ctx["description"] = fmt::format("{}分类下的文档，共 {} 篇。", *name, list->total);
+  ctx["canonical"] = site.config().base_url + url;
+  ctx["category"] = {{"name", *name}, {"url", url}, {"count", list->total}};
+  ctx["docs"] = listing(site, *list);
+  ctx["pager"] = pager(url, *page, list->total);
+  return site.html(200, "category.html", ctx);
+}
+
+Response document(Site& site, const Request& req, const Params& params) {
+  std::optional<int64_t> id = parse_id(params.get("id"));
+  if (!id) return site.error(req, Code::kInvalidArgument, "document id must be a positive integer");
+  // Web readers are anonymous until accounts exist; only anonymous renders
+  // are cached.
+  const gate::Viewer viewer = gate::Viewer::anonymous();
+  Result<int64_t> revision = site.library().revision(*id);
+  if (!revision.ok()) return site.error(req, revision.status());
+  if (auto hit = site.page_cache().get(*id, *revision)) {
+    site.metrics().render_cache(true);
+    return site.serve(req, std::move(hit));
+  }
+  site.metrics().render_cache(false);
+  Result<gate::DocumentView> view = site.library().view(*id, viewer);
+  if (!view.ok()) return site.error(req, view.status());
+  std::shared_ptr<const Prepared> page =
+      site.prepare_html("document.html", document_context(site, *view));
+  if (!page) return site.error(req, Code::kInternal, "internal error");
+  site.page_cache().put(*id, view->revision, page);
+  return site.serve(req, std::move(page));
+}
+
+Response login(Site& site, const Request&, const Params&) {
+  return account_placeholder(site, "登录");
+}
+
+Response register_page(Site& site, const Request&, const Params&) {
+  return account_placeholder(site, "注册");
+}
+
+Response static_file(Site& site, const Request& req, const Params& params) {
+  std::shared_ptr<const Prepared> p = site.static_file(params.get("path"));
+  if (!p) return site.not_found(req);
+  return site.serve(req, std::move(p));
+}
+
+}  // namespace paidoc::web::handlers

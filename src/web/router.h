@@ -1,0 +1,83 @@
+// Routes and the router. Every route is declared in the one list in
+// routes.cc: method, path pattern, a name (used as the metrics label) and a
+// handler. A GET route also answers HEAD (same headers, no body).
+//
+// Patterns are split on '/': a literal segment matches itself, "{name}"
+// matches one non-empty segment, and a final "{name*}" matches the non-empty
+// rest of the path. Parameters are raw (still percent-encoded).
+//
+// Thread-safety: a Router is immutable after construction.
+#pragma once
+
+#include <array>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "web/http.h"
+
+namespace paidoc::web {
+
+class Site;
+
+struct Params {
+  static constexpr int kMax = 4;
+  std::array<std::pair<std::string_view, std::string_view>, kMax> items;
+  int size = 0;
+  // The raw value of `name`, or "" when absent.
+  std::string_view get(std::string_view name) const {
+    for (int i = 0; i < size; ++i)
+      if (items[i].first == name) return items[i].second;
+    return {};
+  }
+};
+
+using Handler = Response (*)(Site& site, const Request& req, const Params& params);
+
+struct Route {
+  Method method;
+  std::string_view pattern;
+  std::string_view name;
+  Handler handler;
+};
+
+// The route table (routes.cc).
+const std::vector<Route>& routes();
+
+class Router {
+ public:
+  explicit Router(const std::vector<Route>& routes);
+
+  enum class Outcome { kFound, kNotFound, kMethodNotAllowed };
+  struct Match {
+    Outcome outcome = Outcome::kNotFound;
+    int route = -1;  // index into the table when found
+    Params params;
+    std::string allow;  // "GET, HEAD" when kMethodNotAllowed
+  };
+  Match match(Method method, std::string_view path) const;
+
+  // Names for metrics: the table's names, then the ones below.
+  const std::vector<std::string>& route_names() const { return names_; }
+  int not_found_index() const { return static_cast<int>(table_.size()); }
+  int method_not_allowed_index() const { return not_found_index() + 1; }
+  int bad_request_index() const { return not_found_index() + 2; }  // unparsable HTTP
+  const Route& route(int i) const { return table_[i].route; }
+
+ private:
+  struct Segment {
+    std::string_view text;  // literal, or the parameter name
+    bool param = false;
+    bool rest = false;
+  };
+  struct Compiled {
+    Route route;
+    std::vector<Segment> segments;
+  };
+  static bool match_one(const Compiled& c, std::string_view path, Params* params);
+
+  std::vector<Compiled> table_;
+  std::vector<std::string> names_;
+};
+
+}  // namespace paidoc::web

@@ -1,0 +1,571 @@
+// The HTTP/1.1 server on Boost.Beast. This is the only file that includes
+// Beast: handlers see web::Request / web::Response (http.h).
+//
+// Shape: one io_context run by N threads; the acceptor, the signal set and
+// the log flush timer share one strand; each connection (Session) has its
+// own strand. A session reads a request with a parser that keeps only the
+// headers handlers use (no per-header allocation), calls Site::handle, and
+// writes the status line and headers it formats itself plus the body in one
+// gathered write: a cached page is written straight from its shared bytes.
+//
+// Stopping: stop() (or SIGINT/SIGTERM) closes the acceptor, closes idle
+// connections, and lets requests being handled finish; their responses go
+// out with "Connection: close". run() returns when no connection is left.
+#include "web/server.h"
+
+#include <fmt/format.h>
+#include <spdlog/sinks/base_sink.h>
+#include <spdlog/spdlog.h>
+
+#include <array>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http/basic_parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/status.hpp>
+#include <charconv>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_set>
+
+#include "web/site.h"
+
+namespace paidoc::web {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+namespace {
+
+// --- access log --------------------------------------------------------------
+
+// Collects formatted lines and writes them to stderr in large chunks: when
+// 32 KiB have gathered, and on flush() (a timer calls it twice a second).
+class BufferedStderrSink final : public spdlog::sinks::base_sink<std::mutex> {
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    spdlog::memory_buf_t formatted;
+    formatter_->format(msg, formatted);
+    buffer_.append(formatted.data(), formatted.size());
+    if (buffer_.size() >= 32 * 1024) flush_();
+  }
+  void flush_() override {
+    if (buffer_.empty()) return;
+    std::fwrite(buffer_.data(), 1, buffer_.size(), stderr);
+    std::fflush(stderr);
+    buffer_.clear();
+  }
+
+ private:
+  std::string buffer_;
+};
+
+// --- small formatting helpers --------------------------------------------------
+
+// The Date header value, formatted once per second per thread.
+std::string_view http_date() {
+  static constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+  static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  thread_local std::time_t last = -1;
+  thread_local char buf[40];
+  thread_local size_t len = 0;
+  std::time_t now = std::time(nullptr);
+  if (now != last) {
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    auto r = fmt::format_to_n(buf, sizeof buf, "{}, {:02} {} {} {:02}:{:02}:{:02} GMT",
+                              kDays[tm.tm_wday], tm.tm_mday, kMonths[tm.tm_mon], tm.tm_year + 1900,
+                              tm.tm_hour, tm.tm_min, tm.tm_sec);
+    len = r.size;
+    last = now;
+  }
+  return {buf, len};
+}
+
+void append_int(std::string& out, uint64_t v) {
+  char buf[24];
+  auto [p, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, p);
+}
+
+Method to_method(http::verb v) {
+  switch (v) {
+    case http::verb::get:
+      return Method::kGet;
+    case http::verb::head:
+      return Method::kHead;
+    case http::verb::post:
+      return Method::kPost;
+    case http::verb::put:
+      return Method::kPut;
+    case http::verb::delete_:
+      return Method::kDelete;
+    case http::verb::patch:
+      return Method::kPatch;
+    case http::verb::options:
+      return Method::kOptions;
+    default:
+      return Method::kOther;
+  }
+}
+
+// --- request parsing -----------------------------------------------------------
+
+// What the parser keeps of a request. Strings keep their capacity between
+// requests on a connection.
+struct RequestData {
+  Method method = Method::kGet;
+  int version = 11;
+  std::string target;
+  std::string if_none_match;
+  std::string cookie;
+  std::string authorization;
+  std::string body;
+  void clear() {
+    method = Method::kGet;
+    version = 11;
+    target.clear();
+    if_none_match.clear();
+    cookie.clear();
+    authorization.clear();
+    body.clear();
+  }
+};
+
+// A request parser that stores only the fields handlers use. Beast's own
+// request parser allocates for every header field; this one does not.
+class RequestParser final : public http::basic_parser<true> {
+ public:
+  explicit RequestParser(RequestData& data) : data_(data) {}
+
+ private:
+  void on_request_impl(http::verb method, beast::string_view, beast::string_view target,
+                       int version, beast::error_code&) override {
+    data_.method = to_method(method);
+    data_.version = version;
+    data_.target.assign(target.data(), target.size());
+  }
+  void on_response_impl(int, beast::string_view, int, beast::error_code&) override {}
+  void on_field_impl(http::field name, beast::string_view, beast::string_view value,
+                     beast::error_code&) override {
+    switch (name) {
+      case http::field::if_none_match:
+        assign_or_join(data_.if_none_match, value, ", ");
+        break;
+      case http::field::cookie:
+        assign_or_join(data_.cookie, value, "; ");
+        break;
+      case http::field::authorization:
+        data_.authorization.assign(value.data(), value.size());
+        break;
+      default:
+        break;
+    }
+  }
+  void on_header_impl(beast::error_code&) override {}
+  void on_body_init_impl(const boost::optional<std::uint64_t>& length,
+                         beast::error_code&) override {
+    if (length) data_.body.reserve(static_cast<size_t>(*length));
+  }
+  size_t on_body_impl(beast::string_view body, beast::error_code&) override {
+    data_.body.append(body.data(), body.size());
+    return body.size();
+  }
+  void on_chunk_header_impl(std::uint64_t, beast::string_view, beast::error_code&) override {}
+  size_t on_chunk_body_impl(std::uint64_t, beast::string_view body, beast::error_code&) override {
+    data_.body.append(body.data(), body.size());
+    return body.size();
+  }
+  void on_finish_impl(beast::error_code&) override {}
+
+  static void assign_or_join(std::string& to, beast::string_view value, std::string_view sep) {
+    if (!to.empty()) to.append(sep);
+    to.append(value.data(), value.size());
+  }
+
+  RequestData& data_;
+};
+
+}  // namespace
+
+// --- server state --------------------------------------------------------------
+
+class Session;
+
+// The server's state; Server::Impl is this (a namespace-level name so that
+// Session can refer to it).
+struct Core {
+  Core(library::Library& lib, ServerOptions opts)
+      : options(std::move(opts)),
+        site(lib, SiteConfig{options.site_name, options.base_url, options.cache_bytes}),
+        ioc(threads()),
+        control(net::make_strand(ioc)),
+        acceptor(control),
+        signals(control),
+        flush_timer(control) {
+    if (options.access_log) {
+      auto sink = std::make_shared<BufferedStderrSink>();
+      access_log = std::make_shared<spdlog::logger>("access", std::move(sink));
+      access_log->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %v");
+      access_log->set_level(spdlog::level::info);
+      access_log->flush_on(spdlog::level::off);
+    }
+  }
+
+  int threads() const {
+    if (options.threads > 0) return options.threads;
+    unsigned n = std::thread::hardware_concurrency();
+    return n == 0 ? 1 : static_cast<int>(n);
+  }
+
+  void do_accept();
+  void on_accept(beast::error_code ec, tcp::socket socket);
+  void do_stop();
+  void schedule_flush();
+
+  ServerOptions options;
+  Site site;
+  std::shared_ptr<spdlog::logger> access_log;
+  std::atomic<bool> stopping{false};
+  bool started = false;
+  uint16_t bound_port = 0;
+
+  // Live sessions, so that stop() can close idle ones. Declared before the
+  // io_context: sessions still queued in it unregister while it is destroyed.
+  std::mutex sessions_mu;
+  std::unordered_set<Session*> sessions;
+
+  net::io_context ioc;
+  net::strand<net::io_context::executor_type> control;
+  tcp::acceptor acceptor;
+  net::signal_set signals;
+  net::steady_timer flush_timer;
+};
+
+// --- one connection --------------------------------------------------------------
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  static constexpr std::chrono::seconds kStopGrace{5};
+
+  Session(tcp::socket&& socket, Core& server) : stream_(std::move(socket)), server_(server) {}
+
+  ~Session() {
+    std::lock_guard lock(server_.sessions_mu);
+    server_.sessions.erase(this);
+  }
+
+  void start() {
+    {
+      std::lock_guard lock(server_.sessions_mu);
+      server_.sessions.insert(this);
+    }
+    net::dispatch(stream_.get_executor(),
+                  beast::bind_front_handler(&Session::do_read, shared_from_this()));
+  }
+
+  // From any thread: close the connection if it is waiting for a request;
+  // otherwise finish the current request and close after it. A request that
+  // has started to arrive gets kStopGrace to arrive whole.
+  void shutdown() {
+    net::post(stream_.get_executor(), [self = shared_from_this()] {
+      self->stopping_ = true;
+      if (!self->reading_) return;
+      if (self->buffer_.size() == 0 && !(self->parser_ && self->parser_->got_some())) {
+        self->stream_.cancel();
+        return;
+      }
+      self->stop_timer_.emplace(self->stream_.get_executor(), kStopGrace);
+      self->stop_timer_->async_wait([weak = self->weak_from_this()](beast::error_code ec) {
+        auto s = weak.lock();
+        if (!ec && s && s->reading_) s->stream_.cancel();
+      });
+    });
+  }
+
+ private:
+  void do_read() {
+    if (stopping_ || server_.stopping.load(std::memory_order_relaxed)) return do_close();
+    data_.clear();
+    parser_.emplace(data_);
+    parser_->header_limit(16 * 1024);
+    parser_->body_limit(server_.options.body_limit);
+    reading_ = true;
+    stream_.expires_after(std::chrono::seconds(server_.options.read_timeout_seconds));
+    http::async_read(stream_, buffer_, *parser_,
+                     beast::bind_front_handler(&Session::on_read, shared_from_this()));
+  }
+
+  void on_read(beast::error_code ec, size_t) {
+    reading_ = false;
+    if (ec) return on_read_error(ec);
+    auto t0 = std::chrono::steady_clock::now();
+
+    Request req;
+    req.method = data_.method;
+    req.target = data_.target;
+    size_t q = req.target.find('?');
+    req.path = req.target.substr(0, q);
+    if (q != std::string_view::npos) req.query = req.target.substr(q + 1);
+    req.if_none_match = data_.if_none_match;
+    req.cookie = data_.cookie;
+    req.authorization = data_.authorization;
+    req.body = data_.body;
+
+    int route = -1;
+    Response res = server_.site.handle(req, &route);
+    bool keep_alive =
+        parser_->keep_alive() && !stopping_ && !server_.stopping.load(std::memory_order_relaxed);
+    send(std::move(res), route, req.method, keep_alive, data_.version == 10, t0);
+  }
+
+  void on_read_error(beast::error_code ec) {
+    if (ec == http::error::body_limit)
+      return fail_request(413, "payload_too_large", "request body too large", "请求体过大");
+    if (ec == http::error::header_limit)
+      return fail_request(431, "header_too_large", "request header too large", "请求头过大");
+    bool http_error = ec.category() == http::make_error_code(http::error::bad_target).category();
+    if (http_error && ec != http::error::end_of_stream && ec != http::error::partial_message)
+      return fail_request(400, "bad_request", "malformed HTTP request", "请求格式有误");
+    // Closed by the peer, timed out, or cancelled by stop().
+    do_close();
+  }
+
+  // A request the server could not read: answer and close.
+  void fail_request(int status, std::string_view code, std::string_view message,
+                    std::string_view message_zh) {
+    Response res;
+    res.status = status;
+    if (std::string_view(data_.target).substr(0, 5) == "/api/") {
+      res.body = fmt::format(R"({{"error":{{"code":"{}","message":"{}"}}}})", code, message);
+      res.headers.append(headers::kJson);
+    } else {
+      res.body = fmt::format("{}\n", message_zh);
+      res.headers.append(
+          "Content-Type: text/plain; charset=utf-8\r\nX-Content-Type-Options: nosniff\r\n");
+    }
+    send(std::move(res), server_.site.router().bad_request_index(), data_.method, false, false,
+         std::chrono::steady_clock::now());
+  }
+
+  void send(Response&& res, int route, Method method, bool keep_alive, bool http10,
+            std::chrono::steady_clock::time_point t0) {
+    res_ = std::move(res);
+    std::string_view body = res_.body_view();
+    bool no_body_status = res_.status == 304 || res_.status == 204 || res_.status < 200;
+    bool send_body = !no_body_status && method != Method::kHead;
+
+    head_.clear();
+    head_.append("HTTP/1.1 ");
+    append_int(head_, static_cast<uint64_t>(res_.status));
+    head_.push_back(' ');
+    beast::string_view reason = http::obsolete_reason(static_cast<http::status>(res_.status));
+    head_.append(reason.data(), reason.size());
+    head_.append("\r\nDate: ").append(http_date()).append("\r\nServer: paidoc\r\n");
+    if (!no_body_status) {
+      head_.append("Content-Length: ");
+      append_int(head_, body.size());
+      head_.append("\r\n");
+    }
+    if (!keep_alive) {
+      head_.append("Connection: close\r\n");
+    } else if (http10) {
+      head_.append("Connection: keep-alive\r\n");
+    }
+    head_.append(res_.header_block()).append("\r\n");
+
+    size_t bytes = head_.size() + (send_body ? body.size() : 0);
+    int64_t micros =
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0)
+            .count();
+    server_.site.metrics().observe(route, method, res_.status, micros);
+    if (server_.access_log)
+      server_.access_log->info("{} {} {} {} {}us", method_name(method), data_.target, res_.status,
+                               bytes, micros);
+
+    std::array<net::const_buffer, 2> buffers = {
+        net::buffer(head_), net::buffer(body.data(), send_body ? body.size() : 0)};
+    stream_.expires_after(std::chrono::seconds(server_.options.write_timeout_seconds));
+    net::async_write(
+        stream_, buffers,
+        beast::bind_front_handler(&Session::on_write, shared_from_this(), !keep_alive));
+  }
+
+  void on_write(bool close, beast::error_code ec, size_t) {
+    res_ = Response();
+    if (ec || close) return do_close();
+    do_read();
+  }
+
+  void do_close() {
+    if (stop_timer_) stop_timer_->cancel();
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.close();
+  }
+
+  beast::tcp_stream stream_;
+  Core& server_;
+  beast::flat_buffer buffer_;
+  RequestData data_;
+  std::optional<RequestParser> parser_;
+  Response res_;      // kept alive until written
+  std::string head_;  // status line and headers of res_
+  bool reading_ = false;
+  bool stopping_ = false;
+  std::optional<net::steady_timer> stop_timer_;
+};
+
+// --- acceptor, signals, stop -----------------------------------------------------
+
+void Core::do_accept() {
+  acceptor.async_accept(net::make_strand(ioc), beast::bind_front_handler(&Core::on_accept, this));
+}
+
+void Core::on_accept(beast::error_code ec, tcp::socket socket) {
+  if (stopping.load() || !acceptor.is_open()) {
+    beast::error_code ignored;
+    socket.close(ignored);
+    return;
+  }
+  if (ec) {
+    // Out of descriptors and the like: keep accepting after a short pause
+    // rather than spin.
+    if (ec != net::error::operation_aborted) spdlog::warn("accept: {}", ec.message());
+    auto timer = std::make_shared<net::steady_timer>(control, std::chrono::milliseconds(50));
+    timer->async_wait([this, timer](beast::error_code) {
+      if (!stopping.load()) do_accept();
+    });
+    return;
+  }
+  beast::error_code ignored;
+  socket.set_option(tcp::no_delay(true), ignored);
+  std::make_shared<Session>(std::move(socket), *this)->start();
+  do_accept();
+}
+
+void Core::do_stop() {
+  stopping.store(true);
+  beast::error_code ec;
+  acceptor.close(ec);
+  signals.cancel(ec);
+  flush_timer.cancel();
+  // Collect under the lock, act outside it: dropping the last reference to a
+  // session runs its destructor, which takes the lock.
+  std::vector<std::shared_ptr<Session>> alive;
+  {
+    std::lock_guard lock(sessions_mu);
+    alive.reserve(sessions.size());
+    for (Session* s : sessions)
+      if (auto p = s->weak_from_this().lock()) alive.push_back(std::move(p));
+  }
+  for (auto& s : alive) s->shutdown();
+}
+
+void Core::schedule_flush() {
+  flush_timer.expires_after(std::chrono::milliseconds(500));
+  flush_timer.async_wait([this](beast::error_code ec) {
+    if (access_log) access_log->flush();
+    if (!ec && !stopping.load()) schedule_flush();
+  });
+}
+
+// --- Server ------------------------------------------------------------------------
+
+struct Server::Impl : Core {
+  using Core::Core;
+};
+
+Server::Server(library::Library& library, ServerOptions options)
+    : impl_(std::make_unique<Impl>(library, std::move(options))) {}
+
+Server::~Server() {
+  if (impl_->access_log) impl_->access_log->flush();
+}
+
+Status Server::start() {
+  Impl& s = *impl_;
+  if (Status st = s.site.init(); !st) return st;
+  std::string where = fmt::format("{}:{}", s.options.host, s.options.port);
+  beast::error_code ec;
+  tcp::resolver resolver(s.ioc);
+  auto results = resolver.resolve(s.options.host, std::to_string(s.options.port),
+                                  tcp::resolver::passive | tcp::resolver::numeric_service, ec);
+  if (ec || results.empty())
+    return Status::unavailable(
+        fmt::format("cannot listen on {}: {}", where, ec ? ec.message() : "no address"));
+  tcp::endpoint endpoint = results.begin()->endpoint();
+  s.acceptor.open(endpoint.protocol(), ec);
+  if (!ec) s.acceptor.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) s.acceptor.bind(endpoint, ec);
+  if (!ec) s.acceptor.listen(net::socket_base::max_listen_connections, ec);
+  if (ec) {
+    beast::error_code ignored;
+    s.acceptor.close(ignored);
+    return Status::unavailable(fmt::format("cannot listen on {}: {}", where, ec.message()));
+  }
+  s.bound_port = s.acceptor.local_endpoint().port();
+  if (s.options.base_url.empty()) {
+    std::string host =
+        endpoint.address().is_v6() ? fmt::format("[{}]", s.options.host) : s.options.host;
+    s.site.set_base_url(fmt::format("http://{}:{}", host, s.bound_port));
+  } else {
+    std::string base = s.options.base_url;
+    while (!base.empty() && base.back() == '/') base.pop_back();
+    s.site.set_base_url(base);
+  }
+  if (s.options.handle_signals) {
+    s.signals.add(SIGINT);
+    s.signals.add(SIGTERM);
+    s.signals.async_wait([&s](beast::error_code e, int signal) {
+      if (e) return;
+      spdlog::info("signal {}: stopping", signal);
+      s.do_stop();
+    });
+  }
+  if (s.access_log) s.schedule_flush();
+  net::post(s.control, [&s] { s.do_accept(); });
+  s.started = true;
+  return Status::ok();
+}
+
+uint16_t Server::port() const { return impl_->bound_port; }
+
+void Server::run() {
+  Impl& s = *impl_;
+  if (!s.started) return;
+  auto work = [&s] {
+    for (;;) {
+      try {
+        s.ioc.run();
+        return;
+      } catch (const std::exception& e) {
+        spdlog::error("I/O thread: {}", e.what());
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int i = 1; i < s.threads(); ++i) pool.emplace_back(work);
+  work();
+  for (auto& t : pool) t.join();
+  if (s.access_log) s.access_log->flush();
+}
+
+void Server::stop() {
+  Impl& s = *impl_;
+  s.stopping.store(true);
+  net::post(s.control, [&s] { s.do_stop(); });
+}
+
+}  // namespace paidoc::web
