@@ -138,7 +138,7 @@ Response home(Site& site, const Request& req, const Params&) {
 
   nlohmann::json ctx = site.page_context("");
   ctx["description"] =
-      fmt::format("{}：公文范文与资料文档，免费试读，付费阅读全文。", site.config().site_name);
+      fmt::format("{}：公文范文与资料文档，免费部分直接阅读，付费后阅读全文。", site.config().site_name);
   ctx["canonical"] = site.config().base_url + "/";
   nlohmann::json categories = nlohmann::json::array();
   for (const auto& c : *cats)
