@@ -36,9 +36,12 @@ class CliTest : public ::testing::Test {
     return p.string();
   }
 
-  CmdResult run(const std::string& args) {
+  CmdResult run(const std::string& args) { return shell(std::string(PAIDOC_BINARY) + " " + args); }
+
+  // Runs a shell command line; stdout and stderr are captured separately.
+  CmdResult shell(const std::string& command) {
     fs::path err = dir_ / "stderr.txt";
-    std::string cmd = std::string(PAIDOC_BINARY) + " " + args + " 2>" + err.string();
+    std::string cmd = command + " 2>" + err.string();
     CmdResult r;
     FILE* p = popen(cmd.c_str(), "r");
     char buf[4096];
@@ -162,6 +165,60 @@ TEST_F(CliTest, ConfigFileKeysAreFlags) {
   CmdResult ok = run("--config " + cfg + " import --price 3 " + (dir_ / "d.txt").string());
   EXPECT_EQ(ok.exit_code, 0) << ok.err;
   EXPECT_TRUE(fs::exists(fs::path(data) / "paidoc.db"));
+}
+
+}  // namespace
+
+namespace {
+
+// `paidoc serve` as an operator runs it: serves, logs one line per request,
+// and on SIGTERM finishes and exits 0.
+TEST_F(CliTest, ServeAnswersLogsAndStopsOnSigterm) {
+  fs::path out = dir_ / "serve.out";
+  fs::path err = dir_ / "serve.err";
+  std::string data = (dir_ / "data").string();
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    freopen(out.c_str(), "w", stdout);
+    freopen(err.c_str(), "w", stderr);
+    execl(PAIDOC_BINARY, PAIDOC_BINARY, "serve", "--demo", "--data", data.c_str(), "--listen",
+          "127.0.0.1:0", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  auto slurp = [](const fs::path& p) {
+    std::ifstream in(p);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  };
+  // Wait for "serving on http://127.0.0.1:PORT/".
+  int port = 0;
+  for (int i = 0; i < 200 && port == 0; ++i) {
+    std::string logs = slurp(out) + slurp(err);
+    size_t at = logs.find("serving on http://127.0.0.1:");
+    if (at != std::string::npos) port = std::atoi(logs.c_str() + at + 28);
+    else usleep(50 * 1000);
+  }
+  ASSERT_GT(port, 0) << slurp(out) << slurp(err);
+
+  CmdResult page = shell("curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:" +
+                         std::to_string(port) + "/d/1");
+  EXPECT_EQ(page.out, "200");
+
+  ASSERT_EQ(kill(pid, SIGTERM), 0);
+  int status = 0;
+  bool exited = false;
+  for (int i = 0; i < 100 && !exited; ++i) {
+    if (waitpid(pid, &status, WNOHANG) == pid) exited = true;
+    else usleep(50 * 1000);
+  }
+  if (!exited) kill(pid, SIGKILL), waitpid(pid, &status, 0);
+  ASSERT_TRUE(exited) << "paidoc serve did not stop within 5 s of SIGTERM";
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  std::string logs = slurp(out) + slurp(err);
+  EXPECT_NE(logs.find("GET /d/1 200"), std::string::npos) << logs;  // the access-log line
+  EXPECT_NE(logs.find("paidoc stopped"), std::string::npos) << logs;
 }
 
 }  // namespace
