@@ -12,6 +12,8 @@ const char* code_name(Code c) {
     case Code::kConflict: return "conflict";
     case Code::kUnavailable: return "unavailable";
     case Code::kInternal: return "internal";
+    case Code::kUnauthenticated: return "unauthenticated";
+    case Code::kTooManyRequests: return "too_many_requests";
   }
   return "internal";
 }

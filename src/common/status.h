@@ -8,6 +8,7 @@
 // Thread-safety: plain values, safe to copy between threads.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <utility>
@@ -24,6 +25,8 @@ enum class Code {
   kConflict,
   kUnavailable,
   kInternal,
+  kUnauthenticated,   // no valid credentials (HTTP 401)
+  kTooManyRequests,   // rate limited; Status::retry_after() says for how long (HTTP 429)
 };
 
 // Stable lower-case name of a code ("not_found"), used in JSON errors.
@@ -41,17 +44,27 @@ class Status {
   static Status conflict(std::string m) { return {Code::kConflict, std::move(m)}; }
   static Status unavailable(std::string m) { return {Code::kUnavailable, std::move(m)}; }
   static Status internal(std::string m) { return {Code::kInternal, std::move(m)}; }
+  static Status unauthenticated(std::string m) { return {Code::kUnauthenticated, std::move(m)}; }
+  static Status too_many_requests(std::string m, int64_t retry_after_seconds) {
+    Status s(Code::kTooManyRequests, std::move(m));
+    s.retry_after_ = retry_after_seconds;
+    return s;
+  }
 
   bool is_ok() const { return code_ == Code::kOk; }
   explicit operator bool() const { return is_ok(); }
   Code code() const { return code_; }
   const std::string& message() const { return message_; }
+  // Seconds until a rate-limited request may be retried; 0 unless
+  // code() == kTooManyRequests.
+  int64_t retry_after() const { return retry_after_; }
   // "not_found: document 7 does not exist"
   std::string to_string() const;
 
  private:
   Code code_ = Code::kOk;
   std::string message_;
+  int64_t retry_after_ = 0;
 };
 
 // Either a value or a non-OK Status.

@@ -10,11 +10,13 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "store/sqlite/connection.h"
 #include "store/sqlite/migrations.h"
 #include "store/store.h"
 
@@ -93,8 +95,9 @@ TEST_F(SqliteStoreTest, OpenSetsWalAndRecordsEachMigrationOnce) {
             std::to_string(sqlite::latest_schema_version()));
   EXPECT_EQ(query_text(db,
                        "SELECT name FROM sqlite_schema WHERE type = 'table' AND name IN "
-                       "('categories', 'documents') ORDER BY name"),
-            "categories;documents");
+                       "('categories', 'documents', 'sessions', 'throttles', 'users')"
+                       " ORDER BY name"),
+            "categories;documents;sessions;throttles;users");
   sqlite3_close(db);
 }
 
@@ -200,6 +203,163 @@ TEST_F(SqliteStoreTest, PriceIsStoredAsAnInteger) {
   EXPECT_NE(sqlite3_exec(db, "UPDATE documents SET price_fen = 9.9", nullptr, nullptr, nullptr),
             SQLITE_OK);
   sqlite3_close(db);
+}
+
+// A database made by a program that knew only schema version 1, holding one
+// document, is brought to the latest version when opened; the document stays.
+TEST_F(SqliteStoreTest, VersionOneDatabaseIsMigratedAtOpen) {
+  NewDocument n = doc("old");
+  {
+    auto c = sqlite::Connection::open(path_, 1000);
+    ASSERT_TRUE(c.ok()) << c.status().to_string();
+    auto v = sqlite::migrate(*c.value(), 1);
+    ASSERT_TRUE(v.ok()) << v.status().to_string();
+    ASSERT_EQ(*v, 1);
+    // What a version-1 put_document wrote.
+    std::string sql =
+        "INSERT INTO categories (name, created_at) VALUES ('旧', 1700000000);"
+        "INSERT INTO documents (title, category_id, price_fen, source_path, source_sha256,"
+        " source_text, parsed_json, excerpt, free_chars, paid_chars, free_paragraphs,"
+        " paid_paragraphs, paid_sections, has_paid, publisher_id, revision, created_at,"
+        " updated_at) VALUES ('" +
+        n.parsed.title + "', 1, 250, '" + n.source_path + "', '" + n.source_sha256 + "', '" +
+        n.source_text + "', '" + nlohmann::json(n.parsed).dump() + "', '免费', " +
+        std::to_string(n.parsed.figures.free_chars) + ", " +
+        std::to_string(n.parsed.figures.paid_chars) +
+        ", 1, 1, 0, 1, NULL, 3, 1700000000,"
+        " 1700000100);";
+    ASSERT_TRUE(c.value()->exec_script(sql, "filling a v1 database").is_ok());
+  }
+  {
+    sqlite3* db = raw();
+    EXPECT_EQ(query_text(db, "SELECT group_concat(version) FROM schema_migrations"), "1");
+    EXPECT_EQ(query_text(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'users'"), "0");
+    sqlite3_close(db);
+  }
+
+  auto s = Store::open("sqlite:" + path_);
+  ASSERT_TRUE(s.ok()) << s.status().to_string();
+  Store& store = *s.value();
+  auto v = store.schema_version();
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(*v, sqlite::latest_schema_version());
+  EXPECT_GE(*v, 2);
+
+  auto count = store.count_documents();
+  ASSERT_TRUE(count.ok());
+  EXPECT_EQ(*count, 1);
+  auto got = store.get_document(1);
+  ASSERT_TRUE(got.ok()) << got.status().to_string();
+  EXPECT_EQ(got->summary.title, n.parsed.title);
+  EXPECT_EQ(got->summary.category, "旧");
+  EXPECT_EQ(got->summary.price, Fen(250));
+  EXPECT_EQ(got->summary.revision, 3);
+  EXPECT_EQ(got->summary.created_at, 1700000000);
+  EXPECT_EQ(got->parsed, n.parsed);
+  EXPECT_EQ(got->source_sha256, n.source_sha256);
+
+  // The new tables work, and the old data can still be written.
+  auto u = store.create_user({"first@example.cn", "h", "admin"});
+  ASSERT_TRUE(u.ok()) << u.status().to_string();
+  EXPECT_EQ(u->id, 1);
+  auto put = store.put_document(doc("new"));
+  ASSERT_TRUE(put.ok()) << put.status().to_string();
+  EXPECT_EQ(put->id, 2);
+
+  sqlite3* db = raw();
+  std::string expected;
+  for (int i = 1; i <= sqlite::latest_schema_version(); ++i) {
+    expected += (i > 1 ? "," : "") + std::to_string(i);
+  }
+  EXPECT_EQ(query_text(db,
+                       "SELECT group_concat(version) FROM "
+                       "(SELECT version FROM schema_migrations ORDER BY version)"),
+            expected);
+  sqlite3_close(db);
+}
+
+TEST_F(SqliteStoreTest, MigrateToAVersionStopsThere) {
+  auto c = sqlite::Connection::open(path_, 1000);
+  ASSERT_TRUE(c.ok());
+  sqlite::Connection& conn = *c.value();
+  for (int bad : {-1, sqlite::latest_schema_version() + 1}) {
+    auto v = sqlite::migrate(conn, bad);
+    ASSERT_FALSE(v.ok()) << bad;
+    EXPECT_EQ(v.status().code(), Code::kInvalidArgument);
+  }
+  auto v = sqlite::migrate(conn, 1);
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(*v, 1);
+  v = sqlite::migrate(conn);
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(*v, sqlite::latest_schema_version());
+  // Asking for an older version than the database has changes nothing.
+  v = sqlite::migrate(conn, 1);
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(*v, sqlite::latest_schema_version());
+  auto current = sqlite::current_schema_version(conn);
+  ASSERT_TRUE(current.ok());
+  EXPECT_EQ(*current, sqlite::latest_schema_version());
+}
+
+// The schema itself guards accounts, whatever code writes to it.
+TEST_F(SqliteStoreTest, AccountTablesEnforceTheirRules) {
+  auto s = Store::open("sqlite:" + path_);
+  ASSERT_TRUE(s.ok());
+  Store& store = *s.value();
+  auto u = store.create_user({"rules@example.cn", "h", "reader"});
+  ASSERT_TRUE(u.ok());
+  Session in;
+  in.user_id = u->id;
+  in.token_hash = std::string(64, 'a');
+  in.expires_at = 1;
+  ASSERT_TRUE(store.create_session(in, 0).ok());
+  ASSERT_TRUE(store.put_throttle({"k", 1, 2, 3}).is_ok());
+
+  sqlite3* db = raw();
+  sqlite3_exec(db, "PRAGMA foreign_keys = ON", nullptr, nullptr, nullptr);
+  auto fails = [&](const char* sql) {
+    return sqlite3_exec(db, sql, nullptr, nullptr, nullptr) != SQLITE_OK;
+  };
+  EXPECT_TRUE(fails("UPDATE users SET role = 'root'"));
+  EXPECT_TRUE(fails("UPDATE users SET role = ''"));
+  // 'deleted' goes with deleted_at and an empty hash, and only with them.
+  EXPECT_TRUE(fails("UPDATE users SET role = 'deleted'"));
+  EXPECT_TRUE(fails("UPDATE users SET deleted_at = 5"));
+  EXPECT_TRUE(fails("UPDATE users SET role = 'deleted', deleted_at = 5"));
+  EXPECT_TRUE(fails("UPDATE users SET created_at = 'yesterday'"));  // STRICT
+  EXPECT_TRUE(
+      fails("INSERT INTO sessions (user_id, token_hash, created_at, last_seen_at,"
+            " expires_at, user_agent, ip) VALUES (999, 'x', 0, 0, 0, '', '')"));
+  EXPECT_TRUE(fails("UPDATE throttles SET count = -1"));
+  EXPECT_EQ(query_text(db, "SELECT role, deleted_at FROM users"), "reader,0");
+  EXPECT_EQ(query_text(db, "SELECT typeof(role) FROM users"), "text");
+  // Removing a user row removes its sessions.
+  ASSERT_FALSE(fails("DELETE FROM users"));
+  EXPECT_EQ(query_text(db, "SELECT count(*) FROM sessions"), "0");
+  // Only the token's hash is stored.
+  EXPECT_EQ(query_text(db,
+                       "SELECT name FROM pragma_table_info('sessions') WHERE name LIKE "
+                       "'%token%'"),
+            "token_hash");
+  sqlite3_close(db);
+}
+
+// How a deleted account looks in the database: the role 'deleted' is
+// internal and reads back as "".
+TEST_F(SqliteStoreTest, DeletedAccountRow) {
+  auto s = Store::open("sqlite:" + path_);
+  ASSERT_TRUE(s.ok());
+  auto u = s.value()->create_user({"who@example.cn", "h", "admin"});
+  ASSERT_TRUE(u.ok());
+  ASSERT_TRUE(s.value()->delete_user(u->id, 1800000000).is_ok());
+  sqlite3* db = raw();
+  EXPECT_EQ(query_text(db, "SELECT email, password_hash, role, deleted_at FROM users"),
+            "deleted-" + std::to_string(u->id) + "@deleted.invalid,,deleted,1800000000");
+  sqlite3_close(db);
+  auto got = s.value()->get_user(u->id);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->role, "");
 }
 
 }  // namespace

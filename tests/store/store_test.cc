@@ -196,9 +196,49 @@ class StoreContractTest : public ::testing::TestWithParam<Backend> {
     return out;
   }
 
+  User create_user(const std::string& email, const std::string& role = "reader") {
+    auto u = store_->create_user({email, "$argon2id$v=19$hash-of-" + email, role});
+    EXPECT_TRUE(u.ok()) << email << ": " << u.status().to_string();
+    return u.ok() ? std::move(u).value() : User{};
+  }
+
+  // A session of `user` created at `at`, valid for a day.
+  Session create_session(int64_t user_id, const std::string& token, int64_t at,
+                         int64_t replace_session_id = 0) {
+    Session s;
+    s.user_id = user_id;
+    s.token_hash = fake_sha("token|" + token);
+    s.created_at = at;
+    s.last_seen_at = at;
+    s.expires_at = at + 86400;
+    s.user_agent = "Mozilla/5.0 (" + token + ")";
+    s.ip = "203.0.113.7";
+    auto r = store_->create_session(s, replace_session_id);
+    EXPECT_TRUE(r.ok()) << token << ": " << r.status().to_string();
+    return r.ok() ? std::move(r).value() : Session{};
+  }
+
+  std::vector<int64_t> session_ids(int64_t user_id) {
+    auto l = store_->list_sessions(user_id);
+    EXPECT_TRUE(l.ok()) << l.status().to_string();
+    std::vector<int64_t> out;
+    if (l.ok()) {
+      for (const auto& s : *l) out.push_back(s.id);
+    }
+    return out;
+  }
+
+  bool session_exists(const Session& s) { return store_->find_session(s.token_hash).ok(); }
+
   std::unique_ptr<TestDatabase> db_;
   std::unique_ptr<Store> store_;
 };
+
+constexpr int64_t kT0 = 1'767'225'600;  // 2026-01-01, as FakeClock starts
+
+void expect_code(const Status& s, Code code, const std::string& what) {
+  EXPECT_EQ(s.code(), code) << what << ": " << s.to_string();
+}
 
 // --- schema -----------------------------------------------------------------------
 
@@ -645,6 +685,524 @@ TEST_P(StoreContractTest, ConcurrentReadsWhileWriting) {
   for (auto& r : readers) r.join();
   EXPECT_EQ(failures.load(), 0) << first_failure;
   EXPECT_EQ(count(), kPrefilled + kWrites / 2);
+}
+
+// --- accounts ---------------------------------------------------------------------
+
+TEST_P(StoreContractTest, CreateUserThenReadItBack) {
+  int64_t before = static_cast<int64_t>(std::time(nullptr));
+  auto r = store_->create_user({"a@example.cn", "$argon2id$v=19$abc", "editor"});
+  ASSERT_TRUE(r.ok()) << r.status().to_string();
+  EXPECT_GT(r->id, 0);
+  EXPECT_EQ(r->email, "a@example.cn");
+  EXPECT_EQ(r->password_hash, "$argon2id$v=19$abc");
+  EXPECT_EQ(r->role, "editor");
+  EXPECT_GE(r->created_at, before);
+  EXPECT_LE(r->created_at, before + 5);
+  EXPECT_EQ(r->deleted_at, 0);
+
+  for (const auto& got : {store_->get_user(r->id), store_->find_user_by_email("a@example.cn")}) {
+    ASSERT_TRUE(got.ok()) << got.status().to_string();
+    EXPECT_EQ(got->id, r->id);
+    EXPECT_EQ(got->email, r->email);
+    EXPECT_EQ(got->password_hash, r->password_hash);
+    EXPECT_EQ(got->role, "editor");
+    EXPECT_EQ(got->created_at, r->created_at);
+    EXPECT_EQ(got->deleted_at, 0);
+  }
+  // The default role is reader.
+  NewUser plain;
+  plain.email = "b@example.cn";
+  plain.password_hash = "h";
+  auto b = store_->create_user(plain);
+  ASSERT_TRUE(b.ok()) << b.status().to_string();
+  EXPECT_EQ(b->role, "reader");
+  EXPECT_NE(b->id, r->id);
+}
+
+TEST_P(StoreContractTest, DuplicateEmailIsConflict) {
+  User a = create_user("dup@example.cn");
+  auto r = store_->create_user({"dup@example.cn", "other-hash", "admin"});
+  ASSERT_FALSE(r.ok());
+  expect_code(r.status(), Code::kConflict, "second registration");
+  EXPECT_EQ(r.status().message(), "email already registered");
+  // The first account is untouched.
+  auto got = store_->get_user(a.id);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->password_hash, a.password_hash);
+  EXPECT_EQ(got->role, "reader");
+  auto all = store_->list_users(0, 100);
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->size(), 1u);
+}
+
+TEST_P(StoreContractTest, BadNewUserIsInvalidAndNothingIsStored) {
+  std::vector<NewUser> bad = {
+      {"", "h", "reader"},                           // no email
+      {"x@example.cn", "", "reader"},                // no hash
+      {"x@example.cn", "h", "superuser"},            // unknown role
+      {"x@example.cn", "h", ""},                     // empty role
+      {"x@example.cn", "h", "deleted"},              // the store's own marker
+      {"deleted-1@deleted.invalid", "h", "reader"},  // reserved for anonymised rows
+  };
+  for (const auto& u : bad) {
+    auto r = store_->create_user(u);
+    ASSERT_FALSE(r.ok()) << u.email << " " << u.role;
+    expect_code(r.status(), Code::kInvalidArgument, u.email + " " + u.role);
+  }
+  auto all = store_->list_users(0, 100);
+  ASSERT_TRUE(all.ok());
+  EXPECT_TRUE(all->empty());
+  EXPECT_FALSE(store_->find_user_by_email("x@example.cn").ok());
+}
+
+TEST_P(StoreContractTest, UnknownUsersAreNotFound) {
+  User a = create_user("present@example.cn");
+  auto by_email = store_->find_user_by_email("absent@example.cn");
+  ASSERT_FALSE(by_email.ok());
+  expect_code(by_email.status(), Code::kNotFound, "find_user_by_email");
+  // Emails are compared as given: the caller normalises them.
+  expect_code(store_->find_user_by_email("Present@example.cn").status(), Code::kNotFound,
+              "find_user_by_email, other case");
+  for (int64_t id : {int64_t{0}, int64_t{-1}, a.id + 1, int64_t{987654321}}) {
+    const std::string what = "user " + std::to_string(id);
+    expect_code(store_->get_user(id).status(), Code::kNotFound, what);
+    expect_code(store_->set_user_role(id, "admin"), Code::kNotFound, what);
+    expect_code(store_->set_password_hash(id, "h2", 0), Code::kNotFound, what);
+    expect_code(store_->delete_user(id, kT0), Code::kNotFound, what);
+    Session s;
+    s.user_id = id;
+    s.token_hash = fake_sha("orphan" + what);
+    s.expires_at = kT0 + 60;
+    expect_code(store_->create_session(s, 0).status(), Code::kNotFound, what);
+  }
+  // None of that touched the existing account.
+  auto got = store_->get_user(a.id);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->role, "reader");
+  EXPECT_EQ(got->password_hash, a.password_hash);
+}
+
+TEST_P(StoreContractTest, ListUsersOldestFirstLiveOnlyWithPaging) {
+  std::vector<int64_t> ids;
+  for (int i = 0; i < 6; ++i) ids.push_back(create_user("u" + std::to_string(i) + "@x.cn").id);
+  ASSERT_TRUE(store_->delete_user(ids[2], kT0).is_ok());
+  std::vector<int64_t> live = {ids[0], ids[1], ids[3], ids[4], ids[5]};
+
+  auto user_ids = [&](int64_t offset, int64_t limit) {
+    auto l = store_->list_users(offset, limit);
+    EXPECT_TRUE(l.ok()) << l.status().to_string();
+    std::vector<int64_t> out;
+    if (l.ok()) {
+      for (const auto& u : *l) {
+        EXPECT_EQ(u.deleted_at, 0);
+        out.push_back(u.id);
+      }
+    }
+    return out;
+  };
+  EXPECT_EQ(user_ids(0, 100), live);
+  EXPECT_EQ(user_ids(0, 2), (std::vector<int64_t>{ids[0], ids[1]}));
+  EXPECT_EQ(user_ids(2, 2), (std::vector<int64_t>{ids[3], ids[4]}));
+  EXPECT_EQ(user_ids(4, 2), (std::vector<int64_t>{ids[5]}));
+  EXPECT_TRUE(user_ids(50, 2).empty());
+
+  for (auto [offset, limit] : {std::pair<int64_t, int64_t>{0, 0}, {0, 1001}, {-1, 10}}) {
+    auto l = store_->list_users(offset, limit);
+    ASSERT_FALSE(l.ok()) << offset << " " << limit;
+    expect_code(l.status(), Code::kInvalidArgument, "list_users paging");
+  }
+  EXPECT_TRUE(store_->list_users(0, 1000).ok());
+}
+
+TEST_P(StoreContractTest, SetUserRole) {
+  User a = create_user("role@example.cn");
+  ASSERT_TRUE(store_->set_user_role(a.id, "admin").is_ok());
+  auto got = store_->get_user(a.id);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->role, "admin");
+  ASSERT_TRUE(store_->set_user_role(a.id, "editor").is_ok());
+  ASSERT_TRUE(store_->set_user_role(a.id, "editor").is_ok());  // same role again: fine
+  got = store_->find_user_by_email("role@example.cn");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->role, "editor");
+
+  // Unknown roles are refused and change nothing.
+  for (const char* bad : {"superuser", "", "Admin", "deleted", "reader "}) {
+    expect_code(store_->set_user_role(a.id, bad), Code::kInvalidArgument, bad);
+    got = store_->get_user(a.id);
+    ASSERT_TRUE(got.ok());
+    EXPECT_EQ(got->role, "editor") << bad;
+  }
+  // An unknown role on an unknown user: the role is wrong either way.
+  expect_code(store_->set_user_role(a.id + 100, "superuser"), Code::kInvalidArgument,
+              "bad role, no user");
+
+  // A deleted account's role cannot be set.
+  ASSERT_TRUE(store_->delete_user(a.id, kT0).is_ok());
+  expect_code(store_->set_user_role(a.id, "admin"), Code::kNotFound, "deleted user");
+  got = store_->get_user(a.id);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->role, "");
+}
+
+TEST_P(StoreContractTest, PasswordChangeKeepsOnlyTheGivenSession) {
+  User a = create_user("pw@example.cn");
+  User b = create_user("other@example.cn");
+  Session s1 = create_session(a.id, "a1", kT0);
+  Session s2 = create_session(a.id, "a2", kT0 + 1);
+  Session s3 = create_session(a.id, "a3", kT0 + 2);
+  Session other = create_session(b.id, "b1", kT0);
+
+  ASSERT_TRUE(store_->set_password_hash(a.id, "new-hash", s2.id).is_ok());
+  auto got = store_->get_user(a.id);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->password_hash, "new-hash");
+  EXPECT_EQ(session_ids(a.id), (std::vector<int64_t>{s2.id}));
+  EXPECT_FALSE(session_exists(s1));
+  EXPECT_TRUE(session_exists(s2));
+  EXPECT_FALSE(session_exists(s3));
+  // Another user's sessions are not touched, even when named as the one to keep.
+  EXPECT_TRUE(session_exists(other));
+  ASSERT_TRUE(store_->set_password_hash(a.id, "newer-hash", other.id).is_ok());
+  EXPECT_TRUE(session_ids(a.id).empty());
+  EXPECT_TRUE(session_exists(other));
+
+  // 0 keeps none.
+  Session s4 = create_session(a.id, "a4", kT0 + 3);
+  ASSERT_TRUE(store_->set_password_hash(a.id, "newest-hash", 0).is_ok());
+  EXPECT_FALSE(session_exists(s4));
+  got = store_->get_user(a.id);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->password_hash, "newest-hash");
+
+  // An empty hash is refused and changes nothing.
+  Session s5 = create_session(a.id, "a5", kT0 + 4);
+  expect_code(store_->set_password_hash(a.id, "", 0), Code::kInvalidArgument, "empty hash");
+  EXPECT_TRUE(session_exists(s5));
+  got = store_->get_user(a.id);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->password_hash, "newest-hash");
+  EXPECT_EQ(store_->get_user(b.id)->password_hash, b.password_hash);
+}
+
+TEST_P(StoreContractTest, DeleteUserAnonymisesAndFreesTheEmail) {
+  User a = create_user("gone@example.cn", "admin");
+  User b = create_user("stays@example.cn");
+  create_session(a.id, "a1", kT0);
+  create_session(a.id, "a2", kT0 + 1);
+  Session kept = create_session(b.id, "b1", kT0);
+
+  ASSERT_TRUE(store_->delete_user(a.id, kT0 + 100).is_ok());
+
+  // The row stays, anonymised.
+  auto got = store_->get_user(a.id);
+  ASSERT_TRUE(got.ok()) << got.status().to_string();
+  EXPECT_EQ(got->id, a.id);
+  EXPECT_EQ(got->email, "deleted-" + std::to_string(a.id) + "@deleted.invalid");
+  EXPECT_EQ(got->password_hash, "");
+  EXPECT_EQ(got->role, "");
+  EXPECT_EQ(got->created_at, a.created_at);
+  EXPECT_EQ(got->deleted_at, kT0 + 100);
+  // It cannot be found by either address, and is not listed.
+  expect_code(store_->find_user_by_email("gone@example.cn").status(), Code::kNotFound, "old email");
+  expect_code(store_->find_user_by_email(got->email).status(), Code::kNotFound, "anonymised email");
+  auto all = store_->list_users(0, 100);
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 1u);
+  EXPECT_EQ((*all)[0].id, b.id);
+  // Its sessions are gone; nobody else's are.
+  EXPECT_TRUE(session_ids(a.id).empty());
+  EXPECT_TRUE(session_exists(kept));
+  // No new sessions and no new password for a deleted account.
+  Session s;
+  s.user_id = a.id;
+  s.token_hash = fake_sha("after-delete");
+  s.expires_at = kT0 + 1000;
+  expect_code(store_->create_session(s, 0).status(), Code::kNotFound, "session for deleted user");
+  expect_code(store_->set_password_hash(a.id, "h", 0), Code::kNotFound, "hash for deleted user");
+
+  // Deleting again changes nothing and is not an error.
+  ASSERT_TRUE(store_->delete_user(a.id, kT0 + 500).is_ok());
+  got = store_->get_user(a.id);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->deleted_at, kT0 + 100);
+
+  // The old address can register again, as a new account.
+  User again = create_user("gone@example.cn");
+  EXPECT_NE(again.id, a.id);
+  EXPECT_GT(again.id, b.id);  // ids are never reused
+  auto found = store_->find_user_by_email("gone@example.cn");
+  ASSERT_TRUE(found.ok());
+  EXPECT_EQ(found->id, again.id);
+  EXPECT_EQ(found->role, "reader");
+  EXPECT_EQ(store_->get_user(a.id)->deleted_at, kT0 + 100);
+}
+
+// --- sessions ---------------------------------------------------------------------
+
+TEST_P(StoreContractTest, CreateAndFindSession) {
+  User a = create_user("s@example.cn");
+  Session in;
+  in.user_id = a.id;
+  in.token_hash = fake_sha("tok");
+  in.created_at = kT0;
+  in.last_seen_at = kT0 + 1;
+  in.expires_at = kT0 + 3600;
+  in.user_agent = "Mozilla/5.0 (X11; Linux x86_64) 浏览器";
+  in.ip = "2001:db8::1";
+  auto out = store_->create_session(in, 0);
+  ASSERT_TRUE(out.ok()) << out.status().to_string();
+  EXPECT_GT(out->id, 0);
+  for (const auto& s : {*out, *store_->find_session(in.token_hash)}) {
+    EXPECT_EQ(s.id, out->id);
+    EXPECT_EQ(s.user_id, a.id);
+    EXPECT_EQ(s.token_hash, in.token_hash);
+    EXPECT_EQ(s.created_at, kT0);
+    EXPECT_EQ(s.last_seen_at, kT0 + 1);
+    EXPECT_EQ(s.expires_at, kT0 + 3600);
+    EXPECT_EQ(s.user_agent, in.user_agent);
+    EXPECT_EQ(s.ip, in.ip);
+  }
+  // Expiry is the caller's check: an expired session is still found.
+  Session old = create_session(a.id, "old", kT0 - 10 * 86400);
+  EXPECT_TRUE(session_exists(old));
+
+  expect_code(store_->find_session(fake_sha("nope")).status(), Code::kNotFound, "unknown token");
+  expect_code(store_->find_session("").status(), Code::kNotFound, "empty token");
+
+  // A token hash names one session.
+  Session dup = in;
+  dup.created_at = kT0 + 5;
+  expect_code(store_->create_session(dup, 0).status(), Code::kConflict, "duplicate token hash");
+  Session empty = in;
+  empty.token_hash.clear();
+  expect_code(store_->create_session(empty, 0).status(), Code::kInvalidArgument, "empty token");
+  EXPECT_EQ(session_ids(a.id).size(), 2u);
+}
+
+TEST_P(StoreContractTest, RotationReplacesTheOldSessionAtomically) {
+  User a = create_user("rot@example.cn");
+  User b = create_user("rot2@example.cn");
+  Session anon = create_session(a.id, "before-login", kT0);
+  Session other = create_session(a.id, "other-device", kT0 + 1);
+  Session fresh = create_session(a.id, "after-login", kT0 + 2, anon.id);
+  EXPECT_NE(fresh.id, anon.id);
+  EXPECT_FALSE(session_exists(anon));
+  EXPECT_TRUE(session_exists(fresh));
+  EXPECT_TRUE(session_exists(other));
+  EXPECT_EQ(session_ids(a.id), (std::vector<int64_t>{fresh.id, other.id}));
+
+  // Signing in as someone else on the same browser replaces that session too.
+  Session as_b = create_session(b.id, "switch", kT0 + 3, fresh.id);
+  EXPECT_FALSE(session_exists(fresh));
+  EXPECT_EQ(session_ids(b.id), (std::vector<int64_t>{as_b.id}));
+
+  // Replacing an absent session is fine.
+  Session c = create_session(a.id, "replace-absent", kT0 + 4, 987654321);
+  EXPECT_TRUE(session_exists(c));
+
+  // A failed insert keeps the session it would have replaced.
+  Session clash;
+  clash.user_id = a.id;
+  clash.token_hash = other.token_hash;  // taken
+  clash.expires_at = kT0 + 999;
+  expect_code(store_->create_session(clash, c.id).status(), Code::kConflict, "clash");
+  EXPECT_TRUE(session_exists(c));
+  clash.token_hash = fake_sha("no such user");
+  clash.user_id = 987654321;
+  expect_code(store_->create_session(clash, c.id).status(), Code::kNotFound, "no user");
+  EXPECT_TRUE(session_exists(c));
+  EXPECT_EQ(session_ids(a.id), (std::vector<int64_t>{c.id, other.id}));
+}
+
+TEST_P(StoreContractTest, TouchSession) {
+  User a = create_user("touch@example.cn");
+  Session s = create_session(a.id, "t", kT0);
+  ASSERT_TRUE(store_->touch_session(s.id, kT0 + 60).is_ok());
+  auto got = store_->find_session(s.token_hash);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->last_seen_at, kT0 + 60);
+  EXPECT_EQ(got->created_at, kT0);
+  EXPECT_EQ(got->expires_at, s.expires_at);
+  // An older time (a slower concurrent request) never moves it back.
+  ASSERT_TRUE(store_->touch_session(s.id, kT0 + 30).is_ok());
+  EXPECT_EQ(store_->find_session(s.token_hash)->last_seen_at, kT0 + 60);
+  expect_code(store_->touch_session(s.id + 1000, kT0), Code::kNotFound, "unknown session");
+  ASSERT_TRUE(store_->delete_session(s.id).is_ok());
+  expect_code(store_->touch_session(s.id, kT0 + 90), Code::kNotFound, "deleted session");
+}
+
+TEST_P(StoreContractTest, DeleteSessions) {
+  User a = create_user("del@example.cn");
+  User b = create_user("del2@example.cn");
+  Session a1 = create_session(a.id, "a1", kT0);
+  Session a2 = create_session(a.id, "a2", kT0 + 1);
+  Session a3 = create_session(a.id, "a3", kT0 + 2);
+  Session b1 = create_session(b.id, "b1", kT0);
+
+  ASSERT_TRUE(store_->delete_session(a1.id).is_ok());
+  EXPECT_FALSE(session_exists(a1));
+  expect_code(store_->find_session(a1.token_hash).status(), Code::kNotFound, "deleted");
+  EXPECT_TRUE(store_->delete_session(a1.id).is_ok());      // absent: fine
+  EXPECT_TRUE(store_->delete_session(987654321).is_ok());  // never existed: fine
+
+  // "Sign out everywhere else".
+  ASSERT_TRUE(store_->delete_user_sessions(a.id, a3.id).is_ok());
+  EXPECT_EQ(session_ids(a.id), (std::vector<int64_t>{a3.id}));
+  EXPECT_FALSE(session_exists(a2));
+  EXPECT_TRUE(session_exists(b1));
+  // "Sign out everywhere".
+  ASSERT_TRUE(store_->delete_user_sessions(a.id, 0).is_ok());
+  EXPECT_TRUE(session_ids(a.id).empty());
+  EXPECT_TRUE(session_exists(b1));
+  // A user without sessions, or without an account: nothing to do.
+  EXPECT_TRUE(store_->delete_user_sessions(a.id, 0).is_ok());
+  EXPECT_TRUE(store_->delete_user_sessions(987654321, 0).is_ok());
+}
+
+TEST_P(StoreContractTest, ListSessionsNewestFirst) {
+  User a = create_user("list@example.cn");
+  User b = create_user("list2@example.cn");
+  Session mid = create_session(a.id, "mid", kT0 + 10);
+  Session oldest = create_session(a.id, "oldest", kT0);
+  Session newest = create_session(a.id, "newest", kT0 + 20);
+  Session tie = create_session(a.id, "tie", kT0 + 20);  // same second: later id first
+  create_session(b.id, "b", kT0 + 30);
+  EXPECT_EQ(session_ids(a.id), (std::vector<int64_t>{tie.id, newest.id, mid.id, oldest.id}));
+  auto l = store_->list_sessions(a.id);
+  ASSERT_TRUE(l.ok());
+  EXPECT_EQ((*l)[3].user_agent, oldest.user_agent);
+  EXPECT_EQ((*l)[3].ip, oldest.ip);
+  EXPECT_EQ((*l)[3].token_hash, oldest.token_hash);
+  EXPECT_TRUE(session_ids(987654321).empty());
+}
+
+TEST_P(StoreContractTest, DeleteExpiredSessions) {
+  User a = create_user("exp@example.cn");
+  User b = create_user("exp2@example.cn");
+  // create_session() gives each a day: expires_at = created + 86400.
+  Session e1 = create_session(a.id, "e1", kT0 - 86400 - 5);     // expired 5 s ago
+  Session e2 = create_session(b.id, "e2", kT0 - 86400);         // expires exactly now
+  Session live1 = create_session(a.id, "l1", kT0 - 86400 + 1);  // one second left
+  Session live2 = create_session(b.id, "l2", kT0);
+
+  auto n = store_->delete_expired_sessions(kT0);
+  ASSERT_TRUE(n.ok()) << n.status().to_string();
+  EXPECT_EQ(*n, 2);
+  EXPECT_FALSE(session_exists(e1));
+  EXPECT_FALSE(session_exists(e2));
+  EXPECT_TRUE(session_exists(live1));
+  EXPECT_TRUE(session_exists(live2));
+  n = store_->delete_expired_sessions(kT0);
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 0);
+  n = store_->delete_expired_sessions(kT0 + 86400);
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 2);
+  EXPECT_TRUE(session_ids(a.id).empty());
+  EXPECT_TRUE(session_ids(b.id).empty());
+}
+
+// --- throttles --------------------------------------------------------------------
+
+TEST_P(StoreContractTest, ThrottleRoundTripUpsertAndDelete) {
+  const std::string key = "login-account:a@b.cn";
+  auto absent = store_->get_throttle(key);
+  ASSERT_TRUE(absent.ok()) << absent.status().to_string();
+  EXPECT_EQ(absent->key, key);
+  EXPECT_EQ(absent->count, 0);
+  EXPECT_EQ(absent->window_start, 0);
+  EXPECT_EQ(absent->locked_until, 0);
+
+  ASSERT_TRUE(store_->put_throttle({key, 1, kT0, 0}).is_ok());
+  ASSERT_TRUE(store_->put_throttle({"login-ip:192.0.2.1", 7, kT0 - 5, kT0 + 900}).is_ok());
+  auto got = store_->get_throttle(key);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->key, key);
+  EXPECT_EQ(got->count, 1);
+  EXPECT_EQ(got->window_start, kT0);
+  EXPECT_EQ(got->locked_until, 0);
+
+  // Putting again replaces every field.
+  ASSERT_TRUE(store_->put_throttle({key, 5, kT0 + 10, kT0 + 300}).is_ok());
+  got = store_->get_throttle(key);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->count, 5);
+  EXPECT_EQ(got->window_start, kT0 + 10);
+  EXPECT_EQ(got->locked_until, kT0 + 300);
+  auto ip = store_->get_throttle("login-ip:192.0.2.1");
+  ASSERT_TRUE(ip.ok());
+  EXPECT_EQ(ip->count, 7);
+  EXPECT_EQ(ip->locked_until, kT0 + 900);
+
+  // Keys are exact.
+  EXPECT_EQ(store_->get_throttle("login-account:A@b.cn")->count, 0);
+
+  // Survives reopening.
+  store_.reset();
+  store_ = open();
+  ASSERT_NE(store_, nullptr);
+  EXPECT_EQ(store_->get_throttle(key)->count, 5);
+
+  ASSERT_TRUE(store_->delete_throttle(key).is_ok());
+  got = store_->get_throttle(key);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->count, 0);
+  EXPECT_EQ(got->locked_until, 0);
+  EXPECT_EQ(store_->get_throttle("login-ip:192.0.2.1")->count, 7);
+  EXPECT_TRUE(store_->delete_throttle(key).is_ok());  // absent: fine
+
+  expect_code(store_->put_throttle({"", 1, kT0, 0}), Code::kInvalidArgument, "empty key");
+  expect_code(store_->put_throttle({"neg", -1, kT0, 0}), Code::kInvalidArgument, "negative count");
+  EXPECT_EQ(store_->get_throttle("neg")->count, 0);
+}
+
+// --- accounts under load ----------------------------------------------------------
+
+TEST_P(StoreContractTest, ConcurrentSessionLookupsWhileSigningIn) {
+  User a = create_user("busy@example.cn");
+  std::vector<Session> existing;
+  for (int i = 0; i < 10; ++i)
+    existing.push_back(create_session(a.id, "pre" + std::to_string(i), kT0));
+  std::atomic<int> failures{0};
+  std::mutex mu;
+  std::string first_failure;
+  auto fail = [&](const std::string& what) {
+    if (failures++ == 0) {
+      std::lock_guard<std::mutex> lock(mu);
+      first_failure = what;
+    }
+  };
+  std::thread writer([&] {
+    for (int i = 0; i < 50; ++i) {
+      Session s;
+      s.user_id = a.id;
+      s.token_hash = fake_sha("new" + std::to_string(i));
+      s.created_at = s.last_seen_at = kT0 + i;
+      s.expires_at = kT0 + 3600;
+      auto r = store_->create_session(s, 0);
+      if (!r.ok()) fail("create: " + r.status().to_string());
+      Status t = store_->put_throttle({"k" + std::to_string(i % 5), i, kT0, 0});
+      if (!t.is_ok()) fail("throttle: " + t.to_string());
+    }
+  });
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 4; ++t) {
+    readers.emplace_back([&, t] {
+      for (int i = 0; i < 300; ++i) {
+        const Session& s = existing[static_cast<size_t>(i + t) % existing.size()];
+        auto f = store_->find_session(s.token_hash);
+        if (!f.ok() || f->id != s.id) fail("find: " + f.status().to_string());
+        Status touched = store_->touch_session(s.id, kT0 + i);
+        if (!touched.is_ok()) fail("touch: " + touched.to_string());
+      }
+    });
+  }
+  writer.join();
+  for (auto& r : readers) r.join();
+  EXPECT_EQ(failures.load(), 0) << first_failure;
+  EXPECT_EQ(session_ids(a.id).size(), 60u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StoreContractTest, ::testing::Values(kSqlite),

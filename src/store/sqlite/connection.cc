@@ -23,6 +23,9 @@ Status sqlite_status(sqlite3* db, int rc, std::string_view what) {
   if (rc == SQLITE_CONSTRAINT_CHECK || rc == SQLITE_CONSTRAINT_NOTNULL) {
     return Status::invalid(std::move(msg));
   }
+  if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
+    return Status::conflict(std::move(msg));
+  }
   return Status::internal(std::move(msg));
 }
 

@@ -29,6 +29,7 @@ namespace paidoc::store::sqlite {
 // BUSY, LOCKED and CANTOPEN are kUnavailable (another writer or the file
 // system is in the way; retrying may help); CHECK and NOT NULL constraint
 // failures are kInvalidArgument (the input broke a rule of the schema);
+// UNIQUE and PRIMARY KEY failures are kConflict (the value is taken);
 // anything else is kInternal. `what` names the operation for the message.
 // `db` may be null (then only the generic text for `rc` is used).
 Status sqlite_status(sqlite3* db, int rc, std::string_view what);

@@ -1,5 +1,6 @@
 #include "store/sqlite/migrations.h"
 
+#include <algorithm>
 #include <chrono>
 #include <iterator>
 #include <string>
@@ -51,6 +52,54 @@ CREATE INDEX documents_by_category ON documents (category_id, created_at DESC, i
 -- a path names at most one document (a new one is made only for a new path).
 CREATE UNIQUE INDEX documents_by_source_path ON documents (source_path);
 )sql",
+
+    // 2: accounts, login sessions and persistent rate limits.
+    //
+    // A deleted account keeps its row (purchases will point at it) with the
+    // personal data removed: email "deleted-<id>@deleted.invalid", empty
+    // password hash, role 'deleted' and deleted_at set. The table checks that
+    // these go together. 'deleted' is internal: the store reports a deleted
+    // user's role as "" and never accepts 'deleted' from a caller.
+    R"sql(
+CREATE TABLE users (
+  id             INTEGER PRIMARY KEY AUTOINCREMENT,
+  email          TEXT    NOT NULL UNIQUE,
+  password_hash  TEXT    NOT NULL,
+  role           TEXT    NOT NULL CHECK (role IN ('reader', 'editor', 'admin', 'deleted')),
+  created_at     INTEGER NOT NULL,
+  deleted_at     INTEGER NOT NULL DEFAULT 0 CHECK (deleted_at >= 0),
+  CHECK ((deleted_at = 0) = (role <> 'deleted')),
+  CHECK (deleted_at = 0 OR password_hash = '')
+) STRICT;
+
+-- list_users: live accounts, oldest first.
+CREATE INDEX users_live_by_created ON users (created_at, id) WHERE deleted_at = 0;
+
+-- Only the SHA-256 of a session token is stored; a leaked database does not
+-- let anyone sign in.
+CREATE TABLE sessions (
+  id            INTEGER PRIMARY KEY AUTOINCREMENT,
+  user_id       INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  token_hash    TEXT    NOT NULL UNIQUE,
+  created_at    INTEGER NOT NULL,
+  last_seen_at  INTEGER NOT NULL,
+  expires_at    INTEGER NOT NULL,
+  user_agent    TEXT    NOT NULL,
+  ip            TEXT    NOT NULL
+) STRICT;
+
+-- list_sessions (newest first) and deleting a user's sessions.
+CREATE INDEX sessions_by_user ON sessions (user_id, created_at DESC, id DESC);
+-- delete_expired_sessions.
+CREATE INDEX sessions_by_expiry ON sessions (expires_at);
+
+CREATE TABLE throttles (
+  key           TEXT    NOT NULL PRIMARY KEY,
+  count         INTEGER NOT NULL CHECK (count >= 0),
+  window_start  INTEGER NOT NULL,
+  locked_until  INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(std::size(kMigrations));
@@ -83,7 +132,13 @@ Result<int> current_schema_version(Connection& c) {
   return static_cast<int>(st->int64(0));
 }
 
-Result<int> migrate(Connection& c) {
+Result<int> migrate(Connection& c) { return migrate(c, kLatest); }
+
+Result<int> migrate(Connection& c, int target_version) {
+  if (target_version < 0 || target_version > kLatest) {
+    return Status::invalid("sqlite: no schema version " + std::to_string(target_version) +
+                           " (latest is " + std::to_string(kLatest) + ")");
+  }
   const std::string where = " in '" + c.path() + "'";
   Txn txn(c);
   if (Status s = txn.begin(Txn::Kind::kWrite); !s.is_ok()) return s;
@@ -98,7 +153,7 @@ Result<int> migrate(Connection& c) {
                             std::to_string(*current) + ", newer than this program knows (" +
                             std::to_string(kLatest) + "); use a newer paidoc");
   }
-  for (int v = *current + 1; v <= kLatest; ++v) {
+  for (int v = *current + 1; v <= target_version; ++v) {
     if (Status s =
             c.exec_script(kMigrations[v - 1], "applying migration " + std::to_string(v) + where);
         !s.is_ok()) {
@@ -109,7 +164,7 @@ Result<int> migrate(Connection& c) {
     if (Status s = st->bind(1, int64_t{v}).bind(2, now_seconds()).exec(); !s.is_ok()) return s;
   }
   if (Status s = txn.commit(); !s.is_ok()) return s;
-  return kLatest;
+  return std::max(*current, target_version);
 }
 
 }  // namespace paidoc::store::sqlite

@@ -23,6 +23,12 @@ int latest_schema_version();
 // (kInternal) rather than used with a schema the code does not understand.
 Result<int> migrate(Connection& c);
 
+// Applies the missing migrations up to target_version only (tests build
+// databases at an older version with it, to check the upgrade path). A
+// database already past target_version is left as it is; its version is
+// returned. kInvalidArgument for a version this program does not have.
+Result<int> migrate(Connection& c, int target_version);
+
 // The highest applied version, 0 for an empty database.
 Result<int> current_schema_version(Connection& c);
 

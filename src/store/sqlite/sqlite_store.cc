@@ -10,6 +10,7 @@
 #include <string>
 #include <system_error>
 #include <utility>
+#include <vector>
 
 #include "store/sqlite/connection.h"
 #include "store/sqlite/migrations.h"
@@ -73,6 +74,71 @@ constexpr char kUpdateDocument[] =
     " has_paid = ?14, publisher_id = ?15, revision = revision + 1, updated_at = ?16"
     " WHERE id = ?17";
 
+// --- accounts -----------------------------------------------------------------
+
+// Columns read into a User by read_user(), in this order. The internal role
+// 'deleted' of an anonymised account reads as "".
+#define PAIDOC_USER_COLUMNS                                                                \
+  "id, email, password_hash, CASE role WHEN 'deleted' THEN '' ELSE role END, created_at, " \
+  "deleted_at"
+
+constexpr char kFindUserIdByEmail[] = "SELECT id FROM users WHERE email = ?1";
+constexpr char kInsertUser[] =
+    "INSERT INTO users (email, password_hash, role, created_at) VALUES (?1, ?2, ?3, ?4)";
+constexpr char kGetUser[] = "SELECT " PAIDOC_USER_COLUMNS " FROM users WHERE id = ?1";
+constexpr char kFindLiveUserByEmail[] =
+    "SELECT " PAIDOC_USER_COLUMNS " FROM users WHERE email = ?1 AND deleted_at = 0";
+constexpr char kListLiveUsers[] = "SELECT " PAIDOC_USER_COLUMNS
+                                  " FROM users WHERE deleted_at = 0"
+                                  " ORDER BY created_at, id LIMIT ?1 OFFSET ?2";
+constexpr char kSetRole[] = "UPDATE users SET role = ?2 WHERE id = ?1 AND deleted_at = 0";
+constexpr char kSetPasswordHash[] =
+    "UPDATE users SET password_hash = ?2 WHERE id = ?1 AND deleted_at = 0";
+constexpr char kIsLiveUser[] = "SELECT deleted_at FROM users WHERE id = ?1";
+constexpr char kAnonymiseUser[] =
+    "UPDATE users SET email = ?2, password_hash = '', role = 'deleted', deleted_at = ?3"
+    " WHERE id = ?1";
+
+#undef PAIDOC_USER_COLUMNS
+
+// The domain of anonymised addresses. ".invalid" is reserved (RFC 2606), so
+// no real address collides with one; create_user refuses it all the same.
+constexpr char kDeletedEmailDomain[] = "@deleted.invalid";
+
+// --- sessions -----------------------------------------------------------------
+
+// Columns read into a Session by read_session(), in this order.
+#define PAIDOC_SESSION_COLUMNS \
+  "id, user_id, token_hash, created_at, last_seen_at, expires_at, user_agent, ip"
+
+constexpr char kInsertSession[] =
+    "INSERT INTO sessions (user_id, token_hash, created_at, last_seen_at, expires_at,"
+    " user_agent, ip) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+constexpr char kFindSession[] =
+    "SELECT " PAIDOC_SESSION_COLUMNS " FROM sessions WHERE token_hash = ?1";
+// last_seen_at never moves backwards when two requests of one session touch
+// it out of order.
+constexpr char kTouchSession[] =
+    "UPDATE sessions SET last_seen_at = max(last_seen_at, ?2) WHERE id = ?1";
+constexpr char kDeleteSession[] = "DELETE FROM sessions WHERE id = ?1";
+constexpr char kDeleteUserSessions[] = "DELETE FROM sessions WHERE user_id = ?1 AND id <> ?2";
+constexpr char kListSessions[] = "SELECT " PAIDOC_SESSION_COLUMNS
+                                 " FROM sessions WHERE user_id = ?1"
+                                 " ORDER BY created_at DESC, id DESC";
+constexpr char kDeleteExpiredSessions[] = "DELETE FROM sessions WHERE expires_at <= ?1";
+
+#undef PAIDOC_SESSION_COLUMNS
+
+// --- throttles ----------------------------------------------------------------
+
+constexpr char kGetThrottle[] =
+    "SELECT count, window_start, locked_until FROM throttles WHERE key = ?1";
+constexpr char kPutThrottle[] =
+    "INSERT INTO throttles (key, count, window_start, locked_until) VALUES (?1, ?2, ?3, ?4)"
+    " ON CONFLICT (key) DO UPDATE SET count = excluded.count,"
+    " window_start = excluded.window_start, locked_until = excluded.locked_until";
+constexpr char kDeleteThrottle[] = "DELETE FROM throttles WHERE key = ?1";
+
 // --- helpers ------------------------------------------------------------------
 
 int64_t now_seconds() {
@@ -90,6 +156,15 @@ Result<T> guarded(const char* what, F&& f) {
   } catch (const std::exception& e) {
     return Status::internal(std::string("sqlite: ") + what + ": " + e.what());
   }
+}
+
+// Nothing to return but success.
+struct Done {};
+
+// guarded() for the methods that answer a Status.
+template <typename F>
+Status guarded_status(const char* what, F&& f) {
+  return guarded<Done>(what, std::forward<F>(f)).status();
 }
 
 DocumentSummary read_summary(const Stmt& st) {
@@ -144,6 +219,47 @@ Result<int64_t> ensure_category(Connection& c, const std::string& name, int64_t 
   if (Status s = st->bind(1, name).bind(2, now).exec(); !s.is_ok()) return s;
   return sqlite3_last_insert_rowid(c.handle());
 }
+
+User read_user(const Stmt& st) {
+  User u;
+  u.id = st.int64(0);
+  u.email = st.text(1);
+  u.password_hash = st.text(2);
+  u.role = st.text(3);
+  u.created_at = st.int64(4);
+  u.deleted_at = st.int64(5);
+  return u;
+}
+
+Session read_session(const Stmt& st) {
+  Session s;
+  s.id = st.int64(0);
+  s.user_id = st.int64(1);
+  s.token_hash = st.text(2);
+  s.created_at = st.int64(3);
+  s.last_seen_at = st.int64(4);
+  s.expires_at = st.int64(5);
+  s.user_agent = st.text(6);
+  s.ip = st.text(7);
+  return s;
+}
+
+// The roles a caller may give; 'deleted' is the store's own.
+bool is_assignable_role(const std::string& role) {
+  return role == "reader" || role == "editor" || role == "admin";
+}
+
+Status check_role(const std::string& role) {
+  if (is_assignable_role(role)) return Status::ok();
+  return Status::invalid("unknown role '" + role + "' (reader, editor or admin)");
+}
+
+Status user_not_found(int64_t id) {
+  return Status::not_found("user " + std::to_string(id) + " does not exist");
+}
+
+// Rows changed by the last INSERT/UPDATE/DELETE on the connection.
+int64_t changes(Connection& c) { return sqlite3_changes64(c.handle()); }
 
 // What put_document writes, prepared before the transaction starts so the
 // write lock is held only for the statements themselves.
@@ -301,7 +417,341 @@ class SqliteStore final : public Store {
     });
   }
 
+  // ---- accounts ----
+
+  Result<User> create_user(const NewUser& u) override {
+    return guarded<User>("create_user", [&]() -> Result<User> {
+      if (u.email.empty()) return Status::invalid("create_user: email is empty");
+      if (u.email.ends_with(kDeletedEmailDomain)) {
+        return Status::invalid("create_user: addresses at " +
+                               std::string(kDeletedEmailDomain).substr(1) + " are reserved");
+      }
+      if (u.password_hash.empty()) return Status::invalid("create_user: password hash is empty");
+      if (Status s = check_role(u.role); !s.is_ok()) return s;
+      return in_write_txn<User>([&](Connection& c) -> Result<User> {
+        // Checked first so the answer does not depend on how the driver
+        // words a UNIQUE failure; the constraint still guards races with
+        // other processes (and then answers kConflict as well).
+        auto existing = find_id(c, kFindUserIdByEmail, u.email);
+        if (!existing.ok()) return existing.status();
+        if (existing->has_value()) return Status::conflict("email already registered");
+        User out;
+        out.email = u.email;
+        out.password_hash = u.password_hash;
+        out.role = u.role;
+        out.created_at = now_seconds();
+        auto st = c.stmt(kInsertUser);
+        if (!st.ok()) return st.status();
+        st->bind(1, u.email).bind(2, u.password_hash).bind(3, u.role).bind(4, out.created_at);
+        if (Status s = st->exec(); !s.is_ok()) return s;
+        out.id = sqlite3_last_insert_rowid(c.handle());
+        return out;
+      });
+    });
+  }
+
+  Result<User> find_user_by_email(const std::string& email) override {
+    return guarded<User>("find_user_by_email", [&]() -> Result<User> {
+      auto u =
+          read_one<User>(kFindLiveUserByEmail, read_user, [&](Stmt& st) { st.bind(1, email); });
+      if (!u.ok()) return u.status();
+      if (!u->has_value()) return Status::not_found("no account with this email");
+      return std::move(**u);
+    });
+  }
+
+  Result<User> get_user(int64_t id) override {
+    return guarded<User>("get_user", [&]() -> Result<User> {
+      auto u = read_one<User>(kGetUser, read_user, [&](Stmt& st) { st.bind(1, id); });
+      if (!u.ok()) return u.status();
+      if (!u->has_value()) return user_not_found(id);
+      return std::move(**u);
+    });
+  }
+
+  Result<std::vector<User>> list_users(int64_t offset, int64_t limit) override {
+    return guarded<std::vector<User>>("list_users", [&]() -> Result<std::vector<User>> {
+      if (limit < 1 || limit > 1000) {
+        return Status::invalid("list limit must be 1..1000, not " + std::to_string(limit));
+      }
+      if (offset < 0) {
+        return Status::invalid("list offset must not be negative: " + std::to_string(offset));
+      }
+      return read_all<User>(kListLiveUsers, read_user,
+                            [&](Stmt& st) { st.bind(1, limit).bind(2, offset); });
+    });
+  }
+
+  Status set_user_role(int64_t user_id, const std::string& role) override {
+    return guarded_status("set_user_role", [&]() -> Result<Done> {
+      if (Status s = check_role(role); !s.is_ok()) return s;
+      auto n = write_one(kSetRole, [&](Stmt& st) { st.bind(1, user_id).bind(2, role); });
+      if (!n.ok()) return n.status();
+      if (*n == 0) return user_not_found(user_id);
+      return Done{};
+    });
+  }
+
+  Status set_password_hash(int64_t user_id, const std::string& hash,
+                           int64_t keep_session_id) override {
+    return guarded_status("set_password_hash", [&]() -> Result<Done> {
+      if (hash.empty()) return Status::invalid("set_password_hash: hash is empty");
+      return in_write_txn<Done>([&](Connection& c) -> Result<Done> {
+        {
+          auto st = c.stmt(kSetPasswordHash);
+          if (!st.ok()) return st.status();
+          if (Status s = st->bind(1, user_id).bind(2, hash).exec(); !s.is_ok()) return s;
+          if (changes(c) == 0) return user_not_found(user_id);
+        }
+        auto st = c.stmt(kDeleteUserSessions);
+        if (!st.ok()) return st.status();
+        if (Status s = st->bind(1, user_id).bind(2, keep_session_id).exec(); !s.is_ok()) {
+          return s;
+        }
+        return Done{};
+      });
+    });
+  }
+
+  // Deleting an account that is already deleted changes nothing (the first
+  // deleted_at stays) and is not an error.
+  Status delete_user(int64_t user_id, int64_t now) override {
+    return guarded_status("delete_user", [&]() -> Result<Done> {
+      if (now <= 0) return Status::invalid("delete_user: now must be positive");
+      return in_write_txn<Done>([&](Connection& c) -> Result<Done> {
+        {
+          auto st = c.stmt(kIsLiveUser);
+          if (!st.ok()) return st.status();
+          st->bind(1, user_id);
+          auto row = st->step();
+          if (!row.ok()) return row.status();
+          if (!*row) return user_not_found(user_id);
+          if (st->int64(0) != 0) return Done{};
+        }
+        {
+          auto st = c.stmt(kAnonymiseUser);
+          if (!st.ok()) return st.status();
+          std::string email =
+              "deleted-" + std::to_string(user_id) + std::string(kDeletedEmailDomain);
+          if (Status s = st->bind(1, user_id).bind(2, email).bind(3, now).exec(); !s.is_ok()) {
+            return s;
+          }
+        }
+        auto st = c.stmt(kDeleteUserSessions);
+        if (!st.ok()) return st.status();
+        if (Status s = st->bind(1, user_id).bind(2, int64_t{0}).exec(); !s.is_ok()) {
+          return s;
+        }
+        return Done{};
+      });
+    });
+  }
+
+  // ---- sessions ----
+
+  // kNotFound when the user is absent or deleted; kConflict when another
+  // session already has the token hash.
+  Result<Session> create_session(const Session& s, int64_t replace_session_id) override {
+    return guarded<Session>("create_session", [&]() -> Result<Session> {
+      if (s.token_hash.empty()) return Status::invalid("create_session: token hash is empty");
+      return in_write_txn<Session>([&](Connection& c) -> Result<Session> {
+        {
+          auto st = c.stmt(kIsLiveUser);
+          if (!st.ok()) return st.status();
+          st->bind(1, s.user_id);
+          auto row = st->step();
+          if (!row.ok()) return row.status();
+          if (!*row || st->int64(0) != 0) return user_not_found(s.user_id);
+        }
+        if (replace_session_id != 0) {
+          auto st = c.stmt(kDeleteSession);
+          if (!st.ok()) return st.status();
+          if (Status r = st->bind(1, replace_session_id).exec(); !r.is_ok()) return r;
+        }
+        auto st = c.stmt(kInsertSession);
+        if (!st.ok()) return st.status();
+        st->bind(1, s.user_id)
+            .bind(2, s.token_hash)
+            .bind(3, s.created_at)
+            .bind(4, s.last_seen_at)
+            .bind(5, s.expires_at)
+            .bind(6, s.user_agent)
+            .bind(7, s.ip);
+        if (Status r = st->exec(); !r.is_ok()) return r;
+        Session out = s;
+        out.id = sqlite3_last_insert_rowid(c.handle());
+        return out;
+      });
+    });
+  }
+
+  // Runs on every signed-in request: one pooled connection, one cached
+  // statement, no explicit transaction.
+  Result<Session> find_session(const std::string& token_hash) override {
+    return guarded<Session>("find_session", [&]() -> Result<Session> {
+      auto s =
+          read_one<Session>(kFindSession, read_session, [&](Stmt& st) { st.bind(1, token_hash); });
+      if (!s.ok()) return s.status();
+      if (!s->has_value()) return Status::not_found("no session with this token");
+      return std::move(**s);
+    });
+  }
+
+  // Also on the request path, and a write: callers should touch only when
+  // last_seen_at is noticeably old (each touch is a synced commit).
+  // kNotFound when the session does not exist.
+  Status touch_session(int64_t session_id, int64_t now) override {
+    return guarded_status("touch_session", [&]() -> Result<Done> {
+      auto n = write_one(kTouchSession, [&](Stmt& st) { st.bind(1, session_id).bind(2, now); });
+      if (!n.ok()) return n.status();
+      if (*n == 0) {
+        return Status::not_found("session " + std::to_string(session_id) + " does not exist");
+      }
+      return Done{};
+    });
+  }
+
+  Status delete_session(int64_t session_id) override {
+    return guarded_status("delete_session", [&]() -> Result<Done> {
+      auto n = write_one(kDeleteSession, [&](Stmt& st) { st.bind(1, session_id); });
+      if (!n.ok()) return n.status();
+      return Done{};
+    });
+  }
+
+  // An unknown user has no sessions: not an error.
+  Status delete_user_sessions(int64_t user_id, int64_t except_session_id) override {
+    return guarded_status("delete_user_sessions", [&]() -> Result<Done> {
+      auto n = write_one(kDeleteUserSessions,
+                         [&](Stmt& st) { st.bind(1, user_id).bind(2, except_session_id); });
+      if (!n.ok()) return n.status();
+      return Done{};
+    });
+  }
+
+  // An unknown user has no sessions: an empty list.
+  Result<std::vector<Session>> list_sessions(int64_t user_id) override {
+    return guarded<std::vector<Session>>("list_sessions", [&]() -> Result<std::vector<Session>> {
+      return read_all<Session>(kListSessions, read_session, [&](Stmt& st) { st.bind(1, user_id); });
+    });
+  }
+
+  Result<int64_t> delete_expired_sessions(int64_t now) override {
+    return guarded<int64_t>("delete_expired_sessions", [&]() -> Result<int64_t> {
+      return write_one(kDeleteExpiredSessions, [&](Stmt& st) { st.bind(1, now); });
+    });
+  }
+
+  // ---- throttles ----
+
+  Result<Throttle> get_throttle(const std::string& key) override {
+    return guarded<Throttle>("get_throttle", [&]() -> Result<Throttle> {
+      auto t = read_one<Throttle>(
+          kGetThrottle,
+          [&](const Stmt& st) {
+            Throttle t;
+            t.key = key;
+            t.count = st.int64(0);
+            t.window_start = st.int64(1);
+            t.locked_until = st.int64(2);
+            return t;
+          },
+          [&](Stmt& st) { st.bind(1, key); });
+      if (!t.ok()) return t.status();
+      if (!t->has_value()) {
+        Throttle zero;
+        zero.key = key;
+        return zero;
+      }
+      return std::move(**t);
+    });
+  }
+
+  Status put_throttle(const Throttle& t) override {
+    return guarded_status("put_throttle", [&]() -> Result<Done> {
+      if (t.key.empty()) return Status::invalid("put_throttle: key is empty");
+      auto n = write_one(kPutThrottle, [&](Stmt& st) {
+        st.bind(1, t.key).bind(2, t.count).bind(3, t.window_start).bind(4, t.locked_until);
+      });
+      if (!n.ok()) return n.status();
+      return Done{};
+    });
+  }
+
+  Status delete_throttle(const std::string& key) override {
+    return guarded_status("delete_throttle", [&]() -> Result<Done> {
+      auto n = write_one(kDeleteThrottle, [&](Stmt& st) { st.bind(1, key); });
+      if (!n.ok()) return n.status();
+      return Done{};
+    });
+  }
+
  private:
+  // The row `sql` returns after `bind`, read by `read`; nullopt when none.
+  template <typename T, typename Read, typename Bind>
+  Result<std::optional<T>> read_one(const char* sql, Read&& read, Bind&& bind) {
+    auto lease = pool_->acquire();
+    if (!lease.ok()) return lease.status();
+    auto st = lease.value()->stmt(sql);
+    if (!st.ok()) return st.status();
+    bind(*st);
+    auto row = st->step();
+    if (!row.ok()) return row.status();
+    if (!*row) return std::optional<T>();
+    return std::optional<T>(read(*st));
+  }
+
+  // Every row `sql` returns after `bind`, read by `read`.
+  template <typename T, typename Read, typename Bind>
+  Result<std::vector<T>> read_all(const char* sql, Read&& read, Bind&& bind) {
+    auto lease = pool_->acquire();
+    if (!lease.ok()) return lease.status();
+    auto st = lease.value()->stmt(sql);
+    if (!st.ok()) return st.status();
+    bind(*st);
+    std::vector<T> out;
+    for (;;) {
+      auto row = st->step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      out.push_back(read(*st));
+    }
+    return out;
+  }
+
+  // Runs one writing statement, which SQLite makes its own transaction
+  // (a write statement takes the write lock before it reads, so it waits
+  // for other writers like BEGIN IMMEDIATE does). Returns the rows changed.
+  template <typename Bind>
+  Result<int64_t> write_one(const char* sql, Bind&& bind) {
+    std::lock_guard<std::mutex> write_lock(write_mu_);
+    auto lease = pool_->acquire();
+    if (!lease.ok()) return lease.status();
+    Connection& c = *lease.value();
+    auto st = c.stmt(sql);
+    if (!st.ok()) return st.status();
+    bind(*st);
+    if (Status s = st->exec(); !s.is_ok()) return s;
+    return changes(c);
+  }
+
+  // Runs f(connection) in one write transaction, committed when f succeeds
+  // and rolled back otherwise.
+  template <typename T, typename F>
+  Result<T> in_write_txn(F&& f) {
+    // See put(): in-process writers queue on the mutex, not in SQLite.
+    std::lock_guard<std::mutex> write_lock(write_mu_);
+    auto lease = pool_->acquire();
+    if (!lease.ok()) return lease.status();
+    Connection& c = *lease.value();
+    Txn txn(c);
+    if (Status s = txn.begin(Txn::Kind::kWrite); !s.is_ok()) return s;
+    Result<T> r = f(c);
+    if (!r.ok()) return r;
+    if (Status s = txn.commit(); !s.is_ok()) return s;
+    return r;
+  }
+
   Result<PutResult> put(const NewDocument& d) {
     if (d.source_sha256.empty()) return Status::invalid("put_document: source_sha256 is empty");
     if (d.source_path.empty()) return Status::invalid("put_document: source_path is empty");
