@@ -1,6 +1,7 @@
 // paidoc's command line. Each subcommand parses its flags, opens the store,
 // calls a service and prints; no business rules live here.
 #include "cli/cli.h"
+#include "cli/commands.h"
 
 #include <unistd.h>
 
@@ -15,22 +16,17 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "auth/auth.h"
+#include "common/clock.h"
 #include "doc/parser.h"
 #include "library/library.h"
 #include "store/store.h"
 #include "web/server.h"
 
 namespace paidoc::cli {
-namespace {
 
 namespace fs = std::filesystem;
 
-struct Globals {
-  std::string data = "./paidoc-data";
-  std::string db;  // overrides data when set
-};
-
-// "sqlite:DIR/paidoc.db" for --data DIR (the folder is created), or --db.
 Result<std::unique_ptr<store::Store>> open_store(const Globals& g) {
   if (!g.db.empty()) return store::Store::open(g.db);
   std::error_code ec;
@@ -43,6 +39,8 @@ int fail(const Status& s) {
   std::cerr << "paidoc: " << s.message() << "\n";
   return 1;
 }
+
+namespace {
 
 // ---- check ------------------------------------------------------------------
 
@@ -164,7 +162,8 @@ int run_serve(const Globals& g, const std::string& listen, bool demo, web::Serve
     if (!n.ok()) return fail(n.status());
     if (*n > 0) spdlog::info("demo: imported {} documents", *n);
   }
-  web::Server server(lib, opts);
+  auth::Accounts accounts(**st, Clock::system());
+  web::Server server(lib, accounts, opts);
   Status s = server.start();
   if (!s.is_ok()) return fail(s);
   spdlog::info("paidoc serving on http://{}:{}/ (data: {})", opts.host, server.port(),
@@ -197,6 +196,10 @@ int run(int argc, char** argv) {
   serve->add_option("--base-url", sopts.base_url, "absolute site URL for feeds and sitemap");
   serve->add_option("--access-log", sopts.access_log, "one log line per request (true/false)")
       ->capture_default_str();
+  serve->add_flag("--secure-cookies", sopts.secure_cookies,
+                  "mark cookies Secure (when the site is served over HTTPS)");
+  serve->add_flag("--trust-proxy", sopts.trust_proxy,
+                  "take the client address from the last X-Forwarded-For entry (behind a reverse proxy)");
 
   // check
   auto* check = app.add_subcommand("check", "validate source files; print outline and figures");
@@ -212,6 +215,10 @@ int run(int argc, char** argv) {
   import->add_option("--category", category, "category name");
   import->add_option("PATH", import_paths, "files or folders (recursive, *.txt)")->required();
 
+  // user
+  UserArgs user_args;
+  auto* user = add_user_commands(app, user_args);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -220,6 +227,7 @@ int run(int argc, char** argv) {
   if (*serve) return run_serve(g, listen, demo, sopts);
   if (*check) return run_check(check_files);
   if (*import) return run_import(g, price, category, import_paths);
+  if (*user) return run_user(g, user_args);
   return 1;
 }
 

@@ -71,6 +71,7 @@ ImportLine Library::import_bytes(std::string_view bytes, const std::string& path
   bool has_paid = nd.parsed.figures.paid_chars > 0;
   nd.price = has_paid ? opts.price : Fen(0);
   nd.category = opts.category;
+  nd.publisher_id = opts.publisher_id;
   nd.excerpt = gate::public_excerpt(nd.parsed);
   line.title = nd.parsed.title;
   Result<store::PutResult> put = store_.put_document(nd);
@@ -158,7 +159,7 @@ Result<int> Library::seed_demo() {
       return Status::internal(fmt::format("demo file {} is missing", file));
     Result<Fen> price = Fen::parse_yuan(e.value("price", "0"));
     if (!price.ok()) return Status::internal(fmt::format("demo/manifest.json: {}: {}", file, price.status().message()));
-    ImportOptions opts{*price, e.value("category", "")};
+    ImportOptions opts{*price, e.value("category", ""), std::nullopt};
     ImportLine line = import_bytes(bytes, "demo:" + file, opts);
     if (!line.ok) return Status::internal("demo document rejected: " + line.error);
     ++imported;

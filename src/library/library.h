@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,9 @@ namespace paidoc::library {
 struct ImportOptions {
   Fen price = Fen(500);   // used for documents with paid text
   std::string category;   // empty: uncategorised
+  // The account publishing it (an editor uploading); it reads its own
+  // document in full. Empty for CLI imports.
+  std::optional<int64_t> publisher_id;
 };
 
 // One imported (or rejected) file, as `paidoc import` prints it.

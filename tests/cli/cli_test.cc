@@ -222,3 +222,34 @@ TEST_F(CliTest, ServeAnswersLogsAndStopsOnSigterm) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST_F(CliTest, UserAddReadsThePasswordFromStdin) {
+  std::string data = (dir_ / "users").string();
+  CmdResult ok = shell("echo 'correct horse battery' | " + std::string(PAIDOC_BINARY) +
+                       " user add --data " + data + " --email ' Admin@Example.CN ' --role admin");
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_EQ(ok.out, "added user 1 admin@example.cn (admin)\n");
+
+  CmdResult dup = shell("echo 'another password' | " + std::string(PAIDOC_BINARY) + " user add --data " +
+                        data + " --email admin@example.cn");
+  EXPECT_EQ(dup.exit_code, 1);
+  EXPECT_NE(dup.err.find("paidoc: "), std::string::npos) << dup.err;
+
+  CmdResult short_pw = shell("echo 'short' | " + std::string(PAIDOC_BINARY) + " user add --data " + data +
+                             " --email b@example.cn");
+  EXPECT_EQ(short_pw.exit_code, 1);
+  EXPECT_NE(short_pw.err.find("8"), std::string::npos) << short_pw.err;
+
+  CmdResult bad_role = shell("echo 'long enough pw' | " + std::string(PAIDOC_BINARY) + " user add --data " +
+                             data + " --email c@example.cn --role owner");
+  EXPECT_NE(bad_role.exit_code, 0);
+
+  CmdResult no_stdin = shell(std::string(PAIDOC_BINARY) + " user add --data " + data +
+                             " --email d@example.cn </dev/null");
+  EXPECT_EQ(no_stdin.exit_code, 1);
+  EXPECT_NE(no_stdin.err.find("no password on stdin"), std::string::npos) << no_stdin.err;
+}
+
+}  // namespace
