@@ -127,7 +127,17 @@ int64_t backoff_after(int64_t n, int free, int64_t max_backoff) {
 struct Limit {
   std::string key;
   int free_failures = 0;
+  // What a success does to this key. Account keys are cleared. Address keys
+  // only take back the success's own pre-count: someone holding a working
+  // account must not be able to wipe an address's run of failures between
+  // guesses at other accounts.
+  bool clear_on_success = true;
+  // A run older than this (and not locked) starts again; 0: never. Address
+  // keys use it so a shared address does not collect failures forever.
+  int64_t window = 0;
 };
+
+constexpr int64_t kAddressWindow = 3600;
 
 // One login-like attempt against the given limits. When any is locked:
 // kTooManyRequests with the longest remaining wait, nothing counted.
@@ -151,6 +161,9 @@ Status begin_attempt(store::Store& store, const std::vector<Limit>& limits, int6
   if (wait > 0) return too_many_logins(wait);
   for (size_t i = 0; i < limits.size(); ++i) {
     store::Throttle& rec = records[i];
+    if (limits[i].window > 0 && rec.locked_until <= now &&
+        now - rec.window_start >= limits[i].window)
+      rec.count = 0;
     if (rec.count <= 0) rec.window_start = now;
     rec.count += 1;
     const int64_t backoff = backoff_after(rec.count, limits[i].free_failures, max_backoff);
@@ -164,7 +177,18 @@ Status begin_attempt(store::Store& store, const std::vector<Limit>& limits, int6
 // itself has succeeded, and a leftover count only makes a later lock earlier.
 void clear_limits(store::Store& store, const std::vector<Limit>& limits) {
   std::lock_guard<std::mutex> lock(throttle_mutex());
-  for (const Limit& l : limits) (void)store.delete_throttle(l.key);
+  for (const Limit& l : limits) {
+    if (l.clear_on_success) {
+      (void)store.delete_throttle(l.key);
+      continue;
+    }
+    Result<store::Throttle> t = store.get_throttle(l.key);
+    if (!t.ok() || t->count <= 0) continue;
+    store::Throttle rec = *t;
+    rec.key = l.key;
+    rec.count -= 1;  // this attempt was counted before its password was checked
+    (void)store.put_throttle(rec);
+  }
 }
 
 // ---- accounts and sessions ------------------------------------------------------
@@ -264,7 +288,7 @@ Result<LoginResult> Accounts::login(std::string_view email, std::string_view pas
 
   const std::vector<Limit> limits = {
       {account_key(norm), options_.account_free_failures},
-      {address_key(client.ip), options_.address_free_failures},
+      {address_key(client.ip), options_.address_free_failures, false, kAddressWindow},
   };
   if (Status s = begin_attempt(store_, limits, now, options_.max_backoff); !s.is_ok()) return s;
 

@@ -565,7 +565,7 @@ TEST_F(AccountsTest, AddressLimitSpansAccounts) {
   login_ok("real@example.cn", kPassword, kHome);
 }
 
-TEST_F(AccountsTest, SuccessResetsTheAccountAndTheAddress) {
+TEST_F(AccountsTest, SuccessResetsTheAccountButNotTheAddressFailures) {
   add("mine@example.cn");
   for (int i = 0; i < 4; ++i) login_status("mine@example.cn", kWrong);
   for (int i = 0; i < 10; ++i) login_status("x" + std::to_string(i) + "@example.cn", kWrong);
@@ -573,9 +573,23 @@ TEST_F(AccountsTest, SuccessResetsTheAccountAndTheAddress) {
   EXPECT_EQ(throttle("login-ip:" + kHome.ip).count, 14);
   login_ok("mine@example.cn");
   EXPECT_EQ(throttle("login-account:mine@example.cn").count, 0);
-  EXPECT_EQ(throttle("login-ip:" + kHome.ip).count, 0);
+  // The address keeps its failures: a working account cannot wipe them.
+  EXPECT_EQ(throttle("login-ip:" + kHome.ip).count, 14);
+  // Successes alone never add up (an office logging in all day).
+  for (int i = 0; i < 30; ++i) login_ok("mine@example.cn");
+  EXPECT_EQ(throttle("login-ip:" + kHome.ip).count, 14);
   // Other accounts' runs are theirs.
   EXPECT_EQ(throttle("login-account:x0@example.cn").count, 1);
+}
+
+TEST_F(AccountsTest, AddressRunExpiresAfterAnHourWithoutLock) {
+  add("mine@example.cn");
+  for (int i = 0; i < 19; ++i) login_status("y" + std::to_string(i) + "@example.cn", kWrong);
+  EXPECT_EQ(throttle("login-ip:" + kHome.ip).count, 19);
+  clock_.advance(3600);
+  login_status("z@example.cn", kWrong);  // a new run: no lock from the old failures
+  EXPECT_EQ(throttle("login-ip:" + kHome.ip).count, 1);
+  login_ok("mine@example.cn");
 }
 
 TEST_F(AccountsTest, WrongCurrentPasswordsAreLimitedToo) {
