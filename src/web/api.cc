@@ -92,6 +92,12 @@ Response api_documents(Site& site, const Request& req, const Params&) {
 Response api_document(Site& site, const Request& req, const Params& params) {
   std::optional<int64_t> id = parse_id(params.get("id"));
   if (!id) return site.error(req, Code::kInvalidArgument, "document id must be a positive integer");
+  if (req.caller) {
+    // Signed in: the caller's own view, never from or into the cache.
+    Result<gate::DocumentView> view = site.library().view(*id, req.caller->viewer);
+    if (!view.ok()) return site.error(req, view.status());
+    return site.json(200, view_json(*view));
+  }
   const gate::Viewer viewer = gate::Viewer::anonymous();
   Result<int64_t> revision = site.library().revision(*id);
   if (!revision.ok()) return site.error(req, revision.status());

@@ -3,6 +3,9 @@
 // never echoed, and store messages of 5xx errors are only logged.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <string>
+
 #include "web/site.h"
 
 namespace paidoc::web {
@@ -25,6 +28,10 @@ int http_status(Code code) {
       return 503;
     case Code::kInternal:
       return 500;
+    case Code::kUnauthenticated:
+      return 401;
+    case Code::kTooManyRequests:
+      return 429;
   }
   return 500;
 }
@@ -50,6 +57,10 @@ PageText page_text(Code code) {
       return {"操作冲突", "请求与当前状态冲突，请刷新后重试。"};
     case Code::kUnavailable:
       return {"服务暂时不可用", "服务器正忙或正在维护，请稍后再试。"};
+    case Code::kUnauthenticated:
+      return {"请先登录", "此操作需要登录后进行。"};
+    case Code::kTooManyRequests:
+      return {"操作过于频繁", "尝试次数过多，请稍后再试。"};
     case Code::kOk:
     case Code::kInternal:
       break;
@@ -70,11 +81,18 @@ Response Site::error(const Request& req, Code code, std::string_view message) {
   ctx["heading"] = t.heading;
   ctx["text"] = t.text;
   ctx["home_link"] = true;
-  return html(status, "message.html", ctx);
+  return html(req, status, "message.html", std::move(ctx));
 }
 
 Response Site::error(const Request& req, const Status& status) {
   switch (status.code()) {
+    case Code::kUnauthenticated:
+      return error(req, status.code(), "unauthenticated");
+    case Code::kTooManyRequests: {
+      Response r = error(req, status.code(), "too many requests");
+      r.add_header("Retry-After", std::to_string(std::max<int64_t>(1, status.retry_after())));
+      return r;
+    }
     case Code::kNotFound:
       return error(req, status.code(), "not found");
     case Code::kInvalidArgument:
@@ -105,10 +123,34 @@ Response Site::method_not_allowed(const Request& req, std::string_view allow) {
     ctx["heading"] = "不支持的请求方法";
     ctx["text"] = "此地址不支持该请求方法。";
     ctx["home_link"] = true;
-    r = html(405, "message.html", ctx);
+    r = html(req, 405, "message.html", std::move(ctx));
   }
   r.add_header("Allow", allow);
   return r;
+}
+
+Response Site::unsupported_media_type(const Request& req) {
+  if (req.is_api())
+    return json(415, {{"error",
+                       {{"code", "unsupported_media_type"},
+                        {"message", "unsupported Content-Type for this request"}}}});
+  nlohmann::json ctx = page_context("不支持的内容类型");
+  ctx["heading"] = "不支持的内容类型";
+  ctx["text"] = "请求的内容格式不受支持，请通过页面上的表单提交。";
+  ctx["home_link"] = true;
+  return html(req, 415, "message.html", std::move(ctx));
+}
+
+Response Site::csrf_failed(const Request& req) {
+  if (req.is_api())
+    return json(403, {{"error",
+                       {{"code", "forbidden"},
+                        {"message", "cross-site request check failed: send X-CSRF-Token"}}}});
+  nlohmann::json ctx = page_context("请求已失效");
+  ctx["heading"] = "请求已失效";
+  ctx["text"] = "页面已过期或请求来源不明，操作没有执行。请返回上一页，刷新后重试。";
+  ctx["home_link"] = true;
+  return html(req, 403, "message.html", std::move(ctx));
 }
 
 }  // namespace paidoc::web

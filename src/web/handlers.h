@@ -1,6 +1,6 @@
-// Route handlers, grouped by file: pages.cc (HTML), api.cc (JSON v1),
-// feeds.cc (robots, sitemap, Atom), ops.cc (health, metrics). routes.cc
-// lists them.
+// Route handlers, grouped by file: pages.cc and account.cc (HTML), api.cc
+// and api_account.cc (JSON v1), feeds.cc (robots, sitemap, Atom), ops.cc
+// (health, metrics). routes.cc lists them with their filters.
 #pragma once
 
 #include "web/http.h"
@@ -13,13 +13,34 @@ namespace paidoc::web::handlers {
 Response home(Site& site, const Request& req, const Params& params);
 Response document(Site& site, const Request& req, const Params& params);
 Response category(Site& site, const Request& req, const Params& params);
-Response login(Site& site, const Request& req, const Params& params);
-Response register_page(Site& site, const Request& req, const Params& params);
 Response static_file(Site& site, const Request& req, const Params& params);
+
+// account.cc (HTML forms: sign-in, /me, /admin)
+Response login(Site& site, const Request& req, const Params& params);
+Response login_post(Site& site, const Request& req, const Params& params);
+Response register_page(Site& site, const Request& req, const Params& params);
+Response register_post(Site& site, const Request& req, const Params& params);
+Response logout_post(Site& site, const Request& req, const Params& params);
+Response me(Site& site, const Request& req, const Params& params);
+Response me_revoke(Site& site, const Request& req, const Params& params);
+Response me_logout_everywhere(Site& site, const Request& req, const Params& params);
+Response me_password(Site& site, const Request& req, const Params& params);
+Response me_delete(Site& site, const Request& req, const Params& params);
+Response admin(Site& site, const Request& req, const Params& params);
+Response admin_role(Site& site, const Request& req, const Params& params);
 
 // api.cc
 Response api_documents(Site& site, const Request& req, const Params& params);
 Response api_document(Site& site, const Request& req, const Params& params);
+
+// api_account.cc (JSON: auth, me, upload, admin)
+Response api_register(Site& site, const Request& req, const Params& params);
+Response api_login(Site& site, const Request& req, const Params& params);
+Response api_logout(Site& site, const Request& req, const Params& params);
+Response api_me(Site& site, const Request& req, const Params& params);
+Response api_upload(Site& site, const Request& req, const Params& params);
+Response api_users(Site& site, const Request& req, const Params& params);
+Response api_user_role(Site& site, const Request& req, const Params& params);
 
 // feeds.cc
 Response robots(Site& site, const Request& req, const Params& params);

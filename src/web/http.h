@@ -17,6 +17,9 @@ enum class Method { kGet, kHead, kPost, kPut, kDelete, kPatch, kOptions, kOther 
 inline constexpr int kMethodCount = 8;
 const char* method_name(Method m);
 
+class Form;    // util.h
+struct Caller;  // site.h
+
 struct Request {
   Method method = Method::kGet;
   std::string_view target;         // raw request-target, "/d/1?x=y"
@@ -25,7 +28,21 @@ struct Request {
   std::string_view if_none_match;  // raw header value
   std::string_view cookie;
   std::string_view authorization;
+  std::string_view origin;
+  std::string_view host;
+  std::string_view content_type;
+  std::string_view user_agent;
+  std::string_view csrf_header;      // X-CSRF-Token
+  std::string_view forwarded_for;    // X-Forwarded-For, joined with ", "
+  std::string_view remote_address;   // the socket's peer address
   std::string_view body;
+
+  // Set by the route's filters (Site::handle) before the handler runs.
+  // caller: the signed-in account, or nullptr (anonymous, or a route that
+  // does not look at credentials). form: the parsed body of a form route.
+  const Caller* caller = nullptr;
+  const Form* form = nullptr;
+
   bool is_api() const { return path.substr(0, 5) == "/api/"; }
 };
 

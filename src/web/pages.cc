@@ -1,4 +1,5 @@
-// HTML pages: home, document, category, account placeholders, static files.
+// HTML pages: home, document, category, static files (account pages are in
+// account.cc).
 // Document pages are rendered from a gated view only; the anonymous page is
 // cached by (id, revision).
 #include <fmt/format.h>
@@ -118,14 +119,6 @@ nlohmann::json document_context(Site& site, const gate::DocumentView& v) {
   return ctx;
 }
 
-Response account_placeholder(Site& site, std::string_view title) {
-  nlohmann::json ctx = site.page_context(title);
-  ctx["heading"] = title;
-  ctx["text"] = "账号功能即将开放，敬请期待。届时可以注册登录、购买文档并在“我的购买”中随时查看。";
-  ctx["home_link"] = true;
-  return site.html(200, "message.html", ctx);
-}
-
 }  // namespace
 
 Response home(Site& site, const Request& req, const Params&) {
@@ -149,7 +142,7 @@ Response home(Site& site, const Request& req, const Params&) {
   ctx["docs"] = listing(site, *list);
   ctx["total"] = list->total;
   ctx["pager"] = pager("/", *page, list->total);
-  return site.html(200, "home.html", ctx);
+  return site.html(req, 200, "home.html", std::move(ctx));
 }
 
 Response category(Site& site, const Request& req, const Params& params) {
@@ -172,14 +165,20 @@ Response category(Site& site, const Request& req, const Params& params) {
   ctx["category"] = {{"name", *name}, {"url", url}, {"count", list->total}};
   ctx["docs"] = listing(site, *list);
   ctx["pager"] = pager(url, *page, list->total);
-  return site.html(200, "category.html", ctx);
+  return site.html(req, 200, "category.html", std::move(ctx));
 }
 
 Response document(Site& site, const Request& req, const Params& params) {
   std::optional<int64_t> id = parse_id(params.get("id"));
   if (!id) return site.error(req, Code::kInvalidArgument, "document id must be a positive integer");
-  // Web readers are anonymous until accounts exist; only anonymous renders
-  // are cached.
+  if (req.caller) {
+    // Signed in: the caller's own view (they may see more, and the header
+    // names them), never from or into the anonymous cache.
+    Result<gate::DocumentView> view = site.library().view(*id, req.caller->viewer);
+    if (!view.ok()) return site.error(req, view.status());
+    return site.html(req, 200, "document.html", document_context(site, *view));
+  }
+  // Anonymous: only these renders are cached.
   const gate::Viewer viewer = gate::Viewer::anonymous();
   Result<int64_t> revision = site.library().revision(*id);
   if (!revision.ok()) return site.error(req, revision.status());
@@ -195,14 +194,6 @@ Response document(Site& site, const Request& req, const Params& params) {
   if (!page) return site.error(req, Code::kInternal, "internal error");
   site.page_cache().put(*id, view->revision, page);
   return site.serve(req, std::move(page));
-}
-
-Response login(Site& site, const Request&, const Params&) {
-  return account_placeholder(site, "登录");
-}
-
-Response register_page(Site& site, const Request&, const Params&) {
-  return account_placeholder(site, "注册");
 }
 
 Response static_file(Site& site, const Request& req, const Params& params) {

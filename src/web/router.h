@@ -34,11 +34,48 @@ struct Params {
 
 using Handler = Response (*)(Site& site, const Request& req, const Params& params);
 
+// The filters a route declares; Site::handle runs them before the handler,
+// in this order: body, credentials, permission, CSRF. Handlers never check
+// roles, tokens or CSRF themselves.
+
+// Who may call the route.
+enum class AuthRule {
+  kNone,         // credentials are not looked at (static files, feeds, ops)
+  kOptional,     // public; a valid session or bearer token personalises it
+  kUser,         // signed in: auth::Permission::kReadOwnAccount
+  kPublish,      // auth::Permission::kPublish (editor, admin)
+  kManageUsers,  // auth::Permission::kManageUsers (admin)
+};
+
+// Cross-site request forgery defence for state-changing routes.
+enum class CsrfRule {
+  kNone,
+  // HTML form: the "csrf" field must equal the paidoc_csrf cookie
+  // (double submit), else 403.
+  kForm,
+  // JSON API: a call authenticated by the session COOKIE must carry
+  // X-CSRF-Token equal to the paidoc_csrf cookie or an Origin equal to the
+  // site's own; bearer-token calls are exempt. Else 403.
+  kApi,
+};
+
+// What the request body must be (else 415); kForm bodies are parsed into
+// Request::form.
+enum class BodyRule {
+  kNone,
+  kForm,  // application/x-www-form-urlencoded
+  kJson,  // application/json (an empty body is allowed and reads as {})
+  kText,  // text/plain: raw bytes for the handler
+};
+
 struct Route {
   Method method;
   std::string_view pattern;
   std::string_view name;
   Handler handler;
+  AuthRule auth = AuthRule::kNone;
+  CsrfRule csrf = CsrfRule::kNone;
+  BodyRule body = BodyRule::kNone;
 };
 
 // The route table (routes.cc).

@@ -1,5 +1,6 @@
-// The route table: every URL the server answers, in one list. Each GET route
-// also answers HEAD. The name is the `route` label in /metrics.
+// The route table: every URL the server answers, in one list, with the
+// filters each one needs (router.h: AuthRule, CsrfRule, BodyRule). Each GET
+// route also answers HEAD. The name is the `route` label in /metrics.
 #include "web/handlers.h"
 #include "web/router.h"
 
@@ -7,24 +8,52 @@ namespace paidoc::web {
 
 const std::vector<Route>& routes() {
   using namespace handlers;
+  using A = AuthRule;
+  using C = CsrfRule;
+  using B = BodyRule;
+  constexpr Method kGet = Method::kGet;
+  constexpr Method kPost = Method::kPost;
   static const std::vector<Route> kRoutes = {
       // Pages (zh-CN HTML)
-      {Method::kGet, "/", "home", home},
-      {Method::kGet, "/d/{id}", "document", document},
-      {Method::kGet, "/c/{category}", "category", category},
-      {Method::kGet, "/login", "login", login},
-      {Method::kGet, "/register", "register", register_page},
-      {Method::kGet, "/static/{path*}", "static", static_file},
+      {kGet, "/", "home", home, A::kOptional},
+      {kGet, "/d/{id}", "document", document, A::kOptional},
+      {kGet, "/c/{category}", "category", category, A::kOptional},
+      {kGet, "/static/{path*}", "static", static_file},
+      // Accounts (HTML forms)
+      {kGet, "/login", "login", login, A::kOptional},
+      {kPost, "/login", "login_post", login_post, A::kOptional, C::kForm, B::kForm},
+      {kGet, "/register", "register", register_page, A::kOptional},
+      {kPost, "/register", "register_post", register_post, A::kOptional, C::kForm, B::kForm},
+      {kPost, "/logout", "logout", logout_post, A::kOptional, C::kForm, B::kForm},
+      {kGet, "/me", "me", me, A::kUser},
+      {kPost, "/me/sessions/{id}/revoke", "me_revoke", me_revoke, A::kUser, C::kForm, B::kForm},
+      {kPost, "/me/logout-everywhere", "me_logout_everywhere", me_logout_everywhere, A::kUser,
+       C::kForm, B::kForm},
+      {kPost, "/me/password", "me_password", me_password, A::kUser, C::kForm, B::kForm},
+      {kPost, "/me/delete", "me_delete", me_delete, A::kUser, C::kForm, B::kForm},
+      // Administration (HTML forms)
+      {kGet, "/admin", "admin", admin, A::kManageUsers},
+      {kPost, "/admin/users/{id}/role", "admin_role", admin_role, A::kManageUsers, C::kForm,
+       B::kForm},
       // For crawlers and feed readers
-      {Method::kGet, "/robots.txt", "robots", robots},
-      {Method::kGet, "/sitemap.xml", "sitemap", sitemap},
-      {Method::kGet, "/feed.xml", "feed", feed},
+      {kGet, "/robots.txt", "robots", robots},
+      {kGet, "/sitemap.xml", "sitemap", sitemap},
+      {kGet, "/feed.xml", "feed", feed},
       // JSON API
-      {Method::kGet, "/api/v1/documents", "api_documents", api_documents},
-      {Method::kGet, "/api/v1/documents/{id}", "api_document", api_document},
+      {kGet, "/api/v1/documents", "api_documents", api_documents},
+      {kPost, "/api/v1/documents", "api_upload", api_upload, A::kPublish, C::kApi, B::kText},
+      {kGet, "/api/v1/documents/{id}", "api_document", api_document, A::kOptional},
+      {kPost, "/api/v1/auth/register", "api_register", api_register, A::kOptional, C::kApi,
+       B::kJson},
+      {kPost, "/api/v1/auth/login", "api_login", api_login, A::kOptional, C::kApi, B::kJson},
+      {kPost, "/api/v1/auth/logout", "api_logout", api_logout, A::kOptional, C::kApi, B::kJson},
+      {kGet, "/api/v1/me", "api_me", api_me, A::kUser},
+      {kGet, "/api/v1/admin/users", "api_users", api_users, A::kManageUsers},
+      {kPost, "/api/v1/admin/users/{id}/role", "api_user_role", api_user_role, A::kManageUsers,
+       C::kApi, B::kJson},
       // Operations
-      {Method::kGet, "/healthz", "healthz", healthz},
-      {Method::kGet, "/metrics", "metrics", metrics},
+      {kGet, "/healthz", "healthz", healthz},
+      {kGet, "/metrics", "metrics", metrics},
   };
   return kRoutes;
 }

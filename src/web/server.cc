@@ -4,7 +4,8 @@
 // Shape: one io_context run by N threads; the acceptor, the signal set and
 // the log flush timer share one strand; each connection (Session) has its
 // own strand. A session reads a request with a parser that keeps only the
-// headers handlers use (no per-header allocation), calls Site::handle, and
+// headers handlers use (no per-header allocation; bodies up to
+// ServerOptions::body_limit), calls Site::handle, and
 // writes the status line and headers it formats itself plus the body in one
 // gathered write: a cached page is written straight from its shared bytes.
 //
@@ -131,6 +132,12 @@ struct RequestData {
   std::string if_none_match;
   std::string cookie;
   std::string authorization;
+  std::string origin;
+  std::string host;
+  std::string content_type;
+  std::string user_agent;
+  std::string csrf_token;
+  std::string forwarded_for;
   std::string body;
   void clear() {
     method = Method::kGet;
@@ -139,6 +146,12 @@ struct RequestData {
     if_none_match.clear();
     cookie.clear();
     authorization.clear();
+    origin.clear();
+    host.clear();
+    content_type.clear();
+    user_agent.clear();
+    csrf_token.clear();
+    forwarded_for.clear();
     body.clear();
   }
 };
@@ -157,9 +170,27 @@ class RequestParser final : public http::basic_parser<true> {
     data_.target.assign(target.data(), target.size());
   }
   void on_response_impl(int, beast::string_view, int, beast::error_code&) override {}
-  void on_field_impl(http::field name, beast::string_view, beast::string_view value,
+  void on_field_impl(http::field name, beast::string_view name_string, beast::string_view value,
                      beast::error_code&) override {
     switch (name) {
+      case http::field::origin:
+        assign(data_.origin, value);
+        break;
+      case http::field::host:
+        assign(data_.host, value);
+        break;
+      case http::field::content_type:
+        assign(data_.content_type, value);
+        break;
+      case http::field::user_agent:
+        assign(data_.user_agent, value);
+        break;
+      case http::field::unknown:
+        if (beast::iequals(name_string, "x-csrf-token"))
+          assign(data_.csrf_token, value);
+        else if (beast::iequals(name_string, "x-forwarded-for"))
+          assign_or_join(data_.forwarded_for, value, ", ");
+        break;
       case http::field::if_none_match:
         assign_or_join(data_.if_none_match, value, ", ");
         break;
@@ -189,6 +220,9 @@ class RequestParser final : public http::basic_parser<true> {
   }
   void on_finish_impl(beast::error_code&) override {}
 
+  static void assign(std::string& to, beast::string_view value) {
+    to.assign(value.data(), value.size());
+  }
   static void assign_or_join(std::string& to, beast::string_view value, std::string_view sep) {
     if (!to.empty()) to.append(sep);
     to.append(value.data(), value.size());
@@ -206,9 +240,11 @@ class Session;
 // The server's state; Server::Impl is this (a namespace-level name so that
 // Session can refer to it).
 struct Core {
-  Core(library::Library& lib, ServerOptions opts)
+  Core(library::Library& lib, auth::Accounts& accounts, ServerOptions opts)
       : options(std::move(opts)),
-        site(lib, SiteConfig{options.site_name, options.base_url, options.cache_bytes}),
+        site(lib, accounts,
+             SiteConfig{options.site_name, options.base_url, options.cache_bytes,
+                        !options.base_url.empty(), options.secure_cookies, options.trust_proxy}),
         ioc(threads()),
         control(net::make_strand(ioc)),
         acceptor(control),
@@ -271,6 +307,14 @@ class Session : public std::enable_shared_from_this<Session> {
       std::lock_guard lock(server_.sessions_mu);
       server_.sessions.insert(this);
     }
+    beast::error_code ec;
+    auto peer = stream_.socket().remote_endpoint(ec);
+    if (!ec) {
+      net::ip::address a = peer.address();
+      if (a.is_v6() && a.to_v6().is_v4_mapped())
+        a = net::ip::make_address_v4(net::ip::v4_mapped, a.to_v6());
+      remote_address_ = a.to_string();
+    }
     net::dispatch(stream_.get_executor(),
                   beast::bind_front_handler(&Session::do_read, shared_from_this()));
   }
@@ -321,6 +365,13 @@ class Session : public std::enable_shared_from_this<Session> {
     req.if_none_match = data_.if_none_match;
     req.cookie = data_.cookie;
     req.authorization = data_.authorization;
+    req.origin = data_.origin;
+    req.host = data_.host;
+    req.content_type = data_.content_type;
+    req.user_agent = data_.user_agent;
+    req.csrf_header = data_.csrf_token;
+    req.forwarded_for = data_.forwarded_for;
+    req.remote_address = remote_address_;
     req.body = data_.body;
 
     int route = -1;
@@ -419,6 +470,7 @@ class Session : public std::enable_shared_from_this<Session> {
   Core& server_;
   beast::flat_buffer buffer_;
   RequestData data_;
+  std::string remote_address_;  // the peer's IP address, as text
   std::optional<RequestParser> parser_;
   Response res_;      // kept alive until written
   std::string head_;  // status line and headers of res_
@@ -487,8 +539,8 @@ struct Server::Impl : Core {
   using Core::Core;
 };
 
-Server::Server(library::Library& library, ServerOptions options)
-    : impl_(std::make_unique<Impl>(library, std::move(options))) {}
+Server::Server(library::Library& library, auth::Accounts& accounts, ServerOptions options)
+    : impl_(std::make_unique<Impl>(library, accounts, std::move(options))) {}
 
 Server::~Server() {
   if (impl_->access_log) impl_->access_log->flush();

@@ -1,6 +1,7 @@
 // The HTTP server: Boost.Beast over Asio, HTTP/1.1 with keep-alive, one I/O
 // thread per core. Routes are declared in one list (web/routes.cc); handlers
-// parse the request, call the library, render a template or JSON.
+// parse the request, call the library or the accounts service, render a
+// template or JSON.
 //
 // Thread-safety: start() and run() from one thread; stop() from any thread
 // or a signal handler context via asio (SIGINT/SIGTERM are handled inside
@@ -12,6 +13,7 @@
 #include <memory>
 #include <string>
 
+#include "auth/auth.h"
 #include "common/status.h"
 #include "library/library.h"
 
@@ -29,11 +31,14 @@ struct ServerOptions {
   int read_timeout_seconds = 30;   // a request (or an idle keep-alive) must arrive within
   int write_timeout_seconds = 30;  // a response must be taken by the client within
   size_t cache_bytes = 64 << 20;   // budget of the rendered-document caches
+  bool secure_cookies = false;     // mark cookies Secure (serve behind HTTPS)
+  bool trust_proxy = false;        // client address = last X-Forwarded-For entry
 };
 
 class Server {
  public:
-  Server(library::Library& library, ServerOptions options);
+  // REQUIRES: library and accounts outlive the server.
+  Server(library::Library& library, auth::Accounts& accounts, ServerOptions options);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "common/resources.h"
 #include "web/util.h"
 
@@ -33,8 +35,9 @@ constexpr std::string_view kInternalErrorPage =
 
 }  // namespace
 
-Site::Site(library::Library& library, SiteConfig config)
+Site::Site(library::Library& library, auth::Accounts& accounts, SiteConfig config)
     : library_(library),
+      accounts_(accounts),
       config_(std::move(config)),
       router_(routes()),
       page_cache_(config_.cache_bytes / 2),
@@ -61,7 +64,8 @@ Status Site::init() {
   }
   for (const char* needed :
        {"layout_head.html", "layout_foot.html", "home.html", "category.html", "document.html",
-        "message.html", "feed.xml", "sitemap.xml", "robots.txt"}) {
+        "message.html", "login.html", "register.html", "me.html", "admin.html", "feed.xml",
+        "sitemap.xml", "robots.txt"}) {
     if (!templates_.has(needed))
       return Status::internal(fmt::format("template {} is missing", needed));
   }
@@ -82,13 +86,213 @@ Response Site::handle(const Request& req, int* route_index) {
   }
   *route_index = m.route;
   try {
-    return router_.route(m.route).handler(*this, req, m.params);
+    const Route& route = router_.route(m.route);
+    Request filtered = req;
+    std::optional<Form> form;
+    std::optional<Caller> caller;
+    if (std::optional<Response> stop = filter(route, filtered, &form, &caller)) return *stop;
+    return route.handler(*this, filtered, m.params);
   } catch (const std::exception& e) {
     spdlog::error("{} {}: unhandled exception: {}", method_name(req.method), req.path, e.what());
   } catch (...) {
     spdlog::error("{} {}: unhandled exception", method_name(req.method), req.path);
   }
   return error(req, Code::kInternal, "internal error");
+}
+
+namespace {
+
+std::optional<auth::Permission> permission_of(AuthRule rule) {
+  switch (rule) {
+    case AuthRule::kUser:
+      return auth::Permission::kReadOwnAccount;
+    case AuthRule::kPublish:
+      return auth::Permission::kPublish;
+    case AuthRule::kManageUsers:
+      return auth::Permission::kManageUsers;
+    case AuthRule::kNone:
+    case AuthRule::kOptional:
+      break;
+  }
+  return std::nullopt;
+}
+
+// The token of "Authorization: Bearer <token>" (scheme case-insensitive);
+// "" otherwise.
+std::string_view bearer_token(std::string_view authorization) {
+  if (authorization.size() < 7) return {};
+  std::string scheme(authorization.substr(0, 7));
+  for (char& c : scheme)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  if (scheme != "bearer ") return {};
+  std::string_view t = authorization.substr(7);
+  while (!t.empty() && t.front() == ' ') t.remove_prefix(1);
+  while (!t.empty() && t.back() == ' ') t.remove_suffix(1);
+  return t;
+}
+
+// Flash messages named by ?msg= after a redirect. Fixed texts: the query
+// value only selects one.
+const char* flash_text(std::string_view key) {
+  static constexpr std::pair<std::string_view, const char*> kFlash[] = {
+      {"logged_out", "您已退出登录。"},
+      {"logged_out_everywhere", "已退出所有设备，请重新登录。"},
+      {"session_revoked", "已注销该登录设备。"},
+      {"password_changed", "密码已修改，其他设备上的登录已失效。"},
+      {"account_deleted", "您的账号已删除。"},
+      {"registered", "注册成功，请登录。"},
+      {"role_changed", "角色已更新。"},
+  };
+  for (const auto& [k, text] : kFlash)
+    if (k == key) return text;
+  return nullptr;
+}
+
+}  // namespace
+
+std::optional<Response> Site::filter(const Route& route, Request& req, std::optional<Form>* form,
+                                     std::optional<Caller>* caller) {
+  // 1. The body.
+  switch (route.body) {
+    case BodyRule::kNone:
+      break;
+    case BodyRule::kForm:
+      if (media_type(req.content_type) != "application/x-www-form-urlencoded")
+        return unsupported_media_type(req);
+      *form = Form::parse(req.body);
+      if (!*form) return error(req, Code::kInvalidArgument, "malformed form");
+      req.form = &**form;
+      break;
+    case BodyRule::kJson:
+      if (!req.body.empty() && media_type(req.content_type) != "application/json")
+        return unsupported_media_type(req);
+      break;
+    case BodyRule::kText:
+      if (media_type(req.content_type) != "text/plain") return unsupported_media_type(req);
+      break;
+  }
+
+  // 2. Credentials: only when the route looks at them and some are present,
+  // so an anonymous request costs nothing here.
+  if (route.auth != AuthRule::kNone) {
+    std::string_view token = bearer_token(req.authorization);
+    bool by_cookie = false;
+    if (token.empty()) {
+      token = cookie_value(req.cookie, kSessionCookie);
+      by_cookie = true;
+    }
+    if (!token.empty()) {
+      Result<auth::SessionInfo> s = accounts_.authenticate(token);
+      if (s.ok()) {
+        gate::Viewer viewer = auth::Accounts::viewer_of(*s);
+        caller->emplace(Caller{std::move(s).value(), std::move(viewer), std::string(token), by_cookie});
+        req.caller = &**caller;
+      } else if (s.status().code() != Code::kUnauthenticated) {
+        return error(req, s.status());
+      }
+    }
+  }
+
+  // 3. Permission: the one check, through auth::allowed().
+  if (std::optional<auth::Permission> need = permission_of(route.auth)) {
+    if (!req.caller) {
+      if (req.is_api()) return error(req, Code::kUnauthenticated, "sign in required");
+      if (req.method == Method::kGet || req.method == Method::kHead)
+        return redirect("/login?next=" + percent_encode(req.target));
+      return redirect("/login");
+    }
+    if (!auth::allowed(req.caller->account().role, *need))
+      return error(req, Code::kForbidden, "permission denied");
+  }
+
+  // 4. CSRF.
+  switch (route.csrf) {
+    case CsrfRule::kNone:
+      break;
+    case CsrfRule::kForm: {
+      std::string_view cookie = cookie_value(req.cookie, kCsrfCookie);
+      std::string_view field = req.form ? req.form->get("csrf") : std::string_view();
+      if (cookie.empty() || !auth::constant_time_equal(cookie, field)) return csrf_failed(req);
+      break;
+    }
+    case CsrfRule::kApi: {
+      if (!req.caller || !req.caller->by_cookie) break;  // bearer or anonymous: exempt
+      std::string_view cookie = cookie_value(req.cookie, kCsrfCookie);
+      bool header_ok = !cookie.empty() && !req.csrf_header.empty() &&
+                       auth::constant_time_equal(cookie, req.csrf_header);
+      if (!header_ok && !same_origin(req)) return csrf_failed(req);
+      break;
+    }
+  }
+  return std::nullopt;
+}
+
+auth::Client Site::client(const Request& req) const {
+  auth::Client c;
+  std::string_view ip = req.remote_address;
+  if (config_.trust_proxy && !req.forwarded_for.empty()) {
+    std::string_view xff = req.forwarded_for;
+    size_t comma = xff.rfind(',');
+    std::string_view last = comma == std::string_view::npos ? xff : xff.substr(comma + 1);
+    while (!last.empty() && (last.front() == ' ' || last.front() == '\t')) last.remove_prefix(1);
+    while (!last.empty() && (last.back() == ' ' || last.back() == '\t')) last.remove_suffix(1);
+    if (!last.empty() && last.size() <= 64) ip = last;
+  }
+  c.ip.assign(ip);
+  c.user_agent.assign(req.user_agent.substr(0, 512));
+  return c;
+}
+
+bool Site::same_origin(const Request& req) const {
+  if (req.origin.empty() || req.origin == "null") return false;
+  std::string origin = origin_of(req.origin);
+  if (origin.empty()) return false;
+  if (origin == origin_of(config_.base_url)) return true;
+  if (config_.base_url_configured || req.host.empty()) return false;
+  std::string host = media_type(req.host);  // lower-cased, trimmed
+  return origin == "http://" + host || origin == "https://" + host;
+}
+
+std::string Site::session_cookie(std::string_view token, int64_t max_age) const {
+  return fmt::format("{}={}; Path=/; Max-Age={}; HttpOnly; SameSite=Lax{}", kSessionCookie, token,
+                     max_age, config_.secure_cookies ? "; Secure" : "");
+}
+
+std::string Site::clear_session_cookie() const { return session_cookie("", 0); }
+
+void Site::set_session_cookie(Response& res, const auth::LoginResult& login) {
+  // Max-Age is the session's absolute lifetime, as the store keeps it.
+  int64_t max_age = 30 * 24 * 3600;
+  if (auto list = accounts_.sessions(login.session.account.id); list.ok()) {
+    for (const store::Session& s : *list)
+      if (s.id == login.session.session_id && s.expires_at > s.created_at)
+        max_age = s.expires_at - s.created_at;
+  }
+  res.add_header("Set-Cookie", session_cookie(login.token, max_age));
+}
+
+Response Site::redirect(std::string_view location) {
+  Response r;
+  r.status = 303;
+  r.add_header("Location", location);
+  r.headers.append(headers::kPrivate);
+  r.add_header("Content-Type", "text/plain; charset=utf-8");
+  return r;
+}
+
+std::string Site::ensure_csrf(const Request& req, Response* res) const {
+  std::string_view have = cookie_value(req.cookie, kCsrfCookie);
+  bool well_formed = have.size() >= 32 && have.size() <= 128 &&
+                     std::all_of(have.begin(), have.end(), [](char c) {
+                       return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                              (c >= '0' && c <= '9') || c == '-' || c == '_';
+                     });
+  if (well_formed) return std::string(have);
+  std::string token = auth::new_token();
+  res->add_header("Set-Cookie",
+                  fmt::format("{}={}; Path=/; HttpOnly; SameSite=Lax{}", kCsrfCookie, token,
+                              config_.secure_cookies ? "; Secure" : ""));
+  return token;
 }
 
 nlohmann::json Site::page_context(std::string_view title) const {
@@ -116,9 +320,20 @@ std::shared_ptr<const Prepared> Site::prepare_html(const std::string& name,
   return p;
 }
 
-Response Site::html(int status, const std::string& name, const nlohmann::json& ctx) {
+Response Site::html(const Request& req, int status, const std::string& name,
+                    nlohmann::json ctx) {
   Response r;
   r.status = status;
+  if (req.caller) {
+    ctx["me"] = {{"email", req.caller->account().email},
+                 {"admin", auth::allowed(req.caller->account().role,
+                                         auth::Permission::kManageUsers)}};
+  }
+  if (req.caller || ctx.value("has_form", false)) ctx["csrf"] = ensure_csrf(req, &r);
+  if (!req.query.empty()) {
+    if (std::optional<std::string> msg = query_param(req.query, "msg"))
+      if (const char* text = flash_text(*msg)) ctx["flash"] = text;
+  }
   r.body.reserve(16384);
   if (Status s = templates_.render_to(name, ctx, &r.body); !s) {
     spdlog::error("rendering {}: {}", name, s.to_string());

@@ -13,15 +13,19 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
+#include "auth/auth.h"
 #include "common/status.h"
+#include "gate/gate.h"
 #include "library/library.h"
 #include "web/cache.h"
 #include "web/http.h"
 #include "web/metrics.h"
 #include "web/router.h"
 #include "web/template.h"
+#include "web/util.h"
 
 namespace paidoc::web {
 
@@ -29,6 +33,24 @@ struct SiteConfig {
   std::string site_name = "paidoc 文库";
   std::string base_url;           // absolute, no trailing slash
   size_t cache_bytes = 64 << 20;  // render caches (pages and API) together
+  bool base_url_configured = false;  // base_url was given (else derived from the listen address)
+  bool secure_cookies = false;       // add "Secure" to the cookies we set
+  bool trust_proxy = false;          // client address from the last X-Forwarded-For entry
+};
+
+inline constexpr std::string_view kSessionCookie = "paidoc_session";
+inline constexpr std::string_view kCsrfCookie = "paidoc_csrf";
+
+// The signed-in account behind a request, resolved by the route's filters
+// (Request::caller). Only routes that declare AuthRule::kOptional or
+// stronger look at credentials.
+struct Caller {
+  auth::SessionInfo session;
+  gate::Viewer viewer;
+  std::string token;       // the session token as presented
+  bool by_cookie = false;  // presented in the session cookie (not as a bearer token)
+  int64_t user_id() const { return session.account.id; }
+  const auth::Account& account() const { return session.account; }
 };
 
 // Maps a status code to its HTTP status. The only place that does
@@ -37,7 +59,7 @@ int http_status(Code code);
 
 class Site {
  public:
-  Site(library::Library& library, SiteConfig config);
+  Site(library::Library& library, auth::Accounts& accounts, SiteConfig config);
 
   // Parses the templates and prepares the static files. kInternal when an
   // embedded template does not parse.
@@ -49,6 +71,7 @@ class Site {
 
   // --- used by handlers -----------------------------------------------------
   library::Library& library() { return library_; }
+  auth::Accounts& accounts() { return accounts_; }
   const SiteConfig& config() const { return config_; }
   void set_base_url(std::string url) { config_.base_url = std::move(url); }
   const Templates& templates() const { return templates_; }
@@ -63,7 +86,11 @@ class Site {
 
   // Renders template `name` into an HTML response with the security headers
   // and Cache-Control: private. A template failure becomes a 500 page.
-  Response html(int status, const std::string& name, const nlohmann::json& ctx);
+  // Adds what every page of this request shows: the signed-in header
+  // ("me"), a flash message named by ?msg=, and — when the caller is signed
+  // in or ctx["has_form"] is true — the CSRF token ("csrf"), setting the
+  // paidoc_csrf cookie when the request has none.
+  Response html(const Request& req, int status, const std::string& name, nlohmann::json ctx);
   // Same, into shareable bytes (for the render cache); nullptr on failure.
   std::shared_ptr<const Prepared> prepare_html(const std::string& name, const nlohmann::json& ctx);
   Response json(int status, const nlohmann::json& body);
@@ -78,6 +105,24 @@ class Site {
   // From a failed library call: logs 5xx details, answers without them.
   Response error(const Request& req, const Status& status);
   Response not_found(const Request& req);
+  Response unsupported_media_type(const Request& req);
+  // 403 for a failed CSRF check (page or JSON).
+  Response csrf_failed(const Request& req);
+
+  // --- accounts at the edge --------------------------------------------------
+  // Where the request came from: the socket's address, or the last
+  // X-Forwarded-For entry when trust_proxy is on; and the user agent.
+  auth::Client client(const Request& req) const;
+  // True when Origin names this site (base_url's origin; without a
+  // configured base_url also http(s)://Host).
+  bool same_origin(const Request& req) const;
+  // Set-Cookie values.
+  std::string session_cookie(std::string_view token, int64_t max_age) const;
+  std::string clear_session_cookie() const;
+  // Sets the session cookie for a fresh login on `res`.
+  void set_session_cookie(Response& res, const auth::LoginResult& login);
+  // 303 See Other.
+  static Response redirect(std::string_view location);
   Response method_not_allowed(const Request& req, std::string_view allow);
 
   // A static file under web/static/, or nullptr.
@@ -90,7 +135,16 @@ class Site {
   static std::string category_url(std::string_view name);
 
  private:
+  // The route's filters (router.h). Returns a response when the request
+  // stops here; fills *form and *caller and points req at them otherwise.
+  std::optional<Response> filter(const Route& route, Request& req, std::optional<Form>* form,
+                                 std::optional<Caller>* caller);
+  // The paidoc_csrf cookie's value, or a new token (and its Set-Cookie on
+  // res) when the request has none.
+  std::string ensure_csrf(const Request& req, Response* res) const;
+
   library::Library& library_;
+  auth::Accounts& accounts_;
   SiteConfig config_;
   Router router_;
   Templates templates_;

@@ -144,6 +144,91 @@ std::optional<std::string> query_param(std::string_view query, std::string_view 
   return std::nullopt;
 }
 
+std::optional<Form> Form::parse(std::string_view body) {
+  Form f;
+  while (!body.empty()) {
+    size_t amp = body.find('&');
+    std::string_view pair = body.substr(0, amp);
+    body = amp == std::string_view::npos ? std::string_view() : body.substr(amp + 1);
+    if (pair.empty()) continue;
+    size_t eq = pair.find('=');
+    std::optional<std::string> name = percent_decode(pair.substr(0, eq), true);
+    std::optional<std::string> value =
+        percent_decode(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1), true);
+    if (!name || !value) return std::nullopt;
+    f.items_.emplace_back(std::move(*name), std::move(*value));
+  }
+  return f;
+}
+
+std::string_view Form::get(std::string_view name) const {
+  for (const auto& [k, v] : items_)
+    if (k == name) return v;
+  return {};
+}
+
+bool Form::has(std::string_view name) const {
+  for (const auto& kv : items_)
+    if (kv.first == name) return true;
+  return false;
+}
+
+std::string_view cookie_value(std::string_view header, std::string_view name) {
+  while (!header.empty()) {
+    size_t semi = header.find(';');
+    std::string_view item = header.substr(0, semi);
+    header = semi == std::string_view::npos ? std::string_view() : header.substr(semi + 1);
+    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+    size_t eq = item.find('=');
+    if (eq == std::string_view::npos || item.substr(0, eq) != name) continue;
+    std::string_view value = item.substr(eq + 1);
+    while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+    if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
+      value = value.substr(1, value.size() - 2);
+    return value;
+  }
+  return {};
+}
+
+std::string media_type(std::string_view content_type) {
+  std::string_view t = content_type.substr(0, content_type.find(';'));
+  while (!t.empty() && (t.front() == ' ' || t.front() == '\t')) t.remove_prefix(1);
+  while (!t.empty() && (t.back() == ' ' || t.back() == '\t')) t.remove_suffix(1);
+  std::string out(t);
+  for (char& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return out;
+}
+
+std::optional<std::string> safe_local_path(std::string_view next) {
+  if (next.empty() || next.front() != '/' || next.size() > 2000) return std::nullopt;
+  if (next.size() >= 2 && (next[1] == '/' || next[1] == '\\')) return std::nullopt;
+  static const char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(next.size());
+  for (unsigned char c : next) {
+    if (c <= 0x20 || c == 0x7f || c == '\\') return std::nullopt;
+    if (c >= 0x80) {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 0xF]);
+    } else {
+      out.push_back(static_cast<char>(c));
+    }
+  }
+  return out;
+}
+
+std::string origin_of(std::string_view url) {
+  size_t scheme = url.find("://");
+  if (scheme == std::string_view::npos || scheme == 0) return {};
+  size_t end = url.find_first_of("/?#", scheme + 3);
+  std::string out(url.substr(0, end));
+  for (size_t i = 0; i < scheme; ++i)
+    if (out[i] >= 'A' && out[i] <= 'Z') out[i] = static_cast<char>(out[i] - 'A' + 'a');
+  return out;
+}
+
 std::optional<int64_t> parse_id(std::string_view s) {
   if (s.empty() || s.size() > 19) return std::nullopt;
   int64_t v = 0;
@@ -165,6 +250,8 @@ std::optional<int64_t> parse_page(std::string_view query) {
 std::string rfc3339_utc(int64_t t) { return format_utc(t, "%Y-%m-%dT%H:%M:%SZ"); }
 
 std::string display_date(int64_t t) { return format_utc(t + 8 * 3600, "%Y-%m-%d"); }
+
+std::string display_time(int64_t t) { return format_utc(t + 8 * 3600, "%Y-%m-%d %H:%M"); }
 
 std::string dump_json(const nlohmann::json& j) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

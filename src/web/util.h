@@ -8,6 +8,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace paidoc::web {
 
@@ -26,6 +28,39 @@ bool valid_utf8(std::string_view s);
 // comes back as nullopt in *bad (set true) when bad is non-null.
 std::optional<std::string> query_param(std::string_view query, std::string_view name,
                                        bool* bad = nullptr);
+
+// A parsed application/x-www-form-urlencoded body (or query string): the
+// decoded name/value pairs in order.
+class Form {
+ public:
+  // nullopt when a name or value is malformed (bad escape, not UTF-8).
+  static std::optional<Form> parse(std::string_view body);
+  // The first value of `name`; "" when absent.
+  std::string_view get(std::string_view name) const;
+  bool has(std::string_view name) const;
+  const std::vector<std::pair<std::string, std::string>>& items() const { return items_; }
+
+ private:
+  std::vector<std::pair<std::string, std::string>> items_;
+};
+
+// The value of cookie `name` in a Cookie header ("a=1; b=2"); "" when absent.
+std::string_view cookie_value(std::string_view cookie_header, std::string_view name);
+
+// The media type of a Content-Type value, lower-cased, parameters dropped:
+// "application/json; charset=utf-8" -> "application/json".
+std::string media_type(std::string_view content_type);
+
+// A redirect target that stays on this site: a path starting with "/" and
+// not "//" or "/\", without control characters or spaces. Bytes outside
+// ASCII are percent-encoded. nullopt when `next` is not such a path.
+std::optional<std::string> safe_local_path(std::string_view next);
+
+// The origin ("scheme://host[:port]") of an absolute URL; "" when none.
+std::string origin_of(std::string_view url);
+
+// 2024-05-01 16:00 in China Standard Time, for display.
+std::string display_time(int64_t unix_seconds);
 
 // A positive decimal int64 without sign or spaces ("7"); nullopt otherwise
 // ("0", "-1", "abc", "99999999999999999999").

@@ -187,7 +187,8 @@ class LeakTest : public ::testing::Test {
     o.threads = 2;
     o.access_log = false;
     o.handle_signals = false;
-    server_ = std::make_unique<web::Server>(*lib_, o);
+    accounts_ = std::make_unique<auth::Accounts>(*store_, Clock::system());
+    server_ = std::make_unique<web::Server>(*lib_, *accounts_, o);
     ASSERT_TRUE(server_->start().is_ok());
     thread_ = std::thread([this] { server_->run(); });
   }
@@ -203,6 +204,7 @@ class LeakTest : public ::testing::Test {
   fs::path dir_;
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<library::Library> lib_;
+  std::unique_ptr<auth::Accounts> accounts_;
   std::unique_ptr<web::Server> server_;
   std::thread thread_;
   std::vector<int64_t> ids_;

@@ -15,6 +15,8 @@
 #include <set>
 #include <thread>
 
+#include "auth/auth.h"
+#include "common/clock.h"
 #include "library/library.h"
 #include "store/store.h"
 #include "web/http_client.h"
@@ -80,7 +82,11 @@ class WebTest : public ::testing::Test {
     opts.access_log = false;
     opts.handle_signals = false;
     opts.site_name = "测试文库";
-    server_ = std::make_unique<Server>(*library_, opts);
+    auth::Options ao;
+    ao.pwhash_opslimit = 1;
+    ao.pwhash_memlimit = 8192;
+    accounts_ = std::make_unique<auth::Accounts>(*store_, clock_, ao);
+    server_ = std::make_unique<Server>(*library_, *accounts_, opts);
     Status s = server_->start();
     ASSERT_TRUE(s.is_ok()) << s.to_string();
     port_ = server_->port();
@@ -91,6 +97,7 @@ class WebTest : public ::testing::Test {
     if (server_) server_->stop();
     if (thread_.joinable()) thread_.join();
     server_.reset();
+    accounts_.reset();
     library_.reset();
     store_.reset();
     std::filesystem::remove_all(dir_);
@@ -139,6 +146,8 @@ class WebTest : public ::testing::Test {
   static inline std::filesystem::path dir_;
   static inline std::unique_ptr<store::Store> store_;
   static inline std::unique_ptr<library::Library> library_;
+  static inline FakeClock clock_{1'767'225'600};
+  static inline std::unique_ptr<auth::Accounts> accounts_;
   static inline std::unique_ptr<Server> server_;
   static inline std::thread thread_;
   static inline uint16_t port_ = 0;
@@ -311,12 +320,13 @@ TEST_F(WebTest, CategoryPage) {
   EXPECT_EQ(get("/c/%FF").status, 400);  // not UTF-8
 }
 
-TEST_F(WebTest, AccountPlaceholders) {
+TEST_F(WebTest, AccountFormsRender) {
   for (const char* target : {"/login", "/register", "/login?next=/d/1"}) {
     HttpResponse r = get(target);
     EXPECT_EQ(r.status, 200) << target;
     expect_html(r);
-    EXPECT_NE(r.body.find("账号功能即将开放"), std::string::npos);
+    EXPECT_NE(r.body.find("name=\"csrf\""), std::string::npos) << target;
+    EXPECT_NE(r.header("set-cookie").find("paidoc_csrf="), std::string::npos) << target;
   }
 }
 
@@ -554,11 +564,17 @@ TEST_F(WebTest, HeadMatchesGetWithoutBody) {
     HttpResponse h = c.request("HEAD", t);
     EXPECT_EQ(h.status, g.status) << t;
     EXPECT_TRUE(h.body.empty()) << t;
+    // A fresh CSRF cookie is random: compare its name and attributes only.
+    auto comparable = [](const std::string& k, const std::string& v) {
+      if (k != "set-cookie") return k + ": " + v;
+      size_t eq = v.find('='), semi = v.find(';');
+      return k + ": " + v.substr(0, eq + 1) + (semi == std::string::npos ? "" : v.substr(semi));
+    };
     std::set<std::string> gh, hh;
     for (const auto& [k, v] : g.headers)
-      if (k != "date" && k != "content-length") gh.insert(k + ": " + v);
+      if (k != "date" && k != "content-length") gh.insert(comparable(k, v));
     for (const auto& [k, v] : h.headers)
-      if (k != "date" && k != "content-length") hh.insert(k + ": " + v);
+      if (k != "date" && k != "content-length") hh.insert(comparable(k, v));
     EXPECT_EQ(gh, hh) << t;
     ASSERT_TRUE(h.has_header("content-length")) << t;
     if (t != "/metrics") {  // counters move between the two requests
@@ -642,7 +658,7 @@ class LifecycleTest : public WebTest {
     opts.threads = 2;
     opts.access_log = false;
     opts.handle_signals = false;
-    return std::make_unique<Server>(*library_, opts);
+    return std::make_unique<Server>(*library_, *accounts_, opts);
   }
 };
 
@@ -682,7 +698,7 @@ TEST_F(LifecycleTest, StopBeforeRunAndBusyPort) {
   opts.port = server->port();
   opts.access_log = false;
   opts.handle_signals = false;
-  Server second(*library_, opts);
+  Server second(*library_, *accounts_, opts);
   Status s = second.start();
   EXPECT_EQ(s.code(), Code::kUnavailable);
   EXPECT_NE(s.message().find(std::to_string(server->port())), std::string::npos);
@@ -704,17 +720,39 @@ class DownStore : public store::Store {
   Result<store::ListPage> list_documents(const store::ListQuery&) override { return down(); }
   Result<std::vector<store::Category>> list_categories() override { return down(); }
   Result<int64_t> count_documents() override { return down(); }
+  Result<store::User> create_user(const store::NewUser&) override { return down(); }
+  Result<store::User> find_user_by_email(const std::string&) override { return down(); }
+  Result<store::User> get_user(int64_t) override { return down(); }
+  Result<std::vector<store::User>> list_users(int64_t, int64_t) override { return down(); }
+  Status set_user_role(int64_t, const std::string&) override { return down(); }
+  Status set_password_hash(int64_t, const std::string&, int64_t) override { return down(); }
+  Status delete_user(int64_t, int64_t) override { return down(); }
+  Result<store::Session> create_session(const store::Session&, int64_t) override { return down(); }
+  Result<store::Session> find_session(const std::string&) override { return down(); }
+  Status touch_session(int64_t, int64_t) override { return down(); }
+  Status delete_session(int64_t) override { return down(); }
+  Status delete_user_sessions(int64_t, int64_t) override { return down(); }
+  Result<std::vector<store::Session>> list_sessions(int64_t) override { return down(); }
+  Result<int64_t> delete_expired_sessions(int64_t) override { return down(); }
+  Result<store::Throttle> get_throttle(const std::string&) override { return down(); }
+  Status put_throttle(const store::Throttle&) override { return down(); }
+  Status delete_throttle(const std::string&) override { return down(); }
 };
 
 TEST(WebDownTest, StoreFailuresAre503WithoutDetails) {
   DownStore store;
   library::Library library(store);
+  FakeClock clock;
+  auth::Options ao;
+  ao.pwhash_opslimit = 1;
+  ao.pwhash_memlimit = 8192;
+  auth::Accounts accounts(store, clock, ao);
   ServerOptions opts;
   opts.port = 0;
   opts.threads = 1;
   opts.access_log = false;
   opts.handle_signals = false;
-  Server server(library, opts);
+  Server server(library, accounts, opts);
   ASSERT_TRUE(server.start().is_ok());
   std::thread t([&] { server.run(); });
   {
@@ -732,6 +770,12 @@ TEST(WebDownTest, StoreFailuresAre503WithoutDetails) {
       EXPECT_EQ(r.status, 503) << target;
       json j = json::parse(r.body);
       EXPECT_EQ(j["error"]["code"], "unavailable");
+      EXPECT_EQ(r.body.find("secret-internal-detail"), std::string::npos) << target;
+    }
+    // A session that cannot be checked is an outage, not an anonymous visit.
+    for (const char* target : {"/d/1", "/api/v1/me"}) {
+      HttpResponse r = c.get(target, {"Cookie: paidoc_session=abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"});
+      EXPECT_EQ(r.status, 503) << target;
       EXPECT_EQ(r.body.find("secret-internal-detail"), std::string::npos) << target;
     }
     HttpResponse metrics = c.get("/metrics");

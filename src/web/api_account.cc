@@ -1,0 +1,206 @@
+// JSON API v1 for accounts: register, login, logout, /me, document upload
+// (publishers) and user administration. Who may call what, CSRF and the
+// body's Content-Type are the route table's filters (routes.cc); handlers
+// here never compare roles. Times are RFC 3339 UTC; money is integer fen.
+#include <fmt/format.h>
+
+#include "web/handlers.h"
+#include "web/util.h"
+
+namespace paidoc::web::handlers {
+
+namespace {
+
+constexpr int64_t kUsersPerPage = 50;
+
+nlohmann::json account_json(const auth::Account& a) {
+  return {{"id", a.id},
+          {"email", a.email},
+          {"role", auth::role_name(a.role)},
+          {"created_at", rfc3339_utc(a.created_at)}};
+}
+
+// The request body as a JSON object; nullopt when it is not one.
+std::optional<nlohmann::json> json_object(std::string_view body) {
+  if (body.empty()) return nlohmann::json::object();
+  nlohmann::json j = nlohmann::json::parse(body, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return std::nullopt;
+  return j;
+}
+
+// A string member, or nullopt when absent or not a string.
+std::optional<std::string> string_field(const nlohmann::json& j, const char* name) {
+  auto it = j.find(name);
+  if (it == j.end() || !it->is_string()) return std::nullopt;
+  return it->get<std::string>();
+}
+
+Response error_with_message(Site& site, const Request& req, const Status& s,
+                            std::string_view message) {
+  Response r = site.error(req, s.code(), message);
+  if (s.code() == Code::kTooManyRequests)
+    r.add_header("Retry-After", std::to_string(std::max<int64_t>(1, s.retry_after())));
+  return r;
+}
+
+const char* outcome_name(store::PutOutcome o) {
+  switch (o) {
+    case store::PutOutcome::kUpdated:
+      return "updated";
+    case store::PutOutcome::kUnchanged:
+      return "unchanged";
+    case store::PutOutcome::kCreated:
+      break;
+  }
+  return "created";
+}
+
+}  // namespace
+
+Response api_register(Site& site, const Request& req, const Params&) {
+  std::optional<nlohmann::json> body = json_object(req.body);
+  if (!body) return site.error(req, Code::kInvalidArgument, "body must be a JSON object");
+  std::optional<std::string> email = string_field(*body, "email");
+  std::optional<std::string> password = string_field(*body, "password");
+  if (!email || !password)
+    return site.error(req, Code::kInvalidArgument, "email and password are required strings");
+  std::string normalized = auth::normalize_email(*email);
+  // The auth module's validation messages are ours (zh-CN) and safe to show.
+  if (Status s = auth::validate_email(normalized); !s)
+    return site.error(req, Code::kInvalidArgument, s.message());
+  if (Status s = auth::validate_password(*password); !s)
+    return site.error(req, Code::kInvalidArgument, s.message());
+  Result<auth::Account> account =
+      site.accounts().register_user(normalized, *password, site.client(req));
+  if (!account.ok()) {
+    const Status& s = account.status();
+    switch (s.code()) {
+      case Code::kConflict:
+        return error_with_message(site, req, s, "email already registered");
+      case Code::kInvalidArgument:
+        return error_with_message(site, req, s, "invalid email or password");
+      case Code::kTooManyRequests:
+        return error_with_message(site, req, s, "too many registrations, try again later");
+      default:
+        return site.error(req, s);
+    }
+  }
+  return site.json(201, {{"id", account->id},
+                         {"email", account->email},
+                         {"role", auth::role_name(account->role)}});
+}
+
+Response api_login(Site& site, const Request& req, const Params&) {
+  std::optional<nlohmann::json> body = json_object(req.body);
+  if (!body) return site.error(req, Code::kInvalidArgument, "body must be a JSON object");
+  std::optional<std::string> email = string_field(*body, "email");
+  std::optional<std::string> password = string_field(*body, "password");
+  if (!email || !password)
+    return site.error(req, Code::kInvalidArgument, "email and password are required strings");
+  Result<auth::LoginResult> r = site.accounts().login(*email, *password, site.client(req),
+                                                      cookie_value(req.cookie, kSessionCookie));
+  if (!r.ok()) {
+    const Status& s = r.status();
+    switch (s.code()) {
+      case Code::kUnauthenticated:
+      case Code::kInvalidArgument:
+      case Code::kNotFound:
+        return error_with_message(site, req, Status::unauthenticated(""),
+                                  "wrong email or password");
+      case Code::kTooManyRequests:
+        return error_with_message(site, req, s, "too many failed logins, try again later");
+      default:
+        return site.error(req, s);
+    }
+  }
+  Response res = site.json(200, {{"token", r->token},
+                                 {"expires_at", rfc3339_utc(r->session.expires_at)},
+                                 {"user", account_json(r->session.account)}});
+  site.set_session_cookie(res, *r);
+  return res;
+}
+
+Response api_logout(Site& site, const Request& req, const Params&) {
+  if (!req.caller) return site.error(req, Code::kUnauthenticated, "not signed in");
+  if (Status s = site.accounts().logout(req.caller->token); !s) return site.error(req, s);
+  Response res = site.json(200, {{"logged_out", true}});
+  if (req.caller->by_cookie) res.add_header("Set-Cookie", site.clear_session_cookie());
+  return res;
+}
+
+Response api_me(Site& site, const Request& req, const Params&) {
+  nlohmann::json j = account_json(req.caller->account());
+  j["balance_fen"] = 0;
+  j["vip_until"] = nullptr;
+  j["session"] = {{"id", req.caller->session.session_id},
+                  {"expires_at", rfc3339_utc(req.caller->session.expires_at)}};
+  return site.json(200, j);
+}
+
+// POST /api/v1/documents?name=&price=&category= with the source as a
+// text/plain body. price is in yuan ("9.90", like `paidoc import --price`);
+// price_fen (integer) may be given instead.
+Response api_upload(Site& site, const Request& req, const Params&) {
+  bool bad = false;
+  std::optional<std::string> name = query_param(req.query, "name", &bad);
+  std::optional<std::string> price = query_param(req.query, "price", &bad);
+  std::optional<std::string> price_fen = query_param(req.query, "price_fen", &bad);
+  std::optional<std::string> category = query_param(req.query, "category", &bad);
+  if (bad) return site.error(req, Code::kInvalidArgument, "malformed query parameter");
+  if (req.body.empty()) return site.error(req, Code::kInvalidArgument, "empty document");
+  std::string file = name.value_or("");
+  if (file.empty()) file = "upload.txt";
+  if (file.size() > 200 || file.find('/') != std::string::npos ||
+      file.find('\\') != std::string::npos)
+    return site.error(req, Code::kInvalidArgument, "name must be a file name without slashes");
+
+  library::ImportOptions opts;
+  if (price_fen) {
+    std::optional<int64_t> fen = *price_fen == "0" ? std::optional<int64_t>(0) : parse_id(*price_fen);
+    if (!fen) return site.error(req, Code::kInvalidArgument, "price_fen must be an integer >= 0");
+    opts.price = Fen(*fen);
+  } else if (price) {
+    Result<Fen> fen = Fen::parse_yuan(*price);
+    if (!fen.ok()) return site.error(req, Code::kInvalidArgument, "price must be yuan like 9.90");
+    opts.price = *fen;
+  }
+  opts.category = category.value_or("");
+  opts.publisher_id = req.caller->user_id();
+  // Each publisher's uploads live under their own source path, so one
+  // publisher's upload can never replace another's document.
+  std::string prefix = fmt::format("upload/{}/", req.caller->user_id());
+  library::ImportLine line = site.library().import_bytes(req.body, prefix + file, opts);
+  if (!line.ok) {
+    std::string message = line.error;
+    if (message.rfind(prefix, 0) == 0) message.erase(0, prefix.size());
+    return site.error(req, Code::kInvalidArgument, message);
+  }
+  return site.json(line.outcome == store::PutOutcome::kCreated ? 201 : 200,
+                   {{"id", line.id}, {"title", line.title}, {"outcome", outcome_name(line.outcome)}});
+}
+
+Response api_users(Site& site, const Request& req, const Params&) {
+  std::optional<int64_t> page = parse_page(req.query);
+  if (!page)
+    return site.error(req, Code::kInvalidArgument, "page must be an integer from 1 to 100000");
+  Result<std::vector<auth::Account>> users =
+      site.accounts().list_users((*page - 1) * kUsersPerPage, kUsersPerPage);
+  if (!users.ok()) return site.error(req, users.status());
+  nlohmann::json items = nlohmann::json::array();
+  for (const auth::Account& a : *users) items.push_back(account_json(a));
+  return site.json(200, {{"page", *page}, {"per_page", kUsersPerPage}, {"items", std::move(items)}});
+}
+
+Response api_user_role(Site& site, const Request& req, const Params& params) {
+  std::optional<int64_t> id = parse_id(params.get("id"));
+  if (!id) return site.error(req, Code::kInvalidArgument, "user id must be a positive integer");
+  std::optional<nlohmann::json> body = json_object(req.body);
+  if (!body) return site.error(req, Code::kInvalidArgument, "body must be a JSON object");
+  std::optional<std::string> role_text = string_field(*body, "role");
+  std::optional<gate::Role> role = role_text ? auth::parse_role(*role_text) : std::nullopt;
+  if (!role) return site.error(req, Code::kInvalidArgument, "role must be reader, editor or admin");
+  if (Status s = site.accounts().set_role(*id, *role); !s) return site.error(req, s);
+  return site.json(200, {{"id", *id}, {"role", auth::role_name(*role)}});
+}
+
+}  // namespace paidoc::web::handlers
