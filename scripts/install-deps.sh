@@ -14,6 +14,7 @@ packages=(
   nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev
   libicu-dev                    # encoding detection and conversion (GB18030)
   libssl-dev                    # SHA-256 of sources; later payment signatures
+  libsodium-dev                 # argon2id password hashes, random tokens
   libgtest-dev libgmock-dev     # tests
   curl                          # used by the quick-start smoke check
 )
