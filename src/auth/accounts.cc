@@ -170,7 +170,7 @@ Status begin_attempt(store::Store& store, const std::vector<Limit>& limits, int6
     if (backoff > 0) rec.locked_until = now + backoff;
     if (Status s = store.put_throttle(rec); !s.is_ok()) return s;
   }
-  return Status::ok();
+  return Status();
 }
 
 // After a successful check of the password. Errors are ignored: the login
@@ -367,10 +367,10 @@ Result<SessionInfo> Accounts::authenticate(std::string_view token) {
 }
 
 Status Accounts::logout(std::string_view token) {
-  if (token.empty()) return Status::ok();
+  if (token.empty()) return Status();
   Result<store::Session> found = store_.find_session(token_hash(token));
   if (!found.ok()) {
-    return found.status().code() == Code::kNotFound ? Status::ok() : found.status();
+    return found.status().code() == Code::kNotFound ? Status() : found.status();
   }
   return store_.delete_session(found->id);
 }

@@ -131,7 +131,7 @@ Status validate_email(std::string_view e) {
       domain.find("..") != std::string_view::npos) {
     return Status::invalid(kMessage);
   }
-  return Status::ok();
+  return Status();
 }
 
 Status validate_password(std::string_view password) {
@@ -141,7 +141,7 @@ Status validate_password(std::string_view password) {
   if (password.size() > kMaxPasswordBytes) {
     return Status::invalid("密码过长，最多 " + std::to_string(kMaxPasswordBytes) + " 字节");
   }
-  return Status::ok();
+  return Status();
 }
 
 std::string new_token() {

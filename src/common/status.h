@@ -37,7 +37,8 @@ class Status {
   Status() = default;  // OK
   Status(Code code, std::string message) : code_(code), message_(std::move(message)) {}
 
-  static Status ok() { return {}; }
+  // There is deliberately no static ok(): `s.ok()` on a Status would compile
+  // and always be true. Write Status() for success and s.is_ok() to test.
   static Status not_found(std::string m) { return {Code::kNotFound, std::move(m)}; }
   static Status invalid(std::string m) { return {Code::kInvalidArgument, std::move(m)}; }
   static Status forbidden(std::string m) { return {Code::kForbidden, std::move(m)}; }

@@ -589,7 +589,7 @@ Status Server::start() {
   if (s.access_log) s.schedule_flush();
   net::post(s.control, [&s] { s.do_accept(); });
   s.started = true;
-  return Status::ok();
+  return Status();
 }
 
 uint16_t Server::port() const { return impl_->bound_port; }

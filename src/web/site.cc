@@ -69,7 +69,7 @@ Status Site::init() {
     if (!templates_.has(needed))
       return Status::internal(fmt::format("template {} is missing", needed));
   }
-  return Status::ok();
+  return Status();
 }
 
 Response Site::handle(const Request& req, int* route_index) {

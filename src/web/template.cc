@@ -195,7 +195,7 @@ class Renderer {
     if (!stack.empty())
       return Status::invalid(fmt::format("template {}:{}: section {} is not closed", name,
                                          stack.back().line, stack.back().node->text));
-    return Status::ok();
+    return Status();
   }
 
   Renderer(const Templates& set, std::string* out) : set_(set), out_(out) {}
@@ -247,7 +247,7 @@ class Renderer {
         }
       }
     }
-    return Status::ok();
+    return Status();
   }
 
  private:
@@ -298,7 +298,7 @@ Status Templates::add(const std::string& name, std::string_view text) {
   auto t = std::make_unique<Template>();
   if (Status s = Renderer::parse(name, text, &t->nodes); !s) return s;
   templates_[name] = std::move(t);
-  return Status::ok();
+  return Status();
 }
 
 Status Templates::load_embedded(std::string_view prefix) {
@@ -307,7 +307,7 @@ Status Templates::load_embedded(std::string_view prefix) {
     resource(path, &text);
     if (Status s = add(std::string(path.substr(prefix.size())), text); !s) return s;
   }
-  return Status::ok();
+  return Status();
 }
 
 bool Templates::has(const std::string& name) const { return find(name) != nullptr; }

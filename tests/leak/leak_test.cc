@@ -178,7 +178,7 @@ class LeakTest : public ::testing::Test {
     } srcs[] = {{kDocA, "工作总结", 990}, {kDocB, "调研报告", 500}, {kDocC, "调研报告", 1990}};
     int i = 0;
     for (const auto& s : srcs) {
-      auto line = lib_->import_bytes(s.text, "leak:" + std::to_string(i++), {Fen(s.fen), s.category});
+      auto line = lib_->import_bytes(s.text, "leak:" + std::to_string(i++), {Fen(s.fen), s.category, std::nullopt});
       ASSERT_TRUE(line.ok) << line.error;
       ids_.push_back(line.id);
     }

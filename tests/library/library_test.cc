@@ -76,7 +76,7 @@ TEST_F(LibraryTest, BadFilesRejectedWithPlaceGoodOnesStored) {
   EXPECT_EQ(fs::path(files[0]).filename(), "a-good.txt");
   ASSERT_EQ(missing.size(), 1u);
 
-  ImportOptions opts{Fen(990), "工作总结"};
+  ImportOptions opts{Fen(990), "工作总结", std::nullopt};
   std::vector<ImportLine> lines;
   for (const auto& f : files) lines.push_back(lib_->import_file(f, opts));
 

@@ -91,7 +91,7 @@ Result<bool> Stmt::step() {
 Status Stmt::exec() {
   auto r = step();
   if (!r.ok()) return r.status();
-  return Status::ok();
+  return Status();
 }
 
 int64_t Stmt::int64(int col) const { return sqlite3_column_int64(stmt_, col); }
@@ -153,7 +153,7 @@ Status Connection::exec_script(const std::string& sql, std::string_view what) {
   int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err);
   sqlite3_free(err);  // the same text is still available from sqlite3_errmsg
   if (rc != SQLITE_OK) return sqlite_status(db_, rc, what);
-  return Status::ok();
+  return Status();
 }
 
 // --- Txn --------------------------------------------------------------------

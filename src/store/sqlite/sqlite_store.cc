@@ -250,7 +250,7 @@ bool is_assignable_role(const std::string& role) {
 }
 
 Status check_role(const std::string& role) {
-  if (is_assignable_role(role)) return Status::ok();
+  if (is_assignable_role(role)) return Status();
   return Status::invalid("unknown role '" + role + "' (reader, editor or admin)");
 }
 
