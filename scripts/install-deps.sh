@@ -15,6 +15,7 @@ packages=(
   libicu-dev                    # encoding detection and conversion (GB18030)
   libssl-dev                    # SHA-256 of sources; later payment signatures
   libsodium-dev                 # argon2id password hashes, random tokens
+  libqrencode-dev               # WeChat Pay code_url as an SVG QR code
   libgtest-dev libgmock-dev     # tests
   curl                          # used by the quick-start smoke check
 )

@@ -1,0 +1,166 @@
+// commerce: orders, the wallet ledger, VIP plans, entitlements, and applying
+// payment notifications exactly once.
+//
+// Money is integer fen (Fen). Every balance change is a pair of ledger rows
+// (double entry: a user's wallet account and a system account such as
+// "provider:alipay", "sales", "topups", "refunds", "operator") written in the
+// same store transaction as the order change it belongs to. A wallet payment
+// never takes a balance below zero, whatever runs concurrently. A provider
+// notification is applied at most once (its transaction id is unique in the
+// store), and only after the provider verified it and its amount and order
+// match; a late notification for an expired order credits the wallet instead
+// of being lost.
+//
+// Entitlement (who may read a document's paid part) is computed here and
+// handed to the gate as a gate::Viewer: bought the document, VIP active,
+// publisher, admin.
+//
+// Thread-safety: safe from many threads (the Store is).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "commerce/provider.h"
+#include "common/clock.h"
+#include "common/money.h"
+#include "common/status.h"
+#include "gate/gate.h"
+#include "store/store.h"
+
+namespace paidoc::commerce {
+
+enum class OrderKind { kDocument, kPlan, kTopUp };
+enum class OrderStatus { kCreated, kPaid, kRefunded, kExpired };
+enum class PayMethod { kWallet, kAlipay, kWechat, kSandbox };
+
+const char* kind_name(OrderKind k);        // "document" | "plan" | "topup"
+const char* status_name(OrderStatus s);    // "created" | "paid" | "refunded" | "expired"
+const char* method_name(PayMethod m);      // "wallet" | "alipay" | "wechat" | "sandbox"
+std::optional<PayMethod> parse_method(std::string_view s);
+
+struct Plan {
+  std::string id;            // "vip30"
+  std::string name;          // "VIP 月卡"
+  int64_t days = 30;
+  Fen price;
+  int64_t daily_downloads = 0;  // 0: unlimited
+};
+
+struct Order {
+  int64_t id = 0;
+  std::string out_trade_no;  // unique, sent to providers
+  int64_t user_id = 0;
+  OrderKind kind = OrderKind::kDocument;
+  int64_t document_id = 0;   // kDocument
+  std::string plan_id;       // kPlan
+  std::string subject;       // document title / plan name / "钱包充值"
+  Fen amount;
+  OrderStatus status = OrderStatus::kCreated;
+  std::string paid_with;     // method name once paid
+  int64_t created_at = 0;
+  int64_t expires_at = 0;
+  int64_t paid_at = 0;
+  int64_t refunded_at = 0;
+};
+
+struct Options {
+  int64_t order_ttl = 30 * 60;  // unpaid orders expire after this
+  std::vector<Plan> plans = {
+      {"vip30", "VIP 月卡", 30, Fen(3000), 20},
+      {"vip365", "VIP 年卡", 365, Fen(19800), 50},
+  };
+  Fen max_topup = Fen(500000);  // 5,000 yuan per top-up
+  std::string site_url;         // for provider return/notify URLs
+};
+
+// What starting a payment gives the buyer.
+struct PayResult {
+  Order order;              // status kPaid at once for the wallet
+  PaymentStart start;       // provider methods: where to go / what to scan
+};
+
+// What to answer a provider's notification.
+struct NotifyAnswer {
+  int http_status = 200;
+  std::string body;
+  bool applied = false;     // this delivery changed something
+  std::string reason;       // for the log when refused or a duplicate
+};
+
+struct Entitlements {
+  std::vector<int64_t> purchased;  // documents bought (paid, not refunded)
+  int64_t vip_until = 0;           // unix seconds; 0: never
+};
+
+struct LedgerCheck {
+  bool ok = true;
+  std::vector<std::string> problems;  // one line per broken invariant
+  int64_t entries = 0;
+  int64_t accounts = 0;
+};
+
+class Commerce {
+ public:
+  // REQUIRES: store and clock outlive this. Providers are keyed by name
+  // ("alipay", "wechat", "sandbox"); a method without a provider is refused.
+  Commerce(store::Store& store, const Clock& clock, Options options,
+           std::map<std::string, std::unique_ptr<PaymentProvider>> providers);
+
+  // Orders. A document order is refused with kConflict "您已可阅读该文档"
+  // when the user can already read it (bought, VIP, publisher, admin, free).
+  Result<Order> order_document(int64_t user_id, gate::Role role, int64_t document_id);
+  Result<Order> order_plan(int64_t user_id, const std::string& plan_id);
+  Result<Order> order_topup(int64_t user_id, Fen amount);
+  // kNotFound unless the order is the user's.
+  Result<Order> order(int64_t user_id, int64_t order_id);
+  Result<std::vector<Order>> orders(int64_t user_id);
+
+  // Pays an order. Wallet: atomically checks the balance (kPaymentRequired
+  // "余额不足" otherwise), debits it and marks the order paid. Providers:
+  // answers where to send the buyer; the order is paid by the notification.
+  // kConflict for an order that is not kCreated; kInvalidArgument for a
+  // top-up paid from the wallet.
+  Result<PayResult> pay(int64_t user_id, int64_t order_id, PayMethod method);
+
+  // A provider's notification, raw: verify, check against the order, apply
+  // once. Duplicates answer success without effect; unknown order, wrong
+  // amount, wrong app: refused (and logged by the caller from reason).
+  NotifyAnswer notify(const std::string& provider, const RawNotification& raw);
+
+  // Marks unpaid orders past expires_at as expired; returns how many.
+  Result<int64_t> expire_orders();
+
+  // Admin refund of a paid order: to the wallet (ledger rows) or marked for
+  // the provider to refund; the entitlement it gave is revoked.
+  Status refund(int64_t order_id, bool to_wallet, const std::string& note);
+
+  // Operator credit (paidoc wallet credit): ledger rows with who and why.
+  Status credit(int64_t user_id, Fen amount, const std::string& note, const std::string& actor);
+
+  Result<Fen> balance(int64_t user_id);
+  Result<Entitlements> entitlements(int64_t user_id);
+  // The gate's viewer for a signed-in user: role plus purchases and VIP.
+  Result<gate::Viewer> viewer(int64_t user_id, gate::Role role);
+
+  // Recomputes every balance from the ledger and checks every invariant.
+  Result<LedgerCheck> verify_ledger();
+
+  // CSV of orders created in [from, to) (unix seconds), for reconciliation.
+  Result<std::string> export_orders_csv(int64_t from, int64_t to);
+
+  const Options& options() const { return options_; }
+  const PaymentProvider* provider(const std::string& name) const;
+
+ private:
+  store::Store& store_;
+  const Clock& clock_;
+  Options options_;
+  std::map<std::string, std::unique_ptr<PaymentProvider>> providers_;
+};
+
+}  // namespace paidoc::commerce

@@ -1,0 +1,118 @@
+// Payment providers: Alipay (RSA2), WeChat Pay API v3 (Native), and a local
+// sandbox. A provider builds the request that sends a buyer to pay, and
+// verifies an asynchronous notification. It never touches the store: the
+// commerce service applies a verified notification exactly once.
+//
+// Notifications are untrusted, repeated and out of order: verify() checks the
+// signature over the raw body (and, for WeChat, the timestamp window and the
+// AEAD decryption) and answers kInvalidArgument / kForbidden for anything
+// forged, stale or malformed. Amount and order checks against the stored
+// order are the service's job (it knows the order).
+//
+// Keys and ids come from configuration, never from the repo.
+//
+// Thread-safety: providers are immutable after construction; safe from many
+// threads.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "common/clock.h"
+#include "common/money.h"
+#include "common/status.h"
+
+namespace paidoc::commerce {
+
+// What a provider needs to start a payment.
+struct PaymentOrder {
+  std::string out_trade_no;  // our order number, unique, <= 32 chars [0-9A-Za-z_]
+  Fen amount;
+  std::string subject;       // shown to the buyer (document title or plan name)
+  std::string return_url;    // where the buyer's browser returns (Alipay)
+  std::string notify_url;    // where the provider posts the notification
+};
+
+// How to send the buyer to pay.
+struct PaymentStart {
+  std::string redirect_url;  // Alipay: gateway URL with the signed query; sandbox: its page
+  std::string code_url;      // WeChat Native: to be shown as a QR code
+  // The exact request body sent to the provider's API (WeChat), for logging
+  // and tests; empty when the start is a redirect.
+  std::string api_request_body;
+  std::string api_authorization;  // WeChat: the signed Authorization header
+};
+
+// A raw HTTP notification as received.
+struct RawNotification {
+  std::map<std::string, std::string> headers;  // lower-case names
+  std::string body;
+};
+
+// A verified notification.
+struct Notification {
+  std::string provider;         // "alipay" | "wechat" | "sandbox"
+  std::string transaction_id;   // the provider's id: the exactly-once key
+  std::string out_trade_no;
+  Fen amount;
+  bool paid = false;            // a success state (TRADE_SUCCESS/FINISHED, SUCCESS)
+  std::string app_id;           // for the app check (Alipay app_id, WeChat appid/mchid)
+};
+
+class PaymentProvider {
+ public:
+  virtual ~PaymentProvider() = default;
+  virtual std::string name() const = 0;
+  // Builds the signed request (no network I/O here: Alipay is a redirect;
+  // for WeChat the caller posts api_request_body with api_authorization and
+  // reads code_url from the answer — see wechat.cc; in tests a fake gateway
+  // answers).
+  virtual Result<PaymentStart> start(const PaymentOrder& order) = 0;
+  // Verifies signature, app id, freshness; decrypts. kForbidden when the
+  // signature or app id is wrong, kInvalidArgument when malformed or stale.
+  virtual Result<Notification> verify(const RawNotification& n) const = 0;
+  // What to answer the provider once the notification is applied (or was a
+  // duplicate): Alipay "success", WeChat 200 with an empty body / JSON.
+  virtual std::string success_body() const = 0;
+  // What to answer when it was refused (the provider retries).
+  virtual std::string failure_body() const = 0;
+};
+
+// Configuration of each provider; all secrets from the config file.
+struct AlipayConfig {
+  std::string app_id;
+  std::string gateway = "https://openapi.alipay.com/gateway.do";
+  std::string app_private_key_pem;     // our RSA private key (signs requests)
+  std::string alipay_public_key_pem;   // Alipay's public key (verifies notifications)
+  bool mobile = false;                 // alipay.trade.wap.pay instead of page.pay
+};
+
+struct WechatConfig {
+  std::string appid;
+  std::string mchid;
+  std::string merchant_serial_no;        // serial of our merchant certificate
+  std::string merchant_private_key_pem;  // signs API requests
+  std::string platform_public_key_pem;   // verifies Wechatpay-Signature
+  std::string platform_serial;           // expected Wechatpay-Serial
+  std::string apiv3_key;                 // 32 bytes: AEAD_AES_256_GCM key
+  std::string api_base = "https://api.mch.weixin.qq.com";
+  int64_t max_clock_skew = 300;          // seconds; older notifications are stale
+};
+
+struct SandboxConfig {
+  std::string secret;  // HMAC-SHA256 key for sandbox notifications
+  std::string base_url;  // where the sandbox pay page lives (this site)
+};
+
+std::unique_ptr<PaymentProvider> make_alipay(AlipayConfig c, const Clock& clock);
+std::unique_ptr<PaymentProvider> make_wechat(WechatConfig c, const Clock& clock);
+std::unique_ptr<PaymentProvider> make_sandbox(SandboxConfig c, const Clock& clock);
+
+// For the sandbox page: the signed notification the sandbox sends when the
+// "buyer" presses 支付. Goes through the same verify() path as any other.
+RawNotification sandbox_notification(const SandboxConfig& c, const std::string& out_trade_no,
+                                     Fen amount, const std::string& transaction_id);
+
+}  // namespace paidoc::commerce
