@@ -362,5 +362,62 @@ TEST_F(SqliteStoreTest, DeletedAccountRow) {
   EXPECT_EQ(got->role, "");
 }
 
+// The schema itself guards money, whatever code writes to it: integer fen,
+// no negative wallet, one record per provider transaction, closed sets of
+// kinds and statuses, paid/refunded columns that go together.
+TEST_F(SqliteStoreTest, CommerceTablesEnforceTheirRules) {
+  auto s = Store::open("sqlite:" + path_);
+  ASSERT_TRUE(s.ok());
+  Store& store = *s.value();
+  auto u = store.create_user({"money@example.cn", "h", "reader"});
+  ASSERT_TRUE(u.ok());
+  auto d = store.put_document(doc("m"));
+  ASSERT_TRUE(d.ok());
+  ASSERT_TRUE(store.credit_wallet(u->id, Fen(100), "", "op", 1800000000).ok());
+  NewOrder n;
+  n.user_id = u->id;
+  n.kind = "document";
+  n.document_id = d->id;
+  n.subject = "m";
+  n.amount = Fen(100);
+  n.created_at = 1800000000;
+  n.expires_at = 1800001800;
+  n.out_trade_no_prefix = "P";
+  auto o = store.create_order(n);
+  ASSERT_TRUE(o.ok()) << o.status().to_string();
+  EXPECT_EQ(o->out_trade_no, "P" + std::string(9, '0') + std::to_string(o->id));
+  PaymentNotice pn{"alipay", "T1", o->out_trade_no, Fen(100), 1800000001};
+  ASSERT_TRUE(store.apply_payment(pn).ok());
+
+  sqlite3* db = raw();
+  sqlite3_exec(db, "PRAGMA foreign_keys = ON", nullptr, nullptr, nullptr);
+  auto fails = [&](const std::string& sql) {
+    return sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK;
+  };
+  EXPECT_TRUE(fails("UPDATE wallets SET balance_fen = -1"));
+  EXPECT_TRUE(fails("UPDATE wallets SET balance_fen = 1.5"));  // STRICT: no floats
+  EXPECT_TRUE(fails("UPDATE orders SET amount_fen = 0"));
+  EXPECT_TRUE(fails("UPDATE orders SET amount_fen = '9.9'"));
+  EXPECT_TRUE(fails("UPDATE orders SET status = 'shipped'"));
+  EXPECT_TRUE(fails("UPDATE orders SET kind = 'gift'"));
+  EXPECT_TRUE(fails("UPDATE orders SET status = 'refunded'"));  // without refunded_at
+  EXPECT_TRUE(fails("UPDATE orders SET paid_at = 0"));          // paid without a time
+  EXPECT_TRUE(fails("UPDATE orders SET document_id = NULL"));   // a document order
+  EXPECT_TRUE(fails("UPDATE ledger_entries SET amount_fen = 0"));
+  EXPECT_TRUE(fails("UPDATE ledger_entries SET kind = 'gift'"));
+  EXPECT_TRUE(
+      fails("INSERT INTO payment_notifications (provider, transaction_id, order_id, amount_fen,"
+            " received_at, outcome, ledger_txn) VALUES ('alipay', 'T1', " +
+            std::to_string(o->id) + ", 100, 0, 'applied', 1)"));
+  EXPECT_TRUE(fails("INSERT INTO orders (out_trade_no, user_id, kind, document_id, subject,"
+                    " amount_fen, status, created_at, expires_at)"
+                    " VALUES ('X', 999, 'topup', NULL, '', 1, 'created', 0, 1)"));  // no user
+  EXPECT_EQ(query_text(db, "SELECT balance_fen, typeof(balance_fen) FROM wallets"),
+            "100,integer");
+  EXPECT_EQ(query_text(db, "SELECT account, amount_fen FROM ledger_entries ORDER BY id"),
+            "operator,-100;wallet:" + std::to_string(u->id) + ",100;provider:alipay,-100;sales,100");
+  sqlite3_close(db);
+}
+
 }  // namespace
 }  // namespace paidoc::store

@@ -1208,6 +1208,454 @@ TEST_P(StoreContractTest, ConcurrentSessionLookupsWhileSigningIn) {
 INSTANTIATE_TEST_SUITE_P(Backends, StoreContractTest, ::testing::Values(kSqlite),
                          [](const auto& info) { return info.param.name; });
 
+// --- commerce: orders, wallets, the ledger ------------------------------------------
+
+// Helpers for the commerce contract: an order of each kind for `user`.
+NewOrder document_order(int64_t user_id, int64_t document_id, int64_t amount_fen, int64_t at,
+                        const std::string& suffix = "ABCD") {
+  NewOrder o;
+  o.user_id = user_id;
+  o.kind = "document";
+  o.document_id = document_id;
+  o.subject = "一份文档";
+  o.amount = Fen(amount_fen);
+  o.created_at = at;
+  o.expires_at = at + 1800;
+  o.out_trade_no_prefix = "P20260101";
+  o.out_trade_no_suffix = suffix;
+  return o;
+}
+
+NewOrder plan_order(int64_t user_id, int64_t days, int64_t amount_fen, int64_t at) {
+  NewOrder o = document_order(user_id, 0, amount_fen, at);
+  o.kind = "plan";
+  o.document_id = 0;
+  o.plan_id = "vip30";
+  o.plan_days = days;
+  o.subject = "VIP 月卡";
+  return o;
+}
+
+NewOrder topup_order(int64_t user_id, int64_t amount_fen, int64_t at) {
+  NewOrder o = document_order(user_id, 0, amount_fen, at);
+  o.kind = "topup";
+  o.document_id = 0;
+  o.subject = "钱包充值";
+  return o;
+}
+
+class StoreCommerceTest : public StoreContractTest {
+ protected:
+  Order create_order(const NewOrder& n) {
+    auto o = store_->create_order(n);
+    EXPECT_TRUE(o.ok()) << o.status().to_string();
+    return o.ok() ? std::move(o).value() : Order{};
+  }
+
+  Fen balance(int64_t user_id) {
+    auto b = store_->wallet_balance(user_id);
+    EXPECT_TRUE(b.ok()) << b.status().to_string();
+    return b.ok() ? *b : Fen(-1);
+  }
+
+  void credit(int64_t user_id, int64_t fen, int64_t at = kT0) {
+    auto b = store_->credit_wallet(user_id, Fen(fen), "credit", "operator:test", at);
+    ASSERT_TRUE(b.ok()) << b.status().to_string();
+  }
+
+  PaymentNotice notice(const Order& o, const std::string& txn, int64_t at = kT0 + 10) {
+    return PaymentNotice{"alipay", txn, o.out_trade_no, o.amount, at};
+  }
+
+  LedgerAudit audit() {
+    auto a = store_->ledger_audit();
+    EXPECT_TRUE(a.ok()) << a.status().to_string();
+    return a.ok() ? std::move(a).value() : LedgerAudit{};
+  }
+
+  void expect_clean_audit() {
+    LedgerAudit a = audit();
+    for (const auto& p : a.problems) {
+      ADD_FAILURE() << "ledger problem kind " << static_cast<int>(p.kind) << " id " << p.id
+                    << " " << p.detail << " expected " << p.expected << " actual " << p.actual;
+    }
+  }
+};
+
+TEST_P(StoreCommerceTest, CreateOrdersOfEachKindAndReadThemBack) {
+  User u = create_user("orders@example.cn");
+  int64_t d = put(new_document("a"));
+  Order doc = create_order(document_order(u.id, d, 990, kT0));
+  EXPECT_GT(doc.id, 0);
+  EXPECT_EQ(doc.out_trade_no, "P20260101" + std::string(10 - std::to_string(doc.id).size(), '0') +
+                                  std::to_string(doc.id) + "ABCD");
+  EXPECT_EQ(doc.user_id, u.id);
+  EXPECT_EQ(doc.kind, "document");
+  EXPECT_EQ(doc.document_id, d);
+  EXPECT_EQ(doc.plan_id, "");
+  EXPECT_EQ(doc.subject, "一份文档");
+  EXPECT_EQ(doc.amount, Fen(990));
+  EXPECT_EQ(doc.status, "created");
+  EXPECT_EQ(doc.paid_with, "");
+  EXPECT_EQ(doc.created_at, kT0);
+  EXPECT_EQ(doc.expires_at, kT0 + 1800);
+  EXPECT_EQ(doc.paid_at, 0);
+  EXPECT_EQ(doc.refunded_at, 0);
+
+  Order plan = create_order(plan_order(u.id, 30, 3000, kT0 + 1));
+  EXPECT_EQ(plan.kind, "plan");
+  EXPECT_EQ(plan.plan_id, "vip30");
+  EXPECT_EQ(plan.plan_days, 30);
+  EXPECT_EQ(plan.document_id, 0);
+  Order top = create_order(topup_order(u.id, 5000, kT0 + 2));
+  EXPECT_EQ(top.kind, "topup");
+  EXPECT_NE(top.out_trade_no, plan.out_trade_no);
+
+  auto got = store_->get_order(plan.id);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->out_trade_no, plan.out_trade_no);
+  EXPECT_EQ(got->plan_days, 30);
+  auto found = store_->find_order(top.out_trade_no);
+  ASSERT_TRUE(found.ok());
+  EXPECT_EQ(found->id, top.id);
+  expect_code(store_->get_order(999999).status(), Code::kNotFound, "get missing");
+  expect_code(store_->find_order("P-nope").status(), Code::kNotFound, "find missing");
+
+  auto mine = store_->user_orders(u.id, 100);
+  ASSERT_TRUE(mine.ok());
+  ASSERT_EQ(mine->size(), 3u);
+  EXPECT_EQ((*mine)[0].id, top.id);  // newest first
+  EXPECT_EQ((*mine)[2].id, doc.id);
+  auto limited = store_->user_orders(u.id, 1);
+  ASSERT_TRUE(limited.ok());
+  EXPECT_EQ(limited->size(), 1u);
+
+  auto between = store_->orders_between(kT0 + 1, kT0 + 3);
+  ASSERT_TRUE(between.ok());
+  ASSERT_EQ(between->size(), 2u);
+  EXPECT_EQ((*between)[0].id, plan.id);  // oldest first
+  EXPECT_EQ((*between)[1].id, top.id);
+}
+
+TEST_P(StoreCommerceTest, BadOrdersAreRefusedAndNothingIsStored) {
+  User u = create_user("bad-orders@example.cn");
+  int64_t d = put(new_document("a"));
+  NewOrder kind = document_order(u.id, d, 990, kT0);
+  kind.kind = "gift";
+  expect_code(store_->create_order(kind).status(), Code::kInvalidArgument, "kind");
+  expect_code(store_->create_order(document_order(u.id, d, 0, kT0)).status(),
+              Code::kInvalidArgument, "zero amount");
+  expect_code(store_->create_order(document_order(u.id, d, -5, kT0)).status(),
+              Code::kInvalidArgument, "negative amount");
+  expect_code(store_->create_order(plan_order(u.id, 0, 3000, kT0)).status(),
+              Code::kInvalidArgument, "plan without days");
+  expect_code(store_->create_order(document_order(424242, d, 990, kT0)).status(), Code::kNotFound,
+              "unknown user");
+  expect_code(store_->create_order(document_order(u.id, 424242, 990, kT0)).status(),
+              Code::kNotFound, "unknown document");
+  NewOrder backwards = topup_order(u.id, 100, kT0);
+  backwards.expires_at = kT0;
+  expect_code(store_->create_order(backwards).status(), Code::kInvalidArgument, "expiry");
+  auto mine = store_->user_orders(u.id, 100);
+  ASSERT_TRUE(mine.ok());
+  EXPECT_TRUE(mine->empty());
+}
+
+TEST_P(StoreCommerceTest, PayFromWalletDebitsAndEntitles) {
+  User u = create_user("wallet@example.cn");
+  User other = create_user("other@example.cn");
+  int64_t d = put(new_document("a"));
+  credit(u.id, 1500);
+  Order o = create_order(document_order(u.id, d, 990, kT0));
+
+  expect_code(store_->pay_order_from_wallet(o.id, other.id, kT0 + 1).status(), Code::kNotFound,
+              "not the user's order");
+  auto paid = store_->pay_order_from_wallet(o.id, u.id, kT0 + 1);
+  ASSERT_TRUE(paid.ok()) << paid.status().to_string();
+  EXPECT_EQ(paid->status, "paid");
+  EXPECT_EQ(paid->paid_with, "wallet");
+  EXPECT_EQ(paid->paid_at, kT0 + 1);
+  EXPECT_EQ(balance(u.id), Fen(510));
+  auto e = store_->user_entitlements(u.id);
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->purchased, std::vector<int64_t>{d});
+  EXPECT_EQ(e->vip_until, 0);
+
+  expect_code(store_->pay_order_from_wallet(o.id, u.id, kT0 + 2).status(), Code::kConflict,
+              "paid twice");
+  EXPECT_EQ(balance(u.id), Fen(510));
+
+  // Not enough left: nothing changes.
+  Order big = create_order(document_order(u.id, d, 990, kT0));
+  auto refused = store_->pay_order_from_wallet(big.id, u.id, kT0 + 3);
+  expect_code(refused.status(), Code::kPaymentRequired, "insufficient");
+  EXPECT_EQ(balance(u.id), Fen(510));
+  EXPECT_EQ(store_->get_order(big.id)->status, "created");
+
+  // No wallet at all is a zero balance.
+  Order none = create_order(document_order(other.id, d, 1, kT0));
+  expect_code(store_->pay_order_from_wallet(none.id, other.id, kT0).status(),
+              Code::kPaymentRequired, "no wallet");
+
+  // A top-up cannot be paid from the wallet; an order past its expiry
+  // cannot be paid at all.
+  Order top = create_order(topup_order(u.id, 100, kT0));
+  expect_code(store_->pay_order_from_wallet(top.id, u.id, kT0).status(), Code::kInvalidArgument,
+              "top-up");
+  Order late = create_order(document_order(u.id, d, 10, kT0));
+  expect_code(store_->pay_order_from_wallet(late.id, u.id, kT0 + 1800).status(), Code::kConflict,
+              "expired");
+  EXPECT_EQ(balance(u.id), Fen(510));
+  expect_clean_audit();
+}
+
+TEST_P(StoreCommerceTest, PlanPaymentsExtendVipFromTheLaterOfNowAndTheCurrentEnd) {
+  User u = create_user("vip@example.cn");
+  credit(u.id, 10000);
+  Order a = create_order(plan_order(u.id, 30, 3000, kT0));
+  Order b = create_order(plan_order(u.id, 30, 3000, kT0));
+  ASSERT_TRUE(store_->pay_order_from_wallet(a.id, u.id, kT0).ok());
+  EXPECT_EQ(store_->user_entitlements(u.id)->vip_until, kT0 + 30 * 86400);
+  ASSERT_TRUE(store_->pay_order_from_wallet(b.id, u.id, kT0 + 100).ok());
+  EXPECT_EQ(store_->user_entitlements(u.id)->vip_until, kT0 + 60 * 86400);
+  Order c = create_order(plan_order(u.id, 1, 100, kT0 + 100 * 86400));
+  ASSERT_TRUE(store_->pay_order_from_wallet(c.id, u.id, kT0 + 100 * 86400).ok());
+  EXPECT_EQ(store_->user_entitlements(u.id)->vip_until, kT0 + 101 * 86400);
+  // Refunding a plan takes its days back.
+  ASSERT_TRUE(store_->refund_order(c.id, true, "", "admin", kT0 + 100 * 86400 + 5).ok());
+  EXPECT_EQ(store_->user_entitlements(u.id)->vip_until, kT0 + 100 * 86400);
+  expect_clean_audit();
+}
+
+TEST_P(StoreCommerceTest, ApplyPaymentOncePerTransaction) {
+  User u = create_user("notify@example.cn");
+  int64_t d = put(new_document("a"));
+  Order doc = create_order(document_order(u.id, d, 990, kT0));
+  Order top = create_order(topup_order(u.id, 5000, kT0));
+
+  auto first = store_->apply_payment(notice(doc, "T-1"));
+  ASSERT_TRUE(first.ok()) << first.status().to_string();
+  EXPECT_EQ(first->outcome, PaymentOutcome::kApplied);
+  EXPECT_EQ(first->order.status, "paid");
+  EXPECT_EQ(first->order.paid_with, "alipay");
+  EXPECT_EQ(first->order.paid_at, kT0 + 10);
+  for (int i = 0; i < 3; ++i) {
+    auto again = store_->apply_payment(notice(doc, "T-1", kT0 + 20 + i));
+    ASSERT_TRUE(again.ok());
+    EXPECT_EQ(again->outcome, PaymentOutcome::kDuplicate);
+    EXPECT_EQ(again->order.paid_at, kT0 + 10);
+  }
+  // A duplicate is a duplicate whatever else it claims.
+  PaymentNotice odd = notice(top, "T-1");
+  odd.amount = Fen(1);
+  auto dup = store_->apply_payment(odd);
+  ASSERT_TRUE(dup.ok());
+  EXPECT_EQ(dup->outcome, PaymentOutcome::kDuplicate);
+  EXPECT_EQ(dup->order.id, doc.id);
+  // The same transaction id at another provider is another payment.
+  PaymentNotice wechat = notice(top, "T-1");
+  wechat.provider = "wechat";
+  auto other = store_->apply_payment(wechat);
+  ASSERT_TRUE(other.ok());
+  EXPECT_EQ(other->outcome, PaymentOutcome::kApplied);
+  EXPECT_EQ(balance(u.id), Fen(5000));
+
+  auto e = store_->user_entitlements(u.id);
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->purchased, std::vector<int64_t>{d});
+  LedgerAudit a = audit();
+  EXPECT_TRUE(a.problems.empty());
+  EXPECT_EQ(a.entries, 4);
+  EXPECT_EQ(a.txns, 2);
+}
+
+TEST_P(StoreCommerceTest, RefusedNotificationsAreNotRecorded) {
+  User u = create_user("refused@example.cn");
+  Order top = create_order(topup_order(u.id, 5000, kT0));
+  PaymentNotice unknown = notice(top, "T-9");
+  unknown.out_trade_no = "P-unknown";
+  expect_code(store_->apply_payment(unknown).status(), Code::kNotFound, "unknown order");
+  PaymentNotice wrong = notice(top, "T-9");
+  wrong.amount = Fen(4999);
+  expect_code(store_->apply_payment(wrong).status(), Code::kInvalidArgument, "wrong amount");
+  PaymentNotice empty = notice(top, "");
+  expect_code(store_->apply_payment(empty).status(), Code::kInvalidArgument, "no txn id");
+  EXPECT_EQ(balance(u.id), Fen(0));
+  EXPECT_EQ(audit().entries, 0);
+  // The same transaction id, now right, applies.
+  auto right = store_->apply_payment(notice(top, "T-9"));
+  ASSERT_TRUE(right.ok());
+  EXPECT_EQ(right->outcome, PaymentOutcome::kApplied);
+  EXPECT_EQ(balance(u.id), Fen(5000));
+}
+
+TEST_P(StoreCommerceTest, LateOrRepeatedPaymentsGoToTheWallet) {
+  User u = create_user("late@example.cn");
+  int64_t d = put(new_document("a"));
+  Order swept = create_order(document_order(u.id, d, 300, kT0));
+  Order stale = create_order(plan_order(u.id, 30, 3000, kT0));
+  Order live = create_order(document_order(u.id, d, 990, kT0 + 1000));
+
+  auto n = store_->expire_orders(kT0 + 1800);
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 2);  // swept and stale; live expires at kT0 + 2800
+  EXPECT_EQ(store_->get_order(live.id)->status, "created");
+  EXPECT_EQ(store_->get_order(swept.id)->status, "expired");
+
+  auto late = store_->apply_payment(notice(swept, "T-L1", kT0 + 2000));
+  ASSERT_TRUE(late.ok());
+  EXPECT_EQ(late->outcome, PaymentOutcome::kCreditedToWallet);
+  EXPECT_EQ(late->order.status, "expired");
+  EXPECT_EQ(balance(u.id), Fen(300));
+
+  // Past its expiry but not swept yet: treated the same, and marked expired.
+  Order unswept = create_order(plan_order(u.id, 30, 3000, kT0 + 2000));
+  auto stale_pay = store_->apply_payment(notice(unswept, "T-L2", kT0 + 2000 + 1800));
+  ASSERT_TRUE(stale_pay.ok());
+  EXPECT_EQ(stale_pay->outcome, PaymentOutcome::kCreditedToWallet);
+  EXPECT_EQ(stale_pay->order.status, "expired");
+  EXPECT_EQ(store_->user_entitlements(u.id)->vip_until, 0);
+  EXPECT_EQ(balance(u.id), Fen(3300));
+
+  // Paid once by one provider, then again by another: the second goes to
+  // the wallet.
+  ASSERT_EQ(store_->apply_payment(notice(live, "T-L3", kT0 + 1001))->outcome,
+            PaymentOutcome::kApplied);
+  PaymentNotice again = notice(live, "W-L3", kT0 + 1002);
+  again.provider = "wechat";
+  ASSERT_EQ(store_->apply_payment(again)->outcome, PaymentOutcome::kCreditedToWallet);
+  EXPECT_EQ(balance(u.id), Fen(3300 + 990));
+  expect_clean_audit();
+}
+
+TEST_P(StoreCommerceTest, RefundsMoveMoneyBackAndRevoke) {
+  User u = create_user("refunds@example.cn");
+  int64_t d = put(new_document("a"));
+  credit(u.id, 990);
+  Order wallet_paid = create_order(document_order(u.id, d, 990, kT0));
+  ASSERT_TRUE(store_->pay_order_from_wallet(wallet_paid.id, u.id, kT0).ok());
+  expect_code(store_->refund_order(wallet_paid.id, false, "", "admin", kT0 + 1).status(),
+              Code::kInvalidArgument, "wallet-paid order to a provider");
+  auto r = store_->refund_order(wallet_paid.id, true, "重复购买", "admin", kT0 + 1);
+  ASSERT_TRUE(r.ok()) << r.status().to_string();
+  EXPECT_EQ(r->status, "refunded");
+  EXPECT_EQ(r->refunded_at, kT0 + 1);
+  EXPECT_EQ(r->paid_with, "wallet");
+  EXPECT_EQ(balance(u.id), Fen(990));
+  EXPECT_TRUE(store_->user_entitlements(u.id)->purchased.empty());
+  expect_code(store_->refund_order(wallet_paid.id, true, "", "admin", kT0 + 2).status(),
+              Code::kConflict, "refunded twice");
+
+  Order provider_paid = create_order(document_order(u.id, d, 500, kT0));
+  ASSERT_TRUE(store_->apply_payment(notice(provider_paid, "T-R1")).ok());
+  ASSERT_TRUE(store_->refund_order(provider_paid.id, false, "", "admin", kT0 + 3).ok());
+  EXPECT_EQ(balance(u.id), Fen(990));
+
+  Order top = create_order(topup_order(u.id, 700, kT0));
+  expect_code(store_->refund_order(top.id, true, "", "admin", kT0).status(), Code::kConflict,
+              "unpaid");
+  ASSERT_TRUE(store_->apply_payment(notice(top, "T-R2")).ok());
+  EXPECT_EQ(balance(u.id), Fen(1690));
+  expect_code(store_->refund_order(top.id, true, "", "admin", kT0).status(),
+              Code::kInvalidArgument, "top-up to the wallet");
+  ASSERT_TRUE(store_->refund_order(top.id, false, "", "admin", kT0 + 4).ok());
+  EXPECT_EQ(balance(u.id), Fen(990));
+  expect_code(store_->refund_order(777777, true, "", "admin", kT0).status(), Code::kNotFound,
+              "missing");
+  expect_clean_audit();
+}
+
+TEST_P(StoreCommerceTest, CreditWalletRules) {
+  User u = create_user("credit@example.cn");
+  auto b = store_->credit_wallet(u.id, Fen(250), "活动赠送", "operator:alice", kT0);
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(*b, Fen(250));
+  b = store_->credit_wallet(u.id, Fen(50), "", "operator:alice", kT0);
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(*b, Fen(300));
+  expect_code(store_->credit_wallet(u.id, Fen(0), "", "x", kT0).status(), Code::kInvalidArgument,
+              "zero");
+  expect_code(store_->credit_wallet(u.id, Fen(-10), "", "x", kT0).status(),
+              Code::kInvalidArgument, "negative");
+  expect_code(store_->credit_wallet(99999, Fen(10), "", "x", kT0).status(), Code::kNotFound,
+              "unknown user");
+  ASSERT_TRUE(store_->delete_user(u.id, kT0).is_ok());
+  expect_code(store_->credit_wallet(u.id, Fen(10), "", "x", kT0).status(), Code::kNotFound,
+              "deleted user");
+  EXPECT_EQ(balance(u.id), Fen(300));
+  EXPECT_EQ(balance(123456), Fen(0));
+  LedgerAudit a = audit();
+  EXPECT_TRUE(a.problems.empty());
+  EXPECT_EQ(a.entries, 4);
+  EXPECT_EQ(a.txns, 2);
+  EXPECT_EQ(a.accounts, 2);  // operator and the wallet
+  EXPECT_EQ(a.wallets, 1);
+}
+
+TEST_P(StoreCommerceTest, TwoPaymentsWithMoneyForOneNeverOverdraw) {
+  // Each round: a wallet holds enough for exactly one of two orders, and
+  // two threads pay them at once.
+  for (int round = 0; round < 20; ++round) {
+    User u = create_user("race" + std::to_string(round) + "@example.cn");
+    int64_t d1 = put(new_document("r" + std::to_string(round) + "a"));
+    int64_t d2 = put(new_document("r" + std::to_string(round) + "b"));
+    credit(u.id, 1000);
+    Order a = create_order(document_order(u.id, d1, 700, kT0));
+    Order b = create_order(document_order(u.id, d2, 800, kT0));
+    std::atomic<int> ok{0}, short_of_money{0}, other{0};
+    std::vector<std::thread> threads;
+    for (int64_t id : {a.id, b.id}) {
+      threads.emplace_back([&, id] {
+        auto r = store_->pay_order_from_wallet(id, u.id, kT0 + 1);
+        if (r.ok()) {
+          ++ok;
+        } else if (r.status().code() == Code::kPaymentRequired) {
+          ++short_of_money;
+        } else {
+          ++other;
+        }
+      });
+    }
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(ok.load(), 1) << "round " << round;
+    EXPECT_EQ(short_of_money.load(), 1) << "round " << round;
+    EXPECT_EQ(other.load(), 0) << "round " << round;
+    Fen left = balance(u.id);
+    EXPECT_TRUE(left == Fen(300) || left == Fen(200)) << left.value();
+  }
+  expect_clean_audit();
+}
+
+TEST_P(StoreCommerceTest, ConcurrentDeliveriesOfOneNotificationApplyOnce) {
+  User u = create_user("storm@example.cn");
+  Order top = create_order(topup_order(u.id, 800, kT0));
+  std::atomic<int> applied{0}, duplicates{0}, failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 6; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 5; ++i) {
+        auto r = store_->apply_payment(notice(top, "T-STORM"));
+        if (!r.ok()) {
+          ++failures;
+        } else if (r->outcome == PaymentOutcome::kDuplicate) {
+          ++duplicates;
+        } else {
+          ++applied;
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(applied.load(), 1);
+  EXPECT_EQ(duplicates.load(), 29);
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(balance(u.id), Fen(800));
+  expect_clean_audit();
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, StoreCommerceTest, ::testing::Values(kSqlite),
+                         [](const auto& info) { return info.param.name; });
+
 // --- Store::open ------------------------------------------------------------------
 
 TEST(StoreOpenTest, UnknownSchemeIsInvalidArgument) {

@@ -100,6 +100,82 @@ CREATE TABLE throttles (
   locked_until  INTEGER NOT NULL
 ) STRICT, WITHOUT ROWID;
 )sql",
+    // 3: orders, the wallet ledger, payment notifications, VIP.
+    //
+    // Money is integer fen everywhere. The ledger is append-only double
+    // entry (see store.h); wallets.balance_fen is a cache of each wallet
+    // account's sum, written in the same transaction as the rows, and can
+    // never go negative. A payment notification is recorded once per
+    // (provider, transaction_id) together with the ledger transaction it
+    // caused, so a redelivery finds it and changes nothing.
+    R"sql(
+CREATE TABLE orders (
+  id            INTEGER PRIMARY KEY AUTOINCREMENT,
+  out_trade_no  TEXT    NOT NULL UNIQUE,
+  user_id       INTEGER NOT NULL REFERENCES users(id),
+  kind          TEXT    NOT NULL CHECK (kind IN ('document', 'plan', 'topup')),
+  document_id   INTEGER REFERENCES documents(id),
+  plan_id       TEXT,
+  plan_days     INTEGER NOT NULL DEFAULT 0 CHECK (plan_days >= 0),
+  subject       TEXT    NOT NULL,
+  amount_fen    INTEGER NOT NULL CHECK (amount_fen > 0),
+  status        TEXT    NOT NULL CHECK (status IN ('created', 'paid', 'refunded', 'expired')),
+  paid_with     TEXT    NOT NULL DEFAULT '',
+  created_at    INTEGER NOT NULL,
+  expires_at    INTEGER NOT NULL,
+  paid_at       INTEGER NOT NULL DEFAULT 0,
+  refunded_at   INTEGER NOT NULL DEFAULT 0,
+  CHECK ((kind = 'document') = (document_id IS NOT NULL)),
+  CHECK ((kind = 'plan') = (plan_id IS NOT NULL AND plan_days > 0)),
+  CHECK ((status IN ('paid', 'refunded')) = (paid_at > 0 AND paid_with <> '')),
+  CHECK ((status = 'refunded') = (refunded_at > 0))
+) STRICT;
+
+-- A user's orders, newest first; purchases (paid document orders).
+CREATE INDEX orders_by_user ON orders (user_id, created_at DESC, id DESC);
+-- expire_orders.
+CREATE INDEX orders_created_by_expiry ON orders (expires_at) WHERE status = 'created';
+-- orders_between (reconciliation export).
+CREATE INDEX orders_by_created ON orders (created_at, id);
+
+CREATE TABLE ledger_entries (
+  id          INTEGER PRIMARY KEY AUTOINCREMENT,
+  txn_id      INTEGER NOT NULL,
+  account     TEXT    NOT NULL,
+  amount_fen  INTEGER NOT NULL CHECK (amount_fen <> 0),
+  order_id    INTEGER REFERENCES orders(id),
+  kind        TEXT    NOT NULL CHECK (kind IN ('payment', 'late_payment', 'refund', 'credit')),
+  note        TEXT    NOT NULL,
+  actor       TEXT    NOT NULL,
+  created_at  INTEGER NOT NULL
+) STRICT;
+
+CREATE INDEX ledger_by_txn ON ledger_entries (txn_id);
+CREATE INDEX ledger_by_account ON ledger_entries (account, id);
+CREATE INDEX ledger_by_order ON ledger_entries (order_id) WHERE order_id IS NOT NULL;
+
+CREATE TABLE wallets (
+  user_id      INTEGER PRIMARY KEY REFERENCES users(id),
+  balance_fen  INTEGER NOT NULL CHECK (balance_fen >= 0)
+) STRICT;
+
+CREATE TABLE payment_notifications (
+  id              INTEGER PRIMARY KEY AUTOINCREMENT,
+  provider        TEXT    NOT NULL,
+  transaction_id  TEXT    NOT NULL,
+  order_id        INTEGER NOT NULL REFERENCES orders(id),
+  amount_fen      INTEGER NOT NULL CHECK (amount_fen > 0),
+  received_at     INTEGER NOT NULL,
+  outcome         TEXT    NOT NULL CHECK (outcome IN ('applied', 'credited_to_wallet')),
+  ledger_txn      INTEGER NOT NULL,
+  UNIQUE (provider, transaction_id)
+) STRICT;
+
+CREATE TABLE vip (
+  user_id    INTEGER PRIMARY KEY REFERENCES users(id),
+  vip_until  INTEGER NOT NULL CHECK (vip_until >= 0)
+) STRICT;
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(std::size(kMigrations));

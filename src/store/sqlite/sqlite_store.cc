@@ -14,6 +14,7 @@
 
 #include "store/sqlite/connection.h"
 #include "store/sqlite/migrations.h"
+#include "store/sqlite/orders.h"
 
 namespace paidoc::store::sqlite {
 namespace {
@@ -686,7 +687,120 @@ class SqliteStore final : public Store {
     });
   }
 
+  // ---- commerce (the SQL is in orders.cc) ----
+
+  Result<Order> create_order(const NewOrder& o) override {
+    return guarded<Order>("create_order", [&]() -> Result<Order> {
+      return in_write_txn<Order>([&](Connection& c) { return create_order_in(c, o); });
+    });
+  }
+
+  Result<Order> get_order(int64_t order_id) override {
+    return guarded<Order>("get_order", [&]() -> Result<Order> {
+      return on_connection<Order>([&](Connection& c) { return get_order_in(c, order_id); });
+    });
+  }
+
+  Result<Order> find_order(const std::string& out_trade_no) override {
+    return guarded<Order>("find_order", [&]() -> Result<Order> {
+      return on_connection<Order>([&](Connection& c) { return find_order_in(c, out_trade_no); });
+    });
+  }
+
+  Result<std::vector<Order>> user_orders(int64_t user_id, int64_t limit) override {
+    return guarded<std::vector<Order>>("user_orders", [&]() -> Result<std::vector<Order>> {
+      return on_connection<std::vector<Order>>(
+          [&](Connection& c) { return user_orders_in(c, user_id, limit); });
+    });
+  }
+
+  Result<std::vector<Order>> orders_between(int64_t from, int64_t to) override {
+    return guarded<std::vector<Order>>("orders_between", [&]() -> Result<std::vector<Order>> {
+      return on_connection<std::vector<Order>>(
+          [&](Connection& c) { return orders_between_in(c, from, to); });
+    });
+  }
+
+  Result<Order> pay_order_from_wallet(int64_t order_id, int64_t user_id, int64_t now) override {
+    return guarded<Order>("pay_order_from_wallet", [&]() -> Result<Order> {
+      return in_write_txn<Order>(
+          [&](Connection& c) { return pay_order_from_wallet_in(c, order_id, user_id, now); });
+    });
+  }
+
+  Result<AppliedPayment> apply_payment(const PaymentNotice& n) override {
+    return guarded<AppliedPayment>("apply_payment", [&]() -> Result<AppliedPayment> {
+      return in_write_txn<AppliedPayment>([&](Connection& c) { return apply_payment_in(c, n); });
+    });
+  }
+
+  Result<int64_t> expire_orders(int64_t now) override {
+    return guarded<int64_t>("expire_orders", [&]() -> Result<int64_t> {
+      return in_write_txn<int64_t>([&](Connection& c) { return expire_orders_in(c, now); });
+    });
+  }
+
+  Result<Order> refund_order(int64_t order_id, bool to_wallet, const std::string& note,
+                             const std::string& actor, int64_t now) override {
+    return guarded<Order>("refund_order", [&]() -> Result<Order> {
+      return in_write_txn<Order>([&](Connection& c) {
+        return refund_order_in(c, order_id, to_wallet, note, actor, now);
+      });
+    });
+  }
+
+  Result<Fen> credit_wallet(int64_t user_id, Fen amount, const std::string& note,
+                            const std::string& actor, int64_t now) override {
+    return guarded<Fen>("credit_wallet", [&]() -> Result<Fen> {
+      return in_write_txn<Fen>(
+          [&](Connection& c) { return credit_wallet_in(c, user_id, amount, note, actor, now); });
+    });
+  }
+
+  Result<Fen> wallet_balance(int64_t user_id) override {
+    return guarded<Fen>("wallet_balance", [&]() -> Result<Fen> {
+      return on_connection<Fen>([&](Connection& c) { return wallet_balance_in(c, user_id); });
+    });
+  }
+
+  Result<UserEntitlements> user_entitlements(int64_t user_id) override {
+    return guarded<UserEntitlements>("user_entitlements", [&]() -> Result<UserEntitlements> {
+      return in_read_txn<UserEntitlements>(
+          [&](Connection& c) { return user_entitlements_in(c, user_id); });
+    });
+  }
+
+  Result<LedgerAudit> ledger_audit() override {
+    return guarded<LedgerAudit>("ledger_audit", [&]() -> Result<LedgerAudit> {
+      return in_read_txn<LedgerAudit>([&](Connection& c) { return ledger_audit_in(c); });
+    });
+  }
+
  private:
+  // Runs f(connection) on a pooled connection without an explicit
+  // transaction (a single statement is its own snapshot).
+  template <typename T, typename F>
+  Result<T> on_connection(F&& f) {
+    auto lease = pool_->acquire();
+    if (!lease.ok()) return lease.status();
+    return f(*lease.value());
+  }
+
+  // Runs f(connection) in one read transaction: every statement in f sees
+  // the same snapshot.
+  template <typename T, typename F>
+  Result<T> in_read_txn(F&& f) {
+    auto lease = pool_->acquire();
+    if (!lease.ok()) return lease.status();
+    Connection& c = *lease.value();
+    Txn txn(c);
+    if (Status s = txn.begin(Txn::Kind::kRead); !s.is_ok()) return s;
+    Result<T> r = f(c);
+    if (!r.ok()) return r;
+    if (Status s = txn.commit(); !s.is_ok()) return s;
+    return r;
+  }
+
   // The row `sql` returns after `bind`, read by `read`; nullopt when none.
   template <typename T, typename Read, typename Bind>
   Result<std::optional<T>> read_one(const char* sql, Read&& read, Bind&& bind) {

@@ -1,0 +1,497 @@
+// The commerce service: order rules, payment dispatch, notifications,
+// entitlements, ledger verification and the reconciliation export. Every
+// change of money is one atomic store operation (store.h, "commerce"); this
+// file decides what may be asked of the store, never how it is written.
+
+#include "commerce/commerce.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <ctime>
+#include <mutex>
+#include <random>
+#include <string>
+#include <utility>
+
+namespace paidoc::commerce {
+
+namespace {
+
+constexpr char kAlreadyReadable[] = "您已可阅读该文档";
+constexpr char kTopUpSubject[] = "钱包充值";
+constexpr int64_t kBeijingOffset = 8 * 3600;  // order numbers carry the date in China
+constexpr int64_t kMaxOrdersListed = 1000;
+
+OrderKind kind_from(const std::string& s) {
+  if (s == "plan") return OrderKind::kPlan;
+  if (s == "topup") return OrderKind::kTopUp;
+  return OrderKind::kDocument;
+}
+
+OrderStatus status_from(const std::string& s) {
+  if (s == "paid") return OrderStatus::kPaid;
+  if (s == "refunded") return OrderStatus::kRefunded;
+  if (s == "expired") return OrderStatus::kExpired;
+  return OrderStatus::kCreated;
+}
+
+Order from_store(const store::Order& o) {
+  Order out;
+  out.id = o.id;
+  out.out_trade_no = o.out_trade_no;
+  out.user_id = o.user_id;
+  out.kind = kind_from(o.kind);
+  out.document_id = o.document_id;
+  out.plan_id = o.plan_id;
+  out.subject = o.subject;
+  out.amount = o.amount;
+  out.status = status_from(o.status);
+  out.paid_with = o.paid_with;
+  out.created_at = o.created_at;
+  out.expires_at = o.expires_at;
+  out.paid_at = o.paid_at;
+  out.refunded_at = o.refunded_at;
+  return out;
+}
+
+Result<Order> from_store(Result<store::Order> r) {
+  if (!r.ok()) return r.status();
+  return from_store(*r);
+}
+
+// "20260101" for the Beijing calendar day of `t`.
+std::string beijing_date(int64_t t) {
+  std::time_t shifted = static_cast<std::time_t>(t + kBeijingOffset);
+  std::tm tm{};
+  gmtime_r(&shifted, &tm);
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%04d%02d%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+  return buf;
+}
+
+// Four random hex digits: order numbers are not guessable from their
+// neighbours (the id alone would be).
+std::string random_suffix() {
+  static std::mutex mu;
+  static std::mt19937_64 rng{std::random_device{}()};
+  std::lock_guard<std::mutex> lock(mu);
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "%04X", static_cast<unsigned>(rng() & 0xFFFF));
+  return buf;
+}
+
+// ISO-8601 UTC, "" for 0 (never happened).
+std::string iso_utc(int64_t t) {
+  if (t == 0) return "";
+  std::time_t tt = static_cast<std::time_t>(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[80];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+  return buf;
+}
+
+// One CSV field (RFC 4180): quoted when it holds a comma, quote or line
+// break, quotes doubled.
+std::string csv_field(const std::string& v) {
+  if (v.find_first_of(",\"\r\n") == std::string::npos) return v;
+  std::string out = "\"";
+  for (char c : v) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  out += '"';
+  return out;
+}
+
+// Free text from publishers (the subject) must not become a formula when
+// the file is opened in a spreadsheet.
+std::string defuse_formula(const std::string& v) {
+  if (!v.empty() && (v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@')) return "'" + v;
+  return v;
+}
+
+std::string fen_text(int64_t fen) { return std::to_string(fen) + " fen"; }
+
+std::string describe(const store::LedgerProblem& p) {
+  using K = store::LedgerProblemKind;
+  const std::string id = std::to_string(p.id);
+  switch (p.kind) {
+    case K::kUnbalancedTxn:
+      return "ledger txn " + id + " does not balance: its rows sum to " + fen_text(p.actual);
+    case K::kWalletMismatch:
+      return "wallet of user " + id + ": the ledger gives " + fen_text(p.expected) +
+             " but the stored balance is " + fen_text(p.actual);
+    case K::kNegativeWallet:
+      return "wallet of user " + id + " is negative in the ledger: " + fen_text(p.actual);
+    case K::kOrderPayment:
+      return "order " + id + ": payment rows bring in " + fen_text(p.actual) + ", expected " +
+             fen_text(p.expected);
+    case K::kOrderRefund:
+      return "order " + id + ": refund rows pay back " + fen_text(p.actual) + ", expected " +
+             fen_text(p.expected);
+    case K::kNotificationUnmatched:
+      return "payment notification " + p.detail + " (" + id + "): its ledger txn takes " +
+             fen_text(p.actual) + " from the provider for its order, expected " +
+             fen_text(p.expected);
+    case K::kProviderMoneyUnexplained:
+      return "ledger txn " + id + " moves money on " + p.detail +
+             " without a recorded payment notification";
+  }
+  return "ledger problem with id " + id;
+}
+
+Status order_not_found() { return Status::not_found("订单不存在"); }
+
+// Why an order cannot be paid now, or OK.
+Status check_payable(const store::Order& o, int64_t now) {
+  if (o.status == "paid") return Status::conflict("订单已支付");
+  if (o.status == "refunded") return Status::conflict("订单已退款");
+  if (o.status == "expired" || now >= o.expires_at) return Status::conflict("订单已过期");
+  return Status();
+}
+
+}  // namespace
+
+const char* kind_name(OrderKind k) {
+  switch (k) {
+    case OrderKind::kDocument:
+      return "document";
+    case OrderKind::kPlan:
+      return "plan";
+    case OrderKind::kTopUp:
+      return "topup";
+  }
+  return "document";
+}
+
+const char* status_name(OrderStatus s) {
+  switch (s) {
+    case OrderStatus::kCreated:
+      return "created";
+    case OrderStatus::kPaid:
+      return "paid";
+    case OrderStatus::kRefunded:
+      return "refunded";
+    case OrderStatus::kExpired:
+      return "expired";
+  }
+  return "created";
+}
+
+const char* method_name(PayMethod m) {
+  switch (m) {
+    case PayMethod::kWallet:
+      return "wallet";
+    case PayMethod::kAlipay:
+      return "alipay";
+    case PayMethod::kWechat:
+      return "wechat";
+    case PayMethod::kSandbox:
+      return "sandbox";
+  }
+  return "wallet";
+}
+
+std::optional<PayMethod> parse_method(std::string_view s) {
+  for (PayMethod m :
+       {PayMethod::kWallet, PayMethod::kAlipay, PayMethod::kWechat, PayMethod::kSandbox}) {
+    if (s == method_name(m)) return m;
+  }
+  return std::nullopt;
+}
+
+Commerce::Commerce(store::Store& store, const Clock& clock, Options options,
+                   std::map<std::string, std::unique_ptr<PaymentProvider>> providers)
+    : store_(store), clock_(clock), options_(std::move(options)), providers_(std::move(providers)) {
+  while (!options_.site_url.empty() && options_.site_url.back() == '/')
+    options_.site_url.pop_back();
+}
+
+const PaymentProvider* Commerce::provider(const std::string& name) const {
+  auto it = providers_.find(name);
+  return it == providers_.end() ? nullptr : it->second.get();
+}
+
+// --- orders -------------------------------------------------------------------------
+
+namespace {
+
+store::NewOrder new_order(int64_t user_id, const char* kind, Fen amount, std::string subject,
+                          int64_t now, int64_t ttl) {
+  store::NewOrder o;
+  o.user_id = user_id;
+  o.kind = kind;
+  o.amount = amount;
+  o.subject = std::move(subject);
+  o.created_at = now;
+  o.expires_at = now + std::max<int64_t>(ttl, 1);
+  // "P20260101" + 10-digit id + 4 hex = 23 characters, within the 32 that
+  // Alipay and WeChat accept, [0-9A-Z] only.
+  o.out_trade_no_prefix = "P" + beijing_date(now);
+  o.out_trade_no_suffix = random_suffix();
+  return o;
+}
+
+}  // namespace
+
+Result<Order> Commerce::order_document(int64_t user_id, gate::Role role, int64_t document_id) {
+  auto d = store_.get_document(document_id);
+  if (!d.ok()) {
+    if (d.status().code() == Code::kNotFound) return Status::not_found("文档不存在");
+    return d.status();
+  }
+  auto v = viewer(user_id, role);
+  if (!v.ok()) return v.status();
+  gate::DocumentFacts facts{document_id, d->summary.price, d->publisher_id,
+                            d->summary.has_paid_text};
+  if (gate::decide(facts, *v) != gate::Access::kNone) return Status::conflict(kAlreadyReadable);
+  store::NewOrder o = new_order(user_id, "document", d->summary.price, d->summary.title,
+                                clock_.now(), options_.order_ttl);
+  o.document_id = document_id;
+  return from_store(store_.create_order(o));
+}
+
+Result<Order> Commerce::order_plan(int64_t user_id, const std::string& plan_id) {
+  auto it = std::find_if(options_.plans.begin(), options_.plans.end(),
+                         [&](const Plan& p) { return p.id == plan_id; });
+  if (it == options_.plans.end()) return Status::not_found("没有这个会员套餐");
+  if (it->price.value() <= 0 || it->days <= 0) {
+    return Status::invalid("会员套餐 " + plan_id + " 的价格或天数无效");
+  }
+  store::NewOrder o =
+      new_order(user_id, "plan", it->price, it->name, clock_.now(), options_.order_ttl);
+  o.plan_id = it->id;
+  o.plan_days = it->days;
+  return from_store(store_.create_order(o));
+}
+
+Result<Order> Commerce::order_topup(int64_t user_id, Fen amount) {
+  if (amount.value() <= 0) return Status::invalid("充值金额必须大于 0");
+  if (amount > options_.max_topup) {
+    return Status::invalid("单次充值不能超过 ¥" + options_.max_topup.yuan_string());
+  }
+  return from_store(store_.create_order(
+      new_order(user_id, "topup", amount, kTopUpSubject, clock_.now(), options_.order_ttl)));
+}
+
+Result<Order> Commerce::order(int64_t user_id, int64_t order_id) {
+  auto o = store_.get_order(order_id);
+  if (!o.ok()) {
+    if (o.status().code() == Code::kNotFound) return order_not_found();
+    return o.status();
+  }
+  if (o->user_id != user_id) return order_not_found();
+  return from_store(*o);
+}
+
+Result<std::vector<Order>> Commerce::orders(int64_t user_id) {
+  auto list = store_.user_orders(user_id, kMaxOrdersListed);
+  if (!list.ok()) return list.status();
+  std::vector<Order> out;
+  out.reserve(list->size());
+  for (const auto& o : *list) out.push_back(from_store(o));
+  return out;
+}
+
+// --- paying ---------------------------------------------------------------------------
+
+Result<PayResult> Commerce::pay(int64_t user_id, int64_t order_id, PayMethod method) {
+  auto o = store_.get_order(order_id);
+  if (!o.ok()) {
+    if (o.status().code() == Code::kNotFound) return order_not_found();
+    return o.status();
+  }
+  if (o->user_id != user_id) return order_not_found();
+  if (o->kind == "topup" && method == PayMethod::kWallet) {
+    return Status::invalid("充值订单不能用余额支付");
+  }
+  const int64_t now = clock_.now();
+  if (Status s = check_payable(*o, now); !s.is_ok()) return s;
+  if (o->kind == "document") {
+    // Two orders for one document may exist (made before either was paid);
+    // the second is refused rather than sold twice.
+    auto e = store_.user_entitlements(user_id);
+    if (!e.ok()) return e.status();
+    if (std::find(e->purchased.begin(), e->purchased.end(), o->document_id) != e->purchased.end()) {
+      return Status::conflict(kAlreadyReadable);
+    }
+  }
+
+  if (method == PayMethod::kWallet) {
+    auto paid = store_.pay_order_from_wallet(order_id, user_id, now);
+    if (!paid.ok()) return paid.status();
+    return PayResult{from_store(*paid), PaymentStart{}};
+  }
+
+  const std::string name = method_name(method);
+  auto it = providers_.find(name);
+  if (it == providers_.end()) return Status::invalid("暂不支持该支付方式：" + name);
+  PaymentOrder po;
+  po.out_trade_no = o->out_trade_no;
+  po.amount = o->amount;
+  po.subject = o->subject;
+  po.return_url = options_.site_url + "/orders/" + std::to_string(o->id);
+  po.notify_url = options_.site_url + "/api/v1/payments/" + name + "/notify";
+  auto start = it->second->start(po);
+  if (!start.ok()) return start.status();
+  return PayResult{from_store(*o), std::move(start).value()};
+}
+
+NotifyAnswer Commerce::notify(const std::string& provider_name, const RawNotification& raw) {
+  NotifyAnswer a;
+  auto it = providers_.find(provider_name);
+  if (it == providers_.end()) {
+    a.http_status = 404;
+    a.reason = "no payment provider '" + provider_name + "' is configured";
+    return a;
+  }
+  const PaymentProvider& p = *it->second;
+  auto refuse = [&](int http, std::string reason) {
+    a.http_status = http;
+    a.body = p.failure_body();
+    a.applied = false;
+    a.reason = std::move(reason);
+    return a;
+  };
+
+  auto n = p.verify(raw);
+  if (!n.ok()) return refuse(400, "not verified: " + n.status().to_string());
+  if (n->provider != provider_name) {
+    return refuse(400,
+                  "verified by '" + provider_name + "' but names provider '" + n->provider + "'");
+  }
+  if (!n->paid) {
+    // A state change that is not a payment (waiting, closed): acknowledged
+    // so the provider stops sending it, and nothing changes.
+    a.body = p.success_body();
+    a.reason = "not a payment notification; acknowledged without effect";
+    return a;
+  }
+  if (n->amount.value() <= 0) return refuse(400, "amount is not positive");
+
+  store::PaymentNotice notice;
+  notice.provider = provider_name;
+  notice.transaction_id = n->transaction_id;
+  notice.out_trade_no = n->out_trade_no;
+  notice.amount = n->amount;
+  notice.received_at = clock_.now();
+  auto applied = store_.apply_payment(notice);
+  if (!applied.ok()) {
+    const Status& s = applied.status();
+    const std::string what =
+        provider_name + " " + n->transaction_id + " for " + n->out_trade_no + ": " + s.to_string();
+    switch (s.code()) {
+      case Code::kNotFound:
+      case Code::kInvalidArgument:
+        return refuse(400, "refused " + what);
+      case Code::kUnavailable:
+        return refuse(503, "not applied now (the provider will retry) " + what);
+      default:
+        return refuse(500, "failed " + what);
+    }
+  }
+  a.body = p.success_body();
+  const std::string order_no = applied->order.out_trade_no;
+  switch (applied->outcome) {
+    case store::PaymentOutcome::kApplied:
+      a.applied = true;
+      a.reason =
+          "applied " + provider_name + " " + n->transaction_id + ": order " + order_no + " paid";
+      break;
+    case store::PaymentOutcome::kCreditedToWallet:
+      a.applied = true;
+      a.reason = "applied " + provider_name + " " + n->transaction_id + ": order " + order_no +
+                 " is " + applied->order.status + ", the money went to the buyer's wallet";
+      break;
+    case store::PaymentOutcome::kDuplicate:
+      a.applied = false;
+      a.reason = "duplicate " + provider_name + " " + n->transaction_id + " (order " + order_no +
+                 "): already applied";
+      break;
+  }
+  return a;
+}
+
+Result<int64_t> Commerce::expire_orders() { return store_.expire_orders(clock_.now()); }
+
+Status Commerce::refund(int64_t order_id, bool to_wallet, const std::string& note) {
+  auto r = store_.refund_order(order_id, to_wallet, note, "admin", clock_.now());
+  return r.ok() ? Status() : r.status();
+}
+
+Status Commerce::credit(int64_t user_id, Fen amount, const std::string& note,
+                        const std::string& actor) {
+  if (amount.value() <= 0) return Status::invalid("入账金额必须大于 0");
+  auto r =
+      store_.credit_wallet(user_id, amount, note, actor.empty() ? "operator" : actor, clock_.now());
+  return r.ok() ? Status() : r.status();
+}
+
+// --- what a user has ------------------------------------------------------------------
+
+Result<Fen> Commerce::balance(int64_t user_id) { return store_.wallet_balance(user_id); }
+
+Result<Entitlements> Commerce::entitlements(int64_t user_id) {
+  auto e = store_.user_entitlements(user_id);
+  if (!e.ok()) return e.status();
+  return Entitlements{std::move(e->purchased), e->vip_until};
+}
+
+Result<gate::Viewer> Commerce::viewer(int64_t user_id, gate::Role role) {
+  auto e = store_.user_entitlements(user_id);
+  if (!e.ok()) return e.status();
+  gate::Viewer v;
+  v.user_id = user_id;
+  v.role = role;
+  v.vip = e->vip_until > clock_.now();
+  v.purchased = std::move(e->purchased);
+  return v;
+}
+
+// --- operators ------------------------------------------------------------------------
+
+Result<LedgerCheck> Commerce::verify_ledger() {
+  auto audit = store_.ledger_audit();
+  if (!audit.ok()) return audit.status();
+  LedgerCheck c;
+  c.entries = audit->entries;
+  c.accounts = audit->accounts;
+  for (const auto& p : audit->problems) c.problems.push_back(describe(p));
+  c.ok = c.problems.empty();
+  return c;
+}
+
+Result<std::string> Commerce::export_orders_csv(int64_t from, int64_t to) {
+  auto list = store_.orders_between(from, to);
+  if (!list.ok()) return list.status();
+  std::string out =
+      "id,out_trade_no,user_id,kind,subject,amount_fen,status,paid_with,created_at,paid_at,"
+      "refunded_at\r\n";
+  for (const auto& o : *list) {
+    const std::string fields[] = {
+        std::to_string(o.id),
+        o.out_trade_no,
+        std::to_string(o.user_id),
+        o.kind,
+        defuse_formula(o.subject),
+        std::to_string(o.amount.value()),
+        o.status,
+        o.paid_with,
+        iso_utc(o.created_at),
+        iso_utc(o.paid_at),
+        iso_utc(o.refunded_at),
+    };
+    bool first = true;
+    for (const auto& f : fields) {
+      if (!first) out += ',';
+      first = false;
+      out += csv_field(f);
+    }
+    out += "\r\n";
+  }
+  return out;
+}
+
+}  // namespace paidoc::commerce

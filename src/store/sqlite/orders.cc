@@ -1,0 +1,643 @@
+#include "store/sqlite/orders.h"
+
+#include <cstdio>
+#include <optional>
+#include <string>
+#include <utility>
+
+namespace paidoc::store::sqlite {
+namespace {
+
+// --- SQL ----------------------------------------------------------------------
+// Constants: the connection's statement cache is keyed by their address.
+
+// Columns read into an Order by read_order(), in this order.
+#define PAIDOC_ORDER_COLUMNS                                                             \
+  "id, out_trade_no, user_id, kind, coalesce(document_id, 0), coalesce(plan_id, ''), "   \
+  "plan_days, subject, amount_fen, status, paid_with, created_at, expires_at, paid_at, " \
+  "refunded_at"
+
+constexpr char kGetOrder[] = "SELECT " PAIDOC_ORDER_COLUMNS " FROM orders WHERE id = ?1";
+constexpr char kFindOrder[] = "SELECT " PAIDOC_ORDER_COLUMNS " FROM orders WHERE out_trade_no = ?1";
+constexpr char kUserOrders[] = "SELECT " PAIDOC_ORDER_COLUMNS
+                               " FROM orders WHERE user_id = ?1"
+                               " ORDER BY created_at DESC, id DESC LIMIT ?2";
+constexpr char kOrdersBetween[] = "SELECT " PAIDOC_ORDER_COLUMNS
+                                  " FROM orders WHERE created_at >= ?1 AND created_at < ?2"
+                                  " ORDER BY created_at, id";
+
+#undef PAIDOC_ORDER_COLUMNS
+
+// The out_trade_no contains the order id, known only after the INSERT: the
+// row is inserted with a placeholder and given its number by the UPDATE, in
+// the same transaction.
+constexpr char kInsertOrder[] =
+    "INSERT INTO orders (out_trade_no, user_id, kind, document_id, plan_id, plan_days, subject,"
+    " amount_fen, status, created_at, expires_at)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'created', ?9, ?10)";
+constexpr char kSetOutTradeNo[] = "UPDATE orders SET out_trade_no = ?2 WHERE id = ?1";
+
+constexpr char kUserLive[] = "SELECT deleted_at FROM users WHERE id = ?1";
+constexpr char kDocumentExists[] = "SELECT 1 FROM documents WHERE id = ?1";
+
+constexpr char kMarkPaid[] =
+    "UPDATE orders SET status = 'paid', paid_with = ?2, paid_at = ?3"
+    " WHERE id = ?1 AND status = 'created'";
+constexpr char kMarkExpired[] =
+    "UPDATE orders SET status = 'expired' WHERE id = ?1 AND status = 'created'";
+constexpr char kMarkRefunded[] =
+    "UPDATE orders SET status = 'refunded', refunded_at = ?2 WHERE id = ?1 AND status = 'paid'";
+constexpr char kExpireOrders[] =
+    "UPDATE orders SET status = 'expired' WHERE status = 'created' AND expires_at <= ?1";
+
+constexpr char kNextTxnId[] = "SELECT coalesce(max(txn_id), 0) + 1 FROM ledger_entries";
+constexpr char kInsertEntry[] =
+    "INSERT INTO ledger_entries (txn_id, account, amount_fen, order_id, kind, note, actor,"
+    " created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+
+constexpr char kWalletBalance[] = "SELECT balance_fen FROM wallets WHERE user_id = ?1";
+// Credits upsert; debits update only (a missing wallet holds nothing, and
+// the CHECK would refuse a negative row before any conflict handling).
+constexpr char kWalletCredit[] =
+    "INSERT INTO wallets (user_id, balance_fen) VALUES (?1, ?2)"
+    " ON CONFLICT (user_id) DO UPDATE SET balance_fen = balance_fen + excluded.balance_fen";
+constexpr char kWalletDebit[] =
+    "UPDATE wallets SET balance_fen = balance_fen - ?2 WHERE user_id = ?1";
+
+constexpr char kVipUntil[] = "SELECT vip_until FROM vip WHERE user_id = ?1";
+constexpr char kVipExtend[] =
+    "INSERT INTO vip (user_id, vip_until) VALUES (?1, ?2 + ?3)"
+    " ON CONFLICT (user_id) DO UPDATE SET vip_until = max(vip.vip_until, ?2) + ?3";
+constexpr char kVipShorten[] =
+    "UPDATE vip SET vip_until = max(0, vip_until - ?2) WHERE user_id = ?1";
+
+constexpr char kFindNotification[] =
+    "SELECT order_id FROM payment_notifications WHERE provider = ?1 AND transaction_id = ?2";
+constexpr char kInsertNotification[] =
+    "INSERT INTO payment_notifications (provider, transaction_id, order_id, amount_fen,"
+    " received_at, outcome, ledger_txn) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+
+constexpr char kPurchases[] =
+    "SELECT DISTINCT document_id FROM orders"
+    " WHERE user_id = ?1 AND kind = 'document' AND status = 'paid' ORDER BY document_id";
+
+// --- ledger audit ---------------------------------------------------------------
+
+constexpr char kAuditCounts[] =
+    "SELECT count(*), count(DISTINCT txn_id), count(DISTINCT account) FROM ledger_entries";
+constexpr char kAuditWalletCount[] = "SELECT count(*) FROM wallets";
+constexpr char kAuditUnbalanced[] =
+    "SELECT txn_id, sum(amount_fen) FROM ledger_entries GROUP BY txn_id"
+    " HAVING sum(amount_fen) <> 0 ORDER BY txn_id";
+// Wallet accounts are "wallet:<user id>"; the id starts at character 8.
+constexpr char kAuditWallets[] =
+    "SELECT user_id, sum(ledger), sum(cached) FROM ("
+    "  SELECT CAST(substr(account, 8) AS INTEGER) AS user_id, amount_fen AS ledger, 0 AS cached"
+    "  FROM ledger_entries WHERE account LIKE 'wallet:%'"
+    "  UNION ALL SELECT user_id, 0, balance_fen FROM wallets"
+    ") AS w GROUP BY user_id HAVING sum(ledger) <> sum(cached) ORDER BY user_id";
+constexpr char kAuditNegativeWallets[] =
+    "SELECT CAST(substr(account, 8) AS INTEGER), sum(amount_fen) FROM ledger_entries"
+    " WHERE account LIKE 'wallet:%' GROUP BY account HAVING sum(amount_fen) < 0 ORDER BY 1";
+// A paid (or later refunded) order brought in its amount exactly once
+// through 'payment' rows; any other order brought in nothing that way.
+constexpr char kAuditOrderPayments[] =
+    "SELECT id, expected, actual FROM ("
+    "  SELECT o.id AS id,"
+    "    CASE WHEN o.status IN ('paid', 'refunded') THEN o.amount_fen ELSE 0 END AS expected,"
+    "    coalesce((SELECT sum(e.amount_fen) FROM ledger_entries e WHERE e.order_id = o.id"
+    "              AND e.kind = 'payment' AND e.amount_fen > 0), 0) AS actual"
+    "  FROM orders o"
+    ") AS t WHERE expected <> actual ORDER BY id";
+constexpr char kAuditOrderRefunds[] =
+    "SELECT id, expected, actual FROM ("
+    "  SELECT o.id AS id,"
+    "    CASE WHEN o.status = 'refunded' THEN o.amount_fen ELSE 0 END AS expected,"
+    "    coalesce((SELECT sum(e.amount_fen) FROM ledger_entries e WHERE e.order_id = o.id"
+    "              AND e.kind = 'refund' AND e.amount_fen > 0), 0) AS actual"
+    "  FROM orders o"
+    ") AS t WHERE expected <> actual ORDER BY id";
+// Each recorded notification took exactly its amount from its provider's
+// account, in its own ledger transaction, for its order.
+constexpr char kAuditNotifications[] =
+    "SELECT id, detail, expected, actual FROM ("
+    "  SELECT n.id AS id, n.provider || '/' || n.transaction_id AS detail,"
+    "    n.amount_fen AS expected,"
+    "    coalesce((SELECT -sum(e.amount_fen) FROM ledger_entries e WHERE e.txn_id = n.ledger_txn"
+    "              AND e.account = 'provider:' || n.provider AND e.order_id = n.order_id), 0)"
+    "      AS actual"
+    "  FROM payment_notifications n"
+    ") AS t WHERE expected <> actual ORDER BY id";
+// Money from a provider arrives only with a recorded notification.
+constexpr char kAuditProviderRows[] =
+    "SELECT DISTINCT e.txn_id, e.account FROM ledger_entries e"
+    " WHERE e.account LIKE 'provider:%' AND NOT EXISTS"
+    "  (SELECT 1 FROM payment_notifications n WHERE n.ledger_txn = e.txn_id)"
+    " ORDER BY e.txn_id";
+
+// --- helpers --------------------------------------------------------------------
+
+constexpr int64_t kDay = 86400;
+
+Order read_order(const Stmt& st) {
+  Order o;
+  o.id = st.int64(0);
+  o.out_trade_no = st.text(1);
+  o.user_id = st.int64(2);
+  o.kind = st.text(3);
+  o.document_id = st.int64(4);
+  o.plan_id = st.text(5);
+  o.plan_days = st.int64(6);
+  o.subject = st.text(7);
+  o.amount = Fen(st.int64(8));
+  o.status = st.text(9);
+  o.paid_with = st.text(10);
+  o.created_at = st.int64(11);
+  o.expires_at = st.int64(12);
+  o.paid_at = st.int64(13);
+  o.refunded_at = st.int64(14);
+  return o;
+}
+
+Status order_not_found(int64_t id) {
+  return Status::not_found("order " + std::to_string(id) + " does not exist");
+}
+
+template <typename Bind>
+Result<std::optional<Order>> load_order(Connection& c, const char* sql, Bind&& bind) {
+  auto st = c.stmt(sql);
+  if (!st.ok()) return st.status();
+  bind(*st);
+  auto row = st->step();
+  if (!row.ok()) return row.status();
+  if (!*row) return std::optional<Order>();
+  return std::optional<Order>(read_order(*st));
+}
+
+Result<Order> must_get_order(Connection& c, int64_t id) {
+  auto o = load_order(c, kGetOrder, [&](Stmt& st) { st.bind(1, id); });
+  if (!o.ok()) return o.status();
+  if (!o->has_value()) return order_not_found(id);
+  return std::move(**o);
+}
+
+template <typename Bind>
+Result<std::vector<Order>> load_orders(Connection& c, const char* sql, Bind&& bind) {
+  auto st = c.stmt(sql);
+  if (!st.ok()) return st.status();
+  bind(*st);
+  std::vector<Order> out;
+  for (;;) {
+    auto row = st->step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    out.push_back(read_order(*st));
+  }
+  return out;
+}
+
+// The single integer `sql` answers for `key`; nullopt when there is no row.
+Result<std::optional<int64_t>> scalar(Connection& c, const char* sql, int64_t key) {
+  auto st = c.stmt(sql);
+  if (!st.ok()) return st.status();
+  st->bind(1, key);
+  auto row = st->step();
+  if (!row.ok()) return row.status();
+  if (!*row) return std::optional<int64_t>();
+  return std::optional<int64_t>(st->int64(0));
+}
+
+// Runs one writing statement; returns the rows it changed.
+template <typename Bind>
+Result<int64_t> run(Connection& c, const char* sql, Bind&& bind) {
+  auto st = c.stmt(sql);
+  if (!st.ok()) return st.status();
+  bind(*st);
+  if (Status s = st->exec(); !s.is_ok()) return s;
+  return static_cast<int64_t>(sqlite3_changes64(c.handle()));
+}
+
+Status check_user_live(Connection& c, int64_t user_id) {
+  auto d = scalar(c, kUserLive, user_id);
+  if (!d.ok()) return d.status();
+  if (!d->has_value() || **d != 0) {
+    return Status::not_found("user " + std::to_string(user_id) + " does not exist");
+  }
+  return Status();
+}
+
+std::string wallet_account(int64_t user_id) { return "wallet:" + std::to_string(user_id); }
+std::string provider_account(const std::string& p) { return "provider:" + p; }
+constexpr char kSales[] = "sales";
+constexpr char kOperator[] = "operator";
+
+Result<Fen> balance_of(Connection& c, int64_t user_id) {
+  auto b = scalar(c, kWalletBalance, user_id);
+  if (!b.ok()) return b.status();
+  return Fen(b->value_or(0));
+}
+
+// One side of a transfer; wallet_user != 0 for a user's wallet, whose
+// cached balance moves with the row.
+struct Account {
+  std::string name;
+  int64_t wallet_user = 0;
+};
+
+Account wallet(int64_t user_id) { return {wallet_account(user_id), user_id}; }
+Account system_account(std::string name) { return {std::move(name), 0}; }
+
+struct Entry {
+  std::optional<int64_t> order_id;
+  const char* kind = "payment";  // 'payment' | 'late_payment' | 'refund' | 'credit'
+  std::string note;
+  std::string actor;
+  int64_t now = 0;
+};
+
+// Moves `amount` from `from` to `to` as one ledger transaction (two rows)
+// and updates cached wallet balances. A wallet that would go below zero
+// fails the schema's CHECK; callers check the balance first to answer
+// kPaymentRequired. Returns the txn id.
+Result<int64_t> transfer(Connection& c, const Account& from, const Account& to, Fen amount,
+                         const Entry& e) {
+  if (amount.value() <= 0) return Status::invalid("ledger: transfer amount must be positive");
+  int64_t txn = 0;
+  {
+    auto next = c.stmt(kNextTxnId);
+    if (!next.ok()) return next.status();
+    auto row = next->step();
+    if (!row.ok()) return row.status();
+    if (!*row) return Status::internal("ledger: no next txn id");
+    txn = next->int64(0);
+  }
+  for (const auto& [account, delta] :
+       {std::pair{&from, -amount.value()}, std::pair{&to, amount.value()}}) {
+    auto ins = run(c, kInsertEntry, [&](Stmt& st) {
+      st.bind(1, txn)
+          .bind(2, account->name)
+          .bind(3, delta)
+          .bind(4, e.order_id)
+          .bind(5, std::string_view(e.kind))
+          .bind(6, e.note)
+          .bind(7, e.actor)
+          .bind(8, e.now);
+    });
+    if (!ins.ok()) return ins.status();
+    if (account->wallet_user != 0) {
+      const bool credit = delta > 0;
+      auto w = run(c, credit ? kWalletCredit : kWalletDebit, [&](Stmt& st) {
+        st.bind(1, account->wallet_user).bind(2, credit ? delta : -delta);
+      });
+      if (!w.ok()) return w.status();
+      if (*w != 1) return Status(Code::kPaymentRequired, "余额不足");
+    }
+  }
+  return txn;
+}
+
+Status extend_vip(Connection& c, int64_t user_id, int64_t days, int64_t now) {
+  auto n =
+      run(c, kVipExtend, [&](Stmt& st) { st.bind(1, user_id).bind(2, now).bind(3, days * kDay); });
+  return n.ok() ? Status() : n.status();
+}
+
+Status shorten_vip(Connection& c, int64_t user_id, int64_t days) {
+  auto n = run(c, kVipShorten, [&](Stmt& st) { st.bind(1, user_id).bind(2, days * kDay); });
+  return n.ok() ? Status() : n.status();
+}
+
+Status mark_paid(Connection& c, int64_t order_id, const std::string& with, int64_t now) {
+  auto n = run(c, kMarkPaid, [&](Stmt& st) { st.bind(1, order_id).bind(2, with).bind(3, now); });
+  if (!n.ok()) return n.status();
+  if (*n != 1) return Status::internal("order " + std::to_string(order_id) + " changed under us");
+  return Status();
+}
+
+// What the money of a paid order buys: the document (a row in orders is
+// the purchase) or the plan's VIP days; a top-up's money is in the wallet.
+Status grant(Connection& c, const Order& o, int64_t now) {
+  if (o.kind == "plan") return extend_vip(c, o.user_id, o.plan_days, now);
+  return Status();
+}
+
+// "created" and payable at `now`.
+bool payable(const Order& o, int64_t now) { return o.status == "created" && now < o.expires_at; }
+
+Status not_payable(const Order& o, int64_t now) {
+  if (o.status == "paid") return Status::conflict("订单已支付");
+  if (o.status == "refunded") return Status::conflict("订单已退款");
+  if (o.status == "expired" || now >= o.expires_at) return Status::conflict("订单已过期");
+  return Status::conflict("订单状态为 " + o.status);
+}
+
+std::string zero_padded(int64_t id, int width) {
+  std::string s = std::to_string(id);
+  if (static_cast<int>(s.size()) < width) s.insert(0, static_cast<size_t>(width) - s.size(), '0');
+  return s;
+}
+
+}  // namespace
+
+// --- writers --------------------------------------------------------------------
+
+Result<Order> create_order_in(Connection& c, const NewOrder& o) {
+  if (o.kind != "document" && o.kind != "plan" && o.kind != "topup") {
+    return Status::invalid("create_order: unknown kind '" + o.kind + "'");
+  }
+  if (o.amount.value() <= 0) return Status::invalid("create_order: amount must be positive");
+  if (o.kind == "plan" && (o.plan_id.empty() || o.plan_days <= 0)) {
+    return Status::invalid("create_order: a plan order needs plan_id and plan_days > 0");
+  }
+  if (o.expires_at <= o.created_at) {
+    return Status::invalid("create_order: expires_at must be after created_at");
+  }
+  if (Status s = check_user_live(c, o.user_id); !s.is_ok()) return s;
+  if (o.kind == "document") {
+    auto d = scalar(c, kDocumentExists, o.document_id);
+    if (!d.ok()) return d.status();
+    if (!d->has_value()) {
+      return Status::not_found("document " + std::to_string(o.document_id) + " does not exist");
+    }
+  }
+  // Write transactions are serialised and the placeholder is replaced
+  // before commit, so it never meets another row's.
+  const std::string placeholder = "pending";
+  auto ins = run(c, kInsertOrder, [&](Stmt& st) {
+    st.bind(1, placeholder)
+        .bind(2, o.user_id)
+        .bind(3, o.kind)
+        .bind(4, o.kind == "document" ? std::optional<int64_t>(o.document_id) : std::nullopt)
+        .bind(7, o.subject)
+        .bind(8, o.amount.value())
+        .bind(9, o.created_at)
+        .bind(10, o.expires_at);
+    if (o.kind == "plan") {
+      st.bind(5, o.plan_id).bind(6, o.plan_days);
+    } else {
+      st.bind_null(5).bind(6, int64_t{0});
+    }
+  });
+  if (!ins.ok()) return ins.status();
+  const int64_t id = sqlite3_last_insert_rowid(c.handle());
+  const std::string no = o.out_trade_no_prefix + zero_padded(id, 10) + o.out_trade_no_suffix;
+  auto up = run(c, kSetOutTradeNo, [&](Stmt& st) { st.bind(1, id).bind(2, no); });
+  if (!up.ok()) return up.status();
+  return must_get_order(c, id);
+}
+
+Result<Order> pay_order_from_wallet_in(Connection& c, int64_t order_id, int64_t user_id,
+                                       int64_t now) {
+  auto o = must_get_order(c, order_id);
+  if (!o.ok()) return o.status();
+  if (o->user_id != user_id) return order_not_found(order_id);
+  if (o->kind == "topup") return Status::invalid("充值订单不能用余额支付");
+  if (!payable(*o, now)) return not_payable(*o, now);
+  auto balance = balance_of(c, user_id);
+  if (!balance.ok()) return balance.status();
+  if (*balance < o->amount) return Status(Code::kPaymentRequired, "余额不足");
+  auto txn = transfer(c, wallet(user_id), system_account(kSales), o->amount,
+                      {order_id, "payment", o->subject, "user:" + std::to_string(user_id), now});
+  if (!txn.ok()) return txn.status();
+  if (Status s = mark_paid(c, order_id, "wallet", now); !s.is_ok()) return s;
+  if (Status s = grant(c, *o, now); !s.is_ok()) return s;
+  return must_get_order(c, order_id);
+}
+
+Result<AppliedPayment> apply_payment_in(Connection& c, const PaymentNotice& n) {
+  if (n.provider.empty() || n.transaction_id.empty()) {
+    return Status::invalid("apply_payment: provider and transaction id are required");
+  }
+  if (n.amount.value() <= 0) return Status::invalid("apply_payment: amount must be positive");
+  std::optional<int64_t> seen;  // the order of an earlier delivery
+  {
+    auto st = c.stmt(kFindNotification);
+    if (!st.ok()) return st.status();
+    st->bind(1, n.provider).bind(2, n.transaction_id);
+    auto row = st->step();
+    if (!row.ok()) return row.status();
+    if (*row) seen = st->int64(0);
+  }
+  if (seen) {
+    auto o = must_get_order(c, *seen);
+    if (!o.ok()) return o.status();
+    return AppliedPayment{PaymentOutcome::kDuplicate, std::move(o).value()};
+  }
+  auto found = load_order(c, kFindOrder, [&](Stmt& st) { st.bind(1, n.out_trade_no); });
+  if (!found.ok()) return found.status();
+  if (!found->has_value()) {
+    return Status::not_found("no order with out_trade_no '" + n.out_trade_no + "'");
+  }
+  Order o = std::move(**found);
+  if (o.amount != n.amount) {
+    return Status::invalid("amount " + std::to_string(n.amount.value()) +
+                           " fen does not match order " + std::to_string(o.id) + " (" +
+                           std::to_string(o.amount.value()) + " fen)");
+  }
+  const Account from = system_account(provider_account(n.provider));
+  const std::string actor = provider_account(n.provider);
+  PaymentOutcome outcome;
+  Result<int64_t> txn = int64_t{0};
+  if (payable(o, n.received_at)) {
+    outcome = PaymentOutcome::kApplied;
+    const Account to = o.kind == "topup" ? wallet(o.user_id) : system_account(kSales);
+    txn = transfer(c, from, to, o.amount, {o.id, "payment", o.subject, actor, n.received_at});
+    if (!txn.ok()) return txn.status();
+    if (Status s = mark_paid(c, o.id, n.provider, n.received_at); !s.is_ok()) return s;
+    if (Status s = grant(c, o, n.received_at); !s.is_ok()) return s;
+  } else {
+    // The buyer paid for something we can no longer sell them on this
+    // order: keep the money for them rather than lose it.
+    outcome = PaymentOutcome::kCreditedToWallet;
+    if (o.status == "created") {
+      auto e = run(c, kMarkExpired, [&](Stmt& st) { st.bind(1, o.id); });
+      if (!e.ok()) return e.status();
+    }
+    txn = transfer(
+        c, from, wallet(o.user_id), o.amount,
+        {o.id, "late_payment", "订单" + o.out_trade_no + "（" + o.status + "）的付款转入余额",
+         actor, n.received_at});
+    if (!txn.ok()) return txn.status();
+  }
+  auto ins = run(c, kInsertNotification, [&](Stmt& st) {
+    st.bind(1, n.provider)
+        .bind(2, n.transaction_id)
+        .bind(3, o.id)
+        .bind(4, n.amount.value())
+        .bind(5, n.received_at)
+        .bind(6, std::string_view(outcome == PaymentOutcome::kApplied ? "applied"
+                                                                      : "credited_to_wallet"))
+        .bind(7, *txn);
+  });
+  if (!ins.ok()) return ins.status();
+  auto after = must_get_order(c, o.id);
+  if (!after.ok()) return after.status();
+  return AppliedPayment{outcome, std::move(after).value()};
+}
+
+Result<int64_t> expire_orders_in(Connection& c, int64_t now) {
+  return run(c, kExpireOrders, [&](Stmt& st) { st.bind(1, now); });
+}
+
+Result<Order> refund_order_in(Connection& c, int64_t order_id, bool to_wallet,
+                              const std::string& note, const std::string& actor, int64_t now) {
+  auto o = must_get_order(c, order_id);
+  if (!o.ok()) return o.status();
+  if (o->status == "refunded") return Status::conflict("订单已退款");
+  if (o->status != "paid") return Status::conflict("订单未支付，不能退款");
+  const Entry e{order_id, "refund", note, actor, now};
+  Result<int64_t> txn = int64_t{0};
+  if (o->kind == "topup") {
+    if (to_wallet) return Status::invalid("充值订单的钱已在余额中，只能退回原支付渠道");
+    auto balance = balance_of(c, o->user_id);
+    if (!balance.ok()) return balance.status();
+    if (*balance < o->amount) return Status(Code::kPaymentRequired, "余额不足，无法退回充值");
+    txn = transfer(c, wallet(o->user_id), system_account("refunds_due:" + o->paid_with), o->amount,
+                   e);
+  } else if (to_wallet) {
+    txn = transfer(c, system_account(kSales), wallet(o->user_id), o->amount, e);
+  } else {
+    if (o->paid_with == "wallet") return Status::invalid("余额支付的订单只能退回余额");
+    txn = transfer(c, system_account(kSales), system_account("refunds_due:" + o->paid_with),
+                   o->amount, e);
+  }
+  if (!txn.ok()) return txn.status();
+  if (o->kind == "plan") {
+    if (Status s = shorten_vip(c, o->user_id, o->plan_days); !s.is_ok()) return s;
+  }
+  auto n = run(c, kMarkRefunded, [&](Stmt& st) { st.bind(1, order_id).bind(2, now); });
+  if (!n.ok()) return n.status();
+  if (*n != 1) return Status::internal("order " + std::to_string(order_id) + " changed under us");
+  return must_get_order(c, order_id);
+}
+
+Result<Fen> credit_wallet_in(Connection& c, int64_t user_id, Fen amount, const std::string& note,
+                             const std::string& actor, int64_t now) {
+  if (amount.value() <= 0) return Status::invalid("credit amount must be positive");
+  if (Status s = check_user_live(c, user_id); !s.is_ok()) return s;
+  auto txn = transfer(c, system_account(kOperator), wallet(user_id), amount,
+                      {std::nullopt, "credit", note, actor, now});
+  if (!txn.ok()) return txn.status();
+  return balance_of(c, user_id);
+}
+
+// --- readers --------------------------------------------------------------------
+
+Result<Order> get_order_in(Connection& c, int64_t order_id) { return must_get_order(c, order_id); }
+
+Result<Order> find_order_in(Connection& c, const std::string& out_trade_no) {
+  auto o = load_order(c, kFindOrder, [&](Stmt& st) { st.bind(1, out_trade_no); });
+  if (!o.ok()) return o.status();
+  if (!o->has_value())
+    return Status::not_found("no order with out_trade_no '" + out_trade_no + "'");
+  return std::move(**o);
+}
+
+Result<std::vector<Order>> user_orders_in(Connection& c, int64_t user_id, int64_t limit) {
+  if (limit < 1 || limit > 10000) {
+    return Status::invalid("orders limit must be 1..10000, not " + std::to_string(limit));
+  }
+  return load_orders(c, kUserOrders, [&](Stmt& st) { st.bind(1, user_id).bind(2, limit); });
+}
+
+Result<std::vector<Order>> orders_between_in(Connection& c, int64_t from, int64_t to) {
+  return load_orders(c, kOrdersBetween, [&](Stmt& st) { st.bind(1, from).bind(2, to); });
+}
+
+Result<Fen> wallet_balance_in(Connection& c, int64_t user_id) { return balance_of(c, user_id); }
+
+Result<UserEntitlements> user_entitlements_in(Connection& c, int64_t user_id) {
+  UserEntitlements out;
+  {
+    auto st = c.stmt(kPurchases);
+    if (!st.ok()) return st.status();
+    st->bind(1, user_id);
+    for (;;) {
+      auto row = st->step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      out.purchased.push_back(st->int64(0));
+    }
+  }
+  auto vip = scalar(c, kVipUntil, user_id);
+  if (!vip.ok()) return vip.status();
+  out.vip_until = vip->value_or(0);
+  return out;
+}
+
+Result<LedgerAudit> ledger_audit_in(Connection& c) {
+  LedgerAudit a;
+  {
+    auto st = c.stmt(kAuditCounts);
+    if (!st.ok()) return st.status();
+    auto row = st->step();
+    if (!row.ok()) return row.status();
+    if (*row) {
+      a.entries = st->int64(0);
+      a.txns = st->int64(1);
+      a.accounts = st->int64(2);
+    }
+  }
+  {
+    auto st = c.stmt(kAuditWalletCount);
+    if (!st.ok()) return st.status();
+    auto row = st->step();
+    if (!row.ok()) return row.status();
+    if (*row) a.wallets = st->int64(0);
+  }
+  // Each query's rows become problems of one kind; columns are read as
+  // (id, expected, actual) unless `read` says otherwise.
+  auto collect = [&](const char* sql, auto&& read) -> Status {
+    auto st = c.stmt(sql);
+    if (!st.ok()) return st.status();
+    for (;;) {
+      auto row = st->step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      a.problems.push_back(read(*st));
+    }
+    return Status();
+  };
+  Status s = collect(kAuditUnbalanced, [](const Stmt& st) {
+    return LedgerProblem{LedgerProblemKind::kUnbalancedTxn, st.int64(0), "", 0, st.int64(1)};
+  });
+  if (s.is_ok()) {
+    s = collect(kAuditWallets, [](const Stmt& st) {
+      return LedgerProblem{LedgerProblemKind::kWalletMismatch, st.int64(0), "", st.int64(1),
+                           st.int64(2)};
+    });
+  }
+  if (s.is_ok()) {
+    s = collect(kAuditNegativeWallets, [](const Stmt& st) {
+      return LedgerProblem{LedgerProblemKind::kNegativeWallet, st.int64(0), "", 0, st.int64(1)};
+    });
+  }
+  if (s.is_ok()) {
+    s = collect(kAuditOrderPayments, [](const Stmt& st) {
+      return LedgerProblem{LedgerProblemKind::kOrderPayment, st.int64(0), "", st.int64(1),
+                           st.int64(2)};
+    });
+  }
+  if (s.is_ok()) {
+    s = collect(kAuditOrderRefunds, [](const Stmt& st) {
+      return LedgerProblem{LedgerProblemKind::kOrderRefund, st.int64(0), "", st.int64(1),
+                           st.int64(2)};
+    });
+  }
+  if (s.is_ok()) {
+    s = collect(kAuditNotifications, [](const Stmt& st) {
+      return LedgerProblem{LedgerProblemKind::kNotificationUnmatched, st.int64(0), st.text(1),
+                           st.int64(2), st.int64(3)};
+    });
+  }
+  if (s.is_ok()) {
+    s = collect(kAuditProviderRows, [](const Stmt& st) {
+      return LedgerProblem{LedgerProblemKind::kProviderMoneyUnexplained, st.int64(0), st.text(1), 0,
+                           0};
+    });
+  }
+  if (!s.is_ok()) return s;
+  return a;
+}
+
+}  // namespace paidoc::store::sqlite

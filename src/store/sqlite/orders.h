@@ -1,0 +1,41 @@
+// The commerce half of the SQLite backend: orders, the wallet ledger,
+// payment notifications and VIP periods. Each function is the body of one
+// Store method and runs on a connection the caller holds; SqliteStore wraps
+// writers in one write transaction (BEGIN IMMEDIATE) and multi-statement
+// readers in one read transaction. Internal to store/sqlite/.
+//
+// Thread-safety: as Connection: one thread at a time per connection.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "store/sqlite/connection.h"
+#include "store/store.h"
+
+namespace paidoc::store::sqlite {
+
+// REQUIRES (writers): inside a write transaction on c.
+Result<Order> create_order_in(Connection& c, const NewOrder& o);
+Result<Order> pay_order_from_wallet_in(Connection& c, int64_t order_id, int64_t user_id,
+                                       int64_t now);
+Result<AppliedPayment> apply_payment_in(Connection& c, const PaymentNotice& n);
+Result<int64_t> expire_orders_in(Connection& c, int64_t now);
+Result<Order> refund_order_in(Connection& c, int64_t order_id, bool to_wallet,
+                              const std::string& note, const std::string& actor, int64_t now);
+Result<Fen> credit_wallet_in(Connection& c, int64_t user_id, Fen amount, const std::string& note,
+                             const std::string& actor, int64_t now);
+
+// Readers. Single-statement ones need no transaction; user_entitlements_in
+// and ledger_audit_in REQUIRE a read transaction for one snapshot.
+Result<Order> get_order_in(Connection& c, int64_t order_id);
+Result<Order> find_order_in(Connection& c, const std::string& out_trade_no);
+Result<std::vector<Order>> user_orders_in(Connection& c, int64_t user_id, int64_t limit);
+Result<std::vector<Order>> orders_between_in(Connection& c, int64_t from, int64_t to);
+Result<Fen> wallet_balance_in(Connection& c, int64_t user_id);
+Result<UserEntitlements> user_entitlements_in(Connection& c, int64_t user_id);
+Result<LedgerAudit> ledger_audit_in(Connection& c);
+
+}  // namespace paidoc::store::sqlite

@@ -1,0 +1,219 @@
+// A commerce service on a real SQLite store in a temporary directory, with a
+// FakeClock and the sandbox provider, plus helpers to make users, documents
+// and signed notifications. Shared by the commerce service tests.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <atomic>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "commerce/commerce.h"
+#include "commerce/provider.h"
+#include "common/clock.h"
+#include "doc/document.h"
+#include "store/store.h"
+
+namespace paidoc::commerce::testing {
+
+namespace fs = std::filesystem;
+
+inline constexpr char kSandboxSecret[] = "sandbox-test-secret";
+
+// A fresh directory under the system temp dir, removed with its contents.
+class TempDir {
+ public:
+  TempDir() {
+    static std::atomic<int> counter{0};
+    std::random_device rd;
+    path_ = fs::temp_directory_path() /
+            ("paidoc-commerce-test-" + std::to_string(rd()) + "-" + std::to_string(counter++));
+    fs::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+// A payment provider that records what it was asked to start and accepts
+// notifications in a trivial format: body "out_trade_no|amount_fen|txn|paid".
+// For checks of the service's own logic (URLs, dispatch) independent of
+// any real provider's signature scheme.
+class RecordingProvider : public PaymentProvider {
+ public:
+  explicit RecordingProvider(std::string name) : name_(std::move(name)) {}
+  std::string name() const override { return name_; }
+  Result<PaymentStart> start(const PaymentOrder& order) override {
+    started.push_back(order);
+    PaymentStart s;
+    s.redirect_url = "https://pay.example/" + order.out_trade_no;
+    return s;
+  }
+  Result<Notification> verify(const RawNotification& n) const override {
+    std::vector<std::string> parts;
+    size_t from = 0;
+    for (;;) {
+      size_t bar = n.body.find('|', from);
+      parts.push_back(
+          n.body.substr(from, bar == std::string::npos ? std::string::npos : bar - from));
+      if (bar == std::string::npos) break;
+      from = bar + 1;
+    }
+    if (parts.size() != 4) return Status::invalid("malformed");
+    Notification out;
+    out.provider = name_;
+    out.out_trade_no = parts[0];
+    out.amount = Fen(std::stoll(parts[1]));
+    out.transaction_id = parts[2];
+    out.paid = parts[3] == "paid";
+    return out;
+  }
+  std::string success_body() const override { return "OK"; }
+  std::string failure_body() const override { return "FAIL"; }
+
+  std::vector<PaymentOrder> started;
+
+ private:
+  std::string name_;
+};
+
+inline doc::Document paid_document(const std::string& title) {
+  doc::Document d;
+  d.title = title;
+  d.source_encoding = "utf-8";
+  doc::Block free_part;
+  free_part.runs = {{"公开的开头部分。", false}};
+  free_part.line = 2;
+  doc::Block paid_part;
+  paid_part.runs = {{"付费才能看到的内容。", true}};
+  paid_part.line = 3;
+  d.blocks = {free_part, paid_part};
+  d.figures.paid_sections = 1;
+  doc::compute_figures(d);
+  return d;
+}
+
+inline doc::Document free_document(const std::string& title) {
+  doc::Document d;
+  d.title = title;
+  d.source_encoding = "utf-8";
+  doc::Block b;
+  b.runs = {{"全部公开的正文。", false}};
+  b.line = 2;
+  d.blocks = {b};
+  doc::compute_figures(d);
+  return d;
+}
+
+class CommerceFixture : public ::testing::Test {
+ protected:
+  // The sandbox stamps notifications with the real time and checks them
+  // against the service clock within a few minutes, so the fake clock starts
+  // at the real time.
+  CommerceFixture() : clock_(Clock::system().now()) {}
+
+  void SetUp() override { open_commerce(Options{}); }
+
+  void open_commerce(Options options) {
+    commerce_.reset();
+    store_.reset();
+    db_path_ = (dir_.path() / "paidoc.db").string();
+    auto s = store::Store::open("sqlite:" + db_path_);
+    ASSERT_TRUE(s.ok()) << s.status().to_string();
+    store_ = std::move(s).value();
+    options.site_url = "https://shop.example/";
+    std::map<std::string, std::unique_ptr<PaymentProvider>> providers;
+    providers["sandbox"] = make_sandbox({kSandboxSecret, "https://shop.example"}, clock_);
+    auto rec = std::make_unique<RecordingProvider>("alipay");
+    recording_ = rec.get();
+    providers["alipay"] = std::move(rec);
+    commerce_ =
+        std::make_unique<Commerce>(*store_, clock_, std::move(options), std::move(providers));
+  }
+
+  int64_t add_user(const std::string& email, const std::string& role = "reader") {
+    auto u = store_->create_user({email, "$argon2id$v=19$hash-of-" + email, role});
+    EXPECT_TRUE(u.ok()) << u.status().to_string();
+    return u.ok() ? u->id : 0;
+  }
+
+  int64_t add_document(const std::string& name, int64_t price_fen, bool has_paid = true,
+                       std::optional<int64_t> publisher = std::nullopt) {
+    store::NewDocument n;
+    n.source_path = "/library/" + name + ".txt";
+    n.source_sha256 = std::string(64, '0');
+    // A distinct digest per name.
+    std::string h = std::to_string(std::hash<std::string>{}(name));
+    n.source_sha256.replace(0, h.size(), h);
+    n.parsed = has_paid ? paid_document("标题" + name) : free_document("标题" + name);
+    n.source_text = n.parsed.title;
+    n.price = Fen(price_fen);
+    n.excerpt = "公开的开头部分。";
+    n.publisher_id = publisher;
+    auto r = store_->put_document(n);
+    EXPECT_TRUE(r.ok()) << r.status().to_string();
+    return r.ok() ? r->id : 0;
+  }
+
+  Fen balance(int64_t user) {
+    auto b = commerce_->balance(user);
+    EXPECT_TRUE(b.ok()) << b.status().to_string();
+    return b.ok() ? *b : Fen(-1);
+  }
+
+  void credit(int64_t user, int64_t fen) {
+    Status s = commerce_->credit(user, Fen(fen), "test credit", "tester");
+    ASSERT_TRUE(s.is_ok()) << s.to_string();
+  }
+
+  NotifyAnswer sandbox_notify(const std::string& out_trade_no, int64_t fen,
+                              const std::string& txn) {
+    RawNotification raw =
+        sandbox_notification({kSandboxSecret, "https://shop.example"}, out_trade_no, Fen(fen), txn);
+    return commerce_->notify("sandbox", raw);
+  }
+
+  LedgerCheck verify() {
+    auto c = commerce_->verify_ledger();
+    EXPECT_TRUE(c.ok()) << c.status().to_string();
+    return c.ok() ? std::move(c).value() : LedgerCheck{false, {"verify failed"}, 0, 0};
+  }
+
+  static std::string joined(const std::vector<std::string>& lines) {
+    std::string out;
+    for (const auto& l : lines) out += l + "\n";
+    return out;
+  }
+
+  // Runs SQL on the database file directly, as a tamperer would.
+  void raw_sql(const std::string& sql) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(db_path_.c_str(), &db), SQLITE_OK);
+    char* err = nullptr;
+    int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
+    std::string msg = err ? err : "";
+    sqlite3_free(err);
+    sqlite3_close(db);
+    ASSERT_EQ(rc, SQLITE_OK) << msg;
+  }
+
+  TempDir dir_;
+  std::string db_path_;
+  FakeClock clock_;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<Commerce> commerce_;
+  RecordingProvider* recording_ = nullptr;  // owned by commerce_
+};
+
+}  // namespace paidoc::commerce::testing

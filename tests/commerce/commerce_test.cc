@@ -1,0 +1,671 @@
+// The commerce service over a real SQLite store: order rules, wallet and
+// provider payments, notifications applied exactly once, refunds,
+// entitlements seen by the gate, ledger verification and the CSV export.
+
+#include "commerce/commerce.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <regex>
+#include <string>
+
+#include "commerce_fixture.h"
+#include "gate/gate.h"
+
+namespace paidoc::commerce::testing {
+namespace {
+
+constexpr int64_t kDay = 86400;
+
+bool contains(const std::vector<int64_t>& v, int64_t x) {
+  return std::find(v.begin(), v.end(), x) != v.end();
+}
+
+using CommerceTest = CommerceFixture;
+
+// --- names -----------------------------------------------------------------------------
+
+TEST(CommerceNames, RoundTrip) {
+  for (PayMethod m :
+       {PayMethod::kWallet, PayMethod::kAlipay, PayMethod::kWechat, PayMethod::kSandbox}) {
+    auto back = parse_method(method_name(m));
+    ASSERT_TRUE(back.has_value()) << method_name(m);
+    EXPECT_EQ(*back, m);
+  }
+  EXPECT_FALSE(parse_method("paypal").has_value());
+  EXPECT_FALSE(parse_method("").has_value());
+  EXPECT_STREQ(kind_name(OrderKind::kTopUp), "topup");
+  EXPECT_STREQ(status_name(OrderStatus::kExpired), "expired");
+}
+
+// --- buying a document from the wallet ---------------------------------------------------
+
+TEST_F(CommerceTest, WalletPurchaseEntitlesTheBuyer) {
+  int64_t u = add_user("buyer@example.cn");
+  int64_t d = add_document("a", 990);
+  credit(u, 2000);
+
+  auto o = commerce_->order_document(u, gate::Role::kReader, d);
+  ASSERT_TRUE(o.ok()) << o.status().to_string();
+  EXPECT_EQ(o->status, OrderStatus::kCreated);
+  EXPECT_EQ(o->kind, OrderKind::kDocument);
+  EXPECT_EQ(o->amount, Fen(990));
+  EXPECT_EQ(o->subject, "标题a");
+  EXPECT_EQ(o->expires_at, clock_.now() + Options{}.order_ttl);
+  EXPECT_TRUE(std::regex_match(o->out_trade_no, std::regex("P[0-9]{8}[0-9]{10}[0-9A-F]{4}")))
+      << o->out_trade_no;
+  EXPECT_LE(o->out_trade_no.size(), 32u);
+
+  auto paid = commerce_->pay(u, o->id, PayMethod::kWallet);
+  ASSERT_TRUE(paid.ok()) << paid.status().to_string();
+  EXPECT_EQ(paid->order.status, OrderStatus::kPaid);
+  EXPECT_EQ(paid->order.paid_with, "wallet");
+  EXPECT_EQ(paid->order.paid_at, clock_.now());
+  EXPECT_EQ(balance(u), Fen(1010));
+
+  auto v = commerce_->viewer(u, gate::Role::kReader);
+  ASSERT_TRUE(v.ok());
+  EXPECT_TRUE(contains(v->purchased, d));
+  EXPECT_FALSE(v->vip);
+  EXPECT_EQ(gate::decide({d, Fen(990), std::nullopt, true}, *v), gate::Access::kPurchased);
+
+  // Bought: a second order is refused, and paying the first again too.
+  auto again = commerce_->order_document(u, gate::Role::kReader, d);
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.status().code(), Code::kConflict);
+  EXPECT_EQ(again.status().message(), "您已可阅读该文档");
+  auto twice = commerce_->pay(u, o->id, PayMethod::kWallet);
+  EXPECT_EQ(twice.status().code(), Code::kConflict);
+  EXPECT_EQ(balance(u), Fen(1010));
+
+  LedgerCheck c = verify();
+  EXPECT_TRUE(c.ok) << joined(c.problems);
+  EXPECT_EQ(c.entries, 4);  // credit + purchase, two rows each
+}
+
+TEST_F(CommerceTest, InsufficientBalanceChangesNothing) {
+  int64_t u = add_user("poor@example.cn");
+  int64_t d = add_document("a", 990);
+  credit(u, 500);
+  auto o = commerce_->order_document(u, gate::Role::kReader, d);
+  ASSERT_TRUE(o.ok());
+  auto paid = commerce_->pay(u, o->id, PayMethod::kWallet);
+  ASSERT_FALSE(paid.ok());
+  EXPECT_EQ(paid.status().code(), Code::kPaymentRequired);
+  EXPECT_EQ(paid.status().message(), "余额不足");
+  EXPECT_EQ(balance(u), Fen(500));
+  auto after = commerce_->order(u, o->id);
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->status, OrderStatus::kCreated);
+  auto e = commerce_->entitlements(u);
+  ASSERT_TRUE(e.ok());
+  EXPECT_TRUE(e->purchased.empty());
+  LedgerCheck c = verify();
+  EXPECT_TRUE(c.ok) << joined(c.problems);
+  EXPECT_EQ(c.entries, 2);
+}
+
+TEST_F(CommerceTest, AlreadyReadableDocumentsAreNotSold) {
+  int64_t reader = add_user("r@example.cn");
+  int64_t publisher = add_user("p@example.cn", "editor");
+  int64_t admin = add_user("a@example.cn", "admin");
+  int64_t own = add_document("own", 990, true, publisher);
+  int64_t free_price = add_document("free", 0);
+  int64_t nothing_paid = add_document("open", 990, false);
+  int64_t priced = add_document("priced", 990);
+
+  auto expect_conflict = [&](int64_t user, gate::Role role, int64_t doc, const char* what) {
+    auto o = commerce_->order_document(user, role, doc);
+    ASSERT_FALSE(o.ok()) << what;
+    EXPECT_EQ(o.status().code(), Code::kConflict) << what;
+    EXPECT_EQ(o.status().message(), "您已可阅读该文档") << what;
+  };
+  expect_conflict(publisher, gate::Role::kEditor, own, "publisher");
+  expect_conflict(admin, gate::Role::kAdmin, priced, "admin");
+  expect_conflict(reader, gate::Role::kReader, free_price, "price zero");
+  expect_conflict(reader, gate::Role::kReader, nothing_paid, "no paid text");
+
+  // VIP reads everything.
+  credit(reader, 3000);
+  auto plan = commerce_->order_plan(reader, "vip30");
+  ASSERT_TRUE(plan.ok());
+  ASSERT_TRUE(commerce_->pay(reader, plan->id, PayMethod::kWallet).ok());
+  expect_conflict(reader, gate::Role::kReader, priced, "vip");
+
+  auto missing = commerce_->order_document(reader, gate::Role::kReader, 999999);
+  EXPECT_EQ(missing.status().code(), Code::kNotFound);
+}
+
+TEST_F(CommerceTest, TwoOrdersForOneDocumentAreNotBothPaid) {
+  int64_t u = add_user("twice@example.cn");
+  int64_t d = add_document("a", 990);
+  credit(u, 5000);
+  auto first = commerce_->order_document(u, gate::Role::kReader, d);
+  auto second = commerce_->order_document(u, gate::Role::kReader, d);
+  ASSERT_TRUE(first.ok() && second.ok());
+  EXPECT_NE(first->out_trade_no, second->out_trade_no);
+  ASSERT_TRUE(commerce_->pay(u, first->id, PayMethod::kWallet).ok());
+  auto p = commerce_->pay(u, second->id, PayMethod::kWallet);
+  EXPECT_EQ(p.status().code(), Code::kConflict);
+  EXPECT_EQ(balance(u), Fen(5000 - 990));
+}
+
+TEST_F(CommerceTest, OrdersBelongToTheirUser) {
+  int64_t u = add_user("u@example.cn");
+  int64_t other = add_user("o@example.cn");
+  int64_t d = add_document("a", 990);
+  credit(other, 5000);
+  auto o = commerce_->order_document(u, gate::Role::kReader, d);
+  ASSERT_TRUE(o.ok());
+  EXPECT_EQ(commerce_->order(other, o->id).status().code(), Code::kNotFound);
+  EXPECT_EQ(commerce_->pay(other, o->id, PayMethod::kWallet).status().code(), Code::kNotFound);
+  EXPECT_EQ(commerce_->order(u, 424242).status().code(), Code::kNotFound);
+  auto mine = commerce_->orders(u);
+  ASSERT_TRUE(mine.ok());
+  ASSERT_EQ(mine->size(), 1u);
+  EXPECT_EQ((*mine)[0].id, o->id);
+  auto theirs = commerce_->orders(other);
+  ASSERT_TRUE(theirs.ok());
+  EXPECT_TRUE(theirs->empty());
+}
+
+// --- plans -------------------------------------------------------------------------------
+
+TEST_F(CommerceTest, PlanExtendsVipAndStacks) {
+  int64_t u = add_user("vip@example.cn");
+  int64_t d = add_document("a", 990);
+  credit(u, 10000);
+  const int64_t t0 = clock_.now();
+  auto o1 = commerce_->order_plan(u, "vip30");
+  ASSERT_TRUE(o1.ok()) << o1.status().to_string();
+  EXPECT_EQ(o1->kind, OrderKind::kPlan);
+  EXPECT_EQ(o1->plan_id, "vip30");
+  EXPECT_EQ(o1->amount, Fen(3000));
+  EXPECT_EQ(o1->subject, "VIP 月卡");
+  ASSERT_TRUE(commerce_->pay(u, o1->id, PayMethod::kWallet).ok());
+  auto e = commerce_->entitlements(u);
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->vip_until, t0 + 30 * kDay);
+
+  clock_.advance(10 * kDay);
+  auto o2 = commerce_->order_plan(u, "vip30");
+  ASSERT_TRUE(o2.ok());
+  ASSERT_TRUE(commerce_->pay(u, o2->id, PayMethod::kWallet).ok());
+  e = commerce_->entitlements(u);
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->vip_until, t0 + 60 * kDay);  // stacked on the running period
+  EXPECT_EQ(balance(u), Fen(4000));
+
+  auto v = commerce_->viewer(u, gate::Role::kReader);
+  ASSERT_TRUE(v.ok());
+  EXPECT_TRUE(v->vip);
+  EXPECT_EQ(gate::decide({d, Fen(990), std::nullopt, true}, *v), gate::Access::kVip);
+
+  // After it runs out the viewer is no longer VIP; a new plan starts from now.
+  clock_.set(t0 + 61 * kDay);
+  v = commerce_->viewer(u, gate::Role::kReader);
+  ASSERT_TRUE(v.ok());
+  EXPECT_FALSE(v->vip);
+  auto o3 = commerce_->order_plan(u, "vip30");
+  ASSERT_TRUE(o3.ok());
+  ASSERT_TRUE(commerce_->pay(u, o3->id, PayMethod::kWallet).ok());
+  e = commerce_->entitlements(u);
+  EXPECT_EQ(e->vip_until, t0 + 61 * kDay + 30 * kDay);
+
+  EXPECT_EQ(commerce_->order_plan(u, "vip-forever").status().code(), Code::kNotFound);
+  LedgerCheck c = verify();
+  EXPECT_TRUE(c.ok) << joined(c.problems);
+}
+
+// --- top-ups and notifications ----------------------------------------------------------
+
+TEST_F(CommerceTest, TopUpThroughTheSandboxCreditsTheWallet) {
+  int64_t u = add_user("topup@example.cn");
+  auto o = commerce_->order_topup(u, Fen(5000));
+  ASSERT_TRUE(o.ok()) << o.status().to_string();
+  EXPECT_EQ(o->kind, OrderKind::kTopUp);
+  EXPECT_EQ(o->subject, "钱包充值");
+
+  auto start = commerce_->pay(u, o->id, PayMethod::kSandbox);
+  ASSERT_TRUE(start.ok()) << start.status().to_string();
+  EXPECT_EQ(start->order.status, OrderStatus::kCreated);
+  EXPECT_NE(start->start.redirect_url.find(o->out_trade_no), std::string::npos);
+  EXPECT_EQ(balance(u), Fen(0));
+
+  NotifyAnswer a = sandbox_notify(o->out_trade_no, 5000, "SBX-1");
+  EXPECT_EQ(a.http_status, 200) << a.reason;
+  EXPECT_EQ(a.body, "success");
+  EXPECT_TRUE(a.applied) << a.reason;
+  EXPECT_EQ(balance(u), Fen(5000));
+  auto after = commerce_->order(u, o->id);
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->status, OrderStatus::kPaid);
+  EXPECT_EQ(after->paid_with, "sandbox");
+  LedgerCheck c = verify();
+  EXPECT_TRUE(c.ok) << joined(c.problems);
+}
+
+TEST_F(CommerceTest, DuplicateNotificationsCreditOnce) {
+  int64_t u = add_user("dup@example.cn");
+  auto o = commerce_->order_topup(u, Fen(1234));
+  ASSERT_TRUE(o.ok());
+  int applied = 0;
+  for (int i = 0; i < 5; ++i) {
+    NotifyAnswer a = sandbox_notify(o->out_trade_no, 1234, "SBX-DUP");
+    EXPECT_EQ(a.http_status, 200) << a.reason;
+    EXPECT_EQ(a.body, "success") << a.reason;
+    if (a.applied) ++applied;
+  }
+  EXPECT_EQ(applied, 1);
+  EXPECT_EQ(balance(u), Fen(1234));
+  LedgerCheck c = verify();
+  EXPECT_TRUE(c.ok) << joined(c.problems);
+  EXPECT_EQ(c.entries, 2);
+}
+
+TEST_F(CommerceTest, ProviderPaidDocumentEntitles) {
+  int64_t u = add_user("ali@example.cn");
+  int64_t d = add_document("a", 990);
+  auto o = commerce_->order_document(u, gate::Role::kReader, d);
+  ASSERT_TRUE(o.ok());
+  ASSERT_TRUE(commerce_->pay(u, o->id, PayMethod::kSandbox).ok());
+  NotifyAnswer a = sandbox_notify(o->out_trade_no, 990, "SBX-DOC");
+  EXPECT_TRUE(a.applied) << a.reason;
+  auto e = commerce_->entitlements(u);
+  ASSERT_TRUE(e.ok());
+  EXPECT_TRUE(contains(e->purchased, d));
+  EXPECT_EQ(balance(u), Fen(0));  // paid by the provider, not the wallet
+  LedgerCheck c = verify();
+  EXPECT_TRUE(c.ok) << joined(c.problems);
+}
+
+TEST_F(CommerceTest, UnknownOrderWrongAmountAndForgeriesAreRefusedWithoutEffect) {
+  int64_t u = add_user("refuse@example.cn");
+  auto o = commerce_->order_topup(u, Fen(1000));
+  ASSERT_TRUE(o.ok());
+
+  NotifyAnswer unknown = sandbox_notify("P2026010100000099990000", 1000, "SBX-X");
+  EXPECT_EQ(unknown.http_status, 400);
+  EXPECT_EQ(unknown.body, "failure");
+  EXPECT_FALSE(unknown.applied);
+  EXPECT_FALSE(unknown.reason.empty());
+
+  NotifyAnswer wrong = sandbox_notify(o->out_trade_no, 1, "SBX-W");
+  EXPECT_EQ(wrong.http_status, 400);
+  EXPECT_EQ(wrong.body, "failure");
+  EXPECT_FALSE(wrong.applied);
+
+  RawNotification forged =
+      sandbox_notification({"not-the-secret", ""}, o->out_trade_no, Fen(1000), "SBX-F");
+  NotifyAnswer f = commerce_->notify("sandbox", forged);
+  EXPECT_EQ(f.http_status, 400);
+  EXPECT_FALSE(f.applied);
+
+  RawNotification tampered =
+      sandbox_notification({kSandboxSecret, ""}, o->out_trade_no, Fen(1000), "SBX-T");
+  tampered.body.replace(tampered.body.find("1000"), 4, "9000");
+  EXPECT_EQ(commerce_->notify("sandbox", tampered).http_status, 400);
+
+  NotifyAnswer nobody = commerce_->notify("paypal", {});
+  EXPECT_EQ(nobody.http_status, 404);
+  EXPECT_FALSE(nobody.applied);
+
+  EXPECT_EQ(balance(u), Fen(0));
+  auto still = commerce_->order(u, o->id);
+  ASSERT_TRUE(still.ok());
+  EXPECT_EQ(still->status, OrderStatus::kCreated);
+  LedgerCheck c = verify();
+  EXPECT_TRUE(c.ok) << joined(c.problems);
+  EXPECT_EQ(c.entries, 0);
+
+  // A refusal is not recorded: the correct delivery of the same transaction
+  // id still applies.
+  NotifyAnswer right = sandbox_notify(o->out_trade_no, 1000, "SBX-W");
+  EXPECT_TRUE(right.applied) << right.reason;
+  EXPECT_EQ(balance(u), Fen(1000));
+}
+
+TEST_F(CommerceTest, NonPaymentNotificationIsAcknowledgedWithoutEffect) {
+  int64_t u = add_user("wait@example.cn");
+  auto o = commerce_->order_topup(u, Fen(1000));
+  ASSERT_TRUE(o.ok());
+  RawNotification raw{{}, o->out_trade_no + "|1000|ALI-1|waiting"};
+  NotifyAnswer a = commerce_->notify("alipay", raw);
+  EXPECT_EQ(a.http_status, 200);
+  EXPECT_EQ(a.body, "OK");
+  EXPECT_FALSE(a.applied);
+  EXPECT_EQ(balance(u), Fen(0));
+  // The paid one later applies.
+  NotifyAnswer paid = commerce_->notify("alipay", {{}, o->out_trade_no + "|1000|ALI-1|paid"});
+  EXPECT_TRUE(paid.applied) << paid.reason;
+  EXPECT_EQ(balance(u), Fen(1000));
+}
+
+TEST_F(CommerceTest, ExpiredOrderLateNotificationCreditsTheWallet) {
+  Options options;
+  options.order_ttl = 60;
+  open_commerce(options);
+  int64_t u = add_user("late@example.cn");
+  int64_t d = add_document("a", 990);
+  auto o = commerce_->order_document(u, gate::Role::kReader, d);
+  ASSERT_TRUE(o.ok());
+  ASSERT_TRUE(commerce_->pay(u, o->id, PayMethod::kSandbox).ok());
+
+  clock_.advance(61);
+  // Past its expiry the order cannot be paid, even before the sweep.
+  EXPECT_EQ(commerce_->pay(u, o->id, PayMethod::kSandbox).status().code(), Code::kConflict);
+  auto n = commerce_->expire_orders();
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 1);
+  auto expired = commerce_->order(u, o->id);
+  ASSERT_TRUE(expired.ok());
+  EXPECT_EQ(expired->status, OrderStatus::kExpired);
+
+  NotifyAnswer a = sandbox_notify(o->out_trade_no, 990, "SBX-LATE");
+  EXPECT_EQ(a.http_status, 200) << a.reason;
+  EXPECT_EQ(a.body, "success");
+  EXPECT_TRUE(a.applied);
+  EXPECT_EQ(balance(u), Fen(990));
+  auto after = commerce_->order(u, o->id);
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->status, OrderStatus::kExpired);
+  auto e = commerce_->entitlements(u);
+  ASSERT_TRUE(e.ok());
+  EXPECT_FALSE(contains(e->purchased, d));
+  // Redelivered: still once.
+  EXPECT_FALSE(sandbox_notify(o->out_trade_no, 990, "SBX-LATE").applied);
+  EXPECT_EQ(balance(u), Fen(990));
+
+  // The buyer can now buy it from the wallet.
+  auto again = commerce_->order_document(u, gate::Role::kReader, d);
+  ASSERT_TRUE(again.ok());
+  ASSERT_TRUE(commerce_->pay(u, again->id, PayMethod::kWallet).ok());
+  EXPECT_EQ(balance(u), Fen(0));
+  LedgerCheck c = verify();
+  EXPECT_TRUE(c.ok) << joined(c.problems);
+}
+
+TEST_F(CommerceTest, UnsweptStaleOrderIsTreatedAsExpiredByALateNotification) {
+  Options options;
+  options.order_ttl = 60;
+  open_commerce(options);
+  int64_t u = add_user("stale@example.cn");
+  auto o = commerce_->order_plan(u, "vip30");
+  ASSERT_TRUE(o.ok());
+  clock_.advance(120);
+  NotifyAnswer a = sandbox_notify(o->out_trade_no, 3000, "SBX-STALE");
+  EXPECT_TRUE(a.applied) << a.reason;
+  auto after = commerce_->order(u, o->id);
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->status, OrderStatus::kExpired);
+  EXPECT_EQ(balance(u), Fen(3000));
+  auto e = commerce_->entitlements(u);
+  EXPECT_EQ(e->vip_until, 0);
+}
+
+TEST_F(CommerceTest, SecondProviderPaymentOfAPaidOrderGoesToTheWallet) {
+  int64_t u = add_user("paid-twice@example.cn");
+  int64_t d = add_document("a", 990);
+  auto o = commerce_->order_document(u, gate::Role::kReader, d);
+  ASSERT_TRUE(o.ok());
+  EXPECT_TRUE(sandbox_notify(o->out_trade_no, 990, "SBX-1").applied);
+  NotifyAnswer second = commerce_->notify("alipay", {{}, o->out_trade_no + "|990|ALI-9|paid"});
+  EXPECT_TRUE(second.applied) << second.reason;
+  EXPECT_EQ(balance(u), Fen(990));
+  LedgerCheck c = verify();
+  EXPECT_TRUE(c.ok) << joined(c.problems);
+}
+
+// --- pay() dispatch --------------------------------------------------------------------
+
+TEST_F(CommerceTest, ProviderStartGetsNotifyAndReturnUrls) {
+  int64_t u = add_user("urls@example.cn");
+  int64_t d = add_document("a", 990);
+  auto o = commerce_->order_document(u, gate::Role::kReader, d);
+  ASSERT_TRUE(o.ok());
+  auto r = commerce_->pay(u, o->id, PayMethod::kAlipay);
+  ASSERT_TRUE(r.ok()) << r.status().to_string();
+  EXPECT_EQ(r->start.redirect_url, "https://pay.example/" + o->out_trade_no);
+  ASSERT_EQ(recording_->started.size(), 1u);
+  const PaymentOrder& po = recording_->started[0];
+  EXPECT_EQ(po.out_trade_no, o->out_trade_no);
+  EXPECT_EQ(po.amount, Fen(990));
+  EXPECT_EQ(po.subject, "标题a");
+  EXPECT_EQ(po.notify_url, "https://shop.example/api/v1/payments/alipay/notify");
+  EXPECT_EQ(po.return_url, "https://shop.example/orders/" + std::to_string(o->id));
+
+  // No WeChat provider configured: refused.
+  auto w = commerce_->pay(u, o->id, PayMethod::kWechat);
+  EXPECT_EQ(w.status().code(), Code::kInvalidArgument);
+}
+
+TEST_F(CommerceTest, TopUpRules) {
+  int64_t u = add_user("rules@example.cn");
+  EXPECT_EQ(commerce_->order_topup(u, Fen(0)).status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(commerce_->order_topup(u, Fen(-5)).status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(commerce_->order_topup(u, Fen(500001)).status().code(), Code::kInvalidArgument);
+  auto max = commerce_->order_topup(u, Fen(500000));
+  ASSERT_TRUE(max.ok());
+  credit(u, 1000000);
+  auto w = commerce_->pay(u, max->id, PayMethod::kWallet);
+  EXPECT_EQ(w.status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(balance(u), Fen(1000000));
+}
+
+// --- refunds ------------------------------------------------------------------------------
+
+TEST_F(CommerceTest, RefundToWalletRevokesThePurchase) {
+  int64_t u = add_user("refund@example.cn");
+  int64_t d = add_document("a", 990);
+  credit(u, 990);
+  auto o = commerce_->order_document(u, gate::Role::kReader, d);
+  ASSERT_TRUE(o.ok());
+  ASSERT_TRUE(commerce_->pay(u, o->id, PayMethod::kWallet).ok());
+  EXPECT_EQ(balance(u), Fen(0));
+
+  clock_.advance(3600);
+  Status s = commerce_->refund(o->id, true, "文档有误");
+  ASSERT_TRUE(s.is_ok()) << s.to_string();
+  EXPECT_EQ(balance(u), Fen(990));
+  auto after = commerce_->order(u, o->id);
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->status, OrderStatus::kRefunded);
+  EXPECT_EQ(after->refunded_at, clock_.now());
+  auto v = commerce_->viewer(u, gate::Role::kReader);
+  ASSERT_TRUE(v.ok());
+  EXPECT_FALSE(contains(v->purchased, d));
+  EXPECT_EQ(gate::decide({d, Fen(990), std::nullopt, true}, *v), gate::Access::kNone);
+
+  EXPECT_EQ(commerce_->refund(o->id, true, "again").code(), Code::kConflict);
+  EXPECT_EQ(commerce_->refund(123456, true, "none").code(), Code::kNotFound);
+  LedgerCheck c = verify();
+  EXPECT_TRUE(c.ok) << joined(c.problems);
+
+  // It can be bought again.
+  auto again = commerce_->order_document(u, gate::Role::kReader, d);
+  ASSERT_TRUE(again.ok()) << again.status().to_string();
+}
+
+TEST_F(CommerceTest, RefundRules) {
+  int64_t u = add_user("rr@example.cn");
+  int64_t d = add_document("a", 990);
+  // A provider-paid document refunded through the provider: no wallet
+  // change, the purchase is revoked, the ledger owes the provider refund.
+  auto o = commerce_->order_document(u, gate::Role::kReader, d);
+  ASSERT_TRUE(o.ok());
+  ASSERT_TRUE(sandbox_notify(o->out_trade_no, 990, "SBX-R1").applied);
+  ASSERT_TRUE(commerce_->refund(o->id, false, "原路退回").is_ok());
+  EXPECT_EQ(balance(u), Fen(0));
+  EXPECT_TRUE(commerce_->entitlements(u)->purchased.empty());
+
+  // A wallet-paid order goes back to the wallet only.
+  credit(u, 990);
+  auto w = commerce_->order_document(u, gate::Role::kReader, d);
+  ASSERT_TRUE(w.ok());
+  ASSERT_TRUE(commerce_->pay(u, w->id, PayMethod::kWallet).ok());
+  EXPECT_EQ(commerce_->refund(w->id, false, "x").code(), Code::kInvalidArgument);
+
+  // An unpaid order has nothing to refund.
+  auto unpaid = commerce_->order_topup(u, Fen(100));
+  ASSERT_TRUE(unpaid.ok());
+  EXPECT_EQ(commerce_->refund(unpaid->id, true, "x").code(), Code::kConflict);
+
+  // A top-up: only to the provider, and only while the wallet holds it.
+  auto t = commerce_->order_topup(u, Fen(700));
+  ASSERT_TRUE(t.ok());
+  ASSERT_TRUE(sandbox_notify(t->out_trade_no, 700, "SBX-T1").applied);
+  EXPECT_EQ(commerce_->refund(t->id, true, "x").code(), Code::kInvalidArgument);
+  ASSERT_TRUE(commerce_->refund(t->id, false, "退回充值").is_ok());
+  EXPECT_EQ(balance(u), Fen(0));
+
+  auto t2 = commerce_->order_topup(u, Fen(500));
+  ASSERT_TRUE(t2.ok());
+  ASSERT_TRUE(sandbox_notify(t2->out_trade_no, 500, "SBX-T2").applied);
+  auto d2 = add_document("b", 400);
+  auto spend = commerce_->order_document(u, gate::Role::kReader, d2);
+  ASSERT_TRUE(spend.ok());
+  ASSERT_TRUE(commerce_->pay(u, spend->id, PayMethod::kWallet).ok());
+  EXPECT_EQ(commerce_->refund(t2->id, false, "spent").code(), Code::kPaymentRequired);
+  EXPECT_EQ(balance(u), Fen(100));
+
+  LedgerCheck c = verify();
+  EXPECT_TRUE(c.ok) << joined(c.problems);
+}
+
+TEST_F(CommerceTest, RefundOfAPlanTakesItsDaysBack) {
+  int64_t u = add_user("planrefund@example.cn");
+  credit(u, 6000);
+  const int64_t t0 = clock_.now();
+  auto a = commerce_->order_plan(u, "vip30");
+  auto b = commerce_->order_plan(u, "vip30");
+  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_TRUE(commerce_->pay(u, a->id, PayMethod::kWallet).ok());
+  ASSERT_TRUE(commerce_->pay(u, b->id, PayMethod::kWallet).ok());
+  EXPECT_EQ(commerce_->entitlements(u)->vip_until, t0 + 60 * kDay);
+  ASSERT_TRUE(commerce_->refund(b->id, true, "").is_ok());
+  EXPECT_EQ(commerce_->entitlements(u)->vip_until, t0 + 30 * kDay);
+  EXPECT_EQ(balance(u), Fen(3000));
+  LedgerCheck c = verify();
+  EXPECT_TRUE(c.ok) << joined(c.problems);
+}
+
+TEST_F(CommerceTest, CreditRules) {
+  int64_t u = add_user("credit@example.cn");
+  EXPECT_EQ(commerce_->credit(u, Fen(0), "x", "op").code(), Code::kInvalidArgument);
+  EXPECT_EQ(commerce_->credit(u, Fen(-1), "x", "op").code(), Code::kInvalidArgument);
+  EXPECT_EQ(commerce_->credit(999999, Fen(100), "x", "op").code(), Code::kNotFound);
+  credit(u, 100);
+  credit(u, 250);
+  EXPECT_EQ(balance(u), Fen(350));
+  EXPECT_EQ(balance(999999), Fen(0));
+}
+
+// --- verification -----------------------------------------------------------------------
+
+TEST_F(CommerceTest, VerifyDetectsATamperedWalletBalance) {
+  int64_t u = add_user("tamper@example.cn");
+  credit(u, 1000);
+  ASSERT_TRUE(verify().ok);
+  raw_sql("UPDATE wallets SET balance_fen = 100000 WHERE user_id = " + std::to_string(u));
+  LedgerCheck c = verify();
+  EXPECT_FALSE(c.ok);
+  ASSERT_EQ(c.problems.size(), 1u) << joined(c.problems);
+  EXPECT_NE(c.problems[0].find("wallet of user " + std::to_string(u)), std::string::npos)
+      << c.problems[0];
+  EXPECT_NE(c.problems[0].find("100000"), std::string::npos) << c.problems[0];
+}
+
+TEST_F(CommerceTest, VerifyDetectsTamperedLedgerRows) {
+  int64_t u = add_user("rows@example.cn");
+  int64_t d = add_document("a", 990);
+  auto o = commerce_->order_document(u, gate::Role::kReader, d);
+  ASSERT_TRUE(o.ok());
+  ASSERT_TRUE(sandbox_notify(o->out_trade_no, 990, "SBX-V").applied);
+  ASSERT_TRUE(verify().ok);
+
+  // Someone makes the sale cheaper: the txn no longer balances and the
+  // order's payment is short.
+  raw_sql("UPDATE ledger_entries SET amount_fen = 1 WHERE account = 'sales'");
+  LedgerCheck c = verify();
+  EXPECT_FALSE(c.ok);
+  std::string all = joined(c.problems);
+  EXPECT_NE(all.find("does not balance"), std::string::npos) << all;
+  EXPECT_NE(all.find("order " + std::to_string(o->id)), std::string::npos) << all;
+
+  // Someone deletes the notification record: the provider money is
+  // unexplained.
+  raw_sql("UPDATE ledger_entries SET amount_fen = 990 WHERE account = 'sales'");
+  ASSERT_TRUE(verify().ok);
+  raw_sql("DELETE FROM payment_notifications");
+  c = verify();
+  EXPECT_FALSE(c.ok);
+  EXPECT_NE(joined(c.problems).find("without a recorded payment notification"), std::string::npos)
+      << joined(c.problems);
+}
+
+TEST_F(CommerceTest, VerifyDetectsAnOrderMarkedPaidWithoutMoney) {
+  int64_t u = add_user("free-lunch@example.cn");
+  int64_t d = add_document("a", 990);
+  auto o = commerce_->order_document(u, gate::Role::kReader, d);
+  ASSERT_TRUE(o.ok());
+  raw_sql("UPDATE orders SET status = 'paid', paid_with = 'wallet', paid_at = 1 WHERE id = " +
+          std::to_string(o->id));
+  LedgerCheck c = verify();
+  EXPECT_FALSE(c.ok);
+  ASSERT_EQ(c.problems.size(), 1u) << joined(c.problems);
+  EXPECT_NE(c.problems[0].find("order " + std::to_string(o->id)), std::string::npos);
+}
+
+// --- export ------------------------------------------------------------------------------
+
+TEST_F(CommerceTest, ExportOrdersCsv) {
+  int64_t u = add_user("csv@example.cn");
+  int64_t d = add_document("quoted", 990);
+  credit(u, 990);
+  const int64_t t0 = clock_.now();
+  auto o = commerce_->order_document(u, gate::Role::kReader, d);
+  ASSERT_TRUE(o.ok());
+  ASSERT_TRUE(commerce_->pay(u, o->id, PayMethod::kWallet).ok());
+  auto t = commerce_->order_topup(u, Fen(100));
+  ASSERT_TRUE(t.ok());
+
+  auto csv = commerce_->export_orders_csv(t0, t0 + 1);
+  ASSERT_TRUE(csv.ok()) << csv.status().to_string();
+  const std::string header =
+      "id,out_trade_no,user_id,kind,subject,amount_fen,status,paid_with,created_at,paid_at,"
+      "refunded_at\r\n";
+  ASSERT_EQ(csv->substr(0, header.size()), header);
+  std::string expect_first = std::to_string(o->id) + "," + o->out_trade_no + "," +
+                             std::to_string(u) + ",document,标题quoted,990,paid,wallet,";
+  EXPECT_NE(csv->find(expect_first), std::string::npos) << *csv;
+  EXPECT_NE(csv->find(",topup,钱包充值,100,created,,"), std::string::npos) << *csv;
+  // 3 lines: header + 2 orders; ISO-8601 UTC times.
+  EXPECT_EQ(std::count(csv->begin(), csv->end(), '\n'), 3);
+  EXPECT_TRUE(std::regex_search(
+      *csv, std::regex(",20[0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z,")));
+
+  auto empty = commerce_->export_orders_csv(t0 + 1, t0 + 100);
+  ASSERT_TRUE(empty.ok());
+  EXPECT_EQ(*empty, header);
+}
+
+TEST_F(CommerceTest, ExportQuotesAndDefusesSubjects) {
+  int64_t u = add_user("csvq@example.cn");
+  store::NewDocument n;
+  n.source_path = "/library/odd.txt";
+  n.source_sha256 = std::string(64, 'e');
+  n.parsed = paid_document("=HYPERLINK(\"x\"), 附件");
+  n.source_text = n.parsed.title;
+  n.price = Fen(500);
+  auto put = store_->put_document(n);
+  ASSERT_TRUE(put.ok());
+  auto o = commerce_->order_document(u, gate::Role::kReader, put->id);
+  ASSERT_TRUE(o.ok());
+  auto csv = commerce_->export_orders_csv(0, clock_.now() + 1);
+  ASSERT_TRUE(csv.ok());
+  EXPECT_NE(csv->find(",\"'=HYPERLINK(\"\"x\"\"), 附件\",500,"), std::string::npos) << *csv;
+}
+
+}  // namespace
+}  // namespace paidoc::commerce::testing
