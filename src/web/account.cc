@@ -8,6 +8,7 @@
 // password.
 #include <fmt/format.h>
 
+#include "web/commerce_view.h"
 #include "web/handlers.h"
 #include "web/util.h"
 
@@ -16,6 +17,7 @@ namespace paidoc::web::handlers {
 namespace {
 
 constexpr int64_t kUsersPerPage = 50;
+constexpr size_t kRecentOrders = 10;
 
 const char* role_label(gate::Role r) {
   switch (r) {
@@ -83,13 +85,39 @@ Response me_page(Site& site, const Request& req, int status, const MeErrors& err
         {"user_agent", s.user_agent.empty() ? std::string("未知设备") : s.user_agent},
     });
   }
+  commerce::Commerce& shop = site.commerce();
+  Result<Fen> balance = shop.balance(c.user_id());
+  if (!balance.ok()) return site.error(req, balance.status());
+  Result<commerce::Entitlements> ent = shop.entitlements(c.user_id());
+  if (!ent.ok()) return site.error(req, ent.status());
+  Result<std::vector<commerce::Order>> orders = shop.orders(c.user_id());
+  if (!orders.ok()) return site.error(req, orders.status());
+  sort_newest_first(&*orders);
+  // 我的购买: documents bought and still held (paid, not refunded).
+  nlohmann::json purchases = nlohmann::json::array();
+  nlohmann::json recent = nlohmann::json::array();
+  for (const commerce::Order& o : *orders) {
+    if (o.kind == commerce::OrderKind::kDocument && o.status == commerce::OrderStatus::kPaid)
+      purchases.push_back({{"title", o.subject},
+                           {"url", fmt::format("/d/{}", o.document_id)},
+                           {"date", display_date(o.paid_at)}});
+    if (recent.size() < kRecentOrders) recent.push_back(order_context(o));
+  }
   nlohmann::json ctx = site.page_context("我的账号");
   ctx["account"] = {
       {"email", c.account().email},
       {"role", role_label(c.account().role)},
       {"created", display_date(c.account().created_at)},
-      {"balance", "¥0.00"},
+      {"balance", yuan(*balance)},
   };
+  if (ent->vip_until > site.now())
+    ctx["vip_until"] = display_date(ent->vip_until);
+  else if (ent->vip_until > 0)
+    ctx["vip_expired"] = display_date(ent->vip_until);
+  ctx["has_purchases"] = !purchases.empty();
+  ctx["purchases"] = std::move(purchases);
+  ctx["has_orders"] = !recent.empty();
+  ctx["orders"] = std::move(recent);
   ctx["sessions"] = std::move(list);
   ctx["min_password"] = auth::kMinPasswordChars;
   if (!errors.password.empty()) ctx["password_error"] = errors.password;

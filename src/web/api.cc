@@ -94,7 +94,9 @@ Response api_document(Site& site, const Request& req, const Params& params) {
   if (!id) return site.error(req, Code::kInvalidArgument, "document id must be a positive integer");
   if (req.caller) {
     // Signed in: the caller's own view, never from or into the cache.
-    Result<gate::DocumentView> view = site.library().view(*id, req.caller->viewer);
+    Result<gate::Viewer> viewer = site.viewer(req);
+    if (!viewer.ok()) return site.error(req, viewer.status());
+    Result<gate::DocumentView> view = site.library().view(*id, *viewer);
     if (!view.ok()) return site.error(req, view.status());
     return site.json(200, view_json(*view));
   }

@@ -128,10 +128,21 @@ Response api_logout(Site& site, const Request& req, const Params&) {
   return res;
 }
 
+// balance_fen: integer fen. vip_until: RFC 3339 UTC like every time in the
+// API, or null when the account never had VIP (a past time: expired).
+// vip: whether VIP is active now. purchases: documents bought (paid, not
+// refunded).
 Response api_me(Site& site, const Request& req, const Params&) {
+  const int64_t uid = req.caller->user_id();
+  Result<Fen> balance = site.commerce().balance(uid);
+  if (!balance.ok()) return site.error(req, balance.status());
+  Result<commerce::Entitlements> ent = site.commerce().entitlements(uid);
+  if (!ent.ok()) return site.error(req, ent.status());
   nlohmann::json j = account_json(req.caller->account());
-  j["balance_fen"] = 0;
-  j["vip_until"] = nullptr;
+  j["balance_fen"] = balance->value();
+  j["vip_until"] = ent->vip_until > 0 ? nlohmann::json(rfc3339_utc(ent->vip_until)) : nullptr;
+  j["vip"] = ent->vip_until > site.now();
+  j["purchases"] = ent->purchased.size();
   j["session"] = {{"id", req.caller->session.session_id},
                   {"expires_at", rfc3339_utc(req.caller->session.expires_at)}};
   return site.json(200, j);

@@ -110,6 +110,23 @@ Response Site::error(const Request& req, const Status& status) {
   }
 }
 
+Response Site::service_error(const Request& req, const Status& status,
+                             std::pair<std::string, std::string> link) {
+  Code code = status.code();
+  bool shown = (code == Code::kPaymentRequired || code == Code::kConflict ||
+                code == Code::kInvalidArgument) &&
+               !status.message().empty();
+  if (!shown) return error(req, status);
+  if (req.is_api()) return error(req, code, status.message());
+  PageText t = page_text(code);
+  nlohmann::json ctx = page_context(t.heading);
+  ctx["heading"] = t.heading;
+  ctx["text"] = status.message();
+  if (!link.first.empty()) ctx["link"] = {{"url", link.first}, {"label", link.second}};
+  ctx["home_link"] = link.first.empty();
+  return html(req, http_status(code), "message.html", std::move(ctx));
+}
+
 Response Site::not_found(const Request& req) {
   return error(req, Code::kNotFound, "no such resource");
 }

@@ -1,5 +1,6 @@
-// Route handlers, grouped by file: pages.cc and account.cc (HTML), api.cc
-// and api_account.cc (JSON v1), feeds.cc (robots, sitemap, Atom), ops.cc
+// Route handlers, grouped by file: pages.cc, account.cc and
+// commerce_pages.cc (HTML), api.cc, api_account.cc and api_commerce.cc
+// (JSON v1), feeds.cc (robots, sitemap, Atom), ops.cc
 // (health, metrics). routes.cc lists them with their filters.
 #pragma once
 
@@ -41,6 +42,25 @@ Response api_me(Site& site, const Request& req, const Params& params);
 Response api_upload(Site& site, const Request& req, const Params& params);
 Response api_users(Site& site, const Request& req, const Params& params);
 Response api_user_role(Site& site, const Request& req, const Params& params);
+
+// commerce_pages.cc (HTML: orders, paying, VIP, top-up, sandbox, admin orders)
+Response order_create(Site& site, const Request& req, const Params& params);
+Response order_view(Site& site, const Request& req, const Params& params);
+Response order_pay(Site& site, const Request& req, const Params& params);
+Response order_wechat(Site& site, const Request& req, const Params& params);
+Response vip(Site& site, const Request& req, const Params& params);
+Response topup_page(Site& site, const Request& req, const Params& params);
+Response sandbox_page(Site& site, const Request& req, const Params& params);
+Response sandbox_pay(Site& site, const Request& req, const Params& params);
+Response admin_orders(Site& site, const Request& req, const Params& params);
+Response admin_refund(Site& site, const Request& req, const Params& params);
+
+// api_commerce.cc (JSON: orders, paying, provider notifications)
+Response api_order_create(Site& site, const Request& req, const Params& params);
+Response api_orders(Site& site, const Request& req, const Params& params);
+Response api_order(Site& site, const Request& req, const Params& params);
+Response api_order_pay(Site& site, const Request& req, const Params& params);
+Response api_payment_notify(Site& site, const Request& req, const Params& params);
 
 // feeds.cc
 Response robots(Site& site, const Request& req, const Params& params);

@@ -35,6 +35,9 @@ struct Request {
   std::string_view csrf_header;      // X-CSRF-Token
   std::string_view forwarded_for;    // X-Forwarded-For, joined with ", "
   std::string_view remote_address;   // the socket's peer address
+  // Payment notifications only (/api/v1/payments/...): every header as
+  // "name: value\n" lines, names lower-cased; empty on other paths.
+  std::string_view notify_headers;
   std::string_view body;
 
   // Set by the route's filters (Site::handle) before the handler runs.

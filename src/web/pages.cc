@@ -63,7 +63,9 @@ std::string description_of(const gate::DocumentView& v) {
   return clipped;
 }
 
-nlohmann::json document_context(Site& site, const gate::DocumentView& v) {
+// `signed_in`: the paywall's buy button is an order form (POST /orders);
+// for an anonymous reader it is a link to sign in first.
+nlohmann::json document_context(Site& site, const gate::DocumentView& v, bool signed_in) {
   std::string description = description_of(v);
   nlohmann::json ctx = site.page_context(v.title);
   std::string url = fmt::format("/d/{}", v.id);
@@ -93,6 +95,7 @@ nlohmann::json document_context(Site& site, const gate::DocumentView& v) {
       {"outline", std::move(outline)},
   };
   ctx["buy_url"] = fmt::format("/login?next={}", url);
+  ctx["buy_form"] = signed_in;
 
   nlohmann::json blocks = nlohmann::json::array();
   bool first_lock = true;
@@ -174,9 +177,11 @@ Response document(Site& site, const Request& req, const Params& params) {
   if (req.caller) {
     // Signed in: the caller's own view (they may see more, and the header
     // names them), never from or into the anonymous cache.
-    Result<gate::DocumentView> view = site.library().view(*id, req.caller->viewer);
+    Result<gate::Viewer> viewer = site.viewer(req);
+    if (!viewer.ok()) return site.error(req, viewer.status());
+    Result<gate::DocumentView> view = site.library().view(*id, *viewer);
     if (!view.ok()) return site.error(req, view.status());
-    return site.html(req, 200, "document.html", document_context(site, *view));
+    return site.html(req, 200, "document.html", document_context(site, *view, true));
   }
   // Anonymous: only these renders are cached.
   const gate::Viewer viewer = gate::Viewer::anonymous();
@@ -190,7 +195,7 @@ Response document(Site& site, const Request& req, const Params& params) {
   Result<gate::DocumentView> view = site.library().view(*id, viewer);
   if (!view.ok()) return site.error(req, view.status());
   std::shared_ptr<const Prepared> page =
-      site.prepare_html("document.html", document_context(site, *view));
+      site.prepare_html("document.html", document_context(site, *view, false));
   if (!page) return site.error(req, Code::kInternal, "internal error");
   site.page_cache().put(*id, view->revision, page);
   return site.serve(req, std::move(page));

@@ -31,9 +31,22 @@ const std::vector<Route>& routes() {
        C::kForm, B::kForm},
       {kPost, "/me/password", "me_password", me_password, A::kUser, C::kForm, B::kForm},
       {kPost, "/me/delete", "me_delete", me_delete, A::kUser, C::kForm, B::kForm},
+      // Buying (HTML forms)
+      {kPost, "/orders", "order_create", order_create, A::kUser, C::kForm, B::kForm},
+      {kGet, "/orders/{id}", "order", order_view, A::kUser},
+      {kPost, "/orders/{id}/pay", "order_pay", order_pay, A::kUser, C::kForm, B::kForm},
+      {kGet, "/orders/{id}/wechat", "order_wechat", order_wechat, A::kUser},
+      {kGet, "/vip", "vip", vip, A::kOptional},
+      {kGet, "/wallet/topup", "topup", topup_page, A::kUser},
+      // The sandbox gateway's pages (404 unless sandbox payments are on)
+      {kGet, "/sandbox/pay", "sandbox_page", sandbox_page, A::kOptional},
+      {kPost, "/sandbox/pay", "sandbox_pay", sandbox_pay, A::kOptional, C::kForm, B::kForm},
       // Administration (HTML forms)
       {kGet, "/admin", "admin", admin, A::kManageUsers},
       {kPost, "/admin/users/{id}/role", "admin_role", admin_role, A::kManageUsers, C::kForm,
+       B::kForm},
+      {kGet, "/admin/orders", "admin_orders", admin_orders, A::kManageUsers},
+      {kPost, "/admin/orders/{id}/refund", "admin_refund", admin_refund, A::kManageUsers, C::kForm,
        B::kForm},
       // For crawlers and feed readers
       {kGet, "/robots.txt", "robots", robots},
@@ -48,6 +61,14 @@ const std::vector<Route>& routes() {
       {kPost, "/api/v1/auth/login", "api_login", api_login, A::kOptional, C::kApi, B::kJson},
       {kPost, "/api/v1/auth/logout", "api_logout", api_logout, A::kOptional, C::kApi, B::kJson},
       {kGet, "/api/v1/me", "api_me", api_me, A::kUser},
+      {kPost, "/api/v1/orders", "api_order_create", api_order_create, A::kUser, C::kApi, B::kJson},
+      {kGet, "/api/v1/orders", "api_orders", api_orders, A::kUser},
+      {kGet, "/api/v1/orders/{id}", "api_order", api_order, A::kUser},
+      {kPost, "/api/v1/orders/{id}/pay", "api_order_pay", api_order_pay, A::kUser, C::kApi,
+       B::kJson},
+      // Payment providers call this: no credentials, no CSRF; the signature
+      // over the raw body is the check (Commerce::notify).
+      {kPost, "/api/v1/payments/{provider}/notify", "api_payment_notify", api_payment_notify},
       {kGet, "/api/v1/admin/users", "api_users", api_users, A::kManageUsers},
       {kPost, "/api/v1/admin/users/{id}/role", "api_user_role", api_user_role, A::kManageUsers,
        C::kApi, B::kJson},

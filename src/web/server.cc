@@ -138,6 +138,11 @@ struct RequestData {
   std::string user_agent;
   std::string csrf_token;
   std::string forwarded_for;
+  // Every header, "name: value\n" with the name lower-cased; kept only for
+  // payment notifications (/api/v1/payments/...), whose signatures travel in
+  // provider-specific headers.
+  std::string notify_headers;
+  bool keep_all_headers = false;
   std::string body;
   void clear() {
     method = Method::kGet;
@@ -152,6 +157,8 @@ struct RequestData {
     user_agent.clear();
     csrf_token.clear();
     forwarded_for.clear();
+    notify_headers.clear();
+    keep_all_headers = false;
     body.clear();
   }
 };
@@ -168,10 +175,16 @@ class RequestParser final : public http::basic_parser<true> {
     data_.method = to_method(method);
     data_.version = version;
     data_.target.assign(target.data(), target.size());
+    data_.keep_all_headers = data_.target.rfind("/api/v1/payments/", 0) == 0;
   }
   void on_response_impl(int, beast::string_view, int, beast::error_code&) override {}
   void on_field_impl(http::field name, beast::string_view name_string, beast::string_view value,
                      beast::error_code&) override {
+    if (data_.keep_all_headers) {
+      for (char c : name_string)
+        data_.notify_headers.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c);
+      data_.notify_headers.append(": ").append(value.data(), value.size()).push_back('\n');
+    }
     switch (name) {
       case http::field::origin:
         assign(data_.origin, value);
@@ -240,11 +253,13 @@ class Session;
 // The server's state; Server::Impl is this (a namespace-level name so that
 // Session can refer to it).
 struct Core {
-  Core(library::Library& lib, auth::Accounts& accounts, ServerOptions opts)
+  Core(library::Library& lib, auth::Accounts& accounts, commerce::Commerce& commerce,
+       ServerOptions opts)
       : options(std::move(opts)),
-        site(lib, accounts,
+        site(lib, accounts, commerce,
              SiteConfig{options.site_name, options.base_url, options.cache_bytes,
-                        !options.base_url.empty(), options.secure_cookies, options.trust_proxy}),
+                        !options.base_url.empty(), options.secure_cookies, options.trust_proxy,
+                        options.sandbox, options.clock}),
         ioc(threads()),
         control(net::make_strand(ioc)),
         acceptor(control),
@@ -371,6 +386,7 @@ class Session : public std::enable_shared_from_this<Session> {
     req.user_agent = data_.user_agent;
     req.csrf_header = data_.csrf_token;
     req.forwarded_for = data_.forwarded_for;
+    req.notify_headers = data_.notify_headers;
     req.remote_address = remote_address_;
     req.body = data_.body;
 
@@ -539,8 +555,9 @@ struct Server::Impl : Core {
   using Core::Core;
 };
 
-Server::Server(library::Library& library, auth::Accounts& accounts, ServerOptions options)
-    : impl_(std::make_unique<Impl>(library, accounts, std::move(options))) {}
+Server::Server(library::Library& library, auth::Accounts& accounts, commerce::Commerce& commerce,
+               ServerOptions options)
+    : impl_(std::make_unique<Impl>(library, accounts, commerce, std::move(options))) {}
 
 Server::~Server() {
   if (impl_->access_log) impl_->access_log->flush();

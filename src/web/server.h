@@ -1,7 +1,7 @@
 // The HTTP server: Boost.Beast over Asio, HTTP/1.1 with keep-alive, one I/O
 // thread per core. Routes are declared in one list (web/routes.cc); handlers
-// parse the request, call the library or the accounts service, render a
-// template or JSON.
+// parse the request, call the library, the accounts or the commerce service,
+// render a template or JSON.
 //
 // Thread-safety: start() and run() from one thread; stop() from any thread
 // or a signal handler context via asio (SIGINT/SIGTERM are handled inside
@@ -11,9 +11,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "auth/auth.h"
+#include "commerce/commerce.h"
+#include "common/clock.h"
 #include "common/status.h"
 #include "library/library.h"
 
@@ -33,12 +36,21 @@ struct ServerOptions {
   size_t cache_bytes = 64 << 20;   // budget of the rendered-document caches
   bool secure_cookies = false;     // mark cookies Secure (serve behind HTTPS)
   bool trust_proxy = false;        // client address = last X-Forwarded-For entry
+  // Set when sandbox payments are enabled: the same config the "sandbox"
+  // provider was made with. Enables /sandbox/pay (the local stand-in for a
+  // payment gateway); without it that page answers 404.
+  std::optional<commerce::SandboxConfig> sandbox;
+  // "Now" for pages that show whether something is current (VIP status, the
+  // admin order list's window); null: the system clock. Tests pass the
+  // FakeClock their services run on. Must outlive the server.
+  const Clock* clock = nullptr;
 };
 
 class Server {
  public:
-  // REQUIRES: library and accounts outlive the server.
-  Server(library::Library& library, auth::Accounts& accounts, ServerOptions options);
+  // REQUIRES: library, accounts and commerce outlive the server.
+  Server(library::Library& library, auth::Accounts& accounts, commerce::Commerce& commerce,
+         ServerOptions options);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;

@@ -35,9 +35,11 @@ constexpr std::string_view kInternalErrorPage =
 
 }  // namespace
 
-Site::Site(library::Library& library, auth::Accounts& accounts, SiteConfig config)
+Site::Site(library::Library& library, auth::Accounts& accounts, commerce::Commerce& commerce,
+           SiteConfig config)
     : library_(library),
       accounts_(accounts),
+      commerce_(commerce),
       config_(std::move(config)),
       router_(routes()),
       page_cache_(config_.cache_bytes / 2),
@@ -64,7 +66,9 @@ Status Site::init() {
   }
   for (const char* needed :
        {"layout_head.html", "layout_foot.html", "home.html", "category.html", "document.html",
-        "message.html", "login.html", "register.html", "me.html", "admin.html", "feed.xml",
+        "message.html", "login.html", "register.html", "me.html", "admin.html", "order.html",
+        "wechat_pay.html", "vip.html", "topup.html", "sandbox_pay.html", "admin_orders.html",
+        "feed.xml",
         "sitemap.xml", "robots.txt"}) {
     if (!templates_.has(needed))
       return Status::internal(fmt::format("template {} is missing", needed));
@@ -142,6 +146,9 @@ const char* flash_text(std::string_view key) {
       {"account_deleted", "您的账号已删除。"},
       {"registered", "注册成功，请登录。"},
       {"role_changed", "角色已更新。"},
+      {"already_readable", "您已可阅读该文档，无需再次购买。"},
+      {"paid", "支付成功，感谢您的购买。"},
+      {"refunded", "订单已退款。"},
   };
   for (const auto& [k, text] : kFlash)
     if (k == key) return text;
@@ -184,8 +191,7 @@ std::optional<Response> Site::filter(const Route& route, Request& req, std::opti
     if (!token.empty()) {
       Result<auth::SessionInfo> s = accounts_.authenticate(token);
       if (s.ok()) {
-        gate::Viewer viewer = auth::Accounts::viewer_of(*s);
-        caller->emplace(Caller{std::move(s).value(), std::move(viewer), std::string(token), by_cookie});
+        caller->emplace(Caller{std::move(s).value(), std::string(token), by_cookie});
         req.caller = &**caller;
       } else if (s.status().code() != Code::kUnauthenticated) {
         return error(req, s.status());
@@ -225,6 +231,11 @@ std::optional<Response> Site::filter(const Route& route, Request& req, std::opti
     }
   }
   return std::nullopt;
+}
+
+Result<gate::Viewer> Site::viewer(const Request& req) {
+  if (!req.caller) return gate::Viewer::anonymous();
+  return commerce_.viewer(req.caller->user_id(), req.caller->account().role);
 }
 
 auth::Client Site::client(const Request& req) const {

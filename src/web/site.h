@@ -17,6 +17,8 @@
 #include <string>
 
 #include "auth/auth.h"
+#include "commerce/commerce.h"
+#include "common/clock.h"
 #include "common/status.h"
 #include "gate/gate.h"
 #include "library/library.h"
@@ -36,6 +38,8 @@ struct SiteConfig {
   bool base_url_configured = false;  // base_url was given (else derived from the listen address)
   bool secure_cookies = false;       // add "Secure" to the cookies we set
   bool trust_proxy = false;          // client address from the last X-Forwarded-For entry
+  std::optional<commerce::SandboxConfig> sandbox;  // set: /sandbox/pay is served
+  const Clock* clock = nullptr;                    // null: Clock::system()
 };
 
 inline constexpr std::string_view kSessionCookie = "paidoc_session";
@@ -43,10 +47,11 @@ inline constexpr std::string_view kCsrfCookie = "paidoc_csrf";
 
 // The signed-in account behind a request, resolved by the route's filters
 // (Request::caller). Only routes that declare AuthRule::kOptional or
-// stronger look at credentials.
+// stronger look at credentials. The gate viewer (purchases, VIP) is not part
+// of it: the handlers that render a document ask Site::viewer(), so other
+// routes cost no entitlement lookup.
 struct Caller {
   auth::SessionInfo session;
-  gate::Viewer viewer;
   std::string token;       // the session token as presented
   bool by_cookie = false;  // presented in the session cookie (not as a bearer token)
   int64_t user_id() const { return session.account.id; }
@@ -59,7 +64,8 @@ int http_status(Code code);
 
 class Site {
  public:
-  Site(library::Library& library, auth::Accounts& accounts, SiteConfig config);
+  Site(library::Library& library, auth::Accounts& accounts, commerce::Commerce& commerce,
+       SiteConfig config);
 
   // Parses the templates and prepares the static files. kInternal when an
   // embedded template does not parse.
@@ -72,7 +78,13 @@ class Site {
   // --- used by handlers -----------------------------------------------------
   library::Library& library() { return library_; }
   auth::Accounts& accounts() { return accounts_; }
+  commerce::Commerce& commerce() { return commerce_; }
+  // The gate viewer of this request: anonymous without a caller, else the
+  // caller's role with their purchases and VIP (commerce::Commerce::viewer).
+  Result<gate::Viewer> viewer(const Request& req);
   const SiteConfig& config() const { return config_; }
+  // Unix seconds, from the configured clock.
+  int64_t now() const { return (config_.clock ? *config_.clock : Clock::system()).now(); }
   void set_base_url(std::string url) { config_.base_url = std::move(url); }
   const Templates& templates() const { return templates_; }
   RenderCache& page_cache() { return page_cache_; }
@@ -104,6 +116,12 @@ class Site {
   Response error(const Request& req, Code code, std::string_view message);
   // From a failed library call: logs 5xx details, answers without them.
   Response error(const Request& req, const Status& status);
+  // From a failed commerce call whose 4xx message is the service's own
+  // zh-CN words ("余额不足", "您已可阅读该文档"): kPaymentRequired,
+  // kConflict and kInvalidArgument show that message; everything else is
+  // error(req, status). `link` (url, label) adds a way back on the HTML page.
+  Response service_error(const Request& req, const Status& status,
+                         std::pair<std::string, std::string> link = {});
   Response not_found(const Request& req);
   Response unsupported_media_type(const Request& req);
   // 403 for a failed CSRF check (page or JSON).
@@ -145,6 +163,7 @@ class Site {
 
   library::Library& library_;
   auth::Accounts& accounts_;
+  commerce::Commerce& commerce_;
   SiteConfig config_;
   Router router_;
   Templates templates_;

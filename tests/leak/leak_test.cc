@@ -198,7 +198,10 @@ class LeakTest : public ::testing::Test {
     accounts_ = std::make_unique<auth::Accounts>(*store_, Clock::system(), ao);
     ASSERT_TRUE(accounts_->add_user("reader@example.cn", "reader-password", gate::Role::kReader).ok());
     ASSERT_TRUE(accounts_->add_user("editor@example.cn", "editor-password", gate::Role::kEditor).ok());
-    server_ = std::make_unique<web::Server>(*lib_, *accounts_, o);
+    commerce_ = std::make_unique<commerce::Commerce>(
+        *store_, Clock::system(), commerce::Options{},
+        std::map<std::string, std::unique_ptr<commerce::PaymentProvider>>{});
+    server_ = std::make_unique<web::Server>(*lib_, *accounts_, *commerce_, o);
     ASSERT_TRUE(server_->start().is_ok());
     thread_ = std::thread([this] { server_->run(); });
   }
@@ -206,6 +209,7 @@ class LeakTest : public ::testing::Test {
     if (server_) server_->stop();
     if (thread_.joinable()) thread_.join();
     server_.reset();
+    commerce_.reset();
     lib_.reset();
     store_.reset();
     fs::remove_all(dir_);
@@ -215,6 +219,7 @@ class LeakTest : public ::testing::Test {
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<library::Library> lib_;
   std::unique_ptr<auth::Accounts> accounts_;
+  std::unique_ptr<commerce::Commerce> commerce_;
   std::unique_ptr<web::Server> server_;
   std::thread thread_;
   std::vector<int64_t> ids_;

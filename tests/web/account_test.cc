@@ -13,9 +13,11 @@
 #include <thread>
 
 #include "auth/auth.h"
+#include "commerce/commerce.h"
 #include "common/clock.h"
 #include "library/library.h"
 #include "store/store.h"
+#include "web/browser.h"
 #include "web/http_client.h"
 #include "web/server.h"
 #include "web/util.h"
@@ -24,6 +26,8 @@ namespace paidoc::web {
 namespace {
 
 using nlohmann::json;
+using testing::bearer;
+using testing::Browser;
 using testing::HttpClient;
 using testing::HttpResponse;
 
@@ -54,96 +58,8 @@ constexpr std::string_view kUnclosed =
     "##paidbegin##\n"
     "这段付费内容没有结束标记。\n";
 
-constexpr const char* kPassword = "correct-horse-42";
+constexpr const char* kPassword = testing::kTestPassword;
 
-std::string form_encode(const std::vector<std::pair<std::string, std::string>>& fields) {
-  std::string out;
-  for (const auto& [k, v] : fields) {
-    if (!out.empty()) out += '&';
-    out += percent_encode(k) + "=" + percent_encode(v);
-  }
-  return out;
-}
-
-// A browser: a cookie jar and requests that carry it.
-class Browser {
- public:
-  explicit Browser(uint16_t port) : port_(port) {}
-
-  HttpResponse get(const std::string& target, std::vector<std::string> headers = {}) {
-    return send("GET", target, std::move(headers), "");
-  }
-  // A form post; the csrf field is added from the jar unless given.
-  HttpResponse post(const std::string& target,
-                    std::vector<std::pair<std::string, std::string>> fields = {},
-                    bool add_csrf = true, std::vector<std::string> headers = {}) {
-    if (add_csrf) fields.emplace_back("csrf", csrf());
-    headers.push_back("Content-Type: application/x-www-form-urlencoded");
-    return send("POST", target, std::move(headers), form_encode(fields));
-  }
-  HttpResponse post_json(const std::string& target, const json& body,
-                         std::vector<std::string> headers = {}) {
-    headers.push_back("Content-Type: application/json");
-    return send("POST", target, std::move(headers), body.dump());
-  }
-  HttpResponse send(const std::string& method, const std::string& target,
-                    std::vector<std::string> headers, const std::string& body) {
-    if (!jar_.empty()) headers.push_back("Cookie: " + cookie_header());
-    HttpClient c(port_);
-    HttpResponse r = c.request(method, target, headers, body);
-    absorb(r);
-    return r;
-  }
-
-  // Loads a form page so that the CSRF cookie is set.
-  void prime() { get("/login"); }
-  std::string csrf() const { return cookie("paidoc_csrf"); }
-  std::string session() const { return cookie("paidoc_session"); }
-  std::string cookie(const std::string& name) const {
-    auto it = jar_.find(name);
-    return it == jar_.end() ? std::string() : it->second;
-  }
-  void set_cookie(const std::string& name, const std::string& value) { jar_[name] = value; }
-
-  // Signs in through the form; returns the response (303 on success).
-  HttpResponse login(const std::string& email, const std::string& password = kPassword,
-                     const std::string& next = "") {
-    if (csrf().empty()) prime();
-    std::vector<std::pair<std::string, std::string>> f = {{"email", email},
-                                                          {"password", password}};
-    if (!next.empty()) f.emplace_back("next", next);
-    return post("/login", f);
-  }
-
- private:
-  std::string cookie_header() const {
-    std::string h;
-    for (const auto& [k, v] : jar_) {
-      if (!h.empty()) h += "; ";
-      h += k + "=" + v;
-    }
-    return h;
-  }
-  void absorb(const HttpResponse& r) {
-    auto [b, e] = r.headers.equal_range("set-cookie");
-    for (auto it = b; it != e; ++it) {
-      const std::string& sc = it->second;
-      std::string pair = sc.substr(0, sc.find(';'));
-      size_t eq = pair.find('=');
-      std::string name = pair.substr(0, eq);
-      std::string value = pair.substr(eq + 1);
-      if (sc.find("Max-Age=0") != std::string::npos || value.empty())
-        jar_.erase(name);
-      else
-        jar_[name] = value;
-    }
-  }
-
-  uint16_t port_;
-  std::map<std::string, std::string> jar_;
-};
-
-std::string bearer(const std::string& token) { return "Authorization: Bearer " + token; }
 
 std::vector<std::string> set_cookies(const HttpResponse& r) {
   std::vector<std::string> out;
@@ -174,6 +90,9 @@ class AccountWebTest : public ::testing::Test {
     ao.pwhash_opslimit = 1;
     ao.pwhash_memlimit = 8192;
     accounts_ = std::make_unique<auth::Accounts>(*store_, clock_, ao);
+    commerce_ = std::make_unique<commerce::Commerce>(
+        *store_, clock_, commerce::Options{},
+        std::map<std::string, std::unique_ptr<commerce::PaymentProvider>>{});
     library::ImportOptions io;
     io.price = Fen(800);
     io.category = "社区活动";
@@ -185,6 +104,7 @@ class AccountWebTest : public ::testing::Test {
 
   void TearDown() override {
     stop();
+    commerce_.reset();
     accounts_.reset();
     library_.reset();
     store_.reset();
@@ -197,7 +117,7 @@ class AccountWebTest : public ::testing::Test {
     opts.access_log = false;
     opts.handle_signals = false;
     opts.site_name = "测试文库";
-    server_ = std::make_unique<Server>(*library_, *accounts_, opts);
+    server_ = std::make_unique<Server>(*library_, *accounts_, *commerce_, opts);
     Status s = server_->start();
     ASSERT_TRUE(s.is_ok()) << s.to_string();
     port_ = server_->port();
@@ -257,6 +177,7 @@ class AccountWebTest : public ::testing::Test {
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<library::Library> library_;
   std::unique_ptr<auth::Accounts> accounts_;
+  std::unique_ptr<commerce::Commerce> commerce_;
   std::unique_ptr<Server> server_;
   std::thread thread_;
   uint16_t port_ = 0;
@@ -288,7 +209,7 @@ TEST_F(AccountWebTest, RegisterMeLogoutAndTheOldCookieIsDead) {
   EXPECT_NE(me.body.find("reader@example.cn"), std::string::npos);
   EXPECT_NE(me.body.find("读者"), std::string::npos);
   EXPECT_NE(me.body.find("¥0.00"), std::string::npos);
-  EXPECT_NE(me.body.find("购买功能即将开放"), std::string::npos);
+  EXPECT_NE(me.body.find("还没有购买的文档"), std::string::npos);
   EXPECT_NE(me.body.find("当前设备"), std::string::npos);
   EXPECT_NE(me.body.find("退出所有设备"), std::string::npos);
   EXPECT_NE(me.body.find("action=\"/logout\""), std::string::npos);

@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "auth/auth.h"
+#include "commerce/commerce.h"
 #include "common/clock.h"
 #include "library/library.h"
 #include "store/store.h"
@@ -86,7 +87,10 @@ class WebTest : public ::testing::Test {
     ao.pwhash_opslimit = 1;
     ao.pwhash_memlimit = 8192;
     accounts_ = std::make_unique<auth::Accounts>(*store_, clock_, ao);
-    server_ = std::make_unique<Server>(*library_, *accounts_, opts);
+    commerce_ = std::make_unique<commerce::Commerce>(
+        *store_, clock_, commerce::Options{},
+        std::map<std::string, std::unique_ptr<commerce::PaymentProvider>>{});
+    server_ = std::make_unique<Server>(*library_, *accounts_, *commerce_, opts);
     Status s = server_->start();
     ASSERT_TRUE(s.is_ok()) << s.to_string();
     port_ = server_->port();
@@ -97,6 +101,7 @@ class WebTest : public ::testing::Test {
     if (server_) server_->stop();
     if (thread_.joinable()) thread_.join();
     server_.reset();
+    commerce_.reset();
     accounts_.reset();
     library_.reset();
     store_.reset();
@@ -148,6 +153,7 @@ class WebTest : public ::testing::Test {
   static inline std::unique_ptr<library::Library> library_;
   static inline FakeClock clock_{1'767'225'600};
   static inline std::unique_ptr<auth::Accounts> accounts_;
+  static inline std::unique_ptr<commerce::Commerce> commerce_;
   static inline std::unique_ptr<Server> server_;
   static inline std::thread thread_;
   static inline uint16_t port_ = 0;
@@ -658,7 +664,7 @@ class LifecycleTest : public WebTest {
     opts.threads = 2;
     opts.access_log = false;
     opts.handle_signals = false;
-    return std::make_unique<Server>(*library_, *accounts_, opts);
+    return std::make_unique<Server>(*library_, *accounts_, *commerce_, opts);
   }
 };
 
@@ -698,7 +704,7 @@ TEST_F(LifecycleTest, StopBeforeRunAndBusyPort) {
   opts.port = server->port();
   opts.access_log = false;
   opts.handle_signals = false;
-  Server second(*library_, *accounts_, opts);
+  Server second(*library_, *accounts_, *commerce_, opts);
   Status s = second.start();
   EXPECT_EQ(s.code(), Code::kUnavailable);
   EXPECT_NE(s.message().find(std::to_string(server->port())), std::string::npos);
@@ -737,6 +743,27 @@ class DownStore : public store::Store {
   Result<store::Throttle> get_throttle(const std::string&) override { return down(); }
   Status put_throttle(const store::Throttle&) override { return down(); }
   Status delete_throttle(const std::string&) override { return down(); }
+  Result<store::Order> create_order(const store::NewOrder&) override { return down(); }
+  Result<store::Order> get_order(int64_t) override { return down(); }
+  Result<store::Order> find_order(const std::string&) override { return down(); }
+  Result<std::vector<store::Order>> user_orders(int64_t, int64_t) override { return down(); }
+  Result<std::vector<store::Order>> orders_between(int64_t, int64_t) override { return down(); }
+  Result<store::Order> pay_order_from_wallet(int64_t, int64_t, int64_t) override { return down(); }
+  Result<store::AppliedPayment> apply_payment(const store::PaymentNotice&) override {
+    return down();
+  }
+  Result<int64_t> expire_orders(int64_t) override { return down(); }
+  Result<store::Order> refund_order(int64_t, bool, const std::string&, const std::string&,
+                                    int64_t) override {
+    return down();
+  }
+  Result<Fen> credit_wallet(int64_t, Fen, const std::string&, const std::string&,
+                            int64_t) override {
+    return down();
+  }
+  Result<Fen> wallet_balance(int64_t) override { return down(); }
+  Result<store::UserEntitlements> user_entitlements(int64_t) override { return down(); }
+  Result<store::LedgerAudit> ledger_audit() override { return down(); }
 };
 
 TEST(WebDownTest, StoreFailuresAre503WithoutDetails) {
@@ -747,12 +774,13 @@ TEST(WebDownTest, StoreFailuresAre503WithoutDetails) {
   ao.pwhash_opslimit = 1;
   ao.pwhash_memlimit = 8192;
   auth::Accounts accounts(store, clock, ao);
+  commerce::Commerce shop(store, clock, {}, {});
   ServerOptions opts;
   opts.port = 0;
   opts.threads = 1;
   opts.access_log = false;
   opts.handle_signals = false;
-  Server server(library, accounts, opts);
+  Server server(library, accounts, shop, opts);
   ASSERT_TRUE(server.start().is_ok());
   std::thread t([&] { server.run(); });
   {

@@ -1,0 +1,158 @@
+// JSON API v1 for buying: orders, paying them, and the payment providers'
+// notifications. Money is integer fen; times RFC 3339 UTC.
+//
+// The notification endpoint takes no credentials and no CSRF token (the
+// provider calls it): the raw body and headers go to Commerce::notify,
+// which verifies the signature and applies the payment at most once. Its
+// answer (status and body) is what the provider expects to read.
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "web/commerce_view.h"
+#include "web/handlers.h"
+#include "web/util.h"
+
+namespace paidoc::web::handlers {
+
+namespace {
+
+using commerce::Order;
+using commerce::PayMethod;
+
+std::optional<nlohmann::json> json_body(std::string_view body) {
+  if (body.empty()) return nlohmann::json::object();
+  nlohmann::json j = nlohmann::json::parse(body, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return std::nullopt;
+  return j;
+}
+
+// A positive integer member: the value; absent: 0; anything else: -1.
+int64_t positive_int(const nlohmann::json& j, const char* name) {
+  auto it = j.find(name);
+  if (it == j.end()) return 0;
+  if (!it->is_number_integer()) return -1;
+  int64_t v = it->get<int64_t>();
+  return v > 0 ? v : -1;
+}
+
+std::optional<int64_t> order_id(const Params& params) { return parse_id(params.get("id")); }
+
+// "name: value\n" lines (Request::notify_headers) into a map.
+std::map<std::string, std::string> header_map(std::string_view lines) {
+  std::map<std::string, std::string> out;
+  while (!lines.empty()) {
+    size_t nl = lines.find('\n');
+    std::string_view line = lines.substr(0, nl);
+    lines = nl == std::string_view::npos ? std::string_view() : lines.substr(nl + 1);
+    size_t colon = line.find(": ");
+    if (colon == std::string_view::npos) continue;
+    std::string name(line.substr(0, colon));
+    std::string value(line.substr(colon + 2));
+    auto [it, fresh] = out.emplace(name, value);
+    if (!fresh) it->second.append(", ").append(value);
+  }
+  return out;
+}
+
+}  // namespace
+
+// POST /api/v1/orders {document_id} | {plan} | {topup_fen}
+Response api_order_create(Site& site, const Request& req, const Params&) {
+  std::optional<nlohmann::json> body = json_body(req.body);
+  if (!body) return site.error(req, Code::kInvalidArgument, "body must be a JSON object");
+  int64_t doc = positive_int(*body, "document_id");
+  int64_t topup = positive_int(*body, "topup_fen");
+  auto plan_it = body->find("plan");
+  bool has_plan = plan_it != body->end();
+  int given = (doc != 0) + (topup != 0) + has_plan;
+  if (given != 1)
+    return site.error(req, Code::kInvalidArgument,
+                      "give exactly one of document_id, plan, topup_fen");
+  if (doc < 0 || topup < 0)
+    return site.error(req, Code::kInvalidArgument,
+                      "document_id and topup_fen must be positive integers");
+  if (has_plan && (!plan_it->is_string() || plan_it->get<std::string>().empty()))
+    return site.error(req, Code::kInvalidArgument, "plan must be a plan id string");
+  const Caller& c = *req.caller;
+  commerce::Commerce& shop = site.commerce();
+  Result<Order> o = doc > 0     ? shop.order_document(c.user_id(), c.account().role, doc)
+                    : topup > 0 ? shop.order_topup(c.user_id(), Fen(topup))
+                                : shop.order_plan(c.user_id(), plan_it->get<std::string>());
+  if (!o.ok()) return site.service_error(req, o.status());
+  Response r = site.json(201, order_json(*o));
+  r.add_header("Location", fmt::format("/api/v1/orders/{}", o->id));
+  return r;
+}
+
+// GET /api/v1/orders: the caller's orders, newest first.
+Response api_orders(Site& site, const Request& req, const Params&) {
+  Result<std::vector<Order>> list = site.commerce().orders(req.caller->user_id());
+  if (!list.ok()) return site.error(req, list.status());
+  sort_newest_first(&*list);
+  nlohmann::json items = nlohmann::json::array();
+  for (const Order& o : *list) items.push_back(order_json(o));
+  return site.json(200, {{"items", std::move(items)}});
+}
+
+// GET /api/v1/orders/{id}
+Response api_order(Site& site, const Request& req, const Params& params) {
+  std::optional<int64_t> id = order_id(params);
+  if (!id) return site.error(req, Code::kInvalidArgument, "order id must be a positive integer");
+  Result<Order> o = site.commerce().order(req.caller->user_id(), *id);
+  if (!o.ok()) return site.error(req, o.status());
+  return site.json(200, order_json(*o));
+}
+
+// POST /api/v1/orders/{id}/pay {method}: the order, plus redirect_url
+// (Alipay, sandbox) or code_url (WeChat Pay Native) for provider methods.
+Response api_order_pay(Site& site, const Request& req, const Params& params) {
+  std::optional<int64_t> id = order_id(params);
+  if (!id) return site.error(req, Code::kInvalidArgument, "order id must be a positive integer");
+  std::optional<nlohmann::json> body = json_body(req.body);
+  if (!body) return site.error(req, Code::kInvalidArgument, "body must be a JSON object");
+  auto m = body->find("method");
+  std::optional<PayMethod> method = m != body->end() && m->is_string()
+                                        ? commerce::parse_method(m->get<std::string>())
+                                        : std::nullopt;
+  if (!method)
+    return site.error(req, Code::kInvalidArgument,
+                      "method must be wallet, alipay, wechat or sandbox");
+  Result<commerce::PayResult> paid = site.commerce().pay(req.caller->user_id(), *id, *method);
+  if (!paid.ok()) return site.service_error(req, paid.status());
+  nlohmann::json j = order_json(paid->order);
+  if (*method != PayMethod::kWallet) {
+    const commerce::PaymentStart& start = paid->start;
+    if (!start.redirect_url.empty()) j["redirect_url"] = start.redirect_url;
+    if (!start.code_url.empty()) j["code_url"] = start.code_url;
+    if (start.redirect_url.empty() && start.code_url.empty()) {
+      spdlog::warn("order {}: {} gave nothing to pay with (gateway unreachable?)", *id,
+                   commerce::method_name(*method));
+      return site.error(req, Code::kUnavailable, "payment gateway unavailable, try again later");
+    }
+  }
+  return site.json(200, j);
+}
+
+// POST /api/v1/payments/{provider}/notify
+Response api_payment_notify(Site& site, const Request& req, const Params& params) {
+  std::string provider(params.get("provider"));
+  if (!site.commerce().provider(provider)) return site.not_found(req);
+  commerce::RawNotification raw{header_map(req.notify_headers), std::string(req.body)};
+  commerce::NotifyAnswer answer = site.commerce().notify(provider, raw);
+  bool ok = answer.http_status >= 200 && answer.http_status < 300;
+  if (!ok)
+    spdlog::warn("payment notification from {} refused ({}): {}", provider, answer.http_status,
+                 answer.reason);
+  else if (!answer.applied && !answer.reason.empty())
+    spdlog::info("payment notification from {} not applied: {}", provider, answer.reason);
+  Response r;
+  r.status = answer.http_status;
+  r.body = std::move(answer.body);
+  r.add_header("Content-Type", provider == "wechat" ? "application/json; charset=utf-8"
+                                                    : "text/plain; charset=utf-8");
+  r.add_header("X-Content-Type-Options", "nosniff");
+  r.add_header("Cache-Control", "no-store");
+  return r;
+}
+
+}  // namespace paidoc::web::handlers
