@@ -3,13 +3,20 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <mutex>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -17,6 +24,7 @@
 #include <spdlog/spdlog.h>
 
 #include "auth/auth.h"
+#include "commerce/commerce.h"
 #include "common/clock.h"
 #include "doc/parser.h"
 #include "library/library.h"
@@ -151,9 +159,79 @@ bool split_listen(const std::string& listen, web::ServerOptions* o) {
   return !o->host.empty();
 }
 
-int run_serve(const Globals& g, const std::string& listen, bool demo, web::ServerOptions opts) {
+// A free TCP port on host, for when --listen asks for port 0 and the site
+// URL must be known before the server binds (payment return/notify URLs).
+// 0 when none can be had (the server then picks one itself).
+uint16_t pick_free_port(const std::string& host) {
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  if (inet_pton(AF_INET, host.c_str(), &addr.sin_addr) != 1) return 0;
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return 0;
+  uint16_t port = 0;
+  socklen_t len = sizeof addr;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0)
+    port = ntohs(addr.sin_port);
+  close(fd);
+  return port;
+}
+
+// Marks unpaid orders past their expiry as expired, at start and then every
+// `period` until stop(). The service already refuses payment for an order
+// past its expiry; the sweep makes listings and exports say so.
+class ExpirySweeper {
+ public:
+  ExpirySweeper(commerce::Commerce& commerce, std::chrono::seconds period)
+      : commerce_(commerce), period_(period), thread_([this] { loop(); }) {}
+  ~ExpirySweeper() { stop(); }
+  void stop() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  void loop() {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!stopping_) {
+      lock.unlock();
+      Result<int64_t> n = commerce_.expire_orders();
+      if (!n.ok()) spdlog::warn("expiring unpaid orders: {}", n.status().message());
+      else if (*n > 0) spdlog::info("expired {} unpaid order{}", *n, *n == 1 ? "" : "s");
+      lock.lock();
+      cv_.wait_for(lock, period_, [this] { return stopping_; });
+    }
+  }
+
+  commerce::Commerce& commerce_;
+  std::chrono::seconds period_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  std::thread thread_;  // last: starts after the fields above exist
+};
+
+int run_serve(const Globals& g, const std::string& listen, bool demo, web::ServerOptions opts,
+              const PaymentArgs& pay_args) {
   if (!split_listen(listen, &opts))
     return fail(Status::invalid(fmt::format("--listen {}: expected HOST:PORT", listen)));
+  std::string site_url = opts.base_url;
+  if (site_url.empty()) {
+    if (opts.port == 0) opts.port = pick_free_port(opts.host);
+    bool v6 = opts.host.find(':') != std::string::npos;
+    site_url = fmt::format("http://{}{}{}:{}", v6 ? "[" : "", opts.host, v6 ? "]" : "", opts.port);
+  }
+  while (site_url.size() > 1 && site_url.back() == '/') site_url.pop_back();
+
+  // Payment configuration first: a bad key file stops the start before the
+  // database is touched.
+  Result<Payments> payments = make_payments(pay_args, demo, site_url, Clock::system());
+  if (!payments.ok()) return fail(payments.status());
+
   auto st = open_store(g);
   if (!st.ok()) return fail(st.status());
   library::Library lib(**st);
@@ -163,12 +241,23 @@ int run_serve(const Globals& g, const std::string& listen, bool demo, web::Serve
     if (*n > 0) spdlog::info("demo: imported {} documents", *n);
   }
   auth::Accounts accounts(**st, Clock::system());
-  web::Server server(lib, accounts, opts);
+  std::string enabled = "wallet";
+  for (const auto& e : payments->enabled) enabled += ", " + e;
+  opts.sandbox = payments->sandbox;
+  commerce::Commerce commerce(**st, Clock::system(), std::move(payments->options),
+                              std::move(payments->providers));
+  web::Server server(lib, accounts, commerce, opts);
   Status s = server.start();
   if (!s.is_ok()) return fail(s);
+  spdlog::info("payments: {}", enabled);
+  if (payments->sandbox)
+    spdlog::warn("payments: the sandbox is on; its payments are not real money (never on a live site)");
   spdlog::info("paidoc serving on http://{}:{}/ (data: {})", opts.host, server.port(),
                g.db.empty() ? g.data : g.db);
-  server.run();
+  {
+    ExpirySweeper sweeper(commerce, std::chrono::seconds(60));
+    server.run();
+  }
   spdlog::info("paidoc stopped");
   return 0;
 }
@@ -190,7 +279,7 @@ int run(int argc, char** argv) {
   bool demo = false;
   web::ServerOptions sopts;
   serve->add_option("--listen", listen, "HOST:PORT to listen on")->capture_default_str();
-  serve->add_flag("--demo", demo, "fill an empty data folder with demo documents");
+  serve->add_flag("--demo", demo, "fill an empty data folder with demo documents; turns the payment sandbox on");
   serve->add_option("--threads", sopts.threads, "I/O threads (0: one per core)")->capture_default_str();
   serve->add_option("--site-name", sopts.site_name, "site name shown in pages and feeds");
   serve->add_option("--base-url", sopts.base_url, "absolute site URL for feeds and sitemap");
@@ -200,6 +289,8 @@ int run(int argc, char** argv) {
                   "mark cookies Secure (when the site is served over HTTPS)");
   serve->add_flag("--trust-proxy", sopts.trust_proxy,
                   "take the client address from the last X-Forwarded-For entry (behind a reverse proxy)");
+  PaymentArgs pay_args;
+  add_payment_options(serve, pay_args);
 
   // check
   auto* check = app.add_subcommand("check", "validate source files; print outline and figures");
@@ -219,15 +310,20 @@ int run(int argc, char** argv) {
   UserArgs user_args;
   auto* user = add_user_commands(app, user_args);
 
+  // wallet, ledger, orders
+  CommerceArgs commerce_args;
+  add_commerce_commands(app, commerce_args);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
-  if (*serve) return run_serve(g, listen, demo, sopts);
+  if (*serve) return run_serve(g, listen, demo, sopts, pay_args);
   if (*check) return run_check(check_files);
   if (*import) return run_import(g, price, category, import_paths);
   if (*user) return run_user(g, user_args);
+  if (commerce_args.chosen()) return run_commerce(g, commerce_args);
   return 1;
 }
 

@@ -1,11 +1,18 @@
 // Internal to src/cli: what the subcommands share.
 #pragma once
 
+#include <cstdint>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
+#include "commerce/commerce.h"
+#include "commerce/provider.h"
+#include "common/clock.h"
 #include "common/status.h"
 #include "store/store.h"
 
@@ -31,5 +38,65 @@ struct UserArgs {
 };
 CLI::App* add_user_commands(CLI::App& app, UserArgs& args);
 int run_user(const Globals& g, const UserArgs& args);
+
+// `paidoc wallet credit`, `paidoc ledger verify`, `paidoc orders export`
+// (commerce_cmd.cc). add_commerce_commands() registers them; chosen() says
+// whether one of them was picked; run_commerce() executes it.
+struct CommerceArgs {
+  CLI::App* wallet = nullptr;
+  CLI::App* wallet_credit = nullptr;
+  CLI::App* ledger = nullptr;
+  CLI::App* ledger_verify = nullptr;
+  CLI::App* orders = nullptr;
+  CLI::App* orders_export = nullptr;
+  std::string email;
+  std::string amount;
+  std::string note;
+  std::string from;  // YYYY-MM-DD, UTC, inclusive
+  std::string to;    // YYYY-MM-DD, UTC, exclusive
+  std::string out;   // empty: stdout
+  bool chosen() const { return (wallet && *wallet) || (ledger && *ledger) || (orders && *orders); }
+};
+void add_commerce_commands(CLI::App& app, CommerceArgs& args);
+int run_commerce(const Globals& g, const CommerceArgs& args);
+
+// Payment configuration of `paidoc serve` (payments.cc): the flags, and what
+// they make at start. Empty strings mean "not configured".
+struct PaymentArgs {
+  int64_t order_ttl = 30 * 60;
+  std::vector<std::string> plans;  // "ID:DAYS:YUAN:DAILY_DOWNLOADS:NAME"; empty: built-in plans
+  std::string max_topup;           // yuan; empty: the service's default
+  bool sandbox = false;            // --payment-sandbox
+
+  std::string alipay_app_id;
+  std::string alipay_private_key_file;
+  std::string alipay_public_key_file;
+  std::string alipay_gateway;      // empty: the provider's default (production)
+  bool alipay_mobile = false;
+
+  std::string wechat_mchid;
+  std::string wechat_appid;
+  std::string wechat_serial_no;
+  std::string wechat_private_key_file;
+  std::string wechat_platform_key_file;
+  std::string wechat_platform_serial;
+  std::string wechat_apiv3_key_file;
+  std::string wechat_api_base;     // empty: the provider's default (production)
+};
+void add_payment_options(CLI::App* serve, PaymentArgs& args);
+
+// What serve hands to commerce::Commerce and web::ServerOptions.
+struct Payments {
+  commerce::Options options;
+  std::map<std::string, std::unique_ptr<commerce::PaymentProvider>> providers;
+  std::optional<commerce::SandboxConfig> sandbox;  // set when the sandbox is on
+  std::vector<std::string> enabled;                // for the start-up log: "alipay (app 2021…)"
+};
+// Reads key files and checks that each provider is configured completely.
+// kInvalidArgument naming the missing flag or the unreadable file. The
+// sandbox is on with --payment-sandbox or --demo, with a secret made up per
+// process. REQUIRES: clock outlives the providers.
+Result<Payments> make_payments(const PaymentArgs& args, bool demo, const std::string& site_url,
+                               const Clock& clock);
 
 }  // namespace paidoc::cli
