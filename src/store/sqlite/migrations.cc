@@ -176,6 +176,13 @@ CREATE TABLE vip (
   vip_until  INTEGER NOT NULL CHECK (vip_until >= 0)
 ) STRICT;
 )sql",
+
+    // 4: a reader's purchases (entitlements, checked on every purchase and
+    // signed-in document view) without scanning all of the reader's orders.
+    R"sql(
+CREATE INDEX orders_purchases ON orders (user_id, document_id)
+  WHERE kind = 'document' AND status = 'paid';
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(std::size(kMigrations));
