@@ -256,9 +256,17 @@ Result<Payments> make_payments(const PaymentArgs& a, bool demo, const std::strin
     c.platform_public_key_pem = *platform;
     c.apiv3_key = apiv3;
     p.enabled.push_back(fmt::format("wechat (mchid {}, appid {})", c.mchid, c.appid));
+    // The start-up check signs a probe order with a provider whose transport
+    // answers locally: the keys are exercised, nothing is sent to WeChat.
+    commerce::WechatConfig probe_config = c;
+    probe_config.post = [](const std::string&, const std::string&,
+                           const std::string&) -> Result<std::string> {
+      return std::string(R"({"code_url":"weixin://selfcheck"})");
+    };
+    auto probe = commerce::make_wechat(std::move(probe_config), clock);
     auto provider = commerce::make_wechat(std::move(c), clock);
     Status ok = self_check(
-        *provider, site_url,
+        *probe, site_url,
         {{"merchant_private_key_pem", "--wechat-private-key-file " + a.wechat_private_key_file},
          {"platform_public_key_pem", "--wechat-platform-key-file " + a.wechat_platform_key_file}});
     if (!ok.is_ok()) return ok;

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -65,10 +66,10 @@ class PaymentProvider {
  public:
   virtual ~PaymentProvider() = default;
   virtual std::string name() const = 0;
-  // Builds the signed request (no network I/O here: Alipay is a redirect;
-  // for WeChat the caller posts api_request_body with api_authorization and
-  // reads code_url from the answer — see wechat.cc; in tests a fake gateway
-  // answers).
+  // Builds the signed request. Alipay and the sandbox are redirects (no
+  // network I/O). WeChat Native posts the signed order to the gateway through
+  // WechatConfig::post (HTTPS by default; tests pass a fake) and answers its
+  // code_url; kUnavailable when the gateway cannot be reached or refuses.
   virtual Result<PaymentStart> start(const PaymentOrder& order) = 0;
   // Verifies signature, app id, freshness; decrypts. kForbidden when the
   // signature or app id is wrong, kInvalidArgument when malformed or stale.
@@ -99,6 +100,16 @@ struct WechatConfig {
   std::string apiv3_key;                 // 32 bytes: AEAD_AES_256_GCM key
   std::string api_base = "https://api.mch.weixin.qq.com";
   int64_t max_clock_skew = 300;          // seconds; older notifications are stale
+  // How start() reaches WeChat Pay: posts `body` (JSON) to `url` with the
+  // headers Authorization: {authorization}, Content-Type: application/json,
+  // Accept: application/json and User-Agent: paidoc, and answers the
+  // response body for a 2xx status, kUnavailable (naming the status and an
+  // excerpt of the body, or the network error) otherwise. Empty: the
+  // built-in HTTPS client, which verifies the server certificate against the
+  // system CA store. Tests and local stand-ins set a fake.
+  std::function<Result<std::string>(const std::string& url, const std::string& body,
+                                    const std::string& authorization)>
+      post;
 };
 
 struct SandboxConfig {

@@ -5,7 +5,9 @@
 // with SHA256withRSA under the merchant private key and sends
 //   Authorization: WECHATPAY2-SHA256-RSA2048 mchid="…",nonce_str="…",
 //                  signature="…",timestamp="…",serial_no="…"
-// (see wechat.h for who posts it).
+// start() posts it to {api_base}/v3/pay/transactions/native through
+// WechatConfig::post (the HTTPS client by default) and answers the code_url
+// WeChat returns; an unreachable or refusing gateway is kUnavailable.
 //
 // Notifications: WeChat signs "{Wechatpay-Timestamp}\n{Wechatpay-Nonce}\n{body}\n"
 // with the platform key named by Wechatpay-Serial. We check, in order: the
@@ -25,6 +27,7 @@
 #include <utility>
 
 #include "commerce/crypto.h"
+#include "commerce/https_client.h"
 #include "commerce/provider.h"
 
 namespace paidoc::commerce {
@@ -62,9 +65,18 @@ bool parse_timestamp(const std::string& s, int64_t* out) {
   return true;
 }
 
+WechatConfig with_default_transport(WechatConfig c) {
+  if (!c.post)
+    c.post = [](const std::string& url, const std::string& body, const std::string& authorization) {
+      return https_post_json(url, body, authorization);
+    };
+  return c;
+}
+
 class Wechat : public PaymentProvider {
  public:
-  Wechat(WechatConfig c, const Clock& clock) : config_(std::move(c)), clock_(clock) {
+  Wechat(WechatConfig c, const Clock& clock)
+      : config_(with_default_transport(std::move(c))), clock_(clock) {
     auto priv = crypto::load_private_key(config_.merchant_private_key_pem);
     auto pub = crypto::load_public_key(config_.platform_public_key_pem);
     if (config_.appid.empty() || config_.mchid.empty() || config_.merchant_serial_no.empty() ||
@@ -114,6 +126,16 @@ class Wechat : public PaymentProvider {
                           *nonce + "\",signature=\"" + crypto::base64_encode(*sig) +
                           "\",timestamp=\"" + timestamp + "\",serial_no=\"" +
                           config_.merchant_serial_no + "\"";
+
+    std::string base = config_.api_base;
+    while (!base.empty() && base.back() == '/') base.pop_back();
+    auto answer = config_.post(base + kWechatNativePath, s.api_request_body, s.api_authorization);
+    if (!answer.ok())
+      return Status::unavailable("暂时无法连接微信支付：" + answer.status().message());
+    auto code_url = wechat_code_url_from_response(*answer);
+    if (!code_url.ok())
+      return Status::unavailable("微信支付下单失败：" + code_url.status().message());
+    s.code_url = std::move(code_url).value();
     return s;
   }
 

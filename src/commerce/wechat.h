@@ -1,12 +1,12 @@
 // WeChat Pay API v3, Native payments: the part outside PaymentProvider.
 //
-// make_wechat()'s start() only builds the signed request (there is no network
-// I/O in a provider). The caller, when a real gateway is configured, posts
+// make_wechat()'s start() builds the signed request and sends it through
+// WechatConfig::post (HTTPS by default):
 //   POST {WechatConfig::api_base}{kWechatNativePath}
 //   Content-Type: application/json, Accept: application/json
 //   Authorization: {PaymentStart::api_authorization}
 //   body: {PaymentStart::api_request_body}   (byte for byte: it is signed)
-// and reads the QR code's content from the answer with
+// then reads the QR code's content from the answer with
 // wechat_code_url_from_response().
 //
 // Thread-safety: pure functions.

@@ -1,17 +1,26 @@
 // WeChat Pay API v3 (Native) against a fake gateway holding keys generated
-// here: the signed request start() builds, and callbacks signed and
+// here: the signed request start() posts and the code_url it reads from the
+// answer (through a fake transport, and the real HTTPS client against a
+// local plain-HTTP stand-in), and callbacks signed and
 // encrypted the way WeChat Pay sends them — valid, forged, tampered, stale,
 // under another serial or APIv3 key, for another merchant, malformed.
 
 #include "commerce/wechat.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
+#include <vector>
 
+#include "commerce/https_client.h"
 #include "commerce/provider.h"
 #include "common/clock.h"
 #include "gateway_fake.h"
@@ -30,8 +39,24 @@ constexpr const char* kApiV3Key = "0123456789abcdefghijABCDEFGHIJ01";  // 32 byt
 constexpr const char* kResourceNonce = "fdasflkja484";                 // 12 bytes
 constexpr const char* kAad = "transaction";
 
-WechatConfig config() {
+constexpr const char* kCodeUrl = "weixin://wxpay/bizpayurl?pr=abc";
+
+// What the fake transport received, and what it answers.
+struct FakeTransport {
+  struct Call {
+    std::string url, body, authorization;
+  };
+  std::vector<Call> calls;
+  Result<std::string> answer = std::string(R"({"code_url":"weixin://wxpay/bizpayurl?pr=abc"})");
+};
+
+WechatConfig config(std::shared_ptr<FakeTransport> transport = std::make_shared<FakeTransport>()) {
   WechatConfig c;
+  c.post = [transport](const std::string& url, const std::string& body,
+                       const std::string& authorization) -> Result<std::string> {
+    transport->calls.push_back({url, body, authorization});
+    return transport->answer;
+  };
   c.appid = kAppId;
   c.mchid = kMchId;
   c.merchant_serial_no = kMerchantSerial;
@@ -109,7 +134,8 @@ std::map<std::string, std::string> parse_authorization(const std::string& header
 class WechatTest : public ::testing::Test {
  protected:
   FakeClock clock_;
-  std::unique_ptr<PaymentProvider> wechat_ = make_wechat(config(), clock_);
+  std::shared_ptr<FakeTransport> transport_ = std::make_shared<FakeTransport>();
+  std::unique_ptr<PaymentProvider> wechat_ = make_wechat(config(transport_), clock_);
 };
 
 // ---- start(): the signed request ----------------------------------------------
@@ -118,7 +144,7 @@ TEST_F(WechatTest, StartBuildsASignedNativeRequest) {
   auto s = wechat_->start(order());
   ASSERT_TRUE(s.ok()) << s.status().to_string();
   EXPECT_TRUE(s->redirect_url.empty());
-  EXPECT_TRUE(s->code_url.empty());  // comes from WeChat's answer
+  EXPECT_EQ(s->code_url, kCodeUrl);  // from WeChat's answer
 
   json body = json::parse(s->api_request_body);
   EXPECT_EQ(body["appid"], kAppId);
@@ -142,6 +168,55 @@ TEST_F(WechatTest, StartBuildsASignedNativeRequest) {
   EXPECT_FALSE(
       gw::rsa_verify(gw::stranger_key().public_pem, message, gw::unb64(auth["signature"])));
   EXPECT_EQ(std::string(kWechatNativePath), "/v3/pay/transactions/native");
+}
+
+TEST_F(WechatTest, StartPostsTheSignedOrderAndReadsCodeUrl) {
+  auto s = wechat_->start(order());
+  ASSERT_TRUE(s.ok()) << s.status().to_string();
+  ASSERT_EQ(transport_->calls.size(), 1u);
+  const FakeTransport::Call& call = transport_->calls[0];
+  EXPECT_EQ(call.url, "https://api.mch.weixin.qq.com/v3/pay/transactions/native");
+  EXPECT_EQ(call.body, s->api_request_body);
+  EXPECT_EQ(call.authorization, s->api_authorization);
+  // The gateway's check: the signature covers the exact bytes it received.
+  std::string scheme;
+  auto auth = parse_authorization(call.authorization, &scheme);
+  EXPECT_EQ(scheme, "WECHATPAY2-SHA256-RSA2048");
+  std::string message = "POST\n/v3/pay/transactions/native\n" + auth["timestamp"] + "\n" +
+                        auth["nonce_str"] + "\n" + call.body + "\n";
+  EXPECT_TRUE(gw::rsa_verify(gw::merchant_key().public_pem, message, gw::unb64(auth["signature"])));
+  EXPECT_EQ(json::parse(call.body)["out_trade_no"], "P20260101000001");
+  EXPECT_EQ(s->code_url, kCodeUrl);
+
+  // Another API base, with or without a trailing slash.
+  WechatConfig c = config(transport_);
+  c.api_base = "http://127.0.0.1:8443/";
+  ASSERT_TRUE(make_wechat(c, clock_)->start(order()).ok());
+  EXPECT_EQ(transport_->calls.back().url, "http://127.0.0.1:8443/v3/pay/transactions/native");
+}
+
+TEST_F(WechatTest, UnreachableGatewayIsUnavailable) {
+  transport_->answer = Status::unavailable("https: connecting to api.mch.weixin.qq.com:443: refused");
+  auto s = wechat_->start(order());
+  EXPECT_EQ(s.status().code(), Code::kUnavailable);
+  EXPECT_EQ(s.status().message().rfind("暂时无法连接微信支付", 0), 0u) << s.status().message();
+  EXPECT_NE(s.status().message().find("refused"), std::string::npos);
+}
+
+TEST_F(WechatTest, GatewayErrorAnswerIsUnavailable) {
+  transport_->answer = std::string(R"({"code":"SIGN_ERROR","message":"签名错误"})");
+  auto s = wechat_->start(order());
+  EXPECT_EQ(s.status().code(), Code::kUnavailable);
+  EXPECT_NE(s.status().message().find("SIGN_ERROR"), std::string::npos) << s.status().message();
+  transport_->answer = std::string("<html>502 Bad Gateway</html>");
+  EXPECT_EQ(wechat_->start(order()).status().code(), Code::kUnavailable);
+}
+
+TEST_F(WechatTest, BadOrdersAreNotPosted) {
+  PaymentOrder o = order();
+  o.amount = Fen(0);
+  EXPECT_EQ(wechat_->start(o).status().code(), Code::kInvalidArgument);
+  EXPECT_TRUE(transport_->calls.empty());
 }
 
 TEST_F(WechatTest, EachStartHasAFreshNonce) {
@@ -386,6 +461,131 @@ TEST_F(WechatTest, AnswersWechatReads) {
   EXPECT_EQ(wechat_->name(), "wechat");
   EXPECT_EQ(json::parse(wechat_->success_body())["code"], "SUCCESS");
   EXPECT_EQ(json::parse(wechat_->failure_body())["code"], "FAIL");
+}
+
+// ---- https_post_json against a local plain-HTTP stand-in ------------------------
+
+// Listens on 127.0.0.1, answers one request with `response` and keeps what it
+// received.
+class OneShotServer {
+ public:
+  explicit OneShotServer(std::string response) : response_(std::move(response)) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = 0;
+    socklen_t len = sizeof addr;
+    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), len) != 0 ||
+        ::listen(fd_, 1) != 0 || ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
+      return;
+    port_ = ntohs(addr.sin_port);
+    thread_ = std::thread([this] { serve(); });
+  }
+  ~OneShotServer() {
+    if (thread_.joinable()) {
+      ::shutdown(fd_, SHUT_RDWR);
+      thread_.join();
+    }
+    if (fd_ >= 0) ::close(fd_);
+  }
+  int port() const { return port_; }
+  // The raw request, once the exchange is over.
+  const std::string& request() {
+    if (thread_.joinable()) thread_.join();
+    return request_;
+  }
+
+ private:
+  void serve() {
+    int c = ::accept(fd_, nullptr, nullptr);
+    if (c < 0) return;
+    char buf[4096];
+    size_t want = std::string::npos;
+    while (request_.size() < want) {
+      ssize_t n = ::read(c, buf, sizeof buf);
+      if (n <= 0) break;
+      request_.append(buf, static_cast<size_t>(n));
+      size_t end = request_.find("\r\n\r\n");
+      if (want == std::string::npos && end != std::string::npos) {
+        size_t cl = request_.find("Content-Length: ");
+        size_t length = cl == std::string::npos ? 0 : std::stoul(request_.substr(cl + 16));
+        want = end + 4 + length;
+      }
+    }
+    size_t sent = 0;
+    while (sent < response_.size()) {
+      ssize_t n = ::write(c, response_.data() + sent, response_.size() - sent);
+      if (n <= 0) break;
+      sent += static_cast<size_t>(n);
+    }
+    ::close(c);
+  }
+
+  std::string response_;
+  std::string request_;
+  int fd_ = -1;
+  int port_ = 0;
+  std::thread thread_;
+};
+
+std::string http_answer(const std::string& status_line, const std::string& body) {
+  return "HTTP/1.1 " + status_line + "\r\nContent-Type: application/json\r\nContent-Length: " +
+         std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+}
+
+TEST(HttpsPostJson, SendsHeadersAndBodyAndAnswersTheBody) {
+  const std::string answer = R"({"code_url":"weixin://wxpay/bizpayurl?pr=abc"})";
+  OneShotServer server(http_answer("200 OK", answer));
+  ASSERT_GT(server.port(), 0);
+  const std::string body = R"({"appid":"wx1","description":"论语译注"})";
+  auto r = https_post_json("http://127.0.0.1:" + std::to_string(server.port()) +
+                               "/v3/pay/transactions/native",
+                           body, "WECHATPAY2-SHA256-RSA2048 mchid=\"1\"", 5);
+  ASSERT_TRUE(r.ok()) << r.status().to_string();
+  EXPECT_EQ(*r, answer);
+  const std::string req = server.request();
+  EXPECT_EQ(req.rfind("POST /v3/pay/transactions/native HTTP/1.1\r\n", 0), 0u) << req;
+  for (const std::string& h :
+       {std::string("Authorization: WECHATPAY2-SHA256-RSA2048 mchid=\"1\"\r\n"),
+        std::string("Content-Type: application/json\r\n"), std::string("Accept: application/json\r\n"),
+        std::string("User-Agent: paidoc\r\n"),
+        "Host: 127.0.0.1:" + std::to_string(server.port()) + "\r\n",
+        "Content-Length: " + std::to_string(body.size()) + "\r\n"})
+    EXPECT_NE(req.find(h), std::string::npos) << h << " in\n" << req;
+  EXPECT_EQ(req.substr(req.size() - body.size()), body);
+}
+
+TEST(HttpsPostJson, ErrorStatusIsUnavailableWithAnExcerpt) {
+  OneShotServer server(http_answer("400 Bad Request", R"({"code":"PARAM_ERROR"})"));
+  ASSERT_GT(server.port(), 0);
+  auto r = https_post_json("http://localhost:" + std::to_string(server.port()) + "/x", "{}", "", 5);
+  EXPECT_EQ(r.status().code(), Code::kUnavailable);
+  EXPECT_NE(r.status().message().find("400"), std::string::npos) << r.status().message();
+  EXPECT_NE(r.status().message().find("PARAM_ERROR"), std::string::npos) << r.status().message();
+}
+
+TEST(HttpsPostJson, RefusesPlainHttpBeyondLoopbackAndOddUrls) {
+  for (const char* url : {"http://example.com/", "http://10.0.0.1:8080/v3", "ftp://example.com/",
+                          "https://user@example.com/", "https://:443/", "https://example.com:99999/"})
+    EXPECT_EQ(https_post_json(url, "{}", "").status().code(), Code::kInvalidArgument) << url;
+  EXPECT_EQ(https_post_json("https://example.com/", "{}", "a\r\nX-Injected: 1").status().code(),
+            Code::kInvalidArgument);
+}
+
+TEST(HttpsPostJson, NothingListeningIsUnavailable) {
+  // A port that was free a moment ago: bound, never listened on, closed.
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), len), 0);
+  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  int port = ntohs(addr.sin_port);
+  ::close(fd);
+  auto r = https_post_json("http://127.0.0.1:" + std::to_string(port) + "/", "{}", "", 5);
+  EXPECT_EQ(r.status().code(), Code::kUnavailable) << r.status().to_string();
 }
 
 }  // namespace
