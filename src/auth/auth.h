@@ -36,6 +36,7 @@ enum class Permission {
   kReadOwnAccount,  // /me and friends: any signed-in user
   kPublish,         // upload and edit documents: editor, admin
   kManageUsers,     // list users, change roles: admin
+  kManageOrders,    // list all orders, refund: admin
 };
 
 // The one place that says which role may do what. kSystem (the CLI) may do

@@ -45,6 +45,7 @@ enum class AuthRule {
   kUser,         // signed in: auth::Permission::kReadOwnAccount
   kPublish,      // auth::Permission::kPublish (editor, admin)
   kManageUsers,  // auth::Permission::kManageUsers (admin)
+  kManageOrders, // auth::Permission::kManageOrders (admin)
 };
 
 // Cross-site request forgery defence for state-changing routes.

@@ -45,8 +45,8 @@ const std::vector<Route>& routes() {
       {kGet, "/admin", "admin", admin, A::kManageUsers},
       {kPost, "/admin/users/{id}/role", "admin_role", admin_role, A::kManageUsers, C::kForm,
        B::kForm},
-      {kGet, "/admin/orders", "admin_orders", admin_orders, A::kManageUsers},
-      {kPost, "/admin/orders/{id}/refund", "admin_refund", admin_refund, A::kManageUsers, C::kForm,
+      {kGet, "/admin/orders", "admin_orders", admin_orders, A::kManageOrders},
+      {kPost, "/admin/orders/{id}/refund", "admin_refund", admin_refund, A::kManageOrders, C::kForm,
        B::kForm},
       // For crawlers and feed readers
       {kGet, "/robots.txt", "robots", robots},

@@ -114,6 +114,8 @@ std::optional<auth::Permission> permission_of(AuthRule rule) {
       return auth::Permission::kPublish;
     case AuthRule::kManageUsers:
       return auth::Permission::kManageUsers;
+    case AuthRule::kManageOrders:
+      return auth::Permission::kManageOrders;
     case AuthRule::kNone:
     case AuthRule::kOptional:
       break;

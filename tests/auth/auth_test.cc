@@ -21,15 +21,16 @@ TEST(Allowed, EveryRoleAndPermission) {
     bool read_own_account;
     bool publish;
     bool manage_users;
+    bool manage_orders;
   };
   // clang-format off
   const Row table[] = {
-      //                  /me    publish  manage users
-      {Role::kAnonymous, false, false,   false},
-      {Role::kReader,    true,  false,   false},
-      {Role::kEditor,    true,  true,    false},
-      {Role::kAdmin,     true,  true,    true},
-      {Role::kSystem,    true,  true,    true},
+      //                  /me    publish  users   orders
+      {Role::kAnonymous, false, false,   false,  false},
+      {Role::kReader,    true,  false,   false,  false},
+      {Role::kEditor,    true,  true,    false,  false},
+      {Role::kAdmin,     true,  true,    true,   true},
+      {Role::kSystem,    true,  true,    true,   true},
   };
   // clang-format on
   for (const Row& r : table) {
@@ -37,6 +38,7 @@ TEST(Allowed, EveryRoleAndPermission) {
     EXPECT_EQ(allowed(r.role, Permission::kReadOwnAccount), r.read_own_account);
     EXPECT_EQ(allowed(r.role, Permission::kPublish), r.publish);
     EXPECT_EQ(allowed(r.role, Permission::kManageUsers), r.manage_users);
+    EXPECT_EQ(allowed(r.role, Permission::kManageOrders), r.manage_orders);
   }
 }
 
