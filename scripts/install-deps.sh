@@ -16,6 +16,7 @@ packages=(
   libssl-dev                    # SHA-256 of sources; later payment signatures
   libsodium-dev                 # argon2id password hashes, random tokens
   libqrencode-dev               # WeChat Pay code_url as an SVG QR code
+  libopencc-dev                 # traditional->simplified Chinese for search (pulls libopencc-data: t2s.json)
   libgtest-dev libgmock-dev     # tests
   curl                          # used by the quick-start smoke check
 )

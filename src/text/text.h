@@ -1,0 +1,65 @@
+// Text normalisation and tokenization for Chinese full-text search.
+//
+// The tokenizer is shaped for an SQLite FTS5 tokenizer callback: each token
+// carries its normalised text plus the byte range [start, end) it came from in
+// the ORIGINAL input, so highlight and snippet code can cut the original text.
+//
+// Normalisation, applied identically to documents and queries:
+//   1. Unicode NFKC (full-width digits/letters become ASCII, compatibility
+//      ideographs become unified ones),
+//   2. traditional -> simplified Chinese (OpenCC, t2s.json),
+//   3. Latin lower-casing.
+//
+// Tokens are runs of CJK ideographs (indexed as overlapping bigrams, a single
+// ideograph as a unigram) and ASCII words [a-z0-9]+ after normalisation.
+// Everything else (spaces, punctuation, symbols, emoji, other scripts) is a
+// separator and never part of a token.
+//
+// Errors: the OpenCC converter is loaded once, on first use. If its data files
+// are missing, normalize/tokenize/query_terms throw std::runtime_error; call
+// init() at startup to get that failure as a Status instead.
+//
+// Thread-safety: all functions are safe to call concurrently. The shared ICU
+// normaliser and OpenCC converter are immutable after initialisation.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+
+namespace paidoc::text {
+
+// One token. text is normalised; start/end are byte offsets into the input
+// passed to tokenize(), with 0 <= start < end <= input.size(), and always fall
+// on UTF-8 character boundaries.
+struct Token {
+  std::string text;
+  int start = 0;
+  int end = 0;
+  bool operator==(const Token&) const = default;
+};
+
+// Loads the shared OpenCC converter (idempotent). Returns an internal error
+// naming the cause if the conversion data cannot be loaded.
+Status init();
+
+// True if utf8 is well-formed UTF-8 (no overlong forms, surrogates or code
+// points above U+10FFFF).
+bool valid_utf8(std::string_view utf8);
+
+// The whole string normalised (NFKC, traditional -> simplified, lower-cased).
+// Unlike tokenize(), offsets are not preserved; use it for display-independent
+// comparisons. Invalid UTF-8 sequences are replaced by U+FFFD.
+std::string normalize(std::string_view utf8);
+
+// Splits utf8 into tokens in input order (see the file comment). Returns an
+// empty vector for invalid UTF-8: documents are validated by the parser
+// (doc/parser.h) before they get here, so this only guards stray input.
+std::vector<Token> tokenize(std::string_view utf8);
+
+// The token texts of a search query, in order (for building phrase queries).
+std::vector<std::string> query_terms(std::string_view utf8);
+
+}  // namespace paidoc::text

@@ -1,0 +1,138 @@
+#include "text/text.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace paidoc::text {
+namespace {
+
+std::vector<std::string> texts(const std::vector<Token>& tokens) {
+  std::vector<std::string> out;
+  for (const Token& t : tokens) out.push_back(t.text);
+  return out;
+}
+
+using Terms = std::vector<std::string>;
+
+TEST(TextTest, ConverterLoads) { EXPECT_TRUE(init().is_ok()) << init().message(); }
+
+struct Case {
+  const char* name;
+  std::string input;
+  Terms expected;
+};
+
+class TokenizeTable : public ::testing::TestWithParam<Case> {};
+
+TEST_P(TokenizeTable, TokenTexts) {
+  const Case& c = GetParam();
+  EXPECT_EQ(texts(tokenize(c.input)), c.expected) << c.name;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, TokenizeTable,
+    ::testing::Values(
+        Case{"pure_cjk", "从严治党", {"从严", "严治", "治党"}},
+        Case{"single_char", "党", {"党"}},
+        Case{"single_char_between_separators", "，党。", {"党"}},
+        Case{"mixed", "2023年民主生活会", {"2023", "年民", "民主", "主生", "生活", "活会"}},
+        Case{"fullwidth_digits", "２０２３", {"2023"}},
+        Case{"fullwidth_letters", "ＡＢＣ", {"abc"}},
+        Case{"traditional", "全面從嚴治黨", {"全面", "面从", "从严", "严治", "治党"}},
+        Case{"punctuation", "学习，贯彻！（落实）", {"学习", "贯彻", "落实"}},
+        Case{"emoji", "学习😀贯彻", {"学习", "贯彻"}},
+        Case{"latin_case", "Hello WORLD PDF2", {"hello", "world", "pdf2"}},
+        Case{"latin_cjk_adjacent", "GDP增长7%", {"gdp", "增长", "7"}},
+        Case{"extension_b", "\xF0\xA0\x80\x80\xE5\xAD\xA6", {"\xF0\xA0\x80\x80\xE5\xAD\xA6"}},
+        Case{"only_separators", " ，。！😀 ", {}},
+        Case{"empty", "", {}}),
+    [](const ::testing::TestParamInfo<Case>& info) { return std::string(info.param.name); });
+
+TEST(TextTest, PureCjkOffsets) {
+  EXPECT_EQ(tokenize("从严治党"),
+            (std::vector<Token>{{"从严", 0, 6}, {"严治", 3, 9}, {"治党", 6, 12}}));
+}
+
+TEST(TextTest, MixedOffsets) {
+  const std::string input = "2023年民主";
+  std::vector<Token> tokens = tokenize(input);
+  ASSERT_EQ(tokens.size(), 3u);
+  EXPECT_EQ(tokens[0], (Token{"2023", 0, 4}));
+  EXPECT_EQ(tokens[1], (Token{"年民", 4, 10}));
+  EXPECT_EQ(tokens[2], (Token{"民主", 7, 13}));
+}
+
+TEST(TextTest, FullWidthOffsetsPointAtOriginalBytes) {
+  const std::string input = "第２０２３号ＡＢＣ";  // 第 + 4 full-width digits + 号 + 3 letters
+  std::vector<Token> tokens = tokenize(input);
+  ASSERT_EQ(texts(tokens), (Terms{"第", "2023", "号", "abc"}));
+  EXPECT_EQ(tokens[1].start, 3);
+  EXPECT_EQ(tokens[1].end, 15);
+  EXPECT_EQ(input.substr(tokens[1].start, tokens[1].end - tokens[1].start), "２０２３");
+  EXPECT_EQ(input.substr(tokens[3].start, tokens[3].end - tokens[3].start), "ＡＢＣ");
+}
+
+TEST(TextTest, TraditionalMatchesSimplifiedWithOriginalOffsets) {
+  const std::string trad = "全面從嚴治黨";
+  std::vector<Token> t = tokenize(trad);
+  std::vector<Token> s = tokenize("全面从严治党");
+  EXPECT_EQ(texts(t), texts(s));
+  ASSERT_EQ(t.size(), 5u);
+  EXPECT_EQ(trad.substr(t[2].start, t[2].end - t[2].start), "從嚴");
+  EXPECT_EQ(trad.substr(t[4].start, t[4].end - t[4].start), "治黨");
+}
+
+TEST(TextTest, NoTokenContainsSeparators) {
+  const std::string input = "一、总体要求：坚持😀“两个维护”，A-B。";
+  for (const Token& t : tokenize(input)) {
+    for (const char* sep : {"、", "：", "“", "”", "，", "。", "😀", "-", " "}) {
+      EXPECT_EQ(t.text.find(sep), std::string::npos) << t.text;
+    }
+    EXPECT_LT(t.start, t.end);
+    EXPECT_LE(static_cast<size_t>(t.end), input.size());
+  }
+}
+
+TEST(TextTest, InvalidUtf8) {
+  for (std::string bad : {std::string("\xFF"), std::string("ab\xC3"), std::string("\xC0\xAF"),
+                          std::string("\xED\xA0\x80"), std::string("\xF4\x90\x80\x80"),
+                          std::string("学习\x80")}) {
+    EXPECT_FALSE(valid_utf8(bad));
+    EXPECT_TRUE(tokenize(bad).empty());
+  }
+  EXPECT_TRUE(valid_utf8(""));
+  EXPECT_TRUE(valid_utf8("abc 从严治党 😀 \xF0\xA0\x80\x80"));
+}
+
+TEST(TextTest, Normalize) {
+  EXPECT_EQ(normalize("ＡＢＣ２０２３"), "abc2023");
+  EXPECT_EQ(normalize("全面從嚴治黨 Hello"), "全面从严治党 hello");
+  EXPECT_EQ(normalize(""), "");
+}
+
+TEST(TextTest, QueryTerms) {
+  EXPECT_EQ(query_terms("從嚴治黨 PDF"), (Terms{"从严", "严治", "治党", "pdf"}));
+  EXPECT_EQ(query_terms("党"), (Terms{"党"}));
+  EXPECT_TRUE(query_terms("，。").empty());
+}
+
+TEST(TextTest, ConcurrentUse) {
+  const Terms expected = {"全面", "面从", "从严", "严治", "治党", "2023"};
+  std::vector<std::thread> threads;
+  std::vector<int> failures(4, 0);
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 200; ++i) {
+        if (query_terms("全面從嚴治黨２０２３") != expected) ++failures[t];
+      }
+    });
+  }
+  for (std::thread& th : threads) th.join();
+  for (int f : failures) EXPECT_EQ(f, 0);
+}
+
+}  // namespace
+}  // namespace paidoc::text
