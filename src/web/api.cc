@@ -100,19 +100,9 @@ Response api_document(Site& site, const Request& req, const Params& params) {
     if (!view.ok()) return site.error(req, view.status());
     return site.json(200, view_json(*view));
   }
-  const gate::Viewer viewer = gate::Viewer::anonymous();
-  Result<int64_t> revision = site.library().revision(*id);
-  if (!revision.ok()) return site.error(req, revision.status());
-  if (auto hit = site.api_cache().get(*id, *revision)) {
-    site.metrics().render_cache(true);
-    return site.serve(req, std::move(hit));
-  }
-  site.metrics().render_cache(false);
-  Result<gate::DocumentView> view = site.library().view(*id, viewer);
-  if (!view.ok()) return site.error(req, view.status());
-  std::shared_ptr<const Prepared> body = site.prepare_json(view_json(*view));
-  site.api_cache().put(*id, view->revision, body);
-  return site.serve(req, std::move(body));
+  return site.serve_anonymous_document(
+      req, *id, site.api_cache(),
+      [&](const gate::DocumentView& view) { return site.prepare_json(view_json(view)); });
 }
 
 }  // namespace paidoc::web::handlers

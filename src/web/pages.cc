@@ -184,21 +184,11 @@ Response document(Site& site, const Request& req, const Params& params) {
     return site.html(req, 200, "document.html", document_context(site, *view, true));
   }
   // Anonymous: only these renders are cached.
-  const gate::Viewer viewer = gate::Viewer::anonymous();
-  Result<int64_t> revision = site.library().revision(*id);
-  if (!revision.ok()) return site.error(req, revision.status());
-  if (auto hit = site.page_cache().get(*id, *revision)) {
-    site.metrics().render_cache(true);
-    return site.serve(req, std::move(hit));
-  }
-  site.metrics().render_cache(false);
-  Result<gate::DocumentView> view = site.library().view(*id, viewer);
-  if (!view.ok()) return site.error(req, view.status());
-  std::shared_ptr<const Prepared> page =
-      site.prepare_html("document.html", document_context(site, *view, false));
-  if (!page) return site.error(req, Code::kInternal, "internal error");
-  site.page_cache().put(*id, view->revision, page);
-  return site.serve(req, std::move(page));
+  return site.serve_anonymous_document(req, *id, site.page_cache(),
+                                       [&](const gate::DocumentView& view) {
+                                         return site.prepare_html(
+                                             "document.html", document_context(site, view, false));
+                                       });
 }
 
 Response static_file(Site& site, const Request& req, const Params& params) {

@@ -110,6 +110,28 @@ class Site {
   // 304 when If-None-Match matches, else the prepared bytes.
   Response serve(const Request& req, std::shared_ptr<const Prepared> p);
 
+  // The ANONYMOUS render of document `id`: from `cache` when the stored
+  // revision still matches, else `prepare(view)` on the anonymous view,
+  // cached by (id, revision). Renders for any other viewer must not come
+  // here. `prepare` answers nullptr on failure (a 500).
+  template <typename Prepare>
+  Response serve_anonymous_document(const Request& req, int64_t id, RenderCache& cache,
+                                    Prepare&& prepare) {
+    Result<int64_t> revision = library().revision(id);
+    if (!revision.ok()) return error(req, revision.status());
+    if (auto hit = cache.get(id, *revision)) {
+      metrics().render_cache(true);
+      return serve(req, std::move(hit));
+    }
+    metrics().render_cache(false);
+    Result<gate::DocumentView> view = library().view(id, gate::Viewer::anonymous());
+    if (!view.ok()) return error(req, view.status());
+    std::shared_ptr<const Prepared> body = prepare(*view);
+    if (!body) return error(req, Code::kInternal, "internal error");
+    cache.put(id, view->revision, body);
+    return serve(req, std::move(body));
+  }
+
   // An error for this request: a zh-CN HTML page, or JSON
   // {"error":{"code","message"}} under /api/. `message` is ours (never
   // request content, never a store message).
