@@ -1,5 +1,6 @@
 // paidoc's command line. Each subcommand parses its flags, opens the store,
 // calls a service and prints; no business rules live here.
+#include "text/text.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
 
@@ -232,6 +233,9 @@ int run_serve(const Globals& g, const std::string& listen, bool demo, web::Serve
   Result<Payments> payments = make_payments(pay_args, demo, site_url, Clock::system());
   if (!payments.ok()) return fail(payments.status());
 
+  // Search needs the traditional->simplified table; a missing OpenCC data
+  // package is named here rather than failing inside the first query.
+  if (Status s = text::init(); !s.is_ok()) return fail(s);
   auto st = open_store(g);
   if (!st.ok()) return fail(st.status());
   library::Library lib(**st);

@@ -83,6 +83,52 @@ struct ListPage {
   int64_t total = 0;                   // matching documents in all pages
 };
 
+// ---- search -------------------------------------------------------------------
+//
+// The index holds three columns per document — title, free text and paid
+// text — tokenized by text::tokenize_for_index, and is kept in step with
+// the documents table inside the same transaction as every change to it.
+
+enum class PriceFilter { kAny, kFree, kPaid };
+
+struct SearchQuery {
+  // Each term is text as the reader typed it (a word or a quoted phrase).
+  // The backend matches it as the phrase of its tokens (text::tokenize) in
+  // any column; a term whose last token is a single ideograph matches that
+  // token as a prefix, so one-character terms find every occurrence. Every
+  // term must match (AND); no excluded term may match anywhere.
+  // REQUIRES: at least one term, and every term and excluded term has at
+  // least one token (kInvalidArgument otherwise); at most 16 of each.
+  std::vector<std::string> terms;
+  std::vector<std::string> excluded;
+  std::string category;  // empty: all
+  PriceFilter price = PriceFilter::kAny;
+  // false: relevance (bm25 with title weighted far above free and paid
+  // text, which weigh the same), ties broken by the newer document;
+  // true: newest first.
+  bool newest_first = false;
+  int64_t offset = 0;
+  int64_t limit = 10;  // REQUIRES: 1..100
+};
+
+// Where a term was found, as a bit mask.
+enum MatchColumn : unsigned { kInTitle = 1, kInFree = 2, kInPaid = 4 };
+
+struct SearchHit {
+  DocumentSummary summary;
+  std::optional<int64_t> publisher_id;  // for the gate
+  // The free runs of the document, one block per line. Never paid text:
+  // snippets for readers without access are cut from this.
+  std::string free_text;
+  // Per SearchQuery::terms entry, a MatchColumn mask of where it matched.
+  std::vector<unsigned> term_columns;
+};
+
+struct SearchPage {
+  std::vector<SearchHit> hits;
+  int64_t total = 0;  // matching documents in all pages
+};
+
 // ---- accounts -----------------------------------------------------------------
 
 // A user account. role is "reader", "editor" or "admin" (the database checks
@@ -266,6 +312,12 @@ class Store {
   virtual Result<ListPage> list_documents(const ListQuery& q) = 0;
   virtual Result<std::vector<Category>> list_categories() = 0;
   virtual Result<int64_t> count_documents() = 0;
+
+  // Full-text search (see SearchQuery). Hits carry no paid text.
+  virtual Result<SearchPage> search(const SearchQuery& q) = 0;
+  // How many documents match (category and price filters apply; paging
+  // does not). For "no results" suggestions.
+  virtual Result<int64_t> search_count(const SearchQuery& q) = 0;
 
   // ---- accounts ----
   // kConflict when a live or deleted account already has the email.

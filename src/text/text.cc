@@ -7,49 +7,83 @@
 #include <unicode/utf8.h>
 
 #include <cstdlib>
+#include <unordered_map>
 #include <stdexcept>
 
 namespace paidoc::text {
 namespace {
 
-// The shared traditional -> simplified converter. OpenCC documents every C
-// API function except opencc_error() as thread-safe, so concurrent
-// opencc_convert_utf8 calls on one instance need no lock. The instance lives
-// for the whole process.
-struct Converter {
-  opencc_t handle = reinterpret_cast<opencc_t>(-1);
+// The traditional -> simplified table, built once from OpenCC: every
+// ideograph of the BMP blocks and Extension B is converted on its own line
+// in one opencc_convert_utf8 call, and the characters that come back as a
+// different single character are kept. Immutable after construction, so
+// lookups need no lock.
+struct Simplifier {
+  std::unordered_map<UChar32, UChar32> map;
   std::string error;
   bool ok() const { return error.empty(); }
+  UChar32 operator()(UChar32 c) const {
+    auto it = map.find(c);
+    return it == map.end() ? c : it->second;
+  }
 };
 
-const Converter& converter() {
-  static const Converter c = [] {
-    Converter conv;
-    conv.handle = opencc_open(OPENCC_DEFAULT_CONFIG_TRAD_TO_SIMP);
-    if (conv.handle == reinterpret_cast<opencc_t>(-1)) {
+void append_utf8(std::string& out, UChar32 cp);
+std::vector<UChar32> decode(std::string_view utf8);
+
+const Simplifier& simplifier() {
+  static const Simplifier table = [] {
+    Simplifier t;
+    opencc_t handle = opencc_open(OPENCC_DEFAULT_CONFIG_TRAD_TO_SIMP);
+    if (handle == reinterpret_cast<opencc_t>(-1)) {
       const char* why = opencc_error();
-      conv.error = std::string("cannot load OpenCC " OPENCC_DEFAULT_CONFIG_TRAD_TO_SIMP ": ") +
-                   (why ? why : "unknown error");
+      t.error = std::string("cannot load OpenCC " OPENCC_DEFAULT_CONFIG_TRAD_TO_SIMP ": ") +
+                (why ? why : "unknown error");
+      return t;
     }
-    return conv;
+    const std::pair<UChar32, UChar32> ranges[] = {
+        {0x3400, 0x4DBF}, {0x4E00, 0x9FFF}, {0xF900, 0xFAFF}, {0x20000, 0x2A6DF}};
+    std::string all;
+    std::vector<UChar32> order;
+    for (auto [lo, hi] : ranges) {
+      for (UChar32 c = lo; c <= hi; ++c) {
+        append_utf8(all, c);
+        all.push_back('\n');
+        order.push_back(c);
+      }
+    }
+    char* out = opencc_convert_utf8(handle, all.data(), all.size());
+    if (out == nullptr) {
+      t.error = "OpenCC conversion failed while building the character table";
+      opencc_close(handle);
+      return t;
+    }
+    std::string_view converted(out);
+    size_t line = 0;
+    size_t pos = 0;
+    while (pos <= converted.size() && line < order.size()) {
+      size_t nl = converted.find('\n', pos);
+      if (nl == std::string_view::npos) nl = converted.size();
+      std::vector<UChar32> cps = decode(converted.substr(pos, nl - pos));
+      if (cps.size() == 1 && cps[0] != order[line]) t.map.emplace(order[line], cps[0]);
+      ++line;
+      pos = nl + 1;
+    }
+    opencc_convert_utf8_free(out);
+    opencc_close(handle);
+    if (line != order.size()) {
+      t.error = "OpenCC changed the line structure of the character table";
+      t.map.clear();
+    }
+    return t;
   }();
-  return c;
+  return table;
 }
 
-const Converter& require_converter() {
-  const Converter& c = converter();
-  if (!c.ok()) throw std::runtime_error(c.error);
-  return c;
-}
-
-std::string to_simplified(std::string_view utf8) {
-  if (utf8.empty()) return {};
-  const Converter& c = require_converter();
-  char* out = opencc_convert_utf8(c.handle, utf8.data(), utf8.size());
-  if (out == nullptr) throw std::runtime_error("OpenCC conversion failed");
-  std::string result(out);
-  opencc_convert_utf8_free(out);
-  return result;
+const Simplifier& require_simplifier() {
+  const Simplifier& t = simplifier();
+  if (!t.ok()) throw std::runtime_error(t.error);
+  return t;
 }
 
 const icu::Normalizer2& nfkc() {
@@ -111,32 +145,11 @@ Kind kind_of(UChar32 c) {
   return Kind::kSeparator;
 }
 
-// Converts a run of ideographs to simplified Chinese in place. The whole run
-// is converted at once so OpenCC can use its phrase tables; if that changes
-// the number of code points, the offset mapping would break, so each
-// character is converted on its own instead (a character whose conversion is
-// not a single code point is kept as is).
-void simplify_run(std::vector<Unit>& units, size_t begin, size_t end) {
-  std::string run;
-  for (size_t i = begin; i < end; ++i) append_utf8(run, units[i].cp);
-  std::vector<UChar32> converted = decode(to_simplified(run));
-  if (converted.size() == end - begin) {
-    for (size_t i = begin; i < end; ++i) units[i].cp = converted[i - begin];
-    return;
-  }
-  for (size_t i = begin; i < end; ++i) {
-    std::string one;
-    append_utf8(one, units[i].cp);
-    std::vector<UChar32> c = decode(to_simplified(one));
-    if (c.size() == 1) units[i].cp = c[0];
-  }
-}
-
 }  // namespace
 
 Status init() {
-  const Converter& c = converter();
-  if (!c.ok()) return Status::internal(c.error);
+  const Simplifier& t = simplifier();
+  if (!t.ok()) return Status::internal(t.error);
   return Status();
 }
 
@@ -180,17 +193,22 @@ std::string normalize(std::string_view utf8) {
       icu::UnicodeString::fromUTF8(icu::StringPiece(utf8.data(), static_cast<int32_t>(utf8.size()))),
       status);
   if (U_FAILURE(status)) throw std::runtime_error(std::string("NFKC failed: ") + u_errorName(status));
-  std::string nfkc_utf8;
-  normalized.toUTF8String(nfkc_utf8);
-  std::string simplified = to_simplified(nfkc_utf8);
+  const Simplifier& simplify = require_simplifier();
+  icu::UnicodeString simplified;
+  for (int32_t k = 0; k < normalized.length(); k = normalized.moveIndex32(k, 1)) {
+    simplified.append(simplify(normalized.char32At(k)));
+  }
   std::string out;
-  icu::UnicodeString::fromUTF8(simplified).toLower(icu::Locale::getRoot()).toUTF8String(out);
+  simplified.toLower(icu::Locale::getRoot()).toUTF8String(out);
   return out;
 }
 
-std::vector<Token> tokenize(std::string_view utf8) {
+namespace {
+
+std::vector<Token> tokenize_impl(std::string_view utf8, bool index_mode) {
   std::vector<Token> tokens;
   if (utf8.empty() || !valid_utf8(utf8)) return tokens;
+  const Simplifier& simplify = require_simplifier();
 
   // 1. Normalise character by character, remembering where each came from.
   const icu::Normalizer2& norm = nfkc();
@@ -203,8 +221,12 @@ std::vector<Token> tokenize(std::string_view utf8) {
     const int32_t start = i;
     UChar32 c;
     U8_NEXT(s, i, n, c);
-    if (c < 0x80 || norm.isInert(c)) {
+    if (c < 0x80) {
       units.push_back({ascii_lower(c), start, i});
+      continue;
+    }
+    if (norm.isInert(c)) {
+      units.push_back({simplify(c), start, i});
       continue;
     }
     UErrorCode status = U_ZERO_ERROR;
@@ -214,7 +236,7 @@ std::vector<Token> tokenize(std::string_view utf8) {
       continue;
     }
     for (int32_t k = 0; k < mapped.length(); k = mapped.moveIndex32(k, 1)) {
-      units.push_back({ascii_lower(mapped.char32At(k)), start, i});
+      units.push_back({simplify(ascii_lower(mapped.char32At(k))), start, i});
     }
   }
 
@@ -231,7 +253,6 @@ std::vector<Token> tokenize(std::string_view utf8) {
       t.end = units[b - 1].end;
       tokens.push_back(std::move(t));
     } else if (kind == Kind::kCjk) {
-      simplify_run(units, a, b);
       if (b - a == 1) {
         Token t{{}, units[a].start, units[a].end};
         append_utf8(t.text, units[a].cp);
@@ -243,11 +264,27 @@ std::vector<Token> tokenize(std::string_view utf8) {
           append_utf8(t.text, units[k + 1].cp);
           tokens.push_back(std::move(t));
         }
+        if (index_mode) {
+          Token t{{}, units[b - 1].start, units[b - 1].end, true};
+          append_utf8(t.text, units[b - 1].cp);
+          tokens.push_back(std::move(t));
+        }
       }
     }
     a = b;
   }
   return tokens;
+}
+
+}  // namespace
+
+std::vector<Token> tokenize(std::string_view utf8) { return tokenize_impl(utf8, false); }
+
+std::vector<Token> tokenize_for_index(std::string_view utf8) { return tokenize_impl(utf8, true); }
+
+bool is_single_ideograph(std::string_view token_text) {
+  std::vector<UChar32> cps = decode(token_text);
+  return cps.size() == 1 && is_cjk(cps[0]);
 }
 
 std::vector<std::string> query_terms(std::string_view utf8) {

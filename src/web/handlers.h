@@ -1,4 +1,4 @@
-// Route handlers, grouped by file: pages.cc, account.cc and
+// Route handlers, grouped by file: pages.cc, search_pages.cc, account.cc and
 // commerce_pages.cc (HTML), api.cc, api_account.cc and api_commerce.cc
 // (JSON v1), feeds.cc (robots, sitemap, Atom), ops.cc
 // (health, metrics). routes.cc lists them with their filters.
@@ -29,6 +29,10 @@ Response me_password(Site& site, const Request& req, const Params& params);
 Response me_delete(Site& site, const Request& req, const Params& params);
 Response admin(Site& site, const Request& req, const Params& params);
 Response admin_role(Site& site, const Request& req, const Params& params);
+
+// search_pages.cc (the /search page and /api/v1/search)
+Response search_page(Site& site, const Request& req, const Params& params);
+Response api_search(Site& site, const Request& req, const Params& params);
 
 // api.cc
 Response api_documents(Site& site, const Request& req, const Params& params);

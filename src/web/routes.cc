@@ -18,6 +18,7 @@ const std::vector<Route>& routes() {
       {kGet, "/", "home", home, A::kOptional},
       {kGet, "/d/{id}", "document", document, A::kOptional},
       {kGet, "/c/{category}", "category", category, A::kOptional},
+      {kGet, "/search", "search", search_page, A::kOptional},
       {kGet, "/static/{path*}", "static", static_file},
       // Accounts (HTML forms)
       {kGet, "/login", "login", login, A::kOptional},
@@ -56,6 +57,7 @@ const std::vector<Route>& routes() {
       {kGet, "/api/v1/documents", "api_documents", api_documents},
       {kPost, "/api/v1/documents", "api_upload", api_upload, A::kPublish, C::kApi, B::kText},
       {kGet, "/api/v1/documents/{id}", "api_document", api_document, A::kOptional},
+      {kGet, "/api/v1/search", "api_search", api_search, A::kOptional},
       {kPost, "/api/v1/auth/register", "api_register", api_register, A::kOptional, C::kApi,
        B::kJson},
       {kPost, "/api/v1/auth/login", "api_login", api_login, A::kOptional, C::kApi, B::kJson},

@@ -38,6 +38,7 @@ constexpr std::string_view kInternalErrorPage =
 Site::Site(library::Library& library, auth::Accounts& accounts, commerce::Commerce& commerce,
            SiteConfig config)
     : library_(library),
+      searcher_(library),
       accounts_(accounts),
       commerce_(commerce),
       config_(std::move(config)),

@@ -22,6 +22,7 @@
 #include "common/status.h"
 #include "gate/gate.h"
 #include "library/library.h"
+#include "search/search.h"
 #include "web/cache.h"
 #include "web/http.h"
 #include "web/metrics.h"
@@ -77,6 +78,7 @@ class Site {
 
   // --- used by handlers -----------------------------------------------------
   library::Library& library() { return library_; }
+  search::Searcher& searcher() { return searcher_; }
   auth::Accounts& accounts() { return accounts_; }
   commerce::Commerce& commerce() { return commerce_; }
   // The gate viewer of this request: anonymous without a caller, else the
@@ -184,6 +186,7 @@ class Site {
   std::string ensure_csrf(const Request& req, Response* res) const;
 
   library::Library& library_;
+  search::Searcher searcher_;
   auth::Accounts& accounts_;
   commerce::Commerce& commerce_;
   SiteConfig config_;

@@ -24,6 +24,7 @@
 #include "library/library.h"
 #include "store/store.h"
 #include "web/server.h"
+#include "web/util.h"
 
 namespace paidoc {
 namespace {
@@ -262,6 +263,23 @@ std::string LeakTest::crawl(const Headers& who, int readable) {
     seeds.push_back("/api/v1/documents/" + std::to_string(id) + "/download?format=txt");
   }
 
+  // Search for words that appear only in paid text: 4-character pieces of
+  // every paid sentence, alone, with a free word, and as one character,
+  // on the page and the API, sorted both ways. Results may say a match is
+  // in the paid part, never show it.
+  for (const std::string& s : kPaidSentences) {
+    auto cps = code_points(s);
+    for (size_t at : {size_t{0}, size_t{5}, cps.size() - 6}) {
+      std::string word;
+      for (size_t j = at; j < at + 4 && j < cps.size(); ++j) word += cps[j];
+      const std::string q = web::percent_encode(word);
+      seeds.push_back("/search?q=" + q);
+      seeds.push_back("/search?q=" + q + "&sort=date&price=paid");
+      seeds.push_back("/api/v1/search?q=" + q);
+      seeds.push_back("/api/v1/search?q=" + q + "%20" + web::percent_encode("提升") + "&per_page=50");
+    }
+    seeds.push_back("/api/v1/search?q=" + web::percent_encode(cps[3]) + "&per_page=50");
+  }
   const auto runs = forbidden_runs(readable);
   std::set<std::string> seen;
   std::deque<std::string> queue(seeds.begin(), seeds.end());

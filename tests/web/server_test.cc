@@ -726,6 +726,8 @@ class DownStore : public store::Store {
   Result<store::ListPage> list_documents(const store::ListQuery&) override { return down(); }
   Result<std::vector<store::Category>> list_categories() override { return down(); }
   Result<int64_t> count_documents() override { return down(); }
+  Result<store::SearchPage> search(const store::SearchQuery&) override { return down(); }
+  Result<int64_t> search_count(const store::SearchQuery&) override { return down(); }
   Result<store::User> create_user(const store::NewUser&) override { return down(); }
   Result<store::User> find_user_by_email(const std::string&) override { return down(); }
   Result<store::User> get_user(int64_t) override { return down(); }

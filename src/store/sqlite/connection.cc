@@ -1,5 +1,7 @@
 #include "store/sqlite/connection.h"
 
+#include "store/sqlite/fts.h"
+
 #include <chrono>
 #include <string>
 
@@ -128,6 +130,9 @@ Result<std::unique_ptr<Connection>> Connection::open(const std::string& path, in
   Status s = c->exec_script("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;",
                             "setting pragmas on '" + path + "'");
   if (!s.is_ok()) return s;
+  // The search index's tokenizer must exist on every connection that
+  // writes documents or searches (the FTS table names it).
+  if (Status fts = register_fts(db); !fts.is_ok()) return fts;
   return c;
 }
 

@@ -183,6 +183,46 @@ CREATE TABLE vip (
 CREATE INDEX orders_purchases ON orders (user_id, document_id)
   WHERE kind = 'document' AND status = 'paid';
 )sql",
+
+    // 5: full-text search. The free and paid text of each document are
+    // kept as plain text columns (one block per line) that an
+    // external-content FTS5 table indexes with the "paidoc" tokenizer
+    // (registered on every connection, store/sqlite/fts.h). Triggers keep
+    // the index in step with every insert, update and delete of a
+    // document, inside the same transaction. search_version says which
+    // tokenizer generation indexed the row; rows below the current one are
+    // filled in (and re-indexed) when the store opens.
+    R"sql(
+ALTER TABLE documents ADD COLUMN search_free TEXT NOT NULL DEFAULT '';
+ALTER TABLE documents ADD COLUMN search_paid TEXT NOT NULL DEFAULT '';
+ALTER TABLE documents ADD COLUMN search_version INTEGER NOT NULL DEFAULT 0;
+
+CREATE VIRTUAL TABLE documents_fts USING fts5(
+  title, search_free, search_paid,
+  content = 'documents', content_rowid = 'id',
+  tokenize = 'paidoc'
+);
+
+CREATE TRIGGER documents_fts_insert AFTER INSERT ON documents BEGIN
+  INSERT INTO documents_fts (rowid, title, search_free, search_paid)
+  VALUES (new.id, new.title, new.search_free, new.search_paid);
+END;
+CREATE TRIGGER documents_fts_delete AFTER DELETE ON documents BEGIN
+  INSERT INTO documents_fts (documents_fts, rowid, title, search_free, search_paid)
+  VALUES ('delete', old.id, old.title, old.search_free, old.search_paid);
+END;
+CREATE TRIGGER documents_fts_update AFTER UPDATE OF title, search_free, search_paid ON documents
+BEGIN
+  INSERT INTO documents_fts (documents_fts, rowid, title, search_free, search_paid)
+  VALUES ('delete', old.id, old.title, old.search_free, old.search_paid);
+  INSERT INTO documents_fts (rowid, title, search_free, search_paid)
+  VALUES (new.id, new.title, new.search_free, new.search_paid);
+END;
+
+-- Documents stored before this version: index their titles now; their
+-- text columns are filled in by the store on open (search_version = 0).
+INSERT INTO documents_fts (documents_fts) VALUES ('rebuild');
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(std::size(kMigrations));

@@ -15,6 +15,7 @@
 #include "store/sqlite/connection.h"
 #include "store/sqlite/migrations.h"
 #include "store/sqlite/orders.h"
+#include "store/sqlite/search.h"
 
 namespace paidoc::store::sqlite {
 namespace {
@@ -23,12 +24,6 @@ namespace {
 // Every statement is a constant: the connection's statement cache is keyed
 // by its address.
 
-// Columns read into a DocumentSummary by read_summary(), in this order.
-#define PAIDOC_SUMMARY_COLUMNS                                                          \
-  "d.id, d.revision, d.title, coalesce(c.name, ''), d.price_fen, d.excerpt, "           \
-  "d.free_chars, d.paid_chars, d.free_paragraphs, d.paid_paragraphs, d.paid_sections, " \
-  "d.has_paid, d.created_at, d.updated_at"
-constexpr int kSummaryColumnCount = 14;
 
 constexpr char kGetDocument[] =
     "SELECT " PAIDOC_SUMMARY_COLUMNS
@@ -50,8 +45,6 @@ constexpr char kCountInCategory[] =
     "SELECT count(*) FROM documents d JOIN categories c ON c.id = d.category_id"
     " WHERE c.name = ?1";
 
-#undef PAIDOC_SUMMARY_COLUMNS
-
 constexpr char kListCategories[] =
     "SELECT c.id, c.name, count(d.id) FROM categories c"
     " LEFT JOIN documents d ON d.category_id = c.id"
@@ -62,17 +55,21 @@ constexpr char kFindByPath[] = "SELECT id FROM documents WHERE source_path = ?1"
 constexpr char kFindCategory[] = "SELECT id FROM categories WHERE name = ?1";
 constexpr char kInsertCategory[] = "INSERT INTO categories (name, created_at) VALUES (?1, ?2)";
 
-// Parameters ?1..?16 are bound by bind_document_fields().
+// Parameters ?1..?16 and ?18..?20 are bound by bind_document_fields();
+// ?17 is the id of the document an update replaces.
 constexpr char kInsertDocument[] =
     "INSERT INTO documents (title, category_id, price_fen, source_path, source_sha256,"
     " source_text, parsed_json, excerpt, free_chars, paid_chars, free_paragraphs,"
-    " paid_paragraphs, paid_sections, has_paid, publisher_id, revision, created_at, updated_at)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, 1, ?16, ?16)";
+    " paid_paragraphs, paid_sections, has_paid, publisher_id, revision, created_at, updated_at,"
+    " search_free, search_paid, search_version)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, 1, ?16, ?16,"
+    " ?18, ?19, ?20)";
 constexpr char kUpdateDocument[] =
     "UPDATE documents SET title = ?1, category_id = ?2, price_fen = ?3, source_path = ?4,"
     " source_sha256 = ?5, source_text = ?6, parsed_json = ?7, excerpt = ?8, free_chars = ?9,"
     " paid_chars = ?10, free_paragraphs = ?11, paid_paragraphs = ?12, paid_sections = ?13,"
-    " has_paid = ?14, publisher_id = ?15, revision = revision + 1, updated_at = ?16"
+    " has_paid = ?14, publisher_id = ?15, revision = revision + 1, updated_at = ?16,"
+    " search_free = ?18, search_paid = ?19, search_version = ?20"
     " WHERE id = ?17";
 
 // --- accounts -----------------------------------------------------------------
@@ -168,24 +165,6 @@ Status guarded_status(const char* what, F&& f) {
   return guarded<Done>(what, std::forward<F>(f)).status();
 }
 
-DocumentSummary read_summary(const Stmt& st) {
-  DocumentSummary s;
-  s.id = st.int64(0);
-  s.revision = st.int64(1);
-  s.title = st.text(2);
-  s.category = st.text(3);
-  s.price = Fen(st.int64(4));
-  s.excerpt = st.text(5);
-  s.figures.free_chars = st.int64(6);
-  s.figures.paid_chars = st.int64(7);
-  s.figures.free_paragraphs = st.int64(8);
-  s.figures.paid_paragraphs = st.int64(9);
-  s.figures.paid_sections = static_cast<int>(st.int64(10));
-  s.has_paid_text = st.int64(11) != 0;
-  s.created_at = st.int64(12);
-  s.updated_at = st.int64(13);
-  return s;
-}
 
 // The id in the first column of the single row `sql` returns for `key`, or
 // nullopt when there is no row.
@@ -271,6 +250,7 @@ struct Row {
   bool has_paid = false;
   std::optional<int64_t> category_id;
   int64_t now = 0;
+  SearchTexts search;
 };
 
 void bind_document_fields(Stmt& st, const Row& r) {
@@ -290,7 +270,10 @@ void bind_document_fields(Stmt& st, const Row& r) {
       .bind(13, int64_t{r.figures.paid_sections})
       .bind(14, int64_t{r.has_paid ? 1 : 0})
       .bind(15, d.publisher_id)
-      .bind(16, r.now);
+      .bind(16, r.now)
+      .bind(18, r.search.free)
+      .bind(19, r.search.paid)
+      .bind(20, int64_t{kSearchVersion});
 }
 
 // --- the store ----------------------------------------------------------------
@@ -350,6 +333,28 @@ class SqliteStore final : public Store {
       if (!row.ok()) return row.status();
       if (!*row) return Status::not_found("document " + std::to_string(id) + " does not exist");
       return st->int64(0);
+    });
+  }
+
+  Result<SearchPage> search(const SearchQuery& q) override {
+    return guarded<SearchPage>("search", [&]() -> Result<SearchPage> {
+      auto lease = pool_->acquire();
+      if (!lease.ok()) return lease.status();
+      Connection& c = *lease.value();
+      Txn txn(c);
+      if (Status s = txn.begin(Txn::Kind::kRead); !s.is_ok()) return s;
+      auto page = search_in(c, q);
+      if (!page.ok()) return page.status();
+      if (Status s = txn.commit(); !s.is_ok()) return s;
+      return page;
+    });
+  }
+
+  Result<int64_t> search_count(const SearchQuery& q) override {
+    return guarded<int64_t>("search_count", [&]() -> Result<int64_t> {
+      auto lease = pool_->acquire();
+      if (!lease.ok()) return lease.status();
+      return search_count_in(*lease.value(), q);
     });
   }
 
@@ -881,6 +886,7 @@ class SqliteStore final : public Store {
       doc::compute_figures(copy);
       r.figures = copy.figures;
       for (const auto& b : copy.blocks) r.has_paid = r.has_paid || b.has_paid();
+      r.search = search_texts(copy);
       try {
         r.parsed_json = nlohmann::json(copy).dump();
       } catch (const nlohmann::json::exception& e) {
@@ -984,6 +990,15 @@ Result<std::unique_ptr<Store>> open_sqlite(const std::string& path, const Option
     }
     auto version = migrate(c);
     if (!version.ok()) return version.status();
+    // Documents indexed by an older tokenizer generation (or stored before
+    // search existed) are re-indexed now, in one transaction.
+    {
+      Txn txn(c);
+      if (Status s = txn.begin(Txn::Kind::kWrite); !s.is_ok()) return s;
+      auto reindexed = reindex_stale_in(c);
+      if (!reindexed.ok()) return reindexed.status();
+      if (Status s = txn.commit(); !s.is_ok()) return s;
+    }
 
     auto pool = std::make_unique<Pool>(path, options.max_connections, options.busy_timeout_ms);
     pool->adopt(std::move(first).value());

@@ -1,0 +1,428 @@
+#include "search/search.h"
+
+#include <algorithm>
+#include <map>
+
+#include "text/text.h"
+
+namespace paidoc::search {
+namespace {
+
+// Whitespace between terms: ASCII space/tab/newline and U+3000.
+size_t space_len(std::string_view s, size_t i) {
+  const char c = s[i];
+  if (c == ' ' || c == '\t' || c == '\n' || c == '\r') return 1;
+  if (s.compare(i, 3, "\xE3\x80\x80") == 0) return 3;
+  return 0;
+}
+
+// An opening or closing quote: ASCII '"' or “ ” (U+201C, U+201D).
+size_t quote_len(std::string_view s, size_t i) {
+  if (s[i] == '"') return 1;
+  if (s.compare(i, 3, "\xE2\x80\x9C") == 0 || s.compare(i, 3, "\xE2\x80\x9D") == 0) return 3;
+  return 0;
+}
+
+bool searchable(const std::string& t) { return !text::tokenize(t).empty(); }
+
+std::string escape_html(std::string_view s) {
+  std::string out;
+  out.reserve(s.size() + 16);
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out.push_back(c);
+    }
+  }
+  return out;
+}
+
+std::string spans_html(const std::vector<Span>& spans) {
+  std::string out;
+  for (const Span& s : spans) {
+    if (s.mark) {
+      out += "<mark>" + escape_html(s.text) + "</mark>";
+    } else {
+      out += escape_html(s.text);
+    }
+  }
+  return out;
+}
+
+// A term as the index matches it: its tokens in order, the last one a
+// prefix when it is a single ideograph.
+struct Phrase {
+  std::vector<std::string> tokens;
+  bool prefix_last = false;
+};
+
+Phrase phrase_of(const Term& t) {
+  Phrase p;
+  for (text::Token& tok : text::tokenize(t.text)) p.tokens.push_back(std::move(tok.text));
+  p.prefix_last = !p.tokens.empty() && text::is_single_ideograph(p.tokens.back());
+  return p;
+}
+
+// Index-mode tokens grouped by position, as FTS5 sees them: a colocated
+// token shares the position of the token before it.
+struct Position {
+  std::vector<const text::Token*> tokens;
+};
+
+std::vector<Position> positions_of(const std::vector<text::Token>& tokens) {
+  std::vector<Position> out;
+  for (const text::Token& t : tokens) {
+    if (!t.colocated || out.empty()) out.emplace_back();
+    out.back().tokens.push_back(&t);
+  }
+  return out;
+}
+
+const text::Token* match_at(const Position& pos, const std::string& want, bool prefix) {
+  for (const text::Token* t : pos.tokens) {
+    if (prefix ? t->text.compare(0, want.size(), want) == 0 : t->text == want) return t;
+  }
+  return nullptr;
+}
+
+void clip_utf8_start(std::string_view text, int& i) {
+  while (i > 0 && (static_cast<unsigned char>(text[i]) & 0xC0) == 0x80) --i;
+}
+
+}  // namespace
+
+std::string Query::to_string() const {
+  std::string out;
+  auto add = [&](const Term& t, bool minus) {
+    if (!out.empty()) out += ' ';
+    if (minus) out += '-';
+    if (t.quoted) {
+      out += '"' + t.text + '"';
+    } else {
+      out += t.text;
+    }
+  };
+  for (const Term& t : terms) add(t, false);
+  for (const Term& t : excluded) add(t, true);
+  return out;
+}
+
+Query parse_query(std::string_view q) {
+  Query out;
+  size_t i = 0;
+  const size_t n = q.size();
+  while (i < n) {
+    if (size_t sp = space_len(q, i)) {
+      i += sp;
+      continue;
+    }
+    bool minus = false;
+    if (q[i] == '-' && i + 1 < n && !space_len(q, i + 1)) {
+      minus = true;
+      ++i;
+    }
+    Term term;
+    if (size_t ql = quote_len(q, i)) {
+      // A quoted phrase runs to the next quote (or the end).
+      size_t j = i + ql;
+      size_t close = j;
+      while (close < n && !quote_len(q, close)) ++close;
+      term.text = std::string(q.substr(j, close - j));
+      term.quoted = true;
+      i = close < n ? close + quote_len(q, close) : n;
+    } else {
+      size_t j = i;
+      while (j < n && !space_len(q, j) && !quote_len(q, j)) ++j;
+      term.text = std::string(q.substr(i, j - i));
+      i = j;
+    }
+    if (term.text.empty()) continue;
+    if (!text::valid_utf8(term.text) || !searchable(term.text)) {
+      out.ignored.push_back(term.text);
+      continue;
+    }
+    std::vector<Term>& list = minus ? out.excluded : out.terms;
+    if (list.size() >= kMaxTerms) {
+      out.ignored.push_back(term.text);
+      continue;
+    }
+    if (std::find(list.begin(), list.end(), term) == list.end()) list.push_back(std::move(term));
+  }
+  // Excluding without including anything is not a search.
+  if (out.terms.empty()) {
+    for (const Term& t : out.excluded) out.ignored.push_back("-" + t.text);
+    out.excluded.clear();
+  }
+  return out;
+}
+
+std::vector<std::pair<int, int>> find_matches(std::string_view text,
+                                              const std::vector<Term>& terms) {
+  std::vector<std::pair<int, int>> ranges;
+  if (terms.empty() || text.empty()) return ranges;
+  const std::vector<text::Token> tokens = text::tokenize_for_index(text);
+  const std::vector<Position> positions = positions_of(tokens);
+  for (const Term& term : terms) {
+    const Phrase p = phrase_of(term);
+    if (p.tokens.empty()) continue;
+    const size_t k = p.tokens.size();
+    for (size_t at = 0; at + k <= positions.size(); ++at) {
+      const text::Token* first = nullptr;
+      const text::Token* last = nullptr;
+      bool ok = true;
+      for (size_t j = 0; j < k && ok; ++j) {
+        const text::Token* t = match_at(positions[at + j], p.tokens[j], p.prefix_last && j + 1 == k);
+        if (!t) {
+          ok = false;
+        } else {
+          if (j == 0) first = t;
+          last = t;
+        }
+      }
+      if (!ok) continue;
+      int end = last->end;
+      // A prefix match marks only the typed character, not the whole bigram.
+      if (p.prefix_last && last->text.size() > p.tokens.back().size()) {
+        end = last->start;
+        // advance over one UTF-8 character
+        int len = 1;
+        const auto b = static_cast<unsigned char>(text[end]);
+        if (b >= 0xF0) len = 4; else if (b >= 0xE0) len = 3; else if (b >= 0xC0) len = 2;
+        end += len;
+        if (k == 1) ranges.emplace_back(last->start, end);
+        else ranges.emplace_back(first->start, end);
+        continue;
+      }
+      ranges.emplace_back(first->start, end);
+    }
+  }
+  // Sort and merge overlapping ranges.
+  std::sort(ranges.begin(), ranges.end());
+  std::vector<std::pair<int, int>> merged;
+  for (const auto& r : ranges) {
+    if (!merged.empty() && r.first < merged.back().second) {
+      merged.back().second = std::max(merged.back().second, r.second);
+    } else {
+      merged.push_back(r);
+    }
+  }
+  return merged;
+}
+
+std::vector<Span> mark_all(std::string_view text, const std::vector<std::pair<int, int>>& ranges) {
+  std::vector<Span> out;
+  int at = 0;
+  for (const auto& [a, b] : ranges) {
+    if (a > at) out.push_back({std::string(text.substr(at, a - at)), false});
+    out.push_back({std::string(text.substr(a, b - a)), true});
+    at = b;
+  }
+  if (at < static_cast<int>(text.size())) out.push_back({std::string(text.substr(at)), false});
+  return out;
+}
+
+std::vector<Span> cut_snippet(std::string_view text, const std::vector<std::pair<int, int>>& ranges,
+                              size_t focus, int max_chars) {
+  // Window in bytes: start a few characters before the focused match, then
+  // take max_chars characters.
+  auto back_chars = [&](int from, int count) {
+    int i = from;
+    while (count > 0 && i > 0) {
+      --i;
+      clip_utf8_start(text, i);
+      if (text[i] == '\n') {
+        ++i;  // do not reach into the previous block
+        break;
+      }
+      --count;
+    }
+    return i;
+  };
+  int start = 0;
+  if (focus < ranges.size()) start = back_chars(ranges[focus].first, 16);
+  int end = start;
+  int chars = 0;
+  const int n = static_cast<int>(text.size());
+  while (end < n && chars < max_chars) {
+    int len = 1;
+    const auto b = static_cast<unsigned char>(text[end]);
+    if (b >= 0xF0) len = 4; else if (b >= 0xE0) len = 3; else if (b >= 0xC0) len = 2;
+    end = std::min(n, end + len);
+    ++chars;
+  }
+  // Do not cut through a marked range at the end.
+  for (const auto& [a, b] : ranges) {
+    if (a < end && b > end) end = b;
+  }
+  std::vector<std::pair<int, int>> inside;
+  for (const auto& [a, b] : ranges) {
+    if (a >= start && b <= end) inside.emplace_back(a - start, b - start);
+  }
+  std::string window(text.substr(start, end - start));
+  std::replace(window.begin(), window.end(), '\n', ' ');
+  std::vector<Span> spans = mark_all(window, inside);
+  if (start > 0) spans.insert(spans.begin(), Span{"…", false});
+  if (end < n) spans.push_back(Span{"…", false});
+  return spans;
+}
+
+std::string Hit::snippet_text() const {
+  std::string out;
+  for (const Span& s : snippet) out += s.text;
+  return out;
+}
+
+std::string Hit::title_html() const { return spans_html(title_spans); }
+std::string Hit::snippet_html() const { return spans_html(snippet); }
+
+namespace {
+
+std::vector<std::string> term_texts(const std::vector<Term>& terms) {
+  std::vector<std::string> out;
+  for (const Term& t : terms) out.push_back(t.text);
+  return out;
+}
+
+// The full text of a view a reader may see, one block per line, and the
+// byte ranges of blocks that came from the paid part.
+struct ViewText {
+  std::string text;
+  std::vector<std::pair<int, int>> paid;
+};
+
+ViewText view_text(const gate::DocumentView& v) {
+  ViewText out;
+  for (const gate::ViewBlock& b : v.blocks) {
+    if (b.kind == gate::ViewBlock::Kind::kLocked) continue;
+    if (!out.text.empty()) out.text += '\n';
+    const int start = static_cast<int>(out.text.size());
+    out.text += b.label;
+    out.text += b.text;
+    if (b.paid) out.paid.emplace_back(start, static_cast<int>(out.text.size()));
+  }
+  return out;
+}
+
+bool inside(const std::vector<std::pair<int, int>>& blocks, int at) {
+  for (const auto& [a, b] : blocks) {
+    if (at >= a && at < b) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+Result<Results> Searcher::search(const Request& request, const gate::Viewer& viewer) {
+  Results out;
+  out.query = parse_query(request.q);
+  out.per_page = std::clamp<int64_t>(request.per_page, 1, 50);
+  out.page = std::max<int64_t>(request.page, 1);
+  if (out.query.empty()) return out;
+
+  store::SearchQuery sq;
+  sq.terms = term_texts(out.query.terms);
+  sq.excluded = term_texts(out.query.excluded);
+  sq.category = request.category;
+  sq.price = request.price;
+  sq.newest_first = request.newest_first;
+  sq.limit = out.per_page;
+  // Far pages are not worth the sort: stop at page 100.
+  out.page = std::min<int64_t>(out.page, 100);
+  sq.offset = (out.page - 1) * out.per_page;
+
+  Result<store::SearchPage> page = library_.store().search(sq);
+  if (!page.ok()) return page.status();
+  out.total = page->total;
+  out.pages = (out.total + out.per_page - 1) / out.per_page;
+
+  for (store::SearchHit& h : page->hits) {
+    Hit hit;
+    const store::DocumentSummary& s = h.summary;
+    hit.id = s.id;
+    hit.title = s.title;
+    hit.category = s.category;
+    hit.price = s.price;
+    hit.created_at = s.created_at;
+    hit.updated_at = s.updated_at;
+    hit.has_paid_text = s.has_paid_text;
+    hit.title_spans = mark_all(s.title, find_matches(s.title, out.query.terms));
+
+    std::vector<Term> paid_only;
+    for (size_t i = 0; i < out.query.terms.size() && i < h.term_columns.size(); ++i) {
+      const unsigned cols = h.term_columns[i];
+      if ((cols & store::kInPaid) && !(cols & (store::kInTitle | store::kInFree))) {
+        paid_only.push_back(out.query.terms[i]);
+        hit.paid_terms.push_back(out.query.terms[i].text);
+      }
+    }
+    hit.match_in_paid = !paid_only.empty();
+
+    const gate::Access access =
+        gate::decide({s.id, s.price, h.publisher_id, s.has_paid_text}, viewer);
+    hit.locked = s.has_paid_text && gate::locked(access);
+
+    if (hit.match_in_paid && !gate::locked(access)) {
+      // The viewer may read the paid part: cut the snippet around the paid
+      // match from the gated view (never from the store row directly).
+      Result<gate::DocumentView> view = library_.view(s.id, viewer);
+      if (!view.ok()) return view.status();
+      if (!view->locked) {
+        ViewText vt = view_text(*view);
+        auto ranges = find_matches(vt.text, paid_only);
+        auto all = find_matches(vt.text, out.query.terms);
+        size_t focus = 0;
+        if (!ranges.empty()) {
+          for (size_t k = 0; k < all.size(); ++k) {
+            if (all[k].first == ranges[0].first ||
+                (all[k].first <= ranges[0].first && all[k].second >= ranges[0].second)) {
+              focus = k;
+              break;
+            }
+          }
+        }
+        hit.snippet = cut_snippet(vt.text, all, focus);
+        hit.snippet_from_paid = !all.empty() && inside(vt.paid, all[focus].first);
+        out.hits.push_back(std::move(hit));
+        continue;
+      }
+    }
+    // Free text only.
+    auto ranges = find_matches(h.free_text, out.query.terms);
+    hit.snippet = cut_snippet(h.free_text, ranges, 0);
+    out.hits.push_back(std::move(hit));
+  }
+
+  if (out.total == 0) {
+    // Suggestions: each term dropped in turn, then the filters removed.
+    if (out.query.terms.size() > 1) {
+      for (size_t i = 0; i < out.query.terms.size(); ++i) {
+        Query q = out.query;
+        q.terms.erase(q.terms.begin() + static_cast<long>(i));
+        store::SearchQuery cq = sq;
+        cq.terms = term_texts(q.terms);
+        cq.offset = 0;
+        Result<int64_t> n = library_.store().search_count(cq);
+        if (!n.ok()) return n.status();
+        if (*n > 0) out.suggestions.push_back({q.to_string(), out.query.terms[i].text, false, *n});
+      }
+      std::stable_sort(out.suggestions.begin(), out.suggestions.end(),
+                       [](const Suggestion& a, const Suggestion& b) { return a.total > b.total; });
+    }
+    if (!request.category.empty() || request.price != store::PriceFilter::kAny) {
+      store::SearchQuery cq = sq;
+      cq.category.clear();
+      cq.price = store::PriceFilter::kAny;
+      cq.offset = 0;
+      Result<int64_t> n = library_.store().search_count(cq);
+      if (!n.ok()) return n.status();
+      if (*n > 0) out.suggestions.push_back({out.query.to_string(), "", true, *n});
+    }
+  }
+  return out;
+}
+
+}  // namespace paidoc::search

@@ -1,0 +1,48 @@
+// Documents' shared row reading and the search half of the SQLite backend.
+// Internal to store/sqlite/.
+//
+// Thread-safety: as Connection: one thread at a time per connection.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "common/status.h"
+#include "doc/document.h"
+#include "store/sqlite/connection.h"
+#include "store/store.h"
+
+namespace paidoc::store::sqlite {
+
+// Columns read into a DocumentSummary by read_summary(), in this order
+// ("d" is documents, "c" categories).
+#define PAIDOC_SUMMARY_COLUMNS                                                          \
+  "d.id, d.revision, d.title, coalesce(c.name, ''), d.price_fen, d.excerpt, "           \
+  "d.free_chars, d.paid_chars, d.free_paragraphs, d.paid_paragraphs, d.paid_sections, " \
+  "d.has_paid, d.created_at, d.updated_at"
+inline constexpr int kSummaryColumnCount = 14;
+
+DocumentSummary read_summary(const Stmt& st);
+
+// The tokenizer generation documents are indexed with. Raise it when
+// text::tokenize_for_index changes: rows below it are re-indexed on open.
+inline constexpr int kSearchVersion = 1;
+
+// The text columns the index reads: free runs and paid runs, one block per
+// line (a heading's label goes with its first run's side).
+struct SearchTexts {
+  std::string free;
+  std::string paid;
+};
+SearchTexts search_texts(const doc::Document& d);
+
+// REQUIRES: a read transaction on c (total and page from one snapshot).
+Result<SearchPage> search_in(Connection& c, const SearchQuery& q);
+Result<int64_t> search_count_in(Connection& c, const SearchQuery& q);
+
+// Fills the text columns of rows indexed by an older generation (and so
+// re-indexes them, through the triggers). REQUIRES: a write transaction.
+// Returns how many rows it updated.
+Result<int64_t> reindex_stale_in(Connection& c);
+
+}  // namespace paidoc::store::sqlite

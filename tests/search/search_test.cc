@@ -1,0 +1,386 @@
+// Search: query parsing, matching rules, ranking, filters, and the leak rule
+// on results (paid text reaches only readers with access).
+#include "search/search.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <random>
+#include <set>
+
+#include "library/library.h"
+#include "text/text.h"
+
+namespace paidoc::search {
+namespace {
+
+namespace fs = std::filesystem;
+
+// --- query parsing --------------------------------------------------------------
+
+std::vector<std::string> texts(const std::vector<Term>& terms) {
+  std::vector<std::string> out;
+  for (const Term& t : terms) out.push_back(t.text);
+  return out;
+}
+
+using Strings = std::vector<std::string>;
+
+TEST(ParseQuery, SpacesSeparateTermsAsciiAndIdeographic) {
+  Query q = parse_query("民主生活会 对照检查\xE3\x80\x80" "2023");
+  EXPECT_EQ(texts(q.terms), (Strings{"民主生活会", "对照检查", "2023"}));
+  EXPECT_TRUE(q.excluded.empty());
+}
+
+TEST(ParseQuery, QuotedPhraseAndExclusion) {
+  Query q = parse_query("\"work plan\" 整改 -草稿 “年度 总结”");
+  ASSERT_EQ(q.terms.size(), 3u);
+  EXPECT_EQ(q.terms[0], (Term{"work plan", true}));
+  EXPECT_EQ(q.terms[1], (Term{"整改", false}));
+  EXPECT_EQ(q.terms[2], (Term{"年度 总结", true}));
+  EXPECT_EQ(texts(q.excluded), (Strings{"草稿"}));
+  EXPECT_EQ(q.to_string(), "\"work plan\" 整改 \"年度 总结\" -草稿");
+}
+
+TEST(ParseQuery, UnsearchableWordsAreIgnoredAndNamed) {
+  Query q = parse_query("， 😀 党建 -");
+  EXPECT_EQ(texts(q.terms), (Strings{"党建"}));
+  EXPECT_EQ(q.ignored, (Strings{"，", "😀", "-"}));
+}
+
+TEST(ParseQuery, OnlyExclusionsIsNotASearch) {
+  Query q = parse_query("-草稿 -模板");
+  EXPECT_TRUE(q.empty());
+  EXPECT_TRUE(q.excluded.empty());
+  EXPECT_EQ(q.ignored, (Strings{"-草稿", "-模板"}));
+}
+
+TEST(ParseQuery, DuplicatesOnceAndAtMostMaxTerms) {
+  Query q = parse_query("甲乙 甲乙 丙丁 戊己 庚辛 壬癸 子丑 寅卯 辰巳 午未");
+  EXPECT_EQ(q.terms.size(), kMaxTerms);
+  EXPECT_EQ(q.terms[0].text, "甲乙");
+  EXPECT_EQ(q.terms[1].text, "丙丁");
+  EXPECT_EQ(q.ignored, (Strings{"午未"}));
+}
+
+TEST(ParseQuery, HyphenInsideAWordIsText) {
+  Query q = parse_query("covid-19");
+  EXPECT_EQ(texts(q.terms), (Strings{"covid-19"}));
+}
+
+// --- matching for snippets ------------------------------------------------------
+
+std::vector<std::string> matched(std::string_view text, const std::string& q) {
+  std::vector<std::string> out;
+  for (auto [a, b] : find_matches(text, parse_query(q).terms)) {
+    out.emplace_back(text.substr(a, b - a));
+  }
+  return out;
+}
+
+TEST(FindMatches, PhraseMatchesOnlyContiguousRuns) {
+  EXPECT_EQ(matched("落实整改措施，整改的措施", "整改措施"), (Strings{"整改措施"}));
+}
+
+TEST(FindMatches, SingleCharacterAnywhereInARun) {
+  // Start, middle and end of runs, and alone.
+  EXPECT_EQ(matched("党建引领，政党建设，依靠政党。党", "党"), (Strings{"党", "党", "党", "党"}));
+}
+
+TEST(FindMatches, TraditionalTextMatchesSimplifiedQueryWithOriginalBytes) {
+  EXPECT_EQ(matched("要求全面從嚴治黨。", "全面从严治党"), (Strings{"全面從嚴治黨"}));
+}
+
+TEST(FindMatches, FullWidthDigitsAndLatinCase) {
+  EXPECT_EQ(matched("２０２３年GDP增长", "2023年 gdp"), (Strings{"２０２３年", "GDP"}));
+}
+
+TEST(CutSnippet, WindowAroundMatchWithEllipses) {
+  std::string text;
+  for (int i = 0; i < 60; ++i) text += "甲";
+  text += "绩效扣款";
+  for (int i = 0; i < 60; ++i) text += "乙";
+  auto ranges = find_matches(text, parse_query("绩效扣款").terms);
+  std::vector<Span> spans = cut_snippet(text, ranges, 0, 40);
+  ASSERT_GE(spans.size(), 3u);
+  EXPECT_EQ(spans.front().text, "…");
+  EXPECT_EQ(spans.back().text, "…");
+  bool marked = false;
+  for (const Span& s : spans) marked = marked || (s.mark && s.text == "绩效扣款");
+  EXPECT_TRUE(marked);
+}
+
+// --- the service over a real store ---------------------------------------------------
+
+class TempDir {
+ public:
+  TempDir() {
+    std::random_device rd;
+    path_ = fs::temp_directory_path() / ("paidoc-search-" + std::to_string(rd()));
+    fs::create_directories(path_);
+  }
+  ~TempDir() { fs::remove_all(path_); }
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+// Paid sentences: tests check that no 8-character window of them reaches a
+// reader without access.
+const char* kPaidSentence = "对连续两个季度考核靠后的科室实行绩效扣款并约谈负责人。";
+const char* kPaidSentence2 = "夜间巡查发现的渗漏点须在四十八小时内完成封堵。";
+
+class SearchTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(text::init().is_ok());
+    auto st = store::Store::open("sqlite:" + (dir_.path() / "t.db").string());
+    ASSERT_TRUE(st.ok()) << st.status().to_string();
+    store_ = std::move(*st);
+    lib_ = std::make_unique<library::Library>(*store_);
+    searcher_ = std::make_unique<Searcher>(*lib_);
+  }
+
+  int64_t import(const std::string& name, const std::string& source, int64_t price_fen = 500,
+                 const std::string& category = "") {
+    library::ImportOptions opts;
+    opts.price = Fen(price_fen);
+    opts.category = category;
+    library::ImportLine line = lib_->import_bytes(source, name, opts);
+    EXPECT_TRUE(line.ok) << line.error;
+    return line.id;
+  }
+
+  Results run(const std::string& q, const gate::Viewer& viewer = gate::Viewer::anonymous(),
+              Request r = {}) {
+    r.q = q;
+    auto res = searcher_->search(r, viewer);
+    EXPECT_TRUE(res.ok()) << res.status().to_string();
+    return res.ok() ? *res : Results{};
+  }
+
+  static std::vector<int64_t> ids(const Results& r) {
+    std::vector<int64_t> out;
+    for (const Hit& h : r.hits) out.push_back(h.id);
+    return out;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<library::Library> lib_;
+  std::unique_ptr<Searcher> searcher_;
+};
+
+std::string doc(const std::string& title, const std::string& free, const std::string& paid = "") {
+  std::string s = title + "\n一、基本情况\n" + free + "\n";
+  if (!paid.empty()) s += "##paidbegin##\n二、具体措施\n" + paid + "\n##paidend##\n";
+  return s;
+}
+
+// Every 8-character window of `secret` (code points) that occurs in `shown`.
+std::vector<std::string> leaked_windows(const std::string& shown, const std::string& secret) {
+  std::vector<std::string> cps;
+  for (size_t i = 0; i < secret.size();) {
+    size_t len = 1;
+    unsigned char b = secret[i];
+    if (b >= 0xF0) len = 4; else if (b >= 0xE0) len = 3; else if (b >= 0xC0) len = 2;
+    cps.push_back(secret.substr(i, len));
+    i += len;
+  }
+  std::vector<std::string> out;
+  for (size_t i = 0; i + 8 <= cps.size(); ++i) {
+    std::string w;
+    for (size_t k = i; k < i + 8; ++k) w += cps[k];
+    if (shown.find(w) != std::string::npos) out.push_back(w);
+  }
+  return out;
+}
+
+std::string everything_shown(const Results& r) {
+  std::string all;
+  for (const Hit& h : r.hits) {
+    all += h.title + "|" + h.snippet_text() + "|" + h.snippet_html() + "|" + h.title_html() + "|";
+    for (const std::string& t : h.paid_terms) all += t + "|";
+  }
+  return all;
+}
+
+TEST_F(SearchTest, PhraseFindsOnlyTheContiguousRun) {
+  int64_t together = import("a.txt", doc("甲单位报告", "本年度认真落实整改措施。"));
+  import("b.txt", doc("乙单位报告", "提出整改意见，明确具体措施。"));
+  EXPECT_EQ(ids(run("整改措施")), (std::vector<int64_t>{together}));
+}
+
+TEST_F(SearchTest, TitleMatchRanksAboveBodyMatch) {
+  int64_t body = import("body.txt", doc("年度工作报告", "推进乡村振兴，乡村振兴取得成效，乡村振兴见实效。"));
+  int64_t title = import("title.txt", doc("乡村振兴工作报告", "全年完成各项任务。"));
+  Results r = run("乡村振兴");
+  EXPECT_EQ(ids(r), (std::vector<int64_t>{title, body}));
+  EXPECT_EQ(r.total, 2);
+}
+
+TEST_F(SearchTest, NewerDocumentWinsATie) {
+  int64_t older = import("o.txt", doc("调研报告之一", "围绕基层减负开展调研。"));
+  int64_t newer = import("n.txt", doc("调研报告之二", "围绕基层减负开展调研。"));
+  EXPECT_EQ(ids(run("基层减负")), (std::vector<int64_t>{newer, older}));
+}
+
+TEST_F(SearchTest, TermsAreAndedAndExclusionsRemove) {
+  int64_t both = import("1.txt", doc("一号文件", "安全生产与消防演练同步开展。"));
+  int64_t one = import("2.txt", doc("二号文件", "安全生产检查全面铺开。"));
+  EXPECT_EQ(ids(run("安全生产 消防演练")), (std::vector<int64_t>{both}));
+  EXPECT_EQ(ids(run("安全生产 -消防")), (std::vector<int64_t>{one}));
+}
+
+TEST_F(SearchTest, SingleCharacterTermFindsEveryPosition) {
+  int64_t start = import("s.txt", doc("甲文", "党建工作有序推进。"));
+  int64_t end = import("e.txt", doc("乙文", "始终相信政党。"));
+  int64_t alone = import("l.txt", doc("丙文", "一心向党，砥砺前行。"));
+  import("none.txt", doc("丁文", "完成绿化任务。"));
+  Results r = run("党");
+  std::set<int64_t> got(r.hits.begin() == r.hits.end() ? std::set<int64_t>{} : std::set<int64_t>{});
+  for (const Hit& h : r.hits) got.insert(h.id);
+  EXPECT_EQ(got, (std::set<int64_t>{start, end, alone}));
+  // A term ending in a single character after a word: "2023年" finds
+  // "2023年度".
+  int64_t year = import("y.txt", doc("戊文", "2023年度考核结果公布。"));
+  EXPECT_EQ(ids(run("2023年")), (std::vector<int64_t>{year}));
+}
+
+TEST_F(SearchTest, TraditionalQueryFindsTheSameDocuments) {
+  int64_t a = import("a.txt", doc("学习心得", "坚持全面从严治党不动摇。"));
+  int64_t b = import("b.txt", doc("學習體會", "堅持全面從嚴治黨，永遠在路上。"));
+  import("c.txt", doc("其他", "做好防汛准备。"));
+  Results simp = run("全面从严治党");
+  Results trad = run("全面從嚴治黨");
+  std::set<int64_t> s1, s2;
+  for (int64_t id : ids(simp)) s1.insert(id);
+  for (int64_t id : ids(trad)) s2.insert(id);
+  EXPECT_EQ(s1, (std::set<int64_t>{a, b}));
+  EXPECT_EQ(s1, s2);
+}
+
+TEST_F(SearchTest, FiltersSortAndPaging) {
+  std::vector<int64_t> all;
+  for (int i = 0; i < 12; ++i) {
+    const bool free = i % 3 == 0;
+    all.push_back(import("p" + std::to_string(i) + ".txt",
+                         doc("值班制度第" + std::to_string(i) + "号", "严格执行值班制度。",
+                             "值班人员不得擅离岗位，第" + std::to_string(i) + "条。"),
+                         free ? 0 : 800, i % 2 ? "制度" : "通知"));
+  }
+  Request r;
+  r.per_page = 5;
+  Results p1 = run("值班制度", gate::Viewer::anonymous(), r);
+  EXPECT_EQ(p1.total, 12);
+  EXPECT_EQ(p1.pages, 3);
+  EXPECT_EQ(p1.hits.size(), 5u);
+  r.page = 3;
+  Results p3 = run("值班制度", gate::Viewer::anonymous(), r);
+  EXPECT_EQ(p3.hits.size(), 2u);
+
+  Request cat;
+  cat.category = "制度";
+  cat.per_page = 50;
+  Results c = run("值班制度", gate::Viewer::anonymous(), cat);
+  EXPECT_EQ(c.total, 6);
+  for (const Hit& h : c.hits) EXPECT_EQ(h.category, "制度");
+
+  Request free;
+  free.price = store::PriceFilter::kFree;
+  free.per_page = 50;
+  Results f = run("值班制度", gate::Viewer::anonymous(), free);
+  EXPECT_EQ(f.total, 4);
+  for (const Hit& h : f.hits) EXPECT_EQ(h.price.value(), 0);
+  Request paid = free;
+  paid.price = store::PriceFilter::kPaid;
+  EXPECT_EQ(run("值班制度", gate::Viewer::anonymous(), paid).total, 8);
+
+  Request by_date;
+  by_date.newest_first = true;
+  by_date.per_page = 50;
+  Results d = run("值班制度", gate::Viewer::anonymous(), by_date);
+  std::vector<int64_t> newest_first(all.rbegin(), all.rend());
+  EXPECT_EQ(ids(d), newest_first);
+}
+
+TEST_F(SearchTest, NoResultsSuggestsDroppingATerm) {
+  import("a.txt", doc("防汛工作方案", "汛期前完成堤防巡查。"));
+  Results r = run("堤防巡查 航天发射");
+  EXPECT_EQ(r.total, 0);
+  ASSERT_EQ(r.suggestions.size(), 1u);
+  EXPECT_EQ(r.suggestions[0].q, "堤防巡查");
+  EXPECT_EQ(r.suggestions[0].dropped, "航天发射");
+  EXPECT_EQ(r.suggestions[0].total, 1);
+}
+
+TEST_F(SearchTest, ReimportKeepsTheIndexInStep) {
+  import("x.txt", doc("通知", "旧的安排作废。"));
+  EXPECT_EQ(run("旧的安排").total, 1);
+  import("x.txt", doc("通知", "新的安排如下。"));
+  EXPECT_EQ(run("旧的安排").total, 0);
+  EXPECT_EQ(run("新的安排").total, 1);
+}
+
+// The leak rule: a word only in the paid text is found, flagged, and no
+// paid text is shown to a reader without access; a buyer sees it marked.
+TEST_F(SearchTest, PaidOnlyMatchShowsNoPaidTextWithoutAccess) {
+  int64_t id = import("perf.txt",
+                      doc("科室考核办法", "考核每季度开展一次。", std::string(kPaidSentence) + kPaidSentence2));
+  for (const gate::Viewer& v :
+       {gate::Viewer::anonymous(), gate::Viewer{int64_t{7}, gate::Role::kReader, false, {}},
+        gate::Viewer{int64_t{8}, gate::Role::kReader, false, {id + 100}},
+        gate::Viewer{int64_t{9}, gate::Role::kEditor, false, {}}}) {
+    Results r = run("绩效扣款", v);
+    ASSERT_EQ(r.hits.size(), 1u);
+    const Hit& h = r.hits[0];
+    EXPECT_TRUE(h.match_in_paid);
+    EXPECT_TRUE(h.locked);
+    EXPECT_FALSE(h.snippet_from_paid);
+    EXPECT_EQ(h.paid_terms, (Strings{"绩效扣款"}));
+    const std::string shown = everything_shown(r);
+    EXPECT_EQ(leaked_windows(shown, kPaidSentence), Strings{}) << shown;
+    EXPECT_EQ(leaked_windows(shown, kPaidSentence2), Strings{}) << shown;
+    EXPECT_EQ(h.snippet_text().find("扣款"), std::string::npos);
+  }
+  // Free-text match in the same document: not flagged.
+  Results free = run("每季度");
+  ASSERT_EQ(free.hits.size(), 1u);
+  EXPECT_FALSE(free.hits[0].match_in_paid);
+}
+
+TEST_F(SearchTest, BuyerVipAndAdminSeeThePaidSnippetMarked) {
+  int64_t id = import("perf.txt", doc("科室考核办法", "考核每季度开展一次。", kPaidSentence));
+  for (const gate::Viewer& v :
+       {gate::Viewer{int64_t{7}, gate::Role::kReader, false, {id}},
+        gate::Viewer{int64_t{8}, gate::Role::kReader, true, {}},
+        gate::Viewer{int64_t{1}, gate::Role::kAdmin, false, {}}}) {
+    Results r = run("绩效扣款", v);
+    ASSERT_EQ(r.hits.size(), 1u);
+    const Hit& h = r.hits[0];
+    EXPECT_TRUE(h.match_in_paid);
+    EXPECT_FALSE(h.locked);
+    EXPECT_TRUE(h.snippet_from_paid);
+    EXPECT_NE(h.snippet_html().find("<mark>绩效扣款</mark>"), std::string::npos) << h.snippet_html();
+    EXPECT_NE(h.snippet_text().find("约谈负责人"), std::string::npos);
+  }
+}
+
+TEST_F(SearchTest, FreeDocumentsAreReadableByAll) {
+  import("free.txt", doc("公开通知", "请各单位按时报送。", "附件所列名单自行核对。"), 0);
+  Results r = run("名单自行核对");
+  ASSERT_EQ(r.hits.size(), 1u);
+  EXPECT_FALSE(r.hits[0].locked);
+  EXPECT_TRUE(r.hits[0].snippet_from_paid);
+}
+
+TEST_F(SearchTest, EmptyQueryIsNotAnError) {
+  Results r = run("  ，。 ");
+  EXPECT_TRUE(r.query.empty());
+  EXPECT_EQ(r.total, 0);
+  EXPECT_TRUE(r.hits.empty());
+}
+
+}  // namespace
+}  // namespace paidoc::search
