@@ -1,0 +1,590 @@
+// .docx export: a WordprocessingML package written from XML templates and
+// zipped with libzip. No office suite is involved at run time.
+//
+// prepare_docx() builds every part once per document version: the static
+// parts (styles, settings, footers, relationships, properties) and
+// word/document.xml cut at the places where the text mark goes. stamp_docx()
+// joins the cut document with the mark, writes docProps/custom.xml
+// (paidoc-trace, paidoc-user, paidoc-order) and zips. All text that enters
+// the XML goes through xml_text() (escaped, UTF-8 checked).
+//
+// Layout (export.h): A4, margins 37/24.9/35.3/27 mm (top/right/bottom/left),
+// a "lines and characters" grid of 22 lines x 28 characters, body 16 pt
+// 仿宋_GB2312 with exact 579-twip line spacing, title 22 pt 方正小标宋简体,
+// headings 黑体 / 楷体 / 仿宋_GB2312, page numbers "— N —" 14 pt 宋体, odd
+// pages right and even pages left (w:evenAndOddHeaders). Every paragraph
+// names a real Word style (Title, Heading1..Heading4, Normal).
+#include <zip.h>
+
+#include <algorithm>
+#include <cmath>
+#include <ctime>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "export/formats.h"
+
+namespace paidoc::exporter::internal {
+namespace {
+
+// ---------------------------------------------------------------------------
+// Geometry in twips (1/20 pt), from formats.h.
+
+constexpr int twips_of_mm(double mm) { return static_cast<int>(mm / 25.4 * 1440.0 + 0.5); }
+constexpr int twips_of_pt(double pt) { return static_cast<int>(pt * 20.0 + 0.5); }
+
+constexpr int kPageW = twips_of_mm(kPageWidthMm);     // 11906
+constexpr int kPageH = twips_of_mm(kPageHeightMm);    // 16838
+constexpr int kTop = twips_of_mm(kTopMarginMm);       // 2098
+constexpr int kLeft = twips_of_mm(kLeftMarginMm);     // 1531
+constexpr int kRight = twips_of_mm(kRightMarginMm);   // 1412
+constexpr int kLinePitch = twips_of_pt(kLinePitchPt); // 579
+constexpr int kBottom = kPageH - kTop - kLinesPerPage * kLinePitch;  // 2002
+constexpr int kTextWidth = kPageW - kLeft - kRight;   // 8963
+constexpr int kBodyHalfPt = static_cast<int>(kBodyPt * 2);         // w:sz 32
+constexpr int kTitleHalfPt = static_cast<int>(kTitlePt * 2);       // w:sz 44
+constexpr int kPageNumberHalfPt = static_cast<int>(kPageNumberPt * 2);  // w:sz 28
+// One 14 pt character: the page number stands one character in from the edge.
+constexpr int kPageNumberInset = twips_of_pt(kPageNumberPt);
+// Distance of the footer from the page edge: puts the page number line about
+// 7 mm below the text block (GB/T 9704 7.5).
+constexpr int kFooterDistance = twips_of_mm(22.0);
+constexpr int kHeaderDistance = twips_of_mm(15.0);
+
+static_assert(kBottom > kFooterDistance + 2 * twips_of_pt(kPageNumberPt));
+static_assert(kTextWidth >= kCharsPerLine * twips_of_pt(kBodyPt));
+
+// w:docGrid w:charSpace: the extra character pitch over the body size, in
+// 1/4096 pt, so that exactly kCharsPerLine characters fill the text width.
+// Rounded down so that 28 pitches never exceed the width.
+int char_space() {
+  double pitch_pt = static_cast<double>(kTextWidth) / kCharsPerLine / 20.0;
+  return static_cast<int>(std::floor((pitch_pt - kBodyPt) * 4096.0));
+}
+
+// ---------------------------------------------------------------------------
+// Text into XML.
+
+// Appends s as XML character data: markup characters escaped, control
+// characters (none is valid in XML 1.0 but tab/LF/CR, which have no meaning
+// inside one paragraph) as spaces, U+FEFF dropped (every U+FEFF in the file
+// frames a mark), U+FFFE/U+FFFF dropped, malformed UTF-8 as U+FFFD.
+void xml_text(std::string_view s, std::string& out) {
+  for (size_t i = 0; i < s.size();) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      switch (c) {
+        case '&': out += "&amp;"; break;
+        case '<': out += "&lt;"; break;
+        case '>': out += "&gt;"; break;
+        case '"': out += "&quot;"; break;
+        case '\'': out += "&apos;"; break;
+        default: out += (c < 0x20 || c == 0x7F) ? ' ' : static_cast<char>(c);
+      }
+      ++i;
+      continue;
+    }
+    // A multi-byte sequence: validate it (shortest form, no surrogates).
+    size_t len = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+    bool ok = len != 0 && i + len <= s.size();
+    char32_t cp = len == 2 ? c & 0x1F : len == 3 ? c & 0x0F : c & 0x07;
+    for (size_t k = 1; ok && k < len; ++k) {
+      unsigned char cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xC0) != 0x80) ok = false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    if (ok) {
+      ok = !(len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) &&
+           !(len == 4 && (cp < 0x10000 || cp > 0x10FFFF));
+    }
+    if (!ok) {
+      out += "\xEF\xBF\xBD";
+      ++i;
+      continue;
+    }
+    if (cp != 0xFEFF && cp != 0xFFFE && cp != 0xFFFF) out.append(s.substr(i, len));
+    i += len;
+  }
+}
+
+std::string escaped(std::string_view s) {
+  std::string out;
+  xml_text(s, out);
+  return out;
+}
+
+// "第一章", "第二节", "第三条" are followed by an ideographic space, as in
+// printed regulations; other labels ("一、", "（一）", "1.") run into the text.
+bool spaced_label(std::string_view label) {
+  return label.starts_with("第") &&
+         (label.ends_with("章") || label.ends_with("节") || label.ends_with("条"));
+}
+
+// "2026-03-02T08:00:00Z", or "" for 0.
+std::string w3cdtf(int64_t unix_seconds) {
+  if (unix_seconds <= 0) return {};
+  std::time_t t = static_cast<std::time_t>(unix_seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+// ---------------------------------------------------------------------------
+// Static parts.
+
+constexpr std::string_view kXmlDecl = "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n";
+constexpr std::string_view kNsW = "http://schemas.openxmlformats.org/wordprocessingml/2006/main";
+constexpr std::string_view kNsR = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
+
+constexpr std::string_view kContentTypes =
+    R"(<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">)"
+    R"(<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>)"
+    R"(<Default Extension="xml" ContentType="application/xml"/>)"
+    R"(<Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/>)"
+    R"(<Override PartName="/word/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.styles+xml"/>)"
+    R"(<Override PartName="/word/settings.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.settings+xml"/>)"
+    R"(<Override PartName="/word/fontTable.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.fontTable+xml"/>)"
+    R"(<Override PartName="/word/footer1.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.footer+xml"/>)"
+    R"(<Override PartName="/word/footer2.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.footer+xml"/>)"
+    R"(<Override PartName="/docProps/core.xml" ContentType="application/vnd.openxmlformats-package.core-properties+xml"/>)"
+    R"(<Override PartName="/docProps/app.xml" ContentType="application/vnd.openxmlformats-officedocument.extended-properties+xml"/>)"
+    R"(<Override PartName="/docProps/custom.xml" ContentType="application/vnd.openxmlformats-officedocument.custom-properties+xml"/>)"
+    R"(</Types>)";
+
+constexpr std::string_view kPackageRels =
+    R"(<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">)"
+    R"(<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/>)"
+    R"(<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/package/2006/relationships/metadata/core-properties" Target="docProps/core.xml"/>)"
+    R"(<Relationship Id="rId3" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/extended-properties" Target="docProps/app.xml"/>)"
+    R"(<Relationship Id="rId4" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/custom-properties" Target="docProps/custom.xml"/>)"
+    R"(</Relationships>)";
+
+constexpr std::string_view kDocumentRels =
+    R"(<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">)"
+    R"(<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/>)"
+    R"(<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/settings" Target="settings.xml"/>)"
+    R"(<Relationship Id="rId3" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/fontTable" Target="fontTable.xml"/>)"
+    R"(<Relationship Id="rId4" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/footer" Target="footer1.xml"/>)"
+    R"(<Relationship Id="rId5" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/footer" Target="footer2.xml"/>)"
+    R"(</Relationships>)";
+
+constexpr std::string_view kOddFooterRel = "rId4";
+constexpr std::string_view kEvenFooterRel = "rId5";
+
+constexpr std::string_view kLatinFont = "Times New Roman";
+constexpr std::string_view kBodyFont = "仿宋_GB2312";
+constexpr std::string_view kTitleFont = "方正小标宋简体";
+constexpr std::string_view kHeading1Font = "黑体";
+constexpr std::string_view kHeading2Font = "楷体";
+constexpr std::string_view kPageNumberFont = "宋体";
+
+std::string fonts(std::string_view latin, std::string_view east_asian) {
+  std::string s = "<w:rFonts w:ascii=\"";
+  s += latin;
+  s += "\" w:hAnsi=\"";
+  s += latin;
+  s += "\" w:eastAsia=\"";
+  s += east_asian;
+  s += "\" w:cs=\"";
+  s += latin;
+  s += "\" w:hint=\"eastAsia\"/>";
+  return s;
+}
+
+std::string size(int half_points) {
+  return "<w:sz w:val=\"" + std::to_string(half_points) + "\"/><w:szCs w:val=\"" +
+         std::to_string(half_points) + "\"/>";
+}
+
+std::string exact_spacing(int after = 0) {
+  return "<w:spacing w:before=\"0\" w:after=\"" + std::to_string(after) + "\" w:line=\"" +
+         std::to_string(kLinePitch) + "\" w:lineRule=\"exact\"/>";
+}
+
+// A paragraph style. pPr and rPr are the inner XML of w:pPr / w:rPr.
+std::string paragraph_style(std::string_view id, std::string_view name, bool is_default,
+                            int ui_priority, std::string_view ppr, std::string_view rpr) {
+  std::string s = "<w:style w:type=\"paragraph\"";
+  if (is_default) s += " w:default=\"1\"";
+  s += " w:styleId=\"";
+  s += id;
+  s += "\"><w:name w:val=\"";
+  s += name;
+  s += "\"/>";
+  if (!is_default) s += "<w:basedOn w:val=\"Normal\"/><w:next w:val=\"Normal\"/>";
+  s += "<w:uiPriority w:val=\"" + std::to_string(ui_priority) + "\"/><w:qFormat/>";
+  s += "<w:pPr>";
+  s += ppr;
+  s += "</w:pPr><w:rPr>";
+  s += rpr;
+  s += "</w:rPr></w:style>";
+  return s;
+}
+
+std::string heading_style(int level, std::string_view east_asian_font) {
+  const std::string n = std::to_string(level);
+  std::string ppr = "<w:keepNext/><w:keepLines/><w:outlineLvl w:val=\"" + std::to_string(level - 1) + "\"/>";
+  std::string rpr = fonts(kLatinFont, east_asian_font) + "<w:b w:val=\"0\"/><w:bCs w:val=\"0\"/>" +
+                    "<w:color w:val=\"000000\"/>" + size(kBodyHalfPt);
+  return paragraph_style("Heading" + n, "heading " + n, false, 9, ppr, rpr);
+}
+
+std::string styles_xml() {
+  std::string s(kXmlDecl);
+  s += "<w:styles xmlns:w=\"";
+  s += kNsW;
+  s += "\"><w:docDefaults><w:rPrDefault><w:rPr>";
+  s += fonts(kLatinFont, kBodyFont);
+  s += "<w:kern w:val=\"2\"/>";
+  s += size(kBodyHalfPt);
+  s += "<w:lang w:val=\"en-US\" w:eastAsia=\"zh-CN\" w:bidi=\"ar-SA\"/>";
+  s += "</w:rPr></w:rPrDefault><w:pPrDefault><w:pPr>";
+  s += exact_spacing();
+  s += "</w:pPr></w:pPrDefault></w:docDefaults>";
+
+  // Normal: the body. No widow control, so every page is filled to its 22
+  // lines like a printed official document.
+  s += paragraph_style(
+      "Normal", "Normal", true, 0,
+      "<w:widowControl w:val=\"0\"/>" + exact_spacing() +
+          "<w:ind w:firstLineChars=\"200\" w:firstLine=\"" + std::to_string(2 * twips_of_pt(kBodyPt)) +
+          "\"/><w:jc w:val=\"both\"/>",
+      fonts(kLatinFont, kBodyFont) + size(kBodyHalfPt));
+  // The title is off the character grid: on it, every 22 pt character would
+  // take two 16 pt cells.
+  s += paragraph_style("Title", "Title", false, 10,
+                       "<w:snapToGrid w:val=\"0\"/>" + exact_spacing(kLinePitch) +
+                           "<w:ind w:firstLineChars=\"0\" w:firstLine=\"0\"/><w:jc w:val=\"center\"/>",
+                       fonts(kLatinFont, kTitleFont) + "<w:b w:val=\"0\"/><w:bCs w:val=\"0\"/>" +
+                           "<w:color w:val=\"000000\"/>" + size(kTitleHalfPt));
+  s += heading_style(1, kHeading1Font);
+  s += heading_style(2, kHeading2Font);
+  s += heading_style(3, kBodyFont);
+  s += heading_style(4, kBodyFont);
+  s += paragraph_style(
+      "Footer", "footer", false, 99,
+      "<w:snapToGrid w:val=\"0\"/><w:spacing w:before=\"0\" w:after=\"0\" w:line=\"240\" "
+      "w:lineRule=\"auto\"/><w:ind w:firstLineChars=\"0\" w:firstLine=\"0\"/>",
+      fonts(kPageNumberFont, kPageNumberFont) + size(kPageNumberHalfPt));
+  s += "<w:style w:type=\"character\" w:default=\"1\" w:styleId=\"DefaultParagraphFont\">"
+       "<w:name w:val=\"Default Paragraph Font\"/><w:uiPriority w:val=\"1\"/><w:semiHidden/>"
+       "<w:unhideWhenUsed/></w:style>";
+  s += "</w:styles>";
+  return s;
+}
+
+std::string settings_xml() {
+  std::string s(kXmlDecl);
+  s += "<w:settings xmlns:w=\"";
+  s += kNsW;
+  // Element order follows CT_Settings. doNotCompress keeps every character
+  // in its grid cell, so a full line holds exactly 28.
+  s += "\"><w:zoom w:percent=\"100\"/><w:defaultTabStop w:val=\"420\"/>"
+       "<w:evenAndOddHeaders/>"
+       "<w:characterSpacingControl w:val=\"doNotCompress\"/>"
+       "<w:compat><w:compatSetting w:name=\"compatibilityMode\" "
+       "w:uri=\"http://schemas.microsoft.com/office/word\" w:val=\"15\"/></w:compat>"
+       "<w:themeFontLang w:val=\"en-US\" w:eastAsia=\"zh-CN\"/>"
+       "</w:settings>";
+  return s;
+}
+
+std::string font_table_xml() {
+  struct Font {
+    std::string_view name, alt_name, charset, family, pitch;
+  };
+  // altName: what Word substitutes when the font is missing (仿宋_GB2312 is
+  // not installed on a current Windows; 仿宋 is).
+  static constexpr Font kFonts[] = {
+      {"Times New Roman", "", "00", "roman", "variable"},
+      {"仿宋_GB2312", "仿宋", "86", "modern", "fixed"},
+      {"方正小标宋简体", "宋体", "86", "auto", "fixed"},
+      {"黑体", "SimHei", "86", "modern", "fixed"},
+      {"楷体", "KaiTi", "86", "modern", "fixed"},
+      {"宋体", "SimSun", "86", "auto", "variable"},
+  };
+  std::string s(kXmlDecl);
+  s += "<w:fonts xmlns:w=\"";
+  s += kNsW;
+  s += "\">";
+  for (const Font& f : kFonts) {
+    s += "<w:font w:name=\"";
+    s += f.name;
+    s += "\">";
+    if (!f.alt_name.empty()) {
+      s += "<w:altName w:val=\"";
+      s += f.alt_name;
+      s += "\"/>";
+    }
+    s += "<w:charset w:val=\"";
+    s += f.charset;
+    s += "\"/><w:family w:val=\"";
+    s += f.family;
+    s += "\"/><w:pitch w:val=\"";
+    s += f.pitch;
+    s += "\"/></w:font>";
+  }
+  s += "</w:fonts>";
+  return s;
+}
+
+// "— N —" with a PAGE field; odd pages right, even pages left, one
+// character in from the edge (GB/T 9704 7.5).
+std::string footer_xml(bool odd) {
+  std::string s(kXmlDecl);
+  s += "<w:ftr xmlns:w=\"";
+  s += kNsW;
+  s += "\" xmlns:r=\"";
+  s += kNsR;
+  s += "\"><w:p><w:pPr><w:pStyle w:val=\"Footer\"/>";
+  s += odd ? "<w:ind w:right=\"" : "<w:ind w:left=\"";
+  s += std::to_string(kPageNumberInset);
+  s += odd ? "\"/><w:jc w:val=\"right\"/>" : "\"/><w:jc w:val=\"left\"/>";
+  s += "</w:pPr>"
+       "<w:r><w:t xml:space=\"preserve\">— </w:t></w:r>"
+       "<w:r><w:fldChar w:fldCharType=\"begin\"/></w:r>"
+       "<w:r><w:instrText xml:space=\"preserve\"> PAGE </w:instrText></w:r>"
+       "<w:r><w:fldChar w:fldCharType=\"separate\"/></w:r>"
+       "<w:r><w:t>1</w:t></w:r>"
+       "<w:r><w:fldChar w:fldCharType=\"end\"/></w:r>"
+       "<w:r><w:t xml:space=\"preserve\"> —</w:t></w:r>"
+       "</w:p></w:ftr>";
+  return s;
+}
+
+std::string core_xml(const gate::DocumentView& view) {
+  std::string s(kXmlDecl);
+  s += "<cp:coreProperties "
+       "xmlns:cp=\"http://schemas.openxmlformats.org/package/2006/metadata/core-properties\" "
+       "xmlns:dc=\"http://purl.org/dc/elements/1.1/\" xmlns:dcterms=\"http://purl.org/dc/terms/\" "
+       "xmlns:dcmitype=\"http://purl.org/dc/dcmitype/\" "
+       "xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">";
+  s += "<dc:title>" + escaped(view.title) + "</dc:title>";
+  if (!view.category.empty()) s += "<cp:category>" + escaped(view.category) + "</cp:category>";
+  if (auto t = w3cdtf(view.created_at); !t.empty())
+    s += "<dcterms:created xsi:type=\"dcterms:W3CDTF\">" + t + "</dcterms:created>";
+  if (auto t = w3cdtf(view.updated_at); !t.empty())
+    s += "<dcterms:modified xsi:type=\"dcterms:W3CDTF\">" + t + "</dcterms:modified>";
+  s += "</cp:coreProperties>";
+  return s;
+}
+
+std::string app_xml() {
+  std::string s(kXmlDecl);
+  s += "<Properties "
+       "xmlns=\"http://schemas.openxmlformats.org/officeDocument/2006/extended-properties\" "
+       "xmlns:vt=\"http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes\">"
+       "<Application>paidoc</Application><DocSecurity>0</DocSecurity></Properties>";
+  return s;
+}
+
+std::string custom_xml(const Mark& mark) {
+  static constexpr std::string_view kFmtId = "{D5CDD505-2E9C-101B-9397-08002B2CF9AE}";
+  auto property = [](int pid, std::string_view name, const std::string& value) {
+    std::string p = "<property fmtid=\"";
+    p += kFmtId;
+    p += "\" pid=\"" + std::to_string(pid) + "\" name=\"";
+    p += name;
+    p += "\"><vt:lpwstr>" + escaped(value) + "</vt:lpwstr></property>";
+    return p;
+  };
+  std::string s(kXmlDecl);
+  s += "<Properties "
+       "xmlns=\"http://schemas.openxmlformats.org/officeDocument/2006/custom-properties\" "
+       "xmlns:vt=\"http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes\">";
+  s += property(2, "paidoc-trace", metadata_mark({mark.download_id, mark.nonce}));
+  s += property(3, "paidoc-user", std::to_string(mark.user_id));
+  s += property(4, "paidoc-order", std::to_string(mark.order_id));
+  s += "</Properties>";
+  return s;
+}
+
+std::string section_xml() {
+  std::string s = "<w:sectPr>";
+  s += "<w:footerReference w:type=\"default\" r:id=\"";
+  s += kOddFooterRel;
+  s += "\"/><w:footerReference w:type=\"even\" r:id=\"";
+  s += kEvenFooterRel;
+  s += "\"/>";
+  s += "<w:pgSz w:w=\"" + std::to_string(kPageW) + "\" w:h=\"" + std::to_string(kPageH) + "\"/>";
+  s += "<w:pgMar w:top=\"" + std::to_string(kTop) + "\" w:right=\"" + std::to_string(kRight) +
+       "\" w:bottom=\"" + std::to_string(kBottom) + "\" w:left=\"" + std::to_string(kLeft) +
+       "\" w:header=\"" + std::to_string(kHeaderDistance) + "\" w:footer=\"" +
+       std::to_string(kFooterDistance) + "\" w:gutter=\"0\"/>";
+  s += "<w:pgNumType w:start=\"1\"/>";
+  s += "<w:cols w:space=\"425\"/>";
+  s += "<w:docGrid w:type=\"linesAndChars\" w:linePitch=\"" + std::to_string(kLinePitch) +
+       "\" w:charSpace=\"" + std::to_string(char_space()) + "\"/>";
+  s += "</w:sectPr>";
+  return s;
+}
+
+// ---------------------------------------------------------------------------
+
+struct Part {
+  const char* name;
+  std::string xml;
+};
+
+class DocxPrepared final : public Prepared {
+ public:
+  // word/document.xml is doc_pieces joined by the mark.
+  std::vector<Part> parts;               // everything but document.xml and custom.xml
+  std::vector<std::string> doc_pieces;
+  time_t mtime = 0;
+  size_t total = 0;
+
+  Format format() const override { return Format::kDocx; }
+  size_t bytes() const override { return total + sizeof(*this); }
+};
+
+void open_paragraph(std::string_view style, std::string& out) {
+  out += "<w:p><w:pPr><w:pStyle w:val=\"";
+  out += style;
+  out += "\"/></w:pPr><w:r><w:t xml:space=\"preserve\">";
+}
+
+constexpr std::string_view kCloseParagraph = "</w:t></w:r></w:p>";
+
+// Writes the zip. Every buffer must outlive the call (libzip reads them at
+// zip_close).
+Result<std::string> zip_parts(const std::vector<std::pair<const char*, const std::string*>>& parts,
+                              time_t mtime) {
+  zip_error_t err;
+  zip_error_init(&err);
+  zip_source_t* out = zip_source_buffer_create(nullptr, 0, 0, &err);
+  if (out == nullptr) {
+    std::string m = zip_error_strerror(&err);
+    zip_error_fini(&err);
+    return Status::internal("docx: libzip: " + m);
+  }
+  zip_t* z = zip_open_from_source(out, ZIP_TRUNCATE, &err);
+  if (z == nullptr) {
+    std::string m = zip_error_strerror(&err);
+    zip_error_fini(&err);
+    zip_source_free(out);
+    return Status::internal("docx: libzip: " + m);
+  }
+  zip_error_fini(&err);
+  zip_source_keep(out);  // survives zip_close, which writes into it
+  auto fail = [&](std::string what) -> Status {
+    std::string m = "docx: libzip: " + what + ": " + zip_strerror(z);
+    zip_discard(z);
+    zip_source_free(out);
+    return Status::internal(m);
+  };
+  for (const auto& [name, data] : parts) {
+    zip_source_t* s = zip_source_buffer(z, data->data(), data->size(), 0);
+    if (s == nullptr) return fail(name);
+    zip_int64_t idx = zip_file_add(z, name, s, ZIP_FL_OVERWRITE);
+    if (idx < 0) {
+      zip_source_free(s);
+      return fail(name);
+    }
+    if (zip_set_file_compression(z, static_cast<zip_uint64_t>(idx), ZIP_CM_DEFLATE, 6) != 0 ||
+        zip_file_set_mtime(z, static_cast<zip_uint64_t>(idx), mtime, 0) != 0)
+      return fail(name);
+  }
+  if (zip_close(z) != 0) return fail("close");
+
+  std::string bytes;
+  zip_stat_t st;
+  zip_stat_init(&st);
+  if (zip_source_stat(out, &st) != 0 || (st.valid & ZIP_STAT_SIZE) == 0 ||
+      zip_source_open(out) != 0) {
+    zip_source_free(out);
+    return Status::internal("docx: libzip: cannot read the archive back");
+  }
+  bytes.resize(st.size);
+  zip_int64_t got = zip_source_read(out, bytes.data(), st.size);
+  zip_source_close(out);
+  zip_source_free(out);
+  if (got < 0 || static_cast<zip_uint64_t>(got) != st.size)
+    return Status::internal("docx: libzip: short read of the archive");
+  return bytes;
+}
+
+}  // namespace
+
+Result<std::shared_ptr<const Prepared>> prepare_docx(const gate::DocumentView& view) {
+  if (view.locked) return Status::forbidden("export: the view has no access to the paid text");
+  auto p = std::make_shared<DocxPrepared>();
+
+  std::string cur(kXmlDecl);
+  cur += "<w:document xmlns:w=\"";
+  cur += kNsW;
+  cur += "\" xmlns:r=\"";
+  cur += kNsR;
+  cur += "\"><w:body>";
+  open_paragraph("Title", cur);
+  xml_text(view.title, cur);
+  p->doc_pieces.push_back(std::move(cur));  // the mark ends the title
+  cur.assign(kCloseParagraph);
+
+  int n = 0;
+  for (const auto& b : view.blocks) {
+    if (b.kind == gate::ViewBlock::Kind::kLocked) continue;  // not in a view with access
+    if (b.kind == gate::ViewBlock::Kind::kHeading) {
+      const int level = std::clamp(b.level, 1, 4);
+      open_paragraph("Heading" + std::to_string(level), cur);
+      xml_text(b.label, cur);
+      if (spaced_label(b.label)) cur += "\u3000";
+    } else {
+      open_paragraph("Normal", cur);
+    }
+    xml_text(b.text, cur);
+    if (++n % kMarkEveryParagraphs == 0) {
+      p->doc_pieces.push_back(std::move(cur));  // the mark ends this paragraph's run
+      cur.clear();
+    }
+    cur += kCloseParagraph;
+  }
+  cur += section_xml();
+  cur += "</w:body></w:document>";
+  p->doc_pieces.push_back(std::move(cur));
+
+  auto with_decl = [](std::string_view body) { return std::string(kXmlDecl) + std::string(body); };
+  p->parts.push_back({"[Content_Types].xml", with_decl(kContentTypes)});
+  p->parts.push_back({"_rels/.rels", with_decl(kPackageRels)});
+  p->parts.push_back({"word/_rels/document.xml.rels", with_decl(kDocumentRels)});
+  p->parts.push_back({"word/styles.xml", styles_xml()});
+  p->parts.push_back({"word/settings.xml", settings_xml()});
+  p->parts.push_back({"word/fontTable.xml", font_table_xml()});
+  p->parts.push_back({"word/footer1.xml", footer_xml(true)});
+  p->parts.push_back({"word/footer2.xml", footer_xml(false)});
+  p->parts.push_back({"docProps/core.xml", core_xml(view)});
+  p->parts.push_back({"docProps/app.xml", app_xml()});
+
+  // Zip entry times: the document's last change (DOS time starts in 1980).
+  constexpr time_t kDosEpoch = 315532800;
+  p->mtime = std::max<time_t>(static_cast<time_t>(view.updated_at), kDosEpoch);
+  for (const auto& part : p->parts) p->total += part.xml.size();
+  for (const auto& piece : p->doc_pieces) p->total += piece.size();
+  return std::shared_ptr<const Prepared>(std::move(p));
+}
+
+Result<std::string> stamp_docx(const Prepared& prepared, const Mark& mark) {
+  const auto* p = dynamic_cast<const DocxPrepared*>(&prepared);
+  if (p == nullptr) return Status::internal("docx: prepared for another format");
+  const std::string m = encode_mark({mark.download_id, mark.nonce});
+  std::string document;
+  document.reserve(p->total + m.size() * p->doc_pieces.size());
+  for (size_t i = 0; i < p->doc_pieces.size(); ++i) {
+    if (i > 0) document += m;
+    document += p->doc_pieces[i];
+  }
+  const std::string custom = custom_xml(mark);
+
+  std::vector<std::pair<const char*, const std::string*>> entries;
+  entries.reserve(p->parts.size() + 2);
+  entries.emplace_back(p->parts[0].name, &p->parts[0].xml);  // [Content_Types].xml first
+  entries.emplace_back("word/document.xml", &document);
+  for (size_t i = 1; i < p->parts.size(); ++i) entries.emplace_back(p->parts[i].name, &p->parts[i].xml);
+  entries.emplace_back("docProps/custom.xml", &custom);
+  return zip_parts(entries, p->mtime);
+}
+
+}  // namespace paidoc::exporter::internal

@@ -1,0 +1,49 @@
+// Internal to src/export: the per-format renderers export.cc dispatches to,
+// and what they share. Nothing outside src/export includes this.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+#include "export/export.h"
+#include "export/trace.h"
+#include "gate/gate.h"
+
+namespace paidoc::exporter::internal {
+
+// The text mark (encode_mark) goes after the title and after every
+// kMarkEveryParagraphs-th body block (heading or paragraph), in every
+// format, so a pasted part of the text usually carries one whole copy.
+inline constexpr int kMarkEveryParagraphs = 3;
+
+// Page geometry shared by the docx and pdf writers (see export.h).
+inline constexpr double kPageWidthMm = 210.0;
+inline constexpr double kPageHeightMm = 297.0;
+inline constexpr double kTopMarginMm = 37.0;
+inline constexpr double kLeftMarginMm = 27.0;    // 订口
+inline constexpr double kRightMarginMm = 24.9;
+inline constexpr double kLinePitchPt = 28.95;    // 579 twips
+inline constexpr int kLinesPerPage = 22;
+inline constexpr int kCharsPerLine = 28;
+inline constexpr double kBodyPt = 16.0;          // 3号
+inline constexpr double kTitlePt = 22.0;         // 2号
+inline constexpr double kPageNumberPt = 14.0;    // 4号
+
+// The metadata copy of the mark: "paidoc-trace:" + 16 lower-case hex digits
+// of (download_id << 32 | nonce). Written to docx custom properties
+// (property "paidoc-trace") and to the PDF Keywords.
+std::string metadata_mark(const TracePayload& p);
+std::optional<TracePayload> parse_metadata_mark(std::string_view s);
+
+Result<std::shared_ptr<const Prepared>> prepare_docx(const gate::DocumentView& view);
+Result<std::string> stamp_docx(const Prepared& p, const Mark& mark);
+
+Result<std::shared_ptr<const Prepared>> prepare_pdf(const gate::DocumentView& view);
+Result<std::string> stamp_pdf(const Prepared& p, const Mark& mark);
+
+Result<std::shared_ptr<const Prepared>> prepare_txt(const gate::DocumentView& view);
+Result<std::string> stamp_txt(const Prepared& p, const Mark& mark);
+
+}  // namespace paidoc::exporter::internal
