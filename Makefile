@@ -23,6 +23,7 @@ run: build
 	$(BUILD)/paidoc serve --demo --data $(DATA) --listen $(LISTEN)
 
 test: build
+	@bash scripts/install-deps.sh --test
 	cd $(BUILD) && ctest --output-on-failure -j $$(nproc)
 
 bench: build

@@ -4,6 +4,8 @@
 # touched at all when nothing is missing.
 #
 #   scripts/install-deps.sh          build + test packages
+#   scripts/install-deps.sh --test   also what the tests use to check exports
+#                                    (LibreOffice, poppler-utils)
 #   scripts/install-deps.sh --bench  also wrk and nginx for bench/
 set -euo pipefail
 
@@ -17,12 +19,20 @@ packages=(
   libsodium-dev                 # argon2id password hashes, random tokens
   libqrencode-dev               # WeChat Pay code_url as an SVG QR code
   libopencc-dev                 # traditional->simplified Chinese for search (pulls libopencc-data: t2s.json)
+  libzip-dev libpugixml-dev     # .docx export (zip container, XML checks)
+  libcairo2-dev libpango1.0-dev # .pdf export
+  libpoppler-cpp-dev            # paidoc trace: the text layer of a .pdf
+  texlive-lang-chinese          # Fandol fonts (Song, Hei, Kai, Fang) for the .pdf export
   libgtest-dev libgmock-dev     # tests
   curl                          # used by the quick-start smoke check
 )
-if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(wrk nginx-light)
-fi
+for arg in "$@"; do
+  case "$arg" in
+    --bench) packages+=(wrk nginx-light) ;;
+    --test) packages+=(poppler-utils mupdf-tools libreoffice-writer-nogui) ;;
+    *) echo "install-deps.sh: unknown option $arg" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${packages[@]}"; do

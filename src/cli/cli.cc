@@ -318,6 +318,10 @@ int run(int argc, char** argv) {
   CommerceArgs commerce_args;
   add_commerce_commands(app, commerce_args);
 
+  // export, trace
+  DownloadArgs download_args;
+  add_download_commands(app, download_args);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -328,6 +332,7 @@ int run(int argc, char** argv) {
   if (*import) return run_import(g, price, category, import_paths);
   if (*user) return run_user(g, user_args);
   if (commerce_args.chosen()) return run_commerce(g, commerce_args);
+  if (download_args.chosen()) return run_downloads(g, download_args);
   return 1;
 }
 

@@ -60,6 +60,20 @@ struct CommerceArgs {
 void add_commerce_commands(CLI::App& app, CommerceArgs& args);
 int run_commerce(const Globals& g, const CommerceArgs& args);
 
+// `paidoc export --id --format --out` and `paidoc trace [FILE]`
+// (downloads_cmd.cc).
+struct DownloadArgs {
+  CLI::App* export_cmd = nullptr;
+  CLI::App* trace = nullptr;
+  int64_t id = 0;
+  std::string format;
+  std::string out;
+  std::string file;
+  bool chosen() const { return (export_cmd && *export_cmd) || (trace && *trace); }
+};
+void add_download_commands(CLI::App& app, DownloadArgs& args);
+int run_downloads(const Globals& g, const DownloadArgs& args);
+
 // Payment configuration of `paidoc serve` (payments.cc): the flags, and what
 // they make at start. Empty strings mean "not configured".
 struct PaymentArgs {

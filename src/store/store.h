@@ -255,6 +255,38 @@ struct UserEntitlements {
   int64_t vip_until = 0;           // unix seconds; 0: never had VIP
 };
 
+// ---- downloads ----------------------------------------------------------------
+//
+// Every file handed to a reader is recorded: the record is what a trace mark
+// in the file points at (paidoc trace), and what daily download limits count.
+
+struct Download {
+  int64_t id = 0;
+  int64_t user_id = 0;
+  int64_t document_id = 0;
+  int64_t revision = 0;        // the document version the file was made from
+  std::string format;          // "docx" | "pdf" | "txt"
+  std::string access;          // gate::access_name of the grant: "purchased", "vip", ...
+  int64_t order_id = 0;        // the order behind the access (purchase or plan); 0: none
+  int64_t nonce = 0;           // 0..2^32-1, random; carried in the trace mark
+  int64_t created_at = 0;
+};
+
+struct NewDownload {
+  int64_t user_id = 0;
+  int64_t document_id = 0;
+  int64_t revision = 0;
+  std::string format;
+  std::string access;
+  int64_t nonce = 0;
+  int64_t created_at = 0;
+  // Limit: at most `limit` downloads by this user with this `access`
+  // (and, when per_document, of this document) since `since`; 0: none.
+  int64_t limit = 0;
+  int64_t since = 0;
+  bool per_document = false;
+};
+
 // One broken invariant found by ledger_audit().
 enum class LedgerProblemKind {
   kUnbalancedTxn,      // id: txn id; actual: the sum of its rows (should be 0)
@@ -428,6 +460,23 @@ class Store {
   // Recomputes every balance from the ledger and checks every invariant
   // (see LedgerProblemKind), in one read snapshot.
   virtual Result<LedgerAudit> ledger_audit() = 0;
+
+  // ---- downloads ----
+  // Records a download, atomically with its limit check: kTooManyRequests
+  // (retry_after: seconds until `since` + 1 day) when the limit is reached.
+  // order_id is filled in by the store: for access "purchased" the user's
+  // latest paid order of the document, for "vip" their latest paid plan
+  // order. kNotFound for an unknown user or document.
+  virtual Result<Download> record_download(const NewDownload& d) = 0;
+  // kNotFound when absent.
+  virtual Result<Download> get_download(int64_t id) = 0;
+
+  // ---- settings ----
+  // The value stored under `name`; when there is none, stores
+  // `value_if_absent` and returns it. Atomic: concurrent callers on any
+  // node get the same value (used for the download-link signing key).
+  virtual Result<std::string> setting_or_init(const std::string& name,
+                                              const std::string& value_if_absent) = 0;
 };
 
 }  // namespace paidoc::store

@@ -34,6 +34,10 @@ Response admin_role(Site& site, const Request& req, const Params& params);
 Response search_page(Site& site, const Request& req, const Params& params);
 Response api_search(Site& site, const Request& req, const Params& params);
 
+// download_pages.cc (download links and the signed file endpoint)
+Response download_link(Site& site, const Request& req, const Params& params);
+Response download_file(Site& site, const Request& req, const Params& params);
+
 // api.cc
 Response api_documents(Site& site, const Request& req, const Params& params);
 Response api_document(Site& site, const Request& req, const Params& params);

@@ -82,6 +82,10 @@ nlohmann::json document_context(Site& site, const gate::DocumentView& v, bool si
       {"price", Site::price_label(v.price, has_paid)},
       {"locked", v.locked},
       {"unlocked_paid", !v.locked && has_paid},
+      // Download buttons: for a signed-in viewer who may read everything;
+      // an anonymous reader of a free document is asked to sign in.
+      {"can_download", !v.locked && signed_in},
+      {"download_login", !v.locked && !signed_in},
       {"date", display_date(v.updated_at)},
       {"free_chars", v.figures.free_chars},
   };

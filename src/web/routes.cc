@@ -19,6 +19,10 @@ const std::vector<Route>& routes() {
       {kGet, "/d/{id}", "document", document, A::kOptional},
       {kGet, "/c/{category}", "category", category, A::kOptional},
       {kGet, "/search", "search", search_page, A::kOptional},
+      // Downloads: the page button / API call answers a redirect to a
+      // short-lived link signed for the caller; the link serves the file.
+      {kGet, "/d/{id}/download", "download_link", download_link, A::kOptional},
+      {kGet, "/download/{id}", "download_file", download_file, A::kOptional},
       {kGet, "/static/{path*}", "static", static_file},
       // Accounts (HTML forms)
       {kGet, "/login", "login", login, A::kOptional},
@@ -58,6 +62,7 @@ const std::vector<Route>& routes() {
       {kPost, "/api/v1/documents", "api_upload", api_upload, A::kPublish, C::kApi, B::kText},
       {kGet, "/api/v1/documents/{id}", "api_document", api_document, A::kOptional},
       {kGet, "/api/v1/search", "api_search", api_search, A::kOptional},
+      {kGet, "/api/v1/documents/{id}/download", "api_download", download_link, A::kOptional},
       {kPost, "/api/v1/auth/register", "api_register", api_register, A::kOptional, C::kApi,
        B::kJson},
       {kPost, "/api/v1/auth/login", "api_login", api_login, A::kOptional, C::kApi, B::kJson},

@@ -40,6 +40,7 @@ Site::Site(library::Library& library, auth::Accounts& accounts, commerce::Commer
     : library_(library),
       searcher_(library),
       accounts_(accounts),
+      downloads_(library, commerce, config.clock ? *config.clock : Clock::system(), config.downloads),
       commerce_(commerce),
       config_(std::move(config)),
       router_(routes()),
@@ -48,6 +49,7 @@ Site::Site(library::Library& library, auth::Accounts& accounts, commerce::Commer
       metrics_(router_.route_names()) {}
 
 Status Site::init() {
+  if (Status s = downloads_.init(); !s.is_ok()) return s;
   if (Status s = templates_.load_embedded("web/templates/"); !s)
     return Status::internal("templates: " + s.message());
   for (std::string_view path : resource_paths(kStaticPrefix)) {

@@ -21,6 +21,7 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "gate/gate.h"
+#include "downloads/downloads.h"
 #include "library/library.h"
 #include "search/search.h"
 #include "web/cache.h"
@@ -41,6 +42,7 @@ struct SiteConfig {
   bool trust_proxy = false;          // client address from the last X-Forwarded-For entry
   std::optional<commerce::SandboxConfig> sandbox;  // set: /sandbox/pay is served
   const Clock* clock = nullptr;                    // null: Clock::system()
+  downloads::Options downloads;                    // link lifetime, daily limits
 };
 
 inline constexpr std::string_view kSessionCookie = "paidoc_session";
@@ -79,6 +81,7 @@ class Site {
   // --- used by handlers -----------------------------------------------------
   library::Library& library() { return library_; }
   search::Searcher& searcher() { return searcher_; }
+  downloads::Service& downloads() { return downloads_; }
   auth::Accounts& accounts() { return accounts_; }
   commerce::Commerce& commerce() { return commerce_; }
   // The gate viewer of this request: anonymous without a caller, else the
@@ -188,6 +191,7 @@ class Site {
   library::Library& library_;
   search::Searcher searcher_;
   auth::Accounts& accounts_;
+  downloads::Service downloads_;
   commerce::Commerce& commerce_;
   SiteConfig config_;
   Router router_;

@@ -728,6 +728,11 @@ class DownStore : public store::Store {
   Result<int64_t> count_documents() override { return down(); }
   Result<store::SearchPage> search(const store::SearchQuery&) override { return down(); }
   Result<int64_t> search_count(const store::SearchQuery&) override { return down(); }
+  Result<store::Download> record_download(const store::NewDownload&) override { return down(); }
+  Result<store::Download> get_download(int64_t) override { return down(); }
+  Result<std::string> setting_or_init(const std::string&, const std::string&) override {
+    return down();
+  }
   Result<store::User> create_user(const store::NewUser&) override { return down(); }
   Result<store::User> find_user_by_email(const std::string&) override { return down(); }
   Result<store::User> get_user(int64_t) override { return down(); }

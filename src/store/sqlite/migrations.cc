@@ -223,6 +223,29 @@ END;
 -- text columns are filled in by the store on open (search_version = 0).
 INSERT INTO documents_fts (documents_fts) VALUES ('rebuild');
 )sql",
+
+    // 6: downloads (what trace marks point at, what daily limits count)
+    // and settings shared by every node (the link-signing key).
+    R"sql(
+CREATE TABLE downloads (
+  id           INTEGER PRIMARY KEY AUTOINCREMENT,
+  user_id      INTEGER NOT NULL REFERENCES users(id),
+  document_id  INTEGER NOT NULL REFERENCES documents(id),
+  revision     INTEGER NOT NULL CHECK (revision >= 1),
+  format       TEXT    NOT NULL CHECK (format IN ('docx', 'pdf', 'txt')),
+  access       TEXT    NOT NULL,
+  order_id     INTEGER REFERENCES orders(id),
+  nonce        INTEGER NOT NULL CHECK (nonce BETWEEN 0 AND 4294967295),
+  created_at   INTEGER NOT NULL
+) STRICT;
+-- Daily limits: a user's downloads since a time, by access kind.
+CREATE INDEX downloads_by_user ON downloads (user_id, access, created_at);
+
+CREATE TABLE settings (
+  name   TEXT PRIMARY KEY,
+  value  TEXT NOT NULL
+) STRICT, WITHOUT ROWID;
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(std::size(kMigrations));

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "store/sqlite/connection.h"
+#include "store/sqlite/downloads.h"
 #include "store/sqlite/migrations.h"
 #include "store/sqlite/orders.h"
 #include "store/sqlite/search.h"
@@ -778,6 +779,26 @@ class SqliteStore final : public Store {
   Result<LedgerAudit> ledger_audit() override {
     return guarded<LedgerAudit>("ledger_audit", [&]() -> Result<LedgerAudit> {
       return in_read_txn<LedgerAudit>([&](Connection& c) { return ledger_audit_in(c); });
+    });
+  }
+
+  Result<Download> record_download(const NewDownload& d) override {
+    return guarded<Download>("record_download", [&]() -> Result<Download> {
+      return in_write_txn<Download>([&](Connection& c) { return record_download_in(c, d); });
+    });
+  }
+
+  Result<Download> get_download(int64_t id) override {
+    return guarded<Download>("get_download", [&]() -> Result<Download> {
+      return on_connection<Download>([&](Connection& c) { return get_download_in(c, id); });
+    });
+  }
+
+  Result<std::string> setting_or_init(const std::string& name,
+                                      const std::string& value_if_absent) override {
+    return guarded<std::string>("setting_or_init", [&]() -> Result<std::string> {
+      return in_write_txn<std::string>(
+          [&](Connection& c) { return setting_or_init_in(c, name, value_if_absent); });
     });
   }
 
