@@ -8,7 +8,7 @@
 // every few paragraphs), so a paste of a part of the document usually still
 // holds one whole copy. decode() finds every intact copy in any text.
 //
-// What it survives and what it does not is in the README ("Trace marks").
+// What it survives and what it does not is in the README ("Downloads and trace marks").
 //
 // Thread-safety: pure functions.
 #pragma once
