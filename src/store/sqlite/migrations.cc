@@ -246,6 +246,34 @@ CREATE TABLE settings (
   value  TEXT NOT NULL
 ) STRICT, WITHOUT ROWID;
 )sql",
+
+    // 7: the facts search filters and sorts on, in a narrow table kept in
+    // step by triggers. A search may match most documents; reading these
+    // columns from documents would walk each matched row's overflow pages
+    // (the source and parsed text come first in the row).
+    R"sql(
+CREATE TABLE search_facts (
+  id           INTEGER PRIMARY KEY,
+  category_id  INTEGER,
+  price_fen    INTEGER NOT NULL,
+  has_paid     INTEGER NOT NULL,
+  created_at   INTEGER NOT NULL
+) STRICT;
+INSERT INTO search_facts (id, category_id, price_fen, has_paid, created_at)
+  SELECT id, category_id, price_fen, has_paid, created_at FROM documents;
+CREATE TRIGGER search_facts_insert AFTER INSERT ON documents BEGIN
+  INSERT INTO search_facts (id, category_id, price_fen, has_paid, created_at)
+  VALUES (new.id, new.category_id, new.price_fen, new.has_paid, new.created_at);
+END;
+CREATE TRIGGER search_facts_update AFTER UPDATE OF category_id, price_fen, has_paid, created_at
+ON documents BEGIN
+  UPDATE search_facts SET category_id = new.category_id, price_fen = new.price_fen,
+    has_paid = new.has_paid, created_at = new.created_at WHERE id = new.id;
+END;
+CREATE TRIGGER search_facts_delete AFTER DELETE ON documents BEGIN
+  DELETE FROM search_facts WHERE id = old.id;
+END;
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(std::size(kMigrations));

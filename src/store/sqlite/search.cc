@@ -7,45 +7,44 @@
 namespace paidoc::store::sqlite {
 namespace {
 
-// The search statements share their FROM/WHERE: the FTS table drives the
-// join (CROSS JOIN fixes the order), then the filters.
+// A search runs in two steps. The first finds, filters, orders and pages
+// the matching ids using only the FTS table and the narrow search_facts
+// table (migration 7); the second reads the summary and free text of the
+// page's documents alone.
 //   ?1 MATCH expression, ?2 category ('' for all), ?3 price filter
 //   (0 any, 1 free to read, 2 paid).
-#define PAIDOC_SEARCH_MATCHES                                                     \
-  " FROM (SELECT rowid AS id, bm25(documents_fts, 10.0, 1.0, 1.0) AS score"        \
-  "       FROM documents_fts WHERE documents_fts MATCH ?1) f"                       \
-  " CROSS JOIN documents d ON d.id = f.id"                                          \
-  " LEFT JOIN categories c ON c.id = d.category_id"                               \
-  " WHERE (?2 = '' OR c.name = ?2)"                                               \
-  " AND (?3 = 0 OR (?3 = 1 AND (d.price_fen = 0 OR d.has_paid = 0))"              \
-  "      OR (?3 = 2 AND d.price_fen > 0 AND d.has_paid = 1))"
-#define PAIDOC_SEARCH_FROM                                                        \
-  " FROM documents_fts f CROSS JOIN documents d ON d.id = f.rowid"                \
-  " LEFT JOIN categories c ON c.id = d.category_id"                               \
-  " WHERE documents_fts MATCH ?1"                                                 \
-  " AND (?2 = '' OR c.name = ?2)"                                                 \
-  " AND (?3 = 0 OR (?3 = 1 AND (d.price_fen = 0 OR d.has_paid = 0))"              \
-  "      OR (?3 = 2 AND d.price_fen > 0 AND d.has_paid = 1))"
+#define PAIDOC_SEARCH_FILTERS                                                     \
+  " CROSS JOIN search_facts s ON s.id = f.id"                                     \
+  " WHERE (?2 = '' OR s.category_id = (SELECT id FROM categories WHERE name = ?2))" \
+  " AND (?3 = 0 OR (?3 = 1 AND (s.price_fen = 0 OR s.has_paid = 0))"              \
+  "      OR (?3 = 2 AND s.price_fen > 0 AND s.has_paid = 1))"
 
 // bm25 column weights: title 10, free text 1, paid text 1. bm25 is lower
 // for better matches. Scores are rounded so that near-equal matches fall
 // back to the newer document.
 constexpr char kSearchByRelevance[] =
-    "SELECT " PAIDOC_SUMMARY_COLUMNS ", d.publisher_id, d.search_free, count(*) OVER ()"
-    PAIDOC_SEARCH_MATCHES
-    " ORDER BY round(f.score, 2), d.created_at DESC, d.id DESC"
-    " LIMIT ?4 OFFSET ?5";
+    "SELECT f.id, count(*) OVER ()"
+    " FROM (SELECT rowid AS id, bm25(documents_fts, 10.0, 1.0, 1.0) AS score"
+    "       FROM documents_fts WHERE documents_fts MATCH ?1) f"
+    PAIDOC_SEARCH_FILTERS
+    " ORDER BY round(f.score, 2), s.created_at DESC, s.id DESC LIMIT ?4 OFFSET ?5";
 constexpr char kSearchByDate[] =
-    "SELECT " PAIDOC_SUMMARY_COLUMNS ", d.publisher_id, d.search_free, count(*) OVER ()"
-    PAIDOC_SEARCH_FROM
-    " ORDER BY d.created_at DESC, d.id DESC LIMIT ?4 OFFSET ?5";
-constexpr char kSearchCount[] = "SELECT count(*)" PAIDOC_SEARCH_FROM;
+    "SELECT f.id, count(*) OVER ()"
+    " FROM (SELECT rowid AS id FROM documents_fts WHERE documents_fts MATCH ?1) f"
+    PAIDOC_SEARCH_FILTERS
+    " ORDER BY s.created_at DESC, s.id DESC LIMIT ?4 OFFSET ?5";
+constexpr char kSearchCount[] =
+    "SELECT count(*)"
+    " FROM (SELECT rowid AS id FROM documents_fts WHERE documents_fts MATCH ?1) f"
+    PAIDOC_SEARCH_FILTERS;
+constexpr char kHitRow[] =
+    "SELECT " PAIDOC_SUMMARY_COLUMNS ", d.publisher_id, d.search_free"
+    " FROM documents d LEFT JOIN categories c ON c.id = d.category_id WHERE d.id = ?1";
 constexpr char kTermColumns[] =
     "SELECT paidoc_columns(documents_fts) FROM documents_fts"
     " WHERE documents_fts MATCH ?1 AND rowid = ?2";
 
-#undef PAIDOC_SEARCH_FROM
-#undef PAIDOC_SEARCH_MATCHES
+#undef PAIDOC_SEARCH_FILTERS
 
 constexpr char kStaleRows[] =
     "SELECT id, parsed_json FROM documents WHERE search_version < ?1 LIMIT 500";
@@ -155,6 +154,7 @@ Result<SearchPage> search_in(Connection& c, const SearchQuery& q) {
   if (!expr.ok()) return expr.status();
 
   SearchPage page;
+  std::vector<int64_t> ids;
   {
     auto st = c.stmt(q.newest_first ? kSearchByDate : kSearchByRelevance);
     if (!st.ok()) return st.status();
@@ -164,14 +164,23 @@ Result<SearchPage> search_in(Connection& c, const SearchQuery& q) {
       auto row = st->step();
       if (!row.ok()) return row.status();
       if (!*row) break;
-      SearchHit h;
-      h.summary = read_summary(*st);
-      constexpr int k = kSummaryColumnCount;
-      if (!st->is_null(k)) h.publisher_id = st->int64(k);
-      h.free_text = st->text(k + 1);
-      page.total = st->int64(k + 2);
-      page.hits.push_back(std::move(h));
+      ids.push_back(st->int64(0));
+      page.total = st->int64(1);
     }
+  }
+  for (int64_t id : ids) {
+    auto st = c.stmt(kHitRow);
+    if (!st.ok()) return st.status();
+    st->bind(1, id);
+    auto row = st->step();
+    if (!row.ok()) return row.status();
+    if (!*row) continue;  // cannot happen inside one snapshot
+    SearchHit h;
+    h.summary = read_summary(*st);
+    constexpr int k = kSummaryColumnCount;
+    if (!st->is_null(k)) h.publisher_id = st->int64(k);
+    h.free_text = st->text(k + 1);
+    page.hits.push_back(std::move(h));
   }
   if (page.hits.empty() && q.offset > 0) {
     // Past the last page: the window count came with no row.
