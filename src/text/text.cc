@@ -86,6 +86,32 @@ const Simplifier& require_simplifier() {
   return t;
 }
 
+const icu::Normalizer2& nfkc();
+
+// The whole normalisation of one BMP character that NFKC leaves alone
+// (most text, all common ideographs), precomputed: lower-cased and
+// simplified. kSlow marks characters that need the full path (NFKC
+// changes them). One array load per character on the hot path.
+constexpr uint32_t kSlow = 0xFFFFFFFF;
+
+const std::vector<uint32_t>& bmp_table() {
+  static const std::vector<uint32_t> table = [] {
+    const Simplifier& simplify = require_simplifier();
+    const icu::Normalizer2& norm = nfkc();
+    std::vector<uint32_t> t(0x10000, kSlow);
+    for (UChar32 c = 0; c < 0x10000; ++c) {
+      if (c >= 0xD800 && c <= 0xDFFF) continue;
+      if (c < 0x80) {
+        t[c] = static_cast<uint32_t>((c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c);
+      } else if (norm.isInert(c)) {
+        t[c] = static_cast<uint32_t>(simplify(c));
+      }
+    }
+    return t;
+  }();
+  return table;
+}
+
 const icu::Normalizer2& nfkc() {
   static const icu::Normalizer2* n = [] {
     UErrorCode status = U_ZERO_ERROR;
@@ -209,6 +235,7 @@ std::vector<Token> tokenize_impl(std::string_view utf8, bool index_mode) {
   std::vector<Token> tokens;
   if (utf8.empty() || !valid_utf8(utf8)) return tokens;
   const Simplifier& simplify = require_simplifier();
+  const std::vector<uint32_t>& fast = bmp_table();
 
   // 1. Normalise character by character, remembering where each came from.
   const icu::Normalizer2& norm = nfkc();
@@ -221,8 +248,8 @@ std::vector<Token> tokenize_impl(std::string_view utf8, bool index_mode) {
     const int32_t start = i;
     UChar32 c;
     U8_NEXT(s, i, n, c);
-    if (c < 0x80) {
-      units.push_back({ascii_lower(c), start, i});
+    if (c >= 0 && c < 0x10000 && fast[static_cast<size_t>(c)] != kSlow) {
+      units.push_back({static_cast<UChar32>(fast[static_cast<size_t>(c)]), start, i});
       continue;
     }
     if (norm.isInert(c)) {
