@@ -443,6 +443,61 @@ TEST_F(WebTest, MetricsCountRequests) {
 
 // --- JSON API --------------------------------------------------------------------
 
+// --- search ----------------------------------------------------------------------
+
+TEST_F(WebTest, ApiSearchFlagsAPaidOnlyMatchWithoutShowingIt) {
+  // 独角鲸 appears only in the report's paid text.
+  HttpResponse r = get("/api/v1/search?q=%E7%8B%AC%E8%A7%92%E9%B2%B8");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.header("cache-control"), "private, max-age=0");
+  EXPECT_NE(r.header("server-timing").find("search;dur="), std::string::npos);
+  json j = parse_json(r);
+  EXPECT_EQ(j["total"], 1);
+  ASSERT_EQ(j["hits"].size(), 1u);
+  const json& h = j["hits"][0];
+  for (const char* k : {"id", "title", "snippet", "match_in_paid", "price_fen", "locked"})
+    EXPECT_TRUE(h.contains(k)) << k;
+  EXPECT_EQ(h["id"], report_id_);
+  EXPECT_EQ(h["match_in_paid"], true);
+  EXPECT_EQ(h["locked"], true);
+  EXPECT_EQ(h["paid_terms"], json::array({"独角鲸"}));
+  // The reader's own word comes back; the paid text around it does not.
+  for (const char* paid : {"冰川下守护", "第七把钥匙", "每周不少于两次", "青砖", "值班员"})
+    EXPECT_EQ(r.body.find(paid), std::string::npos) << paid;
+}
+
+TEST_F(WebTest, SearchPageMarksTermsAndSaysWhatIsInThePaidPart) {
+  HttpResponse r = get("/search?q=%E5%9B%BE%E4%B9%A6%E5%AE%A4+%E7%8B%AC%E8%A7%92%E9%B2%B8");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_NE(r.body.find("找到 1 篇相关文档"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("<mark>图书室</mark>"), std::string::npos);
+  EXPECT_NE(r.body.find("全文中包含"), std::string::npos);
+  EXPECT_NE(r.body.find("<mark>独角鲸</mark>"), std::string::npos);  // the reader's own word
+  EXPECT_NE(r.body.find("noindex"), std::string::npos);
+  for (const char* paid : {"冰川下守护", "第七把钥匙", "每周不少于两次"})
+    EXPECT_EQ(r.body.find(paid), std::string::npos) << paid;
+}
+
+TEST_F(WebTest, SearchWithoutResultsSuggestsDroppingAWord) {
+  HttpResponse r = get("/search?q=%E5%9B%BE%E4%B9%A6%E5%AE%A4+%E7%81%AB%E6%98%9F%E5%9F%BA%E5%9C%B0");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_NE(r.body.find("没有找到"), std::string::npos);
+  EXPECT_NE(r.body.find("去掉“火星基地”"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("/search?q=%E5%9B%BE%E4%B9%A6%E5%AE%A4"), std::string::npos);
+}
+
+TEST_F(WebTest, SearchRejectsBadFiltersClearly) {
+  HttpResponse r = get("/api/v1/search?q=x&price=cheap");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("price"), std::string::npos);
+  EXPECT_EQ(get("/api/v1/search?q=x&sort=random").status, 400);
+  EXPECT_EQ(get("/api/v1/search?q=x&page=0").status, 400);
+  // Nothing searchable is an empty result, not an error.
+  HttpResponse empty = get("/api/v1/search?q=%EF%BC%8C");
+  ASSERT_EQ(empty.status, 200);
+  EXPECT_EQ(parse_json(empty)["total"], 0);
+}
+
 TEST_F(WebTest, ApiDocumentList) {
   HttpResponse r = get("/api/v1/documents");
   ASSERT_EQ(r.status, 200);
