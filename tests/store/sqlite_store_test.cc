@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "store/sqlite/connection.h"
+#include "store/sqlite/fts.h"
 #include "store/sqlite/migrations.h"
 #include "store/store.h"
 
@@ -417,6 +418,100 @@ TEST_F(SqliteStoreTest, CommerceTablesEnforceTheirRules) {
   EXPECT_EQ(query_text(db, "SELECT account, amount_fen FROM ledger_entries ORDER BY id"),
             "operator,-100;wallet:" + std::to_string(u->id) + ",100;provider:alipay,-100;sales,100");
   sqlite3_close(db);
+}
+
+// --- the search index stays in step with the documents table -----------------
+
+// A document whose free text holds `free_word` and paid text `paid_word`.
+NewDocument search_doc(const std::string& name, const std::string& free_word,
+                       const std::string& paid_word, int64_t price_fen) {
+  NewDocument n;
+  n.source_path = "/src/" + name + ".txt";
+  n.source_sha256 = std::string(64 - std::min<size_t>(name.size(), 64), '0') + name;
+  n.parsed.title = "通知" + name;
+  n.parsed.blocks.push_back({doc::BlockKind::kParagraph, 0, "",
+                             {{"前言" + free_word + "。", false}, {"正文" + paid_word + "。", true}},
+                             2, 0});
+  doc::compute_figures(n.parsed);
+  n.source_text = n.parsed.title;
+  n.price = Fen(price_fen);
+  return n;
+}
+
+int64_t hits(Store& st, const std::string& term, PriceFilter price = PriceFilter::kAny) {
+  SearchQuery q;
+  q.terms = {term};
+  q.price = price;
+  auto r = st.search(q);
+  EXPECT_TRUE(r.ok()) << r.status().to_string();
+  return r.ok() ? r->total : -1;
+}
+
+TEST_F(SqliteStoreTest, IndexFollowsDeletesAndPriceChangesInTheSameTransaction) {
+  auto opened = Store::open("sqlite:" + path_);
+  ASSERT_TRUE(opened.ok());
+  Store& st = **opened;
+  auto a = st.put_document(search_doc("a", "河道清淤", "闸门检修", 500));
+  ASSERT_TRUE(a.ok());
+  ASSERT_TRUE(st.put_document(search_doc("b", "河道清淤", "泵站值守", 500)).ok());
+  EXPECT_EQ(hits(st, "河道清淤"), 2);
+  EXPECT_EQ(hits(st, "闸门检修"), 1);
+  EXPECT_EQ(hits(st, "河道清淤", PriceFilter::kFree), 0);
+
+  // Changes made straight in SQL (as a future delete or price edit would
+  // be) reach the index and the facts through the triggers.
+  sqlite3* db = raw();
+  ASSERT_TRUE(sqlite::register_fts(db).is_ok());
+  ASSERT_EQ(sqlite3_exec(db, ("UPDATE documents SET price_fen = 0 WHERE id = " +
+                              std::to_string(a->id)).c_str(), nullptr, nullptr, nullptr),
+            SQLITE_OK) << sqlite3_errmsg(db);
+  EXPECT_EQ(hits(st, "河道清淤", PriceFilter::kFree), 1);
+  EXPECT_EQ(hits(st, "河道清淤", PriceFilter::kPaid), 1);
+  // A failed transaction leaves the index as it was.
+  ASSERT_EQ(sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, ("DELETE FROM documents WHERE id = " + std::to_string(a->id)).c_str(),
+                         nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+  ASSERT_EQ(sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr), SQLITE_OK);
+  EXPECT_EQ(hits(st, "闸门检修"), 1);
+  ASSERT_EQ(sqlite3_exec(db, ("DELETE FROM documents WHERE id = " + std::to_string(a->id)).c_str(),
+                         nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+  sqlite3_close(db);
+  EXPECT_EQ(hits(st, "闸门检修"), 0);
+  EXPECT_EQ(hits(st, "河道清淤"), 1);
+}
+
+TEST_F(SqliteStoreTest, StaleRowsAreReindexedOnOpen) {
+  {
+    auto opened = Store::open("sqlite:" + path_);
+    ASSERT_TRUE(opened.ok());
+    ASSERT_TRUE((*opened)->put_document(search_doc("a", "农田水利", "渠道衬砌", 500)).ok());
+  }
+  // As a database written before search existed (or by an older
+  // tokenizer generation) looks.
+  sqlite3* db = raw();
+  ASSERT_TRUE(sqlite::register_fts(db).is_ok());
+  ASSERT_EQ(sqlite3_exec(db,
+                         "UPDATE documents SET search_free = '', search_paid = '', search_version = 0",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK) << sqlite3_errmsg(db);
+  sqlite3_close(db);
+  auto opened = Store::open("sqlite:" + path_);
+  ASSERT_TRUE(opened.ok()) << opened.status().to_string();
+  EXPECT_EQ(hits(**opened, "农田水利"), 1);
+  EXPECT_EQ(hits(**opened, "渠道衬砌"), 1);
+}
+
+TEST_F(SqliteStoreTest, SearchRefusesTermsWithNothingToSearch) {
+  auto opened = Store::open("sqlite:" + path_);
+  ASSERT_TRUE(opened.ok());
+  SearchQuery q;
+  q.terms = {"，。"};
+  EXPECT_EQ((*opened)->search(q).status().code(), Code::kInvalidArgument);
+  q.terms = {};
+  EXPECT_EQ((*opened)->search(q).status().code(), Code::kInvalidArgument);
+  q.terms = {"水利"};
+  q.limit = 0;
+  EXPECT_EQ((*opened)->search(q).status().code(), Code::kInvalidArgument);
 }
 
 }  // namespace
