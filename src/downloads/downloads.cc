@@ -34,21 +34,25 @@ Service::Service(library::Library& library, commerce::Commerce& commerce, const 
                  Options options)
     : library_(library), commerce_(commerce), clock_(clock), options_(std::move(options)) {}
 
-Status Service::init() {
+Status Service::init() { return key().status(); }
+
+Result<std::string> Service::key() {
+  std::lock_guard<std::mutex> lock(key_mu_);
+  if (!key_.empty()) return key_;
   if (sodium_init() < 0) return Status::internal("libsodium failed to initialise");
   unsigned char raw[32];
   randombytes_buf(raw, sizeof raw);
-  Result<std::string> key = library_.store().setting_or_init(
+  Result<std::string> stored = library_.store().setting_or_init(
       kKeySetting, hex(std::string_view(reinterpret_cast<char*>(raw), sizeof raw)));
-  if (!key.ok()) return key.status();
-  key_ = *key;
-  return Status();
+  if (!stored.ok()) return stored.status();
+  key_ = *stored;
+  return key_;
 }
 
-std::string Service::sign(int64_t user_id, int64_t document_id, std::string_view format,
-                          int64_t expires_at) const {
+std::string Service::sign(const std::string& key, int64_t user_id, int64_t document_id,
+                          std::string_view format, int64_t expires_at) {
   const std::string msg = fmt::format("download|{}|{}|{}|{}", user_id, document_id, format, expires_at);
-  return hex(commerce::crypto::hmac_sha256(key_, msg)).substr(0, 40);
+  return hex(commerce::crypto::hmac_sha256(key, msg)).substr(0, 40);
 }
 
 Result<Link> Service::link(int64_t document_id, std::string_view format,
@@ -59,12 +63,14 @@ Result<Link> Service::link(int64_t document_id, std::string_view format,
   Result<gate::DocumentView> view = library_.view(document_id, viewer);
   if (!view.ok()) return view.status();
   if (view->locked) return Status::forbidden("购买后才能下载全文");
+  Result<std::string> k = key();
+  if (!k.ok()) return k.status();
   const int64_t exp = clock_.now() + options_.link_ttl_seconds;
   Link link;
   link.expires_at = exp;
   link.url = fmt::format("/download/{}?format={}&exp={}&sig={}", document_id,
                          exporter::format_name(*f), exp,
-                         sign(*viewer.user_id, document_id, exporter::format_name(*f), exp));
+                         sign(*k, *viewer.user_id, document_id, exporter::format_name(*f), exp));
   return link;
 }
 
@@ -132,7 +138,10 @@ Result<File> Service::fetch(int64_t document_id, std::string_view format, int64_
   std::optional<exporter::Format> f = exporter::parse_format(format);
   if (!f) return Status::invalid("format 只能是 docx、pdf 或 txt");
   const int64_t now = clock_.now();
-  const std::string expected = sign(*viewer.user_id, document_id, exporter::format_name(*f), expires_at);
+  Result<std::string> k = key();
+  if (!k.ok()) return k.status();
+  const std::string expected =
+      sign(*k, *viewer.user_id, document_id, exporter::format_name(*f), expires_at);
   if (!commerce::crypto::constant_time_equal(expected, signature)) {
     return Status::forbidden("下载链接无效：它属于另一个账号，或已被改动");
   }
@@ -152,7 +161,10 @@ Result<File> Service::fetch(int64_t document_id, std::string_view format, int64_
   nd.document_id = document_id;
   nd.revision = view->revision;
   nd.format = exporter::format_name(*f);
-  nd.access = gate::access_name(view->access);
+  // Free documents share one limit, whatever makes them free.
+  nd.access = (view->access == gate::Access::kFreePrice || view->access == gate::Access::kNothingPaid)
+                  ? "free"
+                  : gate::access_name(view->access);
   nd.nonce = random_u32();
   nd.created_at = now;
   nd.limit = limit->first;

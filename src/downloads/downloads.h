@@ -83,7 +83,8 @@ class Service {
           Options options = {});
 
   // Loads the link-signing key from the store, creating it on first use
-  // (one key for every node sharing the database).
+  // (one key for every node sharing the database). Optional: link() and
+  // fetch() load it on first use when init() did not (or failed).
   Status init();
 
   // kUnauthenticated for an anonymous viewer; kInvalidArgument for an
@@ -107,8 +108,9 @@ class Service {
   Result<TraceReport> trace(std::string_view bytes);
 
  private:
-  std::string sign(int64_t user_id, int64_t document_id, std::string_view format,
-                   int64_t expires_at) const;
+  Result<std::string> key();
+  static std::string sign(const std::string& key, int64_t user_id, int64_t document_id,
+                          std::string_view format, int64_t expires_at);
   Result<std::shared_ptr<const exporter::Prepared>> prepared(const gate::DocumentView& view,
                                                              exporter::Format format);
   // The limit for this access: (limit, per_document); limit 0: none.
@@ -118,7 +120,8 @@ class Service {
   commerce::Commerce& commerce_;
   const Clock& clock_;
   Options options_;
-  std::string key_;
+  std::mutex key_mu_;
+  std::string key_;  // guarded by key_mu_; empty until loaded
 
   // Rendered files by (document id, revision, format), least recently used
   // first in lru_.

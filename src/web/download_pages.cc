@@ -52,6 +52,15 @@ Response download_link(Site& site, const Request& req, const Params& params) {
 Response download_file(Site& site, const Request& req, const Params& params) {
   std::optional<int64_t> id = parse_id(params.get("id"));
   if (!id) return site.error(req, Code::kInvalidArgument, "document id must be a positive integer");
+  if (req.method == Method::kHead) {
+    // Every download is recorded and counted; a probe (a download manager,
+    // a link preview) must not spend the reader's daily limit.
+    Response r;
+    r.status = 405;
+    r.add_header("Allow", "GET");
+    r.add_header("Cache-Control", "private, no-store");
+    return r;
+  }
   if (!req.caller) return site.error(req, Code::kUnauthenticated, "请先登录：下载链接只对生成它的账号有效");
   const std::string format = query_param(req.query, "format").value_or("");
   const std::string sig = query_param(req.query, "sig").value_or("");

@@ -49,7 +49,11 @@ Site::Site(library::Library& library, auth::Accounts& accounts, commerce::Commer
       metrics_(router_.route_names()) {}
 
 Status Site::init() {
-  if (Status s = downloads_.init(); !s.is_ok()) return s;
+  // The download-link key lives in the store; a store that is down now must
+  // not keep the site from starting (downloads load the key on first use).
+  if (Status s = downloads_.init(); !s.is_ok()) {
+    spdlog::warn("download links: cannot load the signing key yet: {}", s.to_string());
+  }
   if (Status s = templates_.load_embedded("web/templates/"); !s)
     return Status::internal("templates: " + s.message());
   for (std::string_view path : resource_paths(kStaticPrefix)) {
