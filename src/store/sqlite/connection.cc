@@ -96,6 +96,17 @@ Status Stmt::exec() {
   return Status();
 }
 
+Stmt& Stmt::bind_pointer(int i, void* p, const char* type) {
+  int rc = sqlite3_bind_pointer(stmt_, i, p, type, nullptr);
+  if (rc != SQLITE_OK && bind_rc_ == SQLITE_OK) {
+    bind_rc_ = rc;
+    bind_index_ = i;
+  }
+  return *this;
+}
+
+double Stmt::real(int col) const { return sqlite3_column_double(stmt_, col); }
+
 int64_t Stmt::int64(int col) const { return sqlite3_column_int64(stmt_, col); }
 
 std::string Stmt::text(int col) const {

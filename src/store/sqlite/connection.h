@@ -56,6 +56,8 @@ class Stmt {
   Stmt& bind(int i, std::string_view v);
   Stmt& bind(int i, std::optional<int64_t> v);  // nullopt binds NULL
   Stmt& bind_null(int i);
+  // sqlite3_bind_pointer: p must outlive the statement's use (until reset).
+  Stmt& bind_pointer(int i, void* p, const char* type);
 
   // Returns true when a row is available, false when done; a SQLite error
   // (or an earlier failed bind) as a Status.
@@ -66,6 +68,7 @@ class Stmt {
   // Column readers; REQUIRES: the last step() returned true. Columns are
   // 0-based, as in SQLite.
   int64_t int64(int col) const;
+  double real(int col) const;
   std::string text(int col) const;
   bool is_null(int col) const;
 

@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <exception>
 #include <string>
 
@@ -66,6 +67,68 @@ void columns_function(const Fts5ExtensionApi* api, Fts5Context* fts, sqlite3_con
   sqlite3_result_int64(out, mask);
 }
 
+// Heap order: the WORST entry first (lower score; on equal score, lower id).
+bool better(const RankCollector::Entry& a, const RankCollector::Entry& b) {
+  if (a.score != b.score) return a.score > b.score;
+  return a.id > b.id;
+}
+
+void collect_function(const Fts5ExtensionApi* api, Fts5Context* fts, sqlite3_context* out,
+                      int nargs, sqlite3_value** args) {
+  auto* c = nargs == 1 ? static_cast<RankCollector*>(
+                             sqlite3_value_pointer(args[0], kCollectorPointerType))
+                       : nullptr;
+  if (c == nullptr) {
+    sqlite3_result_error(out, "paidoc_collect: no collector", -1);
+    return;
+  }
+  int count = 0;
+  int rc = api->xInstCount(fts, &count);
+  if (rc != SQLITE_OK) {
+    c->error = Status::internal("paidoc_collect: xInstCount failed");
+    sqlite3_result_error_code(out, rc);
+    return;
+  }
+  // tf per (phrase, column); queries have at most 16 terms.
+  int tf[16][3] = {};
+  int64_t mask = 0;
+  for (int i = 0; i < count; ++i) {
+    int phrase = 0, column = 0, offset = 0;
+    rc = api->xInst(fts, i, &phrase, &column, &offset);
+    if (rc != SQLITE_OK) {
+      c->error = Status::internal("paidoc_collect: xInst failed");
+      sqlite3_result_error_code(out, rc);
+      return;
+    }
+    if (phrase < c->terms && phrase < 16 && column >= 0 && column < 3) {
+      ++tf[phrase][column];
+      mask |= int64_t{1} << (3 * phrase + column);
+    }
+  }
+  double score = 0;
+  for (int p = 0; p < c->terms && p < 16; ++p) {
+    for (int col = 0; col < 3; ++col) {
+      const double f = tf[p][col];
+      if (f > 0) score += c->weights[col] * f / (f + 1.2);
+    }
+  }
+  // Round so that near-equal scores fall to the recency tie-break.
+  score = static_cast<double>(static_cast<int64_t>(score * 100 + 0.5)) / 100;
+  RankCollector::Entry e{score, api->xRowid(fts), mask};
+  auto worse_first = [](const RankCollector::Entry& a, const RankCollector::Entry& b) {
+    return better(a, b);
+  };
+  if (c->heap.size() < c->keep) {
+    c->heap.push_back(e);
+    std::push_heap(c->heap.begin(), c->heap.end(), worse_first);
+  } else if (!c->heap.empty() && better(e, c->heap.front())) {
+    std::pop_heap(c->heap.begin(), c->heap.end(), worse_first);
+    c->heap.back() = e;
+    std::push_heap(c->heap.begin(), c->heap.end(), worse_first);
+  }
+  sqlite3_result_int(out, 1);
+}
+
 fts5_api* fts5_api_of(sqlite3* db) {
   fts5_api* api = nullptr;
   sqlite3_stmt* st = nullptr;
@@ -78,6 +141,12 @@ fts5_api* fts5_api_of(sqlite3* db) {
 
 }  // namespace
 
+std::vector<RankCollector::Entry> RankCollector::best() const {
+  std::vector<Entry> out = heap;
+  std::sort(out.begin(), out.end(), better);
+  return out;
+}
+
 Status register_fts(sqlite3* db) {
   fts5_api* api = fts5_api_of(db);
   if (api == nullptr || api->iVersion < 2) {
@@ -88,6 +157,8 @@ Status register_fts(sqlite3* db) {
   if (rc != SQLITE_OK) return Status::internal("sqlite: cannot register the paidoc tokenizer");
   rc = api->xCreateFunction(api, "paidoc_columns", nullptr, columns_function, nullptr);
   if (rc != SQLITE_OK) return Status::internal("sqlite: cannot register paidoc_columns()");
+  rc = api->xCreateFunction(api, "paidoc_collect", nullptr, collect_function, nullptr);
+  if (rc != SQLITE_OK) return Status::internal("sqlite: cannot register paidoc_collect()");
   return Status();
 }
 

@@ -2,6 +2,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <cmath>
+
+#include "store/sqlite/fts.h"
 #include "text/text.h"
 
 namespace paidoc::store::sqlite {
@@ -37,6 +41,16 @@ constexpr char kSearchCount[] =
     "SELECT count(*)"
     " FROM (SELECT rowid AS id FROM documents_fts WHERE documents_fts MATCH ?1) f"
     PAIDOC_SEARCH_FILTERS;
+// Without filters, one pass over the matches ranks them (paidoc_collect,
+// fts.h) and counts them; newest first is the FTS index's own rowid order
+// read backwards, which stops after the page.
+constexpr char kCollect[] =
+    "SELECT paidoc_collect(documents_fts, ?2) FROM documents_fts WHERE documents_fts MATCH ?1";
+constexpr char kNewestIds[] =
+    "SELECT rowid FROM documents_fts WHERE documents_fts MATCH ?1"
+    " ORDER BY rowid DESC LIMIT ?2 OFFSET ?3";
+constexpr char kCountMatches[] = "SELECT count(*) FROM documents_fts WHERE documents_fts MATCH ?1";
+
 constexpr char kHitRow[] =
     "SELECT " PAIDOC_SUMMARY_COLUMNS ", d.publisher_id, d.search_free"
     " FROM documents d LEFT JOIN categories c ON c.id = d.category_id WHERE d.id = ?1";
@@ -155,7 +169,48 @@ Result<SearchPage> search_in(Connection& c, const SearchQuery& q) {
 
   SearchPage page;
   std::vector<int64_t> ids;
-  {
+  // Column masks already known (from the collector), by id.
+  std::vector<std::pair<int64_t, int64_t>> known_masks;
+  const bool unfiltered = q.category.empty() && q.price == PriceFilter::kAny;
+  if (unfiltered && !q.newest_first) {
+    RankCollector collector;
+    collector.keep = static_cast<size_t>(q.offset + q.limit);
+    collector.terms = static_cast<int>(q.terms.size());
+    auto st = c.stmt(kCollect);
+    if (!st.ok()) return st.status();
+    st->bind(1, *expr).bind_pointer(2, &collector, kCollectorPointerType);
+    int64_t total = 0;
+    for (;;) {
+      auto row = st->step();
+      if (!row.ok()) return collector.error.is_ok() ? row.status() : collector.error;
+      if (!*row) break;
+      ++total;
+    }
+    page.total = total;
+    std::vector<RankCollector::Entry> best = collector.best();
+    for (size_t i = static_cast<size_t>(q.offset); i < best.size(); ++i) {
+      ids.push_back(best[i].id);
+      known_masks.emplace_back(best[i].id, best[i].columns);
+    }
+  } else if (unfiltered) {
+    {
+      auto st = c.stmt(kNewestIds);
+      if (!st.ok()) return st.status();
+      st->bind(1, *expr).bind(2, q.limit).bind(3, q.offset);
+      for (;;) {
+        auto row = st->step();
+        if (!row.ok()) return row.status();
+        if (!*row) break;
+        ids.push_back(st->int64(0));
+      }
+    }
+    auto st = c.stmt(kCountMatches);
+    if (!st.ok()) return st.status();
+    st->bind(1, *expr);
+    auto row = st->step();
+    if (!row.ok()) return row.status();
+    page.total = *row ? st->int64(0) : 0;
+  } else {
     auto st = c.stmt(q.newest_first ? kSearchByDate : kSearchByRelevance);
     if (!st.ok()) return st.status();
     st->bind(1, *expr).bind(2, q.category).bind(3, price_code(q.price)).bind(4, q.limit)
@@ -182,13 +237,21 @@ Result<SearchPage> search_in(Connection& c, const SearchQuery& q) {
     h.free_text = st->text(k + 1);
     page.hits.push_back(std::move(h));
   }
-  if (page.hits.empty() && q.offset > 0) {
+  if (page.hits.empty() && q.offset > 0 && !unfiltered) {
     // Past the last page: the window count came with no row.
     auto n = search_count_in(c, q);
     if (!n.ok()) return n.status();
     page.total = *n;
   }
   for (SearchHit& h : page.hits) {
+    auto known = std::find_if(known_masks.begin(), known_masks.end(),
+                              [&](const auto& m) { return m.first == h.summary.id; });
+    if (known != known_masks.end()) {
+      for (size_t i = 0; i < q.terms.size(); ++i) {
+        h.term_columns.push_back(static_cast<unsigned>((known->second >> (3 * i)) & 7));
+      }
+      continue;
+    }
     auto st = c.stmt(kTermColumns);
     if (!st.ok()) return st.status();
     st->bind(1, *expr).bind(2, h.summary.id);
