@@ -114,24 +114,6 @@ std::string escaped(std::string_view s) {
   return out;
 }
 
-// "第一章", "第二节", "第三条" are followed by an ideographic space, as in
-// printed regulations; other labels ("一、", "（一）", "1.") run into the text.
-bool spaced_label(std::string_view label) {
-  return label.starts_with("第") &&
-         (label.ends_with("章") || label.ends_with("节") || label.ends_with("条"));
-}
-
-// "2026-03-02T08:00:00Z", or "" for 0.
-std::string w3cdtf(int64_t unix_seconds) {
-  if (unix_seconds <= 0) return {};
-  std::time_t t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 // ---------------------------------------------------------------------------
 // Static parts.
 
@@ -364,9 +346,9 @@ std::string core_xml(const gate::DocumentView& view) {
        "xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">";
   s += "<dc:title>" + escaped(view.title) + "</dc:title>";
   if (!view.category.empty()) s += "<cp:category>" + escaped(view.category) + "</cp:category>";
-  if (auto t = w3cdtf(view.created_at); !t.empty())
+  if (auto t = utc_timestamp(view.created_at); !t.empty())
     s += "<dcterms:created xsi:type=\"dcterms:W3CDTF\">" + t + "</dcterms:created>";
-  if (auto t = w3cdtf(view.updated_at); !t.empty())
+  if (auto t = utc_timestamp(view.updated_at); !t.empty())
     s += "<dcterms:modified xsi:type=\"dcterms:W3CDTF\">" + t + "</dcterms:modified>";
   s += "</cp:coreProperties>";
   return s;

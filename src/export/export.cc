@@ -3,6 +3,7 @@
 #include "export/export.h"
 
 #include <algorithm>
+#include <ctime>
 
 #include "export/formats.h"
 
@@ -135,4 +136,22 @@ std::string file_name(const gate::DocumentView& view, Format format) {
   return name + extension(format);
 }
 
+namespace internal {
+
+bool spaced_label(std::string_view label) {
+  return label.starts_with("第") &&
+         (label.ends_with("章") || label.ends_with("节") || label.ends_with("条"));
+}
+
+std::string utc_timestamp(int64_t unix_seconds) {
+  if (unix_seconds <= 0) return {};
+  std::time_t t = static_cast<std::time_t>(unix_seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+}  // namespace internal
 }  // namespace paidoc::exporter

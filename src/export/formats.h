@@ -37,6 +37,14 @@ inline constexpr double kPageNumberPt = 14.0;    // 4号
 std::string metadata_mark(const TracePayload& p);
 std::optional<TracePayload> parse_metadata_mark(std::string_view s);
 
+// "第一章", "第二节", "第三条" are followed by an ideographic space, as in
+// printed regulations; other labels ("一、", "（一）", "1.") run into the
+// text. Same in every format.
+bool spaced_label(std::string_view label);
+
+// "2026-03-02T08:00:00Z" (UTC), or "" for 0: document dates in metadata.
+std::string utc_timestamp(int64_t unix_seconds);
+
 Result<std::shared_ptr<const Prepared>> prepare_docx(const gate::DocumentView& view);
 Result<std::string> stamp_docx(const Prepared& p, const Mark& mark);
 

@@ -566,16 +566,6 @@ void draw_mark(cairo_t* cr, const MarkSpot& spot, std::string_view mark) {
                          static_cast<int>(clusters.size()), cairo_text_cluster_flags_t(0));
 }
 
-std::string iso_date(int64_t unix_seconds) {
-  if (unix_seconds <= 0) return "";
-  std::time_t t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 Status layout_document(const gate::DocumentView& view, const Fonts& fonts, PreparedPdf& out) {
   Shaper shaper(fonts);
   Pager pager(shaper, out);
@@ -608,8 +598,7 @@ Status layout_document(const gate::DocumentView& view, const Fonts& fonts, Prepa
     const bool heading = b.kind == gate::ViewBlock::Kind::kHeading;
     const Face face = heading ? heading_face(b.level) : kFang;
     // As in the docx: "第一章　总则", other labels run into their text.
-    const bool spaced = b.label.starts_with("第") &&
-                        (b.label.ends_with("章") || b.label.ends_with("节") || b.label.ends_with("条"));
+    const bool spaced = spaced_label(b.label);
     const std::string text =
         without_frames(heading ? b.label + (spaced ? "\u3000" : "") + b.text : b.text);
     auto lines = fill_lines(text, kBodyIndentCells, kCharsPerLine, shaper.measure(face, kBodyPt));
@@ -660,7 +649,7 @@ Result<std::shared_ptr<const Prepared>> prepare_pdf(const gate::DocumentView& vi
   if (view.locked) return Status::forbidden("pdf: the view has no access to the paid text");
   auto out = std::make_shared<PreparedPdf>();
   out->title = view.title;
-  out->date = iso_date(view.updated_at);
+  out->date = utc_timestamp(view.updated_at);
   std::lock_guard<std::mutex> lock(g_pango_mu);
   Result<Fonts*> fonts = Fonts::get();
   if (!fonts.ok()) return fonts.status();

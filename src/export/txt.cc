@@ -46,14 +46,6 @@ std::string clean(std::string_view s) {
   return out;
 }
 
-// "第一章", "第二节", "第三条" are followed by an ideographic space, as in
-// printed regulations; other labels ("一、", "（一）", "1.") run into the text.
-bool spaced_label(std::string_view label) {
-  return label.starts_with("\xE7\xAC\xAC") &&  // 第
-         (label.ends_with("\xE7\xAB\xA0") || label.ends_with("\xE8\x8A\x82") ||
-          label.ends_with("\xE6\x9D\xA1"));  // 章 节 条
-}
-
 }  // namespace
 
 Result<std::shared_ptr<const Prepared>> prepare_txt(const gate::DocumentView& view) {
