@@ -220,6 +220,15 @@ int run_serve(const Globals& g, const std::string& listen, bool demo, web::Serve
               const PaymentArgs& pay_args) {
   if (!split_listen(listen, &opts))
     return fail(Status::invalid(fmt::format("--listen {}: expected HOST:PORT", listen)));
+  if (opts.downloads.link_ttl_seconds < 10 || opts.downloads.link_ttl_seconds > 86400)
+    return fail(Status::invalid(fmt::format("--download-link-ttl {}: expected 10..86400 seconds",
+                                            opts.downloads.link_ttl_seconds)));
+  if (opts.downloads.per_document_daily < 0)
+    return fail(Status::invalid(fmt::format("--download-per-document-daily {}: must not be negative",
+                                            opts.downloads.per_document_daily)));
+  if (opts.downloads.free_daily < 0)
+    return fail(Status::invalid(
+        fmt::format("--download-free-daily {}: must not be negative", opts.downloads.free_daily)));
   std::string site_url = opts.base_url;
   if (site_url.empty()) {
     if (opts.port == 0) opts.port = pick_free_port(opts.host);
@@ -293,6 +302,12 @@ int run(int argc, char** argv) {
                   "mark cookies Secure (when the site is served over HTTPS)");
   serve->add_flag("--trust-proxy", sopts.trust_proxy,
                   "take the client address from the last X-Forwarded-For entry (behind a reverse proxy)");
+  serve->add_option("--download-link-ttl", sopts.downloads.link_ttl_seconds,
+                    "seconds a signed download link stays valid")->capture_default_str();
+  serve->add_option("--download-per-document-daily", sopts.downloads.per_document_daily,
+                    "downloads a day of one bought document (0: unlimited)")->capture_default_str();
+  serve->add_option("--download-free-daily", sopts.downloads.free_daily,
+                    "downloads a day of free documents, per reader (0: unlimited)")->capture_default_str();
   PaymentArgs pay_args;
   add_payment_options(serve, pay_args);
 

@@ -259,7 +259,7 @@ struct Core {
         site(lib, accounts, commerce,
              SiteConfig{options.site_name, options.base_url, options.cache_bytes,
                         !options.base_url.empty(), options.secure_cookies, options.trust_proxy,
-                        options.sandbox, options.clock, downloads::Options{}}),
+                        options.sandbox, options.clock, options.downloads}),
         ioc(threads()),
         control(net::make_strand(ioc)),
         acceptor(control),

@@ -16,6 +16,7 @@
 
 #include "auth/auth.h"
 #include "commerce/commerce.h"
+#include "downloads/downloads.h"
 #include "common/clock.h"
 #include "common/status.h"
 #include "library/library.h"
@@ -44,6 +45,8 @@ struct ServerOptions {
   // admin order list's window); null: the system clock. Tests pass the
   // FakeClock their services run on. Must outlive the server.
   const Clock* clock = nullptr;
+  // Download links and daily limits (downloads/downloads.h).
+  downloads::Options downloads;
 };
 
 class Server {

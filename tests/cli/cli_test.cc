@@ -128,6 +128,16 @@ TEST_F(CliTest, CheckFailsWithPlaceAndKeepsGoing) {
   EXPECT_NE(r.out.find(good + ": ok"), std::string::npos) << r.out;
 }
 
+TEST_F(CliTest, ServeRefusesBadDownloadSettingsByName) {
+  std::string data = (dir_ / "data").string();
+  CmdResult r = run("serve --data " + data + " --listen 127.0.0.1:0 --download-link-ttl 0");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("--download-link-ttl 0"), std::string::npos) << r.err;
+  r = run("serve --data " + data + " --listen 127.0.0.1:0 --download-free-daily -1");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("--download-free-daily -1"), std::string::npos) << r.err;
+}
+
 TEST_F(CliTest, ImportReportsEachFileAndSkipsBadOnes) {
   write("in/1.txt", kDoc);
   write("in/sub/2.txt", "标题\n##paidbegin##正文\n");
