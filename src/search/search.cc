@@ -329,7 +329,6 @@ Result<Results> Searcher::search(const Request& request, const gate::Viewer& vie
   sq.category = request.category;
   sq.price = request.price;
   sq.newest_first = request.newest_first;
-  sq.exact_rank_matches = request.exact_rank_matches;
   sq.limit = out.per_page;
   // Far pages are not worth the sort: stop at page 100.
   out.page = std::min<int64_t>(out.page, 100);

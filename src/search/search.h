@@ -64,7 +64,6 @@ struct Request {
   bool newest_first = false;  // false: by relevance
   int64_t page = 1;           // 1-based; values below 1 are read as 1
   int64_t per_page = 10;      // clamped to 1..50
-  int64_t exact_rank_matches = 2000;  // see store::SearchQuery
 };
 
 // A piece of shown text; mark: a matched term, shown highlighted.

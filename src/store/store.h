@@ -109,11 +109,6 @@ struct SearchQuery {
   bool newest_first = false;
   int64_t offset = 0;
   int64_t limit = 10;  // REQUIRES: 1..100
-  // Unfiltered relevance searches with more matches than this are ranked
-  // in one cheap pass (saturating term frequency with the same column
-  // weights, no IDF or length normalisation); up to it, by full bm25.
-  // Tests set 0 to exercise the one-pass ranking on small data.
-  int64_t exact_rank_matches = 2000;
 };
 
 // Where a term was found, as a bit mask.

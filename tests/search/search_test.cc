@@ -131,10 +131,7 @@ class TempDir {
 const char* kPaidSentence = "对连续两个季度考核靠后的科室实行绩效扣款并约谈负责人。";
 const char* kPaidSentence2 = "夜间巡查发现的渗漏点须在四十八小时内完成封堵。";
 
-// Every service test runs twice: with the default ranking choice (full bm25
-// for small result sets, which these are) and with the one-pass ranking
-// forced (exact_rank_matches = 0), as searches over a large corpus get it.
-class SearchTest : public ::testing::TestWithParam<int64_t> {
+class SearchTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(text::init().is_ok());
@@ -158,7 +155,6 @@ class SearchTest : public ::testing::TestWithParam<int64_t> {
   Results run(const std::string& q, const gate::Viewer& viewer = gate::Viewer::anonymous(),
               Request r = {}) {
     r.q = q;
-    r.exact_rank_matches = GetParam();
     auto res = searcher_->search(r, viewer);
     EXPECT_TRUE(res.ok()) << res.status().to_string();
     return res.ok() ? *res : Results{};
@@ -210,13 +206,13 @@ std::string everything_shown(const Results& r) {
   return all;
 }
 
-TEST_P(SearchTest, PhraseFindsOnlyTheContiguousRun) {
+TEST_F(SearchTest, PhraseFindsOnlyTheContiguousRun) {
   int64_t together = import("a.txt", doc("甲单位报告", "本年度认真落实整改措施。"));
   import("b.txt", doc("乙单位报告", "提出整改意见，明确具体措施。"));
   EXPECT_EQ(ids(run("整改措施")), (std::vector<int64_t>{together}));
 }
 
-TEST_P(SearchTest, TitleMatchRanksAboveBodyMatch) {
+TEST_F(SearchTest, TitleMatchRanksAboveBodyMatch) {
   int64_t body = import("body.txt", doc("年度工作报告", "推进乡村振兴，乡村振兴取得成效，乡村振兴见实效。"));
   int64_t title = import("title.txt", doc("乡村振兴工作报告", "全年完成各项任务。"));
   Results r = run("乡村振兴");
@@ -224,20 +220,20 @@ TEST_P(SearchTest, TitleMatchRanksAboveBodyMatch) {
   EXPECT_EQ(r.total, 2);
 }
 
-TEST_P(SearchTest, NewerDocumentWinsATie) {
+TEST_F(SearchTest, NewerDocumentWinsATie) {
   int64_t older = import("o.txt", doc("调研报告之一", "围绕基层减负开展调研。"));
   int64_t newer = import("n.txt", doc("调研报告之二", "围绕基层减负开展调研。"));
   EXPECT_EQ(ids(run("基层减负")), (std::vector<int64_t>{newer, older}));
 }
 
-TEST_P(SearchTest, TermsAreAndedAndExclusionsRemove) {
+TEST_F(SearchTest, TermsAreAndedAndExclusionsRemove) {
   int64_t both = import("1.txt", doc("一号文件", "安全生产与消防演练同步开展。"));
   int64_t one = import("2.txt", doc("二号文件", "安全生产检查全面铺开。"));
   EXPECT_EQ(ids(run("安全生产 消防演练")), (std::vector<int64_t>{both}));
   EXPECT_EQ(ids(run("安全生产 -消防")), (std::vector<int64_t>{one}));
 }
 
-TEST_P(SearchTest, SingleCharacterTermFindsEveryPosition) {
+TEST_F(SearchTest, SingleCharacterTermFindsEveryPosition) {
   int64_t start = import("s.txt", doc("甲文", "党建工作有序推进。"));
   int64_t end = import("e.txt", doc("乙文", "始终相信政党。"));
   int64_t alone = import("l.txt", doc("丙文", "一心向党，砥砺前行。"));
@@ -252,7 +248,7 @@ TEST_P(SearchTest, SingleCharacterTermFindsEveryPosition) {
   EXPECT_EQ(ids(run("2023年")), (std::vector<int64_t>{year}));
 }
 
-TEST_P(SearchTest, TraditionalQueryFindsTheSameDocuments) {
+TEST_F(SearchTest, TraditionalQueryFindsTheSameDocuments) {
   int64_t a = import("a.txt", doc("学习心得", "坚持全面从严治党不动摇。"));
   int64_t b = import("b.txt", doc("學習體會", "堅持全面從嚴治黨，永遠在路上。"));
   import("c.txt", doc("其他", "做好防汛准备。"));
@@ -265,7 +261,7 @@ TEST_P(SearchTest, TraditionalQueryFindsTheSameDocuments) {
   EXPECT_EQ(s1, s2);
 }
 
-TEST_P(SearchTest, FiltersSortAndPaging) {
+TEST_F(SearchTest, FiltersSortAndPaging) {
   std::vector<int64_t> all;
   for (int i = 0; i < 12; ++i) {
     const bool free = i % 3 == 0;
@@ -309,7 +305,7 @@ TEST_P(SearchTest, FiltersSortAndPaging) {
   EXPECT_EQ(ids(d), newest_first);
 }
 
-TEST_P(SearchTest, NoResultsSuggestsDroppingATerm) {
+TEST_F(SearchTest, NoResultsSuggestsDroppingATerm) {
   import("a.txt", doc("防汛工作方案", "汛期前完成堤防巡查。"));
   Results r = run("堤防巡查 航天发射");
   EXPECT_EQ(r.total, 0);
@@ -319,7 +315,7 @@ TEST_P(SearchTest, NoResultsSuggestsDroppingATerm) {
   EXPECT_EQ(r.suggestions[0].total, 1);
 }
 
-TEST_P(SearchTest, ReimportKeepsTheIndexInStep) {
+TEST_F(SearchTest, ReimportKeepsTheIndexInStep) {
   import("x.txt", doc("通知", "旧的安排作废。"));
   EXPECT_EQ(run("旧的安排").total, 1);
   import("x.txt", doc("通知", "新的安排如下。"));
@@ -329,7 +325,7 @@ TEST_P(SearchTest, ReimportKeepsTheIndexInStep) {
 
 // The leak rule: a word only in the paid text is found, flagged, and no
 // paid text is shown to a reader without access; a buyer sees it marked.
-TEST_P(SearchTest, PaidOnlyMatchShowsNoPaidTextWithoutAccess) {
+TEST_F(SearchTest, PaidOnlyMatchShowsNoPaidTextWithoutAccess) {
   int64_t id = import("perf.txt",
                       doc("科室考核办法", "考核每季度开展一次。", std::string(kPaidSentence) + kPaidSentence2));
   for (const gate::Viewer& v :
@@ -354,7 +350,7 @@ TEST_P(SearchTest, PaidOnlyMatchShowsNoPaidTextWithoutAccess) {
   EXPECT_FALSE(free.hits[0].match_in_paid);
 }
 
-TEST_P(SearchTest, BuyerVipAndAdminSeeThePaidSnippetMarked) {
+TEST_F(SearchTest, BuyerVipAndAdminSeeThePaidSnippetMarked) {
   int64_t id = import("perf.txt", doc("科室考核办法", "考核每季度开展一次。", kPaidSentence));
   for (const gate::Viewer& v :
        {gate::Viewer{int64_t{7}, gate::Role::kReader, false, {id}},
@@ -371,7 +367,7 @@ TEST_P(SearchTest, BuyerVipAndAdminSeeThePaidSnippetMarked) {
   }
 }
 
-TEST_P(SearchTest, FreeDocumentsAreReadableByAll) {
+TEST_F(SearchTest, FreeDocumentsAreReadableByAll) {
   import("free.txt", doc("公开通知", "请各单位按时报送。", "附件所列名单自行核对。"), 0);
   Results r = run("名单自行核对");
   ASSERT_EQ(r.hits.size(), 1u);
@@ -379,17 +375,12 @@ TEST_P(SearchTest, FreeDocumentsAreReadableByAll) {
   EXPECT_TRUE(r.hits[0].snippet_from_paid);
 }
 
-TEST_P(SearchTest, EmptyQueryIsNotAnError) {
+TEST_F(SearchTest, EmptyQueryIsNotAnError) {
   Results r = run("  ，。 ");
   EXPECT_TRUE(r.query.empty());
   EXPECT_EQ(r.total, 0);
   EXPECT_TRUE(r.hits.empty());
 }
-
-INSTANTIATE_TEST_SUITE_P(Ranking, SearchTest, ::testing::Values(int64_t{2000}, int64_t{0}),
-                         [](const ::testing::TestParamInfo<int64_t>& p) {
-                           return p.param ? std::string("Bm25") : std::string("OnePass");
-                         });
 
 }  // namespace
 }  // namespace paidoc::search

@@ -210,15 +210,7 @@ Result<SearchPage> search_in(Connection& c, const SearchQuery& q) {
     auto row = st->step();
     if (!row.ok()) return row.status();
     page.total = *row ? st->int64(0) : 0;
-  }
-  // Filtered searches, and unfiltered ones with few enough matches for
-  // FTS5's bm25 to be cheap: the SQL path (exact bm25, IDF and length
-  // normalisation included).
-  // (About 3 µs a match for bm25: 2,000 matches cost ~6 ms.)
-  const bool exact = !unfiltered || (!q.newest_first && page.total <= q.exact_rank_matches);
-  if (exact) {
-    ids.clear();
-    known_masks.clear();
+  } else {
     auto st = c.stmt(q.newest_first ? kSearchByDate : kSearchByRelevance);
     if (!st.ok()) return st.status();
     st->bind(1, *expr).bind(2, q.category).bind(3, price_code(q.price)).bind(4, q.limit)
@@ -245,7 +237,7 @@ Result<SearchPage> search_in(Connection& c, const SearchQuery& q) {
     h.free_text = st->text(k + 1);
     page.hits.push_back(std::move(h));
   }
-  if (page.hits.empty() && q.offset > 0 && exact) {
+  if (page.hits.empty() && q.offset > 0 && !unfiltered) {
     // Past the last page: the window count came with no row.
     auto n = search_count_in(c, q);
     if (!n.ok()) return n.status();
