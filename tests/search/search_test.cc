@@ -305,6 +305,24 @@ TEST_F(SearchTest, FiltersSortAndPaging) {
   EXPECT_EQ(ids(d), newest_first);
 }
 
+TEST_F(SearchTest, FilteredSearchesRankAndCountWithinTheFilter) {
+  int64_t body = import("b.txt", doc("年度报告", "推进河长制，河长制落实到位。", "细则另附。"), 500, "制度");
+  int64_t title = import("t.txt", doc("河长制实施办法", "全面推行。", "细则另附。"), 500, "制度");
+  import("o.txt", doc("河长制工作通知", "河长制巡河。", "细则另附。"), 500, "通知");
+  import("f.txt", doc("河长制宣传材料", "免费阅读。", "细则另附。"), 0, "制度");
+  Request r;
+  r.category = "制度";
+  r.price = store::PriceFilter::kPaid;
+  Results res = run("河长制", gate::Viewer::anonymous(), r);
+  EXPECT_EQ(res.total, 2);
+  EXPECT_EQ(ids(res), (std::vector<int64_t>{title, body}));
+  r.page = 2;
+  r.per_page = 1;
+  Results second = run("河长制", gate::Viewer::anonymous(), r);
+  EXPECT_EQ(second.total, 2);
+  EXPECT_EQ(ids(second), (std::vector<int64_t>{body}));
+}
+
 TEST_F(SearchTest, NoResultsSuggestsDroppingATerm) {
   import("a.txt", doc("防汛工作方案", "汛期前完成堤防巡查。"));
   Results r = run("堤防巡查 航天发射");

@@ -82,6 +82,14 @@ void collect_function(const Fts5ExtensionApi* api, Fts5Context* fts, sqlite3_con
     sqlite3_result_error(out, "paidoc_collect: no collector", -1);
     return;
   }
+  const int64_t rowid = api->xRowid(fts);
+  if (c->allowed != nullptr &&
+      (rowid < 0 || static_cast<size_t>(rowid) >= c->allowed->size() ||
+       !(*c->allowed)[static_cast<size_t>(rowid)])) {
+    sqlite3_result_int(out, 0);
+    return;
+  }
+  ++c->count;
   int count = 0;
   int rc = api->xInstCount(fts, &count);
   if (rc != SQLITE_OK) {
@@ -114,7 +122,7 @@ void collect_function(const Fts5ExtensionApi* api, Fts5Context* fts, sqlite3_con
   }
   // Round so that near-equal scores fall to the recency tie-break.
   score = static_cast<double>(static_cast<int64_t>(score * 100 + 0.5)) / 100;
-  RankCollector::Entry e{score, api->xRowid(fts), mask};
+  RankCollector::Entry e{score, rowid, mask};
   auto worse_first = [](const RankCollector::Entry& a, const RankCollector::Entry& b) {
     return better(a, b);
   };

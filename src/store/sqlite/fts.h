@@ -21,7 +21,8 @@
 namespace paidoc::store::sqlite {
 
 // paidoc_collect(fts_table, collector) ranks the current row of a MATCH
-// query and keeps it if it is among the best `keep` so far; it answers 1.
+// query and keeps it if it is among the best `keep` so far; it answers 1
+// (0 for a row the collector's filter leaves out).
 // One pass over the matches gives the count (rows stepped) and the top
 // documents, with no per-row sort or table lookup in SQL. collector is a
 // RankCollector* bound with sqlite3_bind_pointer(..., kCollectorPointerType).
@@ -41,6 +42,10 @@ struct RankCollector {
   };
   size_t keep = 10;
   int terms = 1;
+  // When set, only rows whose id is marked here count and rank (search
+  // filters, read from search_facts before the pass); others answer 0.
+  const std::vector<bool>* allowed = nullptr;
+  int64_t count = 0;  // rows that counted
   double weights[3] = {10.0, 1.0, 1.0};
   std::vector<Entry> heap;  // the worst kept entry at the front
   Status error;             // an FTS5 API failure while ranking

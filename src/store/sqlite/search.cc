@@ -23,15 +23,6 @@ namespace {
   " AND (?3 = 0 OR (?3 = 1 AND (s.price_fen = 0 OR s.has_paid = 0))"              \
   "      OR (?3 = 2 AND s.price_fen > 0 AND s.has_paid = 1))"
 
-// bm25 column weights: title 10, free text 1, paid text 1. bm25 is lower
-// for better matches. Scores are rounded so that near-equal matches fall
-// back to the newer document.
-constexpr char kSearchByRelevance[] =
-    "SELECT f.id, count(*) OVER ()"
-    " FROM (SELECT rowid AS id, bm25(documents_fts, 10.0, 1.0, 1.0) AS score"
-    "       FROM documents_fts WHERE documents_fts MATCH ?1) f"
-    PAIDOC_SEARCH_FILTERS
-    " ORDER BY round(f.score, 2), s.created_at DESC, s.id DESC LIMIT ?4 OFFSET ?5";
 constexpr char kSearchByDate[] =
     "SELECT f.id, count(*) OVER ()"
     " FROM (SELECT rowid AS id FROM documents_fts WHERE documents_fts MATCH ?1) f"
@@ -50,6 +41,12 @@ constexpr char kNewestIds[] =
     "SELECT rowid FROM documents_fts WHERE documents_fts MATCH ?1"
     " ORDER BY rowid DESC LIMIT ?2 OFFSET ?3";
 constexpr char kCountMatches[] = "SELECT count(*) FROM documents_fts WHERE documents_fts MATCH ?1";
+// The ids a filtered search may return (?1 category or '', ?2 price filter).
+constexpr char kAllowedIds[] =
+    "SELECT s.id FROM search_facts s"
+    " WHERE (?1 = '' OR s.category_id = (SELECT id FROM categories WHERE name = ?1))"
+    " AND (?2 = 0 OR (?2 = 1 AND (s.price_fen = 0 OR s.has_paid = 0))"
+    "      OR (?2 = 2 AND s.price_fen > 0 AND s.has_paid = 1))";
 
 constexpr char kHitRow[] =
     "SELECT " PAIDOC_SUMMARY_COLUMNS ", d.publisher_id, d.search_free"
@@ -172,21 +169,36 @@ Result<SearchPage> search_in(Connection& c, const SearchQuery& q) {
   // Column masks already known (from the collector), by id.
   std::vector<std::pair<int64_t, int64_t>> known_masks;
   const bool unfiltered = q.category.empty() && q.price == PriceFilter::kAny;
-  if (unfiltered && !q.newest_first) {
+  if (!q.newest_first) {
+    // Relevance, filtered or not: one ranking pass over the matches.
+    std::vector<bool> allowed;
     RankCollector collector;
     collector.keep = static_cast<size_t>(q.offset + q.limit);
     collector.terms = static_cast<int>(q.terms.size());
+    if (!unfiltered) {
+      auto st = c.stmt(kAllowedIds);
+      if (!st.ok()) return st.status();
+      st->bind(1, q.category).bind(2, price_code(q.price));
+      for (;;) {
+        auto row = st->step();
+        if (!row.ok()) return row.status();
+        if (!*row) break;
+        const int64_t id = st->int64(0);
+        if (id < 0) continue;
+        if (static_cast<size_t>(id) >= allowed.size()) allowed.resize(static_cast<size_t>(id) + 1);
+        allowed[static_cast<size_t>(id)] = true;
+      }
+      collector.allowed = &allowed;
+    }
     auto st = c.stmt(kCollect);
     if (!st.ok()) return st.status();
     st->bind(1, *expr).bind_pointer(2, &collector, kCollectorPointerType);
-    int64_t total = 0;
     for (;;) {
       auto row = st->step();
       if (!row.ok()) return collector.error.is_ok() ? row.status() : collector.error;
       if (!*row) break;
-      ++total;
     }
-    page.total = total;
+    page.total = collector.count;
     std::vector<RankCollector::Entry> best = collector.best();
     for (size_t i = static_cast<size_t>(q.offset); i < best.size(); ++i) {
       ids.push_back(best[i].id);
@@ -211,7 +223,7 @@ Result<SearchPage> search_in(Connection& c, const SearchQuery& q) {
     if (!row.ok()) return row.status();
     page.total = *row ? st->int64(0) : 0;
   } else {
-    auto st = c.stmt(q.newest_first ? kSearchByDate : kSearchByRelevance);
+    auto st = c.stmt(kSearchByDate);
     if (!st.ok()) return st.status();
     st->bind(1, *expr).bind(2, q.category).bind(3, price_code(q.price)).bind(4, q.limit)
         .bind(5, q.offset);
@@ -237,7 +249,7 @@ Result<SearchPage> search_in(Connection& c, const SearchQuery& q) {
     h.free_text = st->text(k + 1);
     page.hits.push_back(std::move(h));
   }
-  if (page.hits.empty() && q.offset > 0 && !unfiltered) {
+  if (page.hits.empty() && q.offset > 0 && q.newest_first && !unfiltered) {
     // Past the last page: the window count came with no row.
     auto n = search_count_in(c, q);
     if (!n.ok()) return n.status();
