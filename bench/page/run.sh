@@ -37,6 +37,8 @@ PAIDOC=${PAIDOC:-$ROOT/build/paidoc}
 
 log() { printf '[bench/page] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"  # stop, port_busy, free_port, wait_http, median
 
 for v in DURATION WARMUP ROUNDS THREADS CONNECTIONS; do
   if ! [[ ${!v} =~ ^[0-9]+$ ]] || (( ${!v} == 0 )); then die "$v must be a positive integer"; fi
@@ -61,20 +63,6 @@ TMP=$(mktemp -d "${TMPDIR:-/tmp}/paidoc-bench-page.XXXXXX")
 PAIDOC_PID=""
 NGINX_PID=""
 
-stop() {  # stop PID, politely first; only processes this script started
-  local pid=$1 i
-  [[ -n $pid ]] || return 0
-  kill -0 "$pid" 2>/dev/null || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < 50; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  if kill -0 "$pid" 2>/dev/null; then
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
-  wait "$pid" 2>/dev/null || true
-}
 
 cleanup() {
   local rc=$?
@@ -93,37 +81,9 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # --- ports --------------------------------------------------------------------
-port_busy() {
-  if command -v ss >/dev/null; then
-    ss -Htln "sport = :$1" 2>/dev/null | grep -q .
-  else
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-  fi
-}
-free_port() {  # first free port at or above $1, skipping $2
-  local p=$1
-  while [[ $p == "${2:-}" ]] || port_busy "$p"; do
-    ((p++))
-    ((p < 65000)) || die "no free port"
-  done
-  echo "$p"
-}
 PAIDOC_PORT=$(free_port 18080)
 NGINX_PORT=$(free_port 18081 "$PAIDOC_PORT")
 
-wait_http() {  # wait_http URL PID NAME LOG: until URL answers 2xx, <= 30 s
-  local url=$1 pid=$2 name=$3 logf=$4 i
-  for ((i = 0; i < 300; i++)); do
-    if ! kill -0 "$pid" 2>/dev/null; then
-      tail -n 20 "$logf" >&2 || true
-      die "$name exited during startup"
-    fi
-    curl -fsS -o /dev/null --max-time 1 "$url" 2>/dev/null && return 0
-    sleep 0.1
-  done
-  tail -n 20 "$logf" >&2 || true
-  die "$name did not answer $url within 30 s"
-}
 
 # --- paidoc -------------------------------------------------------------------
 # Started as shipped (access logging on); its log goes to a file so that the
@@ -261,8 +221,6 @@ lat_ms() {
       if (u == "us") v /= 1000; else if (u == "s") v *= 1000; else if (u == "m") v *= 60000
       printf "%.2f", v; exit }' "$1"
 }
-median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END {
-    if (NR % 2) printf "%.2f", a[(NR + 1) / 2]; else printf "%.2f", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 
 declare -a P_RPS N_RPS P_P50 N_P50 P_P99 N_P99
 for ((r = 1; r <= ROUNDS; r++)); do

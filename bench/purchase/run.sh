@@ -55,6 +55,8 @@ PASSWORD='bench password 2026'
 
 log() { printf '[bench/purchase] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"  # stop, port_busy, free_port, wait_http, median
 
 for v in CONNECTIONS READERS_PER_CONNECTION DURATION WARMUP ROUNDS SQLITE_SECONDS DOCS; do
   if ! [[ ${!v} =~ ^[0-9]+$ ]] || (( ${!v} == 0 )); then die "$v must be a positive integer"; fi
@@ -80,20 +82,6 @@ TMP=$(mktemp -d "${TMPDIR:-/tmp}/paidoc-bench-purchase.XXXXXX")
 PAIDOC_PID=""
 SPINNERS=()
 
-stop() {  # stop PID, politely first; only processes this script started
-  local pid=$1 i
-  [[ -n $pid ]] || return 0
-  kill -0 "$pid" 2>/dev/null || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < 100; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  if kill -0 "$pid" 2>/dev/null; then
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
-  wait "$pid" 2>/dev/null || true
-}
 
 # CPU spinners for the raw runs: SCHED_IDLE (or nice 19) busy loops, one per
 # CPU, that only take time nothing else wants.
@@ -171,32 +159,13 @@ seq 1 "$READERS" | xargs -P "$JOBS" -I{} bash -c '
 ' 2>"$TMP/seed.err" || { tail -n 5 "$TMP/seed.err" >&2; die "creating readers failed"; }
 
 # --- paidoc -------------------------------------------------------------------
-port_busy() {
-  if command -v ss >/dev/null; then
-    ss -Htln "sport = :$1" 2>/dev/null | grep -q .
-  else
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-  fi
-}
-PORT=18090
-while port_busy "$PORT"; do
-  ((PORT++))
-  ((PORT < 65000)) || die "no free port"
-done
+PORT=$(free_port 18090)
 URL="http://127.0.0.1:$PORT"
 
 log "starting paidoc on 127.0.0.1:$PORT"
 "$PAIDOC" serve --data "$DATA" --listen "127.0.0.1:$PORT" >"$TMP/paidoc.log" 2>&1 </dev/null &
 PAIDOC_PID=$!
-for ((i = 0; i < 300; i++)); do
-  if ! kill -0 "$PAIDOC_PID" 2>/dev/null; then
-    tail -n 20 "$TMP/paidoc.log" >&2 || true
-    die "paidoc exited during startup"
-  fi
-  curl -fsS -o /dev/null --max-time 1 "$URL/healthz" 2>/dev/null && break
-  sleep 0.1
-done
-curl -fsS -o /dev/null --max-time 1 "$URL/healthz" || die "paidoc did not answer /healthz within 30 s"
+wait_http "$URL/healthz" "$PAIDOC_PID" paidoc "$TMP/paidoc.log" 30
 
 log "signing the readers in"
 mkdir -p "$TMP/tokens"
@@ -260,8 +229,6 @@ lat_ms() {  # latency percentile (50%, 99%) in milliseconds from wrk --latency o
       if (u == "us") v /= 1000; else if (u == "s") v *= 1000; else if (u == "m") v *= 60000
       printf "%.2f", v; exit }' "$1"
 }
-median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END {
-    if (NR % 2) printf "%.2f", a[(NR + 1) / 2]; else printf "%.2f", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 
 log "warm-up: ${WARMUP}s of purchases"
 run_wrk warm-up "$WARMUP" "$TMP/wrk-warmup.txt"

@@ -55,6 +55,8 @@ BUILD=${BUILD:-$ROOT/build}
 
 log() { printf '[bench/search] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"  # stop, port_busy, free_port, wait_http, median
 
 for v in N SEED DURATION WARMUP CONCURRENCY PAGES REQUEST_TIMEOUT; do
   if ! [[ ${!v} =~ ^[0-9]+$ ]] || { [[ $v != SEED ]] && (( ${!v} == 0 )); }; then
@@ -89,20 +91,6 @@ done
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/paidoc-bench-search.XXXXXX")
 PAIDOC_PID=""
 
-stop() {  # stop PID, politely first; only processes this script started
-  local pid=$1 i
-  [[ -n $pid ]] || return 0
-  kill -0 "$pid" 2>/dev/null || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < 100; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  if kill -0 "$pid" 2>/dev/null; then
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
-  wait "$pid" 2>/dev/null || true
-}
 
 cleanup() {
   local rc=$?
@@ -146,33 +134,14 @@ fi
 kv() { awk -F': ' -v k="$1" '$1 == k { print $2; exit }' "$TMP/corpus.txt" 2>/dev/null || true; }
 
 # --- paidoc -------------------------------------------------------------------
-port_busy() {
-  if command -v ss >/dev/null; then
-    ss -Htln "sport = :$1" 2>/dev/null | grep -q .
-  else
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-  fi
-}
-PORT=18100
-while port_busy "$PORT"; do
-  ((PORT++))
-  ((PORT < 65000)) || die "no free port"
-done
+PORT=$(free_port 18100)
 URL="http://127.0.0.1:$PORT"
 
 # As shipped: access log on, to a file (as the other benchmarks run it).
 log "starting paidoc on 127.0.0.1:$PORT"
 "$PAIDOC" serve --data "$DATA" --listen "127.0.0.1:$PORT" >"$TMP/paidoc.log" 2>&1 </dev/null &
 PAIDOC_PID=$!
-for ((i = 0; i < 600; i++)); do
-  if ! kill -0 "$PAIDOC_PID" 2>/dev/null; then
-    tail -n 20 "$TMP/paidoc.log" >&2 || true
-    die "paidoc exited during startup"
-  fi
-  curl -fsS -o /dev/null --max-time 1 "$URL/healthz" 2>/dev/null && break
-  sleep 0.1
-done
-curl -fsS -o /dev/null --max-time 1 "$URL/healthz" || die "paidoc did not answer /healthz within 60 s"
+wait_http "$URL/healthz" "$PAIDOC_PID" paidoc "$TMP/paidoc.log" 60
 
 # One query by hand, to fail early and clearly when the API is missing.
 probe_code=$(curl -sS -o "$TMP/probe.json" -D "$TMP/probe.headers" -w '%{http_code}' --max-time 30 \
