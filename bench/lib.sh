@@ -8,6 +8,9 @@
 #                            until URL answers 2xx (default 30 s); dies with the
 #                            tail of LOG when the process exits or time runs out
 #   median VALUES...         the median of numbers
+#   revision                 the short commit of the checkout, "+changes" when
+#                            tracked files differ from it
+#   row NAME VALUES...       one Markdown table row
 
 stop() {  # stop PID, politely first; only processes this script started
   local pid=$1 i
@@ -58,4 +61,18 @@ wait_http() {
 median() {
   printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END {
     if (NR % 2) printf "%.2f", a[(NR + 1) / 2]; else printf "%.2f", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
+
+revision() {
+  local rev
+  rev=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+  if [[ $rev != unknown ]] && ! git -C "$ROOT" diff --quiet HEAD 2>/dev/null; then rev+="+changes"; fi
+  echo "$rev"
+}
+
+row() {
+  local name=$1; shift
+  printf '| %s |' "$name"
+  printf ' %s |' "$@"
+  printf '\n'
 }

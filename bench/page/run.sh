@@ -38,7 +38,7 @@ PAIDOC=${PAIDOC:-$ROOT/build/paidoc}
 log() { printf '[bench/page] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 # shellcheck source=bench/lib.sh
-source "$ROOT/bench/lib.sh"  # stop, port_busy, free_port, wait_http, median
+source "$ROOT/bench/lib.sh"  # stop, port_busy, free_port, wait_http, median, revision, row
 
 for v in DURATION WARMUP ROUNDS THREADS CONNECTIONS; do
   if ! [[ ${!v} =~ ^[0-9]+$ ]] || (( ${!v} == 0 )); then die "$v must be a positive integer"; fi
@@ -259,18 +259,9 @@ VARIES_NOTE=""
 if [[ $PAIDOC_VARIES == yes ]]; then
   VARIES_NOTE=" paidoc's body varies between requests at constant length; nginx serves one fixed copy."
 fi
-REV=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
-if [[ $REV != unknown ]] && [[ -n $(git -C "$ROOT" status --porcelain --untracked-files=no 2>/dev/null) ]]; then
-  REV+="-dirty"
-fi
+REV=$(revision)
 CPU=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || true)
 NGINX_VER=$("$NGINX" -v 2>&1 | sed 's/^nginx version: //')
-row() {  # row NAME VALUES...
-  local name=$1; shift
-  printf '| %s |' "$name"
-  printf ' %s |' "$@"
-  printf '\n'
-}
 hdr=$(for ((r = 1; r <= ROUNDS; r++)); do printf ' round %d req/s |' "$r"; done)
 sep=$(for ((r = 1; r <= ROUNDS; r++)); do printf -- '---:|'; done)
 

@@ -56,7 +56,7 @@ PASSWORD='bench password 2026'
 log() { printf '[bench/purchase] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 # shellcheck source=bench/lib.sh
-source "$ROOT/bench/lib.sh"  # stop, port_busy, free_port, wait_http, median
+source "$ROOT/bench/lib.sh"  # stop, port_busy, free_port, wait_http, median, revision, row
 
 for v in CONNECTIONS READERS_PER_CONNECTION DURATION WARMUP ROUNDS SQLITE_SECONDS DOCS; do
   if ! [[ ${!v} =~ ^[0-9]+$ ]] || (( ${!v} == 0 )); then die "$v must be a positive integer"; fi
@@ -300,16 +300,9 @@ printf 'paidoc purchases per raw commit: %s (1 thread), %s (%d threads), %s (%d 
   "$R1" "$RN" "$CONNECTIONS" "$RL" "$CONNECTIONS"
 
 # --- Markdown -------------------------------------------------------------------
-REV=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
-if ! git -C "$ROOT" diff --quiet HEAD 2>/dev/null; then REV="$REV+changes"; fi
+REV=$(revision)
 CPU=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || true)
 SQLITE_VER=$(awk -F'"' '/define SQLITE_VERSION / { print $2 }' /usr/include/sqlite3.h 2>/dev/null || true)
-row() {  # row NAME VALUES...
-  local name=$1; shift
-  printf '| %s |' "$name"
-  printf ' %s |' "$@"
-  printf '\n'
-}
 hdr=$(for ((r = 1; r <= ROUNDS; r++)); do printf ' round %d |' "$r"; done)
 sep=$(for ((r = 1; r <= ROUNDS; r++)); do printf -- '---:|'; done)
 

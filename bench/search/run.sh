@@ -56,7 +56,7 @@ BUILD=${BUILD:-$ROOT/build}
 log() { printf '[bench/search] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 # shellcheck source=bench/lib.sh
-source "$ROOT/bench/lib.sh"  # stop, port_busy, free_port, wait_http, median
+source "$ROOT/bench/lib.sh"  # stop, port_busy, free_port, wait_http, median, revision, row
 
 for v in N SEED DURATION WARMUP CONCURRENCY PAGES REQUEST_TIMEOUT; do
   if ! [[ ${!v} =~ ^[0-9]+$ ]] || { [[ $v != SEED ]] && (( ${!v} == 0 )); }; then
@@ -239,8 +239,7 @@ printf 'worst p99 (%s): %s ms at %s; target at 100,000 documents < 20 ms: %s%s\n
 printf 'paidoc peak RSS: %s MB\n' "$RSS_MB"
 
 # --- Markdown -------------------------------------------------------------------
-REV=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
-if [[ $REV != unknown ]] && ! git -C "$ROOT" diff --quiet HEAD 2>/dev/null; then REV="$REV+changes"; fi
+REV=$(revision)
 CPU=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || true)
 SQLITE_VER=$(awk -F'"' '/define SQLITE_VERSION / { print $2 }' /usr/include/sqlite3.h 2>/dev/null || true)
 FS_TYPE=$(df -PT "$DATA" | awk 'NR == 2 { print $2 }')
