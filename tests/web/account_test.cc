@@ -19,6 +19,7 @@
 #include "store/store.h"
 #include "web/browser.h"
 #include "web/http_client.h"
+#include "web/test_store.h"
 #include "web/server.h"
 #include "web/util.h"
 
@@ -77,19 +78,7 @@ std::string set_cookie_named(const HttpResponse& r, const std::string& name) {
 class AccountWebTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    static std::atomic<int> seq{0};
-    dir_ = std::filesystem::temp_directory_path() /
-           ("paidoc-account-test-" + std::to_string(::getpid()) + "-" + std::to_string(seq++));
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    auto opened = store::Store::open("sqlite:" + (dir_ / "paidoc.db").string());
-    ASSERT_TRUE(opened.ok()) << opened.status().to_string();
-    store_ = std::move(opened).value();
-    library_ = std::make_unique<library::Library>(*store_);
-    auth::Options ao;
-    ao.pwhash_opslimit = 1;
-    ao.pwhash_memlimit = 8192;
-    accounts_ = std::make_unique<auth::Accounts>(*store_, clock_, ao);
+    ASSERT_NO_FATAL_FAILURE(testing::open_test_store("paidoc-account-test", clock_, t_));
     commerce_ = std::make_unique<commerce::Commerce>(
         *store_, clock_, commerce::Options{},
         std::map<std::string, std::unique_ptr<commerce::PaymentProvider>>{});
@@ -105,10 +94,7 @@ class AccountWebTest : public ::testing::Test {
   void TearDown() override {
     stop();
     commerce_.reset();
-    accounts_.reset();
-    library_.reset();
-    store_.reset();
-    std::filesystem::remove_all(dir_);
+    testing::close_test_store(t_);
   }
 
   void start(ServerOptions opts) {
@@ -172,11 +158,11 @@ class AccountWebTest : public ::testing::Test {
     return n.ok() ? *n : -1;
   }
 
-  std::filesystem::path dir_;
   FakeClock clock_;
-  std::unique_ptr<store::Store> store_;
-  std::unique_ptr<library::Library> library_;
-  std::unique_ptr<auth::Accounts> accounts_;
+  testing::TestStore t_;  // after the clock: Accounts holds it
+  std::unique_ptr<store::Store>& store_ = t_.store;
+  std::unique_ptr<library::Library>& library_ = t_.library;
+  std::unique_ptr<auth::Accounts>& accounts_ = t_.accounts;
   std::unique_ptr<commerce::Commerce> commerce_;
   std::unique_ptr<Server> server_;
   std::thread thread_;

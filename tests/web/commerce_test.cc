@@ -22,6 +22,7 @@
 #include "store/store.h"
 #include "web/browser.h"
 #include "web/http_client.h"
+#include "web/test_store.h"
 #include "web/server.h"
 #include "web/util.h"
 
@@ -92,19 +93,7 @@ struct Payments {
 class CommerceWebTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    static std::atomic<int> seq{0};
-    dir_ = std::filesystem::temp_directory_path() /
-           ("paidoc-commerce-web-" + std::to_string(::getpid()) + "-" + std::to_string(seq++));
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    auto opened = store::Store::open("sqlite:" + (dir_ / "paidoc.db").string());
-    ASSERT_TRUE(opened.ok()) << opened.status().to_string();
-    store_ = std::move(opened).value();
-    library_ = std::make_unique<library::Library>(*store_);
-    auth::Options ao;
-    ao.pwhash_opslimit = 1;
-    ao.pwhash_memlimit = 8192;
-    accounts_ = std::make_unique<auth::Accounts>(*store_, clock_, ao);
+    ASSERT_NO_FATAL_FAILURE(testing::open_test_store("paidoc-commerce-web", clock_, t_));
     library::ImportOptions io;
     io.price = Fen(800);
     io.category = "社区活动";
@@ -119,8 +108,8 @@ class CommerceWebTest : public ::testing::Test {
 
   void TearDown() override {
     stop();
-    store_.reset();
-    std::filesystem::remove_all(dir_);
+    commerce_.reset();
+    testing::close_test_store(t_);
   }
 
   void start(Payments setup) {
@@ -233,13 +222,13 @@ class CommerceWebTest : public ::testing::Test {
     return shows;
   }
 
-  std::filesystem::path dir_;
   // Sandbox notifications carry the real time, so this clock starts there.
   FakeClock clock_{Clock::system().now()};
   commerce::SandboxConfig sandbox_;
-  std::unique_ptr<store::Store> store_;
-  std::unique_ptr<library::Library> library_;
-  std::unique_ptr<auth::Accounts> accounts_;
+  testing::TestStore t_;  // after the clock: Accounts holds it
+  std::unique_ptr<store::Store>& store_ = t_.store;
+  std::unique_ptr<library::Library>& library_ = t_.library;
+  std::unique_ptr<auth::Accounts>& accounts_ = t_.accounts;
   std::unique_ptr<commerce::Commerce> commerce_;
   std::unique_ptr<Server> server_;
   std::thread thread_;

@@ -21,6 +21,7 @@
 #include "store/store.h"
 #include "web/browser.h"
 #include "web/http_client.h"
+#include "web/test_store.h"
 #include "web/server.h"
 #include "web/util.h"
 
@@ -99,19 +100,7 @@ int64_t next_cst_midnight(int64_t t) {
 class DownloadWebTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    static std::atomic<int> seq{0};
-    dir_ = std::filesystem::temp_directory_path() /
-           ("paidoc-download-web-" + std::to_string(::getpid()) + "-" + std::to_string(seq++));
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    auto opened = store::Store::open("sqlite:" + (dir_ / "paidoc.db").string());
-    ASSERT_TRUE(opened.ok()) << opened.status().to_string();
-    store_ = std::move(opened).value();
-    library_ = std::make_unique<library::Library>(*store_);
-    auth::Options ao;
-    ao.pwhash_opslimit = 1;
-    ao.pwhash_memlimit = 8192;
-    accounts_ = std::make_unique<auth::Accounts>(*store_, clock_, ao);
+    ASSERT_NO_FATAL_FAILURE(testing::open_test_store("paidoc-download-web", clock_, t_));
     commerce_ = std::make_unique<commerce::Commerce>(
         *store_, clock_, commerce::Options{},
         std::map<std::string, std::unique_ptr<commerce::PaymentProvider>>{});
@@ -143,10 +132,7 @@ class DownloadWebTest : public ::testing::Test {
     if (thread_.joinable()) thread_.join();
     server_.reset();
     commerce_.reset();
-    accounts_.reset();
-    library_.reset();
-    store_.reset();
-    std::filesystem::remove_all(dir_);
+    testing::close_test_store(t_);
   }
 
   int64_t add_user(const std::string& email) {
@@ -186,12 +172,12 @@ class DownloadWebTest : public ::testing::Test {
     return r.header("location");
   }
 
-  std::filesystem::path dir_;
   // 2026-03-02 10:00 China Standard Time.
   FakeClock clock_{1772416800};
-  std::unique_ptr<store::Store> store_;
-  std::unique_ptr<library::Library> library_;
-  std::unique_ptr<auth::Accounts> accounts_;
+  testing::TestStore t_;  // after the clock: Accounts holds it
+  std::unique_ptr<store::Store>& store_ = t_.store;
+  std::unique_ptr<library::Library>& library_ = t_.library;
+  std::unique_ptr<auth::Accounts>& accounts_ = t_.accounts;
   std::unique_ptr<commerce::Commerce> commerce_;
   std::unique_ptr<Server> server_;
   std::thread thread_;
