@@ -89,6 +89,14 @@ const text::Token* match_at(const Position& pos, const std::string& want, bool p
   return nullptr;
 }
 
+// Bytes of the UTF-8 character led by b (1 for a stray byte).
+int utf8_length(unsigned char b) {
+  if (b >= 0xF0) return 4;
+  if (b >= 0xE0) return 3;
+  if (b >= 0xC0) return 2;
+  return 1;
+}
+
 void clip_utf8_start(std::string_view text, int& i) {
   while (i > 0 && (static_cast<unsigned char>(text[i]) & 0xC0) == 0x80) --i;
 }
@@ -187,15 +195,7 @@ std::vector<std::pair<int, int>> find_matches(std::string_view text,
       int end = last->end;
       // A prefix match marks only the typed character, not the whole bigram.
       if (p.prefix_last && last->text.size() > p.tokens.back().size()) {
-        end = last->start;
-        // advance over one UTF-8 character
-        int len = 1;
-        const auto b = static_cast<unsigned char>(text[end]);
-        if (b >= 0xF0) len = 4; else if (b >= 0xE0) len = 3; else if (b >= 0xC0) len = 2;
-        end += len;
-        if (k == 1) ranges.emplace_back(last->start, end);
-        else ranges.emplace_back(first->start, end);
-        continue;
+        end = last->start + utf8_length(static_cast<unsigned char>(text[last->start]));
       }
       ranges.emplace_back(first->start, end);
     }
@@ -248,10 +248,7 @@ std::vector<Span> cut_snippet(std::string_view text, const std::vector<std::pair
   int chars = 0;
   const int n = static_cast<int>(text.size());
   while (end < n && chars < max_chars) {
-    int len = 1;
-    const auto b = static_cast<unsigned char>(text[end]);
-    if (b >= 0xF0) len = 4; else if (b >= 0xE0) len = 3; else if (b >= 0xC0) len = 2;
-    end = std::min(n, end + len);
+    end = std::min(n, end + utf8_length(static_cast<unsigned char>(text[end])));
     ++chars;
   }
   // Do not cut through a marked range at the end.

@@ -239,7 +239,7 @@ TEST_F(SearchTest, SingleCharacterTermFindsEveryPosition) {
   int64_t alone = import("l.txt", doc("丙文", "一心向党，砥砺前行。"));
   import("none.txt", doc("丁文", "完成绿化任务。"));
   Results r = run("党");
-  std::set<int64_t> got(r.hits.begin() == r.hits.end() ? std::set<int64_t>{} : std::set<int64_t>{});
+  std::set<int64_t> got;
   for (const Hit& h : r.hits) got.insert(h.id);
   EXPECT_EQ(got, (std::set<int64_t>{start, end, alone}));
   // A term ending in a single character after a word: "2023年" finds
