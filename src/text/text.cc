@@ -145,11 +145,6 @@ std::vector<UChar32> decode(std::string_view utf8) {
   return cps;
 }
 
-bool is_cjk(UChar32 c) {
-  return (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0x3400 && c <= 0x4DBF) ||
-         (c >= 0xF900 && c <= 0xFAFF) || (c >= 0x20000 && c <= 0x2FFFF);
-}
-
 bool is_word(UChar32 c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
 
 UChar32 ascii_lower(UChar32 c) { return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c; }
@@ -172,6 +167,11 @@ Kind kind_of(UChar32 c) {
 }
 
 }  // namespace
+
+bool is_cjk(char32_t c) {
+  return (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0x3400 && c <= 0x4DBF) ||
+         (c >= 0xF900 && c <= 0xFAFF) || (c >= 0x20000 && c <= 0x2FFFF);
+}
 
 Status init() {
   const Simplifier& t = simplifier();

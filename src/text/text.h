@@ -83,6 +83,9 @@ std::vector<Token> tokenize_for_index(std::string_view utf8);
 // is matched as a prefix).
 bool is_single_ideograph(std::string_view token_text);
 
+// True for a code point the tokenizer treats as a CJK ideograph.
+bool is_cjk(char32_t c);
+
 // The token texts of a search query, in order (for building phrase queries).
 std::vector<std::string> query_terms(std::string_view utf8);
 
