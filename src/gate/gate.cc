@@ -142,4 +142,28 @@ DocumentView make_view(const GateInput& in, const Viewer& viewer) {
   return v;
 }
 
+PaidScope paid_scope(const Viewer& viewer) {
+  PaidScope s;
+  s.free_price = true;
+  if (viewer.role == Role::kAdmin || viewer.role == Role::kSystem) {
+    s.all = true;
+    return s;
+  }
+  if (!viewer.user_id || viewer.role == Role::kAnonymous) return s;
+  s.publisher_id = viewer.user_id;
+  s.purchased = viewer.purchased;
+  s.all = viewer.vip;
+  return s;
+}
+
+bool covered(const PaidScope& scope, const DocumentFacts& doc) {
+  if (scope.all) return true;
+  if (scope.free_price && doc.price.value() == 0) return true;
+  if (scope.publisher_id && doc.publisher_id && *doc.publisher_id == *scope.publisher_id) {
+    return true;
+  }
+  return std::find(scope.purchased.begin(), scope.purchased.end(), doc.id) !=
+         scope.purchased.end();
+}
+
 }  // namespace paidoc::gate

@@ -126,4 +126,18 @@ std::string public_excerpt(const doc::Document& d, int max_chars = 120);
 // Clips UTF-8 text to n code points (no ellipsis).
 std::string clip_chars(std::string_view utf8, int n);
 
+// decide() as a rule over documents rather than for one document: the
+// documents with paid text whose paid part the viewer may read. Search
+// needs it for documents it has not loaded. For every document with paid
+// text, covered(paid_scope(v), facts) == !locked(decide(facts, v))
+// (tests/gate checks every combination).
+struct PaidScope {
+  bool all = false;                     // every document
+  bool free_price = false;              // documents priced 0
+  std::optional<int64_t> publisher_id;  // documents this user published
+  std::vector<int64_t> purchased;       // these documents
+};
+PaidScope paid_scope(const Viewer& viewer);
+bool covered(const PaidScope& scope, const DocumentFacts& doc);
+
 }  // namespace paidoc::gate

@@ -57,6 +57,35 @@ TEST(Decide, EveryCombination) {
   EXPECT_EQ(checked, 2 * 2 * 5 * 2 * 2 * 2 * 2);
 }
 
+// Search decides access for documents it has not loaded through
+// paid_scope(); it must agree with decide() everywhere, or a locked paid
+// part would be searched in full.
+TEST(PaidScope, AgreesWithDecideOnEveryCombination) {
+  const Role roles[] = {Role::kAnonymous, Role::kReader, Role::kEditor, Role::kAdmin, Role::kSystem};
+  int checked = 0;
+  for (bool zero_price : {false, true})
+    for (Role role : roles)
+      for (bool signed_in : {false, true})
+        for (bool publisher : {false, true})
+          for (bool no_publisher : {false, true})
+            for (bool purchased : {false, true})
+              for (bool vip : {false, true}) {
+                DocumentFacts f{42, Fen(zero_price ? 0 : 990), std::nullopt, true};
+                if (!no_publisher) f.publisher_id = publisher ? 7 : 8;
+                Viewer v;
+                v.role = role;
+                v.vip = vip;
+                if (signed_in) v.user_id = 7;
+                v.purchased = purchased ? std::vector<int64_t>{1, 42} : std::vector<int64_t>{1, 43};
+                EXPECT_EQ(covered(paid_scope(v), f), !locked(decide(f, v)))
+                    << "zero=" << zero_price << " role=" << int(role) << " signed_in=" << signed_in
+                    << " publisher=" << publisher << " no_publisher=" << no_publisher
+                    << " purchased=" << purchased << " vip=" << vip;
+                ++checked;
+              }
+  EXPECT_EQ(checked, 2 * 5 * 2 * 2 * 2 * 2 * 2);
+}
+
 TEST(Decide, AnonymousClaimsAreIgnored) {
   // A viewer struct with purchases but no user id is anonymous: no access.
   Viewer v;
