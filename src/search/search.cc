@@ -304,6 +304,15 @@ ViewText view_text(const gate::DocumentView& v) {
   return out;
 }
 
+store::PaidScope store_scope(const gate::PaidScope& g) {
+  store::PaidScope s;
+  s.all = g.all;
+  s.free_price = g.free_price;
+  s.publisher_id = g.publisher_id;
+  s.ids = g.purchased;
+  return s;
+}
+
 bool inside(const std::vector<std::pair<int, int>>& blocks, int at) {
   for (const auto& [a, b] : blocks) {
     if (at >= a && at < b) return true;
@@ -326,6 +335,7 @@ Result<Results> Searcher::search(const Request& request, const gate::Viewer& vie
   sq.category = request.category;
   sq.price = request.price;
   sq.newest_first = request.newest_first;
+  sq.paid_scope = store_scope(gate::paid_scope(viewer));
   sq.limit = out.per_page;
   // Far pages are not worth the sort: stop at page 100.
   out.page = std::min<int64_t>(out.page, 100);
@@ -353,7 +363,15 @@ Result<Results> Searcher::search(const Request& request, const gate::Viewer& vie
       const unsigned cols = h.term_columns[i];
       if ((cols & store::kInPaid) && !(cols & (store::kInTitle | store::kInFree))) {
         paid_only.push_back(out.query.terms[i]);
-        hit.paid_terms.push_back(out.query.terms[i].text);
+        // Through keywords: the term as typed when it is one keyword, else
+        // the two keywords it matched (they need not stand together).
+        const std::vector<std::string>* keys =
+            i < h.term_keywords.size() ? &h.term_keywords[i] : nullptr;
+        if (keys != nullptr && keys->size() > 1) {
+          hit.paid_terms.insert(hit.paid_terms.end(), keys->begin(), keys->end());
+        } else {
+          hit.paid_terms.push_back(out.query.terms[i].text);
+        }
       }
     }
     hit.match_in_paid = !paid_only.empty();

@@ -5,9 +5,12 @@
 // (store::Store::search). This service parses what the reader typed, asks
 // the store, and decides per hit — through the gate — what may be shown:
 //   - a reader without access to a document gets its title and a snippet
-//     cut from its FREE text only; when a term was found only in the paid
-//     text the hit says so (match_in_paid, paid_terms: the words the reader
-//     typed), and carries no byte of paid text;
+//     cut from its FREE text only. Its paid part is consulted only through
+//     its keywords (text/keywords.h; CONTEXT.md has the rule): when a term
+//     matched one the hit says so (match_in_paid, paid_terms: the term as
+//     typed, or the two keywords it matched), and carries no byte of paid
+//     text. Phrases, exclusions, prefixes and single characters never
+//     consult a locked paid part;
 //   - a reader with access (buyer, VIP, publisher, admin) gets the snippet
 //     around the paid-text match, cut from the gated view of the document.
 //
@@ -86,7 +89,9 @@ struct Hit {
   std::vector<Span> snippet;     // see the file comment
   bool snippet_from_paid = false;  // only ever true for a viewer with access
   bool match_in_paid = false;      // some term was found only in the paid text
-  std::vector<std::string> paid_terms;  // those terms, as typed
+  // Those terms, as typed; a term that matched a locked paid part through
+  // two keywords (绩效扣款 -> 绩效, 扣款) gives those two.
+  std::vector<std::string> paid_terms;
 
   // The snippet as plain text, and the title / snippet as HTML with
   // matched terms in <mark> (everything escaped).

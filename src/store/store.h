@@ -85,11 +85,26 @@ struct ListPage {
 
 // ---- search -------------------------------------------------------------------
 //
-// The index holds three columns per document — title, free text and paid
-// text — tokenized by text::tokenize_for_index, and is kept in step with
-// the documents table inside the same transaction as every change to it.
+// The index holds four columns per document — title, free text and paid
+// text, tokenized by text::tokenize_for_index, and the paid part's
+// keywords (text::choose_keywords, chosen when the document is stored) —
+// and is kept in step with the documents table inside the same
+// transaction as every change to it.
 
 enum class PriceFilter { kAny, kFree, kPaid };
+
+// The documents whose paid text a viewer may search in full (built by
+// gate::paid_scope from the viewer). For every other document the paid
+// part is searched only through its keywords (text/keywords.h): a term
+// consults them only when it is keyword-shaped (text::keyword_probe), and
+// exclusions, phrases, prefixes and single characters never do. The
+// default is an anonymous viewer's scope.
+struct PaidScope {
+  bool all = false;                     // every document (admin, VIP)
+  bool free_price = true;               // documents priced 0
+  std::optional<int64_t> publisher_id;  // documents this user published
+  std::vector<int64_t> ids;             // these documents (purchases)
+};
 
 struct SearchQuery {
   // Each term is text as the reader typed it (a word or a quoted phrase).
@@ -103,9 +118,11 @@ struct SearchQuery {
   std::vector<std::string> excluded;
   std::string category;  // empty: all
   PriceFilter price = PriceFilter::kAny;
-  // false: relevance (bm25 with title weighted far above free and paid
-  // text, which weigh the same), ties broken by the newer document;
-  // true: newest first.
+  PaidScope paid_scope;
+  // false: relevance (saturating term frequency with the title weighted
+  // far above free and paid text, which weigh the same; a keyword match
+  // counts as one paid occurrence), ties broken by the newer document;
+  // true: newest first (by id: ids grow with import time).
   bool newest_first = false;
   int64_t offset = 0;
   int64_t limit = 10;  // REQUIRES: 1..100
@@ -122,6 +139,10 @@ struct SearchHit {
   std::string free_text;
   // Per SearchQuery::terms entry, a MatchColumn mask of where it matched.
   std::vector<unsigned> term_columns;
+  // Per SearchQuery::terms entry, the keywords (normalised) through which
+  // it matched a paid part outside the viewer's PaidScope: the whole term,
+  // or its two parts; empty when it did not match that way.
+  std::vector<std::vector<std::string>> term_keywords;
 };
 
 struct SearchPage {

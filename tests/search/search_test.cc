@@ -356,7 +356,8 @@ TEST_F(SearchTest, PaidOnlyMatchShowsNoPaidTextWithoutAccess) {
     EXPECT_TRUE(h.match_in_paid);
     EXPECT_TRUE(h.locked);
     EXPECT_FALSE(h.snippet_from_paid);
-    EXPECT_EQ(h.paid_terms, (Strings{"绩效扣款"}));
+    // Matched through its two keywords, which the hit names.
+    EXPECT_EQ(h.paid_terms, (Strings{"绩效", "扣款"}));
     const std::string shown = everything_shown(r);
     EXPECT_EQ(leaked_windows(shown, kPaidSentence), Strings{}) << shown;
     EXPECT_EQ(leaked_windows(shown, kPaidSentence2), Strings{}) << shown;
@@ -398,6 +399,115 @@ TEST_F(SearchTest, EmptyQueryIsNotAnError) {
   EXPECT_TRUE(r.query.empty());
   EXPECT_EQ(r.total, 0);
   EXPECT_TRUE(r.hits.empty());
+}
+
+// --- locked paid text: keywords only ------------------------------------------------
+
+const char* kSecretSentence = "防水卷材须在雨季前全部更换，渗漏点复查由物业公司负责。";
+
+bool has(const Results& r, int64_t id) {
+  for (const Hit& h : r.hits) {
+    if (h.id == id) return true;
+  }
+  return false;
+}
+
+TEST_F(SearchTest, LockedPaidPartIsNotSearchedByPhrase) {
+  int64_t id = import("roof.txt", doc("屋面维修方案", "本方案适用于住宅小区。", kSecretSentence));
+  const gate::Viewer reader{int64_t{7}, gate::Role::kReader, false, {}};
+  for (const gate::Viewer& v : {gate::Viewer::anonymous(), reader}) {
+    // Phrases longer than a keyword, single characters and prefixes.
+    EXPECT_EQ(run("须在雨季前全部更换", v).total, 0);
+    EXPECT_EQ(run("\"卷材须在\"", v).total, 0);
+    EXPECT_EQ(run("渗", v).total, 0);
+    EXPECT_EQ(run("雨季前", v).total, 0);
+    // An exclusion of paid text removes nothing.
+    EXPECT_TRUE(has(run("住宅小区 -雨季", v), id));
+    EXPECT_TRUE(has(run("住宅小区 -\"防水卷材须在雨季\"", v), id));
+    EXPECT_TRUE(has(run("住宅小区 -渗", v), id));
+  }
+}
+
+TEST_F(SearchTest, LockedPaidPartMatchesItsKeywords) {
+  int64_t id = import("roof.txt", doc("屋面维修方案", "本方案适用于住宅小区。", kSecretSentence));
+  Results r = run("防水卷材");
+  ASSERT_EQ(ids(r), (std::vector<int64_t>{id}));
+  EXPECT_TRUE(r.hits[0].match_in_paid);
+  EXPECT_TRUE(r.hits[0].locked);
+  EXPECT_FALSE(r.hits[0].paid_terms.empty());
+  EXPECT_EQ(r.hits[0].snippet_text().find("卷材"), std::string::npos);
+  // And with a free word (AND), traditional script too.
+  EXPECT_EQ(ids(run("住宅小区 防水卷材")), (std::vector<int64_t>{id}));
+  EXPECT_EQ(ids(run("防水捲材")), (std::vector<int64_t>{id}));
+}
+
+TEST_F(SearchTest, ViewersWithAccessSearchTheWholePaidText) {
+  int64_t id = import("roof.txt", doc("屋面维修方案", "本方案适用于住宅小区。", kSecretSentence));
+  for (const gate::Viewer& v :
+       {gate::Viewer{int64_t{7}, gate::Role::kReader, false, {id}},
+        gate::Viewer{int64_t{8}, gate::Role::kReader, true, {}},
+        gate::Viewer{int64_t{1}, gate::Role::kAdmin, false, {}}}) {
+    Results r = run("须在雨季前全部更换", v);
+    ASSERT_EQ(ids(r), (std::vector<int64_t>{id}));
+    EXPECT_TRUE(r.hits[0].snippet_from_paid);
+    EXPECT_EQ(run("渗", v).total, 1);
+    EXPECT_EQ(run("住宅小区 -雨季", v).total, 0);
+  }
+}
+
+TEST_F(SearchTest, EachDocumentIsSearchedAsTheViewerMayReadIt) {
+  int64_t bought = import("a.txt", doc("甲小区屋面维修", "本方案适用于甲小区。", kSecretSentence));
+  int64_t other = import("b.txt", doc("乙小区屋面维修", "本方案适用于乙小区。", kSecretSentence));
+  int64_t free_doc = import("c.txt", doc("丙小区屋面维修", "本方案适用于丙小区。", kSecretSentence), 0);
+  const gate::Viewer buyer{int64_t{7}, gate::Role::kReader, false, {bought}};
+  Results r = run("须在雨季前全部更换", buyer);
+  const std::vector<int64_t> found = ids(r);
+  std::set<int64_t> got(found.begin(), found.end());
+  EXPECT_EQ(got, (std::set<int64_t>{bought, free_doc}));
+  EXPECT_EQ(r.total, 2);
+  // The exclusion removes what the buyer may read, and only that.
+  Results x = run("屋面维修 -雨季", buyer);
+  EXPECT_EQ(ids(x), (std::vector<int64_t>{other}));
+  EXPECT_EQ(x.total, 1);
+  // A keyword still finds the locked one, flagged without paid text.
+  Results k = run("防水卷材", buyer);
+  EXPECT_EQ(k.total, 3);
+  for (const Hit& h : k.hits) EXPECT_EQ(h.locked, h.id == other);
+}
+
+TEST_F(SearchTest, PublisherSearchesTheirOwnPaidText) {
+  library::ImportOptions opts;
+  opts.price = Fen(500);
+  opts.publisher_id = int64_t{42};
+  library::ImportLine line =
+      lib_->import_bytes(doc("屋面维修方案", "本方案适用于住宅小区。", kSecretSentence), "p.txt", opts);
+  ASSERT_TRUE(line.ok) << line.error;
+  EXPECT_EQ(run("须在雨季前全部更换", gate::Viewer{int64_t{42}, gate::Role::kEditor, false, {}}).total, 1);
+  EXPECT_EQ(run("须在雨季前全部更换", gate::Viewer{int64_t{43}, gate::Role::kEditor, false, {}}).total, 0);
+}
+
+TEST_F(SearchTest, RankingDoesNotCountLockedOccurrences) {
+  // The same keyword once and five times in the paid part: a reader without
+  // access cannot tell them apart by rank (the newer one wins the tie).
+  std::string many;
+  for (int i = 0; i < 5; ++i) many += "第" + std::to_string(i) + "处防水卷材老化。";
+  int64_t once = import("1.txt", doc("维修记录甲", "小区概况。", "一处防水卷材老化。"));
+  int64_t five = import("2.txt", doc("维修记录乙", "小区概况。", many));
+  EXPECT_EQ(ids(run("防水卷材")), (std::vector<int64_t>{five, once}));
+  int64_t later = import("3.txt", doc("维修记录丙", "小区概况。", "一处防水卷材老化。"));
+  EXPECT_EQ(ids(run("防水卷材")), (std::vector<int64_t>{later, five, once}));
+  // A buyer of both sees the real ranking.
+  const gate::Viewer buyer{int64_t{7}, gate::Role::kReader, false, {once, five, later}};
+  EXPECT_EQ(ids(run("防水卷材", buyer)).front(), five);
+}
+
+TEST_F(SearchTest, FourCharacterTermMatchesThroughItsTwoKeywords) {
+  // 绩效 and 扣款 stand apart in the paid text; 绩效扣款 is not in it.
+  int64_t id = import("k.txt", doc("考核办法", "考核每季度开展一次。",
+                                   "考核结果与绩效挂钩。连续两次靠后的科室予以扣款。"));
+  Results r = run("绩效扣款");
+  ASSERT_EQ(ids(r), (std::vector<int64_t>{id}));
+  EXPECT_EQ(r.hits[0].paid_terms, (Strings{"绩效", "扣款"}));
 }
 
 }  // namespace

@@ -44,33 +44,8 @@ int tokenizer_tokenize(Fts5Tokenizer*, void* ctx, int flags, const char* text, i
   }
 }
 
-void columns_function(const Fts5ExtensionApi* api, Fts5Context* fts, sqlite3_context* out, int,
-                      sqlite3_value**) {
-  int count = 0;
-  int rc = api->xInstCount(fts, &count);
-  if (rc != SQLITE_OK) {
-    sqlite3_result_error_code(out, rc);
-    return;
-  }
-  sqlite3_int64 mask = 0;
-  for (int i = 0; i < count; ++i) {
-    int phrase = 0, column = 0, offset = 0;
-    rc = api->xInst(fts, i, &phrase, &column, &offset);
-    if (rc != SQLITE_OK) {
-      sqlite3_result_error_code(out, rc);
-      return;
-    }
-    if (phrase < 20 && column >= 0 && column < 3) {
-      mask |= sqlite3_int64{1} << (3 * phrase + column);
-    }
-  }
-  sqlite3_result_int64(out, mask);
-}
-
-// Heap order: the WORST entry first (lower score; on equal score, lower id).
-bool better(const RankCollector::Entry& a, const RankCollector::Entry& b) {
-  if (a.score != b.score) return a.score > b.score;
-  return a.id > b.id;
+bool in(const std::vector<bool>* set, int64_t id) {
+  return id >= 0 && static_cast<size_t>(id) < set->size() && (*set)[static_cast<size_t>(id)];
 }
 
 void collect_function(const Fts5ExtensionApi* api, Fts5Context* fts, sqlite3_context* out,
@@ -83,9 +58,8 @@ void collect_function(const Fts5ExtensionApi* api, Fts5Context* fts, sqlite3_con
     return;
   }
   const int64_t rowid = api->xRowid(fts);
-  if (c->allowed != nullptr &&
-      (rowid < 0 || static_cast<size_t>(rowid) >= c->allowed->size() ||
-       !(*c->allowed)[static_cast<size_t>(rowid)])) {
+  if ((c->allowed != nullptr && !in(c->allowed, rowid)) ||
+      (c->denied != nullptr && in(c->denied, rowid))) {
     sqlite3_result_int(out, 0);
     return;
   }
@@ -97,9 +71,11 @@ void collect_function(const Fts5ExtensionApi* api, Fts5Context* fts, sqlite3_con
     sqlite3_result_error_code(out, rc);
     return;
   }
-  // tf per (phrase, column); queries have at most 16 terms.
-  int tf[16][3] = {};
-  int64_t mask = 0;
+  // tf per (term, column) from text phrases; keyword hits per (term, key).
+  constexpr int kMaxTerms = 16;
+  int tf[kMaxTerms][3] = {};
+  bool key_hit[kMaxTerms][3] = {};
+  const int nphrases = static_cast<int>(c->phrases.size());
   for (int i = 0; i < count; ++i) {
     int phrase = 0, column = 0, offset = 0;
     rc = api->xInst(fts, i, &phrase, &column, &offset);
@@ -108,21 +84,40 @@ void collect_function(const Fts5ExtensionApi* api, Fts5Context* fts, sqlite3_con
       sqlite3_result_error_code(out, rc);
       return;
     }
-    if (phrase < c->terms && phrase < 16 && column >= 0 && column < 3) {
-      ++tf[phrase][column];
-      mask |= int64_t{1} << (3 * phrase + column);
+    if (phrase < 0 || phrase >= nphrases || column < 0 || column > kKeywordColumn) continue;
+    const PhraseRole& role = c->phrases[static_cast<size_t>(phrase)];
+    if (role.term < 0 || role.term >= c->terms || role.term >= kMaxTerms) continue;
+    if (!(role.columns & (1u << column))) continue;
+    if (role.key >= 0) {
+      if (column == kKeywordColumn && role.key < 3) key_hit[role.term][role.key] = true;
+    } else if (column < 3) {
+      ++tf[role.term][column];
     }
   }
   double score = 0;
-  for (int p = 0; p < c->terms && p < 16; ++p) {
+  int64_t mask = 0;
+  int64_t keys = 0;
+  for (int t = 0; t < c->terms && t < kMaxTerms; ++t) {
     for (int col = 0; col < 3; ++col) {
-      const double f = tf[p][col];
-      if (f > 0) score += c->weights[col] * f / (f + 1.2);
+      const double f = tf[t][col];
+      if (f > 0) {
+        score += c->weights[col] * f / (f + 1.2);
+        mask |= int64_t{1} << (3 * t + col);
+      }
+    }
+    const bool whole = key_hit[t][0];
+    const bool parts = key_hit[t][1] && key_hit[t][2];
+    if (whole || parts) {
+      keys |= int64_t{whole ? 1 : 6} << (3 * t);
+      // One paid occurrence, whatever the keyword's frequency.
+      if (tf[t][kPaidColumn] == 0) score += c->weights[kPaidColumn] / 2.2;
+      mask |= int64_t{1} << (3 * t + kPaidColumn);
     }
   }
+  if (c->by_id) score = 0;
   // Round so that near-equal scores fall to the recency tie-break.
   score = static_cast<double>(static_cast<int64_t>(score * 100 + 0.5)) / 100;
-  RankCollector::Entry e{score, rowid, mask};
+  RankCollector::Entry e{score, rowid, mask, keys};
   auto worse_first = [](const RankCollector::Entry& a, const RankCollector::Entry& b) {
     return better(a, b);
   };
@@ -149,6 +144,11 @@ fts5_api* fts5_api_of(sqlite3* db) {
 
 }  // namespace
 
+bool better(const RankCollector::Entry& a, const RankCollector::Entry& b) {
+  if (a.score != b.score) return a.score > b.score;
+  return a.id > b.id;
+}
+
 std::vector<RankCollector::Entry> RankCollector::best() const {
   std::vector<Entry> out = heap;
   std::sort(out.begin(), out.end(), better);
@@ -163,8 +163,6 @@ Status register_fts(sqlite3* db) {
   fts5_tokenizer tok{tokenizer_create, tokenizer_delete, tokenizer_tokenize};
   int rc = api->xCreateTokenizer(api, "paidoc", nullptr, &tok, nullptr);
   if (rc != SQLITE_OK) return Status::internal("sqlite: cannot register the paidoc tokenizer");
-  rc = api->xCreateFunction(api, "paidoc_columns", nullptr, columns_function, nullptr);
-  if (rc != SQLITE_OK) return Status::internal("sqlite: cannot register paidoc_columns()");
   rc = api->xCreateFunction(api, "paidoc_collect", nullptr, collect_function, nullptr);
   if (rc != SQLITE_OK) return Status::internal("sqlite: cannot register paidoc_collect()");
   return Status();

@@ -1,14 +1,8 @@
 // FTS5 glue for the SQLite backend: the "paidoc" tokenizer (text::tokenize
 // for queries, text::tokenize_for_index for documents) and the auxiliary
-// function paidoc_columns(), registered on every connection through
+// function paidoc_collect(), registered on every connection through
 // fts5_api (SELECT fts5(?1) with sqlite3_bind_pointer). Internal to
 // store/sqlite/.
-//
-// paidoc_columns(fts_table) answers, for the current row of a MATCH query,
-// an integer holding 3 bits per phrase of the query (phrase i at bits
-// 3i..3i+2): bit c is set when phrase i has an instance in column c (0
-// title, 1 free text, 2 paid text). Queries built by search.cc have one
-// phrase per term, included terms first.
 #pragma once
 
 #include <sqlite3.h>
@@ -22,29 +16,58 @@ namespace paidoc::store::sqlite {
 
 // paidoc_collect(fts_table, collector) ranks the current row of a MATCH
 // query and keeps it if it is among the best `keep` so far; it answers 1
-// (0 for a row the collector's filter leaves out).
-// One pass over the matches gives the count (rows stepped) and the top
-// documents, with no per-row sort or table lookup in SQL. collector is a
-// RankCollector* bound with sqlite3_bind_pointer(..., kCollectorPointerType).
+// (0 for a row the collector's filters leave out).
+// One pass over the matches gives the count (rows that counted) and the
+// top documents, with no per-row sort or table lookup in SQL. collector is
+// a RankCollector* bound with sqlite3_bind_pointer(..., kCollectorPointerType).
 //
-// Score (higher is better): for each of the first `terms` phrases, the sum
-// over columns of weight[column] * tf / (tf + 1.2) — BM25's saturating term
-// frequency without its length normalisation and IDF, which would need a
-// table lookup per row (document sizes) and a pass per term. Ties go to the
-// higher rowid: ids grow with import time, so the newer document wins.
+// The query's phrases are described by `phrases`, in the order they appear
+// in the MATCH expression: which term each belongs to (or an exclusion),
+// which columns' instances count for it, and whether it is one of the
+// term's keyword phrases (kKeywordColumn). Instances in other columns are
+// ignored, so a phrase that must not consult a column cannot score or flag
+// through it whatever FTS5 reports.
+//
+// Score (higher is better): for each term, the sum over columns of
+// weight[column] * tf / (tf + 1.2) — BM25's saturating term frequency
+// without its length normalisation and IDF, which would need a table
+// lookup per row (document sizes) and a pass per term — where a keyword
+// match counts as one occurrence in the paid column. Ties go to the higher
+// rowid: ids grow with import time, so the newer document wins. With
+// by_id every row scores 0: newest first.
 inline constexpr char kCollectorPointerType[] = "paidoc_rank_collector";
+
+// Index columns (the FTS table's order).
+inline constexpr int kTitleColumn = 0;
+inline constexpr int kFreeColumn = 1;
+inline constexpr int kPaidColumn = 2;
+inline constexpr int kKeywordColumn = 3;
+
+struct PhraseRole {
+  int term = -1;         // index into the query's terms; -1: an exclusion
+  unsigned columns = 0;  // bit c: instances in column c count
+  int key = -1;          // 0: the term as one keyword; 1, 2: its two parts; -1: text
+};
 
 struct RankCollector {
   struct Entry {
     double score;
     int64_t id;
-    int64_t columns;  // paidoc_columns() mask of this row
+    // 3 bits per term (term i at bits 3i..3i+2): MatchColumn bits (1 title,
+    // 2 free, 4 paid) where the term matched; a keyword match sets paid.
+    int64_t columns;
+    // 3 bits per term: bit 0 the whole-term keyword matched, bits 1 and 2
+    // both parts matched (always set together).
+    int64_t keys;
   };
   size_t keep = 10;
-  int terms = 1;
-  // When set, only rows whose id is marked here count and rank (search
-  // filters, read from search_facts before the pass); others answer 0.
+  int terms = 1;  // REQUIRES: 1..16
+  std::vector<PhraseRole> phrases;
+  // When set, only rows whose id is marked in `allowed` count, and none
+  // marked in `denied`; others answer 0.
   const std::vector<bool>* allowed = nullptr;
+  const std::vector<bool>* denied = nullptr;
+  bool by_id = false;
   int64_t count = 0;  // rows that counted
   double weights[3] = {10.0, 1.0, 1.0};
   std::vector<Entry> heap;  // the worst kept entry at the front
@@ -53,6 +76,9 @@ struct RankCollector {
   // The kept entries, best first.
   std::vector<Entry> best() const;
 };
+
+// Best first: higher score, then higher id.
+bool better(const RankCollector::Entry& a, const RankCollector::Entry& b);
 
 // REQUIRES: called once per connection, before any FTS table is used.
 Status register_fts(sqlite3* db);

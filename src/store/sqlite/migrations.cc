@@ -290,6 +290,68 @@ CREATE INDEX documents_by_search_version ON documents (search_version);
 INSERT INTO documents_fts (documents_fts, rank) VALUES ('automerge', 16);
 INSERT INTO documents_fts (documents_fts, rank) VALUES ('crisismerge', 64);
 )sql",
+
+    // 10: locked paid text is searched only through keywords. Each
+    // document gets a fourth index column, search_keys: its paid part's
+    // keywords (chosen by TF-IDF over keyword_df, the library's document
+    // frequencies). search_facts learns the publisher, so a search knows
+    // which documents' paid text a viewer may search in full. The FTS table
+    // is made anew with the extra column; the store fills search_keys on
+    // open (search generation 2).
+    R"sql(
+ALTER TABLE documents ADD COLUMN search_keys TEXT NOT NULL DEFAULT '';
+
+CREATE TABLE keyword_df (
+  word  TEXT PRIMARY KEY,   -- '' counts the documents
+  df    INTEGER NOT NULL CHECK (df >= 0)
+) STRICT, WITHOUT ROWID;
+
+ALTER TABLE search_facts ADD COLUMN publisher_id INTEGER;
+UPDATE search_facts SET publisher_id = (SELECT d.publisher_id FROM documents d WHERE d.id = search_facts.id);
+DROP TRIGGER search_facts_insert;
+DROP TRIGGER search_facts_update;
+CREATE TRIGGER search_facts_insert AFTER INSERT ON documents BEGIN
+  INSERT INTO search_facts (id, category_id, price_fen, has_paid, created_at, publisher_id)
+  VALUES (new.id, new.category_id, new.price_fen, new.has_paid, new.created_at, new.publisher_id);
+END;
+CREATE TRIGGER search_facts_update
+AFTER UPDATE OF category_id, price_fen, has_paid, created_at, publisher_id ON documents BEGIN
+  UPDATE search_facts SET category_id = new.category_id, price_fen = new.price_fen,
+    has_paid = new.has_paid, created_at = new.created_at, publisher_id = new.publisher_id
+  WHERE id = new.id;
+END;
+CREATE INDEX search_facts_free_priced ON search_facts (id) WHERE has_paid = 1 AND price_fen = 0;
+CREATE INDEX search_facts_by_publisher ON search_facts (publisher_id)
+  WHERE publisher_id IS NOT NULL;
+
+DROP TRIGGER documents_fts_insert;
+DROP TRIGGER documents_fts_delete;
+DROP TRIGGER documents_fts_update;
+DROP TABLE documents_fts;
+CREATE VIRTUAL TABLE documents_fts USING fts5(
+  title, search_free, search_paid, search_keys,
+  content = 'documents', content_rowid = 'id',
+  tokenize = 'paidoc'
+);
+CREATE TRIGGER documents_fts_insert AFTER INSERT ON documents BEGIN
+  INSERT INTO documents_fts (rowid, title, search_free, search_paid, search_keys)
+  VALUES (new.id, new.title, new.search_free, new.search_paid, new.search_keys);
+END;
+CREATE TRIGGER documents_fts_delete AFTER DELETE ON documents BEGIN
+  INSERT INTO documents_fts (documents_fts, rowid, title, search_free, search_paid, search_keys)
+  VALUES ('delete', old.id, old.title, old.search_free, old.search_paid, old.search_keys);
+END;
+CREATE TRIGGER documents_fts_update
+AFTER UPDATE OF title, search_free, search_paid, search_keys ON documents BEGIN
+  INSERT INTO documents_fts (documents_fts, rowid, title, search_free, search_paid, search_keys)
+  VALUES ('delete', old.id, old.title, old.search_free, old.search_paid, old.search_keys);
+  INSERT INTO documents_fts (rowid, title, search_free, search_paid, search_keys)
+  VALUES (new.id, new.title, new.search_free, new.search_paid, new.search_keys);
+END;
+INSERT INTO documents_fts (documents_fts, rank) VALUES ('automerge', 16);
+INSERT INTO documents_fts (documents_fts, rank) VALUES ('crisismerge', 64);
+INSERT INTO documents_fts (documents_fts) VALUES ('rebuild');
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(std::size(kMigrations));

@@ -4,63 +4,51 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 
 #include "store/sqlite/fts.h"
+#include "text/keywords.h"
 #include "text/text.h"
 
 namespace paidoc::store::sqlite {
 namespace {
 
-// A search runs in two steps. The first finds, filters, orders and pages
-// the matching ids using only the FTS table and the narrow search_facts
-// table (migration 7); the second reads the summary and free text of the
-// page's documents alone.
-//   ?1 MATCH expression, ?2 category ('' for all), ?3 price filter
-//   (0 any, 1 free to read, 2 paid).
-#define PAIDOC_SEARCH_FILTERS                                                     \
-  " CROSS JOIN search_facts s ON s.id = f.id"                                     \
-  " WHERE (?2 = '' OR s.category_id = (SELECT id FROM categories WHERE name = ?2))" \
-  " AND (?3 = 0 OR (?3 = 1 AND (s.price_fen = 0 OR s.has_paid = 0))"              \
-  "      OR (?3 = 2 AND s.price_fen > 0 AND s.has_paid = 1))"
-
-constexpr char kSearchByDate[] =
-    "SELECT f.id, count(*) OVER ()"
-    " FROM (SELECT rowid AS id FROM documents_fts WHERE documents_fts MATCH ?1) f"
-    PAIDOC_SEARCH_FILTERS
-    " ORDER BY s.created_at DESC, s.id DESC LIMIT ?4 OFFSET ?5";
-constexpr char kSearchCount[] =
-    "SELECT count(*)"
-    " FROM (SELECT rowid AS id FROM documents_fts WHERE documents_fts MATCH ?1) f"
-    PAIDOC_SEARCH_FILTERS;
-// Without filters, one pass over the matches ranks them (paidoc_collect,
-// fts.h) and counts them; newest first is the FTS index's own rowid order
-// read backwards, which stops after the page.
+// A search runs in two steps. The first finds, filters, ranks and pages the
+// matching ids in one pass over the FTS index (paidoc_collect), with the
+// filters read first from the narrow search_facts table (migration 7); the
+// second reads the summary and free text of the page's documents alone.
 constexpr char kCollect[] =
     "SELECT paidoc_collect(documents_fts, ?2) FROM documents_fts WHERE documents_fts MATCH ?1";
-constexpr char kNewestIds[] =
-    "SELECT rowid FROM documents_fts WHERE documents_fts MATCH ?1"
-    " ORDER BY rowid DESC LIMIT ?2 OFFSET ?3";
-constexpr char kCountMatches[] = "SELECT count(*) FROM documents_fts WHERE documents_fts MATCH ?1";
 // The ids a filtered search may return (?1 category or '', ?2 price filter).
 constexpr char kAllowedIds[] =
     "SELECT s.id FROM search_facts s"
     " WHERE (?1 = '' OR s.category_id = (SELECT id FROM categories WHERE name = ?1))"
     " AND (?2 = 0 OR (?2 = 1 AND (s.price_fen = 0 OR s.has_paid = 0))"
     "      OR (?2 = 2 AND s.price_fen > 0 AND s.has_paid = 1))";
+// Documents with paid text that everyone may read (price 0), and those a
+// publisher published (PaidScope).
+constexpr char kFreePricedIds[] =
+    "SELECT id FROM search_facts WHERE has_paid = 1 AND price_fen = 0";
+constexpr char kPublishedIds[] = "SELECT id FROM search_facts WHERE publisher_id = ?1";
 
 constexpr char kHitRow[] =
     "SELECT " PAIDOC_SUMMARY_COLUMNS ", d.publisher_id, d.search_free"
     " FROM documents d LEFT JOIN categories c ON c.id = d.category_id WHERE d.id = ?1";
-constexpr char kTermColumns[] =
-    "SELECT paidoc_columns(documents_fts) FROM documents_fts"
-    " WHERE documents_fts MATCH ?1 AND rowid = ?2";
-
-#undef PAIDOC_SEARCH_FILTERS
-
 constexpr char kStaleRows[] =
     "SELECT id, parsed_json FROM documents WHERE search_version < ?1 LIMIT 500";
 constexpr char kSetSearchTexts[] =
-    "UPDATE documents SET search_free = ?2, search_paid = ?3, search_version = ?4 WHERE id = ?1";
+    "UPDATE documents SET search_free = ?2, search_paid = ?3, search_keys = ?4,"
+    " search_version = ?5 WHERE id = ?1";
+constexpr char kAnyStale[] = "SELECT 1 FROM documents WHERE search_version < ?1 LIMIT 1";
+constexpr char kAllParsed[] = "SELECT parsed_json FROM documents";
+constexpr char kOneParsed[] = "SELECT parsed_json FROM documents WHERE id = ?1";
+constexpr char kClearDf[] = "DELETE FROM keyword_df";
+constexpr char kGetDf[] = "SELECT df FROM keyword_df WHERE word = ?1";
+// The inserted row passes CHECK (df >= 0) before the conflict is seen,
+// so a negative delta is applied by the update alone.
+constexpr char kAddDf[] =
+    "INSERT INTO keyword_df (word, df) VALUES (?1, max(?2, 0))"
+    " ON CONFLICT (word) DO UPDATE SET df = max(df + ?2, 0)";
 
 // One term as an FTS5 phrase: the text in double quotes (FTS5 hands it to
 // the paidoc tokenizer, so the phrase is exactly the term's tokens), with
@@ -79,27 +67,68 @@ Result<std::string> phrase(const std::string& term) {
   return out;
 }
 
-// The MATCH expression: (t1 AND t2 ...) NOT x1 NOT x2 ...; phrase i is
-// term i, which paidoc_columns() relies on.
-Result<std::string> match_expression(const SearchQuery& q) {
+// One MATCH expression and what each of its phrases is (fts.h).
+struct Expression {
+  std::string text;
+  std::vector<PhraseRole> phrases;
+  // Per term, its keyword probe (locked expressions only).
+  std::vector<text::KeywordProbe> probes;
+};
+
+constexpr unsigned kTextColumns = (1u << kTitleColumn) | (1u << kFreeColumn);
+constexpr unsigned kAllTextColumns = kTextColumns | (1u << kPaidColumn);
+
+std::string column_filter(unsigned columns) {
+  return columns == kAllTextColumns ? "{title search_free search_paid} : "
+                                    : "{title search_free} : ";
+}
+
+// (t1 AND t2 ...) NOT x1 NOT x2 ...
+//  - open (the viewer may read the paid text): every phrase over title,
+//    free and paid text;
+//  - locked: phrases over title and free text only; a keyword-shaped term
+//    may also match the keyword column, as a whole or by its two parts.
+//    Exclusions never look at paid text.
+Result<Expression> match_expression(const SearchQuery& q, bool locked) {
   if (q.terms.empty()) return Status::invalid("search needs at least one term");
   if (q.terms.size() > 16 || q.excluded.size() > 16) {
     return Status::invalid("search takes at most 16 terms and 16 exclusions");
   }
-  std::string expr = "(";
+  const unsigned columns = locked ? kTextColumns : kAllTextColumns;
+  Expression e;
+  e.text = "(";
   for (size_t i = 0; i < q.terms.size(); ++i) {
     auto p = phrase(q.terms[i]);
     if (!p.ok()) return p.status();
-    if (i) expr += " AND ";
-    expr += *p;
+    const int term = static_cast<int>(i);
+    if (i) e.text += " AND ";
+    e.text += "(" + column_filter(columns) + *p;
+    e.phrases.push_back({term, columns, -1});
+    if (locked) {
+      text::KeywordProbe probe = text::keyword_probe(q.terms[i]);
+      if (!probe.empty()) {
+        constexpr unsigned kKeys = 1u << kKeywordColumn;
+        e.text += " OR search_keys : \"" + text::keyword_token(probe.whole) + "\"";
+        e.phrases.push_back({term, kKeys, 0});
+        if (probe.parts.size() == 2) {
+          e.text += " OR (search_keys : \"" + text::keyword_token(probe.parts[0]) +
+                    "\" AND search_keys : \"" + text::keyword_token(probe.parts[1]) + "\")";
+          e.phrases.push_back({term, kKeys, 1});
+          e.phrases.push_back({term, kKeys, 2});
+        }
+      }
+      e.probes.push_back(std::move(probe));
+    }
+    e.text += ")";
   }
-  expr += ")";
+  e.text += ")";
   for (const std::string& x : q.excluded) {
     auto p = phrase(x);
     if (!p.ok()) return p.status();
-    expr += " NOT " + *p;
+    e.text += " NOT " + column_filter(columns) + *p;
+    e.phrases.push_back({-1, columns, -1});
   }
-  return expr;
+  return e;
 }
 
 int64_t price_code(PriceFilter p) {
@@ -156,89 +185,153 @@ SearchTexts search_texts(const doc::Document& d) {
   return out;
 }
 
+namespace {
+
+// Marks every id the statement's first column yields.
+Status mark_ids(Stmt& st, std::vector<bool>& set) {
+  for (;;) {
+    auto row = st.step();
+    if (!row.ok()) return row.status();
+    if (!*row) return Status();
+    const int64_t id = st.int64(0);
+    if (id < 0) continue;
+    if (static_cast<size_t>(id) >= set.size()) set.resize(static_cast<size_t>(id) + 1);
+    set[static_cast<size_t>(id)] = true;
+  }
+}
+
+// The ids the category and price filters allow.
+Status filter_ids(Connection& c, const SearchQuery& q, std::vector<bool>& out) {
+  auto st = c.stmt(kAllowedIds);
+  if (!st.ok()) return st.status();
+  st->bind(1, q.category).bind(2, price_code(q.price));
+  return mark_ids(*st, out);
+}
+
+// The documents outside `all` whose paid text the scope lets the viewer
+// search in full.
+Status scope_ids(Connection& c, const PaidScope& scope, std::vector<bool>& out) {
+  if (scope.free_price) {
+    auto st = c.stmt(kFreePricedIds);
+    if (!st.ok()) return st.status();
+    if (Status s = mark_ids(*st, out); !s.is_ok()) return s;
+  }
+  if (scope.publisher_id) {
+    auto st = c.stmt(kPublishedIds);
+    if (!st.ok()) return st.status();
+    st->bind(1, *scope.publisher_id);
+    if (Status s = mark_ids(*st, out); !s.is_ok()) return s;
+  }
+  for (int64_t id : scope.ids) {
+    if (id < 0) continue;
+    if (static_cast<size_t>(id) >= out.size()) out.resize(static_cast<size_t>(id) + 1);
+    out[static_cast<size_t>(id)] = true;
+  }
+  return Status();
+}
+
+bool any(const std::vector<bool>& set) {
+  return std::find(set.begin(), set.end(), true) != set.end();
+}
+
+// One pass of paidoc_collect with `e` over the rows `allowed` (null: all)
+// minus `denied` (null: none).
+Status collect(Connection& c, const Expression& e, const SearchQuery& q, size_t keep,
+               const std::vector<bool>* allowed, const std::vector<bool>* denied,
+               RankCollector& out) {
+  out.keep = keep;
+  out.terms = static_cast<int>(q.terms.size());
+  out.phrases = e.phrases;
+  out.allowed = allowed;
+  out.denied = denied;
+  out.by_id = q.newest_first;
+  auto st = c.stmt(kCollect);
+  if (!st.ok()) return st.status();
+  st->bind(1, e.text).bind_pointer(2, &out, kCollectorPointerType);
+  for (;;) {
+    auto row = st->step();
+    if (!row.ok()) return out.error.is_ok() ? row.status() : out.error;
+    if (!*row) return Status();
+  }
+}
+
+struct Ranked {
+  int64_t total = 0;
+  std::vector<RankCollector::Entry> best;  // best first, at most `keep`
+  std::vector<text::KeywordProbe> probes;  // of the locked expression
+};
+
+// Counts and ranks the matches as the query's PaidScope says: documents
+// in scope through the open expression, all others through the locked
+// one; the two sets are disjoint, so counts add and rankings merge.
+Result<Ranked> rank(Connection& c, const SearchQuery& q, size_t keep) {
+  std::vector<bool> filter;
+  const bool filtered = !q.category.empty() || q.price != PriceFilter::kAny;
+  if (filtered) {
+    if (Status s = filter_ids(c, q, filter); !s.is_ok()) return s;
+  }
+  const std::vector<bool>* allowed = filtered ? &filter : nullptr;
+  Ranked out;
+  std::vector<RankCollector::Entry> all;
+  if (q.paid_scope.all) {
+    auto open = match_expression(q, false);
+    if (!open.ok()) return open.status();
+    RankCollector rc;
+    if (Status s = collect(c, *open, q, keep, allowed, nullptr, rc); !s.is_ok()) return s;
+    out.total = rc.count;
+    out.best = rc.best();
+    return out;
+  }
+  std::vector<bool> readable;
+  if (Status s = scope_ids(c, q.paid_scope, readable); !s.is_ok()) return s;
+  auto locked = match_expression(q, true);
+  if (!locked.ok()) return locked.status();
+  out.probes = locked->probes;
+  const bool some_readable = any(readable);
+  RankCollector rc;
+  if (Status s = collect(c, *locked, q, keep, allowed, some_readable ? &readable : nullptr, rc);
+      !s.is_ok()) {
+    return s;
+  }
+  out.total = rc.count;
+  all = rc.best();
+  if (some_readable) {
+    if (filtered) {
+      for (size_t i = 0; i < readable.size(); ++i) {
+        readable[i] = readable[i] && i < filter.size() && filter[i];
+      }
+    }
+    auto open = match_expression(q, false);
+    if (!open.ok()) return open.status();
+    RankCollector rc2;
+    if (Status s = collect(c, *open, q, keep, &readable, nullptr, rc2); !s.is_ok()) return s;
+    out.total += rc2.count;
+    std::vector<RankCollector::Entry> more = rc2.best();
+    all.insert(all.end(), more.begin(), more.end());
+    std::sort(all.begin(), all.end(), better);
+    if (all.size() > keep) all.resize(keep);
+  }
+  out.best = std::move(all);
+  return out;
+}
+
+}  // namespace
+
 Result<SearchPage> search_in(Connection& c, const SearchQuery& q) {
   if (q.limit < 1 || q.limit > 100) {
     return Status::invalid("search limit must be 1..100, not " + std::to_string(q.limit));
   }
   if (q.offset < 0) return Status::invalid("search offset must not be negative");
-  auto expr = match_expression(q);
-  if (!expr.ok()) return expr.status();
+  auto ranked = rank(c, q, static_cast<size_t>(q.offset + q.limit));
+  if (!ranked.ok()) return ranked.status();
 
   SearchPage page;
-  std::vector<int64_t> ids;
-  // Column masks already known (from the collector), by id.
-  std::vector<std::pair<int64_t, int64_t>> known_masks;
-  const bool unfiltered = q.category.empty() && q.price == PriceFilter::kAny;
-  if (!q.newest_first) {
-    // Relevance, filtered or not: one ranking pass over the matches.
-    std::vector<bool> allowed;
-    RankCollector collector;
-    collector.keep = static_cast<size_t>(q.offset + q.limit);
-    collector.terms = static_cast<int>(q.terms.size());
-    if (!unfiltered) {
-      auto st = c.stmt(kAllowedIds);
-      if (!st.ok()) return st.status();
-      st->bind(1, q.category).bind(2, price_code(q.price));
-      for (;;) {
-        auto row = st->step();
-        if (!row.ok()) return row.status();
-        if (!*row) break;
-        const int64_t id = st->int64(0);
-        if (id < 0) continue;
-        if (static_cast<size_t>(id) >= allowed.size()) allowed.resize(static_cast<size_t>(id) + 1);
-        allowed[static_cast<size_t>(id)] = true;
-      }
-      collector.allowed = &allowed;
-    }
-    auto st = c.stmt(kCollect);
-    if (!st.ok()) return st.status();
-    st->bind(1, *expr).bind_pointer(2, &collector, kCollectorPointerType);
-    for (;;) {
-      auto row = st->step();
-      if (!row.ok()) return collector.error.is_ok() ? row.status() : collector.error;
-      if (!*row) break;
-    }
-    page.total = collector.count;
-    std::vector<RankCollector::Entry> best = collector.best();
-    for (size_t i = static_cast<size_t>(q.offset); i < best.size(); ++i) {
-      ids.push_back(best[i].id);
-      known_masks.emplace_back(best[i].id, best[i].columns);
-    }
-  } else if (unfiltered) {
-    {
-      auto st = c.stmt(kNewestIds);
-      if (!st.ok()) return st.status();
-      st->bind(1, *expr).bind(2, q.limit).bind(3, q.offset);
-      for (;;) {
-        auto row = st->step();
-        if (!row.ok()) return row.status();
-        if (!*row) break;
-        ids.push_back(st->int64(0));
-      }
-    }
-    auto st = c.stmt(kCountMatches);
-    if (!st.ok()) return st.status();
-    st->bind(1, *expr);
-    auto row = st->step();
-    if (!row.ok()) return row.status();
-    page.total = *row ? st->int64(0) : 0;
-  } else {
-    auto st = c.stmt(kSearchByDate);
-    if (!st.ok()) return st.status();
-    st->bind(1, *expr).bind(2, q.category).bind(3, price_code(q.price)).bind(4, q.limit)
-        .bind(5, q.offset);
-    for (;;) {
-      auto row = st->step();
-      if (!row.ok()) return row.status();
-      if (!*row) break;
-      ids.push_back(st->int64(0));
-      page.total = st->int64(1);
-    }
-  }
-  for (int64_t id : ids) {
+  page.total = ranked->total;
+  for (size_t i = static_cast<size_t>(q.offset); i < ranked->best.size(); ++i) {
+    const RankCollector::Entry& e = ranked->best[i];
     auto st = c.stmt(kHitRow);
     if (!st.ok()) return st.status();
-    st->bind(1, id);
+    st->bind(1, e.id);
     auto row = st->step();
     if (!row.ok()) return row.status();
     if (!*row) continue;  // cannot happen inside one snapshot
@@ -247,48 +340,144 @@ Result<SearchPage> search_in(Connection& c, const SearchQuery& q) {
     constexpr int k = kSummaryColumnCount;
     if (!st->is_null(k)) h.publisher_id = st->int64(k);
     h.free_text = st->text(k + 1);
-    page.hits.push_back(std::move(h));
-  }
-  if (page.hits.empty() && q.offset > 0 && q.newest_first && !unfiltered) {
-    // Past the last page: the window count came with no row.
-    auto n = search_count_in(c, q);
-    if (!n.ok()) return n.status();
-    page.total = *n;
-  }
-  for (SearchHit& h : page.hits) {
-    auto known = std::find_if(known_masks.begin(), known_masks.end(),
-                              [&](const auto& m) { return m.first == h.summary.id; });
-    if (known != known_masks.end()) {
-      for (size_t i = 0; i < q.terms.size(); ++i) {
-        h.term_columns.push_back(static_cast<unsigned>((known->second >> (3 * i)) & 7));
+    for (size_t t = 0; t < q.terms.size(); ++t) {
+      h.term_columns.push_back(static_cast<unsigned>((e.columns >> (3 * t)) & 7));
+      const int64_t keys = (e.keys >> (3 * t)) & 7;
+      std::vector<std::string> words;
+      if (t < ranked->probes.size()) {
+        const text::KeywordProbe& probe = ranked->probes[t];
+        if (keys & 1) {
+          words.push_back(probe.whole);
+        } else if ((keys & 6) == 6 && probe.parts.size() == 2) {
+          words = probe.parts;
+        }
       }
-      continue;
+      h.term_keywords.push_back(std::move(words));
     }
-    auto st = c.stmt(kTermColumns);
-    if (!st.ok()) return st.status();
-    st->bind(1, *expr).bind(2, h.summary.id);
-    auto row = st->step();
-    if (!row.ok()) return row.status();
-    const int64_t mask = *row ? st->int64(0) : 0;
-    for (size_t i = 0; i < q.terms.size(); ++i) {
-      h.term_columns.push_back(static_cast<unsigned>((mask >> (3 * i)) & 7));
-    }
+    page.hits.push_back(std::move(h));
   }
   return page;
 }
 
 Result<int64_t> search_count_in(Connection& c, const SearchQuery& q) {
-  auto expr = match_expression(q);
-  if (!expr.ok()) return expr.status();
-  auto st = c.stmt(kSearchCount);
-  if (!st.ok()) return st.status();
-  st->bind(1, *expr).bind(2, q.category).bind(3, price_code(q.price));
-  auto row = st->step();
-  if (!row.ok()) return row.status();
-  return *row ? st->int64(0) : 0;
+  auto ranked = rank(c, q, 0);
+  if (!ranked.ok()) return ranked.status();
+  return ranked->total;
 }
 
+namespace {
+
+Result<doc::Document> parse_row_json(const Stmt& st, int column, int64_t id) {
+  doc::Document d;
+  try {
+    nlohmann::json::parse(st.text(column)).get_to(d);
+  } catch (const nlohmann::json::exception& e) {
+    return Status::internal("sqlite: document " + std::to_string(id) +
+                            " has unreadable parsed_json: " + e.what());
+  }
+  return d;
+}
+
+}  // namespace
+
+std::vector<std::string> document_words(const std::string& title, const SearchTexts& t) {
+  return text::keyword_words(title + "\n" + t.free + "\n" + t.paid);
+}
+
+Result<std::vector<std::string>> stored_document_words_in(Connection& c, int64_t id) {
+  auto st = c.stmt(kOneParsed);
+  if (!st.ok()) return st.status();
+  st->bind(1, id);
+  auto row = st->step();
+  if (!row.ok()) return row.status();
+  if (!*row) return Status::not_found("document " + std::to_string(id) + " not found");
+  auto d = parse_row_json(*st, 0, id);
+  if (!d.ok()) return d.status();
+  return document_words(d->title, search_texts(*d));
+}
+
+Status add_document_words_in(Connection& c, const std::vector<std::string>& words, int64_t delta) {
+  // The empty word counts the documents themselves.
+  for (size_t i = 0; i <= words.size(); ++i) {
+    auto add = c.stmt(kAddDf);
+    if (!add.ok()) return add.status();
+    const std::string_view word = i == 0 ? std::string_view() : std::string_view(words[i - 1]);
+    if (Status s = add->bind(1, word).bind(2, delta).exec(); !s.is_ok()) return s;
+  }
+  return Status();
+}
+
+Result<std::string> choose_keywords_in(Connection& c, const SearchTexts& t) {
+  if (t.paid.empty()) return std::string();
+  Status error;
+  auto df = [&](const std::string& word) -> int64_t {
+    if (!error.is_ok()) return 0;
+    auto st = c.stmt(kGetDf);
+    if (!st.ok()) {
+      error = st.status();
+      return 0;
+    }
+    st->bind(1, word);
+    auto row = st->step();
+    if (!row.ok()) {
+      error = row.status();
+      return 0;
+    }
+    return *row ? st->int64(0) : 0;
+  };
+  const int64_t documents = df(std::string());
+  std::vector<std::string> keywords = text::choose_keywords(t.paid, df, documents);
+  if (!error.is_ok()) return error;
+  std::string out;
+  for (const std::string& k : keywords) {
+    if (!out.empty()) out += ' ';
+    out += text::keyword_token(k);
+  }
+  return out;
+}
+
+namespace {
+
+// Recounts keyword_df over every document (used before re-indexing, when
+// the word rules may have changed).
+Status rebuild_df_in(Connection& c) {
+  if (Status s = c.exec_script(kClearDf, "clearing keyword_df"); !s.is_ok()) return s;
+  std::map<std::string, int64_t> df;
+  int64_t documents = 0;
+  {
+    auto st = c.stmt(kAllParsed);
+    if (!st.ok()) return st.status();
+    for (;;) {
+      auto row = st->step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      auto d = parse_row_json(*st, 0, -1);
+      if (!d.ok()) return d.status();
+      ++documents;
+      for (const std::string& w : document_words(d->title, search_texts(*d))) ++df[w];
+    }
+  }
+  df[std::string()] = documents;
+  for (const auto& [word, n] : df) {
+    auto st = c.stmt(kAddDf);
+    if (!st.ok()) return st.status();
+    if (Status s = st->bind(1, word).bind(2, n).exec(); !s.is_ok()) return s;
+  }
+  return Status();
+}
+
+}  // namespace
+
 Result<int64_t> reindex_stale_in(Connection& c) {
+  {
+    auto st = c.stmt(kAnyStale);
+    if (!st.ok()) return st.status();
+    st->bind(1, int64_t{kSearchVersion});
+    auto row = st->step();
+    if (!row.ok()) return row.status();
+    if (!*row) return int64_t{0};
+  }
+  if (Status s = rebuild_df_in(c); !s.is_ok()) return s;
   int64_t updated = 0;
   for (;;) {
     std::vector<std::pair<int64_t, SearchTexts>> batch;
@@ -300,21 +489,19 @@ Result<int64_t> reindex_stale_in(Connection& c) {
         auto row = st->step();
         if (!row.ok()) return row.status();
         if (!*row) break;
-        doc::Document d;
-        try {
-          nlohmann::json::parse(st->text(1)).get_to(d);
-        } catch (const nlohmann::json::exception& e) {
-          return Status::internal("sqlite: document " + std::to_string(st->int64(0)) +
-                                  " has unreadable parsed_json: " + e.what());
-        }
-        batch.emplace_back(st->int64(0), search_texts(d));
+        auto d = parse_row_json(*st, 1, st->int64(0));
+        if (!d.ok()) return d.status();
+        batch.emplace_back(st->int64(0), search_texts(*d));
       }
     }
     if (batch.empty()) return updated;
     for (const auto& [id, texts] : batch) {
+      auto keys = choose_keywords_in(c, texts);
+      if (!keys.ok()) return keys.status();
       auto st = c.stmt(kSetSearchTexts);
       if (!st.ok()) return st.status();
-      st->bind(1, id).bind(2, texts.free).bind(3, texts.paid).bind(4, int64_t{kSearchVersion});
+      st->bind(1, id).bind(2, texts.free).bind(3, texts.paid).bind(4, *keys)
+          .bind(5, int64_t{kSearchVersion});
       if (Status s = st->exec(); !s.is_ok()) return s;
       ++updated;
     }

@@ -56,21 +56,21 @@ constexpr char kFindByPath[] = "SELECT id FROM documents WHERE source_path = ?1"
 constexpr char kFindCategory[] = "SELECT id FROM categories WHERE name = ?1";
 constexpr char kInsertCategory[] = "INSERT INTO categories (name, created_at) VALUES (?1, ?2)";
 
-// Parameters ?1..?16 and ?18..?20 are bound by bind_document_fields();
+// Parameters ?1..?16 and ?18..?21 are bound by bind_document_fields();
 // ?17 is the id of the document an update replaces.
 constexpr char kInsertDocument[] =
     "INSERT INTO documents (title, category_id, price_fen, source_path, source_sha256,"
     " source_text, parsed_json, excerpt, free_chars, paid_chars, free_paragraphs,"
     " paid_paragraphs, paid_sections, has_paid, publisher_id, revision, created_at, updated_at,"
-    " search_free, search_paid, search_version)"
+    " search_free, search_paid, search_version, search_keys)"
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, 1, ?16, ?16,"
-    " ?18, ?19, ?20)";
+    " ?18, ?19, ?20, ?21)";
 constexpr char kUpdateDocument[] =
     "UPDATE documents SET title = ?1, category_id = ?2, price_fen = ?3, source_path = ?4,"
     " source_sha256 = ?5, source_text = ?6, parsed_json = ?7, excerpt = ?8, free_chars = ?9,"
     " paid_chars = ?10, free_paragraphs = ?11, paid_paragraphs = ?12, paid_sections = ?13,"
     " has_paid = ?14, publisher_id = ?15, revision = revision + 1, updated_at = ?16,"
-    " search_free = ?18, search_paid = ?19, search_version = ?20"
+    " search_free = ?18, search_paid = ?19, search_version = ?20, search_keys = ?21"
     " WHERE id = ?17";
 
 // --- accounts -----------------------------------------------------------------
@@ -252,6 +252,8 @@ struct Row {
   std::optional<int64_t> category_id;
   int64_t now = 0;
   SearchTexts search;
+  std::vector<std::string> words;  // document_words(), for keyword_df
+  std::string keys;                // the keyword column, chosen in the transaction
 };
 
 void bind_document_fields(Stmt& st, const Row& r) {
@@ -274,7 +276,8 @@ void bind_document_fields(Stmt& st, const Row& r) {
       .bind(16, r.now)
       .bind(18, r.search.free)
       .bind(19, r.search.paid)
-      .bind(20, int64_t{kSearchVersion});
+      .bind(20, int64_t{kSearchVersion})
+      .bind(21, r.keys);
 }
 
 // --- the store ----------------------------------------------------------------
@@ -908,6 +911,7 @@ class SqliteStore final : public Store {
       r.figures = copy.figures;
       for (const auto& b : copy.blocks) r.has_paid = r.has_paid || b.has_paid();
       r.search = search_texts(copy);
+      r.words = document_words(copy.title, r.search);
       try {
         r.parsed_json = nlohmann::json(copy).dump();
       } catch (const nlohmann::json::exception& e) {
@@ -944,6 +948,17 @@ class SqliteStore final : public Store {
 
     auto by_path = find_id(c, kFindByPath, d.source_path);
     if (!by_path.ok()) return by_path.status();
+    // The library's document frequencies count this version instead of
+    // the one it replaces; the keywords are chosen against them.
+    if (by_path->has_value()) {
+      auto old_words = stored_document_words_in(c, **by_path);
+      if (!old_words.ok()) return old_words.status();
+      if (Status s = add_document_words_in(c, *old_words, -1); !s.is_ok()) return s;
+    }
+    if (Status s = add_document_words_in(c, r.words, 1); !s.is_ok()) return s;
+    auto keys = choose_keywords_in(c, r.search);
+    if (!keys.ok()) return keys.status();
+    r.keys = std::move(*keys);
     PutResult result;
     if (by_path->has_value()) {
       result = {**by_path, PutOutcome::kUpdated};
