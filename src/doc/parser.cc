@@ -172,7 +172,8 @@ const MarkerSpelling* marker_at(std::string_view line, size_t i) {
 struct Piece {
   std::string_view text;  // the text, or the marker as written
   std::optional<MarkerKind> marker;
-  int column = 0;  // 1-based code-point column of a marker
+  int column = 0;     // 1-based code-point column of a marker
+  size_t offset = 0;  // byte offset of the piece in its line
 };
 
 std::vector<Piece> split_at_markers(std::string_view line) {
@@ -185,14 +186,98 @@ std::vector<Piece> split_at_markers(std::string_view line) {
       ++i;
       continue;
     }
-    if (i > text_start) pieces.push_back({line.substr(text_start, i - text_start), {}, 0});
+    if (i > text_start)
+      pieces.push_back({line.substr(text_start, i - text_start), {}, 0, text_start});
     pieces.push_back(
-        {line.substr(i, m->text.size()), m->kind, count_code_points(line.substr(0, i)) + 1});
+        {line.substr(i, m->text.size()), m->kind, count_code_points(line.substr(0, i)) + 1, i});
     i += m->text.size();
     text_start = i;
   }
-  if (text_start < line.size()) pieces.push_back({line.substr(text_start), {}, 0});
+  if (text_start < line.size())
+    pieces.push_back({line.substr(text_start), {}, 0, text_start});
   return pieces;
+}
+
+// ---------------------------------------------------------------------------
+// format.md §4.4 Near-miss markers: text that was meant as a marker but is not
+// one. Only text pieces are searched, so a real marker is never a near miss.
+//
+// A near miss is a run of delimiters (# ＃ $ ＄), optional whitespace, the
+// word "paid" and "begin" or "end" (ASCII, any case), then optional
+// whitespace and another run of delimiters. When the word is written as one
+// token (`paidbegin`, `paid_begin`, `paid-end`) the closing delimiters may
+// be missing (`##paidbegin`); "paid begin" with a space needs delimiters on
+// both sides, so a Markdown heading such as `## Paid begins here` is text.
+
+struct NearMiss {
+  size_t begin = 0;  // byte offsets in the piece
+  size_t end = 0;
+  MarkerKind kind = MarkerKind::kOpen;
+};
+
+// Byte length of a delimiter character at s[i], or 0.
+size_t delimiter_at(std::string_view s, size_t i) {
+  if (i < s.size() && (s[i] == '#' || s[i] == '$')) return 1;
+  constexpr std::string_view kFullWidth[] = {"\xEF\xBC\x83", "\xEF\xBC\x84"};  // ＃ ＄
+  for (std::string_view d : kFullWidth)
+    if (s.substr(i, d.size()) == d) return d.size();
+  return 0;
+}
+
+size_t skip_delimiters(std::string_view s, size_t i) {
+  while (size_t len = delimiter_at(s, i)) i += len;
+  return i;
+}
+
+bool is_ascii_alnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+// A near miss whose delimiters start at s[i].
+std::optional<NearMiss> near_miss_at(std::string_view s, size_t i) {
+  size_t p = skip_delimiters(s, i);
+  if (p == i) return std::nullopt;
+  p = skip_whitespace(s, p);
+  if (!starts_with_ignore_case(s.substr(p), "paid")) return std::nullopt;
+  p += 4;
+  bool spaced = false;
+  if (p < s.size() && (s[p] == '_' || s[p] == '-')) {
+    ++p;
+  } else if (whitespace_at(s, p) > 0) {
+    p = skip_whitespace(s, p);
+    spaced = true;
+  }
+  MarkerKind kind;
+  if (starts_with_ignore_case(s.substr(p), "begin")) {
+    kind = MarkerKind::kOpen;
+    p += 5;
+  } else if (starts_with_ignore_case(s.substr(p), "end")) {
+    kind = MarkerKind::kClose;
+    p += 3;
+  } else {
+    return std::nullopt;
+  }
+  if (p < s.size() && is_ascii_alnum(s[p])) return std::nullopt;  // "paid endless"
+  const size_t word_end = p;
+  const size_t close = skip_whitespace(s, word_end);
+  const size_t close_end = skip_delimiters(s, close);
+  if (close_end > close) return NearMiss{i, close_end, kind};
+  if (spaced) return std::nullopt;
+  return NearMiss{i, word_end, kind};
+}
+
+// The leftmost near miss in a text piece.
+std::optional<NearMiss> find_near_miss(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    if (delimiter_at(s, i) == 0) {
+      ++i;
+      continue;
+    }
+    if (auto m = near_miss_at(s, i)) return m;
+    i = skip_delimiters(s, i);
+  }
+  return std::nullopt;
 }
 
 // ---------------------------------------------------------------------------
@@ -363,6 +448,10 @@ std::string reason_before_title(std::string_view m) {
   return std::string(m) + " before the title: the title is always public";
 }
 constexpr const char* kReasonEmpty = "empty document: no title";
+std::string reason_near_miss(std::string_view found, MarkerKind kind) {
+  return "looks like a paid marker but is not one: \"" + std::string(found) + "\"; write " +
+         (kind == MarkerKind::kOpen ? "##paidbegin##" : "##paidend##");
+}
 
 // ---------------------------------------------------------------------------
 
@@ -386,10 +475,11 @@ class Parser {
  private:
   bool parse_line(int line, std::string_view source) {
     const auto pieces = split_at_markers(source);
-    if (!have_title_) return take_title(line, pieces);
+    if (!have_title_) return take_title(line, source, pieces);
     std::vector<Run> runs;
     for (const auto& p : pieces) {
       if (!p.marker) {
+        if (!check_near_miss(line, source, p)) return false;
         append_run(runs, p.text, paid_);
       } else if (!apply_marker(line, p)) {
         return false;
@@ -399,23 +489,28 @@ class Parser {
     return true;
   }
 
+  // §4.4: fails on a near-miss marker in a text piece.
+  bool check_near_miss(int line, std::string_view source, const Piece& p) {
+    const std::optional<NearMiss> m = find_near_miss(p.text);
+    if (!m) return true;
+    const int column = count_code_points(source.substr(0, p.offset + m->begin)) + 1;
+    return fail(line, column, reason_near_miss(p.text.substr(m->begin, m->end - m->begin), m->kind));
+  }
+
   // §3: skips blank lines, takes the first line with content as the title,
-  // and rejects markers on or before it.
-  bool take_title(int line, const std::vector<Piece>& pieces) {
+  // and rejects markers (and near misses, §4.4) on or before it, the
+  // leftmost first.
+  bool take_title(int line, std::string_view source, const std::vector<Piece>& pieces) {
     std::string content;
-    const Piece* first_marker = nullptr;
+    for (const auto& p : pieces)
+      if (!p.marker) content += p.text;
+    const bool is_title = has_content(content);
     for (const auto& p : pieces) {
       if (!p.marker) {
-        content += p.text;
-      } else if (first_marker == nullptr) {
-        first_marker = &p;
+        if (!check_near_miss(line, source, p)) return false;
+        continue;
       }
-    }
-    const bool is_title = has_content(content);
-    if (first_marker != nullptr) {
-      const std::string_view m = first_marker->text;
-      return fail(line, first_marker->column,
-                  is_title ? reason_in_title(m) : reason_before_title(m));
+      return fail(line, p.column, is_title ? reason_in_title(p.text) : reason_before_title(p.text));
     }
     if (!is_title) return true;
     const size_t begin = skip_whitespace(content, 0);

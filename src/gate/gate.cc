@@ -1,6 +1,9 @@
 #include "gate/gate.h"
 
 #include <algorithm>
+#include <optional>
+#include <string>
+#include <utility>
 
 namespace paidoc::gate {
 
@@ -81,10 +84,11 @@ Teaser make_teaser(const doc::Document& d) {
   Teaser t;
   t.hidden_chars = d.figures.paid_chars;
   t.hidden_paragraphs = d.figures.paid_paragraphs;
-  for (const auto& b : d.blocks) {
-    if (b.kind != doc::BlockKind::kHeading || !b.has_paid()) continue;
-    t.outline.push_back({b.level, b.label, clip_chars(b.full_text(), kOutlineMaxChars)});
-  }
+  // doc::outline_text is the whole rule: which paid headings show, and with
+  // what text. Nothing else of a paid block reaches the teaser.
+  for (const auto& b : d.blocks)
+    if (std::optional<std::string> text = doc::outline_text(b))
+      t.outline.push_back({b.level, b.label, std::move(*text)});
   return t;
 }
 

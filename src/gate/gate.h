@@ -5,9 +5,9 @@
 //
 // A view for a viewer without access holds no paid text at all: paid runs
 // are dropped before the view exists, and what remains of the paid part is
-// the teaser (price, hidden character and paragraph counts, the paid
-// headings clipped to kOutlineMaxChars). Templates, snippets and feeds cannot
-// leak what they never receive.
+// the teaser (price, hidden character and paragraph counts, and the paid
+// headings that doc::outline_text() admits). Templates, snippets and feeds
+// cannot leak what they never receive.
 //
 // decide() is pure (no I/O) and tested over every combination of inputs in
 // tests/gate/gate_test.cc.
@@ -22,6 +22,7 @@
 
 #include "common/money.h"
 #include "doc/document.h"
+#include "doc/outline.h"
 
 namespace paidoc::gate {
 
@@ -64,19 +65,21 @@ Access decide(const DocumentFacts& doc, const Viewer& viewer);
 inline bool locked(Access a) { return a == Access::kNone; }
 const char* access_name(Access a);
 
-// Paid headings in the teaser are clipped to this many characters.
-inline constexpr int kOutlineMaxChars = 30;
+// Outline entries hold at most this many characters (doc/outline.h).
+inline constexpr int kOutlineMaxChars = doc::kOutlineMaxChars;
 
 struct OutlineEntry {
   int level = 0;
   std::string label;  // "（三）"
-  std::string text;   // at most kOutlineMaxChars code points (label excluded)
+  std::string text;   // doc::outline_text(): at most kOutlineMaxChars code
+                      // points (label excluded), no sentence punctuation
 };
 
 struct Teaser {
   int64_t hidden_chars = 0;
   int64_t hidden_paragraphs = 0;
-  std::vector<OutlineEntry> outline;  // paid headings, in order
+  // Paid headings that read as headings (doc::outline_text), in order.
+  std::vector<OutlineEntry> outline;
 };
 
 // A block as it may be shown. kLocked stands where a stretch of paid text was

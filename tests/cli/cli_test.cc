@@ -128,6 +128,32 @@ TEST_F(CliTest, CheckFailsWithPlaceAndKeepsGoing) {
   EXPECT_NE(r.out.find(good + ": ok"), std::string::npos) << r.out;
 }
 
+TEST_F(CliTest, CheckAndImportRefuseANearMissMarker) {
+  std::string doc = kDoc;
+  doc.replace(doc.find("##paidend##"), std::string("##paidend##").size(), "　$$ paidend $$");
+  std::string bad = write("near.txt", doc);
+  auto error_line = [](const std::string& file) {
+    return "error " + file +
+           ":9:2: looks like a paid marker but is not one: \"$$ paidend $$\"; write ##paidend##\n";
+  };
+
+  CmdResult c = run("check " + bad);
+  EXPECT_EQ(c.exit_code, 1);
+  EXPECT_EQ(c.err, error_line(bad));
+  EXPECT_EQ(c.out, "");
+
+  // Imported once in good shape, then refused: the stored document stays as it was.
+  std::string data = (dir_ / "data").string();
+  std::string src = write("in/plan.txt", kDoc);
+  ASSERT_EQ(run("import --data " + data + " " + src).out, "imported 1 某局2025年度安全生产工作总结\n");
+  write("in/plan.txt", doc);
+  CmdResult r = run("import --data " + data + " " + src);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.out, error_line(src)) << r.err;
+  write("in/plan.txt", kDoc);
+  EXPECT_EQ(run("import --data " + data + " " + src).out, "unchanged 1 某局2025年度安全生产工作总结\n");
+}
+
 TEST_F(CliTest, ServeRefusesBadDownloadSettingsByName) {
   std::string data = (dir_ / "data").string();
   CmdResult r = run("serve --data " + data + " --listen 127.0.0.1:0 --download-link-ttl 0");

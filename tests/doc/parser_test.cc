@@ -160,16 +160,65 @@ TEST(Markers, BothSpellingsAnyCaseMixedPairs) {
   }
 }
 
-TEST(Markers, NearMissesAreText) {
+// §4.4: a near-miss marker is an error at its first delimiter, naming what
+// was written and the marker to write instead.
+TEST(NearMisses, AreErrorsWithLineAndColumn) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"## paidbegin ##", "##paidbegin##"},   {"##paid begin##", "##paidbegin##"},
+      {"##paid_begin##", "##paidbegin##"},    {"##paid-begin##", "##paidbegin##"},
+      {"＃＃paidbegin＃＃", "##paidbegin##"}, {"#paidbegin#", "##paidbegin##"},
+      {"##paidbegin#", "##paidbegin##"},      {"##paidbegin$$", "##paidbegin##"},
+      {"##paidbegin", "##paidbegin##"},       {"＄＄PaidBegin＄＄", "##paidbegin##"},
+      {"$$ paidend $$", "##paidend##"},       {"$$paidend##", "##paidend##"},
+      {"#PAID END#", "##paidend##"},          {"$paid_end$", "##paidend##"},
+  };
+  for (const auto& [found, write] : cases) {
+    SCOPED_TRACE(found);
+    // Column 4: two full-width spaces of indentation and one character before
+    // it, counted in code points like every other column.
+    EXPECT_EQ(parse_error("标题\n正文\n　　前" + found + "后\n"),
+              "t.txt:3:4: looks like a paid marker but is not one: \"" + found + "\"; write " +
+                  write);
+  }
+}
+
+TEST(NearMisses, InsideAPaidSectionAndOnTheTitleLine) {
+  EXPECT_EQ(parse_error("标题\n##paidbegin##\n付费正文\n付费正文## paidend ##"),
+            "t.txt:4:5: looks like a paid marker but is not one: \"## paidend ##\"; write "
+            "##paidend##");
+  EXPECT_EQ(parse_error("标题#paidbegin#\n正文"),
+            "t.txt:1:3: looks like a paid marker but is not one: \"#paidbegin#\"; write "
+            "##paidbegin##");
+  // Leftmost problem first: the near miss stands before the real marker.
+  EXPECT_EQ(parse_error("标题\n甲##paid begin##乙##paidend##"),
+            "t.txt:2:2: looks like a paid marker but is not one: \"##paid begin##\"; write "
+            "##paidbegin##");
+  EXPECT_EQ(parse_error("标题\n甲##paidend##乙#paidend#"),
+            "t.txt:2:2: stray ##paidend##: no paid section is open");
+}
+
+TEST(NearMisses, MarkersInAnyCaseAreMarkers) {
+  const Document d = parse_ok("标题\n##PaidBegin##付费##PAIDEND##");
+  EXPECT_EQ(describe(d), (Lines{"p [付费]"}));
+}
+
+TEST(NearMisses, ProseAboutPaidTextIsText) {
   const std::vector<std::string> texts = {
-      "## paidbegin ##", "##paidbegin$$", "$$paidend##",  "＃＃paidbegin＃＃",
-      "##paid begin##",  "#paidbegin#",   "##paidbegin#",
+      "## Paid content",
+      "## Paid begin",
+      "paid begin and paid end",
+      "paidbegin",
+      "#1 paid end users",
+      "C# paid endpoints",
+      "$$ paid content $$",
+      "##paidbeginning##",
+      "# 付费内容 #",
+      "价格 $5 paid, end",
   };
   for (const auto& t : texts) {
     SCOPED_TRACE(t);
-    const Document d = parse_ok("标题\n前" + t + "后");
-    EXPECT_EQ(describe(d), (Lines{"p 前" + t + "后"}));
-    EXPECT_EQ(d.figures.paid_sections, 0);
+    const Document d = parse_ok("标题\n" + t);
+    EXPECT_EQ(describe(d), (Lines{"p " + t}));
   }
 }
 

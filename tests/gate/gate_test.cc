@@ -5,7 +5,10 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include "doc/parser.h"
 
 namespace paidoc::gate {
 namespace {
@@ -166,7 +169,7 @@ TEST(MakeView, LockedViewHoldsNoPaidText) {
   EXPECT_EQ(v.blocks[4].text, "以上为本年度总结。");
 }
 
-TEST(MakeView, TeaserCountsAndClippedOutline) {
+TEST(MakeView, TeaserCountsAndOutline) {
   doc::Document d = sample_document();
   DocumentView v = make_view(input_for(d, Fen(990)), Viewer::anonymous());
   EXPECT_EQ(v.teaser.hidden_chars, doc::count_chars("紫色档案柜里藏着第七份备忘录。") +
@@ -174,10 +177,52 @@ TEST(MakeView, TeaserCountsAndClippedOutline) {
                                        doc::count_chars("青铜钥匙由值班室统一保管并登记。") +
                                        doc::count_chars("夜班巡查记录共计一百零八页。"));
   EXPECT_EQ(v.teaser.hidden_paragraphs, 4);
-  ASSERT_EQ(v.teaser.outline.size(), 1u);
-  EXPECT_EQ(v.teaser.outline[0].label, "二、");
-  EXPECT_EQ(doc::count_chars(v.teaser.outline[0].text), kOutlineMaxChars);
-  EXPECT_EQ(v.teaser.outline[0].text, clip_chars("存在的问题和下一步打算包括很多很多很多很多很多很多很多方面的内容", 30));
+  // The one paid heading is longer than kOutlineMaxChars: it reads as a
+  // sentence, so it is counted but not shown, not even clipped.
+  EXPECT_TRUE(v.teaser.outline.empty());
+  EXPECT_EQ(everything_in(v).find("存在的问题"), std::string::npos);
+}
+
+// Teaser outline entries of a parsed source, as "level label text".
+std::vector<std::string> outline_of(std::string_view source) {
+  doc::ParseResult r = doc::parse(source, "t.txt");
+  EXPECT_TRUE(r.ok) << r.error.to_string();
+  DocumentView v = make_view(input_for(r.document, Fen(990)), Viewer::anonymous());
+  EXPECT_TRUE(v.locked);
+  std::vector<std::string> out;
+  for (const auto& o : v.teaser.outline)
+    out.push_back(std::to_string(o.level) + " " + o.label + " " + o.text);
+  return out;
+}
+
+TEST(Teaser, OutlineShowsHeadingsNotPaidSentences) {
+  const auto outline = outline_of(
+      "整改方案\n"
+      "　　公开的导语。\n"
+      "##paidbegin##\n"
+      "一、整改目标\n"
+      "1. 把银杏巷的路灯全部换成节能灯，年底前完成\n"
+      "2. 谁来负责？由后勤科牵头\n"
+      "（一）责任分工。科长负总责。\n"
+      "（二）第二季度以前要把全部十七个老旧小区的雨水管网改造工作完成并组织验收\n"
+      "二、保障措施\n"
+      "##paidend##\n");
+  EXPECT_EQ(outline, (std::vector<std::string>{"1 一、 整改目标", "2 （一） 责任分工",
+                                               "1 二、 保障措施"}));
+}
+
+TEST(Teaser, MarkerInsideAHeadingLineShowsOnlyWhatPrecedesIt) {
+  const std::string source =
+      "整改方案\n"
+      "一、整改目标##paidbegin##青铜钥匙由值班室统一保管\n"
+      "##paidend##\n";
+  EXPECT_EQ(outline_of(source), (std::vector<std::string>{"1 一、 整改目标"}));
+  doc::ParseResult r = doc::parse(source, "t.txt");
+  ASSERT_TRUE(r.ok);
+  DocumentView v = make_view(input_for(r.document, Fen(990)), Viewer::anonymous());
+  EXPECT_EQ(everything_in(v).find("青铜钥匙"), std::string::npos);
+  EXPECT_EQ(v.teaser.hidden_chars, doc::count_chars("青铜钥匙由值班室统一保管"));
+  EXPECT_EQ(v.teaser.hidden_paragraphs, 1);
 }
 
 TEST(MakeView, FullAccessShowsEverything) {

@@ -59,6 +59,25 @@ constexpr std::string_view kUnclosed =
     "##paidbegin##\n"
     "这段付费内容没有结束标记。\n";
 
+// A paid part whose numbered lines are partly headings, partly sentences,
+// and a heading line that turns paid in its middle.
+constexpr std::string_view kOutlineUpload =
+    "防汛工作预案\n"
+    "一、总体要求##paidbegin##汛期值守的暗号是三只白鹭\n"
+    "（一）组织领导\n"
+    "1. 各村要在五月底前完成堤坝巡查，发现隐患立即上报\n"
+    "2. 物资储备\n"
+    "##paidend##\n"
+    "以上预案自印发之日起执行。\n";
+
+// `## paidend ##` on line 5 at column 3 (after two full-width spaces).
+constexpr std::string_view kNearMiss =
+    "近似标记的文档\n"
+    "免费段落。\n"
+    "##paidbegin##\n"
+    "这段付费内容的结束标记写错了。\n"
+    "　　## paidend ##\n";
+
 constexpr const char* kPassword = testing::kTestPassword;
 
 
@@ -708,6 +727,51 @@ TEST_F(AccountWebTest, EditorUploadsAndReadsOwnDocumentOthersDoNot) {
   EXPECT_EQ(c.request("POST", "/api/v1/documents?name=x.txt&price=abc",
                       {bearer(ed1), "Content-Type: text/plain"}, std::string(kUpload)).status,
             400);
+}
+
+TEST_F(AccountWebTest, UploadedNearMissMarkerIsRefusedWithItsPosition) {
+  add_user("ed1@example.cn", gate::Role::kEditor);
+  std::string ed1 = api_token("ed1@example.cn");
+  int64_t docs = document_count();
+  HttpClient c(port_);
+  HttpResponse bad = c.request("POST", "/api/v1/documents?name=near.txt",
+                               {bearer(ed1), "Content-Type: text/plain"}, std::string(kNearMiss));
+  ASSERT_EQ(bad.status, 400) << bad.body;
+  EXPECT_EQ(json::parse(bad.body)["error"]["message"],
+            "near.txt:5:3: looks like a paid marker but is not one: \"## paidend ##\"; write "
+            "##paidend##");
+  EXPECT_EQ(document_count(), docs);
+}
+
+TEST_F(AccountWebTest, TeaserOutlineShowsHeadingsOnlyOnPageAndApi) {
+  add_user("ed1@example.cn", gate::Role::kEditor);
+  std::string ed1 = api_token("ed1@example.cn");
+  HttpClient c(port_);
+  HttpResponse up = c.request("POST", "/api/v1/documents?name=flood.txt&price=2.00",
+                              {bearer(ed1), "Content-Type: text/plain; charset=utf-8"},
+                              std::string(kOutlineUpload));
+  ASSERT_EQ(up.status, 201) << up.body;
+  const std::string id = std::to_string(json::parse(up.body)["id"].get<int64_t>());
+
+  HttpResponse api = HttpClient(port_).get("/api/v1/documents/" + id);
+  ASSERT_EQ(api.status, 200);
+  json j = json::parse(api.body);
+  EXPECT_TRUE(j["locked"].get<bool>());
+  EXPECT_EQ(j["teaser"]["outline"],
+            json::parse(R"([{"level":1,"label":"一、","text":"总体要求"},
+                            {"level":2,"label":"（一）","text":"组织领导"},
+                            {"level":3,"label":"2.","text":"物资储备"}])"));
+  EXPECT_EQ(j["teaser"]["hidden_paragraphs"], 4);
+
+  HttpResponse page = HttpClient(port_).get("/d/" + id);
+  ASSERT_EQ(page.status, 200);
+  EXPECT_NE(page.body.find("<li class=\"outline-l1\">一、总体要求</li>"), std::string::npos);
+  EXPECT_NE(page.body.find("<li class=\"outline-l3\">2.物资储备</li>"), std::string::npos);
+  EXPECT_EQ(testing::count_of(page.body, "<li class=\"outline-l"), 3u);
+  for (const HttpResponse* r : {&api, &page}) {
+    EXPECT_EQ(r->body.find("三只白鹭"), std::string::npos);
+    EXPECT_EQ(r->body.find("堤坝巡查"), std::string::npos);
+  }
 }
 
 // --- /me --------------------------------------------------------------------------------------
