@@ -1,5 +1,6 @@
 // Search: the /search page and /api/v1/search. Thin: read the parameters,
-// ask search::Searcher (which applies the gate per hit), render. A hit for
+// admit the query (Site::admit_search: limits per address and account), ask
+// search::Searcher (which applies the gate per hit), render. A hit for
 // a reader without access carries no paid text by construction; the page
 // only says which of the reader's own words were found in the paid part.
 #include <fmt/format.h>
@@ -91,6 +92,9 @@ Response search_page(Site& site, const Request& req, const web::Params&) {
   std::string error;
   std::optional<Params> p = read_params(req, &error);
   if (!p) return site.error(req, Code::kInvalidArgument, error);
+  if (!p->request.q.empty()) {
+    if (std::optional<Response> refused = site.admit_search(req)) return std::move(*refused);
+  }
   Result<gate::Viewer> viewer = site.viewer(req);
   if (!viewer.ok()) return site.error(req, viewer.status());
   Result<search::Results> r = site.searcher().search(p->request, *viewer);
@@ -187,6 +191,9 @@ Response api_search(Site& site, const Request& req, const web::Params&) {
     std::optional<int64_t> n = parse_id(*per);
     if (!n || *n > 50) return site.error(req, Code::kInvalidArgument, "per_page 必须是 1 到 50 的整数");
     p->request.per_page = *n;
+  }
+  if (!p->request.q.empty()) {
+    if (std::optional<Response> refused = site.admit_search(req)) return std::move(*refused);
   }
   Result<gate::Viewer> viewer = site.viewer(req);
   if (!viewer.ok()) return site.error(req, viewer.status());

@@ -39,6 +39,8 @@ Site::Site(library::Library& library, auth::Accounts& accounts, commerce::Commer
            SiteConfig config)
     : library_(library),
       searcher_(library),
+      search_limiter_(library.store(), config.clock ? *config.clock : Clock::system(),
+                      config.search_limits),
       accounts_(accounts),
       downloads_(library, commerce, config.clock ? *config.clock : Clock::system(), config.downloads),
       commerce_(commerce),
@@ -245,6 +247,30 @@ std::optional<Response> Site::filter(const Route& route, Request& req, std::opti
 Result<gate::Viewer> Site::viewer(const Request& req) {
   if (!req.caller) return gate::Viewer::anonymous();
   return commerce_.viewer(req.caller->user_id(), req.caller->account().role);
+}
+
+std::optional<Response> Site::admit_search(const Request& req) {
+  const int64_t user_id = req.caller ? req.caller->user_id() : 0;
+  Status s = search_limiter_.admit(client(req).ip, user_id);
+  if (s.is_ok()) return std::nullopt;
+  if (s.code() != Code::kTooManyRequests) return error(req, s);
+  const int64_t retry_after = std::max<int64_t>(1, s.retry_after());
+  Response r;
+  if (req.is_api()) {
+    r = json(429, {{"error",
+                    {{"code", code_name(Code::kTooManyRequests)},
+                     {"message", s.message()},
+                     {"retry_after", retry_after}}}});
+  } else {
+    nlohmann::json ctx = page_context("搜索过于频繁");
+    ctx["heading"] = "搜索过于频繁";
+    ctx["text"] = s.message();  // the limiter's own zh-CN words
+    ctx["home_link"] = true;
+    ctx["noindex"] = true;
+    r = html(req, 429, "message.html", std::move(ctx));
+  }
+  r.add_header("Retry-After", std::to_string(retry_after));
+  return r;
 }
 
 auth::Client Site::client(const Request& req) const {

@@ -17,6 +17,7 @@
 #include <string>
 
 #include "auth/auth.h"
+#include "auth/search_limits.h"
 #include "commerce/commerce.h"
 #include "common/clock.h"
 #include "common/status.h"
@@ -43,6 +44,7 @@ struct SiteConfig {
   std::optional<commerce::SandboxConfig> sandbox;  // set: /sandbox/pay is served
   const Clock* clock = nullptr;                    // null: Clock::system()
   downloads::Options downloads;                    // link lifetime, daily limits
+  auth::SearchLimits search_limits;                // searches per address / account
 };
 
 inline constexpr std::string_view kSessionCookie = "paidoc_session";
@@ -81,6 +83,13 @@ class Site {
   // --- used by handlers -----------------------------------------------------
   library::Library& library() { return library_; }
   search::Searcher& searcher() { return searcher_; }
+  // Counts one search query by this request's client address and account
+  // (auth::SearchLimiter). nullopt: the search may run. Otherwise the
+  // response to send instead: 429 with Retry-After, as a zh-CN page
+  // ("搜索过于频繁，请 N 分钟后再试") or a JSON error with code
+  // "too_many_requests" and "retry_after" seconds; or an error page when the
+  // store fails. Every route that runs a search query calls this first.
+  std::optional<Response> admit_search(const Request& req);
   downloads::Service& downloads() { return downloads_; }
   auth::Accounts& accounts() { return accounts_; }
   commerce::Commerce& commerce() { return commerce_; }
@@ -190,6 +199,7 @@ class Site {
 
   library::Library& library_;
   search::Searcher searcher_;
+  auth::SearchLimiter search_limiter_;
   auth::Accounts& accounts_;
   downloads::Service downloads_;
   commerce::Commerce& commerce_;
