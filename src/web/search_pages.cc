@@ -79,6 +79,14 @@ nlohmann::json spans_json(const std::vector<search::Span>& spans) {
   return out;
 }
 
+// Snippets cut from paid text (only ever for a viewer with access) make the
+// answer a buyer render: not kept in the browser's cache.
+Caching caching_of(const search::Results& r) {
+  for (const search::Hit& h : r.hits)
+    if (h.snippet_from_paid) return Caching::kNoStore;
+  return Caching::kPrivate;
+}
+
 void add_timing(Response& res, std::chrono::steady_clock::time_point start) {
   const double ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
@@ -177,7 +185,7 @@ Response search_page(Site& site, const Request& req, const web::Params&) {
   ctx["pager"] = std::move(pager);
   // Search pages are not for indexing.
   ctx["noindex"] = true;
-  Response res = site.html(req, 200, "search.html", std::move(ctx));
+  Response res = site.html(req, 200, "search.html", std::move(ctx), caching_of(*r));
   add_timing(res, start);
   return res;
 }
@@ -238,7 +246,7 @@ Response api_search(Site& site, const Request& req, const web::Params&) {
       {"hits", std::move(hits)},
       {"suggestions", std::move(suggestions)},
   };
-  Response res = site.json(200, body);
+  Response res = site.json(200, body, caching_of(*r));
   add_timing(res, start);
   return res;
 }

@@ -273,6 +273,11 @@ std::optional<Response> Site::admit_search(const Request& req) {
   return r;
 }
 
+bool shows_paid_text(const gate::DocumentView& view) {
+  return std::any_of(view.blocks.begin(), view.blocks.end(),
+                     [](const gate::ViewBlock& b) { return b.paid; });
+}
+
 auth::Client Site::client(const Request& req) const {
   auth::Client c;
   std::string_view ip = req.remote_address;
@@ -367,7 +372,7 @@ std::shared_ptr<const Prepared> Site::prepare_html(const std::string& name,
 }
 
 Response Site::html(const Request& req, int status, const std::string& name,
-                    nlohmann::json ctx) {
+                    nlohmann::json ctx, Caching caching) {
   Response r;
   r.status = status;
   if (req.caller) {
@@ -386,15 +391,17 @@ Response Site::html(const Request& req, int status, const std::string& name,
     r.status = 500;
     r.body.assign(kInternalErrorPage);
   }
-  r.headers.append(headers::kHtml).append(headers::kPrivate);
+  r.headers.append(headers::kHtml)
+      .append(caching == Caching::kNoStore ? headers::kPrivateNoStore : headers::kPrivate);
   return r;
 }
 
-Response Site::json(int status, const nlohmann::json& body) {
+Response Site::json(int status, const nlohmann::json& body, Caching caching) {
   Response r;
   r.status = status;
   r.body = dump_json(body);
-  r.headers.append(headers::kJson).append(headers::kPrivate);
+  r.headers.append(headers::kJson)
+      .append(caching == Caching::kNoStore ? headers::kPrivateNoStore : headers::kPrivate);
   return r;
 }
 

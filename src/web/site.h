@@ -63,6 +63,14 @@ struct Caller {
   const auth::Account& account() const { return session.account; }
 };
 
+// How a personal response may be kept by the browser. kPrivate: "private,
+// max-age=0" (revalidate). kNoStore: "private, no-store" — for renders that
+// hold paid text for a signed-in viewer (a buyer, VIP, publisher, admin).
+enum class Caching { kPrivate, kNoStore };
+
+// True when the view shows text from the paid part (a viewer with access).
+bool shows_paid_text(const gate::DocumentView& view);
+
 // Maps a status code to its HTTP status. The only place that does
 // (errors.cc).
 int http_status(Code code);
@@ -116,10 +124,14 @@ class Site {
   // ("me"), a flash message named by ?msg=, and — when the caller is signed
   // in or ctx["has_form"] is true — the CSRF token ("csrf"), setting the
   // paidoc_csrf cookie when the request has none.
-  Response html(const Request& req, int status, const std::string& name, nlohmann::json ctx);
+  // `caching` kNoStore: the page shows paid text to a signed-in viewer
+  // (Cache-Control: private, no-store, so it does not outlive a logout in
+  // the browser's cache).
+  Response html(const Request& req, int status, const std::string& name, nlohmann::json ctx,
+                Caching caching = Caching::kPrivate);
   // Same, into shareable bytes (for the render cache); nullptr on failure.
   std::shared_ptr<const Prepared> prepare_html(const std::string& name, const nlohmann::json& ctx);
-  Response json(int status, const nlohmann::json& body);
+  Response json(int status, const nlohmann::json& body, Caching caching = Caching::kPrivate);
   std::shared_ptr<const Prepared> prepare_json(const nlohmann::json& body);
   // 304 when If-None-Match matches, else the prepared bytes.
   Response serve(const Request& req, std::shared_ptr<const Prepared> p);

@@ -1,8 +1,9 @@
-// Search limits at the web edge, over HTTP against a real Server with the
-// default search limits (60 a minute per address and per account) and a
-// fake clock: the 61st search answers 429 with Retry-After and a zh-CN
-// message (page) or a too_many_requests error (API); an account is limited
-// across addresses.
+// Search limits and buyer caching at the web edge, over HTTP against a real
+// Server with the default search limits (60 a minute per address and per
+// account) and a fake clock: the 61st search answers 429 with Retry-After
+// and a zh-CN message (page) or a too_many_requests error (API); an account
+// is limited across addresses; renders holding paid text for a signed-in
+// viewer are "Cache-Control: private, no-store", anonymous ones are not.
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -191,6 +192,71 @@ TEST_F(SearchLimitsWebTest, AnAccountIsLimitedAcrossAddresses) {
   EXPECT_EQ(get(kFreeQuery, {from("192.0.2.200")}).status, 200);
   Browser buyer = signed_in("buyer@example.cn");
   EXPECT_EQ(buyer.get(kFreeQuery, {from("192.0.2.200")}).status, 200);
+}
+
+TEST_F(SearchLimitsWebTest, ABuyersDocumentIsNoStoreAndTheAnonymousPageIsNot) {
+  ASSERT_NO_FATAL_FAILURE(buy(buyer_));
+  Browser buyer = signed_in("buyer@example.cn");
+
+  HttpResponse page = buyer.get(doc_path());
+  ASSERT_EQ(page.status, 200) << page.body;
+  ASSERT_NE(page.body.find(kPaidSentence), std::string::npos) << "the buyer reads the paid part";
+  EXPECT_EQ(page.header("cache-control"), "private, no-store");
+  EXPECT_FALSE(page.has_header("etag"));
+
+  HttpResponse api = buyer.get(api_doc_path());
+  ASSERT_EQ(api.status, 200) << api.body;
+  ASSERT_NE(api.body.find(kPaidSentence), std::string::npos);
+  EXPECT_EQ(api.header("cache-control"), "private, no-store");
+
+  // Anonymous, after the buyer's renders: the cached anonymous page, without
+  // the paid part and with its usual caching.
+  for (const std::string& path : {doc_path(), api_doc_path()}) {
+    HttpResponse anon = get(path);
+    ASSERT_EQ(anon.status, 200) << path;
+    EXPECT_EQ(anon.body.find(kPaidSentence), std::string::npos) << path;
+    EXPECT_EQ(anon.header("cache-control"), "private, max-age=0") << path;
+    EXPECT_TRUE(anon.has_header("etag")) << path;
+    HttpResponse again = get(path);
+    EXPECT_EQ(again.body, anon.body) << path;
+  }
+
+  // Signed in without access: no paid text, usual caching.
+  Browser reader = signed_in("reader@example.cn");
+  HttpResponse locked = reader.get(doc_path());
+  ASSERT_EQ(locked.status, 200);
+  EXPECT_EQ(locked.body.find(kPaidSentence), std::string::npos);
+  EXPECT_EQ(locked.header("cache-control"), "private, max-age=0");
+}
+
+TEST_F(SearchLimitsWebTest, SearchAnswersWithPaidSnippetsForABuyerAreNoStore) {
+  ASSERT_NO_FATAL_FAILURE(buy(buyer_));
+  Browser buyer = signed_in("buyer@example.cn");
+  const std::string q = percent_encode(std::string(kPaidSentence));
+
+  HttpResponse api = buyer.get("/api/v1/search?q=" + q);
+  ASSERT_EQ(api.status, 200) << api.body;
+  json body = json::parse(api.body);
+  ASSERT_EQ(body["total"], 1) << api.body;
+  ASSERT_TRUE(body["hits"][0]["snippet_from_paid"].get<bool>()) << api.body;
+  EXPECT_EQ(api.header("cache-control"), "private, no-store");
+  HttpResponse page = buyer.get("/search?q=" + q);
+  ASSERT_EQ(page.status, 200);
+  ASSERT_NE(page.body.find(kPaidContext), std::string::npos) << page.body;
+  EXPECT_EQ(page.header("cache-control"), "private, no-store");
+
+  // The same search, anonymous: no paid text (the answer names only the
+  // reader's own words), usual caching.
+  HttpResponse anon = get("/api/v1/search?q=" + q);
+  ASSERT_EQ(anon.status, 200);
+  EXPECT_FALSE(json::parse(anon.body)["hits"][0]["snippet_from_paid"].get<bool>()) << anon.body;
+  EXPECT_EQ(anon.body.find(kPaidContext), std::string::npos) << anon.body;
+  EXPECT_EQ(anon.header("cache-control"), "private, max-age=0");
+  // A buyer's search whose snippets are free text: usual caching.
+  HttpResponse free = buyer.get(kApiQuery);
+  ASSERT_EQ(free.status, 200);
+  ASSERT_FALSE(json::parse(free.body)["hits"][0]["snippet_from_paid"].get<bool>()) << free.body;
+  EXPECT_EQ(free.header("cache-control"), "private, max-age=0");
 }
 
 }  // namespace
