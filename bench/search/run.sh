@@ -138,8 +138,13 @@ PORT=$(free_port 18100)
 URL="http://127.0.0.1:$PORT"
 
 # As shipped: access log on, to a file (as the other benchmarks run it).
+# The search limits are off: every query here comes from one address, far
+# past what one person searches (the limiter's cost stays in the figures).
 log "starting paidoc on 127.0.0.1:$PORT"
-"$PAIDOC" serve --data "$DATA" --listen "127.0.0.1:$PORT" >"$TMP/paidoc.log" 2>&1 </dev/null &
+"$PAIDOC" serve --data "$DATA" --listen "127.0.0.1:$PORT" \
+  --search-per-minute 0 --search-per-day 0 \
+  --search-account-per-minute 0 --search-account-per-day 0 \
+  >"$TMP/paidoc.log" 2>&1 </dev/null &
 PAIDOC_PID=$!
 wait_http "$URL/healthz" "$PAIDOC_PID" paidoc "$TMP/paidoc.log" 60
 

@@ -229,6 +229,15 @@ int run_serve(const Globals& g, const std::string& listen, bool demo, web::Serve
   if (opts.downloads.free_daily < 0)
     return fail(Status::invalid(
         fmt::format("--download-free-daily {}: must not be negative", opts.downloads.free_daily)));
+  const std::pair<const char*, int> search_limits[] = {
+      {"--search-per-minute", opts.search_limits.per_minute},
+      {"--search-per-day", opts.search_limits.per_day},
+      {"--search-account-per-minute", opts.search_limits.account_per_minute},
+      {"--search-account-per-day", opts.search_limits.account_per_day}};
+  for (const auto& [flag, value] : search_limits) {
+    if (value < 0)
+      return fail(Status::invalid(fmt::format("{} {}: must not be negative (0 turns it off)", flag, value)));
+  }
   std::string site_url = opts.base_url;
   if (site_url.empty()) {
     if (opts.port == 0) opts.port = pick_free_port(opts.host);
@@ -308,6 +317,14 @@ int run(int argc, char** argv) {
                     "downloads a day of one bought document (0: unlimited)")->capture_default_str();
   serve->add_option("--download-free-daily", sopts.downloads.free_daily,
                     "downloads a day of free documents, per reader (0: unlimited)")->capture_default_str();
+  serve->add_option("--search-per-minute", sopts.search_limits.per_minute,
+                    "searches a minute from one client address (0: unlimited)")->capture_default_str();
+  serve->add_option("--search-per-day", sopts.search_limits.per_day,
+                    "searches a day from one client address (0: unlimited)")->capture_default_str();
+  serve->add_option("--search-account-per-minute", sopts.search_limits.account_per_minute,
+                    "searches a minute by one signed-in account (0: unlimited)")->capture_default_str();
+  serve->add_option("--search-account-per-day", sopts.search_limits.account_per_day,
+                    "searches a day by one signed-in account (0: unlimited)")->capture_default_str();
   PaymentArgs pay_args;
   add_payment_options(serve, pay_args);
 

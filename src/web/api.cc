@@ -98,7 +98,9 @@ Response api_document(Site& site, const Request& req, const Params& params) {
     if (!viewer.ok()) return site.error(req, viewer.status());
     Result<gate::DocumentView> view = site.library().view(*id, *viewer);
     if (!view.ok()) return site.error(req, view.status());
-    return site.json(200, view_json(*view));
+    // Paid text for this viewer: not kept in the browser's cache.
+    return site.json(200, view_json(*view),
+                     shows_paid_text(*view) ? Caching::kNoStore : Caching::kPrivate);
   }
   return site.serve_anonymous_document(
       req, *id, site.api_cache(),

@@ -92,6 +92,10 @@ inline constexpr std::string_view kJson =
 inline constexpr std::string_view kPrivate =
     "Cache-Control: private, max-age=0\r\n"
     "Vary: Cookie, Authorization\r\n";
+// Paid text shown to a signed-in viewer: not kept by the browser at all.
+inline constexpr std::string_view kPrivateNoStore =
+    "Cache-Control: private, no-store\r\n"
+    "Vary: Cookie, Authorization\r\n";
 }  // namespace headers
 
 // True when an If-None-Match header value matches `etag` (a quoted tag);

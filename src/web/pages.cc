@@ -185,7 +185,9 @@ Response document(Site& site, const Request& req, const Params& params) {
     if (!viewer.ok()) return site.error(req, viewer.status());
     Result<gate::DocumentView> view = site.library().view(*id, *viewer);
     if (!view.ok()) return site.error(req, view.status());
-    return site.html(req, 200, "document.html", document_context(site, *view, true));
+    // Paid text for this viewer: not kept in the browser's cache.
+    return site.html(req, 200, "document.html", document_context(site, *view, true),
+                     shows_paid_text(*view) ? Caching::kNoStore : Caching::kPrivate);
   }
   // Anonymous: only these renders are cached.
   return site.serve_anonymous_document(req, *id, site.page_cache(),

@@ -1,5 +1,6 @@
 // Search: the /search page and /api/v1/search. Thin: read the parameters,
-// ask search::Searcher (which applies the gate per hit), render. A hit for
+// admit the query (Site::admit_search: limits per address and account), ask
+// search::Searcher (which applies the gate per hit), render. A hit for
 // a reader without access carries no paid text by construction; the page
 // only says which of the reader's own words were found in the paid part.
 #include <fmt/format.h>
@@ -78,6 +79,14 @@ nlohmann::json spans_json(const std::vector<search::Span>& spans) {
   return out;
 }
 
+// Snippets cut from paid text (only ever for a viewer with access) make the
+// answer a buyer render: not kept in the browser's cache.
+Caching caching_of(const search::Results& r) {
+  for (const search::Hit& h : r.hits)
+    if (h.snippet_from_paid) return Caching::kNoStore;
+  return Caching::kPrivate;
+}
+
 void add_timing(Response& res, std::chrono::steady_clock::time_point start) {
   const double ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
@@ -91,6 +100,9 @@ Response search_page(Site& site, const Request& req, const web::Params&) {
   std::string error;
   std::optional<Params> p = read_params(req, &error);
   if (!p) return site.error(req, Code::kInvalidArgument, error);
+  if (!p->request.q.empty()) {
+    if (std::optional<Response> refused = site.admit_search(req)) return std::move(*refused);
+  }
   Result<gate::Viewer> viewer = site.viewer(req);
   if (!viewer.ok()) return site.error(req, viewer.status());
   Result<search::Results> r = site.searcher().search(p->request, *viewer);
@@ -173,7 +185,7 @@ Response search_page(Site& site, const Request& req, const web::Params&) {
   ctx["pager"] = std::move(pager);
   // Search pages are not for indexing.
   ctx["noindex"] = true;
-  Response res = site.html(req, 200, "search.html", std::move(ctx));
+  Response res = site.html(req, 200, "search.html", std::move(ctx), caching_of(*r));
   add_timing(res, start);
   return res;
 }
@@ -187,6 +199,9 @@ Response api_search(Site& site, const Request& req, const web::Params&) {
     std::optional<int64_t> n = parse_id(*per);
     if (!n || *n > 50) return site.error(req, Code::kInvalidArgument, "per_page 必须是 1 到 50 的整数");
     p->request.per_page = *n;
+  }
+  if (!p->request.q.empty()) {
+    if (std::optional<Response> refused = site.admit_search(req)) return std::move(*refused);
   }
   Result<gate::Viewer> viewer = site.viewer(req);
   if (!viewer.ok()) return site.error(req, viewer.status());
@@ -231,7 +246,7 @@ Response api_search(Site& site, const Request& req, const web::Params&) {
       {"hits", std::move(hits)},
       {"suggestions", std::move(suggestions)},
   };
-  Response res = site.json(200, body);
+  Response res = site.json(200, body, caching_of(*r));
   add_timing(res, start);
   return res;
 }

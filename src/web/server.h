@@ -15,6 +15,7 @@
 #include <string>
 
 #include "auth/auth.h"
+#include "auth/search_limits.h"
 #include "commerce/commerce.h"
 #include "downloads/downloads.h"
 #include "common/clock.h"
@@ -47,6 +48,9 @@ struct ServerOptions {
   const Clock* clock = nullptr;
   // Download links and daily limits (downloads/downloads.h).
   downloads::Options downloads;
+  // Searches per client address and per account, a minute and a day
+  // (auth/search_limits.h); 0 turns a limit off.
+  auth::SearchLimits search_limits;
 };
 
 class Server {

@@ -39,6 +39,8 @@ Site::Site(library::Library& library, auth::Accounts& accounts, commerce::Commer
            SiteConfig config)
     : library_(library),
       searcher_(library),
+      search_limiter_(library.store(), config.clock ? *config.clock : Clock::system(),
+                      config.search_limits),
       accounts_(accounts),
       downloads_(library, commerce, config.clock ? *config.clock : Clock::system(), config.downloads),
       commerce_(commerce),
@@ -247,6 +249,35 @@ Result<gate::Viewer> Site::viewer(const Request& req) {
   return commerce_.viewer(req.caller->user_id(), req.caller->account().role);
 }
 
+std::optional<Response> Site::admit_search(const Request& req) {
+  const int64_t user_id = req.caller ? req.caller->user_id() : 0;
+  Status s = search_limiter_.admit(client(req).ip, user_id);
+  if (s.is_ok()) return std::nullopt;
+  if (s.code() != Code::kTooManyRequests) return error(req, s);
+  const int64_t retry_after = std::max<int64_t>(1, s.retry_after());
+  Response r;
+  if (req.is_api()) {
+    r = json(429, {{"error",
+                    {{"code", code_name(Code::kTooManyRequests)},
+                     {"message", s.message()},
+                     {"retry_after", retry_after}}}});
+  } else {
+    nlohmann::json ctx = page_context("搜索过于频繁");
+    ctx["heading"] = "搜索过于频繁";
+    ctx["text"] = s.message();  // the limiter's own zh-CN words
+    ctx["home_link"] = true;
+    ctx["noindex"] = true;
+    r = html(req, 429, "message.html", std::move(ctx));
+  }
+  r.add_header("Retry-After", std::to_string(retry_after));
+  return r;
+}
+
+bool shows_paid_text(const gate::DocumentView& view) {
+  return std::any_of(view.blocks.begin(), view.blocks.end(),
+                     [](const gate::ViewBlock& b) { return b.paid; });
+}
+
 auth::Client Site::client(const Request& req) const {
   auth::Client c;
   std::string_view ip = req.remote_address;
@@ -341,7 +372,7 @@ std::shared_ptr<const Prepared> Site::prepare_html(const std::string& name,
 }
 
 Response Site::html(const Request& req, int status, const std::string& name,
-                    nlohmann::json ctx) {
+                    nlohmann::json ctx, Caching caching) {
   Response r;
   r.status = status;
   if (req.caller) {
@@ -360,15 +391,17 @@ Response Site::html(const Request& req, int status, const std::string& name,
     r.status = 500;
     r.body.assign(kInternalErrorPage);
   }
-  r.headers.append(headers::kHtml).append(headers::kPrivate);
+  r.headers.append(headers::kHtml)
+      .append(caching == Caching::kNoStore ? headers::kPrivateNoStore : headers::kPrivate);
   return r;
 }
 
-Response Site::json(int status, const nlohmann::json& body) {
+Response Site::json(int status, const nlohmann::json& body, Caching caching) {
   Response r;
   r.status = status;
   r.body = dump_json(body);
-  r.headers.append(headers::kJson).append(headers::kPrivate);
+  r.headers.append(headers::kJson)
+      .append(caching == Caching::kNoStore ? headers::kPrivateNoStore : headers::kPrivate);
   return r;
 }
 

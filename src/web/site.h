@@ -17,6 +17,7 @@
 #include <string>
 
 #include "auth/auth.h"
+#include "auth/search_limits.h"
 #include "commerce/commerce.h"
 #include "common/clock.h"
 #include "common/status.h"
@@ -43,6 +44,7 @@ struct SiteConfig {
   std::optional<commerce::SandboxConfig> sandbox;  // set: /sandbox/pay is served
   const Clock* clock = nullptr;                    // null: Clock::system()
   downloads::Options downloads;                    // link lifetime, daily limits
+  auth::SearchLimits search_limits;                // searches per address / account
 };
 
 inline constexpr std::string_view kSessionCookie = "paidoc_session";
@@ -60,6 +62,14 @@ struct Caller {
   int64_t user_id() const { return session.account.id; }
   const auth::Account& account() const { return session.account; }
 };
+
+// How a personal response may be kept by the browser. kPrivate: "private,
+// max-age=0" (revalidate). kNoStore: "private, no-store" — for renders that
+// hold paid text for a signed-in viewer (a buyer, VIP, publisher, admin).
+enum class Caching { kPrivate, kNoStore };
+
+// True when the view shows text from the paid part (a viewer with access).
+bool shows_paid_text(const gate::DocumentView& view);
 
 // Maps a status code to its HTTP status. The only place that does
 // (errors.cc).
@@ -81,6 +91,13 @@ class Site {
   // --- used by handlers -----------------------------------------------------
   library::Library& library() { return library_; }
   search::Searcher& searcher() { return searcher_; }
+  // Counts one search query by this request's client address and account
+  // (auth::SearchLimiter). nullopt: the search may run. Otherwise the
+  // response to send instead: 429 with Retry-After, as a zh-CN page
+  // ("搜索过于频繁，请 N 分钟后再试") or a JSON error with code
+  // "too_many_requests" and "retry_after" seconds; or an error page when the
+  // store fails. Every route that runs a search query calls this first.
+  std::optional<Response> admit_search(const Request& req);
   downloads::Service& downloads() { return downloads_; }
   auth::Accounts& accounts() { return accounts_; }
   commerce::Commerce& commerce() { return commerce_; }
@@ -107,10 +124,14 @@ class Site {
   // ("me"), a flash message named by ?msg=, and — when the caller is signed
   // in or ctx["has_form"] is true — the CSRF token ("csrf"), setting the
   // paidoc_csrf cookie when the request has none.
-  Response html(const Request& req, int status, const std::string& name, nlohmann::json ctx);
+  // `caching` kNoStore: the page shows paid text to a signed-in viewer
+  // (Cache-Control: private, no-store, so it does not outlive a logout in
+  // the browser's cache).
+  Response html(const Request& req, int status, const std::string& name, nlohmann::json ctx,
+                Caching caching = Caching::kPrivate);
   // Same, into shareable bytes (for the render cache); nullptr on failure.
   std::shared_ptr<const Prepared> prepare_html(const std::string& name, const nlohmann::json& ctx);
-  Response json(int status, const nlohmann::json& body);
+  Response json(int status, const nlohmann::json& body, Caching caching = Caching::kPrivate);
   std::shared_ptr<const Prepared> prepare_json(const nlohmann::json& body);
   // 304 when If-None-Match matches, else the prepared bytes.
   Response serve(const Request& req, std::shared_ptr<const Prepared> p);
@@ -190,6 +211,7 @@ class Site {
 
   library::Library& library_;
   search::Searcher searcher_;
+  auth::SearchLimiter search_limiter_;
   auth::Accounts& accounts_;
   downloads::Service downloads_;
   commerce::Commerce& commerce_;

@@ -203,6 +203,9 @@ class LeakTest : public ::testing::Test {
     o.threads = 2;
     o.access_log = false;
     o.handle_signals = false;
+    // The crawl runs hundreds of searches from one address: no limits here
+    // (tests/web/search_limits_test.cc covers them).
+    o.search_limits = {0, 0, 0, 0};
     auth::Options ao;
     ao.pwhash_opslimit = 1;     // crypto_pwhash_OPSLIMIT_MIN: fast tests
     ao.pwhash_memlimit = 8192;  // crypto_pwhash_MEMLIMIT_MIN

@@ -83,6 +83,9 @@ class WebTest : public ::testing::Test {
     opts.access_log = false;
     opts.handle_signals = false;
     opts.site_name = "测试文库";
+    // Every test of this suite searches from one address: no limits here
+    // (search_limits_test.cc covers them).
+    opts.search_limits = {0, 0, 0, 0};
     auth::Options ao;
     ao.pwhash_opslimit = 1;
     ao.pwhash_memlimit = 8192;
