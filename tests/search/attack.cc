@@ -173,6 +173,7 @@ struct Attacker::Run {
   bool failed = false;  // the service failed (not a refusal): stop
 
   bool stopped = false;  // the harness's stop() said so
+  bool no_guesses_left = false;  // the last step ruled out every guess
 
   bool exhausted() const { return failed || stopped || out.queries >= a.options_.budget; }
 
@@ -351,6 +352,7 @@ struct Attacker::Run {
       }
       return guesses[lo].add;
     }
+    no_guesses_left = next >= guesses.size();
     return {};
   }
 
@@ -460,7 +462,7 @@ Outcome Attacker::attack(int64_t id) {
     if (!found) break;
     if (!*found) continue;
     ++run.out.seeds_found;
-    if (options_.log) *options_.log << "seed " << shown << "\n";
+    if (options_.log) *options_.log << "seed " << shown << " [" << run.out.queries << "]\n";
     run.out.chains.push_back({shown, syms});
     Chain& c = run.out.chains.back();
     const size_t tested = run.extend(c, true, 0, options_.queries_per_step);
@@ -472,22 +474,33 @@ Outcome Attacker::attack(int64_t id) {
     for (size_t i = 0; i < run.out.chains.size() && !run.exhausted(); ++i) {
       Chain& c = run.out.chains[i];
       const std::u32string before = c.text;
-      if (options_.log) *options_.log << "back from " << c.seed << "\n";
+      if (options_.log) *options_.log << "back from " << c.seed << " [" << run.out.queries << "]\n";
       const size_t tested = run.extend(c, false, 0, options_.queries_per_step);
       any_extension = any_extension || c.text != before;
       stalled.push_back({i, false, tested});
     }
   }
   // Pass 2: what is left of the budget goes to the guesses skipped at the
-  // stalled ends. Only when the search answered anything at all: if no
-  // exclusion ever removed the document, there is nothing to extend.
-  if (any_extension) {
-    for (const End& e : stalled) {
+  // stalled ends, round by round, a bounded effort per end and round, the
+  // ends of the longest chains first (the longest run is what counts); an
+  // end whose guesses are all ruled out is dropped. Only when the search
+  // answered anything at all: if no exclusion ever removed the document,
+  // there is nothing to extend.
+  while (any_extension && !stalled.empty() && !run.exhausted()) {
+    std::stable_sort(stalled.begin(), stalled.end(), [&](const End& x, const End& y) {
+      return ideographs(run.out.chains[x.chain].text).size() >
+             ideographs(run.out.chains[y.chain].text).size();
+    });
+    std::vector<End> still;
+    for (End e : stalled) {
       if (run.exhausted()) break;
       Chain& c = run.out.chains[e.chain];
       if (options_.log) *options_.log << "retry " << (e.fwd ? "after " : "before ") << c.seed << "\n";
-      run.extend(c, e.fwd, e.tested, static_cast<int>(options_.budget));
+      run.no_guesses_left = false;
+      e.tested = run.extend(c, e.fwd, e.tested, options_.queries_per_step);
+      if (!run.no_guesses_left) still.push_back(e);
     }
+    stalled = std::move(still);
   }
   return run.out;
 }
