@@ -148,9 +148,10 @@ class AttackTest : public ::testing::Test {
       const int64_t id = import(generated_document(seed), "gen" + std::to_string(seed) + ".txt");
       if (seed <= 4) targets_->push_back({"generated #" + std::to_string(seed), id});
     }
-    // The real sample, when this machine has it.
+    // The real sample documents, when this machine has them ($PAIDOC_SAMPLES,
+    // else ../shared/samples beside the source tree); never part of the repo.
     const char* env = std::getenv("PAIDOC_SAMPLES");
-    const fs::path samples = env && *env ? fs::path(env) : fs::path("/work/shared/samples");
+    const fs::path samples = env && *env ? fs::path(env) : fs::path(PAIDOC_SEARCH_FIXTURES) / ".." / ".." / ".." / ".." / "shared" / "samples";
     std::error_code ec;
     if (fs::is_directory(samples, ec)) {
       std::vector<fs::path> files;
