@@ -491,14 +491,17 @@ TEST_F(SqliteStoreTest, StaleRowsAreReindexedOnOpen) {
   sqlite3* db = raw();
   ASSERT_TRUE(sqlite::register_fts(db).is_ok());
   ASSERT_EQ(sqlite3_exec(db,
-                         "UPDATE documents SET search_free = '', search_paid = '', search_version = 0",
+                         "UPDATE documents SET search_free = '', search_paid = '', search_keys = '',"
+                         " search_version = 0; DELETE FROM keyword_df",
                          nullptr, nullptr, nullptr),
             SQLITE_OK) << sqlite3_errmsg(db);
   sqlite3_close(db);
   auto opened = Store::open("sqlite:" + path_);
   ASSERT_TRUE(opened.ok()) << opened.status().to_string();
   EXPECT_EQ(hits(**opened, "农田水利"), 1);
+  // Locked paid text: found through the keywords chosen again on open.
   EXPECT_EQ(hits(**opened, "渠道衬砌"), 1);
+  EXPECT_EQ(hits(**opened, "渠道衬"), 0);
 }
 
 TEST_F(SqliteStoreTest, SearchRefusesTermsWithNothingToSearch) {
