@@ -44,13 +44,7 @@ bool function_char(UChar32 c) {
   return chars.find(static_cast<char32_t>(c)) != std::u32string::npos;
 }
 
-// One occurrence of a candidate word in the normalised text, in code
-// points.
-struct Occurrence {
-  std::string word;
-  int start = 0;
-  int chars = 0;
-};
+using Occurrence = KeywordCandidates::Occurrence;
 
 icu::BreakIterator& word_iterator() {
   thread_local std::unique_ptr<icu::BreakIterator> it = [] {
@@ -169,19 +163,34 @@ void append_hex(std::string& out, unsigned char b) {
 
 }  // namespace
 
-std::vector<std::string> keyword_words(std::string_view utf8) {
+std::vector<std::string> KeywordCandidates::words() const {
   std::vector<std::string> out;
-  std::unordered_set<std::string> seen;
-  for (Occurrence& o : candidates(utf8)) {
-    if (seen.insert(o.word).second) out.push_back(std::move(o.word));
+  std::unordered_set<std::string_view> seen;
+  for (const Occurrence& o : occurrences) {
+    if (seen.insert(o.word).second) out.push_back(o.word);
   }
   return out;
 }
 
+KeywordCandidates keyword_candidates(std::string_view utf8) {
+  KeywordCandidates c;
+  c.occurrences = candidates(utf8, &c.length);
+  return c;
+}
+
+std::vector<std::string> keyword_words(std::string_view utf8) {
+  return keyword_candidates(utf8).words();
+}
+
 std::vector<std::string> choose_keywords(std::string_view paid_text, const DocumentFrequency& df,
                                          int64_t documents) {
-  int length = 0;
-  const std::vector<Occurrence> occ = candidates(paid_text, &length);
+  return choose_keywords(keyword_candidates(paid_text), df, documents);
+}
+
+std::vector<std::string> choose_keywords(const KeywordCandidates& paid, const DocumentFrequency& df,
+                                         int64_t documents) {
+  const int length = paid.length;
+  const std::vector<Occurrence>& occ = paid.occurrences;
   // Occurrences (indexes into occ) of each candidate word.
   std::map<std::string, std::vector<size_t>> occurrences;
   for (size_t i = 0; i < occ.size(); ++i) {

@@ -46,12 +46,30 @@ std::vector<std::string> keyword_words(std::string_view utf8);
 // it (0 when unknown).
 using DocumentFrequency = std::function<int64_t(const std::string& word)>;
 
+// The candidate words of a text with where they occur (in code points of
+// the normalised text): what choose_keywords ranks. Plain data, so the
+// segmentation can run before a store takes its write lock.
+struct KeywordCandidates {
+  struct Occurrence {
+    std::string word;
+    int start = 0;
+    int chars = 0;
+  };
+  std::vector<Occurrence> occurrences;
+  int length = 0;  // code points of the normalised text
+  // The distinct words, in first occurrence order (== keyword_words()).
+  std::vector<std::string> words() const;
+};
+KeywordCandidates keyword_candidates(std::string_view utf8);
+
 // Chooses the keywords of a paid part (its runs, one block per line), most
 // salient first: TF-IDF over the library (`documents` documents, df from
 // `df`), minus a short list of function words, at most kMaxKeywords, and
 // never so that adjacent chosen words cover more than
 // kMaxKeywordChainChars consecutive characters anywhere in the text.
 // Deterministic for the same input. Empty for empty text.
+std::vector<std::string> choose_keywords(const KeywordCandidates& paid, const DocumentFrequency& df,
+                                         int64_t documents);
 std::vector<std::string> choose_keywords(std::string_view paid_text, const DocumentFrequency& df,
                                          int64_t documents);
 

@@ -5,6 +5,9 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "store/sqlite/fts.h"
 #include "text/keywords.h"
@@ -43,11 +46,16 @@ constexpr char kAnyStale[] = "SELECT 1 FROM documents WHERE search_version < ?1 
 constexpr char kAllParsed[] = "SELECT parsed_json FROM documents";
 constexpr char kOneParsed[] = "SELECT parsed_json FROM documents WHERE id = ?1";
 constexpr char kClearDf[] = "DELETE FROM keyword_df";
-constexpr char kGetDf[] = "SELECT df FROM keyword_df WHERE word = ?1";
+constexpr char kSetDf[] = "INSERT INTO keyword_df (word, df) VALUES (?1, ?2)";
+// Word lists go in as one JSON array (?1): one statement per document,
+// not one per word.
+constexpr char kGetDf[] =
+    "SELECT k.word, k.df FROM json_each(?1) j JOIN keyword_df k ON k.word = j.value";
 // The inserted row passes CHECK (df >= 0) before the conflict is seen,
-// so a negative delta is applied by the update alone.
+// so a negative delta is applied by the update alone. ("WHERE true" lets
+// SQLite parse ON CONFLICT after a SELECT.)
 constexpr char kAddDf[] =
-    "INSERT INTO keyword_df (word, df) VALUES (?1, max(?2, 0))"
+    "INSERT INTO keyword_df (word, df) SELECT value, max(?2, 0) FROM json_each(?1) WHERE true"
     " ON CONFLICT (word) DO UPDATE SET df = max(df + ?2, 0)";
 
 // One term as an FTS5 phrase: the text in double quotes (FTS5 hands it to
@@ -380,8 +388,20 @@ Result<doc::Document> parse_row_json(const Stmt& st, int column, int64_t id) {
 
 }  // namespace
 
+std::vector<std::string> document_words(const std::string& title, const SearchTexts& t,
+                                        const text::KeywordCandidates& paid) {
+  // Lines are segmented apart (a line break ends every candidate), so
+  // this equals keyword_words(title + "\n" + free + "\n" + paid).
+  std::vector<std::string> out = text::keyword_words(title + "\n" + t.free);
+  std::unordered_set<std::string_view> seen(out.begin(), out.end());
+  for (const text::KeywordCandidates::Occurrence& o : paid.occurrences) {
+    if (seen.insert(o.word).second) out.push_back(o.word);
+  }
+  return out;
+}
+
 std::vector<std::string> document_words(const std::string& title, const SearchTexts& t) {
-  return text::keyword_words(title + "\n" + t.free + "\n" + t.paid);
+  return document_words(title, t, text::keyword_candidates(t.paid));
 }
 
 Result<std::vector<std::string>> stored_document_words_in(Connection& c, int64_t id) {
@@ -396,38 +416,45 @@ Result<std::vector<std::string>> stored_document_words_in(Connection& c, int64_t
   return document_words(d->title, search_texts(*d));
 }
 
-Status add_document_words_in(Connection& c, const std::vector<std::string>& words, int64_t delta) {
-  // The empty word counts the documents themselves.
-  for (size_t i = 0; i <= words.size(); ++i) {
-    auto add = c.stmt(kAddDf);
-    if (!add.ok()) return add.status();
-    const std::string_view word = i == 0 ? std::string_view() : std::string_view(words[i - 1]);
-    if (Status s = add->bind(1, word).bind(2, delta).exec(); !s.is_ok()) return s;
-  }
-  return Status();
+namespace {
+
+// Words as a JSON array, the empty word (the document count) first.
+std::string word_array(const std::vector<std::string>& words) {
+  nlohmann::json a = nlohmann::json::array();
+  a.push_back("");
+  for (const std::string& w : words) a.push_back(w);
+  return a.dump();
 }
 
-Result<std::string> choose_keywords_in(Connection& c, const SearchTexts& t) {
-  if (t.paid.empty()) return std::string();
-  Status error;
-  auto df = [&](const std::string& word) -> int64_t {
-    if (!error.is_ok()) return 0;
+}  // namespace
+
+Status add_document_words_in(Connection& c, const std::vector<std::string>& words, int64_t delta) {
+  // The empty word counts the documents themselves.
+  auto add = c.stmt(kAddDf);
+  if (!add.ok()) return add.status();
+  return add->bind(1, word_array(words)).bind(2, delta).exec();
+}
+
+Result<std::string> choose_keywords_in(Connection& c, const text::KeywordCandidates& paid) {
+  if (paid.occurrences.empty()) return std::string();
+  std::unordered_map<std::string, int64_t> known;
+  {
     auto st = c.stmt(kGetDf);
-    if (!st.ok()) {
-      error = st.status();
-      return 0;
+    if (!st.ok()) return st.status();
+    st->bind(1, word_array(paid.words()));
+    for (;;) {
+      auto row = st->step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      known[st->text(0)] = st->int64(1);
     }
-    st->bind(1, word);
-    auto row = st->step();
-    if (!row.ok()) {
-      error = row.status();
-      return 0;
-    }
-    return *row ? st->int64(0) : 0;
+  }
+  auto df = [&](const std::string& word) -> int64_t {
+    auto it = known.find(word);
+    return it == known.end() ? 0 : it->second;
   };
   const int64_t documents = df(std::string());
-  std::vector<std::string> keywords = text::choose_keywords(t.paid, df, documents);
-  if (!error.is_ok()) return error;
+  std::vector<std::string> keywords = text::choose_keywords(paid, df, documents);
   std::string out;
   for (const std::string& k : keywords) {
     if (!out.empty()) out += ' ';
@@ -459,7 +486,7 @@ Status rebuild_df_in(Connection& c) {
   }
   df[std::string()] = documents;
   for (const auto& [word, n] : df) {
-    auto st = c.stmt(kAddDf);
+    auto st = c.stmt(kSetDf);
     if (!st.ok()) return st.status();
     if (Status s = st->bind(1, word).bind(2, n).exec(); !s.is_ok()) return s;
   }
@@ -496,7 +523,7 @@ Result<int64_t> reindex_stale_in(Connection& c) {
     }
     if (batch.empty()) return updated;
     for (const auto& [id, texts] : batch) {
-      auto keys = choose_keywords_in(c, texts);
+      auto keys = choose_keywords_in(c, text::keyword_candidates(texts.paid));
       if (!keys.ok()) return keys.status();
       auto st = c.stmt(kSetSearchTexts);
       if (!st.ok()) return st.status();

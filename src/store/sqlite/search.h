@@ -12,6 +12,7 @@
 #include "doc/document.h"
 #include "store/sqlite/connection.h"
 #include "store/store.h"
+#include "text/keywords.h"
 
 namespace paidoc::store::sqlite {
 
@@ -38,8 +39,12 @@ struct SearchTexts {
 SearchTexts search_texts(const doc::Document& d);
 
 // The distinct keyword-shaped words of a document (title, free and paid
-// text), for the library's document frequencies (keyword_df).
+// text), for the library's document frequencies (keyword_df). The second
+// form reuses the paid part's candidates (text::keyword_candidates of
+// t.paid), so a writer segments the paid text once, before its lock.
 std::vector<std::string> document_words(const std::string& title, const SearchTexts& t);
+std::vector<std::string> document_words(const std::string& title, const SearchTexts& t,
+                                        const text::KeywordCandidates& paid);
 // document_words() of a stored document (kNotFound when absent).
 Result<std::vector<std::string>> stored_document_words_in(Connection& c, int64_t id);
 // Adds delta to the document frequency of each word and to the document
@@ -49,7 +54,7 @@ Status add_document_words_in(Connection& c, const std::vector<std::string>& word
 // keywords (text::choose_keywords, TF-IDF over keyword_df) as index
 // tokens. REQUIRES: a transaction; the document already counted in
 // keyword_df.
-Result<std::string> choose_keywords_in(Connection& c, const SearchTexts& t);
+Result<std::string> choose_keywords_in(Connection& c, const text::KeywordCandidates& paid);
 
 // REQUIRES: a read transaction on c (total and page from one snapshot).
 Result<SearchPage> search_in(Connection& c, const SearchQuery& q);

@@ -252,7 +252,8 @@ struct Row {
   std::optional<int64_t> category_id;
   int64_t now = 0;
   SearchTexts search;
-  std::vector<std::string> words;  // document_words(), for keyword_df
+  text::KeywordCandidates paid_words;  // of search.paid, for choose_keywords_in
+  std::vector<std::string> words;      // document_words(), for keyword_df
   std::string keys;                // the keyword column, chosen in the transaction
 };
 
@@ -911,7 +912,8 @@ class SqliteStore final : public Store {
       r.figures = copy.figures;
       for (const auto& b : copy.blocks) r.has_paid = r.has_paid || b.has_paid();
       r.search = search_texts(copy);
-      r.words = document_words(copy.title, r.search);
+      r.paid_words = text::keyword_candidates(r.search.paid);
+      r.words = document_words(copy.title, r.search, r.paid_words);
       try {
         r.parsed_json = nlohmann::json(copy).dump();
       } catch (const nlohmann::json::exception& e) {
@@ -956,7 +958,7 @@ class SqliteStore final : public Store {
       if (Status s = add_document_words_in(c, *old_words, -1); !s.is_ok()) return s;
     }
     if (Status s = add_document_words_in(c, r.words, 1); !s.is_ok()) return s;
-    auto keys = choose_keywords_in(c, r.search);
+    auto keys = choose_keywords_in(c, r.paid_words);
     if (!keys.ok()) return keys.status();
     r.keys = std::move(*keys);
     PutResult result;
