@@ -170,6 +170,10 @@ struct Attacker::Run {
   int64_t id;
   Outcome out;
   std::u32string pub;  // the document's public ideographs, lines split by U+0001
+  // The document's public title as a leading phrase, so that a probe's hits
+  // are this document or nothing: one query, no paging (empty when the
+  // title has nothing to search for).
+  std::string title_term;
   bool failed = false;  // the service failed (not a refusal): stop
 
   bool stopped = false;  // the harness's stop() said so
@@ -180,7 +184,7 @@ struct Attacker::Run {
   // Whether the document is a hit for `"base" -"x1" -"x2" …`; nullopt
   // when the budget ran out first.
   std::optional<bool> hit(const std::u32string& base, const std::vector<std::u32string>& excluded) {
-    std::string q = "\"" + to_utf8(base) + "\"";
+    std::string q = title_term + "\"" + to_utf8(base) + "\"";
     for (const std::u32string& x : excluded) q += " -\"" + to_utf8(x) + "\"";
     Request r;
     r.q = q;
@@ -414,6 +418,9 @@ Outcome Attacker::attack(int64_t id) {
     run.pub.push_back(U'\x01');
   };
   add_public(view->title);
+  std::string title;
+  for (char ch : view->title) title.push_back(ch == '"' ? ' ' : ch);
+  if (!text::tokenize(title).empty()) run.title_term = "\"" + title + "\" ";
   std::vector<std::pair<std::string, std::u32string>> seeds;
   for (const gate::OutlineEntry& e : view->teaser.outline) {
     const std::string s = e.label + e.text;
