@@ -236,7 +236,8 @@ store::NewOrder new_order(int64_t user_id, const char* kind, Fen amount, std::st
 
 }  // namespace
 
-Result<Order> Commerce::order_document(int64_t user_id, gate::Role role, int64_t document_id) {
+Result<store::NewOrder> Commerce::document_order(int64_t user_id, gate::Role role,
+                                                 int64_t document_id) {
   auto d = store_.get_document(document_id);
   if (!d.ok()) {
     if (d.status().code() == Code::kNotFound) return Status::not_found("文档不存在");
@@ -250,7 +251,20 @@ Result<Order> Commerce::order_document(int64_t user_id, gate::Role role, int64_t
   store::NewOrder o = new_order(user_id, "document", d->summary.price, d->summary.title,
                                 clock_.now(), options_.order_ttl);
   o.document_id = document_id;
-  return from_store(store_.create_order(o));
+  return o;
+}
+
+Result<Order> Commerce::order_document(int64_t user_id, gate::Role role, int64_t document_id) {
+  auto o = document_order(user_id, role, document_id);
+  if (!o.ok()) return o.status();
+  return from_store(store_.create_order(*o));
+}
+
+Result<Order> Commerce::buy_document_with_wallet(int64_t user_id, gate::Role role,
+                                                 int64_t document_id) {
+  auto o = document_order(user_id, role, document_id);
+  if (!o.ok()) return o.status();
+  return from_store(store_.buy_from_wallet(*o, o->created_at));
 }
 
 Result<Order> Commerce::order_plan(int64_t user_id, const std::string& plan_id) {

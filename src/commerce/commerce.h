@@ -114,6 +114,11 @@ class Commerce {
   // Orders. A document order is refused with kConflict "您已可阅读该文档"
   // when the user can already read it (bought, VIP, publisher, admin, free).
   Result<Order> order_document(int64_t user_id, gate::Role role, int64_t document_id);
+  // Buys a document from the wallet in one step and one transaction: the
+  // order, the ledger entries and the entitlement commit together, and a
+  // refusal leaves nothing behind. order_document's refusals, plus
+  // kPaymentRequired "余额不足" when the balance is below the price.
+  Result<Order> buy_document_with_wallet(int64_t user_id, gate::Role role, int64_t document_id);
   Result<Order> order_plan(int64_t user_id, const std::string& plan_id);
   Result<Order> order_topup(int64_t user_id, Fen amount);
   // kNotFound unless the order is the user's.
@@ -157,6 +162,10 @@ class Commerce {
   const PaymentProvider* provider(const std::string& name) const;
 
  private:
+  // The order a document purchase makes, after the checks both ways of
+  // buying share (the document exists; the user cannot read it yet).
+  Result<store::NewOrder> document_order(int64_t user_id, gate::Role role, int64_t document_id);
+
   store::Store& store_;
   const Clock& clock_;
   Options options_;

@@ -436,6 +436,15 @@ class Store {
   // Whatever runs concurrently, a balance never goes below zero.
   virtual Result<Order> pay_order_from_wallet(int64_t order_id, int64_t user_id, int64_t now) = 0;
 
+  // Buying in one step: creates the "document" or "plan" order and pays it
+  // from the user's wallet in one transaction, so the order, its ledger
+  // entries and the entitlement commit together or not at all (nothing is
+  // left behind on a refusal). create_order's and pay_order_from_wallet's
+  // refusals, plus kConflict "您已可阅读该文档" when the user already bought
+  // the document (checked inside the transaction, so two concurrent buys
+  // of one document sell it once).
+  virtual Result<Order> buy_from_wallet(const NewOrder& o, int64_t now) = 0;
+
   // Applies a verified provider payment exactly once per (provider,
   // transaction_id):
   //  - seen before: kDuplicate, nothing changes (whatever the rest says);

@@ -56,11 +56,26 @@ std::map<std::string, std::string> header_map(std::string_view lines) {
 
 }  // namespace
 
-// POST /api/v1/orders {document_id} | {plan} | {topup_fen}
+// POST /api/v1/orders {document_id} | {plan} | {topup_fen}, or
+// {document_id, "pay": "wallet"}: bought from the wallet in one step (201
+// with the paid order; 402 "余额不足" and no order when the balance is short).
 Response api_order_create(Site& site, const Request& req, const Params&) {
   std::optional<nlohmann::json> body = json_body(req.body);
   if (!body) return site.error(req, Code::kInvalidArgument, "body must be a JSON object");
   int64_t doc = positive_int(*body, "document_id");
+  if (auto pay = body->find("pay"); pay != body->end()) {
+    if (!pay->is_string() || *pay != "wallet")
+      return site.error(req, Code::kInvalidArgument, "pay must be \"wallet\"");
+    if (doc <= 0 || body->size() != 2)
+      return site.error(req, Code::kInvalidArgument,
+                        "pay: wallet takes exactly a positive integer document_id");
+    const Caller& c = *req.caller;
+    Result<Order> o = site.commerce().buy_document_with_wallet(c.user_id(), c.account().role, doc);
+    if (!o.ok()) return site.service_error(req, o.status());
+    Response r = site.json(201, order_json(*o));
+    r.add_header("Location", fmt::format("/api/v1/orders/{}", o->id));
+    return r;
+  }
   int64_t topup = positive_int(*body, "topup_fen");
   auto plan_it = body->find("plan");
   bool has_plan = plan_it != body->end();

@@ -1361,6 +1361,33 @@ TEST_P(StoreCommerceTest, BadOrdersAreRefusedAndNothingIsStored) {
   EXPECT_TRUE(mine->empty());
 }
 
+// Order, ledger entries and entitlement in one transaction: a refusal
+// leaves no order, and a document is never sold twice to one user.
+TEST_P(StoreCommerceTest, BuyFromWalletIsOneTransaction) {
+  User u = create_user("onestep@example.cn");
+  int64_t d = put(new_document("a"));
+  expect_code(store_->buy_from_wallet(document_order(u.id, d, 990, kT0), kT0).status(),
+              Code::kPaymentRequired, "no balance");
+  EXPECT_TRUE(store_->user_orders(u.id, 100)->empty());
+
+  credit(u.id, 1500);
+  auto bought = store_->buy_from_wallet(document_order(u.id, d, 990, kT0), kT0 + 1);
+  ASSERT_TRUE(bought.ok()) << bought.status().to_string();
+  EXPECT_EQ(bought->status, "paid");
+  EXPECT_EQ(bought->paid_with, "wallet");
+  EXPECT_EQ(bought->paid_at, kT0 + 1);
+  EXPECT_EQ(balance(u.id), Fen(510));
+  EXPECT_EQ(store_->user_entitlements(u.id)->purchased, std::vector<int64_t>{d});
+
+  expect_code(store_->buy_from_wallet(document_order(u.id, d, 10, kT0), kT0 + 2).status(),
+              Code::kConflict, "bought already");
+  expect_code(store_->buy_from_wallet(topup_order(u.id, 100, kT0), kT0 + 2).status(),
+              Code::kInvalidArgument, "top-up");
+  EXPECT_EQ(store_->user_orders(u.id, 100)->size(), 1u);
+  EXPECT_EQ(balance(u.id), Fen(510));
+  expect_clean_audit();
+}
+
 TEST_P(StoreCommerceTest, PayFromWalletDebitsAndEntitles) {
   User u = create_user("wallet@example.cn");
   User other = create_user("other@example.cn");

@@ -370,6 +370,42 @@ TEST_F(CommerceWebTest, WalletWithoutBalanceIs402AndChangesNothing) {
   EXPECT_EQ(me_json(token)["purchases"], 0);
 }
 
+// One step, one transaction: {document_id, "pay": "wallet"} answers the paid
+// order, unlocks the document, and when refused leaves no order behind.
+TEST_F(CommerceWebTest, OneStepWalletPurchaseIsPaidAtOnceOrLeavesNothing) {
+  std::string token = api_token("reader@example.cn");
+  const json buy = {{"document_id", doc_id_}, {"pay", "wallet"}};
+  HttpResponse poor = api("POST", "/api/v1/orders", token, buy);
+  EXPECT_EQ(poor.status, 402) << poor.body;
+  EXPECT_EQ(json::parse(poor.body)["error"]["code"], code_name(Code::kPaymentRequired));
+  EXPECT_EQ(json::parse(api("GET", "/api/v1/orders", token).body)["items"].size(), 0u);
+
+  credit(reader_, 1000);
+  HttpResponse paid = api("POST", "/api/v1/orders", token, buy);
+  ASSERT_EQ(paid.status, 201) << paid.body;
+  json order = json::parse(paid.body);
+  EXPECT_EQ(order["status"], "paid");
+  EXPECT_EQ(order["paid_with"], "wallet");
+  EXPECT_EQ(order["amount_fen"], 800);
+  EXPECT_EQ(paid.header("location"), "/api/v1/orders/" + std::to_string(order["id"].get<int64_t>()));
+  EXPECT_EQ(balance(reader_), 200);
+  EXPECT_EQ(me_json(token)["purchases"], 1);
+  Browser reader = signed_in("reader@example.cn");
+  EXPECT_TRUE(page_shows_paid(reader));
+
+  HttpResponse again = api("POST", "/api/v1/orders", token, buy);
+  EXPECT_EQ(again.status, 409) << again.body;
+  EXPECT_EQ(balance(reader_), 200);
+  EXPECT_EQ(json::parse(api("GET", "/api/v1/orders", token).body)["items"].size(), 1u);
+
+  // Only the wallet pays in one step, and only for a document.
+  EXPECT_EQ(api("POST", "/api/v1/orders", token, {{"document_id", doc_id_}, {"pay", "alipay"}}).status,
+            400);
+  EXPECT_EQ(api("POST", "/api/v1/orders", token, {{"topup_fen", 500}, {"pay", "wallet"}}).status,
+            400);
+  EXPECT_EQ(api("POST", "/api/v1/orders", token, {{"plan", "vip30"}, {"pay", "wallet"}}).status, 400);
+}
+
 TEST_F(CommerceWebTest, BuyingAnAlreadyBoughtDocumentIs409) {
   credit(reader_, 5000);
   std::string token = api_token("reader@example.cn");

@@ -814,6 +814,7 @@ class DownStore : public store::Store {
   Result<std::vector<store::Order>> user_orders(int64_t, int64_t) override { return down(); }
   Result<std::vector<store::Order>> orders_between(int64_t, int64_t) override { return down(); }
   Result<store::Order> pay_order_from_wallet(int64_t, int64_t, int64_t) override { return down(); }
+  Result<store::Order> buy_from_wallet(const store::NewOrder&, int64_t) override { return down(); }
   Result<store::AppliedPayment> apply_payment(const store::PaymentNotice&) override {
     return down();
   }

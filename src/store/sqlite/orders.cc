@@ -1,5 +1,7 @@
 #include "store/sqlite/orders.h"
 
+#include <algorithm>
+
 #include <cstdio>
 #include <optional>
 #include <string>
@@ -402,6 +404,20 @@ Result<Order> pay_order_from_wallet_in(Connection& c, int64_t order_id, int64_t 
   if (Status s = mark_paid(c, order_id, "wallet", now); !s.is_ok()) return s;
   if (Status s = grant(c, *o, now); !s.is_ok()) return s;
   return must_get_order(c, order_id);
+}
+
+Result<Order> buy_from_wallet_in(Connection& c, const NewOrder& o, int64_t now) {
+  if (o.kind == "topup") return Status::invalid("充值订单不能用余额支付");
+  if (o.kind == "document") {
+    auto e = user_entitlements_in(c, o.user_id);
+    if (!e.ok()) return e.status();
+    if (std::find(e->purchased.begin(), e->purchased.end(), o.document_id) != e->purchased.end()) {
+      return Status::conflict("您已可阅读该文档");
+    }
+  }
+  auto created = create_order_in(c, o);
+  if (!created.ok()) return created.status();
+  return pay_order_from_wallet_in(c, created->id, o.user_id, now);
 }
 
 Result<AppliedPayment> apply_payment_in(Connection& c, const PaymentNotice& n) {

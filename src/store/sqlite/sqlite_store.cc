@@ -738,6 +738,12 @@ class SqliteStore final : public Store {
     });
   }
 
+  Result<Order> buy_from_wallet(const NewOrder& o, int64_t now) override {
+    return guarded<Order>("buy_from_wallet", [&]() -> Result<Order> {
+      return in_write_txn<Order>([&](Connection& c) { return buy_from_wallet_in(c, o, now); });
+    });
+  }
+
   Result<AppliedPayment> apply_payment(const PaymentNotice& n) override {
     return guarded<AppliedPayment>("apply_payment", [&]() -> Result<AppliedPayment> {
       return in_write_txn<AppliedPayment>([&](Connection& c) { return apply_payment_in(c, n); });
