@@ -1,11 +1,14 @@
 -- wrk script for bench/purchase/run.sh: wallet purchases over the JSON API.
 --
 -- Run wrk with as many threads as connections (-tN -cN): each thread then
--- owns one connection and a group of readers, and alternates
+-- owns one connection and a group of readers. PURCHASE_MODE=onestep (the
+-- default) buys with one call,
+--   POST /api/v1/orders {"document_id": D, "pay": "wallet"}
+-- counted when answered 201 with "status":"paid"; twostep alternates
 --   POST /api/v1/orders {"document_id": D}       (a document the reader lacks)
 --   POST /api/v1/orders/{id}/pay {"method": "wallet"}
--- using the order id from the previous answer, for its readers in turn. A
--- purchase counts when the pay answer is 200 with "status":"paid".
+-- using the order id from the previous answer, counted when the pay answer
+-- is 200 with "status":"paid". Either way for its readers in turn.
 --
 -- Environment (read in setup, in wrk's main Lua state):
 --   PURCHASE_TOKENS      file with one bearer token per line
@@ -24,6 +27,8 @@ local tokens = {}
 local docs_file = os.getenv("PURCHASE_DOCS")
 local start_index = tonumber(os.getenv("PURCHASE_START") or "0")
 local per_thread = tonumber(os.getenv("PURCHASE_PER_THREAD") or "1")
+local mode = os.getenv("PURCHASE_MODE") or "onestep"
+assert(mode == "onestep" or mode == "twostep", "PURCHASE_MODE must be onestep or twostep")
 
 local function read_lines(path)
   local out = {}
@@ -44,6 +49,7 @@ function setup(thread)
   thread:set("docs_file", docs_file)
   thread:set("start_index", start_index)
   thread:set("per_thread", per_thread)
+  thread:set("mode", mode)
   table.insert(threads, thread)
 end
 
@@ -75,6 +81,12 @@ function request()
   end
   pending_auth = auths[k % per_thread + 1]
   k = k + 1
+  if mode == "onestep" then
+    last = "buy"
+    return wrk.format("POST", "/api/v1/orders",
+                      {["Authorization"] = pending_auth, ["Content-Type"] = "application/json"},
+                      '{"document_id":' .. doc .. ',"pay":"wallet"}')
+  end
   last = "order"
   return wrk.format("POST", "/api/v1/orders",
                     {["Authorization"] = pending_auth, ["Content-Type"] = "application/json"},
@@ -82,7 +94,14 @@ function request()
 end
 
 function response(status, headers, body)
-  if last == "order" then
+  if last == "buy" then
+    if status == 201 and body:find('"status"%s*:%s*"paid"') then
+      ordered = ordered + 1
+      paid = paid + 1
+    else
+      failed = failed + 1
+    end
+  elseif last == "order" then
     local id = (status == 200 or status == 201) and body:match('"id"%s*:%s*(%d+)')
     if id then
       ordered = ordered + 1

@@ -4,9 +4,12 @@
 #
 #   bench/purchase/run.sh
 #
-# A purchase is two API calls made by a signed-in reader (bearer token):
-# POST /api/v1/orders {"document_id"} then POST /api/v1/orders/{id}/pay
-# {"method":"wallet"}, answered 200 with "status":"paid". paidoc runs as
+# A purchase by a signed-in reader (bearer token) is, with MODE=onestep (the
+# default), one API call in one transaction: POST /api/v1/orders
+# {"document_id", "pay":"wallet"}, answered 201 with "status":"paid"; with
+# MODE=twostep, two calls and two transactions: POST /api/v1/orders
+# {"document_id"} then POST /api/v1/orders/{id}/pay {"method":"wallet"},
+# answered 200 with "status":"paid". paidoc runs as
 # shipped: SQLite in WAL mode with synchronous=FULL, access log on (to a
 # file). The raw figures come from a small C program (sqlite_commits.c)
 # committing single-row INSERT transactions with the same settings on the
@@ -18,6 +21,7 @@
 # reported beside them.
 #
 # Environment (all optional):
+#   MODE=onestep      onestep | twostep (see above)
 #   CONNECTIONS=16    concurrent connections (wrk -tN -cN: one connection per
 #                     wrk thread); also the raw driver's threads
 #   READERS_PER_CONNECTION=16
@@ -42,6 +46,8 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 HERE="$ROOT/bench/purchase"
+MODE=${MODE:-onestep}
+[[ $MODE == onestep || $MODE == twostep ]] || { echo "bench/purchase: MODE must be onestep or twostep" >&2; exit 2; }
 CONNECTIONS=${CONNECTIONS:-16}
 READERS_PER_CONNECTION=${READERS_PER_CONNECTION:-16}
 DURATION=${DURATION:-10}
@@ -200,7 +206,7 @@ WRK_TIMEOUT=$((DURATION + WARMUP + 60))
 run_wrk() {
   local name=$1 secs=$2 out=$3
   PURCHASE_TOKENS="$TMP/tokens.txt" PURCHASE_PER_THREAD=$READERS_PER_CONNECTION \
-    PURCHASE_DOCS="$TMP/docs.txt" PURCHASE_START=$START \
+    PURCHASE_DOCS="$TMP/docs.txt" PURCHASE_START=$START PURCHASE_MODE=$MODE \
     timeout "$WRK_TIMEOUT" wrk -t"$CONNECTIONS" -c"$CONNECTIONS" -d"${secs}s" --timeout 10s --latency \
     -s "$HERE/purchase.lua" "$URL" >"$out" 2>&1 \
     || { cat "$out" >&2; die "wrk ($name) failed"; }
@@ -313,7 +319,7 @@ cat <<EOF
 
 - Machine: $(nproc) CPUs${CPU:+ ($CPU)}, $(uname -sr); data on $FS_DEV ($FS_TYPE); wrk on the same machine; load average at the end $LOAD.
 - paidoc $REV (\`serve\`, SQLite WAL + synchronous=FULL and access log on, as shipped); SQLite ${SQLITE_VER:-?}.
-- Command: \`DURATION=$DURATION ROUNDS=$ROUNDS bench/purchase/run.sh\` — $CONNECTIONS connections (\`wrk -t$CONNECTIONS -c$CONNECTIONS -d${DURATION}s\`), $READERS readers taking turns ($READERS_PER_CONNECTION per connection), each purchase = create order + pay from the wallet; $DOCS documents at ¥1.00; ${WARMUP}s warm-up.
+- Command: \`MODE=$MODE DURATION=$DURATION ROUNDS=$ROUNDS bench/purchase/run.sh\` — $CONNECTIONS connections (\`wrk -t$CONNECTIONS -c$CONNECTIONS -d${DURATION}s\`), $READERS readers taking turns ($READERS_PER_CONNECTION per connection), each purchase = $( [[ $MODE == onestep ]] && printf 'one call, order + wallet payment in one transaction' || printf 'create order + pay from the wallet (two calls)' ); $DOCS documents at ¥1.00; ${WARMUP}s warm-up.
 - Raw: \`sqlite_commits\` — single-row INSERT transactions (BEGIN IMMEDIATE … COMMIT), WAL + synchronous=FULL, same disk, ${SQLITE_SECONDS}s per run; CPUs $RAW_CPU$( [[ $RAW_CPU == busy ]] && printf ' (SCHED_IDLE spinners)' ) except the "idle" row.
 - Afterwards \`paidoc ledger verify\`: ${VERIFY}.
 
@@ -326,7 +332,7 @@ $(row "raw commits/s, $CONNECTIONS threads (busy handler, as paidoc)" "${SN_RATE
 $(row "raw commits/s, $CONNECTIONS threads + one lock" "${SL_RATE[@]}" "**$SL_MED**")
 $(row "raw commits/s, 1 thread, idle CPUs" "${S0_RATE[@]}" "$S0_MED")
 
-Per API call (order or pay), median of rounds: p50 $P50_MED ms, p99 $P99_MED ms.
+Per API call, median of rounds: p50 $P50_MED ms, p99 $P99_MED ms.
 paidoc purchases per raw commit: **$R1** (1 thread), **$RN** ($CONNECTIONS threads), **$RL** ($CONNECTIONS threads + lock).
 ----- end -----
 EOF
