@@ -2,6 +2,8 @@
 // and form / JSON requests that carry it, one connection per request.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <cstdint>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -104,5 +106,14 @@ class Browser {
 };
 
 inline std::string bearer(const std::string& token) { return "Authorization: Bearer " + token; }
+
+// A browser signed in as email (with kTestPassword) on the server at port;
+// the test fails when the sign-in is not the 303 of success.
+inline Browser signed_in_browser(int port, const std::string& email) {
+  Browser b(port);
+  HttpResponse r = b.login(email);
+  EXPECT_EQ(r.status, 303) << r.body;
+  return b;
+}
 
 }  // namespace paidoc::web::testing

@@ -136,26 +136,10 @@ class DownloadWebTest : public ::testing::Test {
   }
 
   int64_t add_user(const std::string& email) {
-    Result<auth::Account> a = accounts_->add_user(email, testing::kTestPassword, gate::Role::kReader);
-    EXPECT_TRUE(a.ok()) << a.status().to_string();
-    return a.ok() ? a->id : 0;
+    return testing::add_reader(*accounts_, email, testing::kTestPassword);
   }
-
-  void buy(int64_t user) {
-    Status c = commerce_->credit(user, Fen(5000), "test credit", "test");
-    ASSERT_TRUE(c.is_ok()) << c.to_string();
-    auto o = commerce_->order_document(user, gate::Role::kReader, doc_id_);
-    ASSERT_TRUE(o.ok()) << o.status().to_string();
-    auto paid = commerce_->pay(user, o->id, commerce::PayMethod::kWallet);
-    ASSERT_TRUE(paid.ok()) << paid.status().to_string();
-  }
-
-  Browser signed_in(const std::string& email) {
-    Browser b(port_);
-    HttpResponse r = b.login(email);
-    EXPECT_EQ(r.status, 303) << r.body;
-    return b;
-  }
+  void buy(int64_t user) { testing::credit_and_buy(*commerce_, user, doc_id_); }
+  Browser signed_in(const std::string& email) { return testing::signed_in_browser(port_, email); }
 
   std::string id() const { return std::to_string(doc_id_); }
   std::string api_download(const std::string& format) const {

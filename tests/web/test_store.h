@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include "auth/auth.h"
+#include "commerce/commerce.h"
 #include "common/clock.h"
 #include "library/library.h"
 #include "store/store.h"
@@ -51,6 +52,24 @@ inline void close_test_store(TestStore& t) {
   t.library.reset();
   t.store.reset();
   std::filesystem::remove_all(t.dir);
+}
+
+// A reader account with this password (the suites pass kTestPassword, from
+// browser.h): its id, or 0 after failing the test.
+inline int64_t add_reader(auth::Accounts& accounts, const std::string& email,
+                          const char* password) {
+  Result<auth::Account> a = accounts.add_user(email, password, gate::Role::kReader);
+  EXPECT_TRUE(a.ok()) << a.status().to_string();
+  return a.ok() ? a->id : 0;
+}
+
+// Credits a reader ¥50 and buys the document from the wallet; fails the
+// test if any step is refused.
+inline void credit_and_buy(commerce::Commerce& shop, int64_t user, int64_t document_id) {
+  Status c = shop.credit(user, Fen(5000), "test credit", "test");
+  ASSERT_TRUE(c.is_ok()) << c.to_string();
+  auto o = shop.buy_document_with_wallet(user, gate::Role::kReader, document_id);
+  ASSERT_TRUE(o.ok()) << o.status().to_string();
 }
 
 }  // namespace paidoc::web::testing
