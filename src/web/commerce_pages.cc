@@ -121,7 +121,8 @@ std::string sandbox_transaction_id() {
 
 // --- orders -----------------------------------------------------------------------------
 
-// POST /orders: document_id | plan | topup (yuan). 303 to the order page.
+// POST /orders: document_id [pay=wallet] | plan | topup (yuan). 303 to the order
+// page, or with pay=wallet straight back to the unlocked document.
 Response order_create(Site& site, const Request& req, const Params&) {
   const Form& f = *req.form;
   const Caller& c = *req.caller;
@@ -131,6 +132,17 @@ Response order_create(Site& site, const Request& req, const Params&) {
     std::optional<int64_t> doc = parse_id(f.get("document_id"));
     if (!doc)
       return site.error(req, Code::kInvalidArgument, "document id must be a positive integer");
+    if (f.get("pay") == "wallet") {
+      // One step: order, payment and entitlement in one transaction.
+      Result<Order> bought = shop.buy_document_with_wallet(c.user_id(), c.account().role, *doc);
+      if (bought.ok()) return Site::redirect(fmt::format("/d/{}?msg=paid", *doc));
+      if (bought.status().code() == Code::kConflict)
+        return Site::redirect(fmt::format("/d/{}?msg=already_readable", *doc));
+      // The balance no longer covers it (spent in another tab): an unpaid
+      // order, so the reader can choose another way to pay.
+      if (bought.status().code() != Code::kPaymentRequired)
+        return site.service_error(req, bought.status(), {fmt::format("/d/{}", *doc), "返回文档"});
+    }
     o = shop.order_document(c.user_id(), c.account().role, *doc);
     if (!o.ok() && o.status().code() == Code::kConflict)
       return Site::redirect(fmt::format("/d/{}?msg=already_readable", *doc));

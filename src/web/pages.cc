@@ -185,8 +185,16 @@ Response document(Site& site, const Request& req, const Params& params) {
     if (!viewer.ok()) return site.error(req, viewer.status());
     Result<gate::DocumentView> view = site.library().view(*id, *viewer);
     if (!view.ok()) return site.error(req, view.status());
+    nlohmann::json ctx = document_context(site, *view, true);
+    // A wallet that covers the price is offered first: one tap buys and
+    // unlocks (POST /orders with pay=wallet, one transaction).
+    if (view->locked && view->price.value() > 0) {
+      Result<Fen> balance = site.commerce().balance(req.caller->user_id());
+      if (balance.ok() && *balance >= view->price)
+        ctx["wallet_pay"] = {{"balance", balance->yuan_string()}};
+    }
     // Paid text for this viewer: not kept in the browser's cache.
-    return site.html(req, 200, "document.html", document_context(site, *view, true),
+    return site.html(req, 200, "document.html", std::move(ctx),
                      shows_paid_text(*view) ? Caching::kNoStore : Caching::kPrivate);
   }
   // Anonymous: only these renders are cached.

@@ -406,6 +406,58 @@ TEST_F(CommerceWebTest, OneStepWalletPurchaseIsPaidAtOnceOrLeavesNothing) {
   EXPECT_EQ(api("POST", "/api/v1/orders", token, {{"plan", "vip30"}, {"pay", "wallet"}}).status, 400);
 }
 
+// The page flow of the one-step purchase: a wallet that covers the price is
+// offered first, and one POST buys, pays and unlocks.
+TEST_F(CommerceWebTest, PaywallOffersACoveringWalletFirstAndBuysInOneStep) {
+  Browser reader = signed_in("reader@example.cn");
+  HttpResponse empty = reader.get(doc_url());
+  ASSERT_EQ(empty.status, 200);
+  EXPECT_EQ(empty.body.find("name=\"pay\" value=\"wallet\""), std::string::npos);
+  EXPECT_NE(empty.body.find("¥8.00 购买全文"), std::string::npos);
+
+  credit(reader_, 1000);
+  HttpResponse offer = reader.get(doc_url());
+  ASSERT_EQ(offer.status, 200);
+  EXPECT_NE(offer.body.find("name=\"pay\" value=\"wallet\""), std::string::npos);
+  EXPECT_NE(offer.body.find("余额支付 ¥8.00"), std::string::npos);
+  EXPECT_NE(offer.body.find("钱包余额 ¥10.00"), std::string::npos);
+  EXPECT_NE(offer.body.find("改用支付宝或微信支付"), std::string::npos);
+  EXPECT_EQ(offer.body.find(kGardenPaid), std::string::npos);
+
+  const std::vector<std::pair<std::string, std::string>> buy = {
+      {"document_id", std::to_string(doc_id_)}, {"pay", "wallet"}};
+  HttpResponse bought = reader.post("/orders", buy);
+  ASSERT_EQ(bought.status, 303) << bought.body;
+  EXPECT_EQ(bought.header("location"), doc_url() + "?msg=paid");
+  EXPECT_EQ(balance(reader_), 200);
+  HttpResponse unlocked = reader.get(bought.header("location"));
+  EXPECT_NE(unlocked.body.find(kGardenPaid), std::string::npos);
+  EXPECT_NE(unlocked.body.find("支付成功"), std::string::npos);
+  std::string token = api_token("reader@example.cn");
+  json orders = json::parse(api("GET", "/api/v1/orders", token).body)["items"];
+  ASSERT_EQ(orders.size(), 1u);
+  EXPECT_EQ(orders[0]["status"], "paid");
+  EXPECT_EQ(orders[0]["paid_with"], "wallet");
+
+  // Again (a second tab): nothing is sold twice.
+  HttpResponse again = reader.post("/orders", buy);
+  ASSERT_EQ(again.status, 303);
+  EXPECT_EQ(again.header("location"), doc_url() + "?msg=already_readable");
+  EXPECT_EQ(balance(reader_), 200);
+
+  // A wallet spent elsewhere since the page was shown: an unpaid order to
+  // pay another way, and no money moves.
+  credit(other_, 500);
+  Browser other = signed_in("other@example.cn");
+  HttpResponse short_of = other.post("/orders", buy);
+  ASSERT_EQ(short_of.status, 303) << short_of.body;
+  int64_t unpaid = order_id_in(short_of.header("location"));
+  ASSERT_GT(unpaid, 0) << short_of.header("location");
+  EXPECT_NE(other.get(short_of.header("location")).body.find("待支付"), std::string::npos);
+  EXPECT_EQ(balance(other_), 500);
+  EXPECT_FALSE(page_shows_paid(other));
+}
+
 TEST_F(CommerceWebTest, BuyingAnAlreadyBoughtDocumentIs409) {
   credit(reader_, 5000);
   std::string token = api_token("reader@example.cn");
