@@ -25,6 +25,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -50,13 +51,15 @@ struct Args {
   bool rebuild = true;
   std::optional<int64_t> print;
   std::optional<int64_t> stats;
+  std::string write;  // --write DIR: sources as files, for `paidoc import`
 };
 
 [[noreturn]] void usage(const std::string& why) {
   if (!why.empty()) std::cerr << "search_corpus: " << why << "\n";
   std::cerr << "usage: search_corpus --data DIR --docs N [--seed S] [--no-rebuild]\n"
                "       search_corpus --print INDEX [--seed S]\n"
-               "       search_corpus --stats N [--seed S]\n";
+               "       search_corpus --stats N [--seed S]\n"
+               "       search_corpus --write DIR --docs N [--seed S]  # sources as DIR/NNN/NNNNNNN.txt\n";
   std::exit(2);
 }
 
@@ -85,10 +88,15 @@ Args parse_args(int argc, char** argv) {
     else if (f == "--no-rebuild") a.rebuild = false;
     else if (f == "--print") a.print = parse_int(f, value());
     else if (f == "--stats") a.stats = parse_int(f, value());
+    else if (f == "--write") a.write = value();
     else if (f == "-h" || f == "--help") usage("");
     else usage("unknown argument '" + f + "'");
   }
   if (a.print || a.stats) return a;
+  if (!a.write.empty()) {
+    if (a.docs <= 0) usage("--docs is required (a positive number)");
+    return a;
+  }
   if (a.data.empty()) usage("--data is required");
   if (a.docs <= 0) usage("--docs is required (a positive number)");
   return a;
@@ -264,6 +272,24 @@ int main(int argc, char** argv) {
   if (a.print) {
     paidoc::bench::CorpusDocument d = paidoc::bench::make_document(a.seed, *a.print);
     std::fputs(d.source.c_str(), stdout);
+    return 0;
+  }
+  if (!a.write.empty()) {
+    // 1000 files a folder; `paidoc import DIR` finds them recursively.
+    char rel[64];
+    for (int64_t i = 0; i < a.docs; ++i) {
+      std::snprintf(rel, sizeof rel, "%03lld/%07lld.txt", static_cast<long long>(i / 1000),
+                    static_cast<long long>(i));
+      fs::path p = fs::path(a.write) / rel;
+      std::error_code dir_ec;
+      fs::create_directories(p.parent_path(), dir_ec);
+      std::ofstream out(p, std::ios::binary);
+      out << paidoc::bench::make_document(a.seed, i).source;
+      if (!out) {
+        std::cerr << "search_corpus: cannot write " << p.string() << "\n";
+        return 1;
+      }
+    }
     return 0;
   }
 

@@ -113,7 +113,10 @@ class Progress {
 };
 
 int run_import(const Globals& g, const std::string& price_text, const std::string& category,
-               const std::vector<std::string>& paths) {
+               int batch, const std::vector<std::string>& paths) {
+  if (batch < 1 || batch > 10000)
+    return fail(Status::invalid("--batch: documents per transaction must be 1..10000, not " +
+                                std::to_string(batch)));
   library::ImportOptions opts;
   Result<Fen> price = Fen::parse_yuan(price_text);
   if (!price.ok()) return fail(Status::invalid("--price: " + price.status().message()));
@@ -132,13 +135,19 @@ int run_import(const Globals& g, const std::string& price_text, const std::strin
     ++failed;
   }
   Progress progress(files.size());
-  for (size_t i = 0; i < files.size(); ++i) {
-    library::ImportLine line = lib.import_file(files[i], opts);
+  library::ImportBatching batching;
+  batching.batch = batch;
+  batching.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  size_t done = 0;
+  // Lines come once their batch is durable, so each printed line stays true
+  // whatever happens to the process next.
+  lib.import_files(files, opts, batching, [&](const library::ImportLine& line) {
     progress.clear();
     std::cout << line.to_string() << std::endl;
     if (!line.ok) ++failed;
-    progress.draw(i + 1);
-  }
+    progress.draw(++done);
+  });
+  std::cout << std::flush;
   progress.clear();
   return failed ? 1 : 0;
 }
@@ -340,6 +349,9 @@ int run(int argc, char** argv) {
   std::vector<std::string> import_paths;
   import->add_option("--price", price, "price in yuan for documents with paid text")->capture_default_str();
   import->add_option("--category", category, "category name");
+  int import_batch = 256;
+  import->add_option("--batch", import_batch, "documents stored per transaction (one durable commit each)")
+      ->capture_default_str();
   import->add_option("PATH", import_paths, "files or folders (recursive, *.txt)")->required();
 
   // user
@@ -361,7 +373,7 @@ int run(int argc, char** argv) {
   }
   if (*serve) return run_serve(g, listen, demo, sopts, pay_args);
   if (*check) return run_check(check_files);
-  if (*import) return run_import(g, price, category, import_paths);
+  if (*import) return run_import(g, price, category, import_batch, import_paths);
   if (*user) return run_user(g, user_args);
   if (commerce_args.chosen()) return run_commerce(g, commerce_args);
   if (download_args.chosen()) return run_downloads(g, download_args);

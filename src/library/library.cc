@@ -3,9 +3,12 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <sstream>
+#include <thread>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -51,14 +54,13 @@ std::string ImportLine::to_string() const {
   return fmt::format("{} {} {}", outcome_word(outcome), id, title);
 }
 
-ImportLine Library::import_bytes(std::string_view bytes, const std::string& path,
-                                 const ImportOptions& opts) {
-  ImportLine line;
-  line.path = path;
+std::optional<store::NewDocument> Library::prepare(std::string_view bytes, const std::string& path,
+                                                   const ImportOptions& opts, ImportLine* line) {
+  line->path = path;
   doc::ParseResult parsed = doc::parse(bytes, path);
   if (!parsed.ok) {
-    line.error = parsed.error.to_string();
-    return line;
+    line->error = parsed.error.to_string();
+    return std::nullopt;
   }
   store::NewDocument nd;
   nd.source_path = path;
@@ -73,37 +75,138 @@ ImportLine Library::import_bytes(std::string_view bytes, const std::string& path
   nd.category = opts.category;
   nd.publisher_id = opts.publisher_id;
   nd.excerpt = gate::public_excerpt(nd.parsed);
-  line.title = nd.parsed.title;
-  Result<store::PutResult> put = store_.put_document(nd);
+  line->title = nd.parsed.title;
+  return nd;
+}
+
+void Library::finish(const Result<store::PutResult>& put, ImportLine* line) {
   if (!put.ok()) {
-    line.error = fmt::format("{}: not stored: {}", path, put.status().to_string());
-    return line;
+    line->error = fmt::format("{}: not stored: {}", line->path, put.status().to_string());
+    return;
   }
-  line.ok = true;
-  line.id = put->id;
-  line.outcome = put->outcome;
+  line->ok = true;
+  line->id = put->id;
+  line->outcome = put->outcome;
+}
+
+ImportLine Library::import_bytes(std::string_view bytes, const std::string& path,
+                                 const ImportOptions& opts) {
+  ImportLine line;
+  std::optional<store::NewDocument> nd = prepare(bytes, path, opts, &line);
+  if (!nd) return line;
+  finish(store_.put_document(*nd), &line);
   return line;
 }
 
-ImportLine Library::import_file(const std::string& path, const ImportOptions& opts) {
+namespace {
+
+// The canonical path a file is stored under (its identity across imports).
+std::string source_key(const std::string& path) {
   std::error_code ec;
   fs::path canonical = fs::weakly_canonical(path, ec);
-  std::string key = ec ? path : canonical.string();
+  return ec ? path : canonical.string();
+}
+
+// Errors name the path as the user typed it.
+void restore_path(const std::string& key, const std::string& path, ImportLine* line) {
+  if (!line->ok && key != path && line->error.rfind(key, 0) == 0)
+    line->error = path + line->error.substr(key.size());
+  line->path = path;
+}
+
+std::optional<std::string> read_all(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  if (!in) return std::nullopt;
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  return std::move(buf).str();
+}
+
+}  // namespace
+
+ImportLine Library::import_file(const std::string& path, const ImportOptions& opts) {
+  std::optional<std::string> bytes = read_all(path);
+  if (!bytes) {
     ImportLine line;
     line.path = path;
     line.error = fmt::format("{}: cannot read file", path);
     return line;
   }
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  ImportLine line = import_bytes(buf.str(), key, opts);
-  // Report errors with the path as the user typed it.
-  if (!line.ok && key != path && line.error.rfind(key, 0) == 0)
-    line.error = path + line.error.substr(key.size());
-  line.path = path;
+  std::string key = source_key(path);
+  ImportLine line = import_bytes(*bytes, key, opts);
+  restore_path(key, path, &line);
   return line;
+}
+
+void Library::import_files(const std::vector<std::string>& paths, const ImportOptions& opts,
+                           const ImportBatching& batching,
+                           const std::function<void(const ImportLine&)>& on_line) {
+  const size_t batch = static_cast<size_t>(std::max(1, batching.batch));
+  const size_t threads = static_cast<size_t>(std::max(1, batching.threads));
+
+  // One batch read and parsed: its lines (errors filled in) and, for the
+  // sources that parsed, the documents to put with their line index.
+  struct Parsed {
+    size_t begin = 0;
+    std::vector<ImportLine> lines;
+    std::vector<std::string> keys;
+    std::vector<store::NewDocument> docs;
+    std::vector<size_t> doc_line;
+  };
+  auto parse_batch = [&](size_t begin) {
+    Parsed p;
+    p.begin = begin;
+    size_t n = std::min(batch, paths.size() - begin);
+    p.lines.resize(n);
+    p.keys.resize(n);
+    std::vector<std::optional<store::NewDocument>> docs(n);
+    std::atomic<size_t> next{0};
+    auto work = [&] {
+      for (size_t i = next++; i < n; i = next++) {
+        const std::string& path = paths[begin + i];
+        p.keys[i] = source_key(path);
+        std::optional<std::string> bytes = read_all(path);
+        if (!bytes) {
+          p.lines[i].path = path;
+          p.lines[i].error = fmt::format("{}: cannot read file", path);
+          continue;
+        }
+        docs[i] = prepare(*bytes, p.keys[i], opts, &p.lines[i]);
+      }
+    };
+    std::vector<std::thread> helpers;
+    for (size_t t = 1; t < std::min(threads, n); ++t) helpers.emplace_back(work);
+    work();
+    for (auto& t : helpers) t.join();
+    for (size_t i = 0; i < n; ++i) {
+      if (!docs[i]) continue;
+      p.docs.push_back(std::move(*docs[i]));
+      p.doc_line.push_back(i);
+    }
+    return p;
+  };
+  // Stores one parsed batch in one transaction, then reports its lines:
+  // nothing is reported before it is durable.
+  auto store_batch = [&](Parsed p) {
+    if (!p.docs.empty()) {
+      Result<std::vector<Result<store::PutResult>>> put = store_.put_documents(p.docs);
+      for (size_t j = 0; j < p.docs.size(); ++j)
+        finish(put.ok() ? (*put)[j] : Result<store::PutResult>(put.status()), &p.lines[p.doc_line[j]]);
+    }
+    for (size_t i = 0; i < p.lines.size(); ++i) {
+      restore_path(p.keys[i], paths[p.begin + i], &p.lines[i]);
+      on_line(p.lines[i]);
+    }
+  };
+
+  // A pipeline of two: batch k commits while batch k+1 is read and parsed.
+  std::future<void> storing;
+  for (size_t begin = 0; begin < paths.size(); begin += batch) {
+    Parsed p = parse_batch(begin);
+    if (storing.valid()) storing.get();
+    storing = std::async(std::launch::async, store_batch, std::move(p));
+  }
+  if (storing.valid()) storing.get();
 }
 
 std::vector<std::string> Library::collect_sources(const std::vector<std::string>& paths,

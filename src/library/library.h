@@ -26,6 +26,12 @@ struct ImportOptions {
   std::optional<int64_t> publisher_id;
 };
 
+// How import_files batches: documents per transaction, threads parsing.
+struct ImportBatching {
+  int batch = 256;
+  int threads = 2;
+};
+
 // One imported (or rejected) file, as `paidoc import` prints it.
 struct ImportLine {
   bool ok = false;
@@ -50,6 +56,17 @@ class Library {
   // Reads and imports one file.
   ImportLine import_file(const std::string& path, const ImportOptions& opts);
 
+  // Imports many files, in batches: each batch is read and parsed on
+  // `batching.threads` threads and stored in ONE store transaction
+  // (Store::put_documents), while the next batch is parsed. on_line gets
+  // one line per path, in the order of `paths`, from one thread at a time,
+  // and only once the batch holding it is durable: a line reported as
+  // imported survives a crash that follows. Documents are created in the
+  // order of `paths` (ids ascending), as one-by-one imports would.
+  void import_files(const std::vector<std::string>& paths, const ImportOptions& opts,
+                    const ImportBatching& batching,
+                    const std::function<void(const ImportLine&)>& on_line);
+
   // Expands files and folders (recursively, *.txt, sorted) into file paths.
   // A path that does not exist comes back in *missing.
   static std::vector<std::string> collect_sources(
@@ -72,6 +89,13 @@ class Library {
   store::Store& store() { return store_; }
 
  private:
+  // Parses a source into the document to put; nullopt (line->error set)
+  // when it does not parse. Fills line->path and line->title.
+  static std::optional<store::NewDocument> prepare(std::string_view bytes, const std::string& path,
+                                                   const ImportOptions& opts, ImportLine* line);
+  // Fills the line from the store's answer.
+  static void finish(const Result<store::PutResult>& put, ImportLine* line);
+
   store::Store& store_;
 };
 

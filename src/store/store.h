@@ -356,6 +356,15 @@ class Store {
   //  - else a new document: kCreated.
   virtual Result<PutResult> put_document(const NewDocument& d) = 0;
 
+  // Puts several documents in ONE write transaction (one durable commit),
+  // each as put_document would and in the order given, each in its own
+  // savepoint: a document that is refused is left out alone, with its
+  // error in its place of the answer. The call as a whole fails, storing
+  // nothing, only when the transaction cannot begin or commit (or the
+  // database gave up on it). For imports; a batch of a few hundred.
+  virtual Result<std::vector<Result<PutResult>>> put_documents(
+      const std::vector<NewDocument>& docs) = 0;
+
   // kNotFound when absent.
   virtual Result<StoredDocument> get_document(int64_t id) = 0;
 

@@ -518,6 +518,64 @@ TEST_P(StoreContractTest, FailedWriteLeavesDataAsItWas) {
   EXPECT_EQ(count(), 2);
 }
 
+// A batch is one transaction in which every document stands alone: the
+// refused ones are left out (their partial writes too), the rest is stored
+// in the order given.
+TEST_P(StoreContractTest, PutDocumentsStoresABatchInOrderAndLeavesOutOnlyTheRefused) {
+  int64_t old_id = put(new_document("old", "原有"));
+  std::vector<NewDocument> batch;
+  batch.push_back(new_document("a", "甲"));
+  batch.push_back(new_document("negative", "不应出现", -1));  // refused after its category
+  NewDocument copy = new_document("a", "甲");
+  copy.source_path = "/elsewhere/a.txt";  // the same bytes: unchanged
+  batch.push_back(copy);
+  NewDocument no_sha = new_document("no-sha");
+  no_sha.source_sha256.clear();
+  batch.push_back(no_sha);
+  batch.push_back(new_document("old", "原有", 990, "v2"));  // a new version
+  batch.push_back(new_document("fbatchword"));
+
+  auto r = store_->put_documents(batch);
+  ASSERT_TRUE(r.ok()) << r.status().to_string();
+  ASSERT_EQ(r->size(), batch.size());
+  const auto& out = *r;
+  ASSERT_TRUE(out[0].ok()) << out[0].status().to_string();
+  EXPECT_EQ(out[0]->outcome, PutOutcome::kCreated);
+  EXPECT_EQ(out[1].status().code(), Code::kInvalidArgument) << out[1].status().to_string();
+  ASSERT_TRUE(out[2].ok()) << out[2].status().to_string();
+  EXPECT_EQ(out[2]->outcome, PutOutcome::kUnchanged);
+  EXPECT_EQ(out[2]->id, out[0]->id);
+  EXPECT_EQ(out[3].status().code(), Code::kInvalidArgument);
+  ASSERT_TRUE(out[4].ok()) << out[4].status().to_string();
+  EXPECT_EQ(out[4]->outcome, PutOutcome::kUpdated);
+  EXPECT_EQ(out[4]->id, old_id);
+  ASSERT_TRUE(out[5].ok()) << out[5].status().to_string();
+  EXPECT_LT(out[0]->id, out[5]->id);  // created in the order given
+
+  store_.reset();  // durable: a new store on the file sees the batch
+  store_ = open();
+  ASSERT_NE(store_, nullptr);
+  EXPECT_EQ(count(), 3);
+  auto updated = store_->get_document(old_id);
+  ASSERT_TRUE(updated.ok());
+  EXPECT_EQ(updated->summary.revision, 2);
+  auto cats = store_->list_categories();
+  ASSERT_TRUE(cats.ok());
+  for (const auto& c : *cats) EXPECT_NE(c.name, "不应出现");
+  EXPECT_EQ(cats->size(), 2u);
+  // The index was kept in step inside the batch.
+  SearchQuery q;
+  q.terms = {"fbatchword"};
+  auto found = store_->search(q);
+  ASSERT_TRUE(found.ok()) << found.status().to_string();
+  ASSERT_EQ(found->total, 1);
+  EXPECT_EQ(found->hits[0].summary.id, out[5]->id);
+
+  auto empty = store_->put_documents({});
+  ASSERT_TRUE(empty.ok());
+  EXPECT_TRUE(empty->empty());
+}
+
 // --- listings ---------------------------------------------------------------------
 
 TEST_P(StoreContractTest, ListsNewestFirstWithPaging) {

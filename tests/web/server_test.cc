@@ -779,6 +779,10 @@ class DownStore : public store::Store {
   static Status down() { return Status::unavailable("database is locked: secret-internal-detail"); }
   Result<int> schema_version() override { return down(); }
   Result<store::PutResult> put_document(const store::NewDocument&) override { return down(); }
+  Result<std::vector<Result<store::PutResult>>> put_documents(
+      const std::vector<store::NewDocument>&) override {
+    return down();
+  }
   Result<store::StoredDocument> get_document(int64_t) override { return down(); }
   Result<int64_t> document_revision(int64_t) override { return down(); }
   Result<store::ListPage> list_documents(const store::ListQuery&) override { return down(); }
