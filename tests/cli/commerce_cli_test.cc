@@ -259,7 +259,8 @@ TEST_F(CommerceCliTest, ServeEnablesFullyConfiguredProvidersAndChecksTheirKeys) 
 }
 
 TEST_F(CommerceCliTest, ServeStartsWithTheExampleConfig) {
-  const fs::path example = fs::path(__FILE__).parent_path() / "../../paidoc.example.toml";
+  // Found from any working directory (the test binary may run from anywhere).
+  const fs::path example = fs::path(PAIDOC_SOURCE_DIR) / "paidoc.example.toml";
   ASSERT_TRUE(fs::exists(example)) << example;
   ServeProcess server({"--listen", "127.0.0.1:0"}, dir_ / "serve.out", dir_ / "serve.err", 
                       {"--config", example.string(), "--data", data()});
