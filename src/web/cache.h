@@ -44,7 +44,7 @@ class RenderCache {
     std::unordered_map<int64_t, Entry> map;
     size_t bytes = 0;
   };
-  static size_t cost(const Prepared& p) { return p.headers.size() + p.body.size() + 64; }
+  static size_t cost(const Prepared& p) { return p.bytes() + 64; }
   Shard& shard(int64_t id) const { return shards_[static_cast<uint64_t>(id) % kShards]; }
 
   size_t shard_budget_;
