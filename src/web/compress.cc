@@ -98,7 +98,12 @@ std::optional<std::string> brotli(std::string_view in, int quality) {
   if (max == 0) return std::nullopt;  // input too large
   std::string out(max, '\0');
   size_t n = max;
-  if (!BrotliEncoderCompress(quality, BROTLI_DEFAULT_WINDOW, BROTLI_MODE_TEXT, in.size(),
+  // A window no larger than the input: the encoder sets up (and clears)
+  // tables sized by the window, which for a page of a few KiB costs far more
+  // than the compression itself.
+  int lgwin = BROTLI_MIN_WINDOW_BITS;
+  while (lgwin < BROTLI_DEFAULT_WINDOW && (size_t{1} << lgwin) < in.size()) ++lgwin;
+  if (!BrotliEncoderCompress(quality, lgwin, BROTLI_MODE_TEXT, in.size(),
                              reinterpret_cast<const uint8_t*>(in.data()), &n,
                              reinterpret_cast<uint8_t*>(out.data())))
     return std::nullopt;

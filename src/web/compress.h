@@ -32,7 +32,9 @@ struct Effort {
   int gzip_level;      // zlib 1..9
   int brotli_quality;  // 0..11
 };
-inline constexpr Effort kOnce{9, 9};
+// Brotli above 6 costs several times the time for a few percent, too much
+// on a render-cache miss that a reader waits for.
+inline constexpr Effort kOnce{9, 6};
 inline constexpr Effort kPerRequest{6, 5};
 
 // "gzip", "br", "identity": the Content-Encoding token.
