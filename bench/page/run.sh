@@ -175,7 +175,6 @@ elif [[ $NGINX_GZIP == static ]]; then
     gzip_vary on;"
 else
   gzip_conf="gzip on;
-    gzip_types text/html;
     gzip_min_length 1024;
     gzip_vary on;"
 fi
