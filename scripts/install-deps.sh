@@ -16,6 +16,7 @@ packages=(
   nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev
   libicu-dev                    # encoding detection and conversion (GB18030)
   libssl-dev                    # SHA-256 of sources; later payment signatures
+  zlib1g-dev libbrotli-dev      # gzip and Brotli response compression
   libsodium-dev                 # argon2id password hashes, random tokens
   libqrencode-dev               # WeChat Pay code_url as an SVG QR code
   libopencc-dev                 # traditional->simplified Chinese for search (pulls libopencc-data: t2s.json)

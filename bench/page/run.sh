@@ -1,13 +1,25 @@
 #!/usr/bin/env bash
 # Document page benchmark: paidoc's anonymous document page (/d/1) against
-# nginx serving the very same response body as a static file.
+# nginx serving the very same response body as a static file, both
+# compressing (the default) or both not.
 #
 #   bench/page/run.sh
+#   COMPRESS=none bench/page/run.sh
 #
 # Environment (all optional):
+#   COMPRESS=gzip|none
+#                     gzip (default): wrk sends "Accept-Encoding: gzip" to
+#                     both; paidoc answers from its cached gzip bytes, nginx
+#                     from the pre-compressed copy of those bytes
+#                     (gzip_static), or compresses per request with
+#                     NGINX_GZIP=on. none: no Accept-Encoding, identity bodies.
+#   NGINX_GZIP=static|on
+#                     with COMPRESS=gzip: static (default) serves d/1.html.gz,
+#                     the very bytes paidoc sends; on: "gzip on" (level 1, as
+#                     nginx ships) compressing d/1.html for every request.
 #   DURATION=10       seconds per measured wrk run
 #   WARMUP=2          seconds of unmeasured load before each measured run
-#   ROUNDS=2          measured runs per server, alternating paidoc / nginx
+#   ROUNDS=3          measured runs per server, alternating paidoc / nginx
 #   THREADS=2         wrk threads (-t)
 #   CONNECTIONS=64    wrk connections (-c)
 #   DOC=/d/1          the page to measure
@@ -28,11 +40,13 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 DURATION=${DURATION:-10}
 WARMUP=${WARMUP:-2}
-ROUNDS=${ROUNDS:-2}
+ROUNDS=${ROUNDS:-3}
 THREADS=${THREADS:-2}
 CONNECTIONS=${CONNECTIONS:-64}
 DOC=${DOC:-/d/1}
 NGINX_ACCESS_LOG=${NGINX_ACCESS_LOG:-on}
+COMPRESS=${COMPRESS:-gzip}
+NGINX_GZIP=${NGINX_GZIP:-static}
 PAIDOC=${PAIDOC:-$ROOT/build/paidoc}
 
 log() { printf '[bench/page] %s\n' "$*" >&2; }
@@ -44,6 +58,12 @@ for v in DURATION WARMUP ROUNDS THREADS CONNECTIONS; do
   if ! [[ ${!v} =~ ^[0-9]+$ ]] || (( ${!v} == 0 )); then die "$v must be a positive integer"; fi
 done
 [[ $NGINX_ACCESS_LOG == on || $NGINX_ACCESS_LOG == off ]] || die "NGINX_ACCESS_LOG must be on or off"
+[[ $COMPRESS == gzip || $COMPRESS == none ]] || die "COMPRESS must be gzip or none"
+[[ $NGINX_GZIP == static || $NGINX_GZIP == on ]] || die "NGINX_GZIP must be static or on"
+((ROUNDS >= 3)) || log "note: ROUNDS=$ROUNDS; a median of fewer than 3 rounds is not much of a median"
+# What wrk and the checks send to both servers.
+ACCEPT=()
+[[ $COMPRESS == gzip ]] && ACCEPT=(-H "Accept-Encoding: gzip")
 
 # --- dependencies and build -------------------------------------------------
 "$ROOT/scripts/install-deps.sh" --bench
@@ -108,6 +128,17 @@ PAIDOC_VARIES=no
 cmp -s "$WEB/d/1.html" "$TMP/paidoc.again" || PAIDOC_VARIES=yes
 [[ $(stat -c %s "$TMP/paidoc.again") == "$BODY_BYTES" ]] \
   || die "paidoc's body length changes between requests; a static copy is not comparable"
+IDENTITY_BYTES=$BODY_BYTES
+if [[ $COMPRESS == gzip ]]; then
+  # The bytes paidoc sends a gzip client (curl without --compressed keeps
+  # them as they are): nginx's gzip_static serves this very file.
+  curl -fsS --max-time 10 "${ACCEPT[@]}" -D "$TMP/paidoc.headers" -o "$WEB/d/1.html.gz" "$PAIDOC_URL" \
+    || die "GET $PAIDOC_URL (gzip) failed"
+  grep -qi '^content-encoding: gzip' "$TMP/paidoc.headers" || die "paidoc did not answer gzip"
+  gunzip -c "$WEB/d/1.html.gz" | cmp -s - "$WEB/d/1.html" \
+    || die "paidoc's gzip body does not inflate to its identity body"
+  BODY_BYTES=$(stat -c %s "$WEB/d/1.html.gz")
+fi
 
 # When run as root, nginx workers drop to an unprivileged user: make the
 # temp directory traversable and the web root readable for them.
@@ -131,9 +162,22 @@ else
 fi
 
 # Fair static serving: keepalive on with no per-connection request cap (wrk
-# keeps its connections for the whole run), sendfile on, no gzip (wrk does not
-# ask for it, and neither does the paidoc run), and an open-file cache, the
-# static-file counterpart of paidoc's in-memory page cache.
+# keeps its connections for the whole run), sendfile on, and an open-file
+# cache, the static-file counterpart of paidoc's in-memory page cache.
+# Compression: COMPRESS=none, gzip off; COMPRESS=gzip, either gzip_static
+# (the pre-compressed file: the counterpart of paidoc's compressed-once cache
+# entry) or gzip on (per request); Vary: Accept-Encoding as paidoc sends it.
+if [[ $COMPRESS == none ]]; then
+  gzip_conf="gzip off;"
+elif [[ $NGINX_GZIP == static ]]; then
+  gzip_conf="gzip off;
+    gzip_static on;
+    gzip_vary on;"
+else
+  gzip_conf="gzip on;
+    gzip_min_length 1024;
+    gzip_vary on;"
+fi
 cat >"$TMP/nginx/nginx.conf" <<EOF
 daemon off;
 master_process on;
@@ -154,7 +198,7 @@ http {
     keepalive_timeout 75s;
     keepalive_requests 1000000;
     server_tokens off;
-    gzip off;
+    $gzip_conf
     open_file_cache max=1000 inactive=60s;
     open_file_cache_valid 60s;
     $access_log
@@ -177,13 +221,25 @@ NGINX_URL="http://127.0.0.1:$NGINX_PORT/d/1.html"
 wait_http "$NGINX_URL" "$NGINX_PID" nginx "$TMP/nginx/logs/error.log"
 
 # --- same bytes? --------------------------------------------------------------
-curl -fsS --max-time 10 -D "$TMP/nginx.headers" -o "$TMP/nginx.body" "$NGINX_URL"
+curl -fsS --max-time 10 "${ACCEPT[@]}" -D "$TMP/nginx.headers" -o "$TMP/nginx.body" "$NGINX_URL"
 NGINX_BYTES=$(stat -c %s "$TMP/nginx.body")
-[[ $NGINX_BYTES == "$BODY_BYTES" ]] || die "body sizes differ: paidoc $BODY_BYTES, nginx $NGINX_BYTES"
-cmp -s "$TMP/nginx.body" "$WEB/d/1.html" || die "nginx does not serve the bytes paidoc served"
+if [[ $COMPRESS == gzip ]]; then
+  grep -qi '^content-encoding: gzip' "$TMP/nginx.headers" || die "nginx did not answer gzip"
+fi
+if [[ $COMPRESS == gzip && $NGINX_GZIP == on ]]; then
+  # nginx compresses itself: other bytes, same content.
+  gunzip -c "$TMP/nginx.body" | cmp -s - "$WEB/d/1.html" \
+    || die "nginx's gzip body does not inflate to paidoc's page"
+else
+  [[ $NGINX_BYTES == "$BODY_BYTES" ]] || die "body sizes differ: paidoc $BODY_BYTES, nginx $NGINX_BYTES"
+  served="$WEB/d/1.html"
+  [[ $COMPRESS == gzip ]] && served+=".gz"
+  cmp -s "$TMP/nginx.body" "$served" \
+    || die "nginx does not serve the bytes paidoc served"
+fi
 PAIDOC_HDR_BYTES=$(stat -c %s "$TMP/paidoc.headers")
 NGINX_HDR_BYTES=$(stat -c %s "$TMP/nginx.headers")
-log "body: $BODY_BYTES bytes on both; headers: paidoc $PAIDOC_HDR_BYTES bytes, nginx $NGINX_HDR_BYTES bytes"
+log "body ($COMPRESS): paidoc $BODY_BYTES bytes, nginx $NGINX_BYTES bytes (identity $IDENTITY_BYTES); headers: paidoc $PAIDOC_HDR_BYTES bytes, nginx $NGINX_HDR_BYTES bytes"
 
 # --- load ---------------------------------------------------------------------
 WRK_TIMEOUT=$((DURATION + WARMUP + 30))
@@ -191,7 +247,7 @@ WRK_TIMEOUT=$((DURATION + WARMUP + 30))
 # run_wrk NAME URL SECONDS OUT: one wrk run; fails on errors or non-2xx answers
 run_wrk() {
   local name=$1 url=$2 secs=$3 out=$4
-  timeout "$WRK_TIMEOUT" wrk -t"$THREADS" -c"$CONNECTIONS" -d"${secs}s" --latency "$url" >"$out" 2>&1 \
+  timeout "$WRK_TIMEOUT" wrk -t"$THREADS" -c"$CONNECTIONS" -d"${secs}s" --latency "${ACCEPT[@]}" "$url" >"$out" 2>&1 \
     || { cat "$out" >&2; die "wrk against $name failed"; }
   if grep -q 'Non-2xx or 3xx responses' "$out"; then
     cat "$out" >&2
@@ -241,6 +297,16 @@ for ((r = 1; r <= ROUNDS; r++)); do
   done
 done
 
+if [[ $COMPRESS == none ]]; then
+  COMPRESS_NOTE="none (no Accept-Encoding)"
+  BODY_NOTE="body $BODY_BYTES bytes on both (byte-identical)"
+elif [[ $NGINX_GZIP == static ]]; then
+  COMPRESS_NOTE="gzip (Accept-Encoding: gzip; paidoc's cached gzip bytes, nginx gzip_static of the same bytes)"
+  BODY_NOTE="gzip body $BODY_BYTES bytes on both (byte-identical; $IDENTITY_BYTES inflated)"
+else
+  COMPRESS_NOTE="gzip (Accept-Encoding: gzip; paidoc's cached gzip bytes, nginx gzip on, per request)"
+  BODY_NOTE="gzip body paidoc $BODY_BYTES bytes / nginx $NGINX_BYTES bytes, both inflating to the same $IDENTITY_BYTES bytes"
+fi
 P_MED=$(median "${P_RPS[@]}")
 N_MED=$(median "${N_RPS[@]}")
 RATIO=$(awk -v a="$P_MED" -v b="$N_MED" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
@@ -249,8 +315,8 @@ P_P99M=$(median "${P_P99[@]}"); N_P99M=$(median "${N_P99[@]}")
 
 echo
 printf 'median: paidoc %s req/s, nginx %s req/s, paidoc/nginx = %s\n' "$P_MED" "$N_MED" "$RATIO"
-printf 'body %s bytes (identical); headers paidoc %s bytes, nginx %s bytes\n' \
-  "$BODY_BYTES" "$PAIDOC_HDR_BYTES" "$NGINX_HDR_BYTES"
+printf 'compression %s; body paidoc %s bytes, nginx %s bytes (identity %s); headers paidoc %s bytes, nginx %s bytes\n' \
+  "$COMPRESS_NOTE" "$BODY_BYTES" "$NGINX_BYTES" "$IDENTITY_BYTES" "$PAIDOC_HDR_BYTES" "$NGINX_HDR_BYTES"
 
 # --- Markdown for BENCHMARKS.md -------------------------------------------------
 NGINX_LOG_NOTE="off"
@@ -260,6 +326,12 @@ if [[ $PAIDOC_VARIES == yes ]]; then
   VARIES_NOTE=" paidoc's body varies between requests at constant length; nginx serves one fixed copy."
 fi
 REV=$(revision)
+COMPRESS_CMD_NOTE=""
+WRK_H_NOTE=""
+if [[ $COMPRESS == gzip ]]; then
+  COMPRESS_CMD_NOTE=" NGINX_GZIP=$NGINX_GZIP"
+  WRK_H_NOTE=" -H 'Accept-Encoding: gzip'"
+fi
 CPU=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || true)
 NGINX_VER=$("$NGINX" -v 2>&1 | sed 's/^nginx version: //')
 hdr=$(for ((r = 1; r <= ROUNDS; r++)); do printf ' round %d req/s |' "$r"; done)
@@ -268,12 +340,13 @@ sep=$(for ((r = 1; r <= ROUNDS; r++)); do printf -- '---:|'; done)
 cat <<EOF
 
 ----- Markdown for BENCHMARKS.md -----
-### Document page vs nginx — $(date -u +%Y-%m-%d)
+### Document page vs nginx, compression $COMPRESS — $(date -u +%Y-%m-%d)
 
 - Machine: $(nproc) CPUs${CPU:+ ($CPU)}, $(uname -sr); client and servers on the same machine.
 - paidoc $REV (\`serve --demo\`, access log on as shipped, to a file); $NGINX_VER (\`worker_processes auto\`, sendfile, keepalive, open_file_cache, access log $NGINX_LOG_NOTE).
-- Command: \`DURATION=$DURATION ROUNDS=$ROUNDS bench/page/run.sh\` — \`wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s\` per run after ${WARMUP}s warm-up, alternating paidoc / nginx.
-- Page: \`$DOC\` for an anonymous reader; body $BODY_BYTES bytes on both (byte-identical), headers paidoc $PAIDOC_HDR_BYTES bytes / nginx $NGINX_HDR_BYTES bytes.$VARIES_NOTE
+- Command: \`COMPRESS=$COMPRESS${COMPRESS_CMD_NOTE} DURATION=$DURATION ROUNDS=$ROUNDS bench/page/run.sh\` — \`wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s${WRK_H_NOTE}\` per run after ${WARMUP}s warm-up, alternating paidoc / nginx.
+- Compression: $COMPRESS_NOTE.
+- Page: \`$DOC\` for an anonymous reader; $BODY_NOTE, headers paidoc $PAIDOC_HDR_BYTES bytes / nginx $NGINX_HDR_BYTES bytes.$VARIES_NOTE
 
 | server |$hdr median req/s | median p50 ms | median p99 ms |
 |---|$sep---:|---:|---:|

@@ -1,4 +1,6 @@
 // RenderCache: fully rendered responses keyed by (document id, revision).
+// An entry is one Prepared with all its representations (identity, gzip,
+// br), compressed before it was put: a hit does no compression work.
 //
 // Only responses built from the ANONYMOUS view go in here: they hold no paid
 // text, so serving one to anybody cannot leak. A lookup with a different
@@ -23,7 +25,8 @@ namespace paidoc::web {
 
 class RenderCache {
  public:
-  // max_bytes: total budget for bodies and headers; 0 disables caching.
+  // max_bytes: total budget for bodies and headers, the compressed
+  // representations included (Prepared::bytes); 0 disables caching.
   explicit RenderCache(size_t max_bytes);
 
   // nullptr on a miss.
@@ -44,7 +47,7 @@ class RenderCache {
     std::unordered_map<int64_t, Entry> map;
     size_t bytes = 0;
   };
-  static size_t cost(const Prepared& p) { return p.headers.size() + p.body.size() + 64; }
+  static size_t cost(const Prepared& p) { return p.bytes() + 64; }
   Shard& shard(int64_t id) const { return shards_[static_cast<uint64_t>(id) % kShards]; }
 
   size_t shard_budget_;

@@ -130,6 +130,7 @@ struct RequestData {
   int version = 11;
   std::string target;
   std::string if_none_match;
+  std::string accept_encoding;
   std::string cookie;
   std::string authorization;
   std::string origin;
@@ -149,6 +150,7 @@ struct RequestData {
     version = 11;
     target.clear();
     if_none_match.clear();
+    accept_encoding.clear();
     cookie.clear();
     authorization.clear();
     origin.clear();
@@ -206,6 +208,9 @@ class RequestParser final : public http::basic_parser<true> {
         break;
       case http::field::if_none_match:
         assign_or_join(data_.if_none_match, value, ", ");
+        break;
+      case http::field::accept_encoding:
+        assign_or_join(data_.accept_encoding, value, ", ");
         break;
       case http::field::cookie:
         assign_or_join(data_.cookie, value, "; ");
@@ -379,6 +384,7 @@ class Session : public std::enable_shared_from_this<Session> {
     req.path = req.target.substr(0, q);
     if (q != std::string_view::npos) req.query = req.target.substr(q + 1);
     req.if_none_match = data_.if_none_match;
+    req.accept_encoding = data_.accept_encoding;
     req.cookie = data_.cookie;
     req.authorization = data_.authorization;
     req.origin = data_.origin;

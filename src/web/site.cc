@@ -28,6 +28,13 @@ std::string_view mime_type(std::string_view name) {
   return "application/octet-stream";
 }
 
+// Identity headers of prepared (cached) renders; make_prepared adds Vary
+// and the ETag.
+const std::string kPreparedHtmlHeaders =
+    std::string(headers::kHtml).append(headers::kPrivate);
+const std::string kPreparedJsonHeaders =
+    std::string(headers::kJson).append(headers::kPrivate);
+
 // Last resort when a template fails: no template involved.
 constexpr std::string_view kInternalErrorPage =
     "<!doctype html><html lang=\"zh-CN\"><meta charset=\"utf-8\"><title>服务器内部错误</title>"
@@ -61,16 +68,14 @@ Status Site::init() {
   for (std::string_view path : resource_paths(kStaticPrefix)) {
     std::string_view bytes;
     resource(path, &bytes);
-    auto p = std::make_shared<Prepared>();
-    p->body.assign(bytes);
-    p->etag = make_etag(bytes);
-    p->headers = fmt::format(
-        "Content-Type: {}\r\nCache-Control: public, max-age=31536000, immutable\r\n"
-        "X-Content-Type-Options: nosniff\r\nETag: {}\r\n",
-        mime_type(path), p->etag);
+    std::shared_ptr<const Prepared> p = make_prepared(
+        fmt::format("Content-Type: {}\r\nCache-Control: public, max-age=31536000, immutable\r\n"
+                    "X-Content-Type-Options: nosniff\r\n",
+                    mime_type(path)),
+        std::string(bytes));
     std::string name(path.substr(kStaticPrefix.size()));
     if (name == "style.css")
-      css_href_ = fmt::format("/static/style.css?v={}", p->etag.substr(1, 10));
+      css_href_ = fmt::format("/static/style.css?v={}", p->identity.etag.substr(1, 10));
     statics_.emplace(std::move(name), std::move(p));
   }
   for (const char* needed :
@@ -86,6 +91,12 @@ Status Site::init() {
 }
 
 Response Site::handle(const Request& req, int* route_index) {
+  Response res = dispatch(req, route_index);
+  encode_response(req, res);
+  return res;
+}
+
+Response Site::dispatch(const Request& req, int* route_index) {
   Router::Match m = router_.match(req.method, req.path);
   switch (m.outcome) {
     case Router::Outcome::kNotFound:
@@ -358,17 +369,13 @@ nlohmann::json Site::page_context(std::string_view title) const {
 
 std::shared_ptr<const Prepared> Site::prepare_html(const std::string& name,
                                                    const nlohmann::json& ctx) {
-  auto p = std::make_shared<Prepared>();
-  p->body.reserve(16384);
-  if (Status s = templates_.render_to(name, ctx, &p->body); !s) {
+  std::string body;
+  body.reserve(16384);
+  if (Status s = templates_.render_to(name, ctx, &body); !s) {
     spdlog::error("rendering {}: {}", name, s.to_string());
     return nullptr;
   }
-  p->etag = make_etag(p->body);
-  p->headers.reserve(512);
-  p->headers.append(headers::kHtml).append(headers::kPrivate);
-  p->headers.append("ETag: ").append(p->etag).append("\r\n");
-  return p;
+  return make_prepared(kPreparedHtmlHeaders, std::move(body));
 }
 
 Response Site::html(const Request& req, int status, const std::string& name,
@@ -380,7 +387,12 @@ Response Site::html(const Request& req, int status, const std::string& name,
                  {"admin", auth::allowed(req.caller->account().role,
                                          auth::Permission::kManageUsers)}};
   }
-  if (req.caller || ctx.value("has_form", false)) ctx["csrf"] = ensure_csrf(req, &r);
+  if (req.caller || ctx.value("has_form", false)) {
+    ctx["csrf"] = ensure_csrf(req, &r);
+    // BREACH: a page holding the token must not be compressed when it may
+    // reflect request text (the query string or a form body).
+    if (!req.query.empty() || !req.body.empty()) r.may_compress = false;
+  }
   if (!req.query.empty()) {
     if (std::optional<std::string> msg = query_param(req.query, "msg"))
       if (const char* text = flash_text(*msg)) ctx["flash"] = text;
@@ -406,17 +418,15 @@ Response Site::json(int status, const nlohmann::json& body, Caching caching) {
 }
 
 std::shared_ptr<const Prepared> Site::prepare_json(const nlohmann::json& body) {
-  auto p = std::make_shared<Prepared>();
-  p->body = dump_json(body);
-  p->etag = make_etag(p->body);
-  p->headers.append(headers::kJson).append(headers::kPrivate);
-  p->headers.append("ETag: ").append(p->etag).append("\r\n");
-  return p;
+  return make_prepared(kPreparedJsonHeaders, dump_json(body));
 }
 
 Response Site::serve(const Request& req, std::shared_ptr<const Prepared> p) {
   Response r;
-  if (etag_matches(req.if_none_match, p->etag)) r.status = 304;
+  r.coding = p->choose(compress::Accept::parse(req.accept_encoding));
+  // The validator of the representation this request gets: an ETag of the
+  // identity bytes does not validate the gzip ones, nor the reverse.
+  if (etag_matches(req.if_none_match, p->get(r.coding).etag)) r.status = 304;
   r.prepared = std::move(p);
   return r;
 }

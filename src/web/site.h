@@ -85,7 +85,9 @@ class Site {
   Status init();
 
   // Routes and runs the handler. Exceptions become 500. *route_index is set
-  // for metrics (a Router index, incl. its not-found / 405 slots).
+  // for metrics (a Router index, incl. its not-found / 405 slots). The
+  // response is encoded for the request's Accept-Encoding (encode_response;
+  // a prepared one was already chosen by serve()).
   Response handle(const Request& req, int* route_index);
 
   // --- used by handlers -----------------------------------------------------
@@ -133,7 +135,9 @@ class Site {
   std::shared_ptr<const Prepared> prepare_html(const std::string& name, const nlohmann::json& ctx);
   Response json(int status, const nlohmann::json& body, Caching caching = Caching::kPrivate);
   std::shared_ptr<const Prepared> prepare_json(const nlohmann::json& body);
-  // 304 when If-None-Match matches, else the prepared bytes.
+  // The representation of `p` the request's Accept-Encoding selects (gzip,
+  // Brotli or identity; no compression work: they were made with `p`); 304
+  // when If-None-Match matches that representation's ETag.
   Response serve(const Request& req, std::shared_ptr<const Prepared> p);
 
   // The ANONYMOUS render of document `id`: from `cache` when the stored
@@ -201,6 +205,8 @@ class Site {
   static std::string category_url(std::string_view name);
 
  private:
+  // handle() before encoding.
+  Response dispatch(const Request& req, int* route_index);
   // The route's filters (router.h). Returns a response when the request
   // stops here; fills *form and *caller and points req at them otherwise.
   std::optional<Response> filter(const Route& route, Request& req, std::optional<Form>* form,
