@@ -145,7 +145,7 @@ constexpr int64_t kAddressWindow = 3600;
 // checked (and the next lock set if due), so attempts running in parallel
 // cannot all slip through before the first failure is written; a success
 // then clears the counts with clear_limits().
-Status begin_attempt(store::Store& store, const std::vector<Limit>& limits, int64_t now,
+Status begin_attempt(store::ThrottleStore& store, const std::vector<Limit>& limits, int64_t now,
                      int64_t max_backoff) {
   std::lock_guard<std::mutex> lock(throttle_mutex());
   std::vector<store::Throttle> records;
@@ -175,11 +175,11 @@ Status begin_attempt(store::Store& store, const std::vector<Limit>& limits, int6
 
 // After a successful check of the password. Errors are ignored: the login
 // itself has succeeded, and a leftover count only makes a later lock earlier.
-void clear_limits(store::Store& store, const std::vector<Limit>& limits) {
+void clear_limits(store::ThrottleStore& store, const std::vector<Limit>& limits) {
   std::lock_guard<std::mutex> lock(throttle_mutex());
   for (const Limit& l : limits) {
     if (l.clear_on_success) {
-      (void)store.delete_throttle(l.key);
+      (void)store.clear_throttle(l.key);
       continue;
     }
     Result<store::Throttle> t = store.get_throttle(l.key);
@@ -193,9 +193,42 @@ void clear_limits(store::Store& store, const std::vector<Limit>& limits) {
 
 // ---- accounts and sessions ------------------------------------------------------
 
+// The gate's role of a stored role; nullopt for a deleted account, which
+// has none.
+std::optional<gate::Role> viewer_role(store::Role r) {
+  switch (r) {
+    case store::Role::kReader:
+      return gate::Role::kReader;
+    case store::Role::kEditor:
+      return gate::Role::kEditor;
+    case store::Role::kAdmin:
+      return gate::Role::kAdmin;
+    case store::Role::kDeleted:
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+// The stored role of a gate role; nullopt for the roles no account has
+// (anonymous, system).
+std::optional<store::Role> stored_role(gate::Role r) {
+  switch (r) {
+    case gate::Role::kReader:
+      return store::Role::kReader;
+    case gate::Role::kEditor:
+      return store::Role::kEditor;
+    case gate::Role::kAdmin:
+      return store::Role::kAdmin;
+    case gate::Role::kAnonymous:
+    case gate::Role::kSystem:
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
 Result<Account> account_of(const store::User& u) {
-  std::optional<gate::Role> role = parse_role(u.role);
-  if (!role) return Status::internal("user " + std::to_string(u.id) + " has unknown role");
+  std::optional<gate::Role> role = viewer_role(u.role);
+  if (!role) return Status::internal("user " + std::to_string(u.id) + " has no role");
   Account a;
   a.id = u.id;
   a.email = u.email;
@@ -209,13 +242,9 @@ int64_t effective_expiry(const store::Session& s, const Options& o) {
   return std::min(s.expires_at, s.last_seen_at + o.idle_timeout);
 }
 
-bool is_stored_role(gate::Role r) {
-  return r == gate::Role::kReader || r == gate::Role::kEditor || r == gate::Role::kAdmin;
-}
-
 }  // namespace
 
-Accounts::Accounts(store::Store& store, const Clock& clock, Options options)
+Accounts::Accounts(store::AccountStore& store, const Clock& clock, Options options)
     : store_(store), clock_(clock), options_(std::move(options)) {
   ensure_sodium();
   (void)dummy_hash(options_);
@@ -261,14 +290,15 @@ Result<Account> Accounts::add_user(std::string_view email, std::string_view pass
   const std::string norm = normalize_email(email);
   if (Status s = validate_email(norm); !s.is_ok()) return s;
   if (Status s = validate_password(password); !s.is_ok()) return s;
-  if (!is_stored_role(role)) return Status::invalid(kBadRole);
+  std::optional<store::Role> stored = stored_role(role);
+  if (!stored) return Status::invalid(kBadRole);
   Result<std::string> hash = hash_password(password, options_);
   if (!hash.ok()) return hash.status();
   store::NewUser nu;
   nu.email = norm;
   nu.password_hash = std::move(*hash);
-  nu.role = role_name(role);
-  Result<store::User> u = store_.create_user(nu);
+  nu.role = *stored;
+  Result<store::User> u = store_.create_user(nu, clock_.now());
   if (!u.ok()) {
     if (u.status().code() == Code::kConflict) return Status::conflict(kEmailTaken);
     return u.status();
@@ -452,8 +482,9 @@ Result<std::vector<Account>> Accounts::list_users(int64_t offset, int64_t limit)
 }
 
 Status Accounts::set_role(int64_t user_id, gate::Role role) {
-  if (!is_stored_role(role)) return Status::invalid(kBadRole);
-  return store_.set_user_role(user_id, role_name(role));
+  std::optional<store::Role> stored = stored_role(role);
+  if (!stored) return Status::invalid(kBadRole);
+  return store_.set_user_role(user_id, *stored);
 }
 
 gate::Viewer Accounts::viewer_of(const SessionInfo& s) {

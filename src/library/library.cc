@@ -74,7 +74,7 @@ ImportLine Library::import_bytes(std::string_view bytes, const std::string& path
   nd.publisher_id = opts.publisher_id;
   nd.excerpt = gate::public_excerpt(nd.parsed);
   line.title = nd.parsed.title;
-  Result<store::PutResult> put = store_.put_document(nd);
+  Result<store::PutResult> put = store_.put_document(nd, clock_.now());
   if (!put.ok()) {
     line.error = fmt::format("{}: not stored: {}", path, put.status().to_string());
     return line;
