@@ -1152,6 +1152,195 @@ TEST_P(StoreContractTest, ThrottleRoundTripUpsertAndDelete) {
   EXPECT_EQ(store_->get_throttle("neg")->count, 0);
 }
 
+// A login-style rule: 3 hits free in a run of an hour, then 1 s of lock,
+// doubling with each further hit, at most 8 s.
+ThrottleRule backoff_rule(const std::string& key) {
+  ThrottleRule r;
+  r.key = key;
+  r.window_seconds = 3600;
+  r.max_count = 3;
+  r.lock_seconds = 1;
+  r.max_lock_seconds = 8;
+  return r;
+}
+
+TEST_P(StoreContractTest, HitThrottleCountsThenLocksWithBackoff) {
+  const ThrottleRule rule = backoff_rule("login-ip:198.51.100.1");
+  auto hit = [&](int64_t at) {
+    auto t = store_->hit_throttle(rule, at);
+    EXPECT_TRUE(t.ok()) << t.status().to_string();
+    return t.ok() ? *t : Throttle{};
+  };
+  Throttle t = hit(kT0);
+  EXPECT_EQ(t.key, rule.key);
+  EXPECT_EQ(t.count, 1);
+  EXPECT_EQ(t.window_start, kT0);
+  EXPECT_EQ(t.locked_until, 0);
+  EXPECT_EQ(hit(kT0 + 1).count, 2);
+  t = hit(kT0 + 2);  // the third hit locks for 1 s
+  EXPECT_EQ(t.count, 3);
+  EXPECT_EQ(t.locked_until, kT0 + 3);
+
+  // While locked nothing counts.
+  t = hit(kT0 + 2);
+  EXPECT_EQ(t.count, 3);
+  EXPECT_EQ(t.locked_until, kT0 + 3);
+  auto refused = store_->hit_throttles({rule}, kT0 + 2);
+  ASSERT_TRUE(refused.ok());
+  EXPECT_FALSE(refused->admitted);
+  EXPECT_EQ(refused->retry_after, 1);
+
+  // Each hit after a lock ends doubles it, up to the cap.
+  EXPECT_EQ(hit(kT0 + 3).locked_until, kT0 + 3 + 2);
+  EXPECT_EQ(hit(kT0 + 5).locked_until, kT0 + 5 + 4);
+  EXPECT_EQ(hit(kT0 + 9).locked_until, kT0 + 9 + 8);
+  t = hit(kT0 + 17);
+  EXPECT_EQ(t.count, 7);
+  EXPECT_EQ(t.locked_until, kT0 + 17 + 8);  // capped
+  EXPECT_EQ(t.window_start, kT0);
+
+  // What hit_throttle stored is what get_throttle reads, after a reopen too.
+  store_.reset();
+  store_ = open();
+  ASSERT_NE(store_, nullptr);
+  auto got = store_->get_throttle(rule.key);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->count, 7);
+  EXPECT_EQ(got->locked_until, kT0 + 25);
+}
+
+TEST_P(StoreContractTest, HitThrottleRestartsAnOldRunAndUndoesAndClears) {
+  const ThrottleRule rule = backoff_rule("login-ip:198.51.100.2");
+  for (int i = 0; i < 2; ++i) ASSERT_TRUE(store_->hit_throttle(rule, kT0 + i).ok());
+  // An hour after the run started (and not locked) it starts again.
+  auto t = store_->hit_throttle(rule, kT0 + 3600);
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->count, 1);
+  EXPECT_EQ(t->window_start, kT0 + 3600);
+  // A run without a window lasts until cleared.
+  ThrottleRule forever = rule;
+  forever.key = "login-account:a@b.cn";
+  forever.window_seconds = 0;
+  forever.max_count = 100;
+  ASSERT_TRUE(store_->hit_throttle(forever, kT0).ok());
+  t = store_->hit_throttle(forever, kT0 + 30 * 86400);
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->count, 2);
+  EXPECT_EQ(t->window_start, kT0);
+
+  // Taking back a hit keeps the window; it never goes below zero.
+  ASSERT_TRUE(store_->undo_throttle_hit(forever.key).is_ok());
+  EXPECT_EQ(store_->get_throttle(forever.key)->count, 1);
+  EXPECT_EQ(store_->get_throttle(forever.key)->window_start, kT0);
+  ASSERT_TRUE(store_->undo_throttle_hit(forever.key).is_ok());
+  ASSERT_TRUE(store_->undo_throttle_hit(forever.key).is_ok());
+  EXPECT_EQ(store_->get_throttle(forever.key)->count, 0);
+  EXPECT_TRUE(store_->undo_throttle_hit("absent").is_ok());
+
+  ASSERT_TRUE(store_->clear_throttle(rule.key).is_ok());
+  EXPECT_EQ(store_->get_throttle(rule.key)->count, 0);
+  EXPECT_EQ(store_->get_throttle(rule.key)->window_start, 0);
+  EXPECT_TRUE(store_->clear_throttle(rule.key).is_ok());  // absent: fine
+}
+
+TEST_P(StoreContractTest, HitThrottleCanLockUntilTheWindowEnds) {
+  ThrottleRule rule;
+  rule.key = "register-ip:198.51.100.3";
+  rule.window_seconds = 3600;
+  rule.max_count = 2;
+  rule.lock_until_window_end = true;
+  ASSERT_TRUE(store_->hit_throttle(rule, kT0).ok());
+  auto t = store_->hit_throttle(rule, kT0 + 10);  // the second of two allowed
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->count, 2);
+  EXPECT_EQ(t->locked_until, kT0 + 3600);
+  auto refused = store_->hit_throttles({rule}, kT0 + 20);
+  ASSERT_TRUE(refused.ok());
+  EXPECT_FALSE(refused->admitted);
+  EXPECT_EQ(refused->retry_after, 3580);
+  // The window over, a new one starts with this hit.
+  t = store_->hit_throttle(rule, kT0 + 3600);
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->count, 1);
+  EXPECT_EQ(t->window_start, kT0 + 3600);
+  EXPECT_LE(t->locked_until, kT0 + 3600);
+}
+
+TEST_P(StoreContractTest, HitThrottlesIsAllOrNothing) {
+  const ThrottleRule a = backoff_rule("login-account:x@y.cn");
+  const ThrottleRule b = backoff_rule("login-ip:198.51.100.4");
+  ASSERT_TRUE(store_->put_throttle({b.key, 9, kT0, kT0 + 100}).is_ok());
+  auto refused = store_->hit_throttles({a, b}, kT0 + 40);
+  ASSERT_TRUE(refused.ok()) << refused.status().to_string();
+  EXPECT_FALSE(refused->admitted);
+  EXPECT_EQ(refused->retry_after, 60);
+  EXPECT_EQ(store_->get_throttle(a.key)->count, 0);  // the unlocked key was not counted
+  EXPECT_EQ(store_->get_throttle(b.key)->count, 9);
+
+  auto admitted = store_->hit_throttles({a, b}, kT0 + 100);
+  ASSERT_TRUE(admitted.ok());
+  EXPECT_TRUE(admitted->admitted);
+  ASSERT_EQ(admitted->throttles.size(), 2u);
+  EXPECT_EQ(admitted->throttles[0].key, a.key);
+  EXPECT_EQ(admitted->throttles[0].count, 1);
+  EXPECT_EQ(admitted->throttles[1].key, b.key);
+  EXPECT_EQ(admitted->throttles[1].count, 10);
+
+  ThrottleRule empty = a;
+  empty.key = "";
+  ThrottleRule none = a;
+  none.max_count = 0;
+  expect_code(store_->hit_throttles({}, kT0).status(), Code::kInvalidArgument, "no rules");
+  expect_code(store_->hit_throttles({empty}, kT0).status(), Code::kInvalidArgument, "empty key");
+  expect_code(store_->hit_throttles({a, a}, kT0).status(), Code::kInvalidArgument, "twice");
+  expect_code(store_->hit_throttles({none}, kT0).status(), Code::kInvalidArgument, "max 0");
+  EXPECT_EQ(store_->get_throttle(a.key)->count, 1);
+}
+
+// Many threads, on two Store objects over one database (as two processes
+// would be), hit one key at the same instant: every hit counts exactly once
+// and exactly max_count of them are admitted before the lock.
+TEST_P(StoreContractTest, ConcurrentHitsCountExactlyAndNoneSlipsPastTheLock) {
+  std::unique_ptr<Store> other = open();
+  ASSERT_NE(other, nullptr);
+  constexpr int kThreads = 6;
+  constexpr int kHits = 15;
+  ThrottleRule counting;
+  counting.key = "count-only";
+  counting.max_count = 1'000'000;
+  ThrottleRule locking;
+  locking.key = "locks-at-30";
+  locking.max_count = 30;
+  locking.lock_seconds = 3600;
+  locking.max_lock_seconds = 3600;
+
+  std::atomic<int> admitted{0};
+  std::atomic<int> errors{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      Store& s = t % 2 ? *other : *store_;
+      for (int i = 0; i < kHits; ++i) {
+        if (!s.hit_throttle(counting, kT0).ok()) ++errors;
+        auto h = s.hit_throttles({locking}, kT0);
+        if (!h.ok()) {
+          ++errors;
+        } else if (h->admitted) {
+          ++admitted;
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(errors.load(), 0);
+  EXPECT_EQ(store_->get_throttle(counting.key)->count, kThreads * kHits);
+  EXPECT_EQ(admitted.load(), 30);
+  auto locked = store_->get_throttle(locking.key);
+  ASSERT_TRUE(locked.ok());
+  EXPECT_EQ(locked->count, 30);
+  EXPECT_EQ(locked->locked_until, kT0 + 3600);
+}
+
 // --- accounts under load ----------------------------------------------------------
 
 TEST_P(StoreContractTest, ConcurrentSessionLookupsWhileSigningIn) {
