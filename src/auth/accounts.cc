@@ -103,26 +103,10 @@ const std::string& dummy_hash(const Options& o) {
 }
 
 // ---- throttles ------------------------------------------------------------------
-
-// Every read-modify-write of a throttle record happens under this lock, so
-// concurrent requests in this process neither lose counts nor slip past a
-// lock. (Several processes on one database would need the store to do it.)
-std::mutex& throttle_mutex() {
-  static std::mutex* mu = new std::mutex();
-  return *mu;
-}
-
-// Seconds of back-off after the n-th failure in a run, or 0 while n is within
-// the free allowance: the free-th failure locks 1 s, the next 2 s, 4 s, ...
-// never more than max_backoff.
-int64_t backoff_after(int64_t n, int free, int64_t max_backoff) {
-  const int64_t first = std::max(free, 1);
-  max_backoff = std::max<int64_t>(max_backoff, 1);
-  if (n < first) return 0;
-  const int64_t exponent = n - first;
-  if (exponent >= 62) return max_backoff;
-  return std::min<int64_t>(int64_t{1} << exponent, max_backoff);
-}
+//
+// Counting is one atomic store operation (store::ThrottleStore::hit_throttles:
+// read, count and lock in one write transaction), so concurrent requests in
+// any number of processes neither lose counts nor slip past a lock.
 
 struct Limit {
   std::string key;
@@ -145,57 +129,79 @@ constexpr int64_t kAddressWindow = 3600;
 // checked (and the next lock set if due), so attempts running in parallel
 // cannot all slip through before the first failure is written; a success
 // then clears the counts with clear_limits().
-Status begin_attempt(store::Store& store, const std::vector<Limit>& limits, int64_t now,
+//
+// Back-off: the free_failures-th failure of a run locks 1 s, the next 2 s,
+// 4 s, ... never more than max_backoff.
+Status begin_attempt(store::ThrottleStore& store, const std::vector<Limit>& limits, int64_t now,
                      int64_t max_backoff) {
-  std::lock_guard<std::mutex> lock(throttle_mutex());
-  std::vector<store::Throttle> records;
-  int64_t wait = 0;
+  std::vector<store::ThrottleRule> rules;
+  rules.reserve(limits.size());
   for (const Limit& l : limits) {
-    Result<store::Throttle> t = store.get_throttle(l.key);
-    if (!t.ok()) return t.status();  // fail closed: no limits, no login
-    store::Throttle rec = *t;
-    rec.key = l.key;
-    if (rec.locked_until > now) wait = std::max(wait, rec.locked_until - now);
-    records.push_back(std::move(rec));
+    store::ThrottleRule r;
+    r.key = l.key;
+    r.window_seconds = l.window;
+    r.max_count = std::max(l.free_failures, 1);
+    r.lock_seconds = 1;
+    r.max_lock_seconds = std::max<int64_t>(max_backoff, 1);
+    rules.push_back(std::move(r));
   }
-  if (wait > 0) return too_many_logins(wait);
-  for (size_t i = 0; i < limits.size(); ++i) {
-    store::Throttle& rec = records[i];
-    if (limits[i].window > 0 && rec.locked_until <= now &&
-        now - rec.window_start >= limits[i].window)
-      rec.count = 0;
-    if (rec.count <= 0) rec.window_start = now;
-    rec.count += 1;
-    const int64_t backoff = backoff_after(rec.count, limits[i].free_failures, max_backoff);
-    if (backoff > 0) rec.locked_until = now + backoff;
-    if (Status s = store.put_throttle(rec); !s.is_ok()) return s;
-  }
+  Result<store::ThrottleHit> hit = store.hit_throttles(rules, now);
+  if (!hit.ok()) return hit.status();  // fail closed: no limits, no login
+  if (!hit->admitted) return too_many_logins(hit->retry_after);
   return Status();
 }
 
 // After a successful check of the password. Errors are ignored: the login
 // itself has succeeded, and a leftover count only makes a later lock earlier.
-void clear_limits(store::Store& store, const std::vector<Limit>& limits) {
-  std::lock_guard<std::mutex> lock(throttle_mutex());
+void clear_limits(store::ThrottleStore& store, const std::vector<Limit>& limits) {
   for (const Limit& l : limits) {
     if (l.clear_on_success) {
-      (void)store.delete_throttle(l.key);
-      continue;
+      (void)store.clear_throttle(l.key);
+    } else {
+      // This attempt was counted before its password was checked.
+      (void)store.undo_throttle_hit(l.key);
     }
-    Result<store::Throttle> t = store.get_throttle(l.key);
-    if (!t.ok() || t->count <= 0) continue;
-    store::Throttle rec = *t;
-    rec.key = l.key;
-    rec.count -= 1;  // this attempt was counted before its password was checked
-    (void)store.put_throttle(rec);
   }
 }
 
 // ---- accounts and sessions ------------------------------------------------------
 
+// The gate's role of a stored role; nullopt for a deleted account, which
+// has none.
+std::optional<gate::Role> viewer_role(store::Role r) {
+  switch (r) {
+    case store::Role::kReader:
+      return gate::Role::kReader;
+    case store::Role::kEditor:
+      return gate::Role::kEditor;
+    case store::Role::kAdmin:
+      return gate::Role::kAdmin;
+    case store::Role::kDeleted:
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+// The stored role of a gate role; nullopt for the roles no account has
+// (anonymous, system).
+std::optional<store::Role> stored_role(gate::Role r) {
+  switch (r) {
+    case gate::Role::kReader:
+      return store::Role::kReader;
+    case gate::Role::kEditor:
+      return store::Role::kEditor;
+    case gate::Role::kAdmin:
+      return store::Role::kAdmin;
+    case gate::Role::kAnonymous:
+    case gate::Role::kSystem:
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
 Result<Account> account_of(const store::User& u) {
-  std::optional<gate::Role> role = parse_role(u.role);
-  if (!role) return Status::internal("user " + std::to_string(u.id) + " has unknown role");
+  std::optional<gate::Role> role = viewer_role(u.role);
+  if (!role) return Status::internal("user " + std::to_string(u.id) + " has no role");
   Account a;
   a.id = u.id;
   a.email = u.email;
@@ -209,13 +215,9 @@ int64_t effective_expiry(const store::Session& s, const Options& o) {
   return std::min(s.expires_at, s.last_seen_at + o.idle_timeout);
 }
 
-bool is_stored_role(gate::Role r) {
-  return r == gate::Role::kReader || r == gate::Role::kEditor || r == gate::Role::kAdmin;
-}
-
 }  // namespace
 
-Accounts::Accounts(store::Store& store, const Clock& clock, Options options)
+Accounts::Accounts(store::AccountStore& store, const Clock& clock, Options options)
     : store_(store), clock_(clock), options_(std::move(options)) {
   ensure_sodium();
   (void)dummy_hash(options_);
@@ -230,23 +232,18 @@ Result<Account> Accounts::register_user(std::string_view email, std::string_view
 
   // Every valid attempt counts, taken email or not: the answer "该邮箱已注册"
   // tells whether an address has an account, so probing must be limited too.
+  // The registrations_per_hour-th registration of a window locks the
+  // address until the window ends.
+  if (options_.registrations_per_hour <= 0) return too_many_registrations(kRegistrationWindow);
   {
-    std::lock_guard<std::mutex> lock(throttle_mutex());
-    const std::string key = registration_key(client.ip);
-    Result<store::Throttle> t = store_.get_throttle(key);
-    if (!t.ok()) return t.status();
-    store::Throttle rec = *t;
-    rec.key = key;
-    if (rec.count <= 0 || now - rec.window_start >= kRegistrationWindow || rec.window_start > now) {
-      rec.count = 0;
-      rec.window_start = now;
-    }
-    if (rec.count >= options_.registrations_per_hour) {
-      return too_many_registrations(
-          std::max<int64_t>(rec.window_start + kRegistrationWindow - now, 1));
-    }
-    rec.count += 1;
-    if (Status s = store_.put_throttle(rec); !s.is_ok()) return s;
+    store::ThrottleRule rule;
+    rule.key = registration_key(client.ip);
+    rule.window_seconds = kRegistrationWindow;
+    rule.max_count = options_.registrations_per_hour;
+    rule.lock_until_window_end = true;
+    Result<store::ThrottleHit> hit = store_.hit_throttles({rule}, now);
+    if (!hit.ok()) return hit.status();
+    if (!hit->admitted) return too_many_registrations(hit->retry_after);
   }
 
   // Cheap check first, so a taken email does not cost a password hash.
@@ -261,14 +258,15 @@ Result<Account> Accounts::add_user(std::string_view email, std::string_view pass
   const std::string norm = normalize_email(email);
   if (Status s = validate_email(norm); !s.is_ok()) return s;
   if (Status s = validate_password(password); !s.is_ok()) return s;
-  if (!is_stored_role(role)) return Status::invalid(kBadRole);
+  std::optional<store::Role> stored = stored_role(role);
+  if (!stored) return Status::invalid(kBadRole);
   Result<std::string> hash = hash_password(password, options_);
   if (!hash.ok()) return hash.status();
   store::NewUser nu;
   nu.email = norm;
   nu.password_hash = std::move(*hash);
-  nu.role = role_name(role);
-  Result<store::User> u = store_.create_user(nu);
+  nu.role = *stored;
+  Result<store::User> u = store_.create_user(nu, clock_.now());
   if (!u.ok()) {
     if (u.status().code() == Code::kConflict) return Status::conflict(kEmailTaken);
     return u.status();
@@ -452,8 +450,9 @@ Result<std::vector<Account>> Accounts::list_users(int64_t offset, int64_t limit)
 }
 
 Status Accounts::set_role(int64_t user_id, gate::Role role) {
-  if (!is_stored_role(role)) return Status::invalid(kBadRole);
-  return store_.set_user_role(user_id, role_name(role));
+  std::optional<store::Role> stored = stored_role(role);
+  if (!stored) return Status::invalid(kBadRole);
+  return store_.set_user_role(user_id, *stored);
 }
 
 gate::Viewer Accounts::viewer_of(const SessionInfo& s) {

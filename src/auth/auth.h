@@ -14,7 +14,7 @@
 // registrations are limited per address per hour. A limited call answers
 // Code::kTooManyRequests with Status::retry_after().
 //
-// Thread-safety: Accounts is safe from many threads (the Store is).
+// Thread-safety: Accounts is safe from many threads (the store is).
 #pragma once
 
 #include <cstdint>
@@ -26,7 +26,7 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "gate/gate.h"
-#include "store/store.h"
+#include "store/accounts.h"
 
 namespace paidoc::auth {
 
@@ -112,7 +112,7 @@ struct Client {
 class Accounts {
  public:
   // REQUIRES: store and clock outlive this object.
-  Accounts(store::Store& store, const Clock& clock, Options options = {});
+  Accounts(store::AccountStore& store, const Clock& clock, Options options = {});
 
   // Self-service registration as a reader. kInvalidArgument (bad email or
   // password), kConflict (email taken), kTooManyRequests (address limit).
@@ -158,7 +158,7 @@ class Accounts {
   static gate::Viewer viewer_of(const SessionInfo& s);
 
  private:
-  store::Store& store_;
+  store::AccountStore& store_;
   const Clock& clock_;
   Options options_;
 };

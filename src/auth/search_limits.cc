@@ -29,7 +29,7 @@ Status too_many_searches(int64_t retry_after) {
 
 }  // namespace
 
-SearchLimiter::SearchLimiter(store::Store& store, const Clock& clock, SearchLimits limits)
+SearchLimiter::SearchLimiter(store::ThrottleStore& store, const Clock& clock, SearchLimits limits)
     : store_(store), clock_(clock), limits_(limits) {
   // One admission touches two keys; both must fit at once.
   limits_.max_keys = std::max<size_t>(limits_.max_keys, 2);

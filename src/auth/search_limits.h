@@ -11,7 +11,7 @@
 // `search-account:<user id>`) has a minute window and a day window, each
 // starting with the first search counted in it. A search that would pass a
 // limit is refused and locks the key until that window ends; only then is
-// the key written to the store (store::Store::put_throttle, the table the
+// the key written to the store (store::ThrottleStore::put_throttle, the table the
 // login limits use), so a restart keeps the locks while ordinary searches
 // never write to the database. A key seen for the first time in this
 // process (or again after it was evicted) is read from the store once.
@@ -36,7 +36,7 @@
 
 #include "common/clock.h"
 #include "common/status.h"
-#include "store/store.h"
+#include "store/throttles.h"
 
 namespace paidoc::auth {
 
@@ -54,7 +54,7 @@ struct SearchLimits {
 class SearchLimiter {
  public:
   // REQUIRES: store and clock outlive this object.
-  SearchLimiter(store::Store& store, const Clock& clock, SearchLimits limits = {});
+  SearchLimiter(store::ThrottleStore& store, const Clock& clock, SearchLimits limits = {});
 
   // Counts one search from address `ip` (an empty address is one shared
   // bucket) by account `user_id` (0: anonymous, no account limit).
@@ -95,7 +95,7 @@ class SearchLimiter {
   // inserts it. Releases `lock` around each store read.
   Status load_missing(const std::string* keys, size_t n, std::unique_lock<std::mutex>& lock);
 
-  store::Store& store_;
+  store::ThrottleStore& store_;
   const Clock& clock_;
   SearchLimits limits_;
   mutable std::mutex mu_;

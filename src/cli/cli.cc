@@ -125,7 +125,7 @@ int run_import(const Globals& g, const std::string& price_text, const std::strin
 
   auto st = open_store(g);
   if (!st.ok()) return fail(st.status());
-  library::Library lib(**st);
+  library::Library lib(**st, Clock::system());
 
   std::vector<std::string> missing;
   std::vector<std::string> files = library::Library::collect_sources(paths, &missing);
@@ -265,7 +265,7 @@ int run_serve(const Globals& g, const std::string& listen, bool demo, web::Serve
   if (Status s = text::init(); !s.is_ok()) return fail(s);
   auto st = open_store(g);
   if (!st.ok()) return fail(st.status());
-  library::Library lib(**st);
+  library::Library lib(**st, Clock::system());
   if (demo) {
     Result<int> n = lib.seed_demo();
     if (!n.ok()) return fail(n.status());
@@ -275,9 +275,9 @@ int run_serve(const Globals& g, const std::string& listen, bool demo, web::Serve
   std::string enabled = "wallet";
   for (const auto& e : payments->enabled) enabled += ", " + e;
   opts.sandbox = payments->sandbox;
-  commerce::Commerce commerce(**st, Clock::system(), std::move(payments->options),
+  commerce::Commerce commerce(**st, **st, Clock::system(), std::move(payments->options),
                               std::move(payments->providers));
-  web::Server server(lib, accounts, commerce, opts);
+  web::Server server(**st, lib, accounts, commerce, opts);
   Status s = server.start();
   if (!s.is_ok()) return fail(s);
   spdlog::info("payments: {}", enabled);

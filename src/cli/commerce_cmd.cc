@@ -61,7 +61,7 @@ std::string actor() {
 }
 
 commerce::Commerce make_commerce(store::Store& st) {
-  return commerce::Commerce(st, Clock::system(), commerce::Options{}, {});
+  return commerce::Commerce(st, st, Clock::system(), commerce::Options{}, {});
 }
 
 // ---- wallet credit ------------------------------------------------------------

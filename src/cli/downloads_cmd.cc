@@ -26,15 +26,24 @@ void add_download_commands(CLI::App& app, DownloadArgs& args) {
 
 namespace {
 
+// What export and trace use, wired to one store.
+struct Services {
+  explicit Services(store::Store& st)
+      : library(st, Clock::system()),
+        commerce(st, st, Clock::system(), commerce::Options{}, {}),
+        downloads(downloads::Stores{st, st, st, st}, library, commerce, Clock::system()) {}
+  library::Library library;
+  commerce::Commerce commerce;
+  downloads::Service downloads;
+};
+
 int run_export(const Globals& g, const DownloadArgs& a) {
   std::optional<exporter::Format> f = exporter::parse_format(a.format);
   if (!f) return fail(Status::invalid(fmt::format("--format {}: expected docx, pdf or txt", a.format)));
   auto st = open_store(g);
   if (!st.ok()) return fail(st.status());
-  library::Library lib(**st);
-  commerce::Commerce commerce(**st, Clock::system(), commerce::Options{}, {});
-  downloads::Service svc(lib, commerce, Clock::system());
-  Result<downloads::File> file = svc.export_file(a.id, *f);
+  Services svc(**st);
+  Result<downloads::File> file = svc.downloads.export_file(a.id, *f);
   if (!file.ok()) return fail(file.status());
   std::ofstream out(a.out, std::ios::binary | std::ios::trunc);
   out.write(file->bytes.data(), static_cast<std::streamsize>(file->bytes.size()));
@@ -55,10 +64,8 @@ int run_trace(const Globals& g, const DownloadArgs& a) {
   }
   auto st = open_store(g);
   if (!st.ok()) return fail(st.status());
-  library::Library lib(**st);
-  commerce::Commerce commerce(**st, Clock::system(), commerce::Options{}, {});
-  downloads::Service svc(lib, commerce, Clock::system());
-  Result<downloads::TraceReport> r = svc.trace(bytes);
+  Services svc(**st);
+  Result<downloads::TraceReport> r = svc.downloads.trace(bytes);
   if (!r.ok()) return fail(r.status());
   const std::string what = a.file.empty() || a.file == "-" ? "stdin" : a.file;
   std::cout << fmt::format("{}: {}{}{}\n", what, r->found.kind,
@@ -74,8 +81,8 @@ int run_trace(const Globals& g, const DownloadArgs& a) {
   std::cout << fmt::format("user {} {}\n", d.user_id, r->user ? r->user->email : "(unknown)");
   if (r->order) {
     std::cout << fmt::format("order {} {} ({}, {} fen, paid {})\n", r->order->id,
-                             r->order->out_trade_no, r->order->kind, r->order->amount.value(),
-                             web::rfc3339_utc(r->order->paid_at));
+                             r->order->out_trade_no, store::to_string(r->order->kind),
+                             r->order->amount.value(), web::rfc3339_utc(r->order->paid_at));
   } else {
     std::cout << fmt::format("order none (access: {})\n", d.access);
   }

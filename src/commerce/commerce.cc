@@ -22,30 +22,17 @@ constexpr char kTopUpSubject[] = "钱包充值";
 constexpr int64_t kBeijingOffset = 8 * 3600;  // order numbers carry the date in China
 constexpr int64_t kMaxOrdersListed = 1000;
 
-OrderKind kind_from(const std::string& s) {
-  if (s == "plan") return OrderKind::kPlan;
-  if (s == "topup") return OrderKind::kTopUp;
-  return OrderKind::kDocument;
-}
-
-OrderStatus status_from(const std::string& s) {
-  if (s == "paid") return OrderStatus::kPaid;
-  if (s == "refunded") return OrderStatus::kRefunded;
-  if (s == "expired") return OrderStatus::kExpired;
-  return OrderStatus::kCreated;
-}
-
 Order from_store(const store::Order& o) {
   Order out;
   out.id = o.id;
   out.out_trade_no = o.out_trade_no;
   out.user_id = o.user_id;
-  out.kind = kind_from(o.kind);
+  out.kind = o.kind;
   out.document_id = o.document_id;
   out.plan_id = o.plan_id;
   out.subject = o.subject;
   out.amount = o.amount;
-  out.status = status_from(o.status);
+  out.status = o.status;
   out.paid_with = o.paid_with;
   out.created_at = o.created_at;
   out.expires_at = o.expires_at;
@@ -146,39 +133,15 @@ Status order_not_found() { return Status::not_found("订单不存在"); }
 
 // Why an order cannot be paid now, or OK.
 Status check_payable(const store::Order& o, int64_t now) {
-  if (o.status == "paid") return Status::conflict("订单已支付");
-  if (o.status == "refunded") return Status::conflict("订单已退款");
-  if (o.status == "expired" || now >= o.expires_at) return Status::conflict("订单已过期");
+  if (o.status == OrderStatus::kPaid) return Status::conflict("订单已支付");
+  if (o.status == OrderStatus::kRefunded) return Status::conflict("订单已退款");
+  if (o.status == OrderStatus::kExpired || now >= o.expires_at) {
+    return Status::conflict("订单已过期");
+  }
   return Status();
 }
 
 }  // namespace
-
-const char* kind_name(OrderKind k) {
-  switch (k) {
-    case OrderKind::kDocument:
-      return "document";
-    case OrderKind::kPlan:
-      return "plan";
-    case OrderKind::kTopUp:
-      return "topup";
-  }
-  return "document";
-}
-
-const char* status_name(OrderStatus s) {
-  switch (s) {
-    case OrderStatus::kCreated:
-      return "created";
-    case OrderStatus::kPaid:
-      return "paid";
-    case OrderStatus::kRefunded:
-      return "refunded";
-    case OrderStatus::kExpired:
-      return "expired";
-  }
-  return "created";
-}
 
 const char* method_name(PayMethod m) {
   switch (m) {
@@ -202,9 +165,14 @@ std::optional<PayMethod> parse_method(std::string_view s) {
   return std::nullopt;
 }
 
-Commerce::Commerce(store::Store& store, const Clock& clock, Options options,
+Commerce::Commerce(store::CommerceStore& store, store::DocumentStore& documents, const Clock& clock,
+                   Options options,
                    std::map<std::string, std::unique_ptr<PaymentProvider>> providers)
-    : store_(store), clock_(clock), options_(std::move(options)), providers_(std::move(providers)) {
+    : store_(store),
+      documents_(documents),
+      clock_(clock),
+      options_(std::move(options)),
+      providers_(std::move(providers)) {
   while (!options_.site_url.empty() && options_.site_url.back() == '/')
     options_.site_url.pop_back();
 }
@@ -218,7 +186,7 @@ const PaymentProvider* Commerce::provider(const std::string& name) const {
 
 namespace {
 
-store::NewOrder new_order(int64_t user_id, const char* kind, Fen amount, std::string subject,
+store::NewOrder new_order(int64_t user_id, OrderKind kind, Fen amount, std::string subject,
                           int64_t now, int64_t ttl) {
   store::NewOrder o;
   o.user_id = user_id;
@@ -238,7 +206,7 @@ store::NewOrder new_order(int64_t user_id, const char* kind, Fen amount, std::st
 
 Result<store::NewOrder> Commerce::document_order(int64_t user_id, gate::Role role,
                                                  int64_t document_id) {
-  auto d = store_.get_document(document_id);
+  auto d = documents_.get_document(document_id);
   if (!d.ok()) {
     if (d.status().code() == Code::kNotFound) return Status::not_found("文档不存在");
     return d.status();
@@ -248,7 +216,7 @@ Result<store::NewOrder> Commerce::document_order(int64_t user_id, gate::Role rol
   gate::DocumentFacts facts{document_id, d->summary.price, d->publisher_id,
                             d->summary.has_paid_text};
   if (gate::decide(facts, *v) != gate::Access::kNone) return Status::conflict(kAlreadyReadable);
-  store::NewOrder o = new_order(user_id, "document", d->summary.price, d->summary.title,
+  store::NewOrder o = new_order(user_id, OrderKind::kDocument, d->summary.price, d->summary.title,
                                 clock_.now(), options_.order_ttl);
   o.document_id = document_id;
   return o;
@@ -275,7 +243,7 @@ Result<Order> Commerce::order_plan(int64_t user_id, const std::string& plan_id) 
     return Status::invalid("会员套餐 " + plan_id + " 的价格或天数无效");
   }
   store::NewOrder o =
-      new_order(user_id, "plan", it->price, it->name, clock_.now(), options_.order_ttl);
+      new_order(user_id, OrderKind::kPlan, it->price, it->name, clock_.now(), options_.order_ttl);
   o.plan_id = it->id;
   o.plan_days = it->days;
   return from_store(store_.create_order(o));
@@ -286,8 +254,8 @@ Result<Order> Commerce::order_topup(int64_t user_id, Fen amount) {
   if (amount > options_.max_topup) {
     return Status::invalid("单次充值不能超过 ¥" + options_.max_topup.yuan_string());
   }
-  return from_store(store_.create_order(
-      new_order(user_id, "topup", amount, kTopUpSubject, clock_.now(), options_.order_ttl)));
+  return from_store(store_.create_order(new_order(user_id, OrderKind::kTopUp, amount, kTopUpSubject,
+                                                  clock_.now(), options_.order_ttl)));
 }
 
 Result<Order> Commerce::order(int64_t user_id, int64_t order_id) {
@@ -318,12 +286,12 @@ Result<PayResult> Commerce::pay(int64_t user_id, int64_t order_id, PayMethod met
     return o.status();
   }
   if (o->user_id != user_id) return order_not_found();
-  if (o->kind == "topup" && method == PayMethod::kWallet) {
+  if (o->kind == OrderKind::kTopUp && method == PayMethod::kWallet) {
     return Status::invalid("充值订单不能用余额支付");
   }
   const int64_t now = clock_.now();
   if (Status s = check_payable(*o, now); !s.is_ok()) return s;
-  if (o->kind == "document") {
+  if (o->kind == OrderKind::kDocument) {
     // Two orders for one document may exist (made before either was paid);
     // the second is refused rather than sold twice.
     auto e = store_.user_entitlements(user_id);
@@ -417,7 +385,8 @@ NotifyAnswer Commerce::notify(const std::string& provider_name, const RawNotific
     case store::PaymentOutcome::kCreditedToWallet:
       a.applied = true;
       a.reason = "applied " + provider_name + " " + n->transaction_id + ": order " + order_no +
-                 " is " + applied->order.status + ", the money went to the buyer's wallet";
+                 " is " + std::string(store::to_string(applied->order.status)) +
+                 ", the money went to the buyer's wallet";
       break;
     case store::PaymentOutcome::kDuplicate:
       a.applied = false;
@@ -488,10 +457,10 @@ Result<std::string> Commerce::export_orders_csv(int64_t from, int64_t to) {
         std::to_string(o.id),
         o.out_trade_no,
         std::to_string(o.user_id),
-        o.kind,
+        std::string(store::to_string(o.kind)),
         defuse_formula(o.subject),
         std::to_string(o.amount.value()),
-        o.status,
+        std::string(store::to_string(o.status)),
         o.paid_with,
         iso_utc(o.created_at),
         iso_utc(o.paid_at),

@@ -15,7 +15,10 @@
 // handed to the gate as a gate::Viewer: bought the document, VIP active,
 // publisher, admin.
 //
-// Thread-safety: safe from many threads (the Store is).
+// Storage: the commerce part of the store (store::CommerceStore) and, for a
+// document's price, title and publisher, its documents (store::DocumentStore).
+//
+// Thread-safety: safe from many threads (the store is).
 #pragma once
 
 #include <cstdint>
@@ -30,16 +33,19 @@
 #include "common/money.h"
 #include "common/status.h"
 #include "gate/gate.h"
-#include "store/store.h"
+#include "store/commerce.h"
+#include "store/documents.h"
+#include "store/enums.h"
 
 namespace paidoc::commerce {
 
-enum class OrderKind { kDocument, kPlan, kTopUp };
-enum class OrderStatus { kCreated, kPaid, kRefunded, kExpired };
+// The store's enums (store/enums.h): their strings, store::to_string and
+// store::parse_order_kind / parse_order_status, are for the edges only.
+using store::OrderKind;
+using store::OrderStatus;
+
 enum class PayMethod { kWallet, kAlipay, kWechat, kSandbox };
 
-const char* kind_name(OrderKind k);        // "document" | "plan" | "topup"
-const char* status_name(OrderStatus s);    // "created" | "paid" | "refunded" | "expired"
 const char* method_name(PayMethod m);      // "wallet" | "alipay" | "wechat" | "sandbox"
 std::optional<PayMethod> parse_method(std::string_view s);
 
@@ -106,10 +112,11 @@ struct LedgerCheck {
 
 class Commerce {
  public:
-  // REQUIRES: store and clock outlive this. Providers are keyed by name
-  // ("alipay", "wechat", "sandbox"); a method without a provider is refused.
-  Commerce(store::Store& store, const Clock& clock, Options options,
-           std::map<std::string, std::unique_ptr<PaymentProvider>> providers);
+  // REQUIRES: store, documents and clock outlive this. Providers are keyed
+  // by name ("alipay", "wechat", "sandbox"); a method without a provider is
+  // refused.
+  Commerce(store::CommerceStore& store, store::DocumentStore& documents, const Clock& clock,
+           Options options, std::map<std::string, std::unique_ptr<PaymentProvider>> providers);
 
   // Orders. A document order is refused with kConflict "您已可阅读该文档"
   // when the user can already read it (bought, VIP, publisher, admin, free).
@@ -166,7 +173,8 @@ class Commerce {
   // buying share (the document exists; the user cannot read it yet).
   Result<store::NewOrder> document_order(int64_t user_id, gate::Role role, int64_t document_id);
 
-  store::Store& store_;
+  store::CommerceStore& store_;
+  store::DocumentStore& documents_;
   const Clock& clock_;
   Options options_;
   std::map<std::string, std::unique_ptr<PaymentProvider>> providers_;

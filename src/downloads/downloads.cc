@@ -30,9 +30,13 @@ int64_t day_start(int64_t now) {
   return (now + kOffset) / 86400 * 86400 - kOffset;
 }
 
-Service::Service(library::Library& library, commerce::Commerce& commerce, const Clock& clock,
-                 Options options)
-    : library_(library), commerce_(commerce), clock_(clock), options_(std::move(options)) {}
+Service::Service(Stores stores, library::Library& library, commerce::Commerce& commerce,
+                 const Clock& clock, Options options)
+    : stores_(stores),
+      library_(library),
+      commerce_(commerce),
+      clock_(clock),
+      options_(std::move(options)) {}
 
 Status Service::init() { return key().status(); }
 
@@ -42,7 +46,7 @@ Result<std::string> Service::key() {
   if (sodium_init() < 0) return Status::internal("libsodium failed to initialise");
   unsigned char raw[32];
   randombytes_buf(raw, sizeof raw);
-  Result<std::string> stored = library_.store().setting_or_init(
+  Result<std::string> stored = stores_.settings.setting_or_init(
       kKeySetting, hex(std::string_view(reinterpret_cast<char*>(raw), sizeof raw)));
   if (!stored.ok()) return stored.status();
   key_ = *stored;
@@ -170,7 +174,7 @@ Result<File> Service::fetch(int64_t document_id, std::string_view format, int64_
   nd.limit = limit->first;
   nd.per_document = limit->second;
   nd.since = day_start(now);
-  Result<store::Download> rec = library_.store().record_download(nd);
+  Result<store::Download> rec = stores_.downloads.record_download(nd);
   if (!rec.ok()) return rec.status();
 
   exporter::Mark mark;
@@ -218,7 +222,7 @@ Result<TraceReport> Service::trace(std::string_view bytes) {
     if (r.problem.empty()) r.problem = "an operator export (paidoc export), not a reader's download";
     return r;
   }
-  Result<store::Download> d = library_.store().get_download(r.payload->download_id);
+  Result<store::Download> d = stores_.downloads.get_download(r.payload->download_id);
   if (!d.ok()) {
     if (d.status().code() != Code::kNotFound) return d.status();
     r.problem = fmt::format("mark names download {}, which this database does not hold",
@@ -231,13 +235,14 @@ Result<TraceReport> Service::trace(std::string_view bytes) {
     return r;
   }
   r.download = *d;
-  Result<store::User> u = library_.store().get_user(d->user_id);
+  Result<store::User> u = stores_.accounts.get_user(d->user_id);
   if (u.ok()) r.user = *u;
   if (d->order_id) {
-    Result<store::Order> o = library_.store().get_order(d->order_id);
+    // The order behind a download is always its user's.
+    Result<commerce::Order> o = commerce_.order(d->user_id, d->order_id);
     if (o.ok()) r.order = *o;
   }
-  Result<store::StoredDocument> doc = library_.store().get_document(d->document_id);
+  Result<store::StoredDocument> doc = stores_.documents.get_document(d->document_id);
   if (doc.ok()) r.document_title = doc->summary.title;
   return r;
 }

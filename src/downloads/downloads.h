@@ -41,7 +41,10 @@
 #include "export/trace.h"
 #include "gate/gate.h"
 #include "library/library.h"
-#include "store/store.h"
+#include "store/accounts.h"
+#include "store/documents.h"
+#include "store/downloads.h"
+#include "store/settings.h"
 
 namespace paidoc::downloads {
 
@@ -71,16 +74,24 @@ struct TraceReport {
   bool operator_export = false;     // a mark of an operator export (download id 0)
   std::optional<store::Download> download;  // the record the mark names, when it verifies
   std::optional<store::User> user;
-  std::optional<store::Order> order;
+  std::optional<commerce::Order> order;
   std::string document_title;
   std::string problem;              // why nothing was verified ("" when verified)
+};
+
+// The parts of the store the service uses (one Store is all of them).
+struct Stores {
+  store::DownloadStore& downloads;  // the records fetch() writes and trace() reads
+  store::SettingsStore& settings;   // the link-signing key
+  store::DocumentStore& documents;  // trace(): the title of the document downloaded
+  store::AccountStore& accounts;    // trace(): the account a download names (read only)
 };
 
 class Service {
  public:
   // REQUIRES: everything outlives the service.
-  Service(library::Library& library, commerce::Commerce& commerce, const Clock& clock,
-          Options options = {});
+  Service(Stores stores, library::Library& library, commerce::Commerce& commerce,
+          const Clock& clock, Options options = {});
 
   // Loads the link-signing key from the store, creating it on first use
   // (one key for every node sharing the database). Optional: link() and
@@ -116,6 +127,7 @@ class Service {
   // The limit for this access: (limit, per_document); limit 0: none.
   Result<std::pair<int64_t, bool>> limit_for(gate::Access access, int64_t user_id);
 
+  Stores stores_;
   library::Library& library_;
   commerce::Commerce& commerce_;
   const Clock& clock_;

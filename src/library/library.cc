@@ -94,7 +94,7 @@ ImportLine Library::import_bytes(std::string_view bytes, const std::string& path
   ImportLine line;
   std::optional<store::NewDocument> nd = prepare(bytes, path, opts, &line);
   if (!nd) return line;
-  finish(store_.put_document(*nd), &line);
+  finish(store_.put_document(*nd, clock_.now()), &line);
   return line;
 }
 
@@ -189,7 +189,7 @@ void Library::import_files(const std::vector<std::string>& paths, const ImportOp
   // nothing is reported before it is durable.
   auto store_batch = [&](Parsed p) {
     if (!p.docs.empty()) {
-      Result<std::vector<Result<store::PutResult>>> put = store_.put_documents(p.docs);
+      Result<std::vector<Result<store::PutResult>>> put = store_.put_documents(p.docs, clock_.now());
       for (size_t j = 0; j < p.docs.size(); ++j)
         finish(put.ok() ? (*put)[j] : Result<store::PutResult>(put.status()), &p.lines[p.doc_line[j]]);
     }

@@ -2,7 +2,11 @@
 // sources into the store and hands out gated views; it is the only caller
 // of gate::make_view.
 //
-// Thread-safety: safe from many threads (the Store is).
+// It holds only the documents part of the store (store::DocumentStore);
+// search and downloads get their own store interfaces where the services
+// are wired (web::Server, the CLI), not through the library.
+//
+// Thread-safety: safe from many threads (the store is).
 #pragma once
 
 #include <cstdint>
@@ -11,10 +15,11 @@
 #include <string>
 #include <vector>
 
+#include "common/clock.h"
 #include "common/money.h"
 #include "common/status.h"
 #include "gate/gate.h"
-#include "store/store.h"
+#include "store/documents.h"
 
 namespace paidoc::library {
 
@@ -47,7 +52,10 @@ struct ImportLine {
 
 class Library {
  public:
-  explicit Library(store::Store& store) : store_(store) {}
+  // REQUIRES: store and clock outlive the library. Imports are stamped with
+  // clock.now().
+  explicit Library(store::DocumentStore& store, const Clock& clock = Clock::system())
+      : store_(store), clock_(clock) {}
 
   // Parses and stores one source. Never stores anything of a source that
   // does not parse.
@@ -86,8 +94,6 @@ class Library {
   // Returns how many were imported.
   Result<int> seed_demo();
 
-  store::Store& store() { return store_; }
-
  private:
   // Parses a source into the document to put; nullopt (line->error set)
   // when it does not parse. Fills line->path and line->title.
@@ -96,7 +102,8 @@ class Library {
   // Fills the line from the store's answer.
   static void finish(const Result<store::PutResult>& put, ImportLine* line);
 
-  store::Store& store_;
+  store::DocumentStore& store_;
+  const Clock& clock_;
 };
 
 }  // namespace paidoc::library

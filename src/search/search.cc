@@ -341,7 +341,7 @@ Result<Results> Searcher::search(const Request& request, const gate::Viewer& vie
   out.page = std::min<int64_t>(out.page, 100);
   sq.offset = (out.page - 1) * out.per_page;
 
-  Result<store::SearchPage> page = library_.store().search(sq);
+  Result<store::SearchPage> page = index_.search(sq);
   if (!page.ok()) return page.status();
   out.total = page->total;
   out.pages = (out.total + out.per_page - 1) / out.per_page;
@@ -420,7 +420,7 @@ Result<Results> Searcher::search(const Request& request, const gate::Viewer& vie
         store::SearchQuery cq = sq;
         cq.terms = term_texts(q.terms);
         cq.offset = 0;
-        Result<int64_t> n = library_.store().search_count(cq);
+        Result<int64_t> n = index_.search_count(cq);
         if (!n.ok()) return n.status();
         if (*n > 0) out.suggestions.push_back({q.to_string(), out.query.terms[i].text, false, *n});
       }
@@ -432,7 +432,7 @@ Result<Results> Searcher::search(const Request& request, const gate::Viewer& vie
       cq.category.clear();
       cq.price = store::PriceFilter::kAny;
       cq.offset = 0;
-      Result<int64_t> n = library_.store().search_count(cq);
+      Result<int64_t> n = index_.search_count(cq);
       if (!n.ok()) return n.status();
       if (*n > 0) out.suggestions.push_back({out.query.to_string(), "", true, *n});
     }

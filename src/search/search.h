@@ -2,7 +2,7 @@
 // /api/v1/search.
 //
 // The store finds and ranks documents over title, free text and paid text
-// (store::Store::search). This service parses what the reader typed, asks
+// (store::SearchIndex::search). This service parses what the reader typed, asks
 // the store, and decides per hit — through the gate — what may be shown:
 //   - a reader without access to a document gets its title and a snippet
 //     cut from its FREE text only. Its paid part is consulted only through
@@ -33,7 +33,7 @@
 #include "common/status.h"
 #include "gate/gate.h"
 #include "library/library.h"
-#include "store/store.h"
+#include "store/search_index.h"
 
 namespace paidoc::search {
 
@@ -121,13 +121,17 @@ struct Results {
 
 class Searcher {
  public:
-  explicit Searcher(library::Library& library) : library_(library) {}
+  // Finds documents in `index` and gates each hit through the library's
+  // views. REQUIRES: both outlive the searcher.
+  Searcher(store::SearchIndex& index, library::Library& library)
+      : index_(index), library_(library) {}
 
   // An empty query (nothing searchable) answers empty Results, not an
   // error. Store failures come back as their Status.
   Result<Results> search(const Request& request, const gate::Viewer& viewer);
 
  private:
+  store::SearchIndex& index_;
   library::Library& library_;
 };
 

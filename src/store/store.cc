@@ -14,7 +14,7 @@ constexpr std::string_view kSqlitePrefix = "sqlite:";
 constexpr std::string_view kExpected = "expected sqlite:PATH or postgresql://...";
 }  // namespace
 
-Result<std::unique_ptr<Store>> Store::open(const std::string& url) {
+Result<std::unique_ptr<Store>> Store::open(const std::string& url, const Clock& clock) {
   std::string_view u = url;
   if (u.starts_with(kSqlitePrefix)) {
     std::string_view path = u.substr(kSqlitePrefix.size());
@@ -22,7 +22,7 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& url) {
     // means "/abs/file.db"; "sqlite:relative.db" is relative to the working
     // directory.
     if (path.starts_with("//")) path.remove_prefix(2);
-    return sqlite::open_sqlite(std::string(path));
+    return sqlite::open_sqlite(std::string(path), sqlite::Options{}, clock);
   }
   // The URL may carry a password: messages name the scheme only.
   if (u.starts_with("postgresql://") || u.starts_with("postgres://")) {

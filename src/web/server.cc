@@ -258,14 +258,13 @@ class Session;
 // The server's state; Server::Impl is this (a namespace-level name so that
 // Session can refer to it).
 struct Core {
-  Core(library::Library& lib, auth::Accounts& accounts, commerce::Commerce& commerce,
-       ServerOptions opts)
+  Core(store::Store& store, library::Library& lib, auth::Accounts& accounts,
+       commerce::Commerce& commerce, ServerOptions opts)
       : options(std::move(opts)),
-        site(lib, accounts, commerce,
+        site(store, lib, accounts, commerce,
              SiteConfig{options.site_name, options.base_url, options.cache_bytes,
                         !options.base_url.empty(), options.secure_cookies, options.trust_proxy,
-                        options.sandbox, options.clock, options.downloads,
-                        options.search_limits}),
+                        options.sandbox, options.clock, options.downloads, options.search_limits}),
         ioc(threads()),
         control(net::make_strand(ioc)),
         acceptor(control),
@@ -562,9 +561,9 @@ struct Server::Impl : Core {
   using Core::Core;
 };
 
-Server::Server(library::Library& library, auth::Accounts& accounts, commerce::Commerce& commerce,
-               ServerOptions options)
-    : impl_(std::make_unique<Impl>(library, accounts, commerce, std::move(options))) {}
+Server::Server(store::Store& store, library::Library& library, auth::Accounts& accounts,
+               commerce::Commerce& commerce, ServerOptions options)
+    : impl_(std::make_unique<Impl>(store, library, accounts, commerce, std::move(options))) {}
 
 Server::~Server() {
   if (impl_->access_log) impl_->access_log->flush();

@@ -17,10 +17,11 @@
 #include "auth/auth.h"
 #include "auth/search_limits.h"
 #include "commerce/commerce.h"
-#include "downloads/downloads.h"
 #include "common/clock.h"
 #include "common/status.h"
+#include "downloads/downloads.h"
 #include "library/library.h"
+#include "store/store.h"
 
 namespace paidoc::web {
 
@@ -55,9 +56,12 @@ struct ServerOptions {
 
 class Server {
  public:
-  // REQUIRES: library, accounts and commerce outlive the server.
-  Server(library::Library& library, auth::Accounts& accounts, commerce::Commerce& commerce,
-         ServerOptions options);
+  // REQUIRES: store, library, accounts and commerce outlive the server.
+  // The site's own services (search, search limits, downloads) are wired
+  // here, each to only the part of `store` it needs (Site's constructor);
+  // the server keeps no other use of the store.
+  Server(store::Store& store, library::Library& library, auth::Accounts& accounts,
+         commerce::Commerce& commerce, ServerOptions options);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;

@@ -42,14 +42,14 @@ constexpr std::string_view kInternalErrorPage =
 
 }  // namespace
 
-Site::Site(library::Library& library, auth::Accounts& accounts, commerce::Commerce& commerce,
-           SiteConfig config)
+Site::Site(store::Store& store, library::Library& library, auth::Accounts& accounts,
+           commerce::Commerce& commerce, SiteConfig config)
     : library_(library),
-      searcher_(library),
-      search_limiter_(library.store(), config.clock ? *config.clock : Clock::system(),
-                      config.search_limits),
+      searcher_(store, library),
+      search_limiter_(store, config.clock ? *config.clock : Clock::system(), config.search_limits),
       accounts_(accounts),
-      downloads_(library, commerce, config.clock ? *config.clock : Clock::system(), config.downloads),
+      downloads_(downloads::Stores{store, store, store, store}, library, commerce,
+                 config.clock ? *config.clock : Clock::system(), config.downloads),
       commerce_(commerce),
       config_(std::move(config)),
       router_(routes()),

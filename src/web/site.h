@@ -21,10 +21,11 @@
 #include "commerce/commerce.h"
 #include "common/clock.h"
 #include "common/status.h"
-#include "gate/gate.h"
 #include "downloads/downloads.h"
+#include "gate/gate.h"
 #include "library/library.h"
 #include "search/search.h"
+#include "store/store.h"
 #include "web/cache.h"
 #include "web/http.h"
 #include "web/metrics.h"
@@ -77,8 +78,12 @@ int http_status(Code code);
 
 class Site {
  public:
-  Site(library::Library& library, auth::Accounts& accounts, commerce::Commerce& commerce,
-       SiteConfig config);
+  // The one place the site's own services are wired: the searcher gets the
+  // search index, the search limiter the throttles, downloads their stores
+  // (downloads::Stores); none of them, and nothing here, keeps the whole
+  // store. REQUIRES: everything outlives the site.
+  Site(store::Store& store, library::Library& library, auth::Accounts& accounts,
+       commerce::Commerce& commerce, SiteConfig config);
 
   // Parses the templates and prepares the static files. kInternal when an
   // embedded template does not parse.

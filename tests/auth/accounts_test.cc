@@ -518,6 +518,30 @@ TEST_F(AccountsTest, ParallelGuessesCannotSlipPastTheLock) {
   EXPECT_EQ(throttled.load(), 15);
 }
 
+TEST_F(AccountsTest, ParallelGuessesThroughTwoProcessesShareOneAllowance) {
+  // Two servers on one database (each with its own store and Accounts, as
+  // two processes would have): the store counts the attempts atomically, so
+  // together they still allow exactly the free allowance.
+  add("two-processes@example.cn");
+  Result<std::unique_ptr<store::Store>> other_store =
+      store::Store::open("sqlite:" + (dir_ / "paidoc.db").string());
+  ASSERT_TRUE(other_store.ok()) << other_store.status().to_string();
+  Accounts other(**other_store, clock_, options_);
+  std::atomic<int> unauthenticated{0}, throttled{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 20; ++i) {
+    threads.emplace_back([&, i] {
+      Accounts& a = i % 2 ? other : *accounts_;
+      Code c = a.login("two-processes@example.cn", kWrong, kHome).status().code();
+      if (c == Code::kUnauthenticated) ++unauthenticated;
+      if (c == Code::kTooManyRequests) ++throttled;
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(unauthenticated.load(), 5);
+  EXPECT_EQ(throttled.load(), 15);
+}
+
 TEST_F(AccountsTest, PacedGuessingStillMeetsTheLock) {
   // One guess a second: the back-off outgrows the pace, most guesses are
   // refused unchecked, and the right password is refused at the end too.

@@ -85,8 +85,8 @@ class TraceCliTest : public ::testing::Test {
     if (!opened.ok()) return b;
     std::unique_ptr<store::Store> st = std::move(opened).value();
     library::Library lib(*st);
-    commerce::Commerce commerce(*st, Clock::system(), commerce::Options{}, {});
-    downloads::Service svc(lib, commerce, Clock::system());
+    commerce::Commerce commerce(*st, *st, Clock::system(), commerce::Options{}, {});
+    downloads::Service svc(downloads::Stores{*st, *st, *st, *st}, lib, commerce, Clock::system());
     Status init = svc.init();
     EXPECT_TRUE(init.is_ok()) << init.to_string();
 

@@ -138,12 +138,13 @@ class CommerceFixture : public ::testing::Test {
     auto rec = std::make_unique<RecordingProvider>("alipay");
     recording_ = rec.get();
     providers["alipay"] = std::move(rec);
-    commerce_ =
-        std::make_unique<Commerce>(*store_, clock_, std::move(options), std::move(providers));
+    commerce_ = std::make_unique<Commerce>(*store_, *store_, clock_, std::move(options),
+                                           std::move(providers));
   }
 
   int64_t add_user(const std::string& email, const std::string& role = "reader") {
-    auto u = store_->create_user({email, "$argon2id$v=19$hash-of-" + email, role});
+    auto u = store_->create_user(
+        {email, "$argon2id$v=19$hash-of-" + email, *store::parse_role(role)}, clock_.now());
     EXPECT_TRUE(u.ok()) << u.status().to_string();
     return u.ok() ? u->id : 0;
   }
@@ -161,7 +162,7 @@ class CommerceFixture : public ::testing::Test {
     n.price = Fen(price_fen);
     n.excerpt = "公开的开头部分。";
     n.publisher_id = publisher;
-    auto r = store_->put_document(n);
+    auto r = store_->put_document(n, clock_.now());
     EXPECT_TRUE(r.ok()) << r.status().to_string();
     return r.ok() ? r->id : 0;
   }

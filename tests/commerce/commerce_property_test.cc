@@ -192,7 +192,7 @@ class CommercePropertyTest : public CommerceFixture {
       expect_wallet(o.user_id, o.amount);
     } else {
       fail("notification applied but order " + std::to_string(o.id) + " is " +
-           status_name(after->status));
+           std::string(store::to_string(after->status)));
     }
   }
 

@@ -35,8 +35,8 @@ TEST(CommerceNames, RoundTrip) {
   }
   EXPECT_FALSE(parse_method("paypal").has_value());
   EXPECT_FALSE(parse_method("").has_value());
-  EXPECT_STREQ(kind_name(OrderKind::kTopUp), "topup");
-  EXPECT_STREQ(status_name(OrderStatus::kExpired), "expired");
+  EXPECT_EQ(store::to_string(OrderKind::kTopUp), "topup");
+  EXPECT_EQ(store::to_string(OrderStatus::kExpired), "expired");
 }
 
 // --- buying a document from the wallet ---------------------------------------------------
@@ -658,7 +658,7 @@ TEST_F(CommerceTest, ExportQuotesAndDefusesSubjects) {
   n.parsed = paid_document("=HYPERLINK(\"x\"), 附件");
   n.source_text = n.parsed.title;
   n.price = Fen(500);
-  auto put = store_->put_document(n);
+  auto put = store_->put_document(n, clock_.now());
   ASSERT_TRUE(put.ok());
   auto o = commerce_->order_document(u, gate::Role::kReader, put->id);
   ASSERT_TRUE(o.ok());

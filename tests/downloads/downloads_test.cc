@@ -190,17 +190,19 @@ class DownloadsTest : public ::testing::Test {
     auto opened = store::Store::open("sqlite:" + (dir_ / "paidoc.db").string());
     ASSERT_TRUE(opened.ok()) << opened.status().to_string();
     store_ = std::move(opened).value();
-    library_ = std::make_unique<library::Library>(*store_);
+    library_ = std::make_unique<library::Library>(*store_, clock_);
     commerce::Options co;
     co.plans = {{"vip30", "VIP 月卡", 30, Fen(3000), 20},
                 {"vip-lite", "VIP 体验卡", 7, Fen(500), kVipLiteDaily}};
-    commerce_ = std::make_unique<commerce::Commerce>(*store_, clock_, co,
-                                                     std::map<std::string, std::unique_ptr<commerce::PaymentProvider>>{});
+    commerce_ = std::make_unique<commerce::Commerce>(
+        *store_, *store_, clock_, co,
+        std::map<std::string, std::unique_ptr<commerce::PaymentProvider>>{});
     Options o;
     o.link_ttl_seconds = kTtl;
     o.per_document_daily = kPerDocument;
     o.free_daily = kFreeDaily;
-    service_ = std::make_unique<Service>(*library_, *commerce_, clock_, o);
+    service_ = std::make_unique<Service>(Stores{*store_, *store_, *store_, *store_}, *library_,
+                                         *commerce_, clock_, o);
     Status s = service_->init();
     ASSERT_TRUE(s.is_ok()) << s.to_string();
 
@@ -220,7 +222,8 @@ class DownloadsTest : public ::testing::Test {
   }
 
   int64_t add_user(const std::string& email, const std::string& role = "reader") {
-    auto u = store_->create_user({email, "$argon2id$v=19$hash-of-" + email, role});
+    auto u = store_->create_user(
+        {email, "$argon2id$v=19$hash-of-" + email, *store::parse_role(role)}, clock_.now());
     EXPECT_TRUE(u.ok()) << u.status().to_string();
     return u.ok() ? u->id : 0;
   }
@@ -659,7 +662,7 @@ TEST_F(DownloadsTest, TraceNamesTheDownloadUserAndOrderInEveryFormat) {
     ASSERT_TRUE(t->order.has_value());
     EXPECT_EQ(t->order->id, order.id);
     EXPECT_EQ(t->order->out_trade_no, order.out_trade_no);
-    EXPECT_EQ(t->order->kind, "document");
+    EXPECT_EQ(t->order->kind, commerce::OrderKind::kDocument);
     EXPECT_EQ(t->order->document_id, notice_);
     EXPECT_EQ(t->document_title, kNoticeTitle);
   }

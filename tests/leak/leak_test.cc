@@ -213,9 +213,9 @@ class LeakTest : public ::testing::Test {
     ASSERT_TRUE(accounts_->add_user("reader@example.cn", "reader-password", gate::Role::kReader).ok());
     ASSERT_TRUE(accounts_->add_user("editor@example.cn", "editor-password", gate::Role::kEditor).ok());
     commerce_ = std::make_unique<commerce::Commerce>(
-        *store_, Clock::system(), commerce::Options{},
+        *store_, *store_, Clock::system(), commerce::Options{},
         std::map<std::string, std::unique_ptr<commerce::PaymentProvider>>{});
-    server_ = std::make_unique<web::Server>(*lib_, *accounts_, *commerce_, o);
+    server_ = std::make_unique<web::Server>(*store_, *lib_, *accounts_, *commerce_, o);
     ASSERT_TRUE(server_->start().is_ok());
     thread_ = std::thread([this] { server_->run(); });
   }

@@ -8,6 +8,8 @@
 #include <fstream>
 #include <random>
 
+#include "store/store.h"
+
 namespace paidoc::library {
 namespace {
 

@@ -514,8 +514,8 @@ Outcome Attacker::attack(int64_t id) {
 
 // --- scoring ---------------------------------------------------------------------
 
-Result<std::u32string> paid_symbols(library::Library& library, int64_t id) {
-  Result<store::StoredDocument> d = library.store().get_document(id);
+Result<std::u32string> paid_symbols(store::DocumentStore& documents, int64_t id) {
+  Result<store::StoredDocument> d = documents.get_document(id);
   if (!d.ok()) return d.status();
   std::string all;
   for (const doc::Block& b : d->parsed.blocks) {

@@ -127,7 +127,7 @@ class Attacker {
 
 // The document's paid text as symbols, each paid line as the index holds
 // it, lines separated by kSep. Reads the stored document directly.
-Result<std::u32string> paid_symbols(library::Library& library, int64_t id);
+Result<std::u32string> paid_symbols(store::DocumentStore& documents, int64_t id);
 
 struct Score {
   size_t longest = 0;   // consecutive paid ideographs rebuilt

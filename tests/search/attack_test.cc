@@ -19,6 +19,7 @@
 #include "library/library.h"
 #include "search/attack.h"
 #include "search/search.h"
+#include "store/store.h"
 #include "text/text.h"
 
 #ifndef PAIDOC_SEARCH_FIXTURES
@@ -131,7 +132,7 @@ class AttackTest : public ::testing::Test {
     ASSERT_TRUE(st.ok()) << st.status().to_string();
     store_ = std::move(*st).release();
     lib_ = new library::Library(*store_);
-    searcher_ = new Searcher(*lib_);
+    searcher_ = new Searcher(*store_, *lib_);
     targets_ = new std::vector<Target>();
     // The demo documents: realistic public text for the attacker to learn.
     ASSERT_TRUE(lib_->seed_demo().ok());
@@ -189,7 +190,7 @@ class AttackTest : public ::testing::Test {
     const char* full = std::getenv("PAIDOC_ATTACK_FULL");
     const bool early_stop = !(full && std::string(full) == "1");
     for (const Target& t : *targets_) {
-      Result<std::u32string> paid = paid_symbols(*lib_, t.id);
+      Result<std::u32string> paid = paid_symbols(*store_, t.id);
       ASSERT_TRUE(paid.ok()) << paid.status().to_string();
       Options o;
       o.budget = kBudget;
@@ -235,7 +236,7 @@ TEST_F(AttackTest, NoReaderWithoutAccessRebuilds20PaidCharacters) {
 // paid text.
 TEST_F(AttackTest, BuyerFindsA10CharacterPaidPhrase) {
   for (const Target& t : *targets_) {
-    Result<std::u32string> paid = paid_symbols(*lib_, t.id);
+    Result<std::u32string> paid = paid_symbols(*store_, t.id);
     ASSERT_TRUE(paid.ok());
     // Ten ideographs in a row from the middle of the paid text.
     std::u32string phrase;

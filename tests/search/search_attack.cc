@@ -18,6 +18,7 @@
 #include "library/library.h"
 #include "search/attack.h"
 #include "search/search.h"
+#include "store/store.h"
 #include "text/text.h"
 
 namespace fs = std::filesystem;
@@ -59,7 +60,7 @@ int main(int argc, char** argv) {
       return 1;
     }
     library::Library lib(**st);
-    search::Searcher searcher(lib);
+    search::Searcher searcher(**st, lib);
     if (auto n = lib.seed_demo(); !n.ok()) std::cerr << "demo: " << n.status().to_string() << "\n";
     std::vector<std::pair<std::string, int64_t>> targets;
     for (const std::string& f : files) {
@@ -80,7 +81,7 @@ int main(int argc, char** argv) {
     }
     for (const auto& [file, id] : targets) {
       search::attack::Outcome out = attacker.attack(id);
-      auto paid = search::attack::paid_symbols(lib, id);
+      auto paid = search::attack::paid_symbols(**st, id);
       if (!paid.ok()) {
         std::cerr << paid.status().to_string() << "\n";
         rc = 1;

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "library/library.h"
+#include "store/store.h"
 #include "text/text.h"
 
 namespace paidoc::search {
@@ -139,7 +140,7 @@ class SearchTest : public ::testing::Test {
     ASSERT_TRUE(st.ok()) << st.status().to_string();
     store_ = std::move(*st);
     lib_ = std::make_unique<library::Library>(*store_);
-    searcher_ = std::make_unique<Searcher>(*lib_);
+    searcher_ = std::make_unique<Searcher>(*store_, *lib_);
   }
 
   int64_t import(const std::string& name, const std::string& source, int64_t price_fen = 500,

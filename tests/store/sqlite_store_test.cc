@@ -26,6 +26,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// The time the tests pass to the store (it reads no clock of its own).
+constexpr int64_t kNow = 1'767'225'600;  // 2026-01-01
+
 class SqliteStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -151,13 +154,13 @@ TEST_F(SqliteStoreTest, WriteLockedPastTimeoutIsUnavailableAndReadsGoOn) {
   auto s = sqlite::open_sqlite(path_, opts);
   ASSERT_TRUE(s.ok()) << s.status().to_string();
   Store& store = *s.value();
-  auto first = store.put_document(doc("first"));
+  auto first = store.put_document(doc("first"), kNow);
   ASSERT_TRUE(first.ok());
 
   // Another process holds the write lock.
   sqlite3* other = raw();
   ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
-  auto blocked = store.put_document(doc("second"));
+  auto blocked = store.put_document(doc("second"), kNow);
   ASSERT_FALSE(blocked.ok());
   EXPECT_EQ(blocked.status().code(), Code::kUnavailable) << blocked.status().to_string();
   // WAL: readers are not blocked by the writer.
@@ -169,7 +172,7 @@ TEST_F(SqliteStoreTest, WriteLockedPastTimeoutIsUnavailableAndReadsGoOn) {
   ASSERT_EQ(sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr), SQLITE_OK);
   sqlite3_close(other);
 
-  EXPECT_TRUE(store.put_document(doc("second")).ok());
+  EXPECT_TRUE(store.put_document(doc("second"), kNow).ok());
 }
 
 TEST_F(SqliteStoreTest, OneConnectionServesManyThreads) {
@@ -178,7 +181,7 @@ TEST_F(SqliteStoreTest, OneConnectionServesManyThreads) {
   auto s = sqlite::open_sqlite(path_, opts);
   ASSERT_TRUE(s.ok()) << s.status().to_string();
   Store& store = *s.value();
-  auto put = store.put_document(doc("only"));
+  auto put = store.put_document(doc("only"), kNow);
   ASSERT_TRUE(put.ok());
   std::atomic<int> failures{0};
   std::vector<std::thread> threads;
@@ -197,7 +200,7 @@ TEST_F(SqliteStoreTest, OneConnectionServesManyThreads) {
 TEST_F(SqliteStoreTest, PriceIsStoredAsAnInteger) {
   auto s = Store::open("sqlite:" + path_);
   ASSERT_TRUE(s.ok());
-  ASSERT_TRUE(s.value()->put_document(doc("p", 990)).ok());
+  ASSERT_TRUE(s.value()->put_document(doc("p", 990), kNow).ok());
   sqlite3* db = raw();
   EXPECT_EQ(query_text(db, "SELECT typeof(price_fen), price_fen FROM documents"), "integer,990");
   // STRICT tables refuse anything but integers in money columns.
@@ -213,7 +216,7 @@ TEST_F(SqliteStoreTest, VersionOneDatabaseIsMigratedAtOpen) {
   {
     auto c = sqlite::Connection::open(path_, 1000);
     ASSERT_TRUE(c.ok()) << c.status().to_string();
-    auto v = sqlite::migrate(*c.value(), 1);
+    auto v = sqlite::migrate_to(*c.value(), 1, 1700000000);
     ASSERT_TRUE(v.ok()) << v.status().to_string();
     ASSERT_EQ(*v, 1);
     // What a version-1 put_document wrote.
@@ -260,10 +263,10 @@ TEST_F(SqliteStoreTest, VersionOneDatabaseIsMigratedAtOpen) {
   EXPECT_EQ(got->source_sha256, n.source_sha256);
 
   // The new tables work, and the old data can still be written.
-  auto u = store.create_user({"first@example.cn", "h", "admin"});
+  auto u = store.create_user({"first@example.cn", "h", Role::kAdmin}, kNow);
   ASSERT_TRUE(u.ok()) << u.status().to_string();
   EXPECT_EQ(u->id, 1);
-  auto put = store.put_document(doc("new"));
+  auto put = store.put_document(doc("new"), kNow);
   ASSERT_TRUE(put.ok()) << put.status().to_string();
   EXPECT_EQ(put->id, 2);
 
@@ -284,18 +287,18 @@ TEST_F(SqliteStoreTest, MigrateToAVersionStopsThere) {
   ASSERT_TRUE(c.ok());
   sqlite::Connection& conn = *c.value();
   for (int bad : {-1, sqlite::latest_schema_version() + 1}) {
-    auto v = sqlite::migrate(conn, bad);
+    auto v = sqlite::migrate_to(conn, bad, 1700000000);
     ASSERT_FALSE(v.ok()) << bad;
     EXPECT_EQ(v.status().code(), Code::kInvalidArgument);
   }
-  auto v = sqlite::migrate(conn, 1);
+  auto v = sqlite::migrate_to(conn, 1, 1700000000);
   ASSERT_TRUE(v.ok());
   EXPECT_EQ(*v, 1);
-  v = sqlite::migrate(conn);
+  v = sqlite::migrate(conn, 1700000000);
   ASSERT_TRUE(v.ok());
   EXPECT_EQ(*v, sqlite::latest_schema_version());
   // Asking for an older version than the database has changes nothing.
-  v = sqlite::migrate(conn, 1);
+  v = sqlite::migrate_to(conn, 1, 1700000000);
   ASSERT_TRUE(v.ok());
   EXPECT_EQ(*v, sqlite::latest_schema_version());
   auto current = sqlite::current_schema_version(conn);
@@ -308,7 +311,7 @@ TEST_F(SqliteStoreTest, AccountTablesEnforceTheirRules) {
   auto s = Store::open("sqlite:" + path_);
   ASSERT_TRUE(s.ok());
   Store& store = *s.value();
-  auto u = store.create_user({"rules@example.cn", "h", "reader"});
+  auto u = store.create_user({"rules@example.cn", "h", Role::kReader}, kNow);
   ASSERT_TRUE(u.ok());
   Session in;
   in.user_id = u->id;
@@ -351,7 +354,7 @@ TEST_F(SqliteStoreTest, AccountTablesEnforceTheirRules) {
 TEST_F(SqliteStoreTest, DeletedAccountRow) {
   auto s = Store::open("sqlite:" + path_);
   ASSERT_TRUE(s.ok());
-  auto u = s.value()->create_user({"who@example.cn", "h", "admin"});
+  auto u = s.value()->create_user({"who@example.cn", "h", Role::kAdmin}, kNow);
   ASSERT_TRUE(u.ok());
   ASSERT_TRUE(s.value()->delete_user(u->id, 1800000000).is_ok());
   sqlite3* db = raw();
@@ -360,7 +363,7 @@ TEST_F(SqliteStoreTest, DeletedAccountRow) {
   sqlite3_close(db);
   auto got = s.value()->get_user(u->id);
   ASSERT_TRUE(got.ok());
-  EXPECT_EQ(got->role, "");
+  EXPECT_EQ(got->role, Role::kDeleted);
 }
 
 // The schema itself guards money, whatever code writes to it: integer fen,
@@ -370,14 +373,14 @@ TEST_F(SqliteStoreTest, CommerceTablesEnforceTheirRules) {
   auto s = Store::open("sqlite:" + path_);
   ASSERT_TRUE(s.ok());
   Store& store = *s.value();
-  auto u = store.create_user({"money@example.cn", "h", "reader"});
+  auto u = store.create_user({"money@example.cn", "h", Role::kReader}, kNow);
   ASSERT_TRUE(u.ok());
-  auto d = store.put_document(doc("m"));
+  auto d = store.put_document(doc("m"), kNow);
   ASSERT_TRUE(d.ok());
   ASSERT_TRUE(store.credit_wallet(u->id, Fen(100), "", "op", 1800000000).ok());
   NewOrder n;
   n.user_id = u->id;
-  n.kind = "document";
+  n.kind = OrderKind::kDocument;
   n.document_id = d->id;
   n.subject = "m";
   n.amount = Fen(100);
@@ -451,9 +454,9 @@ TEST_F(SqliteStoreTest, IndexFollowsDeletesAndPriceChangesInTheSameTransaction) 
   auto opened = Store::open("sqlite:" + path_);
   ASSERT_TRUE(opened.ok());
   Store& st = **opened;
-  auto a = st.put_document(search_doc("a", "河道清淤", "闸门检修", 500));
+  auto a = st.put_document(search_doc("a", "河道清淤", "闸门检修", 500), kNow);
   ASSERT_TRUE(a.ok());
-  ASSERT_TRUE(st.put_document(search_doc("b", "河道清淤", "泵站值守", 500)).ok());
+  ASSERT_TRUE(st.put_document(search_doc("b", "河道清淤", "泵站值守", 500), kNow).ok());
   EXPECT_EQ(hits(st, "河道清淤"), 2);
   EXPECT_EQ(hits(st, "闸门检修"), 1);
   EXPECT_EQ(hits(st, "河道清淤", PriceFilter::kFree), 0);
@@ -484,7 +487,7 @@ TEST_F(SqliteStoreTest, StaleRowsAreReindexedOnOpen) {
   {
     auto opened = Store::open("sqlite:" + path_);
     ASSERT_TRUE(opened.ok());
-    ASSERT_TRUE((*opened)->put_document(search_doc("a", "农田水利", "渠道衬砌", 500)).ok());
+    ASSERT_TRUE((*opened)->put_document(search_doc("a", "农田水利", "渠道衬砌", 500), kNow).ok());
   }
   // As a database written before search existed (or by an older
   // tokenizer generation) looks.

@@ -157,6 +157,9 @@ NewDocument new_document(const std::string& name, const std::string& category = 
 
 // --- fixture --------------------------------------------------------------------
 
+// The time callers pass (the store reads no clock of its own).
+constexpr int64_t kT0 = 1'767'225'600;  // 2026-01-01, as FakeClock starts
+
 class StoreContractTest : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
@@ -170,8 +173,8 @@ class StoreContractTest : public ::testing::TestWithParam<Backend> {
     return s.ok() ? std::move(s).value() : nullptr;
   }
 
-  int64_t put(const NewDocument& n, PutOutcome expected = PutOutcome::kCreated) {
-    auto r = store_->put_document(n);
+  int64_t put(const NewDocument& n, PutOutcome expected = PutOutcome::kCreated, int64_t at = kT0) {
+    auto r = store_->put_document(n, at);
     EXPECT_TRUE(r.ok()) << r.status().to_string();
     if (!r.ok()) return 0;
     EXPECT_EQ(r->outcome, expected) << n.source_path;
@@ -196,8 +199,8 @@ class StoreContractTest : public ::testing::TestWithParam<Backend> {
     return out;
   }
 
-  User create_user(const std::string& email, const std::string& role = "reader") {
-    auto u = store_->create_user({email, "$argon2id$v=19$hash-of-" + email, role});
+  User create_user(const std::string& email, Role role = Role::kReader) {
+    auto u = store_->create_user({email, "$argon2id$v=19$hash-of-" + email, role}, kT0);
     EXPECT_TRUE(u.ok()) << email << ": " << u.status().to_string();
     return u.ok() ? std::move(u).value() : User{};
   }
@@ -233,8 +236,6 @@ class StoreContractTest : public ::testing::TestWithParam<Backend> {
   std::unique_ptr<TestDatabase> db_;
   std::unique_ptr<Store> store_;
 };
-
-constexpr int64_t kT0 = 1'767'225'600;  // 2026-01-01, as FakeClock starts
 
 void expect_code(const Status& s, Code code, const std::string& what) {
   EXPECT_EQ(s.code(), code) << what << ": " << s.to_string();
@@ -278,7 +279,7 @@ TEST_P(StoreContractTest, TwoStoresOnOneDatabaseSeeEachOthersWrites) {
   int64_t id = put(new_document("shared"));
   auto got = other->get_document(id);
   ASSERT_TRUE(got.ok()) << got.status().to_string();
-  auto r = other->put_document(new_document("shared"));
+  auto r = other->put_document(new_document("shared"), kT0);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->outcome, PutOutcome::kUnchanged);
   EXPECT_EQ(r->id, id);
@@ -289,7 +290,7 @@ TEST_P(StoreContractTest, TwoStoresOnOneDatabaseSeeEachOthersWrites) {
 TEST_P(StoreContractTest, PutThenGetRoundTripsEverything) {
   NewDocument n = new_document("round-trip", "对照检查", 1290);
   n.publisher_id = 42;
-  auto r = store_->put_document(n);
+  auto r = store_->put_document(n, kT0);
   ASSERT_TRUE(r.ok()) << r.status().to_string();
   EXPECT_EQ(r->outcome, PutOutcome::kCreated);
   EXPECT_GT(r->id, 0);
@@ -323,9 +324,8 @@ TEST_P(StoreContractTest, PutThenGetRoundTripsEverything) {
   EXPECT_GT(sum.figures.paid_chars, 0);
   EXPECT_EQ(sum.figures.paid_sections, 1);
   EXPECT_TRUE(sum.has_paid_text);
-  int64_t now = static_cast<int64_t>(std::time(nullptr));
-  EXPECT_LE(std::abs(sum.created_at - now), 5);
-  EXPECT_EQ(sum.updated_at, sum.created_at);
+  EXPECT_EQ(sum.created_at, kT0);  // the caller's time
+  EXPECT_EQ(sum.updated_at, kT0);
 }
 
 TEST_P(StoreContractTest, FreeUncategorisedDocumentWithoutPublisher) {
@@ -367,7 +367,7 @@ TEST_P(StoreContractTest, SameSha256IsUnchanged) {
   again.source_path = "/elsewhere/copy.txt";
   again.price = Fen(1);
   again.category = "乙";
-  auto r = store_->put_document(again);
+  auto r = store_->put_document(again, kT0);
   ASSERT_TRUE(r.ok()) << r.status().to_string();
   EXPECT_EQ(r->outcome, PutOutcome::kUnchanged);
   EXPECT_EQ(r->id, id);
@@ -388,26 +388,21 @@ TEST_P(StoreContractTest, SamePathNewContentIsUpdated) {
   int64_t id = put(v1);
   auto before = store_->get_document(id);
   ASSERT_TRUE(before.ok());
-  // Let the clock move on so updated_at can differ from created_at.
-  int64_t t0 = static_cast<int64_t>(std::time(nullptr));
-  while (static_cast<int64_t>(std::time(nullptr)) <= before->summary.created_at ||
-         static_cast<int64_t>(std::time(nullptr)) <= t0) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
 
   NewDocument v2 = new_document("report", "新分类", 800, "v2");
   v2.parsed = free_document("新标题");
   v2.publisher_id = 7;
   ASSERT_EQ(v2.source_path, v1.source_path);
   ASSERT_NE(v2.source_sha256, v1.source_sha256);
-  EXPECT_EQ(put(v2, PutOutcome::kUpdated), id);
+  EXPECT_EQ(put(v2, PutOutcome::kUpdated, kT0 + 60), id);
   EXPECT_EQ(count(), 1);
 
   auto after = store_->get_document(id);
   ASSERT_TRUE(after.ok()) << after.status().to_string();
   EXPECT_EQ(after->summary.revision, 2);
   EXPECT_EQ(after->summary.created_at, before->summary.created_at);
-  EXPECT_GT(after->summary.updated_at, before->summary.updated_at);
+  EXPECT_EQ(after->summary.created_at, kT0);
+  EXPECT_EQ(after->summary.updated_at, kT0 + 60);
   EXPECT_EQ(after->summary.title, "新标题");
   EXPECT_EQ(after->summary.category, "新分类");
   EXPECT_EQ(after->summary.price, Fen(800));
@@ -463,12 +458,12 @@ TEST_P(StoreContractTest, DocumentRevisionMatchesSummary) {
 TEST_P(StoreContractTest, EmptyShaOrPathIsInvalid) {
   NewDocument n = new_document("x");
   n.source_sha256.clear();
-  auto r = store_->put_document(n);
+  auto r = store_->put_document(n, kT0);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), Code::kInvalidArgument);
   n = new_document("x");
   n.source_path.clear();
-  r = store_->put_document(n);
+  r = store_->put_document(n, kT0);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), Code::kInvalidArgument);
   EXPECT_EQ(count(), 0);
@@ -477,7 +472,7 @@ TEST_P(StoreContractTest, EmptyShaOrPathIsInvalid) {
 TEST_P(StoreContractTest, InvalidUtf8IsRefused) {
   NewDocument n = new_document("bad-utf8");
   n.parsed.blocks[0].runs[0].text = "ok \xff\xfe broken";
-  auto r = store_->put_document(n);
+  auto r = store_->put_document(n, kT0);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), Code::kInvalidArgument) << r.status().to_string();
   EXPECT_EQ(count(), 0);
@@ -490,7 +485,7 @@ TEST_P(StoreContractTest, FailedWriteLeavesDataAsItWas) {
   // A negative price breaks the schema's rule. The new category would be
   // written before the document row; it must not survive the failure.
   NewDocument bad = new_document("negative", "不应出现", -1);
-  auto r = store_->put_document(bad);
+  auto r = store_->put_document(bad, kT0);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), Code::kInvalidArgument) << r.status().to_string();
   EXPECT_EQ(count(), 1);
@@ -501,7 +496,7 @@ TEST_P(StoreContractTest, FailedWriteLeavesDataAsItWas) {
 
   // A failing update leaves the old version in place, revision included.
   NewDocument bad_update = new_document("keep", "另一个新分类", -5, "v2");
-  r = store_->put_document(bad_update);
+  r = store_->put_document(bad_update, kT0);
   ASSERT_FALSE(r.ok());
   auto got = store_->get_document(id);
   ASSERT_TRUE(got.ok());
@@ -535,7 +530,7 @@ TEST_P(StoreContractTest, PutDocumentsStoresABatchInOrderAndLeavesOutOnlyTheRefu
   batch.push_back(new_document("old", "原有", 990, "v2"));  // a new version
   batch.push_back(new_document("fbatchword"));
 
-  auto r = store_->put_documents(batch);
+  auto r = store_->put_documents(batch, kT0 + 60);
   ASSERT_TRUE(r.ok()) << r.status().to_string();
   ASSERT_EQ(r->size(), batch.size());
   const auto& out = *r;
@@ -551,6 +546,9 @@ TEST_P(StoreContractTest, PutDocumentsStoresABatchInOrderAndLeavesOutOnlyTheRefu
   EXPECT_EQ(out[4]->id, old_id);
   ASSERT_TRUE(out[5].ok()) << out[5].status().to_string();
   EXPECT_LT(out[0]->id, out[5]->id);  // created in the order given
+  auto created = store_->get_document(out[0]->id);
+  ASSERT_TRUE(created.ok());
+  EXPECT_EQ(created->summary.created_at, kT0 + 60);  // the caller's time
 
   store_.reset();  // durable: a new store on the file sees the batch
   store_ = open();
@@ -571,7 +569,7 @@ TEST_P(StoreContractTest, PutDocumentsStoresABatchInOrderAndLeavesOutOnlyTheRefu
   ASSERT_EQ(found->total, 1);
   EXPECT_EQ(found->hits[0].summary.id, out[5]->id);
 
-  auto empty = store_->put_documents({});
+  auto empty = store_->put_documents({}, kT0);
   ASSERT_TRUE(empty.ok());
   EXPECT_TRUE(empty->empty());
 }
@@ -699,7 +697,7 @@ TEST_P(StoreContractTest, ConcurrentReadsWhileWriting) {
       NewDocument n = i % 2 ? new_document("w" + std::to_string(i), "写")
                             : new_document("pre" + std::to_string(i % kPrefilled), "双", 990,
                                            "w" + std::to_string(i));
-      auto r = store_->put_document(n);
+      auto r = store_->put_document(n, kT0);
       if (!r.ok()) fail("put: " + r.status().to_string());
     }
   });
@@ -748,15 +746,13 @@ TEST_P(StoreContractTest, ConcurrentReadsWhileWriting) {
 // --- accounts ---------------------------------------------------------------------
 
 TEST_P(StoreContractTest, CreateUserThenReadItBack) {
-  int64_t before = static_cast<int64_t>(std::time(nullptr));
-  auto r = store_->create_user({"a@example.cn", "$argon2id$v=19$abc", "editor"});
+  auto r = store_->create_user({"a@example.cn", "$argon2id$v=19$abc", Role::kEditor}, kT0 + 7);
   ASSERT_TRUE(r.ok()) << r.status().to_string();
   EXPECT_GT(r->id, 0);
   EXPECT_EQ(r->email, "a@example.cn");
   EXPECT_EQ(r->password_hash, "$argon2id$v=19$abc");
-  EXPECT_EQ(r->role, "editor");
-  EXPECT_GE(r->created_at, before);
-  EXPECT_LE(r->created_at, before + 5);
+  EXPECT_EQ(r->role, Role::kEditor);
+  EXPECT_EQ(r->created_at, kT0 + 7);  // the caller's time
   EXPECT_EQ(r->deleted_at, 0);
 
   for (const auto& got : {store_->get_user(r->id), store_->find_user_by_email("a@example.cn")}) {
@@ -764,7 +760,7 @@ TEST_P(StoreContractTest, CreateUserThenReadItBack) {
     EXPECT_EQ(got->id, r->id);
     EXPECT_EQ(got->email, r->email);
     EXPECT_EQ(got->password_hash, r->password_hash);
-    EXPECT_EQ(got->role, "editor");
+    EXPECT_EQ(got->role, Role::kEditor);
     EXPECT_EQ(got->created_at, r->created_at);
     EXPECT_EQ(got->deleted_at, 0);
   }
@@ -772,15 +768,15 @@ TEST_P(StoreContractTest, CreateUserThenReadItBack) {
   NewUser plain;
   plain.email = "b@example.cn";
   plain.password_hash = "h";
-  auto b = store_->create_user(plain);
+  auto b = store_->create_user(plain, kT0);
   ASSERT_TRUE(b.ok()) << b.status().to_string();
-  EXPECT_EQ(b->role, "reader");
+  EXPECT_EQ(b->role, Role::kReader);
   EXPECT_NE(b->id, r->id);
 }
 
 TEST_P(StoreContractTest, DuplicateEmailIsConflict) {
   User a = create_user("dup@example.cn");
-  auto r = store_->create_user({"dup@example.cn", "other-hash", "admin"});
+  auto r = store_->create_user({"dup@example.cn", "other-hash", Role::kAdmin}, kT0);
   ASSERT_FALSE(r.ok());
   expect_code(r.status(), Code::kConflict, "second registration");
   EXPECT_EQ(r.status().message(), "email already registered");
@@ -788,7 +784,7 @@ TEST_P(StoreContractTest, DuplicateEmailIsConflict) {
   auto got = store_->get_user(a.id);
   ASSERT_TRUE(got.ok());
   EXPECT_EQ(got->password_hash, a.password_hash);
-  EXPECT_EQ(got->role, "reader");
+  EXPECT_EQ(got->role, Role::kReader);
   auto all = store_->list_users(0, 100);
   ASSERT_TRUE(all.ok());
   EXPECT_EQ(all->size(), 1u);
@@ -796,17 +792,17 @@ TEST_P(StoreContractTest, DuplicateEmailIsConflict) {
 
 TEST_P(StoreContractTest, BadNewUserIsInvalidAndNothingIsStored) {
   std::vector<NewUser> bad = {
-      {"", "h", "reader"},                           // no email
-      {"x@example.cn", "", "reader"},                // no hash
-      {"x@example.cn", "h", "superuser"},            // unknown role
-      {"x@example.cn", "h", ""},                     // empty role
-      {"x@example.cn", "h", "deleted"},              // the store's own marker
-      {"deleted-1@deleted.invalid", "h", "reader"},  // reserved for anonymised rows
+      {"", "h", Role::kReader},                           // no email
+      {"x@example.cn", "", Role::kReader},                // no hash
+      {"x@example.cn", "h", static_cast<Role>(42)},       // outside the enum
+      {"x@example.cn", "h", Role::kDeleted},              // the store's own marker
+      {"deleted-1@deleted.invalid", "h", Role::kReader},  // reserved for anonymised rows
   };
   for (const auto& u : bad) {
-    auto r = store_->create_user(u);
-    ASSERT_FALSE(r.ok()) << u.email << " " << u.role;
-    expect_code(r.status(), Code::kInvalidArgument, u.email + " " + u.role);
+    auto r = store_->create_user(u, kT0);
+    const std::string what = u.email + " " + std::to_string(static_cast<int>(u.role));
+    ASSERT_FALSE(r.ok()) << what;
+    expect_code(r.status(), Code::kInvalidArgument, what);
   }
   auto all = store_->list_users(0, 100);
   ASSERT_TRUE(all.ok());
@@ -825,7 +821,7 @@ TEST_P(StoreContractTest, UnknownUsersAreNotFound) {
   for (int64_t id : {int64_t{0}, int64_t{-1}, a.id + 1, int64_t{987654321}}) {
     const std::string what = "user " + std::to_string(id);
     expect_code(store_->get_user(id).status(), Code::kNotFound, what);
-    expect_code(store_->set_user_role(id, "admin"), Code::kNotFound, what);
+    expect_code(store_->set_user_role(id, Role::kAdmin), Code::kNotFound, what);
     expect_code(store_->set_password_hash(id, "h2", 0), Code::kNotFound, what);
     expect_code(store_->delete_user(id, kT0), Code::kNotFound, what);
     Session s;
@@ -837,7 +833,7 @@ TEST_P(StoreContractTest, UnknownUsersAreNotFound) {
   // None of that touched the existing account.
   auto got = store_->get_user(a.id);
   ASSERT_TRUE(got.ok());
-  EXPECT_EQ(got->role, "reader");
+  EXPECT_EQ(got->role, Role::kReader);
   EXPECT_EQ(got->password_hash, a.password_hash);
 }
 
@@ -875,33 +871,34 @@ TEST_P(StoreContractTest, ListUsersOldestFirstLiveOnlyWithPaging) {
 
 TEST_P(StoreContractTest, SetUserRole) {
   User a = create_user("role@example.cn");
-  ASSERT_TRUE(store_->set_user_role(a.id, "admin").is_ok());
+  ASSERT_TRUE(store_->set_user_role(a.id, Role::kAdmin).is_ok());
   auto got = store_->get_user(a.id);
   ASSERT_TRUE(got.ok());
-  EXPECT_EQ(got->role, "admin");
-  ASSERT_TRUE(store_->set_user_role(a.id, "editor").is_ok());
-  ASSERT_TRUE(store_->set_user_role(a.id, "editor").is_ok());  // same role again: fine
+  EXPECT_EQ(got->role, Role::kAdmin);
+  ASSERT_TRUE(store_->set_user_role(a.id, Role::kEditor).is_ok());
+  ASSERT_TRUE(store_->set_user_role(a.id, Role::kEditor).is_ok());  // same role again: fine
   got = store_->find_user_by_email("role@example.cn");
   ASSERT_TRUE(got.ok());
-  EXPECT_EQ(got->role, "editor");
+  EXPECT_EQ(got->role, Role::kEditor);
 
-  // Unknown roles are refused and change nothing.
-  for (const char* bad : {"superuser", "", "Admin", "deleted", "reader "}) {
-    expect_code(store_->set_user_role(a.id, bad), Code::kInvalidArgument, bad);
+  // Roles no caller may give are refused and change nothing.
+  for (Role bad : {Role::kDeleted, static_cast<Role>(42)}) {
+    const std::string what = "role " + std::to_string(static_cast<int>(bad));
+    expect_code(store_->set_user_role(a.id, bad), Code::kInvalidArgument, what);
     got = store_->get_user(a.id);
     ASSERT_TRUE(got.ok());
-    EXPECT_EQ(got->role, "editor") << bad;
+    EXPECT_EQ(got->role, Role::kEditor) << what;
   }
-  // An unknown role on an unknown user: the role is wrong either way.
-  expect_code(store_->set_user_role(a.id + 100, "superuser"), Code::kInvalidArgument,
+  // A bad role on an unknown user: the role is wrong either way.
+  expect_code(store_->set_user_role(a.id + 100, Role::kDeleted), Code::kInvalidArgument,
               "bad role, no user");
 
   // A deleted account's role cannot be set.
   ASSERT_TRUE(store_->delete_user(a.id, kT0).is_ok());
-  expect_code(store_->set_user_role(a.id, "admin"), Code::kNotFound, "deleted user");
+  expect_code(store_->set_user_role(a.id, Role::kAdmin), Code::kNotFound, "deleted user");
   got = store_->get_user(a.id);
   ASSERT_TRUE(got.ok());
-  EXPECT_EQ(got->role, "");
+  EXPECT_EQ(got->role, Role::kDeleted);
 }
 
 TEST_P(StoreContractTest, PasswordChangeKeepsOnlyTheGivenSession) {
@@ -945,7 +942,7 @@ TEST_P(StoreContractTest, PasswordChangeKeepsOnlyTheGivenSession) {
 }
 
 TEST_P(StoreContractTest, DeleteUserAnonymisesAndFreesTheEmail) {
-  User a = create_user("gone@example.cn", "admin");
+  User a = create_user("gone@example.cn", Role::kAdmin);
   User b = create_user("stays@example.cn");
   create_session(a.id, "a1", kT0);
   create_session(a.id, "a2", kT0 + 1);
@@ -959,7 +956,7 @@ TEST_P(StoreContractTest, DeleteUserAnonymisesAndFreesTheEmail) {
   EXPECT_EQ(got->id, a.id);
   EXPECT_EQ(got->email, "deleted-" + std::to_string(a.id) + "@deleted.invalid");
   EXPECT_EQ(got->password_hash, "");
-  EXPECT_EQ(got->role, "");
+  EXPECT_EQ(got->role, Role::kDeleted);
   EXPECT_EQ(got->created_at, a.created_at);
   EXPECT_EQ(got->deleted_at, kT0 + 100);
   // It cannot be found by either address, and is not listed.
@@ -993,7 +990,7 @@ TEST_P(StoreContractTest, DeleteUserAnonymisesAndFreesTheEmail) {
   auto found = store_->find_user_by_email("gone@example.cn");
   ASSERT_TRUE(found.ok());
   EXPECT_EQ(found->id, again.id);
-  EXPECT_EQ(found->role, "reader");
+  EXPECT_EQ(found->role, Role::kReader);
   EXPECT_EQ(store_->get_user(a.id)->deleted_at, kT0 + 100);
 }
 
@@ -1203,17 +1200,206 @@ TEST_P(StoreContractTest, ThrottleRoundTripUpsertAndDelete) {
   ASSERT_NE(store_, nullptr);
   EXPECT_EQ(store_->get_throttle(key)->count, 5);
 
-  ASSERT_TRUE(store_->delete_throttle(key).is_ok());
+  ASSERT_TRUE(store_->clear_throttle(key).is_ok());
   got = store_->get_throttle(key);
   ASSERT_TRUE(got.ok());
   EXPECT_EQ(got->count, 0);
   EXPECT_EQ(got->locked_until, 0);
   EXPECT_EQ(store_->get_throttle("login-ip:192.0.2.1")->count, 7);
-  EXPECT_TRUE(store_->delete_throttle(key).is_ok());  // absent: fine
+  EXPECT_TRUE(store_->clear_throttle(key).is_ok());  // absent: fine
 
   expect_code(store_->put_throttle({"", 1, kT0, 0}), Code::kInvalidArgument, "empty key");
   expect_code(store_->put_throttle({"neg", -1, kT0, 0}), Code::kInvalidArgument, "negative count");
   EXPECT_EQ(store_->get_throttle("neg")->count, 0);
+}
+
+// A login-style rule: 3 hits free in a run of an hour, then 1 s of lock,
+// doubling with each further hit, at most 8 s.
+ThrottleRule backoff_rule(const std::string& key) {
+  ThrottleRule r;
+  r.key = key;
+  r.window_seconds = 3600;
+  r.max_count = 3;
+  r.lock_seconds = 1;
+  r.max_lock_seconds = 8;
+  return r;
+}
+
+TEST_P(StoreContractTest, HitThrottleCountsThenLocksWithBackoff) {
+  const ThrottleRule rule = backoff_rule("login-ip:198.51.100.1");
+  auto hit = [&](int64_t at) {
+    auto t = store_->hit_throttle(rule, at);
+    EXPECT_TRUE(t.ok()) << t.status().to_string();
+    return t.ok() ? *t : Throttle{};
+  };
+  Throttle t = hit(kT0);
+  EXPECT_EQ(t.key, rule.key);
+  EXPECT_EQ(t.count, 1);
+  EXPECT_EQ(t.window_start, kT0);
+  EXPECT_EQ(t.locked_until, 0);
+  EXPECT_EQ(hit(kT0 + 1).count, 2);
+  t = hit(kT0 + 2);  // the third hit locks for 1 s
+  EXPECT_EQ(t.count, 3);
+  EXPECT_EQ(t.locked_until, kT0 + 3);
+
+  // While locked nothing counts.
+  t = hit(kT0 + 2);
+  EXPECT_EQ(t.count, 3);
+  EXPECT_EQ(t.locked_until, kT0 + 3);
+  auto refused = store_->hit_throttles({rule}, kT0 + 2);
+  ASSERT_TRUE(refused.ok());
+  EXPECT_FALSE(refused->admitted);
+  EXPECT_EQ(refused->retry_after, 1);
+
+  // Each hit after a lock ends doubles it, up to the cap.
+  EXPECT_EQ(hit(kT0 + 3).locked_until, kT0 + 3 + 2);
+  EXPECT_EQ(hit(kT0 + 5).locked_until, kT0 + 5 + 4);
+  EXPECT_EQ(hit(kT0 + 9).locked_until, kT0 + 9 + 8);
+  t = hit(kT0 + 17);
+  EXPECT_EQ(t.count, 7);
+  EXPECT_EQ(t.locked_until, kT0 + 17 + 8);  // capped
+  EXPECT_EQ(t.window_start, kT0);
+
+  // What hit_throttle stored is what get_throttle reads, after a reopen too.
+  store_.reset();
+  store_ = open();
+  ASSERT_NE(store_, nullptr);
+  auto got = store_->get_throttle(rule.key);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->count, 7);
+  EXPECT_EQ(got->locked_until, kT0 + 25);
+}
+
+TEST_P(StoreContractTest, HitThrottleRestartsAnOldRunAndUndoesAndClears) {
+  const ThrottleRule rule = backoff_rule("login-ip:198.51.100.2");
+  for (int i = 0; i < 2; ++i) ASSERT_TRUE(store_->hit_throttle(rule, kT0 + i).ok());
+  // An hour after the run started (and not locked) it starts again.
+  auto t = store_->hit_throttle(rule, kT0 + 3600);
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->count, 1);
+  EXPECT_EQ(t->window_start, kT0 + 3600);
+  // A run without a window lasts until cleared.
+  ThrottleRule forever = rule;
+  forever.key = "login-account:a@b.cn";
+  forever.window_seconds = 0;
+  forever.max_count = 100;
+  ASSERT_TRUE(store_->hit_throttle(forever, kT0).ok());
+  t = store_->hit_throttle(forever, kT0 + 30 * 86400);
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->count, 2);
+  EXPECT_EQ(t->window_start, kT0);
+
+  // Taking back a hit keeps the window; it never goes below zero.
+  ASSERT_TRUE(store_->undo_throttle_hit(forever.key).is_ok());
+  EXPECT_EQ(store_->get_throttle(forever.key)->count, 1);
+  EXPECT_EQ(store_->get_throttle(forever.key)->window_start, kT0);
+  ASSERT_TRUE(store_->undo_throttle_hit(forever.key).is_ok());
+  ASSERT_TRUE(store_->undo_throttle_hit(forever.key).is_ok());
+  EXPECT_EQ(store_->get_throttle(forever.key)->count, 0);
+  EXPECT_TRUE(store_->undo_throttle_hit("absent").is_ok());
+
+  ASSERT_TRUE(store_->clear_throttle(rule.key).is_ok());
+  EXPECT_EQ(store_->get_throttle(rule.key)->count, 0);
+  EXPECT_EQ(store_->get_throttle(rule.key)->window_start, 0);
+  EXPECT_TRUE(store_->clear_throttle(rule.key).is_ok());  // absent: fine
+}
+
+TEST_P(StoreContractTest, HitThrottleCanLockUntilTheWindowEnds) {
+  ThrottleRule rule;
+  rule.key = "register-ip:198.51.100.3";
+  rule.window_seconds = 3600;
+  rule.max_count = 2;
+  rule.lock_until_window_end = true;
+  ASSERT_TRUE(store_->hit_throttle(rule, kT0).ok());
+  auto t = store_->hit_throttle(rule, kT0 + 10);  // the second of two allowed
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->count, 2);
+  EXPECT_EQ(t->locked_until, kT0 + 3600);
+  auto refused = store_->hit_throttles({rule}, kT0 + 20);
+  ASSERT_TRUE(refused.ok());
+  EXPECT_FALSE(refused->admitted);
+  EXPECT_EQ(refused->retry_after, 3580);
+  // The window over, a new one starts with this hit.
+  t = store_->hit_throttle(rule, kT0 + 3600);
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->count, 1);
+  EXPECT_EQ(t->window_start, kT0 + 3600);
+  EXPECT_LE(t->locked_until, kT0 + 3600);
+}
+
+TEST_P(StoreContractTest, HitThrottlesIsAllOrNothing) {
+  const ThrottleRule a = backoff_rule("login-account:x@y.cn");
+  const ThrottleRule b = backoff_rule("login-ip:198.51.100.4");
+  ASSERT_TRUE(store_->put_throttle({b.key, 9, kT0, kT0 + 100}).is_ok());
+  auto refused = store_->hit_throttles({a, b}, kT0 + 40);
+  ASSERT_TRUE(refused.ok()) << refused.status().to_string();
+  EXPECT_FALSE(refused->admitted);
+  EXPECT_EQ(refused->retry_after, 60);
+  EXPECT_EQ(store_->get_throttle(a.key)->count, 0);  // the unlocked key was not counted
+  EXPECT_EQ(store_->get_throttle(b.key)->count, 9);
+
+  auto admitted = store_->hit_throttles({a, b}, kT0 + 100);
+  ASSERT_TRUE(admitted.ok());
+  EXPECT_TRUE(admitted->admitted);
+  ASSERT_EQ(admitted->throttles.size(), 2u);
+  EXPECT_EQ(admitted->throttles[0].key, a.key);
+  EXPECT_EQ(admitted->throttles[0].count, 1);
+  EXPECT_EQ(admitted->throttles[1].key, b.key);
+  EXPECT_EQ(admitted->throttles[1].count, 10);
+
+  ThrottleRule empty = a;
+  empty.key = "";
+  ThrottleRule none = a;
+  none.max_count = 0;
+  expect_code(store_->hit_throttles({}, kT0).status(), Code::kInvalidArgument, "no rules");
+  expect_code(store_->hit_throttles({empty}, kT0).status(), Code::kInvalidArgument, "empty key");
+  expect_code(store_->hit_throttles({a, a}, kT0).status(), Code::kInvalidArgument, "twice");
+  expect_code(store_->hit_throttles({none}, kT0).status(), Code::kInvalidArgument, "max 0");
+  EXPECT_EQ(store_->get_throttle(a.key)->count, 1);
+}
+
+// Many threads, on two Store objects over one database (as two processes
+// would be), hit one key at the same instant: every hit counts exactly once
+// and exactly max_count of them are admitted before the lock.
+TEST_P(StoreContractTest, ConcurrentHitsCountExactlyAndNoneSlipsPastTheLock) {
+  std::unique_ptr<Store> other = open();
+  ASSERT_NE(other, nullptr);
+  constexpr int kThreads = 6;
+  constexpr int kHits = 15;
+  ThrottleRule counting;
+  counting.key = "count-only";
+  counting.max_count = 1'000'000;
+  ThrottleRule locking;
+  locking.key = "locks-at-30";
+  locking.max_count = 30;
+  locking.lock_seconds = 3600;
+  locking.max_lock_seconds = 3600;
+
+  std::atomic<int> admitted{0};
+  std::atomic<int> errors{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      Store& s = t % 2 ? *other : *store_;
+      for (int i = 0; i < kHits; ++i) {
+        if (!s.hit_throttle(counting, kT0).ok()) ++errors;
+        auto h = s.hit_throttles({locking}, kT0);
+        if (!h.ok()) {
+          ++errors;
+        } else if (h->admitted) {
+          ++admitted;
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(errors.load(), 0);
+  EXPECT_EQ(store_->get_throttle(counting.key)->count, kThreads * kHits);
+  EXPECT_EQ(admitted.load(), 30);
+  auto locked = store_->get_throttle(locking.key);
+  ASSERT_TRUE(locked.ok());
+  EXPECT_EQ(locked->count, 30);
+  EXPECT_EQ(locked->locked_until, kT0 + 3600);
 }
 
 // --- accounts under load ----------------------------------------------------------
@@ -1273,7 +1459,7 @@ NewOrder document_order(int64_t user_id, int64_t document_id, int64_t amount_fen
                         const std::string& suffix = "ABCD") {
   NewOrder o;
   o.user_id = user_id;
-  o.kind = "document";
+  o.kind = OrderKind::kDocument;
   o.document_id = document_id;
   o.subject = "一份文档";
   o.amount = Fen(amount_fen);
@@ -1286,7 +1472,7 @@ NewOrder document_order(int64_t user_id, int64_t document_id, int64_t amount_fen
 
 NewOrder plan_order(int64_t user_id, int64_t days, int64_t amount_fen, int64_t at) {
   NewOrder o = document_order(user_id, 0, amount_fen, at);
-  o.kind = "plan";
+  o.kind = OrderKind::kPlan;
   o.document_id = 0;
   o.plan_id = "vip30";
   o.plan_days = days;
@@ -1296,7 +1482,7 @@ NewOrder plan_order(int64_t user_id, int64_t days, int64_t amount_fen, int64_t a
 
 NewOrder topup_order(int64_t user_id, int64_t amount_fen, int64_t at) {
   NewOrder o = document_order(user_id, 0, amount_fen, at);
-  o.kind = "topup";
+  o.kind = OrderKind::kTopUp;
   o.document_id = 0;
   o.subject = "钱包充值";
   return o;
@@ -1348,12 +1534,12 @@ TEST_P(StoreCommerceTest, CreateOrdersOfEachKindAndReadThemBack) {
   EXPECT_EQ(doc.out_trade_no, "P20260101" + std::string(10 - std::to_string(doc.id).size(), '0') +
                                   std::to_string(doc.id) + "ABCD");
   EXPECT_EQ(doc.user_id, u.id);
-  EXPECT_EQ(doc.kind, "document");
+  EXPECT_EQ(doc.kind, OrderKind::kDocument);
   EXPECT_EQ(doc.document_id, d);
   EXPECT_EQ(doc.plan_id, "");
   EXPECT_EQ(doc.subject, "一份文档");
   EXPECT_EQ(doc.amount, Fen(990));
-  EXPECT_EQ(doc.status, "created");
+  EXPECT_EQ(doc.status, OrderStatus::kCreated);
   EXPECT_EQ(doc.paid_with, "");
   EXPECT_EQ(doc.created_at, kT0);
   EXPECT_EQ(doc.expires_at, kT0 + 1800);
@@ -1361,12 +1547,12 @@ TEST_P(StoreCommerceTest, CreateOrdersOfEachKindAndReadThemBack) {
   EXPECT_EQ(doc.refunded_at, 0);
 
   Order plan = create_order(plan_order(u.id, 30, 3000, kT0 + 1));
-  EXPECT_EQ(plan.kind, "plan");
+  EXPECT_EQ(plan.kind, OrderKind::kPlan);
   EXPECT_EQ(plan.plan_id, "vip30");
   EXPECT_EQ(plan.plan_days, 30);
   EXPECT_EQ(plan.document_id, 0);
   Order top = create_order(topup_order(u.id, 5000, kT0 + 2));
-  EXPECT_EQ(top.kind, "topup");
+  EXPECT_EQ(top.kind, OrderKind::kTopUp);
   EXPECT_NE(top.out_trade_no, plan.out_trade_no);
 
   auto got = store_->get_order(plan.id);
@@ -1399,7 +1585,7 @@ TEST_P(StoreCommerceTest, BadOrdersAreRefusedAndNothingIsStored) {
   User u = create_user("bad-orders@example.cn");
   int64_t d = put(new_document("a"));
   NewOrder kind = document_order(u.id, d, 990, kT0);
-  kind.kind = "gift";
+  kind.kind = static_cast<OrderKind>(42);  // outside the enum
   expect_code(store_->create_order(kind).status(), Code::kInvalidArgument, "kind");
   expect_code(store_->create_order(document_order(u.id, d, 0, kT0)).status(),
               Code::kInvalidArgument, "zero amount");
@@ -1431,7 +1617,7 @@ TEST_P(StoreCommerceTest, BuyFromWalletIsOneTransaction) {
   credit(u.id, 1500);
   auto bought = store_->buy_from_wallet(document_order(u.id, d, 990, kT0), kT0 + 1);
   ASSERT_TRUE(bought.ok()) << bought.status().to_string();
-  EXPECT_EQ(bought->status, "paid");
+  EXPECT_EQ(bought->status, OrderStatus::kPaid);
   EXPECT_EQ(bought->paid_with, "wallet");
   EXPECT_EQ(bought->paid_at, kT0 + 1);
   EXPECT_EQ(balance(u.id), Fen(510));
@@ -1457,7 +1643,7 @@ TEST_P(StoreCommerceTest, PayFromWalletDebitsAndEntitles) {
               "not the user's order");
   auto paid = store_->pay_order_from_wallet(o.id, u.id, kT0 + 1);
   ASSERT_TRUE(paid.ok()) << paid.status().to_string();
-  EXPECT_EQ(paid->status, "paid");
+  EXPECT_EQ(paid->status, OrderStatus::kPaid);
   EXPECT_EQ(paid->paid_with, "wallet");
   EXPECT_EQ(paid->paid_at, kT0 + 1);
   EXPECT_EQ(balance(u.id), Fen(510));
@@ -1475,7 +1661,7 @@ TEST_P(StoreCommerceTest, PayFromWalletDebitsAndEntitles) {
   auto refused = store_->pay_order_from_wallet(big.id, u.id, kT0 + 3);
   expect_code(refused.status(), Code::kPaymentRequired, "insufficient");
   EXPECT_EQ(balance(u.id), Fen(510));
-  EXPECT_EQ(store_->get_order(big.id)->status, "created");
+  EXPECT_EQ(store_->get_order(big.id)->status, OrderStatus::kCreated);
 
   // No wallet at all is a zero balance.
   Order none = create_order(document_order(other.id, d, 1, kT0));
@@ -1521,7 +1707,7 @@ TEST_P(StoreCommerceTest, ApplyPaymentOncePerTransaction) {
   auto first = store_->apply_payment(notice(doc, "T-1"));
   ASSERT_TRUE(first.ok()) << first.status().to_string();
   EXPECT_EQ(first->outcome, PaymentOutcome::kApplied);
-  EXPECT_EQ(first->order.status, "paid");
+  EXPECT_EQ(first->order.status, OrderStatus::kPaid);
   EXPECT_EQ(first->order.paid_with, "alipay");
   EXPECT_EQ(first->order.paid_at, kT0 + 10);
   for (int i = 0; i < 3; ++i) {
@@ -1584,13 +1770,13 @@ TEST_P(StoreCommerceTest, LateOrRepeatedPaymentsGoToTheWallet) {
   auto n = store_->expire_orders(kT0 + 1800);
   ASSERT_TRUE(n.ok());
   EXPECT_EQ(*n, 2);  // swept and stale; live expires at kT0 + 2800
-  EXPECT_EQ(store_->get_order(live.id)->status, "created");
-  EXPECT_EQ(store_->get_order(swept.id)->status, "expired");
+  EXPECT_EQ(store_->get_order(live.id)->status, OrderStatus::kCreated);
+  EXPECT_EQ(store_->get_order(swept.id)->status, OrderStatus::kExpired);
 
   auto late = store_->apply_payment(notice(swept, "T-L1", kT0 + 2000));
   ASSERT_TRUE(late.ok());
   EXPECT_EQ(late->outcome, PaymentOutcome::kCreditedToWallet);
-  EXPECT_EQ(late->order.status, "expired");
+  EXPECT_EQ(late->order.status, OrderStatus::kExpired);
   EXPECT_EQ(balance(u.id), Fen(300));
 
   // Past its expiry but not swept yet: treated the same, and marked expired.
@@ -1598,7 +1784,7 @@ TEST_P(StoreCommerceTest, LateOrRepeatedPaymentsGoToTheWallet) {
   auto stale_pay = store_->apply_payment(notice(unswept, "T-L2", kT0 + 2000 + 1800));
   ASSERT_TRUE(stale_pay.ok());
   EXPECT_EQ(stale_pay->outcome, PaymentOutcome::kCreditedToWallet);
-  EXPECT_EQ(stale_pay->order.status, "expired");
+  EXPECT_EQ(stale_pay->order.status, OrderStatus::kExpired);
   EXPECT_EQ(store_->user_entitlements(u.id)->vip_until, 0);
   EXPECT_EQ(balance(u.id), Fen(3300));
 
@@ -1623,7 +1809,7 @@ TEST_P(StoreCommerceTest, RefundsMoveMoneyBackAndRevoke) {
               Code::kInvalidArgument, "wallet-paid order to a provider");
   auto r = store_->refund_order(wallet_paid.id, true, "重复购买", "admin", kT0 + 1);
   ASSERT_TRUE(r.ok()) << r.status().to_string();
-  EXPECT_EQ(r->status, "refunded");
+  EXPECT_EQ(r->status, OrderStatus::kRefunded);
   EXPECT_EQ(r->refunded_at, kT0 + 1);
   EXPECT_EQ(r->paid_with, "wallet");
   EXPECT_EQ(balance(u.id), Fen(990));

@@ -99,7 +99,7 @@ class AccountWebTest : public ::testing::Test {
   void SetUp() override {
     ASSERT_NO_FATAL_FAILURE(testing::open_test_store("paidoc-account-test", clock_, t_));
     commerce_ = std::make_unique<commerce::Commerce>(
-        *store_, clock_, commerce::Options{},
+        *store_, *store_, clock_, commerce::Options{},
         std::map<std::string, std::unique_ptr<commerce::PaymentProvider>>{});
     library::ImportOptions io;
     io.price = Fen(800);
@@ -122,7 +122,7 @@ class AccountWebTest : public ::testing::Test {
     opts.access_log = false;
     opts.handle_signals = false;
     opts.site_name = "测试文库";
-    server_ = std::make_unique<Server>(*library_, *accounts_, *commerce_, opts);
+    server_ = std::make_unique<Server>(*store_, *library_, *accounts_, *commerce_, opts);
     Status s = server_->start();
     ASSERT_TRUE(s.is_ok()) << s.to_string();
     port_ = server_->port();

@@ -125,7 +125,7 @@ class CommerceWebTest : public ::testing::Test {
     commerce::PaymentStart alipay;
     alipay.redirect_url = "https://openapi.alipay.com/gateway.do?method=alipay.trade.page.pay";
     providers["alipay"] = std::make_unique<ScriptedProvider>("alipay", alipay);
-    commerce_ = std::make_unique<commerce::Commerce>(*store_, clock_, commerce::Options{},
+    commerce_ = std::make_unique<commerce::Commerce>(*store_, *store_, clock_, commerce::Options{},
                                                      std::move(providers));
     ServerOptions opts;
     opts.port = 0;
@@ -135,7 +135,7 @@ class CommerceWebTest : public ::testing::Test {
     opts.site_name = "测试文库";
     if (setup.sandbox) opts.sandbox = sandbox_;
     opts.clock = &clock_;
-    server_ = std::make_unique<Server>(*library_, *accounts_, *commerce_, opts);
+    server_ = std::make_unique<Server>(*store_, *library_, *accounts_, *commerce_, opts);
     Status s = server_->start();
     ASSERT_TRUE(s.is_ok()) << s.to_string();
     port_ = server_->port();

@@ -55,7 +55,7 @@ class SearchLimitsWebTest : public ::testing::Test {
   void SetUp() override {
     ASSERT_NO_FATAL_FAILURE(testing::open_test_store("paidoc-search-limits-web", clock_, t_));
     commerce_ = std::make_unique<commerce::Commerce>(
-        *t_.store, clock_, commerce::Options{},
+        *t_.store, *t_.store, clock_, commerce::Options{},
         std::map<std::string, std::unique_ptr<commerce::PaymentProvider>>{});
     library::ImportOptions io;
     io.price = Fen(600);
@@ -75,7 +75,7 @@ class SearchLimitsWebTest : public ::testing::Test {
     opts.clock = &clock_;
     opts.trust_proxy = true;  // X-Forwarded-For names the client address
     // opts.search_limits: the defaults, as shipped.
-    server_ = std::make_unique<Server>(*t_.library, *t_.accounts, *commerce_, opts);
+    server_ = std::make_unique<Server>(*t_.store, *t_.library, *t_.accounts, *commerce_, opts);
     Status s = server_->start();
     ASSERT_TRUE(s.is_ok()) << s.to_string();
     port_ = server_->port();

@@ -91,9 +91,9 @@ class WebTest : public ::testing::Test {
     ao.pwhash_memlimit = 8192;
     accounts_ = std::make_unique<auth::Accounts>(*store_, clock_, ao);
     commerce_ = std::make_unique<commerce::Commerce>(
-        *store_, clock_, commerce::Options{},
+        *store_, *store_, clock_, commerce::Options{},
         std::map<std::string, std::unique_ptr<commerce::PaymentProvider>>{});
-    server_ = std::make_unique<Server>(*library_, *accounts_, *commerce_, opts);
+    server_ = std::make_unique<Server>(*store_, *library_, *accounts_, *commerce_, opts);
     Status s = server_->start();
     ASSERT_TRUE(s.is_ok()) << s.to_string();
     port_ = server_->port();
@@ -722,7 +722,7 @@ class LifecycleTest : public WebTest {
     opts.threads = 2;
     opts.access_log = false;
     opts.handle_signals = false;
-    return std::make_unique<Server>(*library_, *accounts_, *commerce_, opts);
+    return std::make_unique<Server>(*store_, *library_, *accounts_, *commerce_, opts);
   }
 };
 
@@ -762,7 +762,7 @@ TEST_F(LifecycleTest, StopBeforeRunAndBusyPort) {
   opts.port = server->port();
   opts.access_log = false;
   opts.handle_signals = false;
-  Server second(*library_, *accounts_, *commerce_, opts);
+  Server second(*store_, *library_, *accounts_, *commerce_, opts);
   Status s = second.start();
   EXPECT_EQ(s.code(), Code::kUnavailable);
   EXPECT_NE(s.message().find(std::to_string(server->port())), std::string::npos);
@@ -778,9 +778,11 @@ class DownStore : public store::Store {
  public:
   static Status down() { return Status::unavailable("database is locked: secret-internal-detail"); }
   Result<int> schema_version() override { return down(); }
-  Result<store::PutResult> put_document(const store::NewDocument&) override { return down(); }
+  Result<store::PutResult> put_document(const store::NewDocument&, int64_t) override {
+    return down();
+  }
   Result<std::vector<Result<store::PutResult>>> put_documents(
-      const std::vector<store::NewDocument>&) override {
+      const std::vector<store::NewDocument>&, int64_t) override {
     return down();
   }
   Result<store::StoredDocument> get_document(int64_t) override { return down(); }
@@ -795,11 +797,11 @@ class DownStore : public store::Store {
   Result<std::string> setting_or_init(const std::string&, const std::string&) override {
     return down();
   }
-  Result<store::User> create_user(const store::NewUser&) override { return down(); }
+  Result<store::User> create_user(const store::NewUser&, int64_t) override { return down(); }
   Result<store::User> find_user_by_email(const std::string&) override { return down(); }
   Result<store::User> get_user(int64_t) override { return down(); }
   Result<std::vector<store::User>> list_users(int64_t, int64_t) override { return down(); }
-  Status set_user_role(int64_t, const std::string&) override { return down(); }
+  Status set_user_role(int64_t, store::Role) override { return down(); }
   Status set_password_hash(int64_t, const std::string&, int64_t) override { return down(); }
   Status delete_user(int64_t, int64_t) override { return down(); }
   Result<store::Session> create_session(const store::Session&, int64_t) override { return down(); }
@@ -811,7 +813,12 @@ class DownStore : public store::Store {
   Result<int64_t> delete_expired_sessions(int64_t) override { return down(); }
   Result<store::Throttle> get_throttle(const std::string&) override { return down(); }
   Status put_throttle(const store::Throttle&) override { return down(); }
-  Status delete_throttle(const std::string&) override { return down(); }
+  Result<store::ThrottleHit> hit_throttles(const std::vector<store::ThrottleRule>&,
+                                           int64_t) override {
+    return down();
+  }
+  Status undo_throttle_hit(const std::string&) override { return down(); }
+  Status clear_throttle(const std::string&) override { return down(); }
   Result<store::Order> create_order(const store::NewOrder&) override { return down(); }
   Result<store::Order> get_order(int64_t) override { return down(); }
   Result<store::Order> find_order(const std::string&) override { return down(); }
@@ -844,13 +851,13 @@ TEST(WebDownTest, StoreFailuresAre503WithoutDetails) {
   ao.pwhash_opslimit = 1;
   ao.pwhash_memlimit = 8192;
   auth::Accounts accounts(store, clock, ao);
-  commerce::Commerce shop(store, clock, {}, {});
+  commerce::Commerce shop(store, store, clock, {}, {});
   ServerOptions opts;
   opts.port = 0;
   opts.threads = 1;
   opts.access_log = false;
   opts.handle_signals = false;
-  Server server(library, accounts, shop, opts);
+  Server server(store, library, accounts, shop, opts);
   ASSERT_TRUE(server.start().is_ok());
   std::thread t([&] { server.run(); });
   {

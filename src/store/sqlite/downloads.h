@@ -5,8 +5,8 @@
 #include <string>
 
 #include "common/status.h"
+#include "store/downloads.h"
 #include "store/sqlite/connection.h"
-#include "store/store.h"
 
 namespace paidoc::store::sqlite {
 

@@ -1,7 +1,6 @@
 #include "store/sqlite/migrations.h"
 
 #include <algorithm>
-#include <chrono>
 #include <iterator>
 #include <string>
 
@@ -365,12 +364,6 @@ constexpr char kMaxVersion[] = "SELECT coalesce(max(version), 0) FROM schema_mig
 constexpr char kRecordVersion[] =
     "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)";
 
-int64_t now_seconds() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 }  // namespace
 
 int latest_schema_version() { return kLatest; }
@@ -384,9 +377,9 @@ Result<int> current_schema_version(Connection& c) {
   return static_cast<int>(st->int64(0));
 }
 
-Result<int> migrate(Connection& c) { return migrate(c, kLatest); }
+Result<int> migrate(Connection& c, int64_t now) { return migrate_to(c, kLatest, now); }
 
-Result<int> migrate(Connection& c, int target_version) {
+Result<int> migrate_to(Connection& c, int target_version, int64_t now) {
   if (target_version < 0 || target_version > kLatest) {
     return Status::invalid("sqlite: no schema version " + std::to_string(target_version) +
                            " (latest is " + std::to_string(kLatest) + ")");
@@ -413,7 +406,7 @@ Result<int> migrate(Connection& c, int target_version) {
     }
     auto st = c.stmt(kRecordVersion);
     if (!st.ok()) return st.status();
-    if (Status s = st->bind(1, int64_t{v}).bind(2, now_seconds()).exec(); !s.is_ok()) return s;
+    if (Status s = st->bind(1, int64_t{v}).bind(2, now).exec(); !s.is_ok()) return s;
   }
   if (Status s = txn.commit(); !s.is_ok()) return s;
   return std::max(*current, target_version);

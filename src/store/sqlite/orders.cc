@@ -146,13 +146,14 @@ Order read_order(const Stmt& st) {
   o.id = st.int64(0);
   o.out_trade_no = st.text(1);
   o.user_id = st.int64(2);
-  o.kind = st.text(3);
+  // The schema's CHECK constraints admit only the values enums.h names.
+  o.kind = parse_order_kind(st.text(3)).value_or(OrderKind::kDocument);
   o.document_id = st.int64(4);
   o.plan_id = st.text(5);
   o.plan_days = st.int64(6);
   o.subject = st.text(7);
   o.amount = Fen(st.int64(8));
-  o.status = st.text(9);
+  o.status = parse_order_status(st.text(9)).value_or(OrderStatus::kCreated);
   o.paid_with = st.text(10);
   o.created_at = st.int64(11);
   o.expires_at = st.int64(12);
@@ -319,18 +320,22 @@ Status mark_paid(Connection& c, int64_t order_id, const std::string& with, int64
 // What the money of a paid order buys: the document (a row in orders is
 // the purchase) or the plan's VIP days; a top-up's money is in the wallet.
 Status grant(Connection& c, const Order& o, int64_t now) {
-  if (o.kind == "plan") return extend_vip(c, o.user_id, o.plan_days, now);
+  if (o.kind == OrderKind::kPlan) return extend_vip(c, o.user_id, o.plan_days, now);
   return Status();
 }
 
 // "created" and payable at `now`.
-bool payable(const Order& o, int64_t now) { return o.status == "created" && now < o.expires_at; }
+bool payable(const Order& o, int64_t now) {
+  return o.status == OrderStatus::kCreated && now < o.expires_at;
+}
 
 Status not_payable(const Order& o, int64_t now) {
-  if (o.status == "paid") return Status::conflict("订单已支付");
-  if (o.status == "refunded") return Status::conflict("订单已退款");
-  if (o.status == "expired" || now >= o.expires_at) return Status::conflict("订单已过期");
-  return Status::conflict("订单状态为 " + o.status);
+  if (o.status == OrderStatus::kPaid) return Status::conflict("订单已支付");
+  if (o.status == OrderStatus::kRefunded) return Status::conflict("订单已退款");
+  if (o.status == OrderStatus::kExpired || now >= o.expires_at) {
+    return Status::conflict("订单已过期");
+  }
+  return Status::conflict("订单状态为 " + std::string(to_string(o.status)));
 }
 
 std::string zero_padded(int64_t id, int width) {
@@ -344,18 +349,19 @@ std::string zero_padded(int64_t id, int width) {
 // --- writers --------------------------------------------------------------------
 
 Result<Order> create_order_in(Connection& c, const NewOrder& o) {
-  if (o.kind != "document" && o.kind != "plan" && o.kind != "topup") {
-    return Status::invalid("create_order: unknown kind '" + o.kind + "'");
+  if (to_string(o.kind).empty()) {
+    return Status::invalid("create_order: unknown kind " +
+                           std::to_string(static_cast<int>(o.kind)));
   }
   if (o.amount.value() <= 0) return Status::invalid("create_order: amount must be positive");
-  if (o.kind == "plan" && (o.plan_id.empty() || o.plan_days <= 0)) {
+  if (o.kind == OrderKind::kPlan && (o.plan_id.empty() || o.plan_days <= 0)) {
     return Status::invalid("create_order: a plan order needs plan_id and plan_days > 0");
   }
   if (o.expires_at <= o.created_at) {
     return Status::invalid("create_order: expires_at must be after created_at");
   }
   if (Status s = check_user_live(c, o.user_id); !s.is_ok()) return s;
-  if (o.kind == "document") {
+  if (o.kind == OrderKind::kDocument) {
     auto d = scalar(c, kDocumentExists, o.document_id);
     if (!d.ok()) return d.status();
     if (!d->has_value()) {
@@ -368,13 +374,14 @@ Result<Order> create_order_in(Connection& c, const NewOrder& o) {
   auto ins = run(c, kInsertOrder, [&](Stmt& st) {
     st.bind(1, placeholder)
         .bind(2, o.user_id)
-        .bind(3, o.kind)
-        .bind(4, o.kind == "document" ? std::optional<int64_t>(o.document_id) : std::nullopt)
+        .bind(3, to_string(o.kind))
+        .bind(4,
+              o.kind == OrderKind::kDocument ? std::optional<int64_t>(o.document_id) : std::nullopt)
         .bind(7, o.subject)
         .bind(8, o.amount.value())
         .bind(9, o.created_at)
         .bind(10, o.expires_at);
-    if (o.kind == "plan") {
+    if (o.kind == OrderKind::kPlan) {
       st.bind(5, o.plan_id).bind(6, o.plan_days);
     } else {
       st.bind_null(5).bind(6, int64_t{0});
@@ -393,7 +400,7 @@ Result<Order> pay_order_from_wallet_in(Connection& c, int64_t order_id, int64_t 
   auto o = must_get_order(c, order_id);
   if (!o.ok()) return o.status();
   if (o->user_id != user_id) return order_not_found(order_id);
-  if (o->kind == "topup") return Status::invalid("充值订单不能用余额支付");
+  if (o->kind == OrderKind::kTopUp) return Status::invalid("充值订单不能用余额支付");
   if (!payable(*o, now)) return not_payable(*o, now);
   auto balance = balance_of(c, user_id);
   if (!balance.ok()) return balance.status();
@@ -407,8 +414,8 @@ Result<Order> pay_order_from_wallet_in(Connection& c, int64_t order_id, int64_t 
 }
 
 Result<Order> buy_from_wallet_in(Connection& c, const NewOrder& o, int64_t now) {
-  if (o.kind == "topup") return Status::invalid("充值订单不能用余额支付");
-  if (o.kind == "document") {
+  if (o.kind == OrderKind::kTopUp) return Status::invalid("充值订单不能用余额支付");
+  if (o.kind == OrderKind::kDocument) {
     auto e = user_entitlements_in(c, o.user_id);
     if (!e.ok()) return e.status();
     if (std::find(e->purchased.begin(), e->purchased.end(), o.document_id) != e->purchased.end()) {
@@ -456,7 +463,7 @@ Result<AppliedPayment> apply_payment_in(Connection& c, const PaymentNotice& n) {
   Result<int64_t> txn = int64_t{0};
   if (payable(o, n.received_at)) {
     outcome = PaymentOutcome::kApplied;
-    const Account to = o.kind == "topup" ? wallet(o.user_id) : system_account(kSales);
+    const Account to = o.kind == OrderKind::kTopUp ? wallet(o.user_id) : system_account(kSales);
     txn = transfer(c, from, to, o.amount, {o.id, "payment", o.subject, actor, n.received_at});
     if (!txn.ok()) return txn.status();
     if (Status s = mark_paid(c, o.id, n.provider, n.received_at); !s.is_ok()) return s;
@@ -465,13 +472,14 @@ Result<AppliedPayment> apply_payment_in(Connection& c, const PaymentNotice& n) {
     // The buyer paid for something we can no longer sell them on this
     // order: keep the money for them rather than lose it.
     outcome = PaymentOutcome::kCreditedToWallet;
-    if (o.status == "created") {
+    if (o.status == OrderStatus::kCreated) {
       auto e = run(c, kMarkExpired, [&](Stmt& st) { st.bind(1, o.id); });
       if (!e.ok()) return e.status();
     }
     txn = transfer(
         c, from, wallet(o.user_id), o.amount,
-        {o.id, "late_payment", "订单" + o.out_trade_no + "（" + o.status + "）的付款转入余额",
+        {o.id, "late_payment",
+         "订单" + o.out_trade_no + "（" + std::string(to_string(o.status)) + "）的付款转入余额",
          actor, n.received_at});
     if (!txn.ok()) return txn.status();
   }
@@ -499,11 +507,11 @@ Result<Order> refund_order_in(Connection& c, int64_t order_id, bool to_wallet,
                               const std::string& note, const std::string& actor, int64_t now) {
   auto o = must_get_order(c, order_id);
   if (!o.ok()) return o.status();
-  if (o->status == "refunded") return Status::conflict("订单已退款");
-  if (o->status != "paid") return Status::conflict("订单未支付，不能退款");
+  if (o->status == OrderStatus::kRefunded) return Status::conflict("订单已退款");
+  if (o->status != OrderStatus::kPaid) return Status::conflict("订单未支付，不能退款");
   const Entry e{order_id, "refund", note, actor, now};
   Result<int64_t> txn = int64_t{0};
-  if (o->kind == "topup") {
+  if (o->kind == OrderKind::kTopUp) {
     if (to_wallet) return Status::invalid("充值订单的钱已在余额中，只能退回原支付渠道");
     auto balance = balance_of(c, o->user_id);
     if (!balance.ok()) return balance.status();
@@ -518,7 +526,7 @@ Result<Order> refund_order_in(Connection& c, int64_t order_id, bool to_wallet,
                    o->amount, e);
   }
   if (!txn.ok()) return txn.status();
-  if (o->kind == "plan") {
+  if (o->kind == OrderKind::kPlan) {
     if (Status s = shorten_vip(c, o->user_id, o->plan_days); !s.is_ok()) return s;
   }
   auto n = run(c, kMarkRefunded, [&](Stmt& st) { st.bind(1, order_id).bind(2, now); });

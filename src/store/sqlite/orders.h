@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "common/status.h"
+#include "store/commerce.h"
 #include "store/sqlite/connection.h"
-#include "store/store.h"
 
 namespace paidoc::store::sqlite {
 

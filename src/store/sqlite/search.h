@@ -10,8 +10,8 @@
 
 #include "common/status.h"
 #include "doc/document.h"
+#include "store/search_index.h"
 #include "store/sqlite/connection.h"
-#include "store/store.h"
 #include "text/keywords.h"
 
 namespace paidoc::store::sqlite {

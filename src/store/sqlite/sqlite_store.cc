@@ -2,12 +2,12 @@
 
 #include <algorithm>
 #include <atomic>
-#include <chrono>
 #include <exception>
 #include <filesystem>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <system_error>
 #include <thread>
@@ -82,11 +82,8 @@ constexpr char kUpdateDocument[] =
 
 // --- accounts -----------------------------------------------------------------
 
-// Columns read into a User by read_user(), in this order. The internal role
-// 'deleted' of an anonymised account reads as "".
-#define PAIDOC_USER_COLUMNS                                                                \
-  "id, email, password_hash, CASE role WHEN 'deleted' THEN '' ELSE role END, created_at, " \
-  "deleted_at"
+// Columns read into a User by read_user(), in this order.
+#define PAIDOC_USER_COLUMNS "id, email, password_hash, role, created_at, deleted_at"
 
 constexpr char kFindUserIdByEmail[] = "SELECT id FROM users WHERE email = ?1";
 constexpr char kInsertUser[] =
@@ -144,14 +141,10 @@ constexpr char kPutThrottle[] =
     " ON CONFLICT (key) DO UPDATE SET count = excluded.count,"
     " window_start = excluded.window_start, locked_until = excluded.locked_until";
 constexpr char kDeleteThrottle[] = "DELETE FROM throttles WHERE key = ?1";
+constexpr char kUndoThrottleHit[] =
+    "UPDATE throttles SET count = count - 1 WHERE key = ?1 AND count > 0";
 
 // --- helpers ------------------------------------------------------------------
-
-int64_t now_seconds() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // Runs `f` and turns any exception (allocation failure, JSON errors, a
 // system_error from a mutex) into kInternal: nothing escapes the store.
@@ -219,7 +212,9 @@ User read_user(const Stmt& st) {
   u.id = st.int64(0);
   u.email = st.text(1);
   u.password_hash = st.text(2);
-  u.role = st.text(3);
+  // The schema's CHECK admits only the roles enums.h names; should a newer
+  // program have added one, this one grants it the least: a reader's.
+  u.role = parse_role(st.text(3)).value_or(Role::kReader);
   u.created_at = st.int64(4);
   u.deleted_at = st.int64(5);
   return u;
@@ -238,14 +233,11 @@ Session read_session(const Stmt& st) {
   return s;
 }
 
-// The roles a caller may give; 'deleted' is the store's own.
-bool is_assignable_role(const std::string& role) {
-  return role == "reader" || role == "editor" || role == "admin";
-}
-
-Status check_role(const std::string& role) {
-  if (is_assignable_role(role)) return Status();
-  return Status::invalid("unknown role '" + role + "' (reader, editor or admin)");
+// The roles a caller may give; kDeleted is the store's own.
+Status check_role(Role role) {
+  if (role == Role::kReader || role == Role::kEditor || role == Role::kAdmin) return Status();
+  return Status::invalid("role '" + std::string(to_string(role)) +
+                         "' cannot be given (reader, editor or admin)");
 }
 
 Status user_not_found(int64_t id) {
@@ -308,15 +300,15 @@ class SqliteStore final : public Store {
     });
   }
 
-  Result<PutResult> put_document(const NewDocument& d) override {
-    return guarded<PutResult>("put_document", [&]() -> Result<PutResult> { return put(d); });
+  Result<PutResult> put_document(const NewDocument& d, int64_t now) override {
+    return guarded<PutResult>("put_document", [&]() -> Result<PutResult> { return put(d, now); });
   }
 
-  Result<std::vector<Result<PutResult>>> put_documents(
-      const std::vector<NewDocument>& docs) override {
+  Result<std::vector<Result<PutResult>>> put_documents(const std::vector<NewDocument>& docs,
+                                                       int64_t now) override {
     return guarded<std::vector<Result<PutResult>>>(
         "put_documents",
-        [&]() -> Result<std::vector<Result<PutResult>>> { return put_many(docs); });
+        [&]() -> Result<std::vector<Result<PutResult>>> { return put_many(docs, now); });
   }
 
   Result<StoredDocument> get_document(int64_t id) override {
@@ -450,7 +442,7 @@ class SqliteStore final : public Store {
 
   // ---- accounts ----
 
-  Result<User> create_user(const NewUser& u) override {
+  Result<User> create_user(const NewUser& u, int64_t now) override {
     return guarded<User>("create_user", [&]() -> Result<User> {
       if (u.email.empty()) return Status::invalid("create_user: email is empty");
       if (u.email.ends_with(kDeletedEmailDomain)) {
@@ -470,10 +462,13 @@ class SqliteStore final : public Store {
         out.email = u.email;
         out.password_hash = u.password_hash;
         out.role = u.role;
-        out.created_at = now_seconds();
+        out.created_at = now;
         auto st = c.stmt(kInsertUser);
         if (!st.ok()) return st.status();
-        st->bind(1, u.email).bind(2, u.password_hash).bind(3, u.role).bind(4, out.created_at);
+        st->bind(1, u.email)
+            .bind(2, u.password_hash)
+            .bind(3, to_string(u.role))
+            .bind(4, out.created_at);
         if (Status s = st->exec(); !s.is_ok()) return s;
         out.id = sqlite3_last_insert_rowid(c.handle());
         return out;
@@ -513,10 +508,10 @@ class SqliteStore final : public Store {
     });
   }
 
-  Status set_user_role(int64_t user_id, const std::string& role) override {
+  Status set_user_role(int64_t user_id, Role role) override {
     return guarded_status("set_user_role", [&]() -> Result<Done> {
       if (Status s = check_role(role); !s.is_ok()) return s;
-      auto n = write_one(kSetRole, [&](Stmt& st) { st.bind(1, user_id).bind(2, role); });
+      auto n = write_one(kSetRole, [&](Stmt& st) { st.bind(1, user_id).bind(2, to_string(role)); });
       if (!n.ok()) return n.status();
       if (*n == 0) return user_not_found(user_id);
       return Done{};
@@ -709,8 +704,65 @@ class SqliteStore final : public Store {
     });
   }
 
-  Status delete_throttle(const std::string& key) override {
-    return guarded_status("delete_throttle", [&]() -> Result<Done> {
+  // Reads every key, then writes every record, in one write transaction:
+  // the counting rules (store::apply_hit) run between the two with the
+  // database write lock held, so no other hit can interleave.
+  Result<ThrottleHit> hit_throttles(const std::vector<ThrottleRule>& rules, int64_t now) override {
+    return guarded<ThrottleHit>("hit_throttles", [&]() -> Result<ThrottleHit> {
+      if (rules.empty()) return Status::invalid("hit_throttles: no rules");
+      std::set<std::string> keys;
+      for (const ThrottleRule& r : rules) {
+        if (r.key.empty()) return Status::invalid("hit_throttles: key is empty");
+        if (r.max_count < 1) return Status::invalid("hit_throttles: max_count must be >= 1");
+        if (!keys.insert(r.key).second) {
+          return Status::invalid("hit_throttles: key '" + r.key + "' given twice");
+        }
+      }
+      return in_write_txn<ThrottleHit>([&](Connection& c) -> Result<ThrottleHit> {
+        ThrottleHit hit;
+        for (const ThrottleRule& r : rules) {
+          auto st = c.stmt(kGetThrottle);
+          if (!st.ok()) return st.status();
+          st->bind(1, r.key);
+          auto row = st->step();
+          if (!row.ok()) return row.status();
+          Throttle t;
+          t.key = r.key;
+          if (*row) {
+            t.count = st->int64(0);
+            t.window_start = st->int64(1);
+            t.locked_until = st->int64(2);
+          }
+          if (t.locked_until > now) {
+            hit.retry_after = std::max(hit.retry_after, t.locked_until - now);
+          }
+          hit.throttles.push_back(std::move(t));
+        }
+        if (hit.retry_after > 0) return hit;  // locked: nothing counted
+        for (size_t i = 0; i < rules.size(); ++i) {
+          Throttle& t = hit.throttles[i];
+          t = apply_hit(t, rules[i], now);
+          auto st = c.stmt(kPutThrottle);
+          if (!st.ok()) return st.status();
+          st->bind(1, t.key).bind(2, t.count).bind(3, t.window_start).bind(4, t.locked_until);
+          if (Status s = st->exec(); !s.is_ok()) return s;
+        }
+        hit.admitted = true;
+        return hit;
+      });
+    });
+  }
+
+  Status undo_throttle_hit(const std::string& key) override {
+    return guarded_status("undo_throttle_hit", [&]() -> Result<Done> {
+      auto n = write_one(kUndoThrottleHit, [&](Stmt& st) { st.bind(1, key); });
+      if (!n.ok()) return n.status();
+      return Done{};
+    });
+  }
+
+  Status clear_throttle(const std::string& key) override {
+    return guarded_status("clear_throttle", [&]() -> Result<Done> {
       auto n = write_one(kDeleteThrottle, [&](Stmt& st) { st.bind(1, key); });
       if (!n.ok()) return n.status();
       return Done{};
@@ -994,7 +1046,7 @@ class SqliteStore final : public Store {
     return result;
   }
 
-  Result<PutResult> put(const NewDocument& d) {
+  Result<PutResult> put(const NewDocument& d, int64_t now) {
     // Work that needs no database happens before the write lock is taken.
     auto row = prepare_row(d);
     if (!row.ok()) return row.status();
@@ -1010,14 +1062,15 @@ class SqliteStore final : public Store {
     Connection& c = *lease.value();
     Txn txn(c);
     if (Status s = txn.begin(Txn::Kind::kWrite); !s.is_ok()) return s;
-    r.now = now_seconds();
+    r.now = now;
     auto result = put_in(c, r);
     if (!result.ok()) return result;
     if (Status s = txn.commit(); !s.is_ok()) return s;
     return result;
   }
 
-  Result<std::vector<Result<PutResult>>> put_many(const std::vector<NewDocument>& docs) {
+  Result<std::vector<Result<PutResult>>> put_many(const std::vector<NewDocument>& docs,
+                                                 int64_t now) {
     // Preparing is most of a document's CPU time (ICU word breaks, search
     // texts, JSON): spread over the cores, each thread taking the next one.
     std::vector<Result<Row>> rows(docs.size(), Result<Row>(Status::internal("not prepared")));
@@ -1041,7 +1094,6 @@ class SqliteStore final : public Store {
     Connection& c = *lease.value();
     Txn txn(c);
     if (Status s = txn.begin(Txn::Kind::kWrite); !s.is_ok()) return s;
-    const int64_t now = now_seconds();
     for (auto& row : rows) {
       if (!row.ok()) {
         out.push_back(row.status());
@@ -1070,7 +1122,8 @@ class SqliteStore final : public Store {
 
 }  // namespace
 
-Result<std::unique_ptr<Store>> open_sqlite(const std::string& path, const Options& options) {
+Result<std::unique_ptr<Store>> open_sqlite(const std::string& path, const Options& options,
+                                           const Clock& clock) {
   return guarded<std::unique_ptr<Store>>("open", [&]() -> Result<std::unique_ptr<Store>> {
     if (path.empty() || path == ":memory:" || path.rfind("file:", 0) == 0) {
       return Status::invalid("sqlite: need a database file path, not '" + path +
@@ -1110,7 +1163,7 @@ Result<std::unique_ptr<Store>> open_sqlite(const std::string& path, const Option
                                 "' to WAL journal mode (it stays in '" + mode + "')");
       }
     }
-    auto version = migrate(c);
+    auto version = migrate(c, clock.now());
     if (!version.ok()) return version.status();
     // Documents indexed by an older tokenizer generation (or stored before
     // search existed) are re-indexed now, in one transaction.

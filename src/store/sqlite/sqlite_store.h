@@ -15,6 +15,7 @@
 #include <memory>
 #include <string>
 
+#include "common/clock.h"
 #include "common/status.h"
 #include "store/store.h"
 
@@ -32,7 +33,8 @@ struct Options {
 // Opens (creating if missing) the database file at `path` and migrates it.
 // The parent directory must exist. `path` is a file name, not a URI;
 // ":memory:" and "" are refused (each pooled connection would see its own
-// empty database).
-Result<std::unique_ptr<Store>> open_sqlite(const std::string& path, const Options& options = {});
+// empty database). Migrations applied now are stamped with clock.now().
+Result<std::unique_ptr<Store>> open_sqlite(const std::string& path, const Options& options = {},
+                                           const Clock& clock = Clock::system());
 
 }  // namespace paidoc::store::sqlite

@@ -1,0 +1,54 @@
+// The closed sets of the store's vocabulary: order kinds, order statuses and
+// stored user roles. Services and the store use these enums; the strings
+// exist only at the edges (database columns, JSON and HTML, CLI output), and
+// every enum has exactly one pair of conversions, here.
+//
+// The strings are a promise twice over: they are the values the database
+// columns hold (its CHECK constraints name them) and the values the JSON API
+// shows. Never change one; add a value instead.
+//
+// Thread-safety: pure functions.
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+namespace paidoc::store {
+
+// What an order pays for.
+enum class OrderKind {
+  kDocument,  // "document": one document, for good
+  kPlan,      // "plan": a VIP plan (days of reading everything)
+  kTopUp,     // "topup": money into the buyer's wallet
+};
+
+// Where an order is in its life: created -> paid -> refunded, or
+// created -> expired.
+enum class OrderStatus {
+  kCreated,   // "created": waiting for its payment
+  kPaid,      // "paid"
+  kRefunded,  // "refunded": paid, then refunded (what it gave is revoked)
+  kExpired,   // "expired": never paid in time
+};
+
+// A stored account's role. kDeleted is the store's own: an anonymised
+// (deleted) account reads as kDeleted, and no caller may give it.
+enum class Role {
+  kReader,   // "reader"
+  kEditor,   // "editor"
+  kAdmin,    // "admin"
+  kDeleted,  // "deleted"
+};
+
+// The string of each value; "" for a value outside the enum (a cast).
+std::string_view to_string(OrderKind k);
+std::string_view to_string(OrderStatus s);
+std::string_view to_string(Role r);
+
+// The value a string names (exact, case-sensitive); nullopt for anything
+// else.
+std::optional<OrderKind> parse_order_kind(std::string_view s);
+std::optional<OrderStatus> parse_order_status(std::string_view s);
+std::optional<Role> parse_role(std::string_view s);
+
+}  // namespace paidoc::store
