@@ -1,14 +1,20 @@
 #include "common/work_pool.h"
 
 #include <pthread.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <exception>
 
 namespace paidoc {
 
-WorkPool::WorkPool(std::string name, int threads, size_t queue_capacity)
-    : name_(std::move(name)), threads_(threads < 1 ? 1 : threads), capacity_(queue_capacity) {
+WorkPool::WorkPool(std::string name, int threads, size_t queue_capacity, int nice)
+    : name_(std::move(name)),
+      threads_(threads < 1 ? 1 : threads),
+      capacity_(queue_capacity),
+      nice_(nice) {
   workers_.reserve(static_cast<size_t>(threads_));
   for (int i = 0; i < threads_; ++i) workers_.emplace_back([this] { work(); });
 }
@@ -50,6 +56,13 @@ WorkPool::Stats WorkPool::stats() const {
 void WorkPool::work() {
   std::string thread_name = ("paidoc-" + name_).substr(0, 15);
   pthread_setname_np(pthread_self(), thread_name.c_str());
+  if (nice_ != 0) {
+    // Per thread on Linux; failure (a limit on raising priority) only leaves
+    // the worker at its inherited priority.
+    errno = 0;
+    int current = getpriority(PRIO_PROCESS, static_cast<id_t>(gettid()));
+    if (errno == 0) (void)setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), current + nice_);
+  }
   std::unique_lock lock(mu_);
   for (;;) {
     cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });

@@ -13,6 +13,11 @@
 // Tasks start in submission order, each on one worker. A task that throws
 // is reported on stderr and counted as completed; tasks should not throw.
 //
+// Priority: `nice` is added to each worker's scheduling niceness (Linux
+// schedules threads, so it applies to the workers only). A pool of CPU-bound
+// work (hashing, rendering) given a positive value yields the CPU to the
+// threads that serve quick requests, while still using every idle cycle.
+//
 // Shutdown: shutdown() refuses new tasks, lets the workers finish every task
 // already accepted (running and queued), and joins them. The destructor
 // calls it.
@@ -48,8 +53,8 @@ class WorkPool {
   // Starts `threads` workers (REQUIRES: threads >= 1). queue_capacity 0: a
   // task is accepted only when a worker is free for it. `name` names the
   // worker threads ("paidoc-" + name, cut to 15 characters) and the pool in
-  // messages.
-  WorkPool(std::string name, int threads, size_t queue_capacity);
+  // messages. `nice`: see above; 0 leaves the priority as it is.
+  WorkPool(std::string name, int threads, size_t queue_capacity, int nice = 0);
   ~WorkPool();
   WorkPool(const WorkPool&) = delete;
   WorkPool& operator=(const WorkPool&) = delete;
@@ -71,6 +76,7 @@ class WorkPool {
   const std::string name_;
   const int threads_;
   const size_t capacity_;
+  const int nice_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::function<void()>> queue_;  // guarded by mu_

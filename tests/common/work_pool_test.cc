@@ -1,8 +1,11 @@
 #include "common/work_pool.h"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <condition_variable>
 #include <future>
 #include <mutex>
@@ -134,6 +137,19 @@ TEST(WorkPool, ATaskThatThrowsDoesNotStopItsWorker) {
   after.get_future().get();
   pool.shutdown();
   EXPECT_EQ(pool.stats().completed, 2u);
+}
+
+TEST(WorkPool, NiceLowersOnlyTheWorkersPriority) {
+  errno = 0;
+  const int mine = getpriority(PRIO_PROCESS, static_cast<id_t>(gettid()));
+  ASSERT_EQ(errno, 0);
+  if (mine + 5 > 19) GTEST_SKIP() << "already at the lowest priority";
+  std::promise<int> theirs;
+  WorkPool pool("test", 1, 1, 5);
+  ASSERT_TRUE(pool.try_submit(
+      [&] { theirs.set_value(getpriority(PRIO_PROCESS, static_cast<id_t>(gettid()))); }));
+  EXPECT_EQ(theirs.get_future().get(), mine + 5);
+  EXPECT_EQ(getpriority(PRIO_PROCESS, static_cast<id_t>(gettid())), mine);
 }
 
 }  // namespace
