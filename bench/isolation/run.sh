@@ -14,6 +14,8 @@
 #   bench/isolation/run.sh
 #
 # Environment (all optional):
+#   ROUNDS=3           rounds of (alone, login, wechat, export); figures are
+#                      the medians over the rounds
 #   DURATION=10        seconds per measured page run
 #   WARMUP=3           seconds of background load before the page run starts
 #   THREADS=2          wrk threads for the page (-t)
@@ -22,7 +24,8 @@
 #   ORDER_CLIENTS=32   (b) connections ordering and paying with WeChat Pay
 #   WECHAT_DELAY=5     (b) seconds the stand-in gateway takes to answer
 #   EXPORT_CLIENTS=4   (c) connections downloading PDFs
-#   DOCS=1500          documents imported (each PDF download takes another)
+#   DOCS=2500          documents imported (each PDF download takes another;
+#                      each round has its own share)
 #   SERVE_FLAGS=""     extra flags for `paidoc serve` (e.g. "--hash-threads 1")
 #   PAIDOC=build/paidoc   the binary to run
 #   KEEP_TMP=1         keep the temp directory (logs, wrk output)
@@ -34,6 +37,7 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 HERE="$ROOT/bench/isolation"
+ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-10}
 WARMUP=${WARMUP:-3}
 THREADS=${THREADS:-2}
@@ -42,7 +46,7 @@ LOGIN_CLIENTS=${LOGIN_CLIENTS:-32}
 ORDER_CLIENTS=${ORDER_CLIENTS:-32}
 WECHAT_DELAY=${WECHAT_DELAY:-5}
 EXPORT_CLIENTS=${EXPORT_CLIENTS:-4}
-DOCS=${DOCS:-1500}
+DOCS=${DOCS:-2500}
 SERVE_FLAGS=${SERVE_FLAGS:-}
 PAIDOC=${PAIDOC:-$ROOT/build/paidoc}
 
@@ -51,7 +55,7 @@ die() { log "error: $*"; exit 1; }
 # shellcheck source=bench/lib.sh
 source "$ROOT/bench/lib.sh"  # stop, port_busy, free_port, wait_http, median, revision, row
 
-for v in DURATION WARMUP THREADS CONNECTIONS LOGIN_CLIENTS ORDER_CLIENTS WECHAT_DELAY EXPORT_CLIENTS DOCS; do
+for v in ROUNDS DURATION WARMUP THREADS CONNECTIONS LOGIN_CLIENTS ORDER_CLIENTS WECHAT_DELAY EXPORT_CLIENTS DOCS; do
   if ! [[ ${!v} =~ ^[0-9]+$ ]] || (( ${!v} == 0 )); then die "$v must be a positive integer"; fi
 done
 
@@ -200,12 +204,15 @@ curl -fsS --max-time 60 -H "Authorization: Bearer $EDITOR_TOKEN" -o "$TMP/check.
   || die "downloading the PDF failed"
 [[ $(head -c 4 "$TMP/check.pdf") == "%PDF" ]] || die "the download is not a PDF"
 sed -i '$d' "$TMP/export_ids"  # that one is cached now
+# Each round downloads its own share of the documents.
+split -n "l/$ROUNDS" -d -a 3 "$TMP/export_ids" "$TMP/export_ids."
 PAGE_URL="$BASE/d/$PAGE_DOC"
 curl -fsS --max-time 10 -o /dev/null "$PAGE_URL" || die "GET $PAGE_URL failed"
 
 # --- measuring ------------------------------------------------------------------
 # page_run NAME: the page with wrk; records p99 (ms), req/s and failures
 declare -A P99 RPS PFAIL LREQ LOK LFAIL LREP
+declare -A ALL_P99 ALL_RPS SUM_PFAIL SUM_LOK SUM_LFAIL SUM_LREP
 lat_ms() {
   awk -v p="$2%" '$1 == p {
       v = $2; u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v)
@@ -237,7 +244,7 @@ loaded() {
   local secs=$((WARMUP + DURATION + 2))
   ISO_MODE=$mode ISO_EMAIL=login@bench.test ISO_PASSWORD=$PASSWORD ISO_PLAN=vip30 \
   ISO_TOKEN=$([[ $mode == export ]] && echo "$EDITOR_TOKEN" || echo "$BUYER_TOKEN") \
-  ISO_DOCS="$TMP/export_ids" ISO_THREADS=$lthreads \
+  ISO_DOCS="$TMP/export_ids.$(printf '%03d' $((ROUND - 1)))" ISO_THREADS=$lthreads \
     timeout $((secs + 90)) wrk -t"$lthreads" -c"$clients" -d"${secs}s" --timeout 30s \
     -s "$HERE/load.lua" "$BASE" >"$out" 2>&1 &
   LOAD_PID=$!
@@ -251,18 +258,48 @@ loaded() {
   log "$name: load ${LOK[$name]} ok, ${LFAIL[$name]} failed, ${LREP[$name]} repeats"
 }
 
-log "alone: warm-up"
+# record NAME: adds this round's figures of NAME to the totals
+record() {
+  local s=$1
+  ALL_P99[$s]+="${P99[$s]} "
+  ALL_RPS[$s]+="${RPS[$s]} "
+  SUM_PFAIL[$s]=$(( ${SUM_PFAIL[$s]:-0} + PFAIL[$s] ))
+  SUM_LOK[$s]=$(( ${SUM_LOK[$s]:-0} + ${LOK[$s]:-0} ))
+  SUM_LFAIL[$s]=$(( ${SUM_LFAIL[$s]:-0} + ${LFAIL[$s]:-0} ))
+  SUM_LREP[$s]=$(( ${SUM_LREP[$s]:-0} + ${LREP[$s]:-0} ))
+}
+
+log "warm-up"
 page_run warmup
-page_run alone
-loaded login login "$LOGIN_CLIENTS"
-loaded wechat order "$ORDER_CLIENTS"
-loaded export export "$EXPORT_CLIENTS"
+for ((ROUND = 1; ROUND <= ROUNDS; ROUND++)); do
+  log "round $ROUND/$ROUNDS"
+  page_run alone
+  record alone
+  loaded login login "$LOGIN_CLIENTS"
+  record login
+  loaded wechat order "$ORDER_CLIENTS"
+  record wechat
+  loaded export export "$EXPORT_CLIENTS"
+  record export
+done
+# From here on P99, RPS, ... hold the medians and the totals over the rounds.
+for s in alone login wechat export; do
+  # shellcheck disable=SC2086
+  P99[$s]=$(median ${ALL_P99[$s]})
+  # shellcheck disable=SC2086
+  RPS[$s]=$(median ${ALL_RPS[$s]} | awk '{ printf "%.0f", $1 }')
+  PFAIL[$s]=${SUM_PFAIL[$s]}
+  LOK[$s]=${SUM_LOK[$s]}
+  LFAIL[$s]=${SUM_LFAIL[$s]}
+  LREP[$s]=${SUM_LREP[$s]}
+done
 
 # --- report -----------------------------------------------------------------------
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 TOTAL_FAIL=${PFAIL[alone]}
 echo
-printf '%-8s %12s %8s %10s %14s %14s\n' scenario "page p99 ms" ratio "page fail" "load ok" "load fail"
+for s in alone login wechat export; do printf '%-8s p99 ms per round: %s\n' "$s" "${ALL_P99[$s]}"; done
+printf '%-8s %12s %8s %10s %14s %14s\n' scenario "median p99" ratio "page fail" "load ok" "load fail"
 printf '%-8s %12s %8s %10s %14s %14s\n' alone "${P99[alone]}" 1.00 "${PFAIL[alone]}" - -
 for s in login wechat export; do
   printf '%-8s %12s %8s %10s %14s %14s\n' "$s" "${P99[$s]}" "$(ratio "${P99[$s]}" "${P99[alone]}")" \
@@ -283,13 +320,13 @@ cat <<MD
 
 - Machine: $(nproc) CPUs${CPU:+ ($CPU)}, $(uname -sr); client, server and stand-in gateway on the same machine.
 - paidoc $REV, pools as shipped${SERVE_FLAGS:+ plus \`$SERVE_FLAGS\`}; $DOCS documents.
-- Command: \`bench/isolation/run.sh\` — page \`/d/$PAGE_DOC\` (anonymous, render cache) with \`wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s\`; load started ${WARMUP}s before it.
+- Command: \`bench/isolation/run.sh\` — $ROUNDS rounds of (alone, login, wechat, export); page \`/d/$PAGE_DOC\` (anonymous, render cache) with \`wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s\`, the load started ${WARMUP}s before it; p99 and req/s are medians over the rounds, counts are totals.
 - Loads: login = $LOGIN_CLIENTS connections \`POST /api/v1/auth/login\` (argon2id as shipped); wechat = $ORDER_CLIENTS connections creating a VIP order and starting a WeChat Pay payment against a stand-in API that answers after ${WECHAT_DELAY}s; export = $EXPORT_CLIENTS connections downloading PDFs, each of another document (rendered anew).
 
-| scenario | page p99 ms | p99 / alone | page req/s | page failed | load done | load failed |
-|---|---:|---:|---:|---:|---:|---:|
-| alone | ${P99[alone]} | 1.00 | ${RPS[alone]} | ${PFAIL[alone]} | – | – |
-$(for s in login wechat export; do row "$s" "${P99[$s]}" "**$(ratio "${P99[$s]}" "${P99[alone]}")**" "${RPS[$s]}" "${PFAIL[$s]}" "${LOK[$s]}" "${LFAIL[$s]}"; done)
+| scenario | page p99 ms per round | median p99 ms | p99 / alone | median page req/s | page failed | load done | load failed |
+|---|---|---:|---:|---:|---:|---:|---:|
+| alone | ${ALL_P99[alone]% } | ${P99[alone]} | 1.00 | ${RPS[alone]} | ${PFAIL[alone]} | – | – |
+$(for s in login wechat export; do row "$s" "${ALL_P99[$s]% }" "${P99[$s]}" "**$(ratio "${P99[$s]}" "${P99[alone]}")**" "${RPS[$s]}" "${PFAIL[$s]}" "${LOK[$s]}" "${LFAIL[$s]}"; done)
 
 Worst p99 ratio **$WORST**, failed requests $TOTAL_FAIL: target (≤ 2×, none failing) $VERDICT.
 ----- end -----
