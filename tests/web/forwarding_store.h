@@ -18,6 +18,10 @@ class ForwardingStore : public store::Store {
 
   Result<int> schema_version() override { return inner_.schema_version(); }
   Result<store::PutResult> put_document(const store::NewDocument& a0) override { return inner_.put_document(a0); }
+  Result<std::vector<Result<store::PutResult>>> put_documents(
+      const std::vector<store::NewDocument>& a0) override {
+    return inner_.put_documents(a0);
+  }
   Result<store::StoredDocument> get_document(int64_t a0) override { return inner_.get_document(a0); }
   Result<int64_t> document_revision(int64_t a0) override { return inner_.document_revision(a0); }
   Result<store::ListPage> list_documents(const store::ListQuery& a0) override { return inner_.list_documents(a0); }
