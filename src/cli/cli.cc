@@ -247,6 +247,19 @@ int run_serve(const Globals& g, const std::string& listen, bool demo, web::Serve
     if (value < 0)
       return fail(Status::invalid(fmt::format("{} {}: must not be negative (0 turns it off)", flag, value)));
   }
+  const std::pair<const char*, int> pool_sizes[] = {
+      {"--store-threads", opts.store_threads},       {"--store-queue", opts.store_queue},
+      {"--hash-threads", opts.hash_threads},         {"--hash-queue", opts.hash_queue},
+      {"--export-threads", opts.export_threads},     {"--export-queue", opts.export_queue},
+      {"--provider-threads", opts.provider_threads}, {"--provider-queue", opts.provider_queue}};
+  for (const auto& [flag, value] : pool_sizes) {
+    if (value < 0 || value > 100000)
+      return fail(Status::invalid(fmt::format("{} {}: expected 0..100000", flag, value)));
+  }
+  for (const auto& [flag, value] : {std::pair<const char*, int>{"--store-threads", opts.store_threads},
+                                    {"--provider-threads", opts.provider_threads}}) {
+    if (value == 0) return fail(Status::invalid(fmt::format("{} 0: needs at least one thread", flag)));
+  }
   std::string site_url = opts.base_url;
   if (site_url.empty()) {
     if (opts.port == 0) opts.port = pick_free_port(opts.host);
@@ -334,6 +347,32 @@ int run(int argc, char** argv) {
                     "searches a minute by one signed-in account (0: unlimited)")->capture_default_str();
   serve->add_option("--search-account-per-day", sopts.search_limits.account_per_day,
                     "searches a day by one signed-in account (0: unlimited)")->capture_default_str();
+  {
+    const char* g = "Worker pools";
+    serve->add_option("--store-threads", sopts.store_threads,
+                      "threads for store calls (most requests)")->capture_default_str()->group(g);
+    serve->add_option("--store-queue", sopts.store_queue,
+                      "requests that may wait for a store thread; more are answered 503")
+        ->capture_default_str()->group(g);
+    serve->add_option("--hash-threads", sopts.hash_threads,
+                      "threads for password hashing: login, register, password change (0: one per core)")
+        ->capture_default_str()->group(g);
+    serve->add_option("--hash-queue", sopts.hash_queue,
+                      "requests that may wait for a hashing thread; more are answered 503")
+        ->capture_default_str()->group(g);
+    serve->add_option("--export-threads", sopts.export_threads,
+                      "threads rendering downloads: docx, pdf, txt (0: one per core)")
+        ->capture_default_str()->group(g);
+    serve->add_option("--export-queue", sopts.export_queue,
+                      "downloads that may wait for a rendering thread; more are answered 503")
+        ->capture_default_str()->group(g);
+    serve->add_option("--provider-threads", sopts.provider_threads,
+                      "threads starting Alipay / WeChat Pay payments (they wait on the gateway)")
+        ->capture_default_str()->group(g);
+    serve->add_option("--provider-queue", sopts.provider_queue,
+                      "payment starts that may wait for a provider thread; more are answered 503")
+        ->capture_default_str()->group(g);
+  }
   PaymentArgs pay_args;
   add_payment_options(serve, pay_args);
 

@@ -107,4 +107,11 @@ Response api_document(Site& site, const Request& req, const Params& params) {
       [&](const gate::DocumentView& view) { return site.prepare_json(view_json(view)); });
 }
 
+std::optional<Response> api_document_cached(Site& site, const Request& req,
+                                            const Params& params) {
+  std::optional<int64_t> id = parse_id(params.get("id"));
+  if (!id) return std::nullopt;
+  return site.cached_anonymous_document(req, *id, site.api_cache());
+}
+
 }  // namespace paidoc::web::handlers

@@ -75,7 +75,9 @@ Response order_page(Site& site, const Request& req, int status, const Order& o,
     pay["none"] = !any;
     ctx["pay"] = std::move(pay);
   }
-  return with_frame_guard(site.html(req, status, "order.html", std::move(ctx)));
+  Response r = with_frame_guard(site.html(req, status, "order.html", std::move(ctx)));
+  if (status == 503) r.add_header("Retry-After", std::to_string(kBusyRetryAfterSeconds));
+  return r;
 }
 
 // The caller's order `params.id`, or the response to answer instead.

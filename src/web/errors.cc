@@ -72,16 +72,22 @@ PageText page_text(Code code) {
 
 Response Site::error(const Request& req, Code code, std::string_view message) {
   int status = http_status(code);
+  Response r;
   if (req.is_api()) {
-    Response r = json(status, {{"error", {{"code", code_name(code)}, {"message", message}}}});
-    return r;
+    r = json(status, {{"error", {{"code", code_name(code)}, {"message", message}}}});
+  } else {
+    PageText t = page_text(code);
+    nlohmann::json ctx = page_context(t.heading);
+    ctx["heading"] = t.heading;
+    ctx["text"] = t.text;
+    ctx["home_link"] = true;
+    r = html(req, status, "message.html", std::move(ctx));
   }
-  PageText t = page_text(code);
-  nlohmann::json ctx = page_context(t.heading);
-  ctx["heading"] = t.heading;
-  ctx["text"] = t.text;
-  ctx["home_link"] = true;
-  return html(req, status, "message.html", std::move(ctx));
+  // Unavailable is temporary (a store past its busy timeout, a gateway
+  // down): tell clients and proxies when to come back.
+  if (code == Code::kUnavailable)
+    r.add_header("Retry-After", std::to_string(kBusyRetryAfterSeconds));
+  return r;
 }
 
 Response Site::error(const Request& req, const Status& status) {

@@ -1,7 +1,8 @@
 // Route handlers, grouped by file: pages.cc, search_pages.cc, account.cc and
 // commerce_pages.cc (HTML), api.cc, api_account.cc and api_commerce.cc
 // (JSON v1), feeds.cc (robots, sitemap, Atom), ops.cc
-// (health, metrics). routes.cc lists them with their filters.
+// (health, metrics). routes.cc lists them with their filters, the pool each
+// runs on, and their fast paths (router.h: FastPath; the *_cached ones).
 #pragma once
 
 #include "web/http.h"
@@ -13,6 +14,8 @@ namespace paidoc::web::handlers {
 // pages.cc
 Response home(Site& site, const Request& req, const Params& params);
 Response document(Site& site, const Request& req, const Params& params);
+// The anonymous document page from the render cache, on the I/O thread.
+std::optional<Response> document_cached(Site& site, const Request& req, const Params& params);
 Response category(Site& site, const Request& req, const Params& params);
 Response static_file(Site& site, const Request& req, const Params& params);
 
@@ -41,6 +44,8 @@ Response download_file(Site& site, const Request& req, const Params& params);
 // api.cc
 Response api_documents(Site& site, const Request& req, const Params& params);
 Response api_document(Site& site, const Request& req, const Params& params);
+// The anonymous document JSON from the render cache, on the I/O thread.
+std::optional<Response> api_document_cached(Site& site, const Request& req, const Params& params);
 
 // api_account.cc (JSON: auth, me, upload, admin)
 Response api_register(Site& site, const Request& req, const Params& params);

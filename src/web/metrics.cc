@@ -111,6 +111,35 @@ std::string Metrics::exposition(std::optional<int64_t> documents) const {
                  "paidoc_render_cache_total{{result=\"miss\"}} {}\n",
                  cache_hits_.load(std::memory_order_relaxed),
                  cache_misses_.load(std::memory_order_relaxed));
+  if (!pools_.empty()) {
+    struct Family {
+      const char* name;
+      const char* type;
+      const char* help;
+      uint64_t (*value)(const WorkPool::Stats&);
+    };
+    static constexpr Family kFamilies[] = {
+        {"paidoc_pool_threads", "gauge", "Worker threads of each pool.",
+         [](const WorkPool::Stats& s) { return static_cast<uint64_t>(s.threads); }},
+        {"paidoc_pool_queue_capacity", "gauge",
+         "Requests that may wait for a worker of each pool; more are answered 503.",
+         [](const WorkPool::Stats& s) { return static_cast<uint64_t>(s.capacity); }},
+        {"paidoc_pool_running", "gauge", "Requests being handled by each pool now.",
+         [](const WorkPool::Stats& s) { return static_cast<uint64_t>(s.running); }},
+        {"paidoc_pool_queued", "gauge", "Requests waiting for a worker of each pool now.",
+         [](const WorkPool::Stats& s) { return static_cast<uint64_t>(s.queued); }},
+        {"paidoc_pool_rejected_total", "counter",
+         "Requests refused because their pool was full (answered 503).",
+         [](const WorkPool::Stats& s) { return s.rejected; }},
+    };
+    std::vector<WorkPool::Stats> stats;
+    for (const WorkPool* p : pools_) stats.push_back(p->stats());
+    for (const Family& f : kFamilies) {
+      fmt::format_to(it, "# HELP {} {}\n# TYPE {} {}\n", f.name, f.help, f.name, f.type);
+      for (size_t i = 0; i < pools_.size(); ++i)
+        fmt::format_to(it, "{}{{pool=\"{}\"}} {}\n", f.name, pools_[i]->name(), f.value(stats[i]));
+    }
+  }
   if (documents) {
     fmt::format_to(it,
                    "# HELP paidoc_documents Documents in the store.\n"

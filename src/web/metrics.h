@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "common/work_pool.h"
 #include "web/http.h"
 
 namespace paidoc::web {
@@ -29,6 +30,11 @@ class Metrics {
     (hit ? cache_hits_ : cache_misses_).fetch_add(1, std::memory_order_relaxed);
   }
 
+  // The worker pools to report (threads, queue, running, queued, refused).
+  // REQUIRES: called before the server serves; the pools outlive every
+  // exposition() call.
+  void set_pools(std::vector<const WorkPool*> pools) { pools_ = std::move(pools); }
+
   // The exposition text; `documents` is the paidoc_documents gauge (omitted
   // when nullopt).
   std::string exposition(std::optional<int64_t> documents) const;
@@ -41,6 +47,7 @@ class Metrics {
   std::unique_ptr<Histogram[]> durations_;
   std::atomic<uint64_t> cache_hits_{0};
   std::atomic<uint64_t> cache_misses_{0};
+  std::vector<const WorkPool*> pools_;
 };
 
 }  // namespace paidoc::web

@@ -205,6 +205,12 @@ Response document(Site& site, const Request& req, const Params& params) {
                                        });
 }
 
+std::optional<Response> document_cached(Site& site, const Request& req, const Params& params) {
+  std::optional<int64_t> id = parse_id(params.get("id"));
+  if (!id) return std::nullopt;
+  return site.cached_anonymous_document(req, *id, site.page_cache());
+}
+
 Response static_file(Site& site, const Request& req, const Params& params) {
   std::shared_ptr<const Prepared> p = site.static_file(params.get("path"));
   if (!p) return site.not_found(req);

@@ -2,6 +2,22 @@
 
 namespace paidoc::web {
 
+const char* work_name(Work w) {
+  switch (w) {
+    case Work::kInline:
+      return "inline";
+    case Work::kStore:
+      return "store";
+    case Work::kHash:
+      return "hash";
+    case Work::kExport:
+      return "export";
+    case Work::kProvider:
+      return "provider";
+  }
+  return "store";
+}
+
 Router::Router(const std::vector<Route>& routes) {
   for (const Route& r : routes) {
     Compiled c{r, {}};

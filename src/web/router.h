@@ -10,6 +10,7 @@
 #pragma once
 
 #include <array>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -69,6 +70,32 @@ enum class BodyRule {
   kText,  // text/plain: raw bytes for the handler
 };
 
+// Where a route's handler runs. The server's I/O threads only read, route
+// and write; a handler that may block runs on the bounded worker pool of its
+// kind (ServerOptions::pools), so that one slow kind of work (a burst of
+// logins, a payment gateway that answers in seconds) cannot hold up the
+// others or the pages served from memory.
+enum class Work {
+  kInline,    // never blocks: on the I/O thread (static files, robots.txt,
+              // health and metrics: at most one cached-statement read)
+  kStore,     // store calls, rendering from the store: the default
+  kHash,      // password hashing (argon2id: tens of MiB and milliseconds each)
+  kExport,    // rendering document files (docx, pdf, txt)
+  kProvider,  // calls to a payment gateway over the network (up to seconds)
+};
+inline constexpr int kWorkKinds = 5;
+// "inline", "store", "hash", "export", "provider" (flags and metrics).
+const char* work_name(Work w);
+
+// A route's fast path: run on the I/O thread before the handler goes to its
+// pool, and only for a request the route's filters would pass untouched
+// (no credentials presented, no body or CSRF rule). Answers the response
+// when it needs no blocking work (e.g. a render-cache hit), else nullopt
+// and the handler runs as usual. It must answer exactly what the handler
+// would.
+using FastPath = std::optional<Response> (*)(Site& site, const Request& req,
+                                             const Params& params);
+
 struct Route {
   Method method;
   std::string_view pattern;
@@ -77,6 +104,8 @@ struct Route {
   AuthRule auth = AuthRule::kNone;
   CsrfRule csrf = CsrfRule::kNone;
   BodyRule body = BodyRule::kNone;
+  Work work = Work::kStore;
+  FastPath fast = nullptr;
 };
 
 // The route table (routes.cc).

@@ -1,6 +1,9 @@
 // The route table: every URL the server answers, in one list, with the
-// filters each one needs (router.h: AuthRule, CsrfRule, BodyRule). Each GET
-// route also answers HEAD. The name is the `route` label in /metrics.
+// filters each one needs (router.h: AuthRule, CsrfRule, BodyRule) and where
+// its handler runs (Work: the I/O thread, or the store / hash / export /
+// provider pool; kStore when not given), plus an optional fast path tried on
+// the I/O thread first. Each GET route also answers HEAD. The name is the
+// `route` label in /metrics.
 #include "web/handlers.h"
 #include "web/router.h"
 
@@ -11,36 +14,43 @@ const std::vector<Route>& routes() {
   using A = AuthRule;
   using C = CsrfRule;
   using B = BodyRule;
+  using W = Work;
   constexpr Method kGet = Method::kGet;
   constexpr Method kPost = Method::kPost;
   static const std::vector<Route> kRoutes = {
       // Pages (zh-CN HTML)
       {kGet, "/", "home", home, A::kOptional},
-      {kGet, "/d/{id}", "document", document, A::kOptional},
+      {kGet, "/d/{id}", "document", document, A::kOptional, C::kNone, B::kNone, W::kStore,
+       document_cached},
       {kGet, "/c/{category}", "category", category, A::kOptional},
       {kGet, "/search", "search", search_page, A::kOptional},
       // Downloads: the page button / API call answers a redirect to a
       // short-lived link signed for the caller; the link serves the file.
       {kGet, "/d/{id}/download", "download_link", download_link, A::kOptional},
-      {kGet, "/download/{id}", "download_file", download_file, A::kOptional},
-      {kGet, "/static/{path*}", "static", static_file},
+      {kGet, "/download/{id}", "download_file", download_file, A::kOptional, C::kNone, B::kNone,
+       W::kExport},
+      {kGet, "/static/{path*}", "static", static_file, A::kNone, C::kNone, B::kNone, W::kInline},
       // Accounts (HTML forms)
       {kGet, "/login", "login", login, A::kOptional},
-      {kPost, "/login", "login_post", login_post, A::kOptional, C::kForm, B::kForm},
+      {kPost, "/login", "login_post", login_post, A::kOptional, C::kForm, B::kForm, W::kHash},
       {kGet, "/register", "register", register_page, A::kOptional},
-      {kPost, "/register", "register_post", register_post, A::kOptional, C::kForm, B::kForm},
+      {kPost, "/register", "register_post", register_post, A::kOptional, C::kForm, B::kForm,
+       W::kHash},
       {kPost, "/logout", "logout", logout_post, A::kOptional, C::kForm, B::kForm},
       {kGet, "/me", "me", me, A::kUser},
       {kPost, "/me/sessions/{id}/revoke", "me_revoke", me_revoke, A::kUser, C::kForm, B::kForm},
       {kPost, "/me/logout-everywhere", "me_logout_everywhere", me_logout_everywhere, A::kUser,
        C::kForm, B::kForm},
-      {kPost, "/me/password", "me_password", me_password, A::kUser, C::kForm, B::kForm},
-      {kPost, "/me/delete", "me_delete", me_delete, A::kUser, C::kForm, B::kForm},
+      {kPost, "/me/password", "me_password", me_password, A::kUser, C::kForm, B::kForm, W::kHash},
+      {kPost, "/me/delete", "me_delete", me_delete, A::kUser, C::kForm, B::kForm, W::kHash},
       // Buying (HTML forms)
       {kPost, "/orders", "order_create", order_create, A::kUser, C::kForm, B::kForm},
       {kGet, "/orders/{id}", "order", order_view, A::kUser},
-      {kPost, "/orders/{id}/pay", "order_pay", order_pay, A::kUser, C::kForm, B::kForm},
-      {kGet, "/orders/{id}/wechat", "order_wechat", order_wechat, A::kUser},
+      // Paying by Alipay or WeChat Pay may call the gateway: provider pool.
+      {kPost, "/orders/{id}/pay", "order_pay", order_pay, A::kUser, C::kForm, B::kForm,
+       W::kProvider},
+      {kGet, "/orders/{id}/wechat", "order_wechat", order_wechat, A::kUser, C::kNone, B::kNone,
+       W::kProvider},
       {kGet, "/vip", "vip", vip, A::kOptional},
       {kGet, "/wallet/topup", "topup", topup_page, A::kUser},
       // The sandbox gateway's pages (404 unless sandbox payments are on)
@@ -54,34 +64,37 @@ const std::vector<Route>& routes() {
       {kPost, "/admin/orders/{id}/refund", "admin_refund", admin_refund, A::kManageOrders, C::kForm,
        B::kForm},
       // For crawlers and feed readers
-      {kGet, "/robots.txt", "robots", robots},
+      {kGet, "/robots.txt", "robots", robots, A::kNone, C::kNone, B::kNone, W::kInline},
       {kGet, "/sitemap.xml", "sitemap", sitemap},
       {kGet, "/feed.xml", "feed", feed},
       // JSON API
       {kGet, "/api/v1/documents", "api_documents", api_documents},
       {kPost, "/api/v1/documents", "api_upload", api_upload, A::kPublish, C::kApi, B::kText},
-      {kGet, "/api/v1/documents/{id}", "api_document", api_document, A::kOptional},
+      {kGet, "/api/v1/documents/{id}", "api_document", api_document, A::kOptional, C::kNone,
+       B::kNone, W::kStore, api_document_cached},
       {kGet, "/api/v1/search", "api_search", api_search, A::kOptional},
       {kGet, "/api/v1/documents/{id}/download", "api_download", download_link, A::kOptional},
       {kPost, "/api/v1/auth/register", "api_register", api_register, A::kOptional, C::kApi,
-       B::kJson},
-      {kPost, "/api/v1/auth/login", "api_login", api_login, A::kOptional, C::kApi, B::kJson},
+       B::kJson, W::kHash},
+      {kPost, "/api/v1/auth/login", "api_login", api_login, A::kOptional, C::kApi, B::kJson,
+       W::kHash},
       {kPost, "/api/v1/auth/logout", "api_logout", api_logout, A::kOptional, C::kApi, B::kJson},
       {kGet, "/api/v1/me", "api_me", api_me, A::kUser},
       {kPost, "/api/v1/orders", "api_order_create", api_order_create, A::kUser, C::kApi, B::kJson},
       {kGet, "/api/v1/orders", "api_orders", api_orders, A::kUser},
       {kGet, "/api/v1/orders/{id}", "api_order", api_order, A::kUser},
       {kPost, "/api/v1/orders/{id}/pay", "api_order_pay", api_order_pay, A::kUser, C::kApi,
-       B::kJson},
+       B::kJson, W::kProvider},
       // Payment providers call this: no credentials, no CSRF; the signature
       // over the raw body is the check (Commerce::notify).
       {kPost, "/api/v1/payments/{provider}/notify", "api_payment_notify", api_payment_notify},
       {kGet, "/api/v1/admin/users", "api_users", api_users, A::kManageUsers},
       {kPost, "/api/v1/admin/users/{id}/role", "api_user_role", api_user_role, A::kManageUsers,
        C::kApi, B::kJson},
-      // Operations
-      {kGet, "/healthz", "healthz", healthz},
-      {kGet, "/metrics", "metrics", metrics},
+      // Operations: answered on the I/O thread (one cached-statement read),
+      // so they still answer when every pool is busy.
+      {kGet, "/healthz", "healthz", healthz, A::kNone, C::kNone, B::kNone, W::kInline},
+      {kGet, "/metrics", "metrics", metrics, A::kNone, C::kNone, B::kNone, W::kInline},
   };
   return kRoutes;
 }

@@ -5,13 +5,25 @@
 // the log flush timer share one strand; each connection (Session) has its
 // own strand. A session reads a request with a parser that keeps only the
 // headers handlers use (no per-header allocation; bodies up to
-// ServerOptions::body_limit), calls Site::handle, and
-// writes the status line and headers it formats itself plus the body in one
-// gathered write: a cached page is written straight from its shared bytes.
+// ServerOptions::body_limit), then dispatches it:
+//   - Site::try_inline on the I/O thread answers what needs no blocking work
+//     (cached anonymous pages, static files, 404s) with no hop;
+//   - everything else is posted to the worker pool its route names
+//     (Route::work), which runs Site::handle and posts the response back to
+//     the session's strand; a pool that is full refuses at once and the
+//     session answers Site::busy (503 + Retry-After).
+// The request's views point into the session's buffers, which stay put while
+// the handler runs (the session reads nothing until it has answered).
+// A response is written as the status line and headers formatted here plus
+// the body, in one gathered write: a cached page is written straight from
+// its shared bytes. The timing in metrics and the access log runs from the
+// parsed request to the written-out response's start, queueing included.
 //
 // Stopping: stop() (or SIGINT/SIGTERM) closes the acceptor, closes idle
-// connections, and lets requests being handled finish; their responses go
-// out with "Connection: close". run() returns when no connection is left.
+// connections, and lets requests being handled finish, also on the pools
+// (each holds the io_context's work count until its response is posted);
+// their responses go out with "Connection: close". run() returns when no
+// connection is left, after shutting the pools down.
 #include "web/server.h"
 
 #include <fmt/format.h>
@@ -19,7 +31,9 @@
 #include <spdlog/spdlog.h>
 
 #include <array>
+#include <boost/asio/execution/outstanding_work.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
@@ -37,6 +51,7 @@
 #include <thread>
 #include <unordered_set>
 
+#include "common/work_pool.h"
 #include "web/site.h"
 
 namespace paidoc::web {
@@ -285,6 +300,16 @@ struct Core {
     return n == 0 ? 1 : static_cast<int>(n);
   }
 
+  // Threads of a pool: `configured`, or one per core when 0.
+  static int pool_threads(int configured) {
+    if (configured > 0) return configured;
+    unsigned n = std::thread::hardware_concurrency();
+    return n == 0 ? 1 : static_cast<int>(n);
+  }
+  void start_pools();
+  // The pool for `work`; REQUIRES: work != kInline, start_pools() done.
+  WorkPool& pool(Work work) { return *pools[static_cast<size_t>(work)]; }
+
   void do_accept();
   void on_accept(beast::error_code ec, tcp::socket socket);
   void do_stop();
@@ -307,6 +332,11 @@ struct Core {
   tcp::acceptor acceptor;
   net::signal_set signals;
   net::steady_timer flush_timer;
+
+  // The worker pools by Work (none for kInline), made by start(). Last: they
+  // are shut down (their threads joined) before the io_context they post to
+  // and the site their tasks use are destroyed.
+  std::array<std::unique_ptr<WorkPool>, kWorkKinds> pools;
 };
 
 // --- one connection --------------------------------------------------------------
@@ -397,10 +427,31 @@ class Session : public std::enable_shared_from_this<Session> {
     req.body = data_.body;
 
     int route = -1;
-    Response res = server_.site.handle(req, &route);
+    Work work = Work::kStore;
+    if (std::optional<Response> res = server_.site.try_inline(req, &route, &work))
+      return respond(std::move(*res), route, t0);
+    // The task holds the session (and so the buffers req points into) and
+    // counts as work for the io_context, so that run() does not return
+    // before the response has been posted back.
+    auto tracked =
+        net::prefer(server_.ioc.get_executor(), net::execution::outstanding_work.tracked);
+    bool accepted = server_.pool(work).try_submit(
+        [self = shared_from_this(), req, route, t0, tracked]() {
+          int handled_route = route;
+          Response res = self->server_.site.handle(req, &handled_route);
+          net::post(self->stream_.get_executor(),
+                    [self, res = std::move(res), handled_route, t0]() mutable {
+                      self->respond(std::move(res), handled_route, t0);
+                    });
+        });
+    if (!accepted) respond(server_.site.busy(req), route, t0);
+  }
+
+  // Sends the answer to the request just read; on the session's strand.
+  void respond(Response&& res, int route, std::chrono::steady_clock::time_point t0) {
     bool keep_alive =
         parser_->keep_alive() && !stopping_ && !server_.stopping.load(std::memory_order_relaxed);
-    send(std::move(res), route, req.method, keep_alive, data_.version == 10, t0);
+    send(std::move(res), route, data_.method, keep_alive, data_.version == 10, t0);
   }
 
   void on_read_error(beast::error_code ec) {
@@ -502,6 +553,33 @@ class Session : public std::enable_shared_from_this<Session> {
 };
 
 // --- acceptor, signals, stop -----------------------------------------------------
+
+void Core::start_pools() {
+  struct Size {
+    Work work;
+    int threads;
+    int queue;
+    int nice;
+  };
+  // Hashing and rendering keep a CPU busy for a while per request: their
+  // workers run at a lower priority (nice +10), so that the I/O threads and
+  // the store workers, whose requests are short, get a CPU when they need
+  // one. Idle CPU time still goes to them.
+  const Size sizes[] = {
+      {Work::kStore, options.store_threads, options.store_queue, 0},
+      {Work::kHash, pool_threads(options.hash_threads), options.hash_queue, 10},
+      {Work::kExport, pool_threads(options.export_threads), options.export_queue, 10},
+      {Work::kProvider, options.provider_threads, options.provider_queue, 0},
+  };
+  std::vector<const WorkPool*> all;
+  for (const Size& s : sizes) {
+    auto& p = pools[static_cast<size_t>(s.work)];
+    p = std::make_unique<WorkPool>(work_name(s.work), std::max(1, s.threads),
+                                   static_cast<size_t>(std::max(0, s.queue)), s.nice);
+    all.push_back(p.get());
+  }
+  site.metrics().set_pools(std::move(all));
+}
 
 void Core::do_accept() {
   acceptor.async_accept(net::make_strand(ioc), beast::bind_front_handler(&Core::on_accept, this));
@@ -610,6 +688,7 @@ Status Server::start() {
     });
   }
   if (s.access_log) s.schedule_flush();
+  s.start_pools();
   net::post(s.control, [&s] { s.do_accept(); });
   s.started = true;
   return Status();
@@ -634,6 +713,10 @@ void Server::run() {
   for (int i = 1; i < s.threads(); ++i) pool.emplace_back(work);
   work();
   for (auto& t : pool) t.join();
+  // Every pool task has posted its response by now (each held the
+  // io_context's work count); this joins the idle workers.
+  for (auto& p : s.pools)
+    if (p) p->shutdown();
   if (s.access_log) s.access_log->flush();
 }
 

@@ -3,9 +3,18 @@
 // parse the request, call the library, the accounts or the commerce service,
 // render a template or JSON.
 //
+// The I/O threads only read, route and write. A handler that may block runs
+// on a bounded worker pool of its kind (store calls, password hashing, export
+// rendering, payment gateway calls; the route table says which); what needs
+// no blocking work (a cached anonymous document page, static files,
+// /healthz) is answered on the I/O thread. When a request's pool is full it
+// is answered at once: 503 with Retry-After (a zh-CN page, or the JSON error
+// "unavailable" under /api/).
+//
 // Thread-safety: start() and run() from one thread; stop() from any thread
 // or a signal handler context via asio (SIGINT/SIGTERM are handled inside
-// run(): in-flight requests finish, then run() returns).
+// run(): in-flight requests finish, also those on the worker pools, their
+// responses are written, then run() returns).
 #pragma once
 
 #include <cstddef>
@@ -52,6 +61,24 @@ struct ServerOptions {
   // Searches per client address and per account, a minute and a day
   // (auth/search_limits.h); 0 turns a limit off.
   auth::SearchLimits search_limits;
+
+  // The worker pools (web/router.h: Work). *_threads: workers; *_queue:
+  // requests that may wait for a worker, beyond which the pool's requests
+  // are answered 503 with Retry-After.
+  // Store calls, the default for handlers: many threads, so that many store
+  // writes are in flight at once (the store batches concurrent commits).
+  int store_threads = 32;
+  int store_queue = 1024;
+  // Password hashing (login, register, password change, account deletion):
+  // argon2id takes 64 MiB per hash. 0 threads: one per core.
+  int hash_threads = 0;
+  int hash_queue = 64;
+  // Rendering downloads (docx, pdf, txt): CPU-bound. 0 threads: one per core.
+  int export_threads = 0;
+  int export_queue = 64;
+  // Starting Alipay / WeChat Pay payments: waits on the gateway (up to 10 s).
+  int provider_threads = 16;
+  int provider_queue = 256;
 };
 
 class Server {

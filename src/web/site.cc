@@ -124,6 +124,61 @@ Response Site::dispatch(const Request& req, int* route_index) {
   return error(req, Code::kInternal, "internal error");
 }
 
+std::optional<Response> Site::try_inline(const Request& req, int* route_index, Work* work) {
+  Router::Match m = router_.match(req.method, req.path);
+  if (m.outcome != Router::Outcome::kFound) return handle(req, route_index);  // 404, 405
+  *route_index = m.route;
+  const Route& route = router_.route(m.route);
+  *work = route.work;
+  if (route.work == Work::kInline) return handle(req, route_index);
+  if (!route.fast) return std::nullopt;
+  // The fast path stands in for the handler only where the filters would
+  // not touch the request: no body or CSRF rule, and no credentials to look
+  // up (a session lookup is a store call, which belongs on a pool).
+  if (route.body != BodyRule::kNone || route.csrf != CsrfRule::kNone) return std::nullopt;
+  if (route.auth != AuthRule::kNone &&
+      (route.auth != AuthRule::kOptional || presents_credentials(req)))
+    return std::nullopt;
+  try {
+    return route.fast(*this, req, m.params);
+  } catch (const std::exception& e) {
+    spdlog::error("{} {}: fast path: {}", method_name(req.method), req.path, e.what());
+  } catch (...) {
+    spdlog::error("{} {}: fast path threw", method_name(req.method), req.path);
+  }
+  return std::nullopt;  // the handler, on its pool, answers
+}
+
+Response Site::busy(const Request& req) {
+  Response r;
+  if (req.is_api()) {
+    r = json(503, {{"error",
+                    {{"code", code_name(Code::kUnavailable)},
+                     {"message", "server busy, try again later"},
+                     {"retry_after", kBusyRetryAfterSeconds}}}});
+  } else {
+    nlohmann::json ctx = page_context("服务繁忙");
+    ctx["heading"] = "服务繁忙";
+    ctx["text"] = "当前访问的人较多，请稍后再试。";
+    ctx["home_link"] = true;
+    ctx["noindex"] = true;
+    r = html(req, 503, "message.html", std::move(ctx));
+  }
+  r.add_header("Retry-After", std::to_string(kBusyRetryAfterSeconds));
+  encode_response(req, r);
+  return r;
+}
+
+std::optional<Response> Site::cached_anonymous_document(const Request& req, int64_t id,
+                                                        RenderCache& cache) {
+  Result<int64_t> revision = library().revision(id);
+  if (!revision.ok()) return std::nullopt;
+  std::shared_ptr<const Prepared> hit = cache.get(id, *revision);
+  if (!hit) return std::nullopt;
+  metrics().render_cache(true);
+  return serve(req, std::move(hit));
+}
+
 namespace {
 
 std::optional<auth::Permission> permission_of(AuthRule rule) {
@@ -156,6 +211,15 @@ std::string_view bearer_token(std::string_view authorization) {
   while (!t.empty() && t.back() == ' ') t.remove_suffix(1);
   return t;
 }
+
+}  // namespace
+
+bool Site::presents_credentials(const Request& req) {
+  return !bearer_token(req.authorization).empty() ||
+         !cookie_value(req.cookie, kSessionCookie).empty();
+}
+
+namespace {
 
 // Flash messages named by ?msg= after a redirect. Fixed texts: the query
 // value only selects one.

@@ -49,6 +49,8 @@ struct SiteConfig {
 };
 
 inline constexpr std::string_view kSessionCookie = "paidoc_session";
+// Retry-After of a 503: a full worker pool, an unavailable store.
+inline constexpr int kBusyRetryAfterSeconds = 2;
 inline constexpr std::string_view kCsrfCookie = "paidoc_csrf";
 
 // The signed-in account behind a request, resolved by the route's filters
@@ -92,8 +94,22 @@ class Site {
   // Routes and runs the handler. Exceptions become 500. *route_index is set
   // for metrics (a Router index, incl. its not-found / 405 slots). The
   // response is encoded for the request's Accept-Encoding (encode_response;
-  // a prepared one was already chosen by serve()).
+  // a prepared one was already chosen by serve()). May block (store,
+  // hashing, rendering, gateways): the server calls it on the worker pool
+  // the route names (Route::work), after try_inline().
   Response handle(const Request& req, int* route_index);
+
+  // The I/O thread's part of a request: answers it when that needs no
+  // blocking work — an unknown path or method (404 / 405), a kInline route,
+  // or a route's fast path that hits (the anonymous document page from the
+  // render cache). Otherwise nullopt, and *work names the pool that must run
+  // handle(req). *route_index is set as by handle().
+  std::optional<Response> try_inline(const Request& req, int* route_index, Work* work);
+
+  // The answer when the pool a request needs is full: 503 with Retry-After
+  // (kBusyRetryAfterSeconds), a zh-CN page, or under /api/ the JSON error
+  // {"error": {"code": "unavailable", "message", "retry_after"}}.
+  Response busy(const Request& req);
 
   // --- used by handlers -----------------------------------------------------
   library::Library& library() { return library_; }
@@ -152,12 +168,8 @@ class Site {
   template <typename Prepare>
   Response serve_anonymous_document(const Request& req, int64_t id, RenderCache& cache,
                                     Prepare&& prepare) {
-    Result<int64_t> revision = library().revision(id);
-    if (!revision.ok()) return error(req, revision.status());
-    if (auto hit = cache.get(id, *revision)) {
-      metrics().render_cache(true);
-      return serve(req, std::move(hit));
-    }
+    if (std::optional<Response> hit = cached_anonymous_document(req, id, cache))
+      return std::move(*hit);
     metrics().render_cache(false);
     Result<gate::DocumentView> view = library().view(id, gate::Viewer::anonymous());
     if (!view.ok()) return error(req, view.status());
@@ -167,9 +179,17 @@ class Site {
     return serve(req, std::move(body));
   }
 
+  // The ANONYMOUS render of document `id` from `cache` when the stored
+  // revision still matches it (one cached-statement read; counted as a
+  // render-cache hit). nullopt on a miss, and when the revision cannot be
+  // read: the caller renders, or reports the error.
+  std::optional<Response> cached_anonymous_document(const Request& req, int64_t id,
+                                                    RenderCache& cache);
+
   // An error for this request: a zh-CN HTML page, or JSON
   // {"error":{"code","message"}} under /api/. `message` is ours (never
-  // request content, never a store message).
+  // request content, never a store message). kUnavailable (503) carries
+  // Retry-After: kBusyRetryAfterSeconds.
   Response error(const Request& req, Code code, std::string_view message);
   // From a failed library call: logs 5xx details, answers without them.
   Response error(const Request& req, const Status& status);
@@ -216,6 +236,9 @@ class Site {
   // stops here; fills *form and *caller and points req at them otherwise.
   std::optional<Response> filter(const Route& route, Request& req, std::optional<Form>* form,
                                  std::optional<Caller>* caller);
+  // True when the request carries a bearer token or a session cookie (which
+  // the credentials filter would look up in the store).
+  static bool presents_credentials(const Request& req);
   // The paidoc_csrf cookie's value, or a new token (and its Set-Cookie on
   // res) when the request has none.
   std::string ensure_csrf(const Request& req, Response* res) const;

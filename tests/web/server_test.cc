@@ -868,11 +868,13 @@ TEST(WebDownTest, StoreFailuresAre503WithoutDetails) {
     for (const char* target : {"/", "/d/1", "/c/x", "/feed.xml", "/sitemap.xml"}) {
       HttpResponse r = c.get(target);
       EXPECT_EQ(r.status, 503) << target;
+      EXPECT_EQ(r.header("retry-after"), "2") << target;
       EXPECT_EQ(r.body.find("secret-internal-detail"), std::string::npos) << target;
     }
     for (const char* target : {"/api/v1/documents", "/api/v1/documents/1"}) {
       HttpResponse r = c.get(target);
       EXPECT_EQ(r.status, 503) << target;
+      EXPECT_EQ(r.header("retry-after"), "2") << target;
       json j = json::parse(r.body);
       EXPECT_EQ(j["error"]["code"], "unavailable");
       EXPECT_EQ(r.body.find("secret-internal-detail"), std::string::npos) << target;

@@ -1,0 +1,70 @@
+// A store::Store that passes every call on to another store. Tests derive
+// from it and override the calls they want to slow down, block or fail (a
+// fault-injecting wrapper, as leveldb's SpecialEnv is for its Env).
+// Header-only, for tests/web.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "store/store.h"
+
+namespace paidoc::web::testing {
+
+class ForwardingStore : public store::Store {
+ public:
+  // REQUIRES: inner outlives this store.
+  explicit ForwardingStore(store::Store& inner) : inner_(inner) {}
+
+  Result<int> schema_version() override { return inner_.schema_version(); }
+  Result<store::PutResult> put_document(const store::NewDocument& a0, int64_t a1) override { return inner_.put_document(a0, a1); }
+  Result<std::vector<Result<store::PutResult>>> put_documents(const std::vector<store::NewDocument>& a0, int64_t a1) override { return inner_.put_documents(a0, a1); }
+  Result<store::StoredDocument> get_document(int64_t a0) override { return inner_.get_document(a0); }
+  Result<int64_t> document_revision(int64_t a0) override { return inner_.document_revision(a0); }
+  Result<store::ListPage> list_documents(const store::ListQuery& a0) override { return inner_.list_documents(a0); }
+  Result<std::vector<store::Category>> list_categories() override { return inner_.list_categories(); }
+  Result<int64_t> count_documents() override { return inner_.count_documents(); }
+  Result<store::SearchPage> search(const store::SearchQuery& a0) override { return inner_.search(a0); }
+  Result<int64_t> search_count(const store::SearchQuery& a0) override { return inner_.search_count(a0); }
+  Result<store::User> create_user(const store::NewUser& a0, int64_t a1) override { return inner_.create_user(a0, a1); }
+  Result<store::User> find_user_by_email(const std::string& a0) override { return inner_.find_user_by_email(a0); }
+  Result<store::User> get_user(int64_t a0) override { return inner_.get_user(a0); }
+  Result<std::vector<store::User>> list_users(int64_t a0, int64_t a1) override { return inner_.list_users(a0, a1); }
+  Status set_user_role(int64_t a0, store::Role a1) override { return inner_.set_user_role(a0, a1); }
+  Status set_password_hash(int64_t a0, const std::string& a1, int64_t a2) override { return inner_.set_password_hash(a0, a1, a2); }
+  Status delete_user(int64_t a0, int64_t a1) override { return inner_.delete_user(a0, a1); }
+  Result<store::Session> create_session(const store::Session& a0, int64_t a1) override { return inner_.create_session(a0, a1); }
+  Result<store::Session> find_session(const std::string& a0) override { return inner_.find_session(a0); }
+  Status touch_session(int64_t a0, int64_t a1) override { return inner_.touch_session(a0, a1); }
+  Status delete_session(int64_t a0) override { return inner_.delete_session(a0); }
+  Status delete_user_sessions(int64_t a0, int64_t a1) override { return inner_.delete_user_sessions(a0, a1); }
+  Result<std::vector<store::Session>> list_sessions(int64_t a0) override { return inner_.list_sessions(a0); }
+  Result<int64_t> delete_expired_sessions(int64_t a0) override { return inner_.delete_expired_sessions(a0); }
+  Result<store::Throttle> get_throttle(const std::string& a0) override { return inner_.get_throttle(a0); }
+  Status put_throttle(const store::Throttle& a0) override { return inner_.put_throttle(a0); }
+  Result<store::ThrottleHit> hit_throttles(const std::vector<store::ThrottleRule>& a0, int64_t a1) override { return inner_.hit_throttles(a0, a1); }
+  Status undo_throttle_hit(const std::string& a0) override { return inner_.undo_throttle_hit(a0); }
+  Status clear_throttle(const std::string& a0) override { return inner_.clear_throttle(a0); }
+  Result<store::Order> create_order(const store::NewOrder& a0) override { return inner_.create_order(a0); }
+  Result<store::Order> get_order(int64_t a0) override { return inner_.get_order(a0); }
+  Result<store::Order> find_order(const std::string& a0) override { return inner_.find_order(a0); }
+  Result<std::vector<store::Order>> user_orders(int64_t a0, int64_t a1) override { return inner_.user_orders(a0, a1); }
+  Result<std::vector<store::Order>> orders_between(int64_t a0, int64_t a1) override { return inner_.orders_between(a0, a1); }
+  Result<store::Order> pay_order_from_wallet(int64_t a0, int64_t a1, int64_t a2) override { return inner_.pay_order_from_wallet(a0, a1, a2); }
+  Result<store::Order> buy_from_wallet(const store::NewOrder& a0, int64_t a1) override { return inner_.buy_from_wallet(a0, a1); }
+  Result<store::AppliedPayment> apply_payment(const store::PaymentNotice& a0) override { return inner_.apply_payment(a0); }
+  Result<int64_t> expire_orders(int64_t a0) override { return inner_.expire_orders(a0); }
+  Result<store::Order> refund_order(int64_t a0, bool a1, const std::string& a2, const std::string& a3, int64_t a4) override { return inner_.refund_order(a0, a1, a2, a3, a4); }
+  Result<Fen> credit_wallet(int64_t a0, Fen a1, const std::string& a2, const std::string& a3, int64_t a4) override { return inner_.credit_wallet(a0, a1, a2, a3, a4); }
+  Result<Fen> wallet_balance(int64_t a0) override { return inner_.wallet_balance(a0); }
+  Result<store::UserEntitlements> user_entitlements(int64_t a0) override { return inner_.user_entitlements(a0); }
+  Result<store::LedgerAudit> ledger_audit() override { return inner_.ledger_audit(); }
+  Result<store::Download> record_download(const store::NewDownload& a0) override { return inner_.record_download(a0); }
+  Result<store::Download> get_download(int64_t a0) override { return inner_.get_download(a0); }
+  Result<std::string> setting_or_init(const std::string& a0, const std::string& a1) override { return inner_.setting_or_init(a0, a1); }
+
+ protected:
+  store::Store& inner_;
+};
+
+}  // namespace paidoc::web::testing
