@@ -48,7 +48,7 @@ class CompressionHttpTest : public ::testing::Test {
   static void SetUpTestSuite() {
     ASSERT_NO_FATAL_FAILURE(testing::open_test_store("paidoc-compress-web", clock_, t_));
     commerce_ = std::make_unique<commerce::Commerce>(
-        *t_.store, clock_, commerce::Options{},
+        *t_.store, *t_.store, clock_, commerce::Options{},
         std::map<std::string, std::unique_ptr<commerce::PaymentProvider>>{});
     library::ImportOptions io;
     io.price = Fen(800);
@@ -72,7 +72,7 @@ class CompressionHttpTest : public ::testing::Test {
     opts.site_name = "测试文库";
     opts.clock = &clock_;
     opts.search_limits = {0, 0, 0, 0};
-    server_ = std::make_unique<Server>(*t_.library, *t_.accounts, *commerce_, opts);
+    server_ = std::make_unique<Server>(*t_.store, *t_.library, *t_.accounts, *commerce_, opts);
     Status s = server_->start();
     ASSERT_TRUE(s.is_ok()) << s.to_string();
     port_ = server_->port();

@@ -78,13 +78,13 @@ class PoolsTest : public ::testing::Test {
   void SetUp() override {
     ASSERT_NO_FATAL_FAILURE(testing::open_test_store("paidoc-pools-test", clock_, t_));
     gated_ = std::make_unique<GatedStore>(*t_.store);
-    library_ = std::make_unique<library::Library>(*gated_);
+    library_ = std::make_unique<library::Library>(*gated_, clock_);
     auth::Options ao;
     ao.pwhash_opslimit = 1;
     ao.pwhash_memlimit = 8192;
     accounts_ = std::make_unique<auth::Accounts>(*gated_, clock_, ao);
     commerce_ = std::make_unique<commerce::Commerce>(
-        *gated_, clock_, commerce::Options{},
+        *gated_, *gated_, clock_, commerce::Options{},
         std::map<std::string, std::unique_ptr<commerce::PaymentProvider>>{});
     library::ImportOptions io;
     io.price = Fen(800);
@@ -102,7 +102,7 @@ class PoolsTest : public ::testing::Test {
     opts.search_limits = {0, 0, 0, 0};
     opts.hash_threads = 1;
     opts.hash_queue = 1;
-    server_ = std::make_unique<Server>(*library_, *accounts_, *commerce_, opts);
+    server_ = std::make_unique<Server>(*gated_, *library_, *accounts_, *commerce_, opts);
     Status s = server_->start();
     ASSERT_TRUE(s.is_ok()) << s.to_string();
     port_ = server_->port();
