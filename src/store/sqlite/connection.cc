@@ -221,14 +221,6 @@ Pool::Lease::~Lease() {
   if (c_ != nullptr) pool_->release(std::move(c_));
 }
 
-void Pool::adopt(std::unique_ptr<Connection> c) {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    ++open_;
-  }
-  release(std::move(c));
-}
-
 Result<Pool::Lease> Pool::acquire() {
   std::unique_lock<std::mutex> lock(mu_);
   // Waiting as long as SQLite would wait for a lock keeps the two limits

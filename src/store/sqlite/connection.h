@@ -163,10 +163,6 @@ class Pool {
 
   Result<Lease> acquire();
 
-  // Puts a connection opened elsewhere (the one that ran migrations) into
-  // the pool, counting it against max_connections.
-  void adopt(std::unique_ptr<Connection> c);
-
  private:
   void release(std::unique_ptr<Connection> c);
 

@@ -1,8 +1,9 @@
 // The commerce half of the SQLite backend: orders, the wallet ledger,
 // payment notifications and VIP periods. Each function is the body of one
-// Store method and runs on a connection the caller holds; SqliteStore wraps
-// writers in one write transaction (BEGIN IMMEDIATE) and multi-statement
-// readers in one read transaction. Internal to store/sqlite/.
+// Store method and runs on a connection the caller holds; SqliteStore runs
+// writers on the group-commit writer (writer.h: inside a write transaction,
+// in a savepoint of their own, possibly twice) and multi-statement readers in
+// one read transaction. Internal to store/sqlite/.
 //
 // Thread-safety: as Connection: one thread at a time per connection.
 #pragma once

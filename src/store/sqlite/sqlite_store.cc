@@ -4,7 +4,6 @@
 #include <atomic>
 #include <exception>
 #include <filesystem>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
@@ -19,6 +18,7 @@
 #include "store/sqlite/migrations.h"
 #include "store/sqlite/orders.h"
 #include "store/sqlite/search.h"
+#include "store/sqlite/writer.h"
 
 namespace paidoc::store::sqlite {
 namespace {
@@ -247,8 +247,9 @@ Status user_not_found(int64_t id) {
 // Rows changed by the last INSERT/UPDATE/DELETE on the connection.
 int64_t changes(Connection& c) { return sqlite3_changes64(c.handle()); }
 
-// What put_document writes, prepared before the transaction starts so the
-// write lock is held only for the statements themselves.
+// What put_document writes, prepared before the write is queued so the
+// writer (and the database write lock) spends its time on the statements
+// alone.
 struct Row {
   const NewDocument* in = nullptr;
   doc::Figures figures;
@@ -290,7 +291,10 @@ void bind_document_fields(Stmt& st, const Row& r) {
 
 class SqliteStore final : public Store {
  public:
-  explicit SqliteStore(std::unique_ptr<Pool> pool) : pool_(std::move(pool)) {}
+  SqliteStore(std::unique_ptr<Pool> pool, std::unique_ptr<Writer> writer)
+      : pool_(std::move(pool)), writer_(std::move(writer)) {}
+  // Queued writes are committed and answered before the store goes.
+  ~SqliteStore() override { writer_->shutdown(); }
 
   Result<int> schema_version() override {
     return guarded<int>("schema_version", [&]() -> Result<int> {
@@ -941,42 +945,32 @@ class SqliteStore final : public Store {
     return out;
   }
 
-  // Runs one writing statement, which SQLite makes its own transaction
-  // (a write statement takes the write lock before it reads, so it waits
-  // for other writers like BEGIN IMMEDIATE does). Returns the rows changed.
+  // Runs one writing statement as one write of a group-committed batch
+  // (writer.h). Returns the rows changed once they are durable.
   template <typename Bind>
   Result<int64_t> write_one(const char* sql, Bind&& bind) {
-    std::lock_guard<std::mutex> write_lock(write_mu_);
-    auto lease = pool_->acquire();
-    if (!lease.ok()) return lease.status();
-    Connection& c = *lease.value();
-    auto st = c.stmt(sql);
-    if (!st.ok()) return st.status();
-    bind(*st);
-    if (Status s = st->exec(); !s.is_ok()) return s;
-    return changes(c);
+    return writer_->run<int64_t>([&](Connection& c) -> Result<int64_t> {
+      auto st = c.stmt(sql);
+      if (!st.ok()) return st.status();
+      bind(*st);
+      if (Status s = st->exec(); !s.is_ok()) return s;
+      return changes(c);
+    });
   }
 
-  // Runs f(connection) in one write transaction, committed when f succeeds
-  // and rolled back otherwise.
+  // Runs f(connection) as one write of a group-committed batch (writer.h):
+  // on the writer's connection, inside its own savepoint, so a failure of f
+  // leaves nothing behind. The answer comes once the batch is committed.
+  // f may run twice (writer.h), so it must depend only on its arguments and
+  // the database.
   template <typename T, typename F>
   Result<T> in_write_txn(F&& f) {
-    // See put(): in-process writers queue on the mutex, not in SQLite.
-    std::lock_guard<std::mutex> write_lock(write_mu_);
-    auto lease = pool_->acquire();
-    if (!lease.ok()) return lease.status();
-    Connection& c = *lease.value();
-    Txn txn(c);
-    if (Status s = txn.begin(Txn::Kind::kWrite); !s.is_ok()) return s;
-    Result<T> r = f(c);
-    if (!r.ok()) return r;
-    if (Status s = txn.commit(); !s.is_ok()) return s;
-    return r;
+    return writer_->run<T>(std::forward<F>(f));
   }
 
   // The work of a put that needs no database: validation, figures, search
   // texts, keyword candidates, the parsed form as JSON. Runs before the
-  // write lock is taken (and, for a batch, on several threads).
+  // write is queued (and, for a batch, on several threads).
   static Result<Row> prepare_row(const NewDocument& d) {
     if (d.source_sha256.empty()) return Status::invalid("put_document: source_sha256 is empty");
     if (d.source_path.empty()) return Status::invalid("put_document: source_path is empty");
@@ -1003,8 +997,11 @@ class SqliteStore final : public Store {
   }
 
   // The database part of a put, inside the caller's write transaction.
+  // Sets r.category_id and r.keys afresh on each run (a write may run twice,
+  // writer.h).
   static Result<PutResult> put_in(Connection& c, Row& r) {
     const NewDocument& d = *r.in;
+    r.category_id.reset();
     auto same = find_id(c, kFindBySha, d.source_sha256);
     if (!same.ok()) return same.status();
     if (same->has_value()) return PutResult{**same, PutOutcome::kUnchanged};
@@ -1047,26 +1044,12 @@ class SqliteStore final : public Store {
   }
 
   Result<PutResult> put(const NewDocument& d, int64_t now) {
-    // Work that needs no database happens before the write lock is taken.
+    // Work that needs no database happens before the write is queued.
     auto row = prepare_row(d);
     if (!row.ok()) return row.status();
     Row& r = *row;
-
-    // One writer at a time in this process: waiting here is cheaper and
-    // fairer than every writer polling SQLite's lock in its busy handler.
-    // Taken before the connection, so queued writers hold no connection that
-    // readers could use (readers never take this lock: no deadlock).
-    std::lock_guard<std::mutex> write_lock(write_mu_);
-    auto lease = pool_->acquire();
-    if (!lease.ok()) return lease.status();
-    Connection& c = *lease.value();
-    Txn txn(c);
-    if (Status s = txn.begin(Txn::Kind::kWrite); !s.is_ok()) return s;
     r.now = now;
-    auto result = put_in(c, r);
-    if (!result.ok()) return result;
-    if (Status s = txn.commit(); !s.is_ok()) return s;
-    return result;
+    return writer_->run<PutResult>([&](Connection& c) { return put_in(c, r); });
   }
 
   Result<std::vector<Result<PutResult>>> put_many(const std::vector<NewDocument>& docs,
@@ -1085,39 +1068,40 @@ class SqliteStore final : public Store {
       work();
       for (auto& t : helpers) t.join();
     }
-
-    std::vector<Result<PutResult>> out;
-    out.reserve(docs.size());
-    std::lock_guard<std::mutex> write_lock(write_mu_);
-    auto lease = pool_->acquire();
-    if (!lease.ok()) return lease.status();
-    Connection& c = *lease.value();
-    Txn txn(c);
-    if (Status s = txn.begin(Txn::Kind::kWrite); !s.is_ok()) return s;
     for (auto& row : rows) {
-      if (!row.ok()) {
-        out.push_back(row.status());
-        continue;
-      }
-      row->now = now;
-      // Each document in its own savepoint: one that fails is undone alone.
-      if (Status s = run_cached(c, kSavepointDoc); !s.is_ok()) return s;
-      Result<PutResult> r = put_in(c, *row);
-      if (!r.ok()) {
-        // Some errors (I/O, a full disk) make SQLite roll back the whole
-        // transaction; then the documents before this one are gone too.
-        if (c.autocommit()) return r.status();
-        if (Status s = run_cached(c, kRollbackToDoc); !s.is_ok()) return s;
-      }
-      if (Status s = run_cached(c, kReleaseDoc); !s.is_ok()) return s;
-      out.push_back(std::move(r));
+      if (row.ok()) row->now = now;
     }
-    if (Status s = txn.commit(); !s.is_ok()) return s;
-    return out;
+
+    // The whole list is one write of the writer's batch (its own savepoint
+    // there), and each document a savepoint inside it.
+    using Answers = std::vector<Result<PutResult>>;
+    return writer_->run<Answers>([&](Connection& c) -> Result<Answers> {
+      Answers out;  // afresh on each run
+      out.reserve(docs.size());
+      for (auto& row : rows) {
+        if (!row.ok()) {
+          out.push_back(row.status());
+          continue;
+        }
+        // Each document in its own savepoint: one that fails is undone alone.
+        if (Status s = run_cached(c, kSavepointDoc); !s.is_ok()) return s;
+        Result<PutResult> r = put_in(c, *row);
+        if (!r.ok()) {
+          // Some errors (I/O, a full disk) make SQLite roll back the whole
+          // transaction; then the documents before this one are gone too
+          // (the writer sees it and answers for the whole list).
+          if (c.autocommit()) return r.status();
+          if (Status s = run_cached(c, kRollbackToDoc); !s.is_ok()) return s;
+        }
+        if (Status s = run_cached(c, kReleaseDoc); !s.is_ok()) return s;
+        out.push_back(std::move(r));
+      }
+      return out;
+    });
   }
 
-  std::unique_ptr<Pool> pool_;
-  std::mutex write_mu_;
+  std::unique_ptr<Pool> pool_;          // readers
+  std::unique_ptr<Writer> writer_;      // every write; destroyed first (drains)
 };
 
 }  // namespace
@@ -1136,6 +1120,9 @@ Result<std::unique_ptr<Store>> open_sqlite(const std::string& path, const Option
     }
     if (options.max_connections < 1 || options.busy_timeout_ms < 0) {
       return Status::invalid("sqlite: max_connections must be >= 1 and busy_timeout_ms >= 0");
+    }
+    if (options.max_batch < 1 || options.write_queue_capacity < 1) {
+      return Status::invalid("sqlite: max_batch and write_queue_capacity must be >= 1");
     }
     // SQLite would only say "unable to open database file"; name what is
     // missing instead.
@@ -1175,9 +1162,13 @@ Result<std::unique_ptr<Store>> open_sqlite(const std::string& path, const Option
       if (Status s = txn.commit(); !s.is_ok()) return s;
     }
 
+    // The connection that migrated becomes the writer's; readers get their
+    // own from the pool.
+    auto writer = std::make_unique<Writer>(
+        std::move(first).value(),
+        WriterOptions{options.max_batch, options.write_queue_capacity});
     auto pool = std::make_unique<Pool>(path, options.max_connections, options.busy_timeout_ms);
-    pool->adopt(std::move(first).value());
-    return std::unique_ptr<Store>(new SqliteStore(std::move(pool)));
+    return std::unique_ptr<Store>(new SqliteStore(std::move(pool), std::move(writer)));
   });
 }
 

@@ -5,11 +5,17 @@
 // foreign keys on, synchronous=FULL (every acknowledged commit survives a
 // power failure) and a busy timeout. Migrations (migrations.h) run at open.
 //
-// Thread-safety: the returned Store is safe from many threads. It keeps a
+// Thread-safety: the returned Store is safe from many threads. Reads use a
 // pool of connections, one per concurrent caller, each with its prepared
-// statements cached, so reads cost one pool checkout and one cached
-// statement. Writes are serialised in-process and take the database write
-// lock (BEGIN IMMEDIATE), so several processes may share one file.
+// statements cached, so a read costs one pool checkout and one cached
+// statement. Writes go to one writer thread with its own connection, which
+// commits the writes waiting for it together: one transaction and one fsync
+// per batch, each write in its own savepoint so a failing write undoes only
+// itself (group commit, writer.h). A write method returns once its batch is
+// committed. The writer takes the database write lock (BEGIN IMMEDIATE), so
+// several processes may share one file. When more than write_queue_capacity
+// writes are waiting, a write answers kUnavailable at once ("write queue
+// full"); destroying the Store first commits and answers every queued write.
 #pragma once
 
 #include <memory>
@@ -22,12 +28,23 @@
 namespace paidoc::store::sqlite {
 
 struct Options {
-  // Connections are opened on demand up to this many; a caller beyond that
-  // waits (up to busy_timeout_ms) for one to be returned.
+  // Reading connections are opened on demand up to this many; a reader
+  // beyond that waits (up to busy_timeout_ms) for one to be returned. The
+  // writer's connection comes on top.
   int max_connections = 8;
-  // How long a statement waits for another connection's lock (and a caller
-  // for a free connection) before answering kUnavailable.
+  // How long a statement waits for another connection's lock (the writer
+  // for another process's write lock, a reader for a free connection) before
+  // answering kUnavailable.
   int busy_timeout_ms = 5000;
+  // Writes committed together in one transaction at most. Bounds how long
+  // one transaction holds the database write lock (another process waits
+  // for it) and how many writes one failed COMMIT fails.
+  int max_batch = 256;
+  // Writes that may wait for the writer; one more is refused at once with
+  // kUnavailable ("write queue full"). At the rates in BENCHMARKS.md (about
+  // a thousand purchases a second) 4096 queued writes are seconds of work: a
+  // longer queue would only make callers wait longer for their answer.
+  int write_queue_capacity = 4096;
 };
 
 // Opens (creating if missing) the database file at `path` and migrates it.
