@@ -30,8 +30,11 @@ namespace paidoc::store::sqlite {
 struct Options {
   // Reading connections are opened on demand up to this many; a reader
   // beyond that waits (up to busy_timeout_ms) for one to be returned. The
-  // writer's connection comes on top.
-  int max_connections = 8;
+  // writer's connection comes on top. 64 covers `paidoc serve`'s default
+  // store pool (32 threads) plus its I/O threads, so a cached page's
+  // revision read on an I/O thread does not wait for a connection held by
+  // a store thread; connections that are never needed are never opened.
+  int max_connections = 64;
   // How long a statement waits for another connection's lock (the writer
   // for another process's write lock, a reader for a free connection) before
   // answering kUnavailable.
