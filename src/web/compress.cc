@@ -5,6 +5,8 @@
 
 #include <limits>
 
+#include "web/util.h"
+
 namespace paidoc::web::compress {
 
 namespace {
@@ -15,17 +17,6 @@ std::string_view trim(std::string_view s) {
   while (!s.empty() && is_ows(s.front())) s.remove_prefix(1);
   while (!s.empty() && is_ows(s.back())) s.remove_suffix(1);
   return s;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
 }
 
 // qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] ), in
@@ -155,13 +146,13 @@ Accept Accept::parse(std::string_view header) {
       std::string_view param = trim(element.substr(0, semi));
       size_t eq = param.find('=');
       if (eq == std::string_view::npos) continue;  // not a weight; ignored
-      if (!iequals(trim(param.substr(0, eq)), "q")) continue;
+      if (!ascii_iequals(trim(param.substr(0, eq)), "q")) continue;
       q = parse_qvalue(trim(param.substr(eq + 1)));
     }
     if (!q) continue;  // malformed weight: the element is ignored
-    if (iequals(coding, "gzip") || iequals(coding, "x-gzip"))
+    if (ascii_iequals(coding, "gzip") || ascii_iequals(coding, "x-gzip"))
       gzip = q;
-    else if (iequals(coding, "br"))
+    else if (ascii_iequals(coding, "br"))
       brotli = q;
     else if (coding == "*")
       star = q;

@@ -3,22 +3,13 @@
 // compress.cc.
 #include "web/http.h"
 
+#include "web/util.h"
+
 namespace paidoc::web {
 
 namespace {
 
 constexpr std::string_view kVary = "Vary: Accept-Encoding\r\n";
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
 
 // A compressed representation of `id` (identity, ETag included), or an
 // empty one when it would not be smaller or the encoder fails.
@@ -48,7 +39,7 @@ std::string_view header_value(std::string_view block, std::string_view name) {
     std::string_view line = block.substr(0, end);
     block = end == std::string_view::npos ? std::string_view() : block.substr(end + 2);
     size_t colon = line.find(':');
-    if (colon == std::string_view::npos || !iequals(line.substr(0, colon), name)) continue;
+    if (colon == std::string_view::npos || !ascii_iequals(line.substr(0, colon), name)) continue;
     std::string_view v = line.substr(colon + 1);
     while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
     while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);

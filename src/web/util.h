@@ -44,6 +44,9 @@ class Form {
   std::vector<std::pair<std::string, std::string>> items_;
 };
 
+// True when a and b are equal ignoring ASCII case (header names, codings).
+bool ascii_iequals(std::string_view a, std::string_view b);
+
 // The value of cookie `name` in a Cookie header ("a=1; b=2"); "" when absent.
 std::string_view cookie_value(std::string_view cookie_header, std::string_view name);
 
