@@ -13,34 +13,12 @@
 #include <mutex>
 #include <stdexcept>
 
+#include "common/gate.h"
+
 namespace paidoc {
 namespace {
 
-// A door tasks wait at until the test opens it, and a count of who arrived.
-class Gate {
- public:
-  void wait() {
-    std::unique_lock lock(mu_);
-    ++arrived_;
-    cv_.notify_all();
-    cv_.wait(lock, [this] { return open_; });
-  }
-  void wait_arrived(int n) {
-    std::unique_lock lock(mu_);
-    cv_.wait(lock, [&] { return arrived_ >= n; });
-  }
-  void open() {
-    std::lock_guard lock(mu_);
-    open_ = true;
-    cv_.notify_all();
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  int arrived_ = 0;
-  bool open_ = false;
-};
+using testing::Gate;
 
 TEST(WorkPool, RunsEveryAcceptedTask) {
   std::atomic<int> ran{0};

@@ -17,6 +17,7 @@
 #include "common/clock.h"
 #include "library/library.h"
 #include "web/browser.h"
+#include "common/gate.h"
 #include "web/forwarding_store.h"
 #include "web/http_client.h"
 #include "web/server.h"
@@ -48,29 +49,14 @@ class GatedStore : public testing::ForwardingStore {
   using ForwardingStore::ForwardingStore;
 
   Result<store::User> find_user_by_email(const std::string& email) override {
-    if (email == kSlowEmail) {
-      std::unique_lock lock(mu_);
-      ++arrived_;
-      cv_.notify_all();
-      cv_.wait(lock, [this] { return open_; });
-    }
+    if (email == kSlowEmail) gate_.wait();
     return inner_.find_user_by_email(email);
   }
-  void wait_arrived(int n) {
-    std::unique_lock lock(mu_);
-    cv_.wait(lock, [&] { return arrived_ >= n; });
-  }
-  void open() {
-    std::lock_guard lock(mu_);
-    open_ = true;
-    cv_.notify_all();
-  }
+  void wait_arrived(int n) { gate_.wait_arrived(n); }
+  void open() { gate_.open(); }
 
  private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  int arrived_ = 0;
-  bool open_ = false;
+  ::paidoc::testing::Gate gate_;
 };
 
 class PoolsTest : public ::testing::Test {
