@@ -240,7 +240,6 @@ Result<Payments> make_payments(const PaymentArgs& a, bool demo, const std::strin
     c.mchid = a.wechat_mchid;
     c.appid = a.wechat_appid;
     c.merchant_serial_no = a.wechat_serial_no;
-    c.platform_serial = a.wechat_platform_serial;
     if (!a.wechat_api_base.empty()) c.api_base = a.wechat_api_base;
     Result<std::string> priv = read_pem("--wechat-private-key-file", a.wechat_private_key_file);
     if (!priv.ok()) return priv.status();
@@ -253,22 +252,21 @@ Result<Payments> make_payments(const PaymentArgs& a, bool demo, const std::strin
       return Status::invalid(fmt::format("--wechat-apiv3-key-file {}: the APIv3 key must be 32 bytes, found {}",
                                          a.wechat_apiv3_key_file, apiv3.size()));
     c.merchant_private_key_pem = *priv;
-    c.platform_public_key_pem = *platform;
+    c.platform_keys[a.wechat_platform_serial] = *platform;
     c.apiv3_key = apiv3;
     p.enabled.push_back(fmt::format("wechat (mchid {}, appid {})", c.mchid, c.appid));
     // The start-up check signs a probe order with a provider whose transport
     // answers locally: the keys are exercised, nothing is sent to WeChat.
     commerce::WechatConfig probe_config = c;
-    probe_config.post = [](const std::string&, const std::string&,
-                           const std::string&) -> Result<std::string> {
-      return std::string(R"({"code_url":"weixin://selfcheck"})");
+    probe_config.transport = [](const commerce::HttpRequest&) -> Result<commerce::HttpAnswer> {
+      return commerce::HttpAnswer{200, {}, R"({"code_url":"weixin://selfcheck"})"};
     };
     auto probe = commerce::make_wechat(std::move(probe_config), clock);
     auto provider = commerce::make_wechat(std::move(c), clock);
     Status ok = self_check(
         *probe, site_url,
         {{"merchant_private_key_pem", "--wechat-private-key-file " + a.wechat_private_key_file},
-         {"platform_public_key_pem", "--wechat-platform-key-file " + a.wechat_platform_key_file}});
+         {"platform key", "--wechat-platform-key-file " + a.wechat_platform_key_file}});
     if (!ok.is_ok()) return ok;
     p.providers["wechat"] = std::move(provider);
   }

@@ -279,7 +279,8 @@ Result<std::vector<Order>> Commerce::orders(int64_t user_id) {
 
 // --- paying ---------------------------------------------------------------------------
 
-Result<PayResult> Commerce::pay(int64_t user_id, int64_t order_id, PayMethod method) {
+Result<PayResult> Commerce::pay(int64_t user_id, int64_t order_id, PayMethod method,
+                                const PayContext& ctx) {
   auto o = store_.get_order(order_id);
   if (!o.ok()) {
     if (o.status().code() == Code::kNotFound) return order_not_found();
@@ -316,6 +317,10 @@ Result<PayResult> Commerce::pay(int64_t user_id, int64_t order_id, PayMethod met
   po.subject = o->subject;
   po.return_url = options_.site_url + "/orders/" + std::to_string(o->id);
   po.notify_url = options_.site_url + "/api/v1/payments/" + name + "/notify";
+  po.expires_at = o->expires_at;
+  po.channel = it->second->supports(ctx.channel) ? ctx.channel : Channel::kDesktop;
+  po.client_ip = ctx.client_ip;
+  po.openid = ctx.openid;
   auto start = it->second->start(po);
   if (!start.ok()) return start.status();
   return PayResult{from_store(*o), std::move(start).value()};
@@ -402,6 +407,36 @@ Result<int64_t> Commerce::expire_orders() { return store_.expire_orders(clock_.n
 Status Commerce::refund(int64_t order_id, bool to_wallet, const std::string& note) {
   auto r = store_.refund_order(order_id, to_wallet, note, "admin", clock_.now());
   return r.ok() ? Status() : r.status();
+}
+
+// Interface placeholders until the gateway job and tracked refunds land.
+Result<SweepReport> Commerce::sweep() {
+  SweepReport r;
+  auto n = expire_orders();
+  if (!n.ok()) return n.status();
+  r.expired = *n;
+  return r;
+}
+
+Result<std::vector<Refund>> Commerce::refunds(int64_t) { return std::vector<Refund>{}; }
+
+Result<std::string> Commerce::oauth_url(const std::string& provider,
+                                        const std::string& redirect_uri,
+                                        const std::string& state) {
+  auto it = providers_.find(provider);
+  if (it == providers_.end()) return Status::invalid("暂不支持该支付方式：" + provider);
+  return it->second->oauth_url(redirect_uri, state);
+}
+
+Result<std::string> Commerce::openid(const std::string& provider, const std::string& code) {
+  auto it = providers_.find(provider);
+  if (it == providers_.end()) return Status::invalid("暂不支持该支付方式：" + provider);
+  return it->second->openid(code);
+}
+
+bool Commerce::supports(const std::string& provider, Channel c) const {
+  auto it = providers_.find(provider);
+  return it != providers_.end() && it->second->supports(c);
 }
 
 Status Commerce::credit(int64_t user_id, Fen amount, const std::string& note,

@@ -72,6 +72,42 @@ struct Order {
   int64_t expires_at = 0;
   int64_t paid_at = 0;
   int64_t refunded_at = 0;
+  // Provider money for this order that went to the buyer's wallet instead
+  // (paid after expiry, or paid although the reader already owned the
+  // document: status kCredited). The order page says so.
+  Fen credited;
+};
+
+// A refund of an order through its provider (退回原支付渠道), as tracked.
+struct Refund {
+  int64_t id = 0;
+  int64_t order_id = 0;
+  std::string provider;       // "alipay" | "wechat" | "sandbox"
+  std::string out_refund_no;  // ours ("R" + …), unique; idempotency key at the gateway
+  std::string refund_id;      // the gateway's, once known
+  Fen amount;
+  RefundState state = RefundState::kPending;  // pending until the gateway confirms
+  std::string message;        // the gateway's last word (business error text)
+  bool from_gateway = false;  // made at the gateway (its console), not by us
+  int64_t created_at = 0;
+  int64_t updated_at = 0;
+};
+
+// Where and how the buyer pays (Commerce::pay with a provider).
+struct PayContext {
+  Channel channel = Channel::kDesktop;  // the web layer decides from User-Agent
+  std::string client_ip;                // WeChat H5
+  std::string openid;                   // WeChat JSAPI (from Commerce::openid)
+};
+
+// What one run of Commerce::sweep() did.
+struct SweepReport {
+  int64_t queried = 0;       // trades asked about
+  int64_t applied = 0;       // payments found by asking and applied (notification lost)
+  int64_t closed = 0;        // expired trades closed at their gateway
+  int64_t expired = 0;       // orders marked expired here
+  int64_t refunds_checked = 0;  // pending refunds asked about or sent again
+  std::vector<std::string> problems;  // one line per call that failed (retried next run)
 };
 
 struct Options {
@@ -82,6 +118,9 @@ struct Options {
   };
   Fen max_topup = Fen(500000);  // 5,000 yuan per top-up
   std::string site_url;         // for provider return/notify URLs
+  // sweep(): trades still unpaid this close to expiry are queried (a lost
+  // notification is found before the order expires).
+  int64_t query_before_expiry = 5 * 60;
 };
 
 // What starting a payment gives the buyer.
@@ -137,19 +176,53 @@ class Commerce {
   // answers where to send the buyer; the order is paid by the notification.
   // kConflict for an order that is not kCreated; kInvalidArgument for a
   // top-up paid from the wallet.
-  Result<PayResult> pay(int64_t user_id, int64_t order_id, PayMethod method);
+  // With a provider, `ctx` picks the product (see Channel); the channel
+  // falls back to kDesktop when the provider does not support it. Records
+  // that the order was sent to that provider (for sweep()).
+  Result<PayResult> pay(int64_t user_id, int64_t order_id, PayMethod method,
+                        const PayContext& ctx = {});
 
   // A provider's notification, raw: verify, check against the order, apply
-  // once. Duplicates answer success without effect; unknown order, wrong
-  // amount, wrong app: refused (and logged by the caller from reason).
+  // once. Payments: a second payment for a document the reader already
+  // bought goes to the wallet (the order becomes kCredited). Refunds: a
+  // full refund revokes what the order gave and is booked once per
+  // (provider, refund id); a refund we asked for is settled. Duplicates
+  // answer success without effect; unknown order, wrong amount, wrong app:
+  // refused. Every applied payment and refund is logged at info level with
+  // order, amount and the provider's transaction id.
   NotifyAnswer notify(const std::string& provider, const RawNotification& raw);
 
   // Marks unpaid orders past expires_at as expired; returns how many.
   Result<int64_t> expire_orders();
 
-  // Admin refund of a paid order: to the wallet (ledger rows) or marked for
-  // the provider to refund; the entitlement it gave is revoked.
+  // The background job (serve runs it every minute; safe to run anywhere,
+  // any number of times):
+  //  - asks the gateway about every order sent to a provider and still
+  //    unpaid within query_before_expiry of its expiry, and applies a
+  //    payment it finds through the same exactly-once path as notify();
+  //  - closes expired orders at their gateway (a paid one is applied
+  //    instead), then marks them expired here;
+  //  - asks about refunds still pending and sends again those the gateway
+  //    never received (same refund number: never refunded twice).
+  // A failing call is reported in `problems` and retried next run.
+  Result<SweepReport> sweep();
+
+  // Admin refund of a paid order; the entitlement it gave is revoked at once.
+  // to_wallet: ledger rows into the wallet. Otherwise to the original
+  // method: a provider-paid order is refunded through the provider's refund
+  // API (a tracked Refund, pending until the gateway confirms by answer,
+  // notification or sweep()); the money is owed (refunds_due) until then.
   Status refund(int64_t order_id, bool to_wallet, const std::string& note);
+  // The refunds of an order, oldest first.
+  Result<std::vector<Refund>> refunds(int64_t order_id);
+
+  // WeChat JSAPI's OAuth step, passed to the named provider (see
+  // PaymentProvider::oauth_url / openid).
+  Result<std::string> oauth_url(const std::string& provider, const std::string& redirect_uri,
+                                const std::string& state);
+  Result<std::string> openid(const std::string& provider, const std::string& code);
+  // Whether the provider named can start a payment for this channel itself.
+  bool supports(const std::string& provider, Channel c) const;
 
   // Operator credit (paidoc wallet credit): ledger rows with who and why.
   Status credit(int64_t user_id, Fen amount, const std::string& note, const std::string& actor);
@@ -159,7 +232,9 @@ class Commerce {
   // The gate's viewer for a signed-in user: role plus purchases and VIP.
   Result<gate::Viewer> viewer(int64_t user_id, gate::Role role);
 
-  // Recomputes every balance from the ledger and checks every invariant.
+  // Recomputes every balance from the ledger and checks every invariant,
+  // including: no reader holds two paid orders for one document (a second
+  // payment must have gone to the wallet).
   Result<LedgerCheck> verify_ledger();
 
   // CSV of orders created in [from, to) (unix seconds), for reconciliation.

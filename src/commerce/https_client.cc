@@ -16,6 +16,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/version.hpp>
+#include <cctype>
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -113,11 +114,11 @@ Status network_error(const std::string& what, const Url& u, const beast::error_c
 }
 
 // Writes the request on a connected (and, for TLS, handshaken) stream and
-// reads the answer.
+// reads the answer, whatever its status.
 template <class Stream>
-Result<std::string> exchange(asio::io_context& ioc, SteadyClock::time_point deadline,
-                             Stream& stream, const Url& u,
-                             const http::request<http::string_body>& req) {
+Result<HttpAnswer> exchange(asio::io_context& ioc, SteadyClock::time_point deadline,
+                            Stream& stream, const Url& u,
+                            const http::request<http::string_body>& req) {
   beast::error_code ec = run_op(ioc, deadline, [&](auto handler) {
     http::async_write(stream, req, std::move(handler));
   });
@@ -132,32 +133,42 @@ Result<std::string> exchange(asio::io_context& ioc, SteadyClock::time_point dead
   if (ec) return network_error("reading from", u, ec);
 
   const auto& res = parser.get();
-  unsigned status = res.result_int();
-  if (status < 200 || status > 299)
-    return Status::unavailable("https: " + u.host + " answered HTTP " + std::to_string(status) +
-                               ": " + excerpt(res.body()));
-  return res.body();
+  HttpAnswer a;
+  a.status = static_cast<int>(res.result_int());
+  for (const auto& field : res) {
+    std::string name(field.name_string());
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    a.headers[name] = std::string(field.value());
+  }
+  a.body = res.body();
+  return a;
 }
 
 }  // namespace
 
-Result<std::string> https_post_json(const std::string& url, const std::string& body,
-                                    const std::string& authorization, int timeout_seconds) {
-  auto parsed = parse_url(url);
+Result<HttpAnswer> https_request(const HttpRequest& request, int timeout_seconds) {
+  auto parsed = parse_url(request.url);
   if (!parsed.ok()) return parsed.status();
   const Url& u = *parsed;
-  if (has_line_break(authorization) || has_line_break(u.target))
-    return Status::invalid("https: line break in a header value");
+  if (has_line_break(u.target)) return Status::invalid("https: line break in the URL");
+  http::verb verb = http::string_to_verb(request.method);
+  if (verb == http::verb::unknown)
+    return Status::invalid("https: unknown method '" + request.method + "'");
 
-  http::request<http::string_body> req{http::verb::post, u.target, 11};
+  http::request<http::string_body> req{verb, u.target, 11};
   bool default_port = u.port == (u.tls ? "443" : "80");
   req.set(http::field::host, default_port ? u.host : u.host + ":" + u.port);
   req.set(http::field::user_agent, "paidoc");
-  req.set(http::field::content_type, "application/json");
-  req.set(http::field::accept, "application/json");
-  if (!authorization.empty()) req.set(http::field::authorization, authorization);
-  req.body() = body;
-  req.prepare_payload();
+  for (const auto& [name, value] : request.headers) {
+    if (name.empty() || has_line_break(name) || has_line_break(value) ||
+        name.find(':') != std::string::npos)
+      return Status::invalid("https: line break or colon in a header");
+    req.set(name, value);
+  }
+  if (verb != http::verb::get || !request.body.empty()) {
+    req.body() = request.body;
+    req.prepare_payload();
+  }
 
   const auto deadline = SteadyClock::now() + std::chrono::seconds(timeout_seconds);
   // Declared first, so destroyed last: abandoned operations are dropped with
@@ -208,6 +219,25 @@ Result<std::string> https_post_json(const std::string& url, const std::string& b
   // The answer is complete once read (Content-Length or chunked); the TLS
   // close_notify exchange adds nothing, so the connection is simply closed.
   return exchange(ioc, deadline, stream, u, req);
+}
+
+Result<std::string> https_post_json(const std::string& url, const std::string& body,
+                                    const std::string& authorization, int timeout_seconds) {
+  HttpRequest r;
+  r.method = "POST";
+  r.url = url;
+  r.body = body;
+  if (!authorization.empty()) r.headers.emplace_back("Authorization", authorization);
+  r.headers.emplace_back("Content-Type", "application/json");
+  r.headers.emplace_back("Accept", "application/json");
+  auto a = https_request(r, timeout_seconds);
+  if (!a.ok()) return a.status();
+  if (a->status < 200 || a->status > 299) {
+    auto u = parse_url(url);
+    return Status::unavailable("https: " + (u.ok() ? u->host : url) + " answered HTTP " +
+                               std::to_string(a->status) + ": " + excerpt(a->body));
+  }
+  return std::move(a->body);
 }
 
 }  // namespace paidoc::commerce

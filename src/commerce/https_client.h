@@ -8,9 +8,18 @@
 
 #include <string>
 
+#include "commerce/provider.h"
 #include "common/status.h"
 
 namespace paidoc::commerce {
+
+// Sends `request` and answers the response whatever its status (a WeChat
+// business error is a 4xx with a JSON body worth reading). Headers are sent
+// as given plus Host and User-Agent: paidoc; the answer's header names are
+// lower-case. URL rules, limits and network errors as https_post_json below.
+// kInvalidArgument for an unknown method or a header with CR/LF or a colon
+// in its name.
+Result<HttpAnswer> https_request(const HttpRequest& request, int timeout_seconds = 10);
 
 // POSTs `body` to `url` with the headers
 //   Authorization: {authorization}   (omitted when empty)

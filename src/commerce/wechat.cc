@@ -66,10 +66,7 @@ bool parse_timestamp(const std::string& s, int64_t* out) {
 }
 
 WechatConfig with_default_transport(WechatConfig c) {
-  if (!c.post)
-    c.post = [](const std::string& url, const std::string& body, const std::string& authorization) {
-      return https_post_json(url, body, authorization);
-    };
+  if (!c.transport) c.transport = [](const HttpRequest& r) { return https_request(r); };
   return c;
 }
 
@@ -78,19 +75,23 @@ class Wechat : public PaymentProvider {
   Wechat(WechatConfig c, const Clock& clock)
       : config_(with_default_transport(std::move(c))), clock_(clock) {
     auto priv = crypto::load_private_key(config_.merchant_private_key_pem);
-    auto pub = crypto::load_public_key(config_.platform_public_key_pem);
     if (config_.appid.empty() || config_.mchid.empty() || config_.merchant_serial_no.empty() ||
-        config_.platform_serial.empty())
-      config_error_ = "wechat: appid, mchid, merchant_serial_no and platform_serial are required";
+        config_.platform_keys.empty())
+      config_error_ = "wechat: appid, mchid, merchant_serial_no and platform_keys are required";
     else if (config_.apiv3_key.size() != 32)
       config_error_ = "wechat: apiv3_key must be 32 bytes";
     else if (!priv.ok())
       config_error_ = "wechat: merchant_private_key_pem: " + priv.status().message();
-    else if (!pub.ok())
-      config_error_ = "wechat: platform_public_key_pem: " + pub.status().message();
     else {
       merchant_key_ = *priv;
-      platform_key_ = *pub;
+      for (const auto& [serial, text] : config_.platform_keys) {
+        auto pub = crypto::load_public_key(text);
+        if (!pub.ok()) {
+          config_error_ = "wechat: platform key " + serial + ": " + pub.status().message();
+          break;
+        }
+        platform_keys_[serial] = *pub;
+      }
     }
   }
 
@@ -129,10 +130,16 @@ class Wechat : public PaymentProvider {
 
     std::string base = config_.api_base;
     while (!base.empty() && base.back() == '/') base.pop_back();
-    auto answer = config_.post(base + kWechatNativePath, s.api_request_body, s.api_authorization);
+    HttpRequest req;
+    req.url = base + kWechatNativePath;
+    req.body = s.api_request_body;
+    req.headers = {{"Authorization", s.api_authorization},
+                   {"Content-Type", "application/json"},
+                   {"Accept", "application/json"}};
+    auto answer = config_.transport(req);
     if (!answer.ok())
       return Status::unavailable("暂时无法连接微信支付：" + answer.status().message());
-    auto code_url = wechat_code_url_from_response(*answer);
+    auto code_url = wechat_code_url_from_response(answer->body);
     if (!code_url.ok())
       return Status::unavailable("微信支付下单失败：" + code_url.status().message());
     s.code_url = std::move(code_url).value();
@@ -152,9 +159,10 @@ class Wechat : public PaymentProvider {
     if (!timestamp || !nonce || !signature || !serial)
       return Status::invalid("wechat: missing Wechatpay-Timestamp/Nonce/Signature/Serial");
 
-    if (*serial != config_.platform_serial)
+    auto key = platform_keys_.find(*serial);
+    if (key == platform_keys_.end())
       return Status::forbidden("wechat: signed with platform key " + *serial +
-                               ", not the configured one");
+                               ", not a configured one");
     int64_t ts = 0;
     if (!parse_timestamp(*timestamp, &ts))
       return Status::invalid("wechat: Wechatpay-Timestamp is not unix seconds");
@@ -163,7 +171,7 @@ class Wechat : public PaymentProvider {
       return Status::invalid("wechat: stale notification (timestamp outside the allowed skew)");
     auto sig = crypto::base64_decode(*signature);
     std::string message = *timestamp + "\n" + *nonce + "\n" + n.body + "\n";
-    if (!sig.ok() || !crypto::rsa_sha256_verify(platform_key_, message, *sig))
+    if (!sig.ok() || !crypto::rsa_sha256_verify(key->second, message, *sig))
       return Status::forbidden("wechat: signature does not verify");
 
     // Signed by WeChat from here on; still parse defensively.
@@ -227,7 +235,7 @@ class Wechat : public PaymentProvider {
   // rather than failing at construction: the factory cannot return a Status.
   std::string config_error_;
   crypto::Key merchant_key_;
-  crypto::Key platform_key_;
+  std::map<std::string, crypto::Key> platform_keys_;
 };
 
 }  // namespace

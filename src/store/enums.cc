@@ -10,7 +10,8 @@ namespace {
 // Every value of an enum, in order, for parsing by comparing names.
 constexpr OrderKind kKinds[] = {OrderKind::kDocument, OrderKind::kPlan, OrderKind::kTopUp};
 constexpr OrderStatus kStatuses[] = {OrderStatus::kCreated, OrderStatus::kPaid,
-                                     OrderStatus::kRefunded, OrderStatus::kExpired};
+                                     OrderStatus::kRefunded, OrderStatus::kExpired,
+                                     OrderStatus::kCredited};
 constexpr Role kRoles[] = {Role::kReader, Role::kEditor, Role::kAdmin, Role::kDeleted};
 
 template <typename E, size_t N>
@@ -46,6 +47,8 @@ std::string_view to_string(OrderStatus s) {
       return "refunded";
     case OrderStatus::kExpired:
       return "expired";
+    case OrderStatus::kCredited:
+      return "credited";
   }
   return "";
 }

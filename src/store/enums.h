@@ -29,6 +29,8 @@ enum class OrderStatus {
   kPaid,      // "paid"
   kRefunded,  // "refunded": paid, then refunded (what it gave is revoked)
   kExpired,   // "expired": never paid in time
+  kCredited,  // "credited": paid at a gateway although the reader already owned
+              // the document; the money went to the wallet instead
 };
 
 // A stored account's role. kDeleted is the store's own: an anonymised

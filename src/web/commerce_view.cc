@@ -22,6 +22,8 @@ const char* status_label(OrderStatus s) {
       return "已退款";
     case OrderStatus::kExpired:
       return "已关闭";
+    case OrderStatus::kCredited:
+      return "已转入钱包";
   }
   return "未知";
 }
