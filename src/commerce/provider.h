@@ -127,10 +127,13 @@ struct RefundReport {
   std::string out_refund_no;  // our refund number when we asked for it; for a
                               // refund made at the gateway (its console), what
                               // the gateway names it (Alipay out_biz_no)
-  Fen amount;                 // this refund
+  Fen amount;                 // this refund; 0 when the gateway reports only the
+                              // running total (Alipay notifications): then the
+                              // service books refunded_total minus what it has
+                              // already booked for the trade
   Fen refunded_total;         // all refunds of the trade so far, this one
-                              // included (Alipay refund_fee; WeChat: amount when
-                              // unknown)
+                              // included (Alipay refund_fee); 0 when unknown
+                              // (WeChat reports each refund alone)
   RefundState state = RefundState::kPending;
 };
 
