@@ -272,6 +272,10 @@ int run_serve(const Globals& g, const std::string& listen, bool demo, web::Serve
   // database is touched.
   Result<Payments> payments = make_payments(pay_args, demo, site_url, Clock::system());
   if (!payments.ok()) return fail(payments.status());
+  std::vector<std::string> provider_names;
+  for (const auto& [name, provider] : payments->providers) provider_names.push_back(name);
+  const std::string notify_warning = notify_url_warning(opts.base_url, site_url, provider_names);
+  if (!notify_warning.empty()) std::cerr << "paidoc: warning: " << notify_warning << "\n";
 
   // Search needs the traditional->simplified table; a missing OpenCC data
   // package is named here rather than failing inside the first query.
@@ -294,6 +298,7 @@ int run_serve(const Globals& g, const std::string& listen, bool demo, web::Serve
   Status s = server.start();
   if (!s.is_ok()) return fail(s);
   spdlog::info("payments: {}", enabled);
+  if (!notify_warning.empty()) spdlog::warn("payments: {}", notify_warning);
   if (payments->sandbox)
     spdlog::warn("payments: the sandbox is on; its payments are not real money (never on a live site)");
   spdlog::info("paidoc serving on http://{}:{}/ (data: {})", opts.host, server.port(),

@@ -39,8 +39,8 @@ struct UserArgs {
 CLI::App* add_user_commands(CLI::App& app, UserArgs& args);
 int run_user(const Globals& g, const UserArgs& args);
 
-// `paidoc wallet credit`, `paidoc ledger verify`, `paidoc orders export`
-// (commerce_cmd.cc). add_commerce_commands() registers them; chosen() says
+// `paidoc wallet credit`, `paidoc ledger verify`, `paidoc orders export`,
+// `paidoc orders reconcile` (commerce_cmd.cc). add_commerce_commands() registers them; chosen() says
 // whether one of them was picked; run_commerce() executes it.
 struct CommerceArgs {
   CLI::App* wallet = nullptr;
@@ -49,12 +49,15 @@ struct CommerceArgs {
   CLI::App* ledger_verify = nullptr;
   CLI::App* orders = nullptr;
   CLI::App* orders_export = nullptr;
+  CLI::App* orders_reconcile = nullptr;
   std::string email;
   std::string amount;
   std::string note;
   std::string from;  // YYYY-MM-DD, UTC, inclusive
   std::string to;    // YYYY-MM-DD, UTC, exclusive
   std::string out;   // empty: stdout
+  std::string provider;  // orders reconcile: "alipay" | "wechat"
+  std::string file;      // orders reconcile: the statement
   bool chosen() const { return (wallet && *wallet) || (ledger && *ledger) || (orders && *orders); }
 };
 void add_commerce_commands(CLI::App& app, CommerceArgs& args);
@@ -84,18 +87,26 @@ struct PaymentArgs {
 
   std::string alipay_app_id;
   std::string alipay_private_key_file;
-  std::string alipay_public_key_file;
+  std::string alipay_public_key_file;  // public-key mode
+  std::string alipay_app_cert_file;    // certificate mode: these three instead
+  std::string alipay_cert_file;
+  std::string alipay_root_cert_file;
   std::string alipay_gateway;      // empty: the provider's default (production)
-  bool alipay_mobile = false;
+  bool alipay_mobile = false;      // always WAP (phones get it anyway)
 
   std::string wechat_mchid;
   std::string wechat_appid;
   std::string wechat_serial_no;
   std::string wechat_private_key_file;
-  std::string wechat_platform_key_file;
+  std::string wechat_platform_key_file;  // one platform key and its serial
   std::string wechat_platform_serial;
+  std::vector<std::string> wechat_platform_certs;  // "SERIAL=FILE", repeatable
+  std::string wechat_public_key_id;    // public-key mode: "PUB_KEY_ID_…"
+  std::string wechat_public_key_file;
   std::string wechat_apiv3_key_file;
   std::string wechat_api_base;     // empty: the provider's default (production)
+  bool wechat_h5 = false;
+  std::string wechat_app_secret_file;  // JSAPI: the official account's AppSecret
 };
 void add_payment_options(CLI::App* serve, PaymentArgs& args);
 
@@ -107,10 +118,26 @@ struct Payments {
   std::vector<std::string> enabled;                // for the start-up log: "alipay (app 2021…)"
 };
 // Reads key files and checks that each provider is configured completely.
+// Key files may be PEM or the bare base64 that key tools print; a file in
+// neither form, or a key that does not load, is named with its flag and the
+// format expected. Alipay takes either its public key or the three
+// certificates (certificate mode), never both; WeChat Pay needs at least one
+// verifying key (platform certificates by serial and/or the public key).
 // kInvalidArgument naming the missing flag or the unreadable file. The
 // sandbox is on with --payment-sandbox or --demo, with a secret made up per
 // process. REQUIRES: clock outlives the providers.
 Result<Payments> make_payments(const PaymentArgs& args, bool demo, const std::string& site_url,
                                const Clock& clock);
+
+// Why a gateway cannot reach notify URLs under `base_url` (the --base-url
+// flag as given): "" when it is a public https:// URL; otherwise the
+// reason ("--base-url is empty", "… is not https://", "… names a loopback
+// address", "… names a private network address", "… names a local host").
+std::string unreachable_base_url(const std::string& base_url);
+// The start-up warning for serve when a real provider (alipay, wechat) is on
+// and unreachable_base_url(base_url) has a reason; "" otherwise. It names
+// the notify URLs as built from `site_url` (what serve uses).
+std::string notify_url_warning(const std::string& base_url, const std::string& site_url,
+                               const std::vector<std::string>& providers);
 
 }  // namespace paidoc::cli
