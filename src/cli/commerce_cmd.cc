@@ -1,5 +1,5 @@
-// `paidoc wallet credit`, `paidoc ledger verify`, `paidoc orders export`:
-// operator commands over the commerce service. They parse, call one service
+// `paidoc wallet credit`, `paidoc ledger verify`, `paidoc orders export`,
+// `paidoc orders reconcile`: operator commands over the commerce service. They parse, call one service
 // method and print; the rules (ledger rows, invariants, CSV columns) live in
 // src/commerce.
 #include <unistd.h>
@@ -9,13 +9,17 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <map>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include <fmt/format.h>
 
 #include "auth/auth.h"
 #include "cli/commands.h"
 #include "commerce/commerce.h"
+#include "commerce/reconcile.h"
 #include "common/clock.h"
 #include "common/money.h"
 
@@ -160,6 +164,117 @@ int run_orders_export(const Globals& g, const CommerceArgs& a) {
   return 0;
 }
 
+// ---- orders reconcile -------------------------------------------------------------
+
+namespace rc = commerce::reconcile;
+
+// "2026-03-01 00:00" in Beijing time (the statements' clock).
+std::string beijing(int64_t t) {
+  int64_t local = t + 8 * 3600;
+  int64_t days = local >= 0 ? local / 86400 : (local - 86399) / 86400;
+  int64_t secs = local - days * 86400;
+  // civil_from_days (H. Hinnant).
+  int64_t z = days + 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const int64_t doe = z - era * 146097;
+  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const int64_t mp = (5 * doy + 2) / 153;
+  const int64_t d = doy - (153 * mp + 2) / 5 + 1;
+  const int64_t m = mp < 10 ? mp + 3 : mp - 9;
+  const int64_t y = yoe + era * 400 + (m <= 2);
+  return fmt::format("{:04}-{:02}-{:02} {:02}:{:02}", y, m, d, secs / 3600, secs / 60 % 60);
+}
+
+// What we hold for an order, through the service (read only).
+Result<rc::LocalOrder> local_order(commerce::Commerce& commerce, const store::Order& so,
+                                   const std::string& provider) {
+  rc::LocalOrder o;
+  o.out_trade_no = so.out_trade_no;
+  o.amount = so.amount;
+  o.status = std::string(store::to_string(so.status));
+  o.paid_with = so.paid_with;
+  o.paid_at = so.paid_at;
+  Result<commerce::Order> full = commerce.order(so.user_id, so.id);
+  if (!full.ok()) return full.status();
+  o.credited = full->credited;
+  Result<std::vector<commerce::Refund>> refunds = commerce.refunds(so.id);
+  if (!refunds.ok()) return refunds.status();
+  for (const auto& r : *refunds) {
+    if (r.provider != provider) continue;
+    o.refunds.push_back({r.out_refund_no, r.refund_id, r.amount, r.state == commerce::RefundState::kSucceeded,
+                         r.updated_at});
+  }
+  return o;
+}
+
+// Exit 0: no difference; 1: differences (one line each, then the summary);
+// 2: the statement cannot be read or is malformed, or the orders cannot be.
+int run_orders_reconcile(const Globals& g, const CommerceArgs& a) {
+  auto fail2 = [](const Status& s) {
+    fail(s);
+    return 2;
+  };
+  std::ifstream in(a.file, std::ios::binary);
+  if (!in) return fail2(Status::invalid(fmt::format("--file {}: cannot read ({})", a.file, std::strerror(errno))));
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  if (in.bad()) return fail2(Status::invalid(fmt::format("--file {}: read failed", a.file)));
+  Result<rc::Statement> statement = rc::parse_statement(a.provider, buf.str(), a.file);
+  if (!statement.ok()) return fail2(statement.status());
+
+  auto st = open_store(g);
+  if (!st.ok()) return fail2(st.status());
+  commerce::Commerce commerce = make_commerce(**st);
+  std::map<std::string, rc::LocalOrder> local;
+  for (const auto& e : statement->entries) {
+    if (local.count(e.out_trade_no)) continue;
+    Result<store::Order> so = (*st)->find_order(e.out_trade_no);
+    if (!so.ok()) {
+      if (so.status().code() == Code::kNotFound) continue;
+      return fail2(so.status());
+    }
+    Result<rc::LocalOrder> o = local_order(commerce, *so, a.provider);
+    if (!o.ok()) return fail2(o.status());
+    local.emplace(e.out_trade_no, std::move(*o));
+  }
+  // Orders that may have moved money in the period: created up to 31 days
+  // before it (an order expires long before; a refund may come weeks later,
+  // older ones are not looked at).
+  std::vector<rc::LocalOrder> nearby;
+  if (statement->to > statement->from) {
+    Result<std::vector<store::Order>> orders = (*st)->orders_between(statement->from - 31 * 86400, statement->to);
+    if (!orders.ok()) return fail2(orders.status());
+    for (const auto& so : *orders) {
+      if (so.paid_with != a.provider) continue;
+      auto known = local.find(so.out_trade_no);
+      if (known != local.end()) {
+        nearby.push_back(known->second);
+        continue;
+      }
+      Result<rc::LocalOrder> o = local_order(commerce, so, a.provider);
+      if (!o.ok()) return fail2(o.status());
+      nearby.push_back(std::move(*o));
+    }
+  }
+
+  rc::Report report = rc::compare(*statement, local, nearby);
+  for (const auto& d : report.differences) {
+    std::cout << fmt::format("{}  {}: {}", d.out_trade_no, rc::difference_name(d.kind), d.what);
+    if (d.line > 0) std::cout << fmt::format(" ({}:{})", a.file, d.line);
+    std::cout << "\n";
+  }
+  std::string period = statement->to > statement->from
+                           ? fmt::format("{} to {} Beijing time", beijing(statement->from), beijing(statement->to))
+                           : "no period";
+  std::cout << fmt::format("{} statement {} ({}): {} payment{}, {} refund{}; {} order{} agree{}; {} difference{}\n",
+                           a.provider, a.file, period, report.payments, report.payments == 1 ? "" : "s",
+                           report.refunds, report.refunds == 1 ? "" : "s", report.matched,
+                           report.matched == 1 ? "" : "s", report.matched == 1 ? "s" : "", report.differences.size(),
+                           report.differences.size() == 1 ? "" : "s");
+  return report.differences.empty() ? 0 : 1;
+}
+
 }  // namespace
 
 void add_commerce_commands(CLI::App& app, CommerceArgs& args) {
@@ -183,12 +298,21 @@ void add_commerce_commands(CLI::App& app, CommerceArgs& args) {
   args.orders_export->add_option("--from", args.from, "first day, YYYY-MM-DD (UTC, included)")->required();
   args.orders_export->add_option("--to", args.to, "day after the last, YYYY-MM-DD (UTC, excluded)")->required();
   args.orders_export->add_option("--out", args.out, "write to FILE instead of stdout");
+  args.orders_reconcile = args.orders->add_subcommand(
+      "reconcile",
+      "compare a statement downloaded from Alipay or WeChat Pay with our orders; one line per difference, "
+      "exit 1 on any, 2 on a malformed file");
+  args.orders_reconcile->add_option("--provider", args.provider, "alipay or wechat")
+      ->required()
+      ->check(CLI::IsMember({"alipay", "wechat"}));
+  args.orders_reconcile->add_option("--file", args.file, "the statement (交易账单 CSV, GBK or UTF-8)")->required();
 }
 
 int run_commerce(const Globals& g, const CommerceArgs& args) {
   if (args.wallet_credit && *args.wallet_credit) return run_wallet_credit(g, args);
   if (args.ledger_verify && *args.ledger_verify) return run_ledger_verify(g);
   if (args.orders_export && *args.orders_export) return run_orders_export(g, args);
+  if (args.orders_reconcile && *args.orders_reconcile) return run_orders_reconcile(g, args);
   return 1;
 }
 

@@ -1,7 +1,9 @@
 // The operator's money commands as an operator runs them: wallet credit,
 // ledger verify (also after the database was tampered with), orders export,
-// and serve refusing a partial payment configuration.
+// orders reconcile against a gateway statement, and serve refusing a partial
+// payment configuration.
 #include <gtest/gtest.h>
+#include <iconv.h>
 #include <sqlite3.h>
 
 #include <cstdlib>
@@ -10,6 +12,7 @@
 #include <vector>
 
 #include "cli/binary.h"
+#include "store/store.h"
 
 namespace paidoc::cli::testing {
 namespace {
@@ -147,6 +150,127 @@ TEST_F(CommerceCliTest, OrdersExportRefusesBadDates) {
   }
   // A leap day is a date.
   EXPECT_EQ(run("orders export" + d() + " --from 2028-02-29 --to 2028-03-01").exit_code, 0);
+}
+
+// 2026-03-01 00:00:00 Beijing time.
+constexpr int64_t kMar1 = 1772294400;
+
+std::string to_gbk(const std::string& utf8) {
+  iconv_t cd = iconv_open("GB18030", "UTF-8");
+  std::string out(utf8.size() * 2, '\0');
+  char* in = const_cast<char*>(utf8.data());
+  size_t in_left = utf8.size();
+  char* o = out.data();
+  size_t out_left = out.size();
+  iconv(cd, &in, &in_left, &o, &out_left);
+  iconv_close(cd);
+  out.resize(out.size() - out_left);
+  return out;
+}
+
+std::string alipay_statement(const std::string& rows) {
+  return "#支付宝业务明细查询\n#账号：[20880000000000000156]\n"
+         "#起始日期：[2026年03月01日 00:00:00]   终止日期：[2026年03月02日 00:00:00]\n"
+         "#-----------------------------------------业务明细列表----------------------------------------\n"
+         "支付宝交易号,商户订单号,业务类型,商品名称,创建时间,完成时间,门店编号,门店名称,操作员,终端号,对方账户,"
+         "订单金额（元）,商家实收（元）,支付宝红包（元）,集分宝（元）,支付宝优惠（元）,商家优惠（元）,"
+         "券核销金额（元）,券名称,商家红包消费金额（元）,卡消费金额（元）,退款批次号/请求号,服务费（元）,"
+         "分润（元）,备注\n" +
+         rows +
+         "#-----------------------------------------业务明细列表结束------------------------------------\n"
+         "#导出时间：[2026年03月02日 09:12:01]\n";
+}
+
+std::string alipay_line(const std::string& trade, const std::string& out, const std::string& time,
+                        const std::string& yuan) {
+  return trade + "\t," + out + "\t,交易,钱包充值," + time + "," + time + ",,,,,b***@example.cn," + yuan + "," +
+         yuan + ",0.00,0.00,0.00,0.00,0.00,,0.00,0.00,,0.00,0.00,\n";
+}
+
+TEST_F(CommerceCliTest, OrdersReconcileListsEachDifferenceAndExitsOneOnAny) {
+  add_user("reader@example.cn");
+  std::string paid_both, lost_notification, missing_there;
+  {
+    auto st = store::Store::open("sqlite:" + (dir_ / "data/paidoc.db"));
+    ASSERT_TRUE(st.ok()) << st.status().message();
+    Result<store::User> user = (*st)->find_user_by_email("reader@example.cn");
+    ASSERT_TRUE(user.ok());
+    auto topup = [&](int64_t fen, int64_t created) {
+      store::NewOrder o;
+      o.user_id = user->id;
+      o.kind = store::OrderKind::kTopUp;
+      o.subject = "钱包充值";
+      o.amount = Fen(fen);
+      o.created_at = created;
+      o.expires_at = created + 1800;
+      o.out_trade_no_prefix = "P20260301";
+      o.out_trade_no_suffix = "A1B2";
+      Result<store::Order> r = (*st)->create_order(o);
+      EXPECT_TRUE(r.ok()) << r.status().message();
+      return r.ok() ? r->out_trade_no : std::string();
+    };
+    auto pay = [&](const std::string& no, int64_t fen, int64_t at) {
+      Result<store::AppliedPayment> r =
+          (*st)->apply_payment({"alipay", "2026030122001400" + no.substr(15, 4), no, Fen(fen), at});
+      ASSERT_TRUE(r.ok()) << r.status().message();
+      ASSERT_EQ(r->outcome, store::PaymentOutcome::kApplied);
+    };
+    paid_both = topup(990, kMar1 + 3600);
+    pay(paid_both, 990, kMar1 + 3700);
+    lost_notification = topup(1990, kMar1 + 7200);  // paid at Alipay, never heard of here
+    missing_there = topup(500, kMar1 + 5 * 3600);
+    pay(missing_there, 500, kMar1 + 5 * 3600 + 60);
+  }
+  std::string statement = dir_ / "alipay-20260301.csv";
+  std::ofstream(statement, std::ios::binary) << to_gbk(alipay_statement(
+      alipay_line("2026030122001400001", paid_both, "2026-03-01 09:01:30", "9.90") +
+      alipay_line("2026030122001400002", lost_notification, "2026-03-01 10:00:40", "19.90") +
+      alipay_line("2026030122001400009", "P2026030199999999991A2B", "2026-03-01 12:00:00", "1.00")));
+
+  CmdResult r = run("orders reconcile" + d() + " --provider alipay --file " + sh(statement));
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_EQ(r.out,
+            lost_notification + "  paid-there-not-here: paid ¥19.90 there (trade 2026030122001400002), here: status "
+                                "created (" + statement + ":7)\n" +
+                missing_there + "  paid-here-not-there: paid ¥5.00 here with alipay, not in the statement\n" +
+                "P2026030199999999991A2B  unknown-order: paid ¥1.00 there (trade 2026030122001400009), no such order "
+                "here (" + statement + ":8)\n" +
+                "alipay statement " + statement +
+                " (2026-03-01 00:00 to 2026-03-02 00:00 Beijing time): 3 payments, 0 refunds; 1 order agrees; "
+                "3 differences\n");
+
+  // A statement that agrees with every order: exit 0.
+  std::string agreeing = dir_ / "agreeing.csv";
+  std::ofstream(agreeing, std::ios::binary) << alipay_statement(
+      alipay_line("2026030122001400001", paid_both, "2026-03-01 09:01:30", "9.90") +
+      alipay_line("2026030122001400003", missing_there, "2026-03-01 13:01:00", "5.00"));
+  CmdResult ok = run("orders reconcile" + d() + " --provider alipay --file " + sh(agreeing));
+  EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
+  EXPECT_NE(ok.out.find("2 payments, 0 refunds; 2 orders agree; 0 differences"), std::string::npos) << ok.out;
+
+  // A malformed one: exit 2, naming file, line and column.
+  std::string bad = dir_ / "bad.csv";
+  std::ofstream(bad, std::ios::binary) << alipay_statement(
+      alipay_line("2026030122001400001", paid_both, "2026-03-01 09:01:30", "9,90"));
+  CmdResult malformed = run("orders reconcile" + d() + " --provider alipay --file " + sh(bad));
+  EXPECT_EQ(malformed.exit_code, 2) << malformed.out << malformed.err;
+  EXPECT_EQ(malformed.out, "");
+  EXPECT_NE(malformed.err.find(bad + ":6: "), std::string::npos) << malformed.err;
+
+  // A WeChat statement given as Alipay's: its header lacks Alipay's columns.
+  std::string wx = dir_ / "wx.csv";
+  std::ofstream(wx, std::ios::binary) << "交易时间,公众账号ID,商户号,微信订单号,商户订单号,交易状态,订单金额\n";
+  CmdResult wrong = run("orders reconcile" + d() + " --provider alipay --file " + sh(wx));
+  EXPECT_EQ(wrong.exit_code, 2);
+  EXPECT_NE(wrong.err.find(wx + ":1: column 支付宝交易号: missing from the header row"), std::string::npos) << wrong.err;
+
+  CmdResult nofile = run("orders reconcile" + d() + " --provider wechat --file " + sh(dir_ / "none.csv"));
+  EXPECT_EQ(nofile.exit_code, 2);
+  EXPECT_NE(nofile.err.find("--file " + (dir_ / "none.csv") + ": cannot read"), std::string::npos) << nofile.err;
+
+  CmdResult provider = run("orders reconcile" + d() + " --provider paypal --file " + sh(agreeing));
+  EXPECT_NE(provider.exit_code, 0);
+  EXPECT_NE(provider.err.find("--provider"), std::string::npos) << provider.err;
 }
 
 TEST_F(CommerceCliTest, ServeRefusesPartialPaymentConfigNamingTheFlag) {
