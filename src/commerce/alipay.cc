@@ -630,7 +630,10 @@ class Alipay : public PaymentProvider {
       return Status::unavailable(where + "answer signature does not verify");
 
     Answer a;
-    a.body = doc[key];
+    // Read from the text that verified (a repeated member would parse to
+    // another one).
+    a.body = json::parse(*raw, nullptr, /*allow_exceptions=*/false);
+    if (!a.body.is_object()) return Status::unavailable(where + "answer is not a JSON object");
     a.code = string_field(a.body, "code");
     a.msg = string_field(a.body, "msg");
     a.sub_code = string_field(a.body, "sub_code");

@@ -200,11 +200,15 @@ class AlipayStandin {
   std::string gateway_url() const { return server_.url() + "/gateway.do"; }
 
   // ---- switches ----
-  void set_mode(Mode m, std::string sub_code = "", std::string sub_msg = "") {
+  // `only_method` non-empty: the mode applies to that method's calls, the
+  // others are answered normally.
+  void set_mode(Mode m, std::string sub_code = "", std::string sub_msg = "",
+                std::string only_method = "") {
     std::lock_guard<std::mutex> lock(mu_);
     mode_ = m;
     error_sub_code_ = std::move(sub_code);
     error_sub_msg_ = std::move(sub_msg);
+    mode_method_ = std::move(only_method);
   }
   // Certificate mode: answers carry this alipay_cert_sn ("" leaves it out).
   void set_alipay_cert_sn(std::string sn) {
@@ -402,7 +406,7 @@ class AlipayStandin {
     std::lock_guard<std::mutex> lock(mu_);
     calls_.push_back(call);
     const std::string method = call.method();
-    const Mode mode = mode_;
+    const Mode mode = mode_method_.empty() || mode_method_ == method ? mode_ : Mode::kNormal;
 
     switch (mode) {
       case Mode::kHang:
@@ -519,6 +523,7 @@ class AlipayStandin {
   Mode mode_ = Mode::kNormal;
   std::string error_sub_code_;
   std::string error_sub_msg_;
+  std::string mode_method_;
   std::string alipay_cert_sn_;
   std::map<std::string, AlipayTrade> trades_;
   std::vector<AlipayCall> calls_;

@@ -744,12 +744,16 @@ TEST_F(AlipayApiTest, BusinessAndSystemErrorsAreToldApart) {
   EXPECT_TRUE(contains(q.status().message(), "alipay.trade.query"));
 
   // Alipay's docs: ACQ.SYSTEM_ERROR means "call again with the same request".
-  gateway_.set_mode(gw::AlipayStandin::Mode::kBusinessError, "ACQ.SYSTEM_ERROR", "系统错误");
+  gateway_.set_mode(gw::AlipayStandin::Mode::kBusinessError, "ACQ.SYSTEM_ERROR", "系统错误",
+                    "alipay.trade.refund");
   RefundRequest r;
   r.out_trade_no = "P20260101000001";
   r.out_refund_no = "R1";
   r.amount = Fen(100);
-  EXPECT_EQ(alipay_->refund(r).status().code(), Code::kUnavailable);
+  auto refund = alipay_->refund(r);
+  EXPECT_EQ(refund.status().code(), Code::kUnavailable);
+  EXPECT_TRUE(contains(refund.status().message(), "ACQ.SYSTEM_ERROR"));
+  EXPECT_TRUE(alipay_->query("P20260101000001").ok());  // only refunds were failing
 
   gateway_.set_mode(gw::AlipayStandin::Mode::kSystemError);
   Status s = alipay_->close("P20260101000001");
@@ -837,6 +841,26 @@ TEST_F(AlipayTest, AnAnswersSignatureCoversTheExactTextOfItsResponseObject) {
   EXPECT_EQ(answer_with(reserialized).status().code(), Code::kUnavailable);
 }
 
+TEST_F(AlipayTest, OnlyTheResponseObjectThatVerifiedIsRead) {
+  // A second response member appended after the signed one: a JSON reader
+  // keeping the last would believe it.
+  const std::string waiting =
+      R"({"code":"10000","msg":"Success","trade_no":"2026010122001","out_trade_no":"P20260101000001","trade_status":"WAIT_BUYER_PAY","total_amount":"9.90"})";
+  const std::string paid =
+      R"({"code":"10000","msg":"Success","trade_no":"2026010122001","out_trade_no":"P20260101000001","trade_status":"TRADE_SUCCESS","total_amount":"9.90"})";
+  std::string body = R"({"alipay_trade_query_response":)" + waiting + R"(,"sign":")" +
+                     gw::b64(gw::rsa_sign(gw::alipay_key().private_pem, waiting)) +
+                     R"(","alipay_trade_query_response":)" + paid + "}";
+  AlipayConfig c = config();
+  c.transport = [body](const HttpRequest&) -> Result<HttpAnswer> {
+    return HttpAnswer{200, {}, body};
+  };
+  auto q = make_alipay(c, clock_)->query("P20260101000001");
+  ASSERT_TRUE(q.ok()) << q.status().to_string();
+  EXPECT_FALSE(q->paid);
+  EXPECT_EQ(q->state, "WAIT_BUYER_PAY");
+}
+
 TEST_F(AlipayTest, AnAnswerAboutAnotherTradeIsNotBelieved) {
   const std::string response =
       R"({"code":"10000","msg":"Success","trade_no":"2026010122001","out_trade_no":"P20260101000002","trade_status":"TRADE_SUCCESS","total_amount":"9.90"})";
@@ -891,9 +915,11 @@ const std::string kClass2Issuer =
 const std::string kRootIssuer =
     "CN=Ant Financial Certification Authority,OU=Certification Authority,O=Ant Financial,C=CN";
 
+// As Alipay hands them out: each public-key certificate file holds the
+// certificate followed by the CA that issued it; the root file several roots.
 struct Certs {
-  std::string app_cert;     // app key, serial 0x1A2B…F801 under Class 2
-  std::string alipay_cert;  // Alipay's key, serial 0x6F under Class 2
+  std::string app_cert;     // app key, serial 0x1A2B…F801 under Class 2; + the CA
+  std::string alipay_cert;  // Alipay's key, serial 0x6F under Class 2; + the CA
   std::string root_chain;   // RSA SHA-1 root, an ECDSA root, an RSA SHA-256 CA
 };
 
@@ -901,10 +927,13 @@ const Certs& certs() {
   static const Certs c = [] {
     const std::string& ca = gw::stranger_key().private_pem;  // plays Ant's CA
     Certs out;
+    std::string class2 = gw::issue_certificate(ca, kClass2Name, kRootName, "0C", ca);
     out.app_cert = gw::issue_certificate(gw::app_key().private_pem, {{"CN", "2021000000000001"}},
-                                         kClass2Name, "1A2B3C4D5E6F708192A3B4C5D6E7F801", ca);
+                                         kClass2Name, "1A2B3C4D5E6F708192A3B4C5D6E7F801", ca) +
+                   class2;
     out.alipay_cert = gw::issue_certificate(gw::alipay_key().private_pem, {{"CN", "支付宝"}},
-                                            kClass2Name, "6F", ca);
+                                            kClass2Name, "6F", ca) +
+                      class2;
     std::string ec = gw::generate_ec_private_pem();
     out.root_chain = gw::issue_certificate(ca, kRootName, kRootName, "0A", ca, EVP_sha1()) +
                      gw::issue_certificate(ec, {{"CN", "Ant ECC Root"}}, {{"CN", "Ant ECC Root"}},
