@@ -246,16 +246,19 @@ Result<std::string> root_cert_sn(const std::string& pem) {
 
 // ---- a verified API answer ----------------------------------------------------------
 
+// A string member of a JSON object; "" when absent or not a string.
+std::string string_field(const json& j, const char* name) {
+  auto it = j.find(name);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
 struct Answer {
   json body;  // the response object, verified
   std::string code, msg, sub_code, sub_msg;
 
   bool ok() const { return code == "10000"; }
   bool business_error() const { return code == "40004"; }
-  std::string field(const char* name) const {
-    auto it = body.find(name);
-    return it != body.end() && it->is_string() ? it->get<std::string>() : std::string();
-  }
+  std::string field(const char* name) const { return string_field(body, name); }
   // "40004 Business Failed ACQ.TRADE_NOT_EXIST 交易不存在"
   std::string describe() const {
     std::string out = code;
@@ -264,11 +267,6 @@ struct Answer {
     return out;
   }
 };
-
-std::string string_field(const json& j, const char* name) {
-  auto it = j.find(name);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
 
 // An answer Alipay refused for reasons of its own (system errors, ACQ.SYSTEM_ERROR):
 // nothing was decided, ask again later.

@@ -10,7 +10,8 @@
 // - answers are {"<method>_response":{…},"sign":"…"} with the response
 //   object signed as written, keys in Alipay's order (code, msg, then the
 //   fields), optionally with alipay_cert_sn;
-// - it keeps trades: a test opens or pays one, refunds move refund_fee and
+// - it keeps trades: a test opens or pays one (or pays what a start()
+//   redirect asks, its signature checked), refunds move refund_fee and
 //   close a fully refunded trade, the same out_request_no is one refund;
 // - switchable modes: business error (chosen sub_code), system error, hang
 //   (no answer: the client's timeout), garbage, HTTP error, unsigned,
@@ -228,6 +229,28 @@ class AlipayStandin {
     AlipayTrade& t = open_locked(out_trade_no, total);
     t.status = "TRADE_SUCCESS";
     return t.trade_no;
+  }
+  // The buyer followed start()'s redirect and paid at the cashier: the
+  // redirect's signature is checked (throws std::runtime_error if it does
+  // not verify with the app's key or is for another app), and its trade is
+  // paid with biz_content's total_amount. Answers out_trade_no.
+  std::string pay_redirect(const std::string& redirect_url) {
+    size_t q = redirect_url.find('?');
+    if (q == std::string::npos) throw std::runtime_error("redirect without a query");
+    auto params = parse_query(redirect_url.substr(q + 1));
+    bool signed_ok = false;
+    try {
+      signed_ok = rsa_verify(app_public_pem_, alipay_content(params, true), unb64(params["sign"]));
+    } catch (const std::exception&) {
+    }
+    if (!signed_ok || params["app_id"] != app_id_)
+      throw std::runtime_error("redirect is not signed by the app's key");
+    auto biz = nlohmann::json::parse(params["biz_content"]);
+    auto total = Fen::parse_yuan(biz.at("total_amount").get<std::string>());
+    if (!total.ok()) throw std::runtime_error("redirect total_amount is not yuan");
+    std::string out_trade_no = biz.at("out_trade_no").get<std::string>();
+    pay(out_trade_no, *total);
+    return out_trade_no;
   }
   void set_status(const std::string& out_trade_no, const std::string& status) {
     std::lock_guard<std::mutex> lock(mu_);

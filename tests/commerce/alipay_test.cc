@@ -875,6 +875,26 @@ TEST_F(AlipayTest, AnAnswerAboutAnotherTradeIsNotBelieved) {
   EXPECT_EQ(q.status().code(), Code::kUnavailable);
 }
 
+TEST_F(AlipayApiTest, ABuyerPaysWhatTheRedirectAsksAndTheQueryFindsIt) {
+  auto s = alipay_->start(order());
+  ASSERT_TRUE(s.ok()) << s.status().to_string();
+  EXPECT_EQ(gateway_.pay_redirect(s->redirect_url), "P20260101000001");
+  auto q = alipay_->query("P20260101000001");
+  ASSERT_TRUE(q.ok()) << q.status().to_string();
+  EXPECT_TRUE(q->paid);
+  EXPECT_EQ(q->amount, Fen(990));
+
+  // A redirect signed with another key is not paid.
+  AlipayConfig c = api_config();
+  c.app_private_key_pem = gw::stranger_key().private_pem;
+  PaymentOrder o = order();
+  o.out_trade_no = "P20260101000002";
+  auto forged = make_alipay(c, clock_)->start(o);
+  ASSERT_TRUE(forged.ok());
+  EXPECT_THROW(gateway_.pay_redirect(forged->redirect_url), std::runtime_error);
+  EXPECT_FALSE(gateway_.trade("P20260101000002").has_value());
+}
+
 TEST_F(AlipayApiTest, TheStandinsRefundNotificationsVerify) {
   std::string trade_no = gateway_.pay("P20260101000001", Fen(990));
   auto paid = alipay_->verify(gateway_.payment_notification("P20260101000001"));
