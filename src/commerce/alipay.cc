@@ -29,7 +29,10 @@
 // join the same way, verify sign with Alipay's key. Only then are the fields
 // believed. A refund made through the API or Alipay's console is notified the
 // same way with refund_fee (the trade's refunds so far), gmt_refund and
-// out_biz_no (the refund's number). Alipay resends until it reads "success".
+// out_biz_no (the refund's number); trade_status stays TRADE_SUCCESS after a
+// partial refund and is TRADE_CLOSED after a full one. A notification with
+// gmt_refund or a non-zero refund_fee is a refund, any other a payment.
+// Alipay resends until it reads "success".
 //
 // Certificate mode (公钥证书模式): Alipay's key comes from alipay_cert_pem. A
 // certificate's SN is md5_hex(issuer + serial), where issuer is the issuer's
@@ -139,6 +142,15 @@ bool valid_out_request_no(const std::string& s) { return valid_number(s, 64); }
 std::string excerpt(std::string_view body) {
   if (body.size() <= kExcerptBytes) return std::string(body);
   return std::string(body.substr(0, kExcerptBytes)) + "…";
+}
+
+// Whether a notification reports a refund: it has gmt_refund, or a
+// refund_fee other than zero ("0.00" may come with a plain payment).
+bool is_refund(const std::string& refund_fee, const std::string& gmt_refund) {
+  if (!gmt_refund.empty()) return true;
+  if (refund_fee.empty()) return false;
+  auto fen = Fen::parse_yuan(refund_fee);
+  return !fen.ok() || *fen != Fen(0);  // unreadable: refused as a refund
 }
 
 // ---- the raw text of a JSON member ---------------------------------------------
@@ -367,7 +379,7 @@ class Alipay : public PaymentProvider {
     out.amount = *fen;
 
     std::string refund_fee = field("refund_fee");
-    if (refund_fee.empty()) {
+    if (!is_refund(refund_fee, field("gmt_refund"))) {
       // WAIT_BUYER_PAY and TRADE_CLOSED (closed unpaid) verify but pay nothing.
       out.paid = status == "TRADE_SUCCESS" || status == "TRADE_FINISHED";
       return out;

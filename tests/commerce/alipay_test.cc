@@ -537,6 +537,15 @@ TEST_F(AlipayTest, RefundNotificationsAreVerifiedAndCheckedLikeAnyOther) {
             Code::kInvalidArgument);
 }
 
+TEST_F(AlipayTest, AZeroRefundFeeWithoutGmtRefundIsAPlainPayment) {
+  Params p = paid_params();
+  p["refund_fee"] = "0.00";
+  auto n = deliver(p);
+  ASSERT_TRUE(n.ok()) << n.status().to_string();
+  EXPECT_EQ(n->kind, NotificationKind::kPayment);
+  EXPECT_TRUE(n->paid);
+}
+
 // ---- server APIs against the stand-in gateway -------------------------------------
 
 class AlipayApiTest : public ::testing::Test {
