@@ -6,12 +6,15 @@
 #include <openssl/decoder.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/objects.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/x509.h>
 
+#include <algorithm>
 #include <cctype>
 #include <utility>
+#include <vector>
 
 namespace paidoc::commerce::crypto {
 
@@ -81,31 +84,118 @@ std::string strip_whitespace(std::string_view s) {
   return out;
 }
 
+// PEM as pasted into a configuration file: each line trimmed (indentation,
+// CR of CRLF), blank lines dropped, so OpenSSL finds its armour lines.
+std::string tidy_pem(std::string_view s) {
+  std::string out;
+  size_t pos = 0;
+  while (pos < s.size()) {
+    size_t nl = s.find('\n', pos);
+    if (nl == std::string_view::npos) nl = s.size();
+    std::string_view line = s.substr(pos, nl - pos);
+    pos = nl + 1;
+    while (!line.empty() && std::isspace(static_cast<unsigned char>(line.front())))
+      line.remove_prefix(1);
+    while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back())))
+      line.remove_suffix(1);
+    if (line.empty()) continue;
+    out.append(line);
+    out += '\n';
+  }
+  return out;
+}
+
+constexpr const char* kPrivateFormats =
+    "expected an RSA private key as PEM (\"PRIVATE KEY\" PKCS #8 or \"RSA PRIVATE KEY\" "
+    "PKCS #1, unencrypted) or bare base64 DER (PKCS #8 or PKCS #1)";
+constexpr const char* kPublicFormats =
+    "expected an RSA public key as PEM (\"PUBLIC KEY\", \"RSA PUBLIC KEY\" or a "
+    "\"CERTIFICATE\") or bare base64 DER (SubjectPublicKeyInfo or PKCS #1)";
+
 Result<Key> load_key(std::string_view text, bool want_private) {
-  const char* what = want_private ? "RSA private key" : "RSA public key";
+  const char* expected = want_private ? kPrivateFormats : kPublicFormats;
+  auto refuse = [&](const std::string& why) {
+    ERR_clear_error();
+    return Status::invalid(why + "; " + expected);
+  };
+  std::string bare = strip_whitespace(text);
+  if (bare.empty()) return refuse("the key is empty");
   int selection = want_private ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY;
   Key key;
   if (text.find("-----BEGIN") != std::string_view::npos) {
-    if (!want_private && text.find("-----BEGIN CERTIFICATE-----") != std::string_view::npos)
-      key = public_key_from_certificate(text);
+    if (text.find("ENCRYPTED") != std::string_view::npos)
+      return refuse("the PEM key is encrypted (a passphrase is not supported)");
+    std::string pem = tidy_pem(text);
+    if (!want_private && pem.find("-----BEGIN CERTIFICATE-----") != std::string::npos)
+      key = public_key_from_certificate(pem);
     else
-      key = decode_key(text, "PEM", selection);
+      key = decode_key(pem, "PEM", selection);
+    if (!key && want_private && decode_key(pem, "PEM", EVP_PKEY_PUBLIC_KEY))
+      return refuse("it holds only a public key");
+    ERR_clear_error();
+    if (!key) return refuse("the PEM does not hold a usable key");
   } else {
     // Bare base64 DER, as key tools print it for copying into a console.
-    auto der = base64_decode(strip_whitespace(text));
-    if (der.ok()) key = decode_key(*der, "DER", selection);
+    auto der = base64_decode(bare);
+    if (!der.ok()) return refuse("no PEM armour and not base64 (" + der.status().message() + ")");
+    key = decode_key(*der, "DER", selection);
+    if (!key && want_private && decode_key(*der, "DER", EVP_PKEY_PUBLIC_KEY))
+      return refuse("it holds only a public key");
+    ERR_clear_error();
+    if (!key) return refuse("the base64 does not decode to a usable key");
   }
-  ERR_clear_error();
-  if (!key) return Status::invalid(std::string("not a usable ") + what);
-  if (!EVP_PKEY_is_a(key.get(), "RSA")) return Status::invalid(std::string("not an ") + what);
+  if (!EVP_PKEY_is_a(key.get(), "RSA")) return refuse("not an RSA key");
   if (want_private) {
     BIGNUM* d = nullptr;
     bool has_private = EVP_PKEY_get_bn_param(key.get(), OSSL_PKEY_PARAM_RSA_D, &d) == 1;
     BN_clear_free(d);
     ERR_clear_error();
-    if (!has_private) return Status::invalid("not an RSA private key (public part only)");
+    if (!has_private) return refuse("it holds only a public key");
   }
   return key;
+}
+
+struct Asn1IntegerBn {
+  void operator()(BIGNUM* b) const { BN_free(b); }
+};
+
+// One issuer attribute as "<short name>=<UTF-8 value>".
+std::string name_entry_text(const X509_NAME_ENTRY* e) {
+  const ASN1_OBJECT* obj = X509_NAME_ENTRY_get_object(e);
+  int nid = OBJ_obj2nid(obj);
+  std::string type;
+  if (nid != NID_undef) {
+    type = OBJ_nid2sn(nid);
+  } else {
+    char buf[128];
+    int n = OBJ_obj2txt(buf, sizeof buf, obj, 1);
+    type = n > 0 ? std::string(buf, static_cast<size_t>(std::min<int>(n, sizeof buf - 1))) : "?";
+  }
+  unsigned char* utf8 = nullptr;
+  int len = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(e));
+  std::string value;
+  if (len >= 0) value.assign(reinterpret_cast<const char*>(utf8), static_cast<size_t>(len));
+  OPENSSL_free(utf8);
+  return type + "=" + value;
+}
+
+Result<CertificateName> certificate_name(X509* cert) {
+  CertificateName out;
+  const X509_NAME* issuer = X509_get_issuer_name(cert);
+  for (int i = X509_NAME_entry_count(issuer) - 1; i >= 0; --i)
+    out.issuer.push_back(name_entry_text(X509_NAME_get_entry(issuer, i)));
+  std::unique_ptr<BIGNUM, Asn1IntegerBn> bn(
+      ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), nullptr));
+  char* dec = bn ? BN_bn2dec(bn.get()) : nullptr;
+  if (!dec) {
+    ERR_clear_error();
+    return Status::invalid("certificate serial number does not read");
+  }
+  out.serial = dec;
+  OPENSSL_free(dec);
+  int sig_nid = X509_get_signature_nid(cert);
+  out.signature_algorithm = sig_nid == NID_undef ? "" : OBJ_nid2ln(sig_nid);
+  return out;
 }
 
 }  // namespace
@@ -233,6 +323,53 @@ Result<std::string> random_hex(size_t n) {
 
 Result<Key> load_private_key(std::string_view text) { return load_key(text, true); }
 Result<Key> load_public_key(std::string_view text) { return load_key(text, false); }
+
+bool same_public_key(const Key& a, const Key& b) {
+  bool same = a && b && EVP_PKEY_eq(a.get(), b.get()) == 1;
+  ERR_clear_error();
+  return same;
+}
+
+// ---- X.509 ------------------------------------------------------------------------
+
+Result<std::vector<CertificateName>> read_certificates(std::string_view pem) {
+  static constexpr std::string_view kBegin = "-----BEGIN CERTIFICATE-----";
+  static constexpr std::string_view kEnd = "-----END CERTIFICATE-----";
+  std::vector<CertificateName> out;
+  size_t pos = 0;
+  while ((pos = pem.find(kBegin, pos)) != std::string_view::npos) {
+    size_t end = pem.find(kEnd, pos);
+    if (end == std::string_view::npos)
+      return Status::invalid("certificate " + std::to_string(out.size() + 1) +
+                             " has no END CERTIFICATE line");
+    end += kEnd.size();
+    std::string block = tidy_pem(pem.substr(pos, end - pos));
+    pos = end;
+    std::unique_ptr<BIO, BioFree> bio(
+        BIO_new_mem_buf(block.data(), static_cast<int>(block.size())));
+    std::unique_ptr<X509, X509Free> cert(
+        bio ? PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr) : nullptr);
+    ERR_clear_error();
+    if (!cert)
+      return Status::invalid("certificate " + std::to_string(out.size() + 1) +
+                             " is not a readable X.509 certificate");
+    auto name = certificate_name(cert.get());
+    if (!name.ok()) return name.status();
+    out.push_back(std::move(*name));
+  }
+  if (out.empty()) return Status::invalid("no PEM \"CERTIFICATE\" block found");
+  return out;
+}
+
+std::string md5_hex(std::string_view data) {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (EVP_Digest(data.data(), data.size(), out, &len, EVP_md5(), nullptr) != 1) {
+    ERR_clear_error();
+    return std::string();
+  }
+  return hex_encode(std::string_view(reinterpret_cast<const char*>(out), len));
+}
 
 Result<std::string> rsa_sha256_sign(const Key& key, std::string_view message) {
   std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());

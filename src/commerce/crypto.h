@@ -16,6 +16,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/status.h"
 
@@ -59,13 +60,41 @@ Result<std::string> random_hex(size_t n);
 using Key = std::shared_ptr<EVP_PKEY>;
 
 // Loads an RSA private key: PEM ("PRIVATE KEY" PKCS #8 or "RSA PRIVATE KEY"
-// PKCS #1, unencrypted) or the bare base64 DER that key tools print without
-// the PEM armour. kInvalidArgument when it is not an RSA private key.
+// PKCS #1, unencrypted) or the bare base64 DER (PKCS #8 or PKCS #1) that key
+// tools print without the PEM armour, on one line or broken into lines;
+// whitespace around and inside the base64 is ignored. kInvalidArgument when
+// it is not an RSA private key; the message says which formats were expected.
 Result<Key> load_private_key(std::string_view text);
 // Loads an RSA public key: PEM "PUBLIC KEY" / "RSA PUBLIC KEY", a PEM
 // "CERTIFICATE" (its key is used; the certificate itself is not validated),
-// or bare base64 DER. kInvalidArgument when it is not an RSA public key.
+// or bare base64 DER (SubjectPublicKeyInfo or PKCS #1), whitespace ignored as
+// above. kInvalidArgument when it is not an RSA public key, naming the
+// formats expected.
 Result<Key> load_public_key(std::string_view text);
+
+// True iff both keys hold the same public key.
+bool same_public_key(const Key& a, const Key& b);
+
+// ---- X.509 certificates ---------------------------------------------------------
+
+// What identifies a certificate, read from it as is (nothing is validated).
+struct CertificateName {
+  // The issuer's attributes from the last RDN to the first, each
+  // "<short name>=<value as UTF-8>" ("CN=…", "OU=…", "O=…", "C=…"); unknown
+  // attribute types by dotted OID.
+  std::vector<std::string> issuer;
+  std::string serial;               // the serial number in decimal
+  std::string signature_algorithm;  // long name, e.g. "sha256WithRSAEncryption"
+};
+
+// Every certificate of a PEM file, in file order ("CERTIFICATE" blocks; text
+// between them is ignored). kInvalidArgument when there is none or one does
+// not parse (naming which, counted from 1).
+Result<std::vector<CertificateName>> read_certificates(std::string_view pem);
+
+// MD5 of `bytes` as 32 lower-case hex digits (Alipay's certificate serial
+// numbers; never used for security).
+std::string md5_hex(std::string_view bytes);
 
 // SHA256withRSA signature of `message` (raw bytes). kInternal on failure.
 Result<std::string> rsa_sha256_sign(const Key& key, std::string_view message);
