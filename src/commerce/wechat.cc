@@ -17,8 +17,8 @@
 // (several during a rotation) or the WeChat Pay public key ("PUB_KEY_ID_…").
 // An answer is believed only when that serial is configured, the timestamp
 // is within max_clock_skew and the signature verifies; otherwise, and for
-// no answer, garbage or a 5xx / SYSTEM_ERROR, the call is kUnavailable
-// naming why. A signed 4xx {"code","message"} is a business error,
+// no answer, garbage, a 5xx, SYSTEM_ERROR or FREQUENCY_LIMITED, the call is
+// kUnavailable naming why (try again later). A signed 4xx {"code","message"} is a business error,
 // kInvalidArgument "wechat: <call>: CODE: message", except the codes each
 // call reads itself (below).
 //

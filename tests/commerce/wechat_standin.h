@@ -159,6 +159,24 @@ class WechatStandin {
     if (it == refunds_.end()) return std::nullopt;
     return it->second;
   }
+  // A refund the merchant made in WeChat's console, not through the API:
+  // PROCESSING, numbered by WeChat. Answers its out_refund_no.
+  std::string refund_at_console(const std::string& out_trade_no, int64_t amount) {
+    std::lock_guard<std::mutex> lock(mu_);
+    Trade& t = trades_.at(out_trade_no);
+    Refund rf;
+    rf.out_refund_no = "CONSOLE" + padded(++counter_, 20);
+    rf.refund_id = "50300" + padded(++counter_, 27);
+    rf.out_trade_no = t.out_trade_no;
+    rf.transaction_id = t.transaction_id;
+    rf.status = "PROCESSING";
+    rf.refund = amount;
+    rf.total = t.total;
+    t.refunded += amount;
+    t.trade_state = "REFUND";
+    refunds_[rf.out_refund_no] = rf;
+    return rf.out_refund_no;
+  }
   // WeChat settles a refund: SUCCESS, CLOSED or ABNORMAL.
   void finish_refund(const std::string& out_refund_no, const std::string& status = "SUCCESS") {
     std::lock_guard<std::mutex> lock(mu_);

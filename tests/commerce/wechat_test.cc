@@ -771,6 +771,23 @@ TEST_F(WechatTest, RefundNotificationsAreRefundReports) {
   }
 }
 
+TEST_F(WechatTest, RefundMadeInTheConsoleIsReportedToo) {
+  paid_trade();
+  std::string out_refund_no = standin_.refund_at_console(kOutTradeNo, 990);
+  standin_.finish_refund(out_refund_no, "SUCCESS");
+  auto n = wechat_->verify(standin_.refund_notification(out_refund_no));
+  ASSERT_TRUE(n.ok()) << n.status().to_string();
+  EXPECT_EQ(n->kind, NotificationKind::kRefund);
+  EXPECT_EQ(n->refund.out_refund_no, out_refund_no);
+  EXPECT_EQ(n->refund.amount, Fen(990));
+  EXPECT_EQ(n->refund.state, RefundState::kSucceeded);
+  // And the trade reads as paid (then refunded) when queried.
+  auto q = wechat_->query(kOutTradeNo);
+  ASSERT_TRUE(q.ok()) << q.status().to_string();
+  EXPECT_EQ(q->state, "REFUND");
+  EXPECT_TRUE(q->paid);
+}
+
 // A refund resource as WeChat encrypts it (no appid).
 json refund_resource() {
   return {{"mchid", kMchId},
