@@ -180,7 +180,7 @@ struct Answer {
   int status = 0;
   json body;
   std::string code() const { return string_field(body, "code"); }
-  bool ok() const { return status / 100 == 2; }
+  bool success() const { return status / 100 == 2; }
 };
 
 class Wechat : public PaymentProvider {
@@ -252,12 +252,11 @@ class Wechat : public PaymentProvider {
     if (!valid_out_trade_no(out_trade_no))
       return Status::invalid("wechat: out_trade_no must be 1-32 of [0-9A-Za-z_]");
     const std::string what = "query " + out_trade_no;
-    auto a = call("GET",
-                  kWechatTradePath + out_trade_no +
-                      "?mchid=" + crypto::url_encode(config_.mchid),
-                  "", what);
+    auto a =
+        call("GET", kWechatTradePath + out_trade_no + "?mchid=" + crypto::url_encode(config_.mchid),
+             "", what);
     if (!a.ok()) return a.status();
-    if (!a->ok()) {
+    if (!a->success()) {
       if (a->code() == "ORDER_NOT_EXIST") return TradeReport{};
       return business_error(*a, what);
     }
@@ -270,10 +269,10 @@ class Wechat : public PaymentProvider {
       return Status::invalid("wechat: out_trade_no must be 1-32 of [0-9A-Za-z_]");
     const std::string what = "close " + out_trade_no;
     json body = {{"mchid", config_.mchid}};
-    auto a = call("POST", kWechatTradePath + out_trade_no + "/close",
-                  body.dump(), what);
+    auto a = call("POST", kWechatTradePath + out_trade_no + "/close", body.dump(), what);
     if (!a.ok()) return a.status();
-    if (a->ok() || a->code() == "ORDER_NOT_EXIST" || a->code() == "ORDER_CLOSED") return Status();
+    if (a->success() || a->code() == "ORDER_NOT_EXIST" || a->code() == "ORDER_CLOSED")
+      return Status();
     if (a->code() == "ORDER_PAID")
       return Status::conflict("wechat: " + what + ": ORDER_PAID: the trade was paid meanwhile");
     return business_error(*a, what);
@@ -303,7 +302,7 @@ class Wechat : public PaymentProvider {
     auto a = call("POST", kWechatRefundsPath,
                   body.dump(-1, ' ', false, json::error_handler_t::replace), what);
     if (!a.ok()) return a.status();
-    if (!a->ok()) return business_error(*a, what);
+    if (!a->success()) return business_error(*a, what);
     return refund_report(a->body, r.out_refund_no, what);
   }
 
@@ -315,7 +314,7 @@ class Wechat : public PaymentProvider {
     const std::string what = "refund query " + out_refund_no;
     auto a = call("GET", std::string(kWechatRefundsPath) + "/" + out_refund_no, "", what);
     if (!a.ok()) return a.status();
-    if (!a->ok()) {
+    if (!a->success()) {
       if (a->code() == "RESOURCE_NOT_EXISTS")
         return Status::not_found("wechat: no refund " + out_refund_no + " at the gateway");
       return business_error(*a, what);
@@ -355,8 +354,8 @@ class Wechat : public PaymentProvider {
     json j = json::parse(answer->body, nullptr, /*allow_exceptions=*/false);
     if (!j.is_object())
       return Status::unavailable("wechat: OAuth token: answer (HTTP " +
-                                 std::to_string(answer->status) + ") is not JSON: " +
-                                 excerpt(answer->body));
+                                 std::to_string(answer->status) +
+                                 ") is not JSON: " + excerpt(answer->body));
     auto errcode = j.find("errcode");
     if (errcode != j.end() && !(errcode->is_number_integer() && errcode->get<int64_t>() == 0))
       return Status::invalid("wechat: OAuth token: errcode " + errcode->dump() + ": " +
@@ -427,8 +426,7 @@ class Wechat : public PaymentProvider {
 
     auto key = platform_keys_.find(*serial);
     if (key == platform_keys_.end())
-      return Status::forbidden("wechat: signed with key " + *serial +
-                               ", not one in platform_keys");
+      return Status::forbidden("wechat: signed with key " + *serial + ", not one in platform_keys");
     int64_t ts = 0;
     if (!parse_timestamp(*timestamp, &ts))
       return Status::invalid("wechat: Wechatpay-Timestamp is not unix seconds");
@@ -447,9 +445,8 @@ class Wechat : public PaymentProvider {
   // Signs and sends one request; answers it only when it is signed by
   // WeChat and readable. 5xx, SYSTEM_ERROR and everything unbelievable are
   // kUnavailable naming `what` and why.
-  Result<Answer> call(const std::string& method, const std::string& target,
-                      const std::string& body, const std::string& what,
-                      std::string* authorization_out = nullptr) const {
+  Result<Answer> call(const std::string& method, const std::string& target, const std::string& body,
+                      const std::string& what, std::string* authorization_out = nullptr) const {
     HttpRequest req;
     req.method = method;
     req.url = without_trailing_slash(config_.api_base) + target;
@@ -461,7 +458,8 @@ class Wechat : public PaymentProvider {
     req.headers = {{"Authorization", *auth},
                    {"Accept", "application/json"},
                    {"Content-Type", "application/json"}};
-    if (!config_.public_key_id.empty()) req.headers.push_back({"Wechatpay-Serial", config_.public_key_id});
+    if (!config_.public_key_id.empty())
+      req.headers.push_back({"Wechatpay-Serial", config_.public_key_id});
     return read_answer(config_.transport(req), what);
   }
 
@@ -475,8 +473,8 @@ class Wechat : public PaymentProvider {
     Status signature = check_signature(h.headers, h.body);
     if (!signature.is_ok())
       return Status::unavailable(where + "answer (HTTP " + std::to_string(h.status) +
-                                 ") not believed: " + signature.message() + "; body: " +
-                                 excerpt(h.body));
+                                 ") not believed: " + signature.message() +
+                                 "; body: " + excerpt(h.body));
     Answer a;
     a.status = h.status;
     if (!h.body.empty()) {
@@ -526,10 +524,9 @@ class Wechat : public PaymentProvider {
     const std::string what = std::string("order (") + path + ")";
     auto a = call("POST", path, s.api_request_body, what, &s.api_authorization);
     if (!a.ok()) return a.status();
-    if (!a->ok()) return business_error(*a, what);
+    if (!a->success()) return business_error(*a, what);
     *value = string_field(a->body, field);
-    if (value->empty())
-      return Status::unavailable("wechat: " + what + ": answer has no " + field);
+    if (value->empty()) return Status::unavailable("wechat: " + what + ": answer has no " + field);
     return s;
   }
 
@@ -578,9 +575,9 @@ class Wechat : public PaymentProvider {
                                             {"nonceStr", *nonce},
                                             {"package", "prepay_id=" + prepay_id},
                                             {"signType", "RSA"}};
-    auto sig = crypto::rsa_sha256_sign(merchant_key_, p["appId"] + "\n" + p["timeStamp"] + "\n" +
-                                                          p["nonceStr"] + "\n" + p["package"] +
-                                                          "\n");
+    auto sig =
+        crypto::rsa_sha256_sign(merchant_key_, p["appId"] + "\n" + p["timeStamp"] + "\n" +
+                                                   p["nonceStr"] + "\n" + p["package"] + "\n");
     if (!sig.ok()) return sig.status();
     p["paySign"] = crypto::base64_encode(*sig);
     return p;

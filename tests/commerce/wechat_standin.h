@@ -68,7 +68,7 @@ class WechatStandin {
 
   struct Trade {
     std::string out_trade_no;
-    std::string trade_type;   // NATIVE | MWEB | JSAPI
+    std::string trade_type;              // NATIVE | MWEB | JSAPI
     std::string trade_state = "NOTPAY";  // NOTPAY, SUCCESS, REFUND, CLOSED, …
     std::string transaction_id;          // set once paid
     int64_t total = 0;                   // fen
@@ -344,8 +344,8 @@ class WechatStandin {
       return false;
     }
     if (ts < clock_.now() - 300 || ts > clock_.now() + 300) return false;
-    std::string message =
-        r.method + "\n" + r.target + "\n" + p["timestamp"] + "\n" + p["nonce_str"] + "\n" + r.body + "\n";
+    std::string message = r.method + "\n" + r.target + "\n" + p["timestamp"] + "\n" +
+                          p["nonce_str"] + "\n" + r.body + "\n";
     std::string sig;
     try {
       sig = unb64(p["signature"]);
@@ -368,9 +368,8 @@ class WechatStandin {
     t.time_expire = b.value("time_expire", "");
     if (t.out_trade_no.empty() || t.description.empty() || t.notify_url.empty())
       return param_error("out_trade_no, description and notify_url are required");
-    if (!b.contains("amount") || !b["amount"].is_object() ||
-        !b["amount"].contains("total") || !b["amount"]["total"].is_number_integer() ||
-        b["amount"]["total"].get<int64_t>() <= 0)
+    if (!b.contains("amount") || !b["amount"].is_object() || !b["amount"].contains("total") ||
+        !b["amount"]["total"].is_number_integer() || b["amount"]["total"].get<int64_t>() <= 0)
       return param_error("amount.total must be a positive integer");
     t.total = b["amount"]["total"].get<int64_t>();
     if (trade_type == "MWEB") {
@@ -382,8 +381,8 @@ class WechatStandin {
         return param_error("scene_info.payer_client_ip and scene_info.h5_info.type are required");
     }
     if (trade_type == "JSAPI") {
-      t.openid = b.contains("payer") && b["payer"].is_object() ? b["payer"].value("openid", "")
-                                                                 : "";
+      t.openid =
+          b.contains("payer") && b["payer"].is_object() ? b["payer"].value("openid", "") : "";
       if (t.openid.empty()) return param_error("payer.openid is required");
     }
     auto existing = trades_.find(t.out_trade_no);
@@ -401,8 +400,10 @@ class WechatStandin {
     if (trade_type == "NATIVE")
       return answer(200, {{"code_url", "weixin://wxpay/bizpayurl?pr=" + t.out_trade_no}});
     if (trade_type == "MWEB")
-      return answer(200, {{"h5_url", "https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?"
-                                     "prepay_id=" + prepay_id + "&package=2150917749"}});
+      return answer(200, {{"h5_url",
+                           "https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?"
+                           "prepay_id=" +
+                               prepay_id + "&package=2150917749"}});
     return answer(200, {{"prepay_id", prepay_id}});
   }
 
@@ -455,7 +456,8 @@ class WechatStandin {
     if (b["amount"]["total"].get<int64_t>() != t->total)
       return param_error("amount.total is not the trade's total");
     if (refund <= 0 || t->refunded + refund > t->total)
-      return answer(400, {{"code", "INVALID_REQUEST"}, {"message", "申请退款金额超过订单可退金额"}});
+      return answer(400,
+                    {{"code", "INVALID_REQUEST"}, {"message", "申请退款金额超过订单可退金额"}});
 
     Refund rf;
     rf.out_refund_no = out_refund_no;
@@ -551,8 +553,8 @@ class WechatStandin {
     std::string signed_body = mode_ == Mode::kBadSignature ? body + " " : body;
     RawNotification n =
         wechat_signed(signed_body, ts, next_nonce_locked(), signing_serial_, signing_pem_);
-    for (const char* h : {"wechatpay-timestamp", "wechatpay-nonce", "wechatpay-serial",
-                          "wechatpay-signature"})
+    for (const char* h :
+         {"wechatpay-timestamp", "wechatpay-nonce", "wechatpay-serial", "wechatpay-signature"})
       reply.headers[h] = n.headers[h];
     return reply;
   }

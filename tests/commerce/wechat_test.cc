@@ -46,7 +46,7 @@ constexpr const char* kPlatformSerial2 = "7132D72A03E93CDDF8C03BBD1F37EEDF2D6F0B
 constexpr const char* kPublicKeyId = "PUB_KEY_ID_0112345678202601010000000000";
 constexpr const char* kApiV3Key = "0123456789abcdefghijABCDEFGHIJ01";  // 32 bytes
 constexpr const char* kAppSecret = "3f1e5c7a9b2d4f6e8a0c1b3d5f7e9a2c";
-constexpr const char* kResourceNonce = "fdasflkja484";                 // 12 bytes
+constexpr const char* kResourceNonce = "fdasflkja484";  // 12 bytes
 constexpr const char* kAad = "transaction";
 constexpr const char* kOutTradeNo = "P20260101000001";
 
@@ -288,7 +288,8 @@ TEST_F(WechatTest, PhoneWithH5PaysThroughH5AndComesBackToReturnUrl) {
 
   const std::string prefix = "https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=wx";
   ASSERT_EQ(s->redirect_url.rfind(prefix, 0), 0u) << s->redirect_url;
-  const std::string tail = "&redirect_url=https%3A%2F%2Fpaidoc.example%2Forders%2F7%3Ffrom%3Dwechat";
+  const std::string tail =
+      "&redirect_url=https%3A%2F%2Fpaidoc.example%2Forders%2F7%3Ffrom%3Dwechat";
   ASSERT_GT(s->redirect_url.size(), tail.size());
   EXPECT_EQ(s->redirect_url.substr(s->redirect_url.size() - tail.size()), tail);
   auto q = gw::parse_query(s->redirect_url.substr(s->redirect_url.find('?') + 1));
@@ -395,11 +396,10 @@ TEST_F(WechatTest, UnbelievableAnswersAreUnavailableForEveryCall) {
     Mode mode;
     const char* why;  // named in the message
   };
-  for (const Case& c : {Case{Mode::kNoSignature, "missing Wechatpay"},
-                        Case{Mode::kBadSignature, "does not verify"},
-                        Case{Mode::kStaleSignature, "stale"},
-                        Case{Mode::kGarbage, "not a JSON object"},
-                        Case{Mode::kNotHttp, "no answer"}}) {
+  for (const Case& c :
+       {Case{Mode::kNoSignature, "missing Wechatpay"}, Case{Mode::kBadSignature, "does not verify"},
+        Case{Mode::kStaleSignature, "stale"}, Case{Mode::kGarbage, "not a JSON object"},
+        Case{Mode::kNotHttp, "no answer"}}) {
     standin_.set_mode(c.mode);
     for (const Status& s : calls()) {
       EXPECT_EQ(s.code(), Code::kUnavailable) << c.why << ": " << s.to_string();
@@ -438,8 +438,8 @@ TEST_F(WechatTest, TimeoutIsUnavailable) {
 TEST_F(WechatTest, BusinessErrorNamesCodeAndMessage) {
   paid_trade();
   standin_.fail_with(400, "PARAM_ERROR", "参数错误：out_trade_no");
-  std::vector<Status> got = {wechat_->start(order()).status(),
-                             wechat_->query(kOutTradeNo).status(), wechat_->close(kOutTradeNo),
+  std::vector<Status> got = {wechat_->start(order()).status(), wechat_->query(kOutTradeNo).status(),
+                             wechat_->close(kOutTradeNo),
                              wechat_->refund(refund_request()).status(),
                              wechat_->query_refund(kOutTradeNo, "R1").status()};
   for (const Status& s : got) {
@@ -532,7 +532,8 @@ TEST_F(WechatTest, PublicKeyModeSendsItsIdAndVerifiesWithThePublicKey) {
 
 TEST_F(WechatTest, ConfigErrorsNameTheSerial) {
   auto w = provider([](WechatConfig& c) {
-    c.platform_keys[kPlatformSerial2] = "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n";
+    c.platform_keys[kPlatformSerial2] =
+        "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n";
   });
   auto s = w->start(order());
   EXPECT_EQ(s.status().code(), Code::kInternal);
@@ -558,8 +559,8 @@ TEST_F(WechatTest, QueryReportsEachTradeState) {
 
   const auto r = standin_.requests().back();
   EXPECT_EQ(r.method, "GET");
-  EXPECT_EQ(r.target, std::string("/v3/pay/transactions/out-trade-no/") + kOutTradeNo +
-                          "?mchid=" + kMchId);
+  EXPECT_EQ(r.target,
+            std::string("/v3/pay/transactions/out-trade-no/") + kOutTradeNo + "?mchid=" + kMchId);
   EXPECT_TRUE(r.body.empty());
   EXPECT_TRUE(signed_by_merchant(r));  // over the path with its query, empty body
 
@@ -612,8 +613,8 @@ TEST_F(WechatTest, CloseClosesAnUnpaidTrade) {
   Status s = wechat_->close(kOutTradeNo);
   EXPECT_TRUE(s.is_ok()) << s.to_string();
   EXPECT_EQ(standin_.trade(kOutTradeNo)->trade_state, "CLOSED");
-  auto got = standin_.requests_to(std::string("/v3/pay/transactions/out-trade-no/") +
-                                  kOutTradeNo + "/close");
+  auto got = standin_.requests_to(std::string("/v3/pay/transactions/out-trade-no/") + kOutTradeNo +
+                                  "/close");
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0].method, "POST");
   EXPECT_EQ(json::parse(got[0].body), json({{"mchid", kMchId}}));
@@ -749,9 +750,9 @@ TEST_F(WechatTest, RefundNotificationsAreRefundReports) {
     const char* status;
     RefundState state;
   };
-  for (const Case& c : {Case{"SUCCESS", RefundState::kSucceeded},
-                        Case{"ABNORMAL", RefundState::kFailed},
-                        Case{"CLOSED", RefundState::kFailed}}) {
+  for (const Case& c :
+       {Case{"SUCCESS", RefundState::kSucceeded}, Case{"ABNORMAL", RefundState::kFailed},
+        Case{"CLOSED", RefundState::kFailed}}) {
     standin_.finish_refund("R1", c.status);
     RawNotification raw = standin_.refund_notification("R1");
     EXPECT_EQ(json::parse(raw.body)["event_type"], std::string("REFUND.") + c.status);
@@ -790,21 +791,21 @@ TEST_F(WechatTest, RefundMadeInTheConsoleIsReportedToo) {
 
 // A refund resource as WeChat encrypts it (no appid).
 json refund_resource() {
-  return {{"mchid", kMchId},
-          {"out_trade_no", kOutTradeNo},
-          {"transaction_id", "4200000000202601011234567890"},
-          {"out_refund_no", "R1"},
-          {"refund_id", "50300000000000000000000000001"},
-          {"refund_status", "SUCCESS"},
-          {"success_time", "2026-01-01T09:00:00+08:00"},
-          {"user_received_account", "支付用户零钱"},
-          {"amount", {{"total", 990}, {"refund", 300}, {"payer_total", 990}, {"payer_refund", 300}}}};
+  return {
+      {"mchid", kMchId},
+      {"out_trade_no", kOutTradeNo},
+      {"transaction_id", "4200000000202601011234567890"},
+      {"out_refund_no", "R1"},
+      {"refund_id", "50300000000000000000000000001"},
+      {"refund_status", "SUCCESS"},
+      {"success_time", "2026-01-01T09:00:00+08:00"},
+      {"user_received_account", "支付用户零钱"},
+      {"amount", {{"total", 990}, {"refund", 300}, {"payer_total", 990}, {"payer_refund", 300}}}};
 }
 
 RawNotification refund_callback(const json& resource, int64_t now) {
   std::string ct = gw::aes_256_gcm_encrypt(kApiV3Key, kResourceNonce, "refund", resource.dump());
-  std::string body =
-      gw::wechat_envelope(gw::b64(ct), kResourceNonce, "refund", "REFUND.SUCCESS");
+  std::string body = gw::wechat_envelope(gw::b64(ct), kResourceNonce, "refund", "REFUND.SUCCESS");
   return gw::wechat_signed(body, now, "N-refund", kPlatformSerial, gw::platform_key().private_pem);
 }
 
@@ -814,8 +815,8 @@ TEST_F(WechatTest, RefundNotificationForAnotherMerchantOrIncompleteIsRefused) {
   other["mchid"] = "1900000001";
   EXPECT_EQ(wechat_->verify(refund_callback(other, clock_.now())).status().code(),
             Code::kForbidden);
-  for (const char* missing :
-       {"out_trade_no", "transaction_id", "out_refund_no", "refund_id", "refund_status", "amount"}) {
+  for (const char* missing : {"out_trade_no", "transaction_id", "out_refund_no", "refund_id",
+                              "refund_status", "amount"}) {
     json r = refund_resource();
     r.erase(missing);
     EXPECT_EQ(wechat_->verify(refund_callback(r, clock_.now())).status().code(),
@@ -1149,7 +1150,6 @@ TEST_F(WechatTest, AnswersWechatReads) {
   EXPECT_EQ(json::parse(wechat_->failure_body())["code"], "FAIL");
 }
 
-
 // ---- https_post_json against a local plain-HTTP stand-in ------------------------
 
 // Listens on 127.0.0.1, answers one request with `response` and keeps what it
@@ -1217,8 +1217,9 @@ class OneShotServer {
 };
 
 std::string http_answer(const std::string& status_line, const std::string& body) {
-  return "HTTP/1.1 " + status_line + "\r\nContent-Type: application/json\r\nContent-Length: " +
-         std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+  return "HTTP/1.1 " + status_line +
+         "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+         "\r\nConnection: close\r\n\r\n" + body;
 }
 
 TEST(HttpsPostJson, SendsHeadersAndBodyAndAnswersTheBody) {
@@ -1226,17 +1227,17 @@ TEST(HttpsPostJson, SendsHeadersAndBodyAndAnswersTheBody) {
   OneShotServer server(http_answer("200 OK", answer));
   ASSERT_GT(server.port(), 0);
   const std::string body = R"({"appid":"wx1","description":"论语译注"})";
-  auto r = https_post_json("http://127.0.0.1:" + std::to_string(server.port()) +
-                               "/v3/pay/transactions/native",
-                           body, "WECHATPAY2-SHA256-RSA2048 mchid=\"1\"", 5);
+  auto r = https_post_json(
+      "http://127.0.0.1:" + std::to_string(server.port()) + "/v3/pay/transactions/native", body,
+      "WECHATPAY2-SHA256-RSA2048 mchid=\"1\"", 5);
   ASSERT_TRUE(r.ok()) << r.status().to_string();
   EXPECT_EQ(*r, answer);
   const std::string req = server.request();
   EXPECT_EQ(req.rfind("POST /v3/pay/transactions/native HTTP/1.1\r\n", 0), 0u) << req;
   for (const std::string& h :
        {std::string("Authorization: WECHATPAY2-SHA256-RSA2048 mchid=\"1\"\r\n"),
-        std::string("Content-Type: application/json\r\n"), std::string("Accept: application/json\r\n"),
-        std::string("User-Agent: paidoc\r\n"),
+        std::string("Content-Type: application/json\r\n"),
+        std::string("Accept: application/json\r\n"), std::string("User-Agent: paidoc\r\n"),
         "Host: 127.0.0.1:" + std::to_string(server.port()) + "\r\n",
         "Content-Length: " + std::to_string(body.size()) + "\r\n"})
     EXPECT_NE(req.find(h), std::string::npos) << h << " in\n" << req;
@@ -1253,8 +1254,9 @@ TEST(HttpsPostJson, ErrorStatusIsUnavailableWithAnExcerpt) {
 }
 
 TEST(HttpsPostJson, RefusesPlainHttpBeyondLoopbackAndOddUrls) {
-  for (const char* url : {"http://example.com/", "http://10.0.0.1:8080/v3", "ftp://example.com/",
-                          "https://user@example.com/", "https://:443/", "https://example.com:99999/"})
+  for (const char* url :
+       {"http://example.com/", "http://10.0.0.1:8080/v3", "ftp://example.com/",
+        "https://user@example.com/", "https://:443/", "https://example.com:99999/"})
     EXPECT_EQ(https_post_json(url, "{}", "").status().code(), Code::kInvalidArgument) << url;
   EXPECT_EQ(https_post_json("https://example.com/", "{}", "a\r\nX-Injected: 1").status().code(),
             Code::kInvalidArgument);
