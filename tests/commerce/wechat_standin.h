@@ -19,6 +19,18 @@
 // hide by being made twice. Timestamps come from the Clock it is given (the
 // provider's), so freshness checks see consistent times.
 //
+// Use (see tests/commerce/wechat_test.cc for the keys and ids):
+//   WechatStandin wx(options, clock);          // options: ids and keys
+//   WechatConfig c = …;  c.api_base = wx.url();  c.sns_api_base = wx.url();
+//   c.platform_keys[options.platform_serial] = <its public key>;
+//   … start an order through the provider (or wx.add_trade(…)) …
+//   wx.mark_paid(out_trade_no);
+//   commerce.notify("wechat", wx.transaction_notification(out_trade_no));
+//   … refund through the provider …;  wx.finish_refund(out_refund_no);
+//   commerce.notify("wechat", wx.refund_notification(out_refund_no));
+// A hang (Mode::kHang) holds the stand-in until it is destroyed: give a
+// timeout test its own stand-in.
+//
 // Thread-safety: the server thread answers requests; every method may be
 // called from the test thread at the same time.
 #pragma once
