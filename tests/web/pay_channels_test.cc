@@ -602,6 +602,9 @@ TEST_F(PayChannelWebTest, TopUpAndVipOrdersLeadBackOnlyToLocalPaths) {
     HttpResponse p = reader.get(r.header("location") + "?back=" + percent_encode(evil));
     EXPECT_EQ(p.body.find("返回刚才的页面"), std::string::npos) << evil;
   }
+  // The paywall's VIP link carries the document as the way back.
+  EXPECT_NE(reader.get(doc_path()).body.find("href=\"/vip?back=" + doc_path() + "\""),
+            std::string::npos);
   HttpResponse vip = reader.get("/vip?back=" + percent_encode(doc_path()));
   EXPECT_NE(vip.body.find("name=\"back\" value=\"" + doc_path() + "\""), std::string::npos);
 }
