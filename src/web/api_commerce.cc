@@ -118,8 +118,12 @@ Response api_order(Site& site, const Request& req, const Params& params) {
   return site.json(200, order_json(*o));
 }
 
-// POST /api/v1/orders/{id}/pay {method}: the order, plus redirect_url
-// (Alipay, sandbox) or code_url (WeChat Pay Native) for provider methods.
+// POST /api/v1/orders/{id}/pay {method, [channel], [openid]}: the order,
+// plus redirect_url (Alipay, WeChat H5, sandbox), code_url (WeChat Pay
+// Native) or jsapi (WeChat JSAPI: the getBrandWCPayRequest parameters) for
+// provider methods. channel: "desktop" | "phone" | "wechat_browser"; absent:
+// from the User-Agent. openid: the payer's (JSAPI). The client address is
+// Site::client's.
 Response api_order_pay(Site& site, const Request& req, const Params& params) {
   std::optional<int64_t> id = order_id(params);
   if (!id) return site.error(req, Code::kInvalidArgument, "order id must be a positive integer");
@@ -132,14 +136,35 @@ Response api_order_pay(Site& site, const Request& req, const Params& params) {
   if (!method)
     return site.error(req, Code::kInvalidArgument,
                       "method must be wallet, alipay, wechat or sandbox");
-  Result<commerce::PayResult> paid = site.commerce().pay(req.caller->user_id(), *id, *method);
+  commerce::PayContext ctx;
+  ctx.channel = channel_from_user_agent(req.user_agent);
+  ctx.client_ip = site.client(req).ip;
+  if (auto c = body->find("channel"); c != body->end()) {
+    std::optional<commerce::Channel> channel =
+        c->is_string() ? parse_channel(c->get<std::string>()) : std::nullopt;
+    if (!channel)
+      return site.error(req, Code::kInvalidArgument,
+                        "channel must be desktop, phone or wechat_browser");
+    ctx.channel = *channel;
+  }
+  if (auto o = body->find("openid"); o != body->end()) {
+    if (!o->is_string() || o->get<std::string>().empty() || o->get<std::string>().size() > 128)
+      return site.error(req, Code::kInvalidArgument, "openid must be a non-empty string");
+    ctx.openid = o->get<std::string>();
+  }
+  Result<commerce::PayResult> paid = site.commerce().pay(req.caller->user_id(), *id, *method, ctx);
   if (!paid.ok()) return site.service_error(req, paid.status());
   nlohmann::json j = order_json(paid->order);
   if (*method != PayMethod::kWallet) {
     const commerce::PaymentStart& start = paid->start;
     if (!start.redirect_url.empty()) j["redirect_url"] = start.redirect_url;
     if (!start.code_url.empty()) j["code_url"] = start.code_url;
-    if (start.redirect_url.empty() && start.code_url.empty()) {
+    if (!start.jsapi.empty()) {
+      nlohmann::json params = nlohmann::json::object();
+      for (const auto& [k, v] : start.jsapi) params[k] = v;
+      j["jsapi"] = std::move(params);
+    }
+    if (start.redirect_url.empty() && start.code_url.empty() && start.jsapi.empty()) {
       spdlog::warn("order {}: {} gave nothing to pay with (gateway unreachable?)", *id,
                    commerce::method_name(*method));
       return site.error(req, Code::kUnavailable, "payment gateway unavailable, try again later");

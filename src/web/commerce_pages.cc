@@ -1,7 +1,12 @@
 // Buying, as zh-CN HTML pages: order creation from the paywall card, the VIP
 // plans and the top-up form; the order page with its payment choices;
-// starting a payment (wallet, Alipay, WeChat Pay QR code, sandbox); the
-// sandbox's stand-in gateway page; and the admin order list with refunds.
+// starting a payment (wallet, Alipay page or WAP, WeChat Pay QR code, H5 or
+// JSAPI with its OAuth step, sandbox); the sandbox's stand-in gateway page;
+// and the admin order list with refunds and their tracked state.
+//
+// Where the buyer pays from (commerce::Channel) is decided from the
+// User-Agent by channel_from_user_agent (commerce_view.h), and the client
+// address is Site::client's (the one rate limits use).
 //
 // Handlers call commerce::Commerce and render; who may call what and CSRF
 // are the route table's filters (routes.cc). A payment by a provider is
@@ -14,6 +19,7 @@
 #include <variant>
 
 #include "auth/auth.h"
+#include "commerce/crypto.h"
 #include "web/commerce_view.h"
 #include "web/handlers.h"
 #include "web/qr.h"
@@ -52,14 +58,123 @@ Response with_frame_guard(Response r) {
   return r;
 }
 
-// The order page: details and, while unpaid, the ways to pay.
+// A page with payment forms: their POST answers a 303 to the gateway
+// (Alipay's gateway, WeChat's h5_url), and browsers check form-action on
+// that redirect too. So these pages admit https: form targets; every other
+// directive stays the site's.
+Response allow_gateway_forms(Response r) {
+  constexpr std::string_view kSelfOnly = "form-action 'self';";
+  size_t at = r.headers.find(kSelfOnly);
+  if (at != std::string::npos) r.headers.replace(at, kSelfOnly.size(), "form-action 'self' https:;");
+  return r;
+}
+
+// Cookies of the payment flows.
+constexpr std::string_view kPayingCookie = "paidoc_paying";   // order sent to a gateway page
+constexpr std::string_view kOpenidCookie = "paidoc_wx_openid";  // WeChat openid, signed
+constexpr int64_t kOauthStateSeconds = 15 * 60;
+constexpr int64_t kOpenidCookieSeconds = 30 * 24 * 3600;
+
+std::string cookie_attributes(const Site& site) {
+  return site.config().secure_cookies ? "; HttpOnly; SameSite=Lax; Secure"
+                                      : "; HttpOnly; SameSite=Lax";
+}
+
+// 32 hex digits of HMAC-SHA256 under the caller's session token: a value
+// only this session can make or check.
+std::string session_mac(const Request& req, std::string_view what) {
+  return commerce::crypto::hex_encode(commerce::crypto::hmac_sha256(req.caller->token, what))
+      .substr(0, 32);
+}
+
+// The OAuth state for paying order `id` in this session: "o<id>t<time>m<mac>"
+// ([0-9a-z], as WeChat admits), valid kOauthStateSeconds.
+std::string oauth_state(const Request& req, int64_t id, int64_t now) {
+  return fmt::format("o{}t{}m{}", id, now,
+                     session_mac(req, fmt::format("wechat-oauth|{}|{}", id, now)));
+}
+
+// The order id a state made by this session for it names; nullopt when the
+// state is malformed, forged, from another session or too old.
+std::optional<int64_t> check_oauth_state(const Request& req, std::string_view state, int64_t now) {
+  if (state.size() > 128 || state.empty() || state[0] != 'o') return std::nullopt;
+  size_t t = state.find('t'), m = state.find('m');
+  if (t == std::string_view::npos || m == std::string_view::npos || m < t) return std::nullopt;
+  std::optional<int64_t> id = parse_id(state.substr(1, t - 1));
+  std::optional<int64_t> at = parse_id(state.substr(t + 1, m - t - 1));
+  if (!id || !at) return std::nullopt;
+  std::string want = session_mac(req, fmt::format("wechat-oauth|{}|{}", *id, *at));
+  if (!auth::constant_time_equal(want, state.substr(m + 1))) return std::nullopt;
+  if (*at > now + 60 || now - *at > kOauthStateSeconds) return std::nullopt;
+  return id;
+}
+
+bool valid_openid(std::string_view s) {
+  if (s.empty() || s.size() > 64) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+           c == '_' || c == '-';
+  });
+}
+
+// The openid this session remembered (an HttpOnly cookie "<openid>.<mac>"
+// signed under the session token); "" when none or not this session's.
+std::string session_openid(const Request& req) {
+  std::string_view v = cookie_value(req.cookie, kOpenidCookie);
+  size_t dot = v.rfind('.');
+  if (dot == std::string_view::npos) return {};
+  std::string_view openid = v.substr(0, dot);
+  if (!valid_openid(openid)) return {};
+  std::string want = session_mac(req, fmt::format("wechat-openid|{}", openid));
+  if (!auth::constant_time_equal(want, v.substr(dot + 1))) return {};
+  return std::string(openid);
+}
+
+std::string openid_cookie(const Site& site, const Request& req, const std::string& openid) {
+  return fmt::format("{}={}.{}; Path=/; Max-Age={}{}", kOpenidCookie, openid,
+                     session_mac(req, fmt::format("wechat-openid|{}", openid)),
+                     kOpenidCookieSeconds, cookie_attributes(site));
+}
+
+// Remembers, for the order's own path, that the buyer was sent to a gateway
+// page: coming back there, the order page says it is confirming the payment.
+std::string paying_cookie(const Site& site, const Order& o) {
+  int64_t left = std::max<int64_t>(60, o.expires_at - site.now() + 300);
+  return fmt::format("{}={}; Path=/orders/{}; Max-Age={}{}", kPayingCookie, o.id, o.id, left,
+                     cookie_attributes(site));
+}
+
+commerce::PayContext pay_context(const Site& site, const Request& req) {
+  commerce::PayContext ctx;
+  ctx.channel = channel_from_user_agent(req.user_agent);
+  ctx.client_ip = site.client(req).ip;
+  return ctx;
+}
+
+// The `back` of a query or form: a same-site path, or "".
+std::string back_path(std::optional<std::string> raw) {
+  if (!raw || raw->empty()) return {};
+  std::optional<std::string> safe = safe_local_path(*raw);
+  return safe ? *safe : std::string();
+}
+
+// The order page: details and, while unpaid, the ways to pay — or, when
+// the buyer just came back from a gateway page (`confirming`), that the
+// payment is being confirmed, refreshing itself. `back`: a same-site path
+// to lead back to (top-ups and plans).
 Response order_page(Site& site, const Request& req, int status, const Order& o,
-                    std::string_view error = {}) {
+                    std::string_view error = {}, bool confirming = false,
+                    std::string_view back = {}) {
   commerce::Commerce& shop = site.commerce();
   nlohmann::json ctx = site.page_context("订单详情");
   ctx["order"] = order_context(o);
   if (!error.empty()) ctx["error"] = error;
-  if (o.status == OrderStatus::kCreated) {
+  if (!back.empty()) ctx["back"] = back;
+  if (o.status == OrderStatus::kCreated && confirming) {
+    ctx["confirming"] = true;
+    ctx["refresh"] = std::to_string(kWechatRefreshSeconds);
+    ctx["refresh_seconds"] = kWechatRefreshSeconds;
+  } else if (o.status == OrderStatus::kCreated) {
     nlohmann::json pay = nlohmann::json::object();
     if (o.kind != OrderKind::kTopUp) {
       Result<Fen> balance = shop.balance(req.caller->user_id());
@@ -73,9 +188,13 @@ Response order_page(Site& site, const Request& req, int status, const Order& o,
       any = any || has;
     }
     pay["none"] = !any;
+    commerce::Channel channel = channel_from_user_agent(req.user_agent);
+    pay["wechat_note"] = channel != commerce::Channel::kDesktop && shop.supports("wechat", channel)
+                             ? "在微信中完成支付"
+                             : "扫码支付";
     ctx["pay"] = std::move(pay);
   }
-  Response r = with_frame_guard(site.html(req, status, "order.html", std::move(ctx)));
+  Response r = allow_gateway_forms(with_frame_guard(site.html(req, status, "order.html", std::move(ctx))));
   if (status == 503) r.add_header("Retry-After", std::to_string(kBusyRetryAfterSeconds));
   return r;
 }
@@ -105,6 +224,10 @@ Response topup_page_with(Site& site, const Request& req, int status, std::string
   for (int y : {10, 30, 50, 100}) presets.push_back(y);
   ctx["presets"] = std::move(presets);
   if (!error.empty()) ctx["error"] = error;
+  // Where the reader came from, carried through the order to its page.
+  std::string back = req.form ? back_path(std::string(req.form->get("back")))
+                              : back_path(query_param(req.query, "back"));
+  if (!back.empty()) ctx["back"] = back;
   return with_frame_guard(site.html(req, status, "topup.html", std::move(ctx)));
 }
 
@@ -123,8 +246,10 @@ std::string sandbox_transaction_id() {
 
 // --- orders -----------------------------------------------------------------------------
 
-// POST /orders: document_id [pay=wallet] | plan | topup (yuan). 303 to the order
-// page, or with pay=wallet straight back to the unlocked document.
+// POST /orders: document_id [pay=wallet] | plan | topup (yuan), and an
+// optional `back` (a same-site path the reader came from, kept for the
+// order page's way back). 303 to the order page, or with pay=wallet straight
+// back to the unlocked document.
 Response order_create(Site& site, const Request& req, const Params&) {
   const Form& f = *req.form;
   const Caller& c = *req.caller;
@@ -171,17 +296,144 @@ Response order_create(Site& site, const Request& req, const Params&) {
   } else {
     return site.error(req, Code::kInvalidArgument, "nothing to order");
   }
+  std::string back = o->kind == OrderKind::kDocument ? std::string()
+                                                     : back_path(std::string(f.get("back")));
+  if (!back.empty())
+    return Site::redirect(fmt::format("/orders/{}?back={}", o->id, percent_encode(back)));
   return Site::redirect(fmt::format("/orders/{}", o->id));
 }
 
-// GET /orders/{id}
+// GET /orders/{id}[?back=/path][&choose=1]: also the gateways' return page
+// (Alipay return_url, WeChat H5 redirect_url). Back from a gateway page
+// (the paidoc_paying cookie names this order) while the order is still
+// unpaid: "正在确认支付结果…", refreshing itself; ?choose=1 shows the ways to
+// pay instead.
 Response order_view(Site& site, const Request& req, const Params& params) {
-  auto o = caller_order(site, req, params);
-  if (auto* r = std::get_if<Response>(&o)) return std::move(*r);
-  return order_page(site, req, 200, std::get<Order>(o));
+  auto found = caller_order(site, req, params);
+  if (auto* r = std::get_if<Response>(&found)) return std::move(*r);
+  const Order& o = std::get<Order>(found);
+  bool choose = query_param(req.query, "choose").value_or("") == "1";
+  bool confirming = !choose && cookie_value(req.cookie, kPayingCookie) == std::to_string(o.id);
+  std::string back = back_path(query_param(req.query, "back"));
+  return order_page(site, req, 200, o, {}, confirming, back);
 }
 
-// POST /orders/{id}/pay: method = wallet | alipay | wechat | sandbox.
+namespace {
+
+// Where to send a buyer in WeChat's browser who has no openid yet: the
+// OAuth step, which comes back to /pay/wechat/oauth with a state bound to
+// this order and this session. nullopt when the provider cannot give one.
+std::optional<std::string> wechat_oauth_redirect(Site& site, const Request& req, const Order& o) {
+  std::string back = site.config().base_url + "/pay/wechat/oauth";
+  Result<std::string> url =
+      site.commerce().oauth_url("wechat", back, oauth_state(req, o.id, site.now()));
+  if (!url.ok() || url->empty()) {
+    spdlog::warn("order {}: no WeChat OAuth URL: {}", o.id,
+                 url.ok() ? std::string("empty") : url.status().to_string());
+    return std::nullopt;
+  }
+  return std::move(url).value();
+}
+
+// The answer to a failed Commerce::pay on a page.
+Response pay_failed(Site& site, const Request& req, const Order& order, const Status& s,
+                    std::string_view what) {
+  switch (s.code()) {
+    case Code::kPaymentRequired:
+      return order_page(site, req, 402, order, "余额不足，请先充值或选择其他支付方式。");
+    case Code::kConflict:
+    case Code::kInvalidArgument: {
+      // The order may have changed meanwhile: show it as it is now.
+      Result<Order> now = site.commerce().order(req.caller->user_id(), order.id);
+      return order_page(site, req, http_status(s.code()), now.ok() ? *now : order,
+                        s.message().empty() ? fmt::format("无法使用{}支付此订单。", what)
+                                            : s.message());
+    }
+    case Code::kUnavailable:
+      return order_page(site, req, 503, order,
+                        fmt::format("暂时无法连接{}，请稍后再试或选择其他支付方式。", what));
+    default:
+      return site.error(req, s);
+  }
+}
+
+// Sends the buyer to a gateway page (Alipay, WeChat H5, sandbox) and
+// remembers it for the order's return page.
+Response to_gateway(Site& site, const Order& o, const std::string& url) {
+  Response r = Site::redirect(url);
+  r.add_header("Set-Cookie", paying_cookie(site, o));
+  return r;
+}
+
+// The JSAPI page: the 确认支付 button and /static/wxpay.js, which hands the
+// signed parameters (data-* attributes) to WeixinJSBridge.
+Response jsapi_page(Site& site, const Request& req, const Order& order,
+                    const commerce::PaymentStart& start) {
+  nlohmann::json ctx = site.page_context("微信支付");
+  ctx["order"] = order_context(order);
+  nlohmann::json params = nlohmann::json::object();
+  for (const auto& [k, v] : start.jsapi) params[k] = v;
+  ctx["jsapi"] = std::move(params);
+  ctx["noindex"] = true;
+  std::string js = "/static/wxpay.js";
+  if (std::shared_ptr<const Prepared> p = site.static_file("wxpay.js"))
+    js += "?v=" + p->identity.etag.substr(1, 10);
+  ctx["wxpay_js"] = js;
+  Response r = with_frame_guard(site.html(req, 200, "wechat_jsapi.html", std::move(ctx)));
+  r.add_header("Set-Cookie", paying_cookie(site, order));
+  return r;
+}
+
+// WeChat Pay for this request's channel, once the order is known to be
+// unpaid: JSAPI inside WeChat (after the OAuth step), H5 on a phone, the
+// QR code page otherwise. `openid`: known for this session, or "".
+Response pay_wechat(Site& site, const Request& req, const Order& order, const std::string& openid,
+                    bool from_form) {
+  commerce::Commerce& shop = site.commerce();
+  commerce::PayContext ctx = pay_context(site, req);
+  bool own = ctx.channel != commerce::Channel::kDesktop && shop.supports("wechat", ctx.channel);
+  if (own && ctx.channel == commerce::Channel::kWechatBrowser) {
+    if (openid.empty()) {
+      std::optional<std::string> oauth = wechat_oauth_redirect(site, req, order);
+      if (oauth) return Site::redirect(*oauth);
+      own = false;  // no OAuth step: the QR code, as on a desktop
+    }
+    // The JSAPI page is a GET, so that reloading it does not post again.
+    if (from_form) return Site::redirect(fmt::format("/orders/{}/wechat", order.id));
+    ctx.openid = openid;
+  }
+  if (!own) {
+    // The QR code lives on its own page, which refreshes itself.
+    if (from_form) return Site::redirect(fmt::format("/orders/{}/wechat", order.id));
+    ctx = commerce::PayContext{commerce::Channel::kDesktop, ctx.client_ip, {}};
+  }
+  Result<commerce::PayResult> paid =
+      shop.pay(req.caller->user_id(), order.id, PayMethod::kWechat, ctx);
+  if (!paid.ok()) return pay_failed(site, req, order, paid.status(), "微信支付");
+  const commerce::PaymentStart& start = paid->start;
+  if (!start.jsapi.empty()) return jsapi_page(site, req, order, start);
+  if (!start.redirect_url.empty()) return to_gateway(site, order, start.redirect_url);
+  if (from_form && !start.code_url.empty())
+    return Site::redirect(fmt::format("/orders/{}/wechat", order.id));
+  std::string svg = qr_svg(start.code_url);
+  if (svg.empty()) {
+    // No code_url: the WeChat Pay API could not be reached from here.
+    spdlog::warn("order {}: WeChat Pay gave no code_url (gateway unreachable?)", order.id);
+    return order_page(site, req, 503, order,
+                      "暂时无法连接微信支付，未能生成付款二维码。请稍后再试或选择其他支付方式。");
+  }
+  nlohmann::json page = site.page_context("微信支付");
+  page["order"] = order_context(order);
+  page["qr_src"] = svg_data_uri(svg);
+  page["refresh"] = std::to_string(kWechatRefreshSeconds);
+  page["refresh_seconds"] = kWechatRefreshSeconds;
+  return with_frame_guard(site.html(req, 200, "wechat_pay.html", std::move(page)));
+}
+
+}  // namespace
+
+// POST /orders/{id}/pay: method = wallet | alipay | wechat | sandbox. The
+// channel (desktop, phone, WeChat's browser) comes from the User-Agent.
 Response order_pay(Site& site, const Request& req, const Params& params) {
   auto found = caller_order(site, req, params);
   if (auto* r = std::get_if<Response>(&found)) return std::move(*r);
@@ -190,27 +442,13 @@ Response order_pay(Site& site, const Request& req, const Params& params) {
   if (!method) return order_page(site, req, 400, order, "请选择支付方式。");
   if (order.status != OrderStatus::kCreated)
     return Site::redirect(fmt::format("/orders/{}", order.id));
-  // WeChat's QR code lives on its own page, which can refresh itself.
-  if (*method == PayMethod::kWechat)
-    return Site::redirect(fmt::format("/orders/{}/wechat", order.id));
+  if (*method == PayMethod::kWechat) return pay_wechat(site, req, order, session_openid(req), true);
 
-  Result<commerce::PayResult> paid = site.commerce().pay(req.caller->user_id(), order.id, *method);
-  if (!paid.ok()) {
-    const Status& s = paid.status();
-    switch (s.code()) {
-      case Code::kPaymentRequired:
-        return order_page(site, req, 402, order, "余额不足，请先充值或选择其他支付方式。");
-      case Code::kConflict:
-      case Code::kInvalidArgument: {
-        // The order may have changed meanwhile: show it as it is now.
-        Result<Order> now = site.commerce().order(req.caller->user_id(), order.id);
-        return order_page(site, req, http_status(s.code()), now.ok() ? *now : order,
-                          s.message().empty() ? "无法使用该方式支付此订单。" : s.message());
-      }
-      default:
-        return site.error(req, s);
-    }
-  }
+  Result<commerce::PayResult> paid =
+      site.commerce().pay(req.caller->user_id(), order.id, *method, pay_context(site, req));
+  if (!paid.ok())
+    return pay_failed(site, req, order, paid.status(),
+                      *method == PayMethod::kAlipay ? "支付宝" : "该方式");
   if (*method == PayMethod::kWallet) {
     std::string target = order_target(paid->order);
     return Site::redirect(target + (target.find('?') == std::string::npos ? "?" : "&") +
@@ -219,11 +457,12 @@ Response order_pay(Site& site, const Request& req, const Params& params) {
   if (paid->start.redirect_url.empty())
     return order_page(site, req, 503, order,
                       "暂时无法连接支付平台，请稍后再试或选择其他支付方式。");
-  return Site::redirect(paid->start.redirect_url);
+  return to_gateway(site, order, paid->start.redirect_url);
 }
 
-// GET /orders/{id}/wechat: the QR code to scan; refreshes itself until the
-// order is paid, then goes on to what was bought.
+// GET /orders/{id}/wechat: WeChat Pay for the request's channel — the QR
+// code to scan (refreshing itself until the order is paid, then on to what
+// was bought), the JSAPI page inside WeChat, or H5 on a phone.
 Response order_wechat(Site& site, const Request& req, const Params& params) {
   auto found = caller_order(site, req, params);
   if (auto* r = std::get_if<Response>(&found)) return std::move(*r);
@@ -234,31 +473,47 @@ Response order_wechat(Site& site, const Request& req, const Params& params) {
   }
   if (order.status != OrderStatus::kCreated)
     return Site::redirect(fmt::format("/orders/{}", order.id));
-  Result<commerce::PayResult> paid =
-      site.commerce().pay(req.caller->user_id(), order.id, PayMethod::kWechat);
-  if (!paid.ok()) {
-    const Status& s = paid.status();
-    if (s.code() == Code::kConflict || s.code() == Code::kInvalidArgument)
-      return order_page(site, req, http_status(s.code()), order,
-                        s.message().empty() ? "无法使用微信支付此订单。" : s.message());
-    if (s.code() == Code::kUnavailable)
-      return order_page(site, req, 503, order,
-                        "暂时无法连接微信支付，请稍后再试或选择其他支付方式。");
-    return site.error(req, s);
+  return pay_wechat(site, req, order, session_openid(req), false);
+}
+
+// GET /pay/wechat/oauth?code=&state=: WeChat's OAuth step comes back here.
+// The state must be one this session made for the order (oauth_state);
+// the openid is kept for the session in a signed HttpOnly cookie, and the
+// payment goes on (the JSAPI page).
+Response wechat_oauth(Site& site, const Request& req, const Params&) {
+  bool bad = false;
+  std::string state = query_param(req.query, "state", &bad).value_or("");
+  std::string code = query_param(req.query, "code", &bad).value_or("");
+  std::optional<int64_t> id = bad ? std::nullopt : check_oauth_state(req, state, site.now());
+  if (!id) {
+    nlohmann::json ctx = site.page_context("支付授权已失效");
+    ctx["heading"] = "支付授权已失效";
+    ctx["text"] = "微信授权链接无效或已过期，请返回订单重新发起支付。";
+    ctx["home_link"] = true;
+    ctx["noindex"] = true;
+    return site.html(req, 403, "message.html", std::move(ctx));
   }
-  std::string svg = qr_svg(paid->start.code_url);
-  if (svg.empty()) {
-    // No code_url: the WeChat Pay API could not be reached from here.
-    spdlog::warn("order {}: WeChat Pay gave no code_url (gateway unreachable?)", order.id);
+  Result<Order> found = site.commerce().order(req.caller->user_id(), *id);
+  if (!found.ok()) {
+    if (found.status().code() == Code::kNotFound) return site.not_found(req);
+    return site.error(req, found.status());
+  }
+  const Order& order = *found;
+  if (order.status != OrderStatus::kCreated)
+    return Site::redirect(fmt::format("/orders/{}", order.id));
+  if (code.empty() || code.size() > 256)
+    return order_page(site, req, 400, order,
+                      "未获得微信授权，无法在微信内支付。请重试或选择其他支付方式。");
+  Result<std::string> openid = site.commerce().openid("wechat", code);
+  if (!openid.ok() || !valid_openid(*openid)) {
+    spdlog::warn("order {}: WeChat OAuth gave no openid: {}", order.id,
+                 openid.ok() ? std::string("malformed") : openid.status().to_string());
     return order_page(site, req, 503, order,
-                      "暂时无法连接微信支付，未能生成付款二维码。请稍后再试或选择其他支付方式。");
+                      "暂时无法获取微信授权，请稍后再试或选择其他支付方式。");
   }
-  nlohmann::json ctx = site.page_context("微信支付");
-  ctx["order"] = order_context(order);
-  ctx["qr_src"] = svg_data_uri(svg);
-  ctx["refresh"] = std::to_string(kWechatRefreshSeconds);
-  ctx["refresh_seconds"] = kWechatRefreshSeconds;
-  return with_frame_guard(site.html(req, 200, "wechat_pay.html", std::move(ctx)));
+  Response r = pay_wechat(site, req, order, *openid, false);
+  r.add_header("Set-Cookie", openid_cookie(site, req, *openid));
+  return r;
 }
 
 // --- VIP plans and top-up -----------------------------------------------------------------
@@ -282,6 +537,8 @@ Response vip(Site& site, const Request& req, const Params&) {
   }
   ctx["plans"] = std::move(plans);
   ctx["signed_in"] = req.caller != nullptr;
+  if (std::string back = back_path(query_param(req.query, "back")); !back.empty())
+    ctx["back"] = back;
   if (req.caller) {
     Result<commerce::Entitlements> e = shop.entitlements(req.caller->user_id());
     if (!e.ok()) return site.error(req, e.status());
@@ -403,9 +660,13 @@ std::vector<std::string> csv_record(std::string_view in, size_t* pos) {
 
 }  // namespace
 
-// GET /admin/orders: orders of the last 30 days, newest first, with refund
-// buttons for paid ones. Read from the reconciliation export.
-Response admin_orders(Site& site, const Request& req, const Params&) {
+namespace {
+
+// The admin order list: orders of the last 30 days, newest first, with
+// refund buttons for paid ones and the tracked refunds of provider-paid
+// ones. Read from the reconciliation export. `error`: what a refund
+// attempt answered, shown above the list.
+Response admin_orders_page(Site& site, const Request& req, int status, std::string_view error) {
   int64_t to = site.now() + 24 * 3600;
   int64_t from = to - (kAdminOrderDays + 1) * 24 * 3600;
   Result<std::string> csv = site.commerce().export_orders_csv(from, to);
@@ -454,6 +715,7 @@ Response admin_orders(Site& site, const Request& req, const Params&) {
                          : status == "paid"     ? "已支付"
                          : status == "refunded" ? "已退款"
                          : status == "expired"  ? "已关闭"
+                         : status == "credited" ? "已转入钱包"
                                                 : status.c_str()},
         {"method", *mlabel ? std::string(mlabel) : method},
         {"created", field(r, c_created)},
@@ -461,6 +723,7 @@ Response admin_orders(Site& site, const Request& req, const Params&) {
         // has no provider to go back through.
         {"to_wallet", status == "paid" && field(r, c_kind) != "topup"},
         {"to_provider", status == "paid" && !method.empty() && method != "wallet"},
+        {"provider_paid", !method.empty() && method != "wallet"},
     });
   }
   // Newest first, at most kAdminOrderRows.
@@ -469,10 +732,52 @@ Response admin_orders(Site& site, const Request& req, const Params&) {
     return a["id"].get<int64_t>() > b["id"].get<int64_t>();
   });
   if (list.size() > kAdminOrderRows) list.resize(kAdminOrderRows);
+  // Refunds through a provider (ours and those made at its console), as
+  // tracked: state, amount, refund number, time.
+  for (nlohmann::json& row : list) {
+    row["refundable"] = row["to_wallet"].get<bool>() || row["to_provider"].get<bool>();
+    if (!row["provider_paid"].get<bool>()) continue;
+    Result<std::vector<commerce::Refund>> refunds =
+        site.commerce().refunds(row["id"].get<int64_t>());
+    if (!refunds.ok()) return site.error(req, refunds.status());
+    nlohmann::json items = nlohmann::json::array();
+    for (const commerce::Refund& r : *refunds) items.push_back(refund_context(r));
+    row["has_refunds"] = !items.empty();
+    row["refunds"] = std::move(items);
+  }
   nlohmann::json ctx = site.page_context("订单管理");
   ctx["orders"] = std::move(list);
   ctx["days"] = kAdminOrderDays;
-  return with_frame_guard(site.html(req, 200, "admin_orders.html", std::move(ctx)));
+  if (!error.empty()) ctx["error"] = error;
+  return with_frame_guard(site.html(req, status, "admin_orders.html", std::move(ctx)));
+}
+
+// What an admin reads when Commerce::refund refuses or fails.
+std::string refund_error_text(const Status& s) {
+  switch (s.code()) {
+    case Code::kNotFound:
+      return "退款失败：订单不存在。";
+    case Code::kConflict:
+      return s.message().empty() ? "退款失败：该订单当前不能退款（未支付或已退款）。"
+                                 : "退款失败：" + s.message();
+    case Code::kInvalidArgument:
+      return s.message().empty() ? "退款失败：该订单不能用这种方式退款。"
+                                 : "退款失败：" + s.message();
+    case Code::kPaymentRequired:
+      return s.message().empty() ? "退款失败：用户钱包余额不足以退回这笔充值。"
+                                 : "退款失败：" + s.message();
+    case Code::kUnavailable:
+      return "退款未完成：暂时无法连接支付平台，请稍后重试（使用相同退款单号，不会重复退款）。";
+    default:
+      return "退款失败：服务器内部错误，请查看日志后重试。";
+  }
+}
+
+}  // namespace
+
+// GET /admin/orders
+Response admin_orders(Site& site, const Request& req, const Params&) {
+  return admin_orders_page(site, req, 200, {});
 }
 
 // POST /admin/orders/{id}/refund: to = wallet | provider; note optional.
@@ -485,7 +790,11 @@ Response admin_refund(Site& site, const Request& req, const Params& params) {
   std::string note(req.form->get("note").substr(0, 200));
   if (note.empty()) note = fmt::format("admin {} refund", req.caller->account().email);
   Status s = site.commerce().refund(*id, to == "wallet", note);
-  if (!s) return site.service_error(req, s, {"/admin/orders", "返回订单管理"});
+  if (!s) {
+    if (s.code() == Code::kInternal) spdlog::error("refund of order {}: {}", *id, s.to_string());
+    else spdlog::warn("refund of order {} to {} refused: {}", *id, to, s.to_string());
+    return admin_orders_page(site, req, http_status(s.code()), refund_error_text(s));
+  }
   spdlog::info("order {} refunded to {} by user {}", *id, to, req.caller->user_id());
   return Site::redirect("/admin/orders?msg=refunded");
 }

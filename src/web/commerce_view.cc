@@ -73,6 +73,7 @@ nlohmann::json order_json(const Order& o) {
       {"paid_at", time_or_null(o.paid_at)},
       {"paid_with", o.paid_with.empty() ? nlohmann::json(nullptr) : nlohmann::json(o.paid_with)},
       {"refunded_at", time_or_null(o.refunded_at)},
+      {"credited_fen", o.credited.value()},
   };
   if (o.kind == OrderKind::kDocument) j["document_id"] = o.document_id;
   if (o.kind == OrderKind::kPlan) j["plan"] = o.plan_id;
@@ -98,9 +99,97 @@ nlohmann::json order_context(const Order& o) {
       {"is_topup", o.kind == OrderKind::kTopUp},
       {"target", order_target(o)},
   };
+  // Provider money that went to the wallet instead of buying (a second
+  // payment for a document already owned, a payment after expiry).
+  if (o.status == OrderStatus::kCredited || o.credited.value() > 0) {
+    std::string money = yuan(o.credited.value() > 0 ? o.credited : o.amount);
+    std::string note;
+    if (o.status == OrderStatus::kCredited)
+      note = o.kind == OrderKind::kDocument
+                 ? fmt::format("您已购买过该文档，本次付款 {} 已转入钱包余额。", money)
+                 : fmt::format("本次付款 {} 已转入钱包余额。", money);
+    else if (o.status == OrderStatus::kExpired)
+      note = fmt::format("订单已过期，付款 {} 已转入钱包余额。", money);
+    else
+      note = fmt::format("本订单的另一笔付款 {} 已转入钱包余额。", money);
+    j["credited_note"] = note;
+    j["is_credited"] = true;
+  }
+  // A document the reader can open from here: bought now, or owned before
+  // (the payment went to the wallet).
+  j["document_ready"] = o.kind == OrderKind::kDocument && o.document_id > 0 &&
+                        (o.status == OrderStatus::kPaid || o.status == OrderStatus::kCredited);
   if (o.paid_at > 0) j["paid"] = display_time(o.paid_at);
   if (!o.paid_with.empty()) j["paid_with"] = method_label(o.paid_with);
   if (o.refunded_at > 0) j["refunded"] = display_time(o.refunded_at);
+  return j;
+}
+
+namespace {
+
+// `token` occurs in `text`, ignoring ASCII case.
+bool contains_icase(std::string_view text, std::string_view token) {
+  if (token.size() > text.size()) return false;
+  for (size_t i = 0; i + token.size() <= text.size(); ++i)
+    if (ascii_iequals(text.substr(i, token.size()), token)) return true;
+  return false;
+}
+
+}  // namespace
+
+commerce::Channel channel_from_user_agent(std::string_view ua) {
+  if (contains_icase(ua, "MicroMessenger")) return commerce::Channel::kWechatBrowser;
+  for (std::string_view phone : {"Mobile", "Android", "iPhone", "iPod", "iPad", "HarmonyOS"})
+    if (contains_icase(ua, phone)) return commerce::Channel::kPhone;
+  return commerce::Channel::kDesktop;
+}
+
+const char* channel_name(commerce::Channel c) {
+  switch (c) {
+    case commerce::Channel::kDesktop:
+      return "desktop";
+    case commerce::Channel::kPhone:
+      return "phone";
+    case commerce::Channel::kWechatBrowser:
+      return "wechat_browser";
+  }
+  return "desktop";
+}
+
+std::optional<commerce::Channel> parse_channel(std::string_view s) {
+  for (commerce::Channel c : {commerce::Channel::kDesktop, commerce::Channel::kPhone,
+                              commerce::Channel::kWechatBrowser})
+    if (s == channel_name(c)) return c;
+  return std::nullopt;
+}
+
+const char* refund_state_label(commerce::RefundState s) {
+  switch (s) {
+    case commerce::RefundState::kPending:
+      return "处理中";
+    case commerce::RefundState::kSucceeded:
+      return "已退款";
+    case commerce::RefundState::kFailed:
+      return "失败";
+  }
+  return "未知";
+}
+
+nlohmann::json refund_context(const commerce::Refund& r) {
+  nlohmann::json j = {
+      {"id", r.id},
+      {"state", commerce::refund_state_name(r.state)},
+      {"state_label", refund_state_label(r.state)},
+      {"amount", yuan(r.amount)},
+      {"out_refund_no", r.out_refund_no},
+      {"refund_id", r.refund_id},
+      {"provider", method_label(r.provider)},
+      {"created", r.created_at > 0 ? display_time(r.created_at) : std::string()},
+      {"updated", r.updated_at > r.created_at ? display_time(r.updated_at) : std::string()},
+      {"failed", r.state == commerce::RefundState::kFailed},
+      {"from_gateway", r.from_gateway},
+      {"message", r.message},
+  };
   return j;
 }
 

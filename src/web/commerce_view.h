@@ -6,7 +6,9 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "commerce/commerce.h"
@@ -14,7 +16,7 @@
 
 namespace paidoc::web {
 
-// 待支付 / 已支付 / 已退款 / 已关闭
+// 待支付 / 已支付 / 已退款 / 已关闭 / 已转入钱包
 const char* status_label(commerce::OrderStatus s);
 // 文档 / 会员 / 充值
 const char* kind_label(commerce::OrderKind k);
@@ -35,6 +37,27 @@ nlohmann::json order_json(const commerce::Order& o);
 
 // A page's view of one order (labels, amounts, dates, links).
 nlohmann::json order_context(const commerce::Order& o);
+
+// Where the buyer pays from, from the request's User-Agent (the one place
+// that decides it):
+//  - "MicroMessenger" (WeChat's own browser, phone or PC): kWechatBrowser;
+//  - "Mobile", "Android", "iPhone", "iPod", "iPad", "HarmonyOS": kPhone.
+//    Tablets count as phones: there is no second screen to scan a QR code
+//    from, and Alipay WAP / WeChat H5 serve them. (iPadOS 13+ sends a
+//    desktop Safari User-Agent and gets the desktop products.)
+//  - anything else, an empty User-Agent included: kDesktop.
+// Tokens are matched ignoring ASCII case.
+commerce::Channel channel_from_user_agent(std::string_view user_agent);
+// "desktop" | "phone" | "wechat_browser" (the API's "channel" field).
+const char* channel_name(commerce::Channel c);
+std::optional<commerce::Channel> parse_channel(std::string_view s);
+
+// 处理中 / 已退款 / 失败
+const char* refund_state_label(commerce::RefundState s);
+// A tracked refund as pages show it: state (and its label, with the
+// gateway's message when it failed), amount, refund number, times, whether
+// it was made at the gateway.
+nlohmann::json refund_context(const commerce::Refund& r);
 
 // Newest first.
 void sort_newest_first(std::vector<commerce::Order>* orders);

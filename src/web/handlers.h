@@ -61,6 +61,7 @@ Response order_create(Site& site, const Request& req, const Params& params);
 Response order_view(Site& site, const Request& req, const Params& params);
 Response order_pay(Site& site, const Request& req, const Params& params);
 Response order_wechat(Site& site, const Request& req, const Params& params);
+Response wechat_oauth(Site& site, const Request& req, const Params& params);
 Response vip(Site& site, const Request& req, const Params& params);
 Response topup_page(Site& site, const Request& req, const Params& params);
 Response sandbox_page(Site& site, const Request& req, const Params& params);

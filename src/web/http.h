@@ -153,7 +153,7 @@ inline constexpr std::string_view kHtml =
     "Content-Type: text/html; charset=utf-8\r\n"
     "X-Content-Type-Options: nosniff\r\n"
     "Content-Security-Policy: default-src 'self'; img-src 'self' data:; style-src 'self'; "
-    "script-src 'none'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+    "script-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
     "frame-ancestors 'none'\r\n"
     "Referrer-Policy: strict-origin-when-cross-origin\r\n";
 inline constexpr std::string_view kJson =

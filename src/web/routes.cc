@@ -51,6 +51,10 @@ const std::vector<Route>& routes() {
        W::kProvider},
       {kGet, "/orders/{id}/wechat", "order_wechat", order_wechat, A::kUser, C::kNone, B::kNone,
        W::kProvider},
+      // WeChat's OAuth step (JSAPI inside WeChat) comes back here; it asks
+      // WeChat for the openid, then starts the payment.
+      {kGet, "/pay/wechat/oauth", "wechat_oauth", wechat_oauth, A::kUser, C::kNone, B::kNone,
+       W::kProvider},
       {kGet, "/vip", "vip", vip, A::kOptional},
       {kGet, "/wallet/topup", "topup", topup_page, A::kUser},
       // The sandbox gateway's pages (404 unless sandbox payments are on)

@@ -81,7 +81,7 @@ Status Site::init() {
   for (const char* needed :
        {"layout_head.html", "layout_foot.html", "home.html", "category.html", "document.html",
         "message.html", "login.html", "register.html", "me.html", "admin.html", "order.html",
-        "wechat_pay.html", "vip.html", "topup.html", "sandbox_pay.html", "admin_orders.html",
+        "wechat_pay.html", "wechat_jsapi.html", "vip.html", "topup.html", "sandbox_pay.html", "admin_orders.html",
         "feed.xml",
         "sitemap.xml", "robots.txt"}) {
     if (!templates_.has(needed))
