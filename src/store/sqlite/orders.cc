@@ -113,8 +113,8 @@ constexpr char kMarkPaid[] =
     "UPDATE orders SET status = 'paid', paid_with = ?2, paid_at = ?3"
     " WHERE id = ?1 AND status = 'created'";
 constexpr char kMarkCredited[] =
-    "UPDATE orders SET status = 'credited', paid_with = ?2, paid_at = ?3"
-    " WHERE id = ?1 AND status = 'created'";
+    "UPDATE orders SET status = 'credited', paid_with = ?2, paid_at = ?3,"
+    " credited_fen = credited_fen + ?4 WHERE id = ?1 AND status = 'created'";
 constexpr char kAddCredited[] =
     "UPDATE orders SET credited_fen = credited_fen + ?2 WHERE id = ?1";
 constexpr char kMarkExpired[] =
@@ -634,7 +634,9 @@ Result<AppliedPayment> apply_payment_in(Connection& c, const PaymentNotice& n) {
     // the second payment is the reader's money, kept in the wallet.
     outcome = PaymentOutcome::kCreditedToWallet;
     auto m = run(c, kMarkCredited,
-                 [&](Stmt& st) { st.bind(1, o.id).bind(2, n.provider).bind(3, n.received_at); });
+                 [&](Stmt& st) {
+                   st.bind(1, o.id).bind(2, n.provider).bind(3, n.received_at).bind(4, o.amount.value());
+                 });
     if (!m.ok()) return m.status();
     if (*m != 1) return Status::internal("order " + std::to_string(o.id) + " changed under us");
     txn = transfer(c, from, wallet(o.user_id), o.amount,
@@ -664,7 +666,7 @@ Result<AppliedPayment> apply_payment_in(Connection& c, const PaymentNotice& n) {
          actor, n.received_at});
     if (!txn.ok()) return txn.status();
   }
-  if (outcome == PaymentOutcome::kCreditedToWallet) {
+  if (outcome == PaymentOutcome::kCreditedToWallet && !owned) {
     auto up = run(c, kAddCredited, [&](Stmt& st) { st.bind(1, o.id).bind(2, o.amount.value()); });
     if (!up.ok()) return up.status();
   }
