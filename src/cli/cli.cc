@@ -187,9 +187,10 @@ uint16_t pick_free_port(const std::string& host) {
   return port;
 }
 
-// Marks unpaid orders past their expiry as expired, at start and then every
-// `period` until stop(). The service already refuses payment for an order
-// past its expiry; the sweep makes listings and exports say so.
+// Runs Commerce::sweep() at start and then every `period` until stop():
+// unpaid orders near expiry are asked about at their gateway (a lost
+// notification), expired ones are closed there and marked expired here (so
+// listings and exports say so), and pending refunds are followed up.
 class ExpirySweeper {
  public:
   ExpirySweeper(commerce::Commerce& commerce, std::chrono::seconds period)

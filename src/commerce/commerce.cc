@@ -5,6 +5,8 @@
 
 #include "commerce/commerce.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <ctime>
@@ -12,8 +14,6 @@
 #include <random>
 #include <string>
 #include <utility>
-
-#include <spdlog/spdlog.h>
 
 namespace paidoc::commerce {
 
@@ -187,7 +187,6 @@ std::string describe(const store::LedgerProblem& p) {
   return "ledger problem with id " + id;
 }
 
-
 std::string yuan(Fen f) { return f.yuan_string(); }
 
 // Applies a payment a provider verified (a notification, or a query
@@ -225,13 +224,10 @@ Result<store::AppliedPayment> apply_verified_payment(store::CommerceStore& store
 }
 
 // Applies a refund report a provider verified, and logs what it did.
-Result<store::AppliedRefund> apply_verified_refund(store::CommerceStore& store,
-                                                   const std::string& provider,
-                                                   const std::string& transaction_id,
-                                                   const std::string& out_trade_no,
-                                                   const RefundReport& report,
-                                                   const std::string& message, int64_t now,
-                                                   const char* via) {
+Result<store::AppliedRefund> apply_verified_refund(
+    store::CommerceStore& store, const std::string& provider, const std::string& transaction_id,
+    const std::string& out_trade_no, const RefundReport& report, const std::string& message,
+    int64_t now, const char* via) {
   store::RefundNotice n;
   n.provider = provider;
   n.transaction_id = transaction_id;
@@ -548,22 +544,22 @@ NotifyAnswer Commerce::notify(const std::string& provider_name, const RawNotific
       case Code::kInvalidArgument:
         return refuse(400, "refused " + what + ": " + s.to_string());
       case Code::kUnavailable:
-        return refuse(503, "not applied now (the provider will retry) " + what + ": " +
-                               s.to_string());
+        return refuse(503,
+                      "not applied now (the provider will retry) " + what + ": " + s.to_string());
       default:
         return refuse(500, "failed " + what + ": " + s.to_string());
     }
   };
 
   if (n->kind == NotificationKind::kRefund) {
-    const std::string what = provider_name + " refund " +
-                             (n->refund.refund_id.empty() ? n->refund.out_refund_no
-                                                          : n->refund.refund_id) +
-                             " of " + n->transaction_id + " for " + n->out_trade_no;
+    const std::string what =
+        provider_name + " refund " +
+        (n->refund.refund_id.empty() ? n->refund.out_refund_no : n->refund.refund_id) + " of " +
+        n->transaction_id + " for " + n->out_trade_no;
     const std::string message =
         n->refund.state == RefundState::kFailed ? "the gateway reports the refund failed" : "";
-    auto applied = apply_verified_refund(store_, provider_name, n->transaction_id,
-                                         n->out_trade_no, n->refund, message, now, "notification");
+    auto applied = apply_verified_refund(store_, provider_name, n->transaction_id, n->out_trade_no,
+                                         n->refund, message, now, "notification");
     if (!applied.ok()) return refuse_store(applied.status(), what);
     a.body = p.success_body();
     switch (applied->outcome) {
@@ -699,8 +695,8 @@ Result<SweepReport> Commerce::sweep() {
     return true;
   };
 
-  auto starts = store_.open_payment_starts(now + std::max<int64_t>(options_.query_before_expiry, 0),
-                                           kBatch);
+  auto starts =
+      store_.open_payment_starts(now + std::max<int64_t>(options_.query_before_expiry, 0), kBatch);
   if (!starts.ok()) return starts.status();
   for (const auto& s : *starts) {
     auto it = providers_.find(s.provider);

@@ -108,8 +108,8 @@ struct Refund {
   std::string refund_id;       // the gateway's, once known
   Fen amount;
   RefundState state = RefundState::kPending;
-  std::string message;         // the gateway's last word
-  bool from_gateway = false;   // made at the gateway (its console), not by us
+  std::string message;        // the gateway's last word
+  bool from_gateway = false;  // made at the gateway (its console), not by us
   int64_t created_at = 0;
   int64_t updated_at = 0;
 };
@@ -136,10 +136,10 @@ struct RefundNotice {
   std::string provider;
   std::string transaction_id;  // the trade's
   std::string out_trade_no;
-  std::string refund_id;       // the gateway's id of the refund
-  std::string out_refund_no;   // ours, or the gateway's name for one made there
-  Fen amount;                  // this refund; 0: refunded_total minus what is booked
-  Fen refunded_total;          // 0: unknown
+  std::string refund_id;      // the gateway's id of the refund
+  std::string out_refund_no;  // ours, or the gateway's name for one made there
+  Fen amount;                 // this refund; 0: refunded_total minus what is booked
+  Fen refunded_total;         // 0: unknown
   RefundState state = RefundState::kPending;
   std::string message;
   int64_t received_at = 0;

@@ -7,8 +7,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <regex>
 #include <atomic>
+#include <regex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -670,7 +670,6 @@ TEST_F(CommerceTest, ExportQuotesAndDefusesSubjects) {
   EXPECT_NE(csv->find(",\"'=HYPERLINK(\"\"x\"\"), 附件\",500,"), std::string::npos) << *csv;
 }
 
-
 // --- gateways as they behave: double payments, refunds, the sweep ------------------------
 
 class GatewayTest : public CommerceFixture {
@@ -678,7 +677,8 @@ class GatewayTest : public CommerceFixture {
   void SetUp() override { open_commerce(Options{}, true); }
 
   NotifyAnswer pay_at_gateway(const Order& o, const std::string& txn) {
-    return commerce_->notify("wechat", FakeProvider::payment(o.out_trade_no, o.amount.value(), txn));
+    return commerce_->notify("wechat",
+                             FakeProvider::payment(o.out_trade_no, o.amount.value(), txn));
   }
 
   // A document order started at the gateway and paid there (notification
@@ -813,10 +813,9 @@ TEST_F(GatewayTest, RefundToTheOriginalMethodCallsTheGatewayAndSettlesOnce) {
   expect_ledger_ok();
 
   // The gateway's REFUND.SUCCESS, delivered three times.
-  RawNotification done = FakeProvider::refund_notice(o.out_trade_no, "WX-R1", 990,
-                                                     "RID-" + asked[0].out_refund_no,
-                                                     asked[0].out_refund_no, 990, 0,
-                                                     RefundState::kSucceeded);
+  RawNotification done =
+      FakeProvider::refund_notice(o.out_trade_no, "WX-R1", 990, "RID-" + asked[0].out_refund_no,
+                                  asked[0].out_refund_no, 990, 0, RefundState::kSucceeded);
   NotifyAnswer first = commerce_->notify("wechat", done);
   EXPECT_EQ(first.http_status, 200);
   EXPECT_TRUE(first.applied) << first.reason;
@@ -915,8 +914,8 @@ TEST_F(GatewayTest, RefundMadeAtTheGatewayRevokesOnceEvenWhenRepeatedConcurrentl
   int64_t u = add_user("console@example.cn");
   int64_t d = add_document("a", 990);
   Order o = paid_order(u, d, "WX-C1");
-  RawNotification n = FakeProvider::refund_notice(o.out_trade_no, "WX-C1", 990, "GW-REFUND-1",
-                                                  "", 990, 0, RefundState::kSucceeded);
+  RawNotification n = FakeProvider::refund_notice(o.out_trade_no, "WX-C1", 990, "GW-REFUND-1", "",
+                                                  990, 0, RefundState::kSucceeded);
   constexpr int kThreads = 8;
   std::atomic<int> applied{0}, ok{0};
   std::vector<std::thread> threads;
@@ -948,9 +947,9 @@ TEST_F(GatewayTest, RunningTotalRefundsArePartialUntilTheyReachTheAmount) {
   Order o = paid_order(u, d, "WX-P1");
   // Alipay style: only the running total, refund numbered by the console.
   auto refund = [&](const std::string& no, int64_t total) {
-    return commerce_->notify("wechat",
-                             FakeProvider::refund_notice(o.out_trade_no, "WX-P1", 990, "", no, 0,
-                                                         total, RefundState::kSucceeded));
+    return commerce_->notify(
+        "wechat", FakeProvider::refund_notice(o.out_trade_no, "WX-P1", 990, "", no, 0, total,
+                                              RefundState::kSucceeded));
   };
   ASSERT_TRUE(refund("B1", 300).applied);
   EXPECT_EQ(commerce_->order(u, o.id)->status, OrderStatus::kPaid);

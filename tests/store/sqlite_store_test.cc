@@ -523,9 +523,10 @@ INSERT INTO payment_notifications (provider, transaction_id, order_id, amount_fe
   ASSERT_TRUE(o.ok()) << o.status().to_string();
   EXPECT_EQ(o->id, 10);
   sqlite3* db = raw();
-  EXPECT_EQ(query_text(db, "SELECT count(*) FROM sqlite_schema WHERE name IN ('orders_purchases',"
-                           " 'orders_by_user', 'orders_created_by_expiry', 'orders_by_created',"
-                           " 'ledger_by_txn', 'ledger_by_account', 'ledger_by_order')"),
+  EXPECT_EQ(query_text(db,
+                       "SELECT count(*) FROM sqlite_schema WHERE name IN ('orders_purchases',"
+                       " 'orders_by_user', 'orders_created_by_expiry', 'orders_by_created',"
+                       " 'ledger_by_txn', 'ledger_by_account', 'ledger_by_order')"),
             "7");
   EXPECT_EQ(query_text(db, "SELECT count(*) FROM sqlite_schema WHERE name LIKE '%v10%'"), "0");
   sqlite3_close(db);

@@ -1882,8 +1882,8 @@ TEST_P(StoreCommerceTest, ProviderRefundIsTrackedAndSettledOnce) {
   expect_clean_audit();
   expect_code(store_->refund_to_provider(r).status(), Code::kConflict, "refunded twice");
 
-  RefundNotice n{"alipay", "T-P1", o.out_trade_no, "RID-1", ref.out_refund_no,
-                 Fen(990),  Fen(0), RefundState::kSucceeded, "", kT0 + 200};
+  RefundNotice n{"alipay", "T-P1", o.out_trade_no,          "RID-1", ref.out_refund_no,
+                 Fen(990), Fen(0), RefundState::kSucceeded, "",      kT0 + 200};
   auto settled = store_->apply_refund(n);
   ASSERT_TRUE(settled.ok()) << settled.status().to_string();
   EXPECT_EQ(settled->outcome, RefundOutcome::kSettled);
@@ -1912,8 +1912,8 @@ TEST_P(StoreCommerceTest, RefundMadeAtTheGatewayIsBookedOncePerRefundId) {
   int64_t d = put(new_document("a"));
   Order o = create_order(document_order(u.id, d, 990, kT0));
   ASSERT_TRUE(store_->apply_payment(notice(o, "T-G1")).ok());
-  RefundNotice n{"alipay", "T-G1", o.out_trade_no, "G-1", "", Fen(400), Fen(0),
-                 RefundState::kSucceeded, "", kT0 + 50};
+  RefundNotice n{"alipay", "T-G1", o.out_trade_no,          "G-1", "",
+                 Fen(400), Fen(0), RefundState::kSucceeded, "",    kT0 + 50};
   auto a = store_->apply_refund(n);
   ASSERT_TRUE(a.ok()) << a.status().to_string();
   EXPECT_EQ(a->outcome, RefundOutcome::kBooked);

@@ -1,7 +1,6 @@
 #include "store/sqlite/orders.h"
 
 #include <algorithm>
-
 #include <cstdio>
 #include <optional>
 #include <string>
@@ -19,9 +18,9 @@ namespace {
   "id, out_trade_no, user_id, kind, coalesce(document_id, 0), coalesce(plan_id, ''), "   \
   "plan_days, subject, amount_fen, status, paid_with, created_at, expires_at, paid_at, " \
   "refunded_at, credited_fen"
-#define PAIDOC_ORDER_COLUMNS_O                                                                   \
+#define PAIDOC_ORDER_COLUMNS_O                                                                     \
   "o.id, o.out_trade_no, o.user_id, o.kind, coalesce(o.document_id, 0), coalesce(o.plan_id, ''), " \
-  "o.plan_days, o.subject, o.amount_fen, o.status, o.paid_with, o.created_at, o.expires_at, "    \
+  "o.plan_days, o.subject, o.amount_fen, o.status, o.paid_with, o.created_at, o.expires_at, "      \
   "o.paid_at, o.refunded_at, o.credited_fen"
 
 constexpr char kGetOrder[] = "SELECT " PAIDOC_ORDER_COLUMNS " FROM orders WHERE id = ?1";
@@ -34,7 +33,8 @@ constexpr char kOrdersBetween[] = "SELECT " PAIDOC_ORDER_COLUMNS
                                   " ORDER BY created_at, id";
 
 constexpr char kOpenStarts[] =
-    "SELECT " PAIDOC_ORDER_COLUMNS_O ", s.provider, s.started_at, s.closed_at"
+    "SELECT " PAIDOC_ORDER_COLUMNS_O
+    ", s.provider, s.started_at, s.closed_at"
     " FROM payment_starts s JOIN orders o ON o.id = s.order_id"
     " WHERE s.closed_at = 0 AND o.status IN ('created', 'expired') AND o.expires_at <= ?1"
     " ORDER BY o.expires_at, o.id, s.provider LIMIT ?2";
@@ -50,7 +50,7 @@ constexpr char kCloseStart[] =
     " AND closed_at = 0";
 
 // Columns read into a Refund by read_refund(), in this order.
-#define PAIDOC_REFUND_COLUMNS                                                              \
+#define PAIDOC_REFUND_COLUMNS                                                             \
   "id, order_id, provider, transaction_id, out_refund_no, refund_id, amount_fen, state, " \
   "message, from_gateway, created_at, updated_at"
 constexpr char kRefundById[] = "SELECT " PAIDOC_REFUND_COLUMNS " FROM refunds WHERE id = ?1";
@@ -75,8 +75,7 @@ constexpr char kSetOutRefundNo[] = "UPDATE refunds SET out_refund_no = ?2 WHERE 
 constexpr char kSettleRefund[] =
     "UPDATE refunds SET state = ?2, refund_id = ?3, message = ?4, sent_txn = ?5,"
     " updated_at = ?6 WHERE id = ?1 AND state <> 'succeeded'";
-constexpr char kTouchRefund[] =
-    "UPDATE refunds SET message = ?2, updated_at = ?3 WHERE id = ?1";
+constexpr char kTouchRefund[] = "UPDATE refunds SET message = ?2, updated_at = ?3 WHERE id = ?1";
 // What the gateway gave back for an order so far (succeeded refunds, ours
 // and those made there).
 constexpr char kRefundedAtGateway[] =
@@ -115,8 +114,7 @@ constexpr char kMarkPaid[] =
 constexpr char kMarkCredited[] =
     "UPDATE orders SET status = 'credited', paid_with = ?2, paid_at = ?3,"
     " credited_fen = credited_fen + ?4 WHERE id = ?1 AND status = 'created'";
-constexpr char kAddCredited[] =
-    "UPDATE orders SET credited_fen = credited_fen + ?2 WHERE id = ?1";
+constexpr char kAddCredited[] = "UPDATE orders SET credited_fen = credited_fen + ?2 WHERE id = ?1";
 constexpr char kMarkExpired[] =
     "UPDATE orders SET status = 'expired' WHERE id = ?1 AND status = 'created'";
 constexpr char kMarkRefunded[] =
@@ -633,16 +631,15 @@ Result<AppliedPayment> apply_payment_in(Connection& c, const PaymentNotice& n) {
     // Paid twice for one document (two orders, both paid at the gateway):
     // the second payment is the reader's money, kept in the wallet.
     outcome = PaymentOutcome::kCreditedToWallet;
-    auto m = run(c, kMarkCredited,
-                 [&](Stmt& st) {
-                   st.bind(1, o.id).bind(2, n.provider).bind(3, n.received_at).bind(4, o.amount.value());
-                 });
+    auto m = run(c, kMarkCredited, [&](Stmt& st) {
+      st.bind(1, o.id).bind(2, n.provider).bind(3, n.received_at).bind(4, o.amount.value());
+    });
     if (!m.ok()) return m.status();
     if (*m != 1) return Status::internal("order " + std::to_string(o.id) + " changed under us");
-    txn = transfer(c, from, wallet(o.user_id), o.amount,
-                   {o.id, "late_payment",
-                    "已购文档的重复付款（订单" + o.out_trade_no + "）转入余额", actor,
-                    n.received_at});
+    txn =
+        transfer(c, from, wallet(o.user_id), o.amount,
+                 {o.id, "late_payment", "已购文档的重复付款（订单" + o.out_trade_no + "）转入余额",
+                  actor, n.received_at});
     if (!txn.ok()) return txn.status();
   } else if (payable(o, n.received_at)) {
     outcome = PaymentOutcome::kApplied;
@@ -940,8 +937,9 @@ Result<AppliedRefund> apply_refund_in(Connection& c, const RefundNotice& n) {
     if (amount.value() <= 0) return AppliedRefund{RefundOutcome::kDuplicate, std::move(o), {}};
   }
   const Account to = system_account(provider_account(n.provider));
-  const std::string note = "在支付平台发起的退款" +
-                           (n.out_refund_no.empty() ? std::string() : "（" + n.out_refund_no + "）");
+  const std::string note =
+      "在支付平台发起的退款" +
+      (n.out_refund_no.empty() ? std::string() : "（" + n.out_refund_no + "）");
   Result<int64_t> txn = int64_t{0};
   const bool sale = o.status == OrderStatus::kPaid && o.kind != OrderKind::kTopUp;
   if (sale) {
@@ -957,8 +955,8 @@ Result<AppliedRefund> apply_refund_in(Connection& c, const RefundNotice& n) {
     std::vector<std::pair<Account, int64_t>> legs;
     if (from_wallet > 0) legs.push_back({wallet(o.user_id), -from_wallet});
     if (amount.value() > from_wallet) {
-      legs.push_back({system_account("owed:" + std::to_string(o.user_id)),
-                      -(amount.value() - from_wallet)});
+      legs.push_back(
+          {system_account("owed:" + std::to_string(o.user_id)), -(amount.value() - from_wallet)});
     }
     legs.push_back({to, amount.value()});
     const char* kind = o.status == OrderStatus::kPaid ? "refund" : "gateway_refund";
@@ -981,8 +979,8 @@ Result<AppliedRefund> apply_refund_in(Connection& c, const RefundNotice& n) {
 }
 
 Status touch_refund_in(Connection& c, int64_t refund_id, const std::string& message, int64_t now) {
-  auto n = run(c, kTouchRefund,
-               [&](Stmt& st) { st.bind(1, refund_id).bind(2, message).bind(3, now); });
+  auto n =
+      run(c, kTouchRefund, [&](Stmt& st) { st.bind(1, refund_id).bind(2, message).bind(3, now); });
   if (!n.ok()) return n.status();
   if (*n != 1) return Status::not_found("refund " + std::to_string(refund_id) + " does not exist");
   return Status();
@@ -992,15 +990,15 @@ Status record_payment_start_in(Connection& c, int64_t order_id, const std::strin
                                int64_t now) {
   auto o = must_get_order(c, order_id);
   if (!o.ok()) return o.status();
-  auto n = run(c, kRecordStart,
-               [&](Stmt& st) { st.bind(1, order_id).bind(2, provider).bind(3, now); });
+  auto n =
+      run(c, kRecordStart, [&](Stmt& st) { st.bind(1, order_id).bind(2, provider).bind(3, now); });
   return n.ok() ? Status() : n.status();
 }
 
 Status close_payment_start_in(Connection& c, int64_t order_id, const std::string& provider,
                               int64_t now) {
-  auto n = run(c, kCloseStart,
-               [&](Stmt& st) { st.bind(1, order_id).bind(2, provider).bind(3, now); });
+  auto n =
+      run(c, kCloseStart, [&](Stmt& st) { st.bind(1, order_id).bind(2, provider).bind(3, now); });
   return n.ok() ? Status() : n.status();
 }
 
@@ -1196,8 +1194,8 @@ Result<LedgerAudit> ledger_audit_in(Connection& c) {
   }
   if (s.is_ok()) {
     s = collect(kAuditRefundBooked, [](const Stmt& st) {
-      return LedgerProblem{LedgerProblemKind::kRefundUnbooked, st.int64(0), st.text(1),
-                           st.int64(2), st.int64(3)};
+      return LedgerProblem{LedgerProblemKind::kRefundUnbooked, st.int64(0), st.text(1), st.int64(2),
+                           st.int64(3)};
     });
   }
   if (s.is_ok()) {
@@ -1208,8 +1206,7 @@ Result<LedgerAudit> ledger_audit_in(Connection& c) {
   }
   if (s.is_ok()) {
     s = collect(kAuditRefundsDue, [](const Stmt& st) {
-      return LedgerProblem{LedgerProblemKind::kRefundsDue, 0, st.text(0), st.int64(1),
-                           st.int64(2)};
+      return LedgerProblem{LedgerProblemKind::kRefundsDue, 0, st.text(0), st.int64(1), st.int64(2)};
     });
   }
   if (!s.is_ok()) return s;

@@ -1,9 +1,8 @@
 // The commerce half of the SQLite backend: orders, the wallet ledger,
-// payment notifications, VIP periods, tracked refunds and payment starts. Each function is the body of one
-// Store method and runs on a connection the caller holds; SqliteStore runs
-// writers on the group-commit writer (writer.h: inside a write transaction,
-// in a savepoint of their own, possibly twice) and multi-statement readers in
-// one read transaction. Internal to store/sqlite/.
+// payment notifications, VIP periods, tracked refunds and payment starts. Each function is the body
+// of one Store method and runs on a connection the caller holds; SqliteStore runs writers on the
+// group-commit writer (writer.h: inside a write transaction, in a savepoint of their own, possibly
+// twice) and multi-statement readers in one read transaction. Internal to store/sqlite/.
 //
 // Thread-safety: as Connection: one thread at a time per connection.
 #pragma once

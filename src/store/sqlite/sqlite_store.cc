@@ -880,12 +880,12 @@ class SqliteStore final : public Store {
 
   Status touch_refund(int64_t refund_id, const std::string& message, int64_t now) override {
     return guarded_status("touch_refund", [&]() -> Result<Done> {
-      return in_write_txn<Done>(as_done([&](Connection& c) { return touch_refund_in(c, refund_id, message, now); }));
+      return in_write_txn<Done>(
+          as_done([&](Connection& c) { return touch_refund_in(c, refund_id, message, now); }));
     });
   }
 
-  Status record_payment_start(int64_t order_id, const std::string& provider,
-                              int64_t now) override {
+  Status record_payment_start(int64_t order_id, const std::string& provider, int64_t now) override {
     return guarded_status("record_payment_start", [&]() -> Result<Done> {
       return in_write_txn<Done>(as_done(
           [&](Connection& c) { return record_payment_start_in(c, order_id, provider, now); }));
