@@ -5,6 +5,8 @@
 #include "commerce/commerce.h"
 
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ringbuffer_sink.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <atomic>
@@ -746,6 +748,54 @@ TEST_F(GatewayTest, SecondPaymentForAnOwnedDocumentGoesToTheWallet) {
   expect_ledger_ok();
 }
 
+// What an operator reads in the log: each applied payment and refund with
+// order number, amount in yuan and the provider's transaction id, whether
+// a notification or the sweep applied it.
+TEST_F(GatewayTest, AppliedPaymentsAndRefundsAreLogged) {
+  auto sink = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(64);
+  auto logger = spdlog::default_logger();
+  logger->sinks().push_back(sink);
+  const auto old_level = logger->level();
+  logger->set_level(spdlog::level::info);
+  auto lines = [&] {
+    std::string all;
+    for (const auto& l : sink->last_formatted()) all += l;
+    return all;
+  };
+
+  int64_t u = add_user("logged@example.cn");
+  Order o = paid_order(u, add_document("a", 990), "WX-LOG-1");
+  auto o2 = commerce_->order_topup(u, Fen(1250));
+  ASSERT_TRUE(o2.ok());
+  ASSERT_TRUE(commerce_->pay(u, o2->id, PayMethod::kWechat).ok());
+  gateway_->set_trade(o2->out_trade_no, paid_trade("WX-LOG-2", 1250));
+  clock_.advance(Options{}.order_ttl - 60);
+  ASSERT_TRUE(commerce_->sweep().ok());
+  ASSERT_TRUE(commerce_->refund(o.id, false, "").is_ok());
+  const std::string no = commerce_->refunds(o.id)->at(0).out_refund_no;
+  ASSERT_TRUE(commerce_
+                  ->notify("wechat", FakeProvider::refund_notice(o.out_trade_no, "WX-LOG-1", 990,
+                                                                 "RID-LOG", no, 990, 0,
+                                                                 RefundState::kSucceeded))
+                  .applied);
+
+  logger->sinks().pop_back();
+  logger->set_level(old_level);
+  const std::string all = lines();
+  EXPECT_NE(all.find("payment applied (notification): order " + o.out_trade_no +
+                     " paid, 9.90 yuan, wechat transaction WX-LOG-1"),
+            std::string::npos)
+      << all;
+  EXPECT_NE(all.find("payment applied (query): order " + o2->out_trade_no +
+                     " paid, 12.50 yuan, wechat transaction WX-LOG-2"),
+            std::string::npos)
+      << all;
+  EXPECT_NE(all.find("refund succeeded (notification): order " + o.out_trade_no +
+                     ", 9.90 yuan, wechat transaction WX-LOG-1, refund " + no),
+            std::string::npos)
+      << all;
+}
+
 TEST_F(GatewayTest, LatePaymentSaysHowMuchWentToTheWallet) {
   int64_t u = add_user("late@example.cn");
   int64_t d = add_document("a", 500);
@@ -812,18 +862,26 @@ TEST_F(GatewayTest, RefundToTheOriginalMethodCallsTheGatewayAndSettlesOnce) {
   EXPECT_FALSE((*rs)[0].from_gateway);
   expect_ledger_ok();
 
-  // The gateway's REFUND.SUCCESS, delivered three times.
   RawNotification done =
       FakeProvider::refund_notice(o.out_trade_no, "WX-R1", 990, "RID-" + asked[0].out_refund_no,
                                   asked[0].out_refund_no, 990, 0, RefundState::kSucceeded);
-  NotifyAnswer first = commerce_->notify("wechat", done);
-  EXPECT_EQ(first.http_status, 200);
-  EXPECT_TRUE(first.applied) << first.reason;
-  for (int i = 0; i < 2; ++i) {
-    NotifyAnswer again = commerce_->notify("wechat", done);
-    EXPECT_EQ(again.http_status, 200);
-    EXPECT_FALSE(again.applied) << again.reason;
+  // The gateway's REFUND.SUCCESS, delivered eight times at once.
+  constexpr int kDeliveries = 8;
+  std::atomic<int> applied{0}, ok{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kDeliveries; ++i) {
+    threads.emplace_back([&] {
+      NotifyAnswer a = commerce_->notify("wechat", done);
+      if (a.http_status == 200 && a.body == "OK") ++ok;
+      if (a.applied) ++applied;
+    });
   }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), kDeliveries);
+  EXPECT_EQ(applied.load(), 1);
+  NotifyAnswer later = commerce_->notify("wechat", done);
+  EXPECT_EQ(later.http_status, 200);
+  EXPECT_FALSE(later.applied) << later.reason;
   rs = commerce_->refunds(o.id);
   EXPECT_EQ((*rs)[0].state, RefundState::kSucceeded);
   EXPECT_EQ(balance(u), Fen(0));
@@ -833,6 +891,23 @@ TEST_F(GatewayTest, RefundToTheOriginalMethodCallsTheGatewayAndSettlesOnce) {
   ASSERT_TRUE(sw.ok());
   EXPECT_EQ(sw->refunds_checked, 0);
   EXPECT_EQ(gateway_->refunds_asked().size(), 1u);
+}
+
+TEST_F(GatewayTest, VerifyCatchesARefundThatDoesNotMatchItsLedger) {
+  int64_t u = add_user("tamperrefund@example.cn");
+  Order o = paid_order(u, add_document("a", 990), "WX-V1");
+  ASSERT_TRUE(commerce_->refund(o.id, false, "").is_ok());
+  expect_ledger_ok();
+  const std::string no = commerce_->refunds(o.id)->at(0).out_refund_no;
+  raw_sql("UPDATE refunds SET amount_fen = 900");
+  LedgerCheck c = verify();
+  EXPECT_FALSE(c.ok);
+  const std::string all = joined(c.problems);
+  EXPECT_NE(all.find("refund " + no), std::string::npos) << all;
+  EXPECT_NE(all.find("refunds_due:wechat holds 990 fen but its pending and failed refunds add up "
+                     "to 900 fen"),
+            std::string::npos)
+      << all;
 }
 
 TEST_F(GatewayTest, RefundRefusedByTheGatewayStaysOwedWithItsMessage) {
