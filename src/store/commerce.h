@@ -305,7 +305,8 @@ class CommerceStore {
   //  - otherwise a refund made at the gateway, once per (provider,
   //    transaction_id, refund_id or, without one, out_refund_no); only a
   //    succeeded one is booked (kIgnored otherwise). Its amount is
-  //    n.amount, or n.refunded_total minus what is booked for the order;
+  //    n.amount, or n.refunded_total minus what the order's succeeded and
+  //    pending refunds hold;
   //    nothing left: kDuplicate. A paid document/plan order: sales ->
   //    provider:<p>; a top-up, or an order no longer paid: wallet:<user> ->
   //    provider:<p> up to the balance and the rest from owed:<user> (no

@@ -1041,6 +1041,32 @@ TEST_F(GatewayTest, RunningTotalRefundsArePartialUntilTheyReachTheAmount) {
   expect_ledger_ok();
 }
 
+TEST_F(GatewayTest, RunningTotalThatCoversOurPendingRefundBooksNothingMore) {
+  int64_t u = add_user("covered@example.cn");
+  Order o = paid_order(u, add_document("a", 990), "WX-CV1");
+  ASSERT_TRUE(commerce_->refund(o.id, false, "").is_ok());  // pending at the gateway
+  // The trade is closed after the full refund; the report names no refund
+  // number, only the running total.
+  NotifyAnswer a = commerce_->notify(
+      "wechat", FakeProvider::refund_notice(o.out_trade_no, "WX-CV1", 990, "", "TRADE_CLOSED", 0,
+                                            990, RefundState::kSucceeded));
+  EXPECT_EQ(a.http_status, 200);
+  EXPECT_FALSE(a.applied) << a.reason;
+  ASSERT_EQ(commerce_->refunds(o.id)->size(), 1u);
+  // The sweep learns that ours succeeded.
+  gateway_->set_refund_query([](const std::string& no) -> Result<RefundReport> {
+    RefundReport rep;
+    rep.out_refund_no = no;
+    rep.amount = Fen(990);
+    rep.state = RefundState::kSucceeded;
+    return rep;
+  });
+  ASSERT_TRUE(commerce_->sweep().ok());
+  EXPECT_EQ(commerce_->refunds(o.id)->at(0).state, RefundState::kSucceeded);
+  EXPECT_EQ(balance(u), Fen(0));
+  expect_ledger_ok();
+}
+
 TEST_F(GatewayTest, TopUpRefundedAtTheGatewayTakesTheWalletAndNeverBelowZero) {
   int64_t u = add_user("topupback@example.cn");
   auto t = commerce_->order_topup(u, Fen(1000));

@@ -76,10 +76,13 @@ constexpr char kSettleRefund[] =
     "UPDATE refunds SET state = ?2, refund_id = ?3, message = ?4, sent_txn = ?5,"
     " updated_at = ?6 WHERE id = ?1 AND state <> 'succeeded'";
 constexpr char kTouchRefund[] = "UPDATE refunds SET message = ?2, updated_at = ?3 WHERE id = ?1";
-// What the gateway gave back for an order so far (succeeded refunds, ours
-// and those made there).
+// What the gateway gave back for an order so far, or may have: succeeded
+// refunds (ours and those made there) and ours still pending (a running
+// total that arrives before our refund is confirmed must not book it a
+// second time as one made at the gateway).
 constexpr char kRefundedAtGateway[] =
-    "SELECT coalesce(sum(amount_fen), 0) FROM refunds WHERE order_id = ?1 AND state = 'succeeded'";
+    "SELECT coalesce(sum(amount_fen), 0) FROM refunds WHERE order_id = ?1"
+    " AND state IN ('succeeded', 'pending')";
 // Refunds made at the gateway while the order was paid (they took money
 // from its sale).
 constexpr char kGatewayRefundedOfSale[] =
