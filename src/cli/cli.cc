@@ -187,9 +187,10 @@ uint16_t pick_free_port(const std::string& host) {
   return port;
 }
 
-// Marks unpaid orders past their expiry as expired, at start and then every
-// `period` until stop(). The service already refuses payment for an order
-// past its expiry; the sweep makes listings and exports say so.
+// Runs Commerce::sweep() at start and then every `period` until stop():
+// unpaid orders near expiry are asked about at their gateway (a lost
+// notification), expired ones are closed there and marked expired here (so
+// listings and exports say so), and pending refunds are followed up.
 class ExpirySweeper {
  public:
   ExpirySweeper(commerce::Commerce& commerce, std::chrono::seconds period)
@@ -209,9 +210,19 @@ class ExpirySweeper {
     std::unique_lock<std::mutex> lock(mu_);
     while (!stopping_) {
       lock.unlock();
-      Result<int64_t> n = commerce_.expire_orders();
-      if (!n.ok()) spdlog::warn("expiring unpaid orders: {}", n.status().message());
-      else if (*n > 0) spdlog::info("expired {} unpaid order{}", *n, *n == 1 ? "" : "s");
+      // Asks the gateways about unpaid orders near expiry, closes expired
+      // ones, expires them here and follows up pending refunds; each failed
+      // call is logged by the sweep and retried next time.
+      Result<commerce::SweepReport> r = commerce_.sweep();
+      if (!r.ok()) {
+        spdlog::warn("payment sweep: {}", r.status().message());
+      } else if (r->queried + r->applied + r->closed + r->expired + r->refunds_checked > 0 ||
+                 !r->problems.empty()) {
+        spdlog::info(
+            "payment sweep: {} trade(s) queried, {} payment(s) found and applied, {} closed at "
+            "the gateway, {} order(s) expired, {} refund(s) followed up, {} problem(s)",
+            r->queried, r->applied, r->closed, r->expired, r->refunds_checked, r->problems.size());
+      }
       lock.lock();
       cv_.wait_for(lock, period_, [this] { return stopping_; });
     }

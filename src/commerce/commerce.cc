@@ -5,6 +5,8 @@
 
 #include "commerce/commerce.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <ctime>
@@ -38,6 +40,47 @@ Order from_store(const store::Order& o) {
   out.expires_at = o.expires_at;
   out.paid_at = o.paid_at;
   out.refunded_at = o.refunded_at;
+  out.credited = o.credited;
+  return out;
+}
+
+store::RefundState to_store(RefundState s) {
+  switch (s) {
+    case RefundState::kPending:
+      return store::RefundState::kPending;
+    case RefundState::kSucceeded:
+      return store::RefundState::kSucceeded;
+    case RefundState::kFailed:
+      return store::RefundState::kFailed;
+  }
+  return store::RefundState::kPending;
+}
+
+RefundState from_store(store::RefundState s) {
+  switch (s) {
+    case store::RefundState::kPending:
+      return RefundState::kPending;
+    case store::RefundState::kSucceeded:
+      return RefundState::kSucceeded;
+    case store::RefundState::kFailed:
+      return RefundState::kFailed;
+  }
+  return RefundState::kPending;
+}
+
+Refund from_store(const store::Refund& r) {
+  Refund out;
+  out.id = r.id;
+  out.order_id = r.order_id;
+  out.provider = r.provider;
+  out.out_refund_no = r.out_refund_no;
+  out.refund_id = r.refund_id;
+  out.amount = r.amount;
+  out.state = from_store(r.state);
+  out.message = r.message;
+  out.from_gateway = r.from_gateway;
+  out.created_at = r.created_at;
+  out.updated_at = r.updated_at;
   return out;
 }
 
@@ -124,9 +167,151 @@ std::string describe(const store::LedgerProblem& p) {
              fen_text(p.expected);
     case K::kProviderMoneyUnexplained:
       return "ledger txn " + id + " moves money on " + p.detail +
-             " without a recorded payment notification";
+             " without a recorded payment notification or succeeded refund";
+    case K::kDoublePurchase:
+      return "user " + id + " holds " + std::to_string(p.actual) + " paid orders for " + p.detail +
+             ": a second payment for an owned document must go to the wallet";
+    case K::kOrderCredited:
+      return "order " + id + ": credited " + fen_text(p.expected) +
+             " to the wallet but its late_payment rows put in " + fen_text(p.actual);
+    case K::kRefundUnbooked:
+      return "refund " + p.detail + " (" + id + "): its ledger txn books " + fen_text(p.actual) +
+             ", expected " + fen_text(p.expected);
+    case K::kRefundSent:
+      return "refund " + p.detail + " (" + id + "): " + fen_text(p.actual) +
+             " went back through the provider, expected " + fen_text(p.expected);
+    case K::kRefundsDue:
+      return "refunds_due:" + p.detail + " holds " + fen_text(p.actual) +
+             " but its pending and failed refunds add up to " + fen_text(p.expected);
   }
   return "ledger problem with id " + id;
+}
+
+std::string yuan(Fen f) { return f.yuan_string(); }
+
+// Applies a payment a provider verified (a notification, or a query
+// answer) through the store's exactly-once path, and logs what it did.
+Result<store::AppliedPayment> apply_verified_payment(store::CommerceStore& store,
+                                                     const std::string& provider,
+                                                     const std::string& transaction_id,
+                                                     const std::string& out_trade_no, Fen amount,
+                                                     int64_t now, const char* via) {
+  store::PaymentNotice notice;
+  notice.provider = provider;
+  notice.transaction_id = transaction_id;
+  notice.out_trade_no = out_trade_no;
+  notice.amount = amount;
+  notice.received_at = now;
+  auto applied = store.apply_payment(notice);
+  if (!applied.ok()) return applied;
+  const store::Order& o = applied->order;
+  switch (applied->outcome) {
+    case store::PaymentOutcome::kApplied:
+      spdlog::info("payment applied ({}): order {} paid, {} yuan, {} transaction {}", via,
+                   o.out_trade_no, yuan(amount), provider, transaction_id);
+      break;
+    case store::PaymentOutcome::kCreditedToWallet:
+      spdlog::info(
+          "payment applied ({}): order {} is {}, {} yuan credited to the wallet of user {}, {} "
+          "transaction {}",
+          via, o.out_trade_no, store::to_string(o.status), yuan(amount), o.user_id, provider,
+          transaction_id);
+      break;
+    case store::PaymentOutcome::kDuplicate:
+      break;
+  }
+  return applied;
+}
+
+// Applies a refund report a provider verified, and logs what it did.
+Result<store::AppliedRefund> apply_verified_refund(
+    store::CommerceStore& store, const std::string& provider, const std::string& transaction_id,
+    const std::string& out_trade_no, const RefundReport& report, const std::string& message,
+    int64_t now, const char* via) {
+  store::RefundNotice n;
+  n.provider = provider;
+  n.transaction_id = transaction_id;
+  n.out_trade_no = out_trade_no;
+  n.refund_id = report.refund_id;
+  n.out_refund_no = report.out_refund_no;
+  n.amount = report.amount;
+  n.refunded_total = report.refunded_total;
+  n.state = to_store(report.state);
+  n.message = message;
+  n.received_at = now;
+  auto applied = store.apply_refund(n);
+  if (!applied.ok()) return applied;
+  const store::Refund& r = applied->refund;
+  switch (applied->outcome) {
+    case store::RefundOutcome::kSettled:
+      spdlog::info("refund {} ({}): order {}, {} yuan, {} transaction {}, refund {}{}",
+                   store::to_string(r.state), via, applied->order.out_trade_no, yuan(r.amount),
+                   provider, r.transaction_id, r.out_refund_no,
+                   r.message.empty() ? "" : ": " + r.message);
+      break;
+    case store::RefundOutcome::kBooked:
+      spdlog::info(
+          "refund applied ({}): made at {} for order {} (now {}), {} yuan, transaction {}, "
+          "refund {}",
+          via, provider, applied->order.out_trade_no, store::to_string(applied->order.status),
+          yuan(r.amount), transaction_id, r.refund_id.empty() ? r.out_refund_no : r.refund_id);
+      break;
+    case store::RefundOutcome::kDuplicate:
+    case store::RefundOutcome::kIgnored:
+      break;
+  }
+  return applied;
+}
+
+// Records a gateway's answer to our refund request or refund query. An
+// answer settles the refund; a business refusal fails it (the money stays
+// owed, the message says why); no answer leaves it pending for sweep().
+// Returns "" or a problem line.
+std::string record_refund_answer(store::CommerceStore& store, const store::Refund& r,
+                                 const store::Order& o, const Result<RefundReport>& answer,
+                                 int64_t now, const char* via) {
+  if (answer.ok()) {
+    RefundReport rep = *answer;
+    rep.out_refund_no = r.out_refund_no;  // the one we asked about
+    auto a = apply_verified_refund(store, r.provider, r.transaction_id, o.out_trade_no, rep, "",
+                                   now, via);
+    if (!a.ok()) return "refund " + r.out_refund_no + ": " + a.status().to_string();
+    return "";
+  }
+  const Status& s = answer.status();
+  if (s.code() == Code::kInvalidArgument) {
+    RefundReport rep;
+    rep.out_refund_no = r.out_refund_no;
+    rep.state = RefundState::kFailed;
+    auto a = apply_verified_refund(store, r.provider, r.transaction_id, o.out_trade_no, rep,
+                                   s.message(), now, via);
+    if (!a.ok()) return "refund " + r.out_refund_no + ": " + a.status().to_string();
+    spdlog::warn("refund {} of order {} refused by {}: {}", r.out_refund_no, o.out_trade_no,
+                 r.provider, s.message());
+    return "";
+  }
+  const std::string line =
+      "refund " + r.out_refund_no + " of order " + o.out_trade_no + ": " + s.to_string();
+  (void)store.touch_refund(r.id, "no answer from the gateway: " + s.message(), now);
+  return line;
+}
+
+std::string notify_url_for(const std::string& site_url, const std::string& provider) {
+  return site_url + "/api/v1/payments/" + provider + "/notify";
+}
+
+// Sends our refund request (again: same number, never refunded twice).
+Result<RefundReport> send_refund(PaymentProvider& p, const store::Refund& r, const store::Order& o,
+                                 const std::string& reason, const std::string& site_url) {
+  RefundRequest req;
+  req.out_trade_no = o.out_trade_no;
+  req.transaction_id = r.transaction_id;
+  req.out_refund_no = r.out_refund_no;
+  req.amount = r.amount;
+  req.total = o.amount;
+  req.reason = reason;
+  req.notify_url = notify_url_for(site_url, r.provider);
+  return p.refund(req);
 }
 
 Status order_not_found() { return Status::not_found("订单不存在"); }
@@ -316,11 +501,14 @@ Result<PayResult> Commerce::pay(int64_t user_id, int64_t order_id, PayMethod met
   po.amount = o->amount;
   po.subject = o->subject;
   po.return_url = options_.site_url + "/orders/" + std::to_string(o->id);
-  po.notify_url = options_.site_url + "/api/v1/payments/" + name + "/notify";
+  po.notify_url = notify_url_for(options_.site_url, name);
   po.expires_at = o->expires_at;
   po.channel = it->second->supports(ctx.channel) ? ctx.channel : Channel::kDesktop;
   po.client_ip = ctx.client_ip;
   po.openid = ctx.openid;
+  // Recorded first: a start that reaches the gateway and then fails here is
+  // still queried and closed by sweep().
+  if (Status s = store_.record_payment_start(o->id, name, now); !s.is_ok()) return s;
   auto start = it->second->start(po);
   if (!start.ok()) return start.status();
   return PayResult{from_store(*o), std::move(start).value()};
@@ -349,6 +537,48 @@ NotifyAnswer Commerce::notify(const std::string& provider_name, const RawNotific
     return refuse(400,
                   "verified by '" + provider_name + "' but names provider '" + n->provider + "'");
   }
+  const int64_t now = clock_.now();
+  auto refuse_store = [&](const Status& s, const std::string& what) {
+    switch (s.code()) {
+      case Code::kNotFound:
+      case Code::kInvalidArgument:
+        return refuse(400, "refused " + what + ": " + s.to_string());
+      case Code::kUnavailable:
+        return refuse(503,
+                      "not applied now (the provider will retry) " + what + ": " + s.to_string());
+      default:
+        return refuse(500, "failed " + what + ": " + s.to_string());
+    }
+  };
+
+  if (n->kind == NotificationKind::kRefund) {
+    const std::string what =
+        provider_name + " refund " +
+        (n->refund.refund_id.empty() ? n->refund.out_refund_no : n->refund.refund_id) + " of " +
+        n->transaction_id + " for " + n->out_trade_no;
+    const std::string message =
+        n->refund.state == RefundState::kFailed ? "the gateway reports the refund failed" : "";
+    auto applied = apply_verified_refund(store_, provider_name, n->transaction_id, n->out_trade_no,
+                                         n->refund, message, now, "notification");
+    if (!applied.ok()) return refuse_store(applied.status(), what);
+    a.body = p.success_body();
+    switch (applied->outcome) {
+      case store::RefundOutcome::kSettled:
+      case store::RefundOutcome::kBooked:
+        a.applied = true;
+        a.reason = "applied " + what + ": order " + applied->order.out_trade_no + " is " +
+                   std::string(store::to_string(applied->order.status));
+        break;
+      case store::RefundOutcome::kDuplicate:
+        a.reason = "duplicate " + what + ": already applied";
+        break;
+      case store::RefundOutcome::kIgnored:
+        a.reason = "ignored " + what + ": a refund made at the gateway that has not succeeded";
+        break;
+    }
+    return a;
+  }
+
   if (!n->paid) {
     // A state change that is not a payment (waiting, closed): acknowledged
     // so the provider stops sending it, and nothing changes.
@@ -358,27 +588,10 @@ NotifyAnswer Commerce::notify(const std::string& provider_name, const RawNotific
   }
   if (n->amount.value() <= 0) return refuse(400, "amount is not positive");
 
-  store::PaymentNotice notice;
-  notice.provider = provider_name;
-  notice.transaction_id = n->transaction_id;
-  notice.out_trade_no = n->out_trade_no;
-  notice.amount = n->amount;
-  notice.received_at = clock_.now();
-  auto applied = store_.apply_payment(notice);
-  if (!applied.ok()) {
-    const Status& s = applied.status();
-    const std::string what =
-        provider_name + " " + n->transaction_id + " for " + n->out_trade_no + ": " + s.to_string();
-    switch (s.code()) {
-      case Code::kNotFound:
-      case Code::kInvalidArgument:
-        return refuse(400, "refused " + what);
-      case Code::kUnavailable:
-        return refuse(503, "not applied now (the provider will retry) " + what);
-      default:
-        return refuse(500, "failed " + what);
-    }
-  }
+  const std::string what = provider_name + " " + n->transaction_id + " for " + n->out_trade_no;
+  auto applied = apply_verified_payment(store_, provider_name, n->transaction_id, n->out_trade_no,
+                                        n->amount, now, "notification");
+  if (!applied.ok()) return refuse_store(applied.status(), what);
   a.body = p.success_body();
   const std::string order_no = applied->order.out_trade_no;
   switch (applied->outcome) {
@@ -405,20 +618,152 @@ NotifyAnswer Commerce::notify(const std::string& provider_name, const RawNotific
 Result<int64_t> Commerce::expire_orders() { return store_.expire_orders(clock_.now()); }
 
 Status Commerce::refund(int64_t order_id, bool to_wallet, const std::string& note) {
-  auto r = store_.refund_order(order_id, to_wallet, note, "admin", clock_.now());
-  return r.ok() ? Status() : r.status();
+  const int64_t now = clock_.now();
+  auto o = store_.get_order(order_id);
+  if (!o.ok()) return o.status();
+  if (to_wallet || o->paid_with == "wallet" || o->status != OrderStatus::kPaid) {
+    // The wallet, or a refusal the store words (not paid, wallet-paid to a
+    // provider, a top-up to the wallet).
+    auto r = store_.refund_order(order_id, to_wallet, note, "admin", now);
+    if (!r.ok()) return r.status();
+    spdlog::info("refund applied: order {} refunded to the wallet of user {}, {} yuan",
+                 r->out_trade_no, r->user_id, yuan(r->amount));
+    return Status();
+  }
+  store::ProviderRefundStart start;
+  start.order_id = order_id;
+  start.out_refund_no_prefix = "R" + beijing_date(now);
+  start.out_refund_no_suffix = random_suffix();
+  start.note = note;
+  start.actor = "admin";
+  start.now = now;
+  auto started = store_.refund_to_provider(start);
+  if (!started.ok()) return started.status();
+  const store::Refund& r = started->refund;
+  spdlog::info("refund started: order {}, {} yuan back through {} (transaction {}), refund {}",
+               started->order.out_trade_no, yuan(r.amount), r.provider, r.transaction_id,
+               r.out_refund_no);
+  // The order is refunded and the money owed from here on; the gateway's
+  // answer decides whether it left (refunds() shows it). No provider or no
+  // answer: pending, and sweep() sends it.
+  auto it = providers_.find(r.provider);
+  if (it == providers_.end()) {
+    (void)store_.touch_refund(r.id, "no payment provider '" + r.provider + "' is configured", now);
+    return Status();
+  }
+  auto answer = send_refund(*it->second, r, started->order, note, options_.site_url);
+  std::string problem = record_refund_answer(store_, r, started->order, answer, now, "refund API");
+  if (!problem.empty()) spdlog::warn("{} (sweep retries it)", problem);
+  return Status();
 }
 
-// Interface placeholders until the gateway job and tracked refunds land.
+Result<std::vector<Refund>> Commerce::refunds(int64_t order_id) {
+  auto list = store_.order_refunds(order_id);
+  if (!list.ok()) return list.status();
+  std::vector<Refund> out;
+  out.reserve(list->size());
+  for (const auto& r : *list) out.push_back(from_store(r));
+  return out;
+}
+
 Result<SweepReport> Commerce::sweep() {
-  SweepReport r;
-  auto n = expire_orders();
-  if (!n.ok()) return n.status();
-  r.expired = *n;
-  return r;
-}
+  constexpr int64_t kBatch = 1000;
+  SweepReport rep;
+  const int64_t now = clock_.now();
+  auto problem = [&](std::string line) {
+    spdlog::warn("sweep: {}", line);
+    rep.problems.push_back(std::move(line));
+  };
+  // What the gateway says of a trade, applied when paid. Returns false on
+  // a failed call (a problem was reported).
+  auto query_and_apply = [&](PaymentProvider& p, const store::Order& o) -> bool {
+    ++rep.queried;
+    auto t = p.query(o.out_trade_no);
+    if (!t.ok()) {
+      problem("query " + p.name() + " " + o.out_trade_no + ": " + t.status().to_string());
+      return false;
+    }
+    if (!t->paid) return true;
+    auto applied = apply_verified_payment(store_, p.name(), t->transaction_id, o.out_trade_no,
+                                          t->amount, clock_.now(), "query");
+    if (!applied.ok()) {
+      problem("apply " + p.name() + " " + t->transaction_id + " for " + o.out_trade_no + ": " +
+              applied.status().to_string());
+      return false;
+    }
+    if (applied->outcome != store::PaymentOutcome::kDuplicate) ++rep.applied;
+    return true;
+  };
 
-Result<std::vector<Refund>> Commerce::refunds(int64_t) { return std::vector<Refund>{}; }
+  auto starts =
+      store_.open_payment_starts(now + std::max<int64_t>(options_.query_before_expiry, 0), kBatch);
+  if (!starts.ok()) return starts.status();
+  for (const auto& s : *starts) {
+    auto it = providers_.find(s.provider);
+    if (it == providers_.end()) {
+      problem("order " + s.order.out_trade_no + ": no payment provider '" + s.provider +
+              "' is configured");
+      continue;
+    }
+    PaymentProvider& p = *it->second;
+    if (now < s.order.expires_at) {
+      // Near expiry and still unpaid here: was the notification lost?
+      if (s.order.status == OrderStatus::kCreated) query_and_apply(p, s.order);
+      continue;
+    }
+    // Expired: close the trade so a late scan cannot pay it.
+    Status closed = p.close(s.order.out_trade_no);
+    if (closed.code() == Code::kConflict) {
+      // Paid meanwhile: apply it (the wallet gets the money of a late one).
+      if (!query_and_apply(p, s.order)) continue;
+    } else if (closed.code() == Code::kInvalidArgument) {
+      // A business refusal does not change by asking again.
+      problem("close " + s.provider + " " + s.order.out_trade_no + ": " + closed.to_string() +
+              " (not retried)");
+    } else if (!closed.is_ok()) {
+      problem("close " + s.provider + " " + s.order.out_trade_no + ": " + closed.to_string());
+      continue;
+    } else {
+      ++rep.closed;
+    }
+    if (Status c = store_.close_payment_start(s.order.id, s.provider, clock_.now()); !c.is_ok()) {
+      problem("remember close of " + s.order.out_trade_no + ": " + c.to_string());
+    }
+  }
+  auto expired = store_.expire_orders(now);
+  if (!expired.ok()) {
+    problem("expire orders: " + expired.status().to_string());
+  } else {
+    rep.expired = *expired;
+  }
+
+  auto pending = store_.pending_refunds(kBatch);
+  if (!pending.ok()) return pending.status();
+  for (const auto& r : *pending) {
+    ++rep.refunds_checked;
+    auto it = providers_.find(r.provider);
+    if (it == providers_.end()) {
+      problem("refund " + r.out_refund_no + ": no payment provider '" + r.provider +
+              "' is configured");
+      continue;
+    }
+    auto o = store_.get_order(r.order_id);
+    if (!o.ok()) {
+      problem("refund " + r.out_refund_no + ": " + o.status().to_string());
+      continue;
+    }
+    auto q = it->second->query_refund(o->out_trade_no, r.out_refund_no);
+    const char* via = "refund query";
+    if (!q.ok() && q.status().code() == Code::kNotFound) {
+      // The gateway never received it: send it again, same number.
+      q = send_refund(*it->second, r, *o, "退款", options_.site_url);
+      via = "refund API";
+    }
+    std::string line = record_refund_answer(store_, r, *o, q, clock_.now(), via);
+    if (!line.empty()) problem(line);
+  }
+  return rep;
+}
 
 Result<std::string> Commerce::oauth_url(const std::string& provider,
                                         const std::string& redirect_uri,

@@ -212,6 +212,8 @@ class Commerce {
   // method: a provider-paid order is refunded through the provider's refund
   // API (a tracked Refund, pending until the gateway confirms by answer,
   // notification or sweep()); the money is owed (refunds_due) until then.
+  // OK once the refund is recorded here: what the gateway answered
+  // (pending, succeeded, or failed with its message) is in refunds().
   Status refund(int64_t order_id, bool to_wallet, const std::string& note);
   // The refunds of an order, oldest first.
   Result<std::vector<Refund>> refunds(int64_t order_id);

@@ -11,6 +11,10 @@
 //   "sales"               revenue from documents and plans
 //   "operator"            operator credits (paidoc wallet credit)
 //   "refunds_due:<name>"  refunds still to be paid back through a provider
+//                         (pending or failed tracked refunds)
+//   "owed:<user_id>"      what a reader owes the site: a refund made at the
+//                         gateway took back more than the wallet still held
+//                         (its sum is negative or zero)
 // The cached balance in the wallets table is updated in the same
 // transaction as the ledger rows; ledger_audit() checks that they agree.
 //
@@ -48,6 +52,10 @@ struct Order {
   int64_t expires_at = 0;   // unpaid at this time: no longer payable
   int64_t paid_at = 0;      // 0: never paid
   int64_t refunded_at = 0;  // 0: not refunded
+  // Provider money for this order that went to the buyer's wallet instead
+  // (paid when no longer payable, or a second payment for a document the
+  // buyer already owned: status kCredited).
+  Fen credited;
 };
 
 struct NewOrder {
@@ -79,13 +87,83 @@ struct PaymentNotice {
 enum class PaymentOutcome {
   kApplied,           // the order is now paid (a top-up credited its wallet)
   kCreditedToWallet,  // the order was no longer payable (expired, already paid
-                      // or refunded): the money went to the buyer's wallet
+                      // or refunded), or it was a document the buyer already
+                      // owned (the order becomes kCredited): the money went
+                      // to the buyer's wallet
   kDuplicate,         // this (provider, transaction id) was applied before: no effect
 };
 
 struct AppliedPayment {
   PaymentOutcome outcome = PaymentOutcome::kApplied;
   Order order;  // as it is after this call
+};
+
+// A refund through a payment provider, as tracked.
+struct Refund {
+  int64_t id = 0;
+  int64_t order_id = 0;
+  std::string provider;
+  std::string transaction_id;  // the provider's trade id (of the order's payment)
+  std::string out_refund_no;   // ours, unique ("R" + …; "G" + id for one made at the gateway)
+  std::string refund_id;       // the gateway's, once known
+  Fen amount;
+  RefundState state = RefundState::kPending;
+  std::string message;        // the gateway's last word
+  bool from_gateway = false;  // made at the gateway (its console), not by us
+  int64_t created_at = 0;
+  int64_t updated_at = 0;
+};
+
+// refund_to_provider's input.
+struct ProviderRefundStart {
+  int64_t order_id = 0;
+  // out_refund_no = prefix + the refund id zero-padded to 10 digits + suffix.
+  std::string out_refund_no_prefix = "R";
+  std::string out_refund_no_suffix;
+  std::string note;
+  std::string actor;
+  int64_t now = 0;
+};
+
+struct StartedRefund {
+  Order order;    // kRefunded
+  Refund refund;  // kPending
+};
+
+// A verified report of a refund from a gateway: a refund notification, or
+// the answer to our refund request or refund query.
+struct RefundNotice {
+  std::string provider;
+  std::string transaction_id;  // the trade's
+  std::string out_trade_no;
+  std::string refund_id;      // the gateway's id of the refund
+  std::string out_refund_no;  // ours, or the gateway's name for one made there
+  Fen amount;                 // this refund; 0: refunded_total minus what is booked
+  Fen refunded_total;         // 0: unknown
+  RefundState state = RefundState::kPending;
+  std::string message;
+  int64_t received_at = 0;
+};
+
+enum class RefundOutcome {
+  kSettled,    // a refund of ours changed state (succeeded: booked once)
+  kBooked,     // a refund made at the gateway, booked now
+  kDuplicate,  // nothing new (seen before, or no change)
+  kIgnored,    // a refund made at the gateway that has not succeeded: nothing to book
+};
+
+struct AppliedRefund {
+  RefundOutcome outcome = RefundOutcome::kDuplicate;
+  Order order;    // as it is after this call
+  Refund refund;  // the row concerned (id 0 when kIgnored)
+};
+
+// A payment started at a provider (pay()), for the sweep job.
+struct PaymentStartRow {
+  Order order;
+  std::string provider;
+  int64_t started_at = 0;
+  int64_t closed_at = 0;  // 0: not closed at the gateway
 };
 
 // What a user may read because of commerce.
@@ -105,7 +183,19 @@ enum class LedgerProblemKind {
   kNotificationUnmatched,     // id: notification id; detail: "provider/transaction";
                               // expected: its amount; actual: what its ledger txn took from
                               // the provider account
-  kProviderMoneyUnexplained,  // id: txn id; a provider-account row no notification accounts for
+  kProviderMoneyUnexplained,  // id: txn id; a provider-account row no notification or
+                              // succeeded refund accounts for; detail: the account
+  kDoublePurchase,  // id: user id; detail: "document <id>: orders <a>, <b>"; actual: how many
+                    // paid orders the user holds for that document (> 1)
+  kOrderCredited,   // id: order id; expected: its credited amount; actual: what its
+                    // late_payment rows put into the wallet
+  kRefundUnbooked,  // id: refund id; detail: out_refund_no; expected: its amount; actual: what
+                    // its ledger txn moved (into refunds_due for ours, to the provider for a
+                    // refund made at the gateway)
+  kRefundSent,      // id: refund id; detail: out_refund_no; expected: its amount if it
+                    // succeeded, else 0; actual: what went to the provider for it
+  kRefundsDue,      // detail: the provider; expected: the sum of its pending and failed
+                    // refunds; actual: the refunds_due:<provider> balance
 };
 
 struct LedgerProblem {
@@ -169,10 +259,15 @@ class CommerceStore {
   //  - order kCreated and received_at < expires_at: paid with `provider`;
   //    ledger provider:<p> -> sales (document, plan; VIP extended) or
   //    provider:<p> -> wallet:<user> (top-up): kApplied;
+  //  - a kDocument order still payable whose user already holds a paid order
+  //    for the same document: the order becomes kCredited (paid_with and
+  //    paid_at set) and the money goes provider:<p> -> wallet:<user>:
+  //    kCreditedToWallet;
   //  - otherwise (expired, past expires_at, already paid, refunded): the
   //    order is left as it is (a created order past expires_at is marked
   //    expired) and the money goes provider:<p> -> wallet:<user>:
   //    kCreditedToWallet.
+  // Either way a credit adds the amount to the order's `credited`.
   // The notification is recorded in the same transaction as its effect.
   virtual Result<AppliedPayment> apply_payment(const PaymentNotice& n) = 0;
 
@@ -183,7 +278,8 @@ class CommerceStore {
   // the plan's VIP days), atomically; the order becomes kRefunded.
   //  - to_wallet, document/plan order: sales -> wallet:<user>;
   //  - !to_wallet, provider-paid document/plan: sales -> refunds_due:<provider>
-  //    (an operator pays it back through the provider);
+  //    and a pending tracked Refund, as refund_to_provider with the number
+  //    "R" + id (the service uses refund_to_provider to number it itself);
   //  - !to_wallet, top-up: wallet:<user> -> refunds_due:<provider>
   //    (kPaymentRequired when the balance no longer holds it).
   // kNotFound for an unknown order; kConflict unless it is kPaid;
@@ -191,6 +287,54 @@ class CommerceStore {
   // provider. note and actor are kept on the ledger rows.
   virtual Result<Order> refund_order(int64_t order_id, bool to_wallet, const std::string& note,
                                      const std::string& actor, int64_t now) = 0;
+
+  // Refunds a provider-paid order to the original method, atomically: what
+  // refund_order(!to_wallet) does to the order, its rights and the ledger
+  // (sales or, for a top-up, the wallet -> refunds_due:<provider>), plus a
+  // pending Refund for its full amount numbered from `r`, against the
+  // transaction id of the payment that paid it. Same refusals as
+  // refund_order; kInvalidArgument for a wallet-paid order.
+  virtual Result<StartedRefund> refund_to_provider(const ProviderRefundStart& r) = 0;
+
+  // Applies a verified refund report exactly once:
+  //  - a refund of ours (provider, out_refund_no): succeeded -> the row
+  //    succeeds and refunds_due:<p> -> provider:<p> is booked, once (a later
+  //    report changes nothing); failed -> failed, the money stays owed;
+  //    pending -> stays pending (refund_id, message kept). A succeeded
+  //    refund never changes again: kDuplicate.
+  //  - otherwise a refund made at the gateway, once per (provider,
+  //    transaction_id, refund_id or, without one, out_refund_no); only a
+  //    succeeded one is booked (kIgnored otherwise). Its amount is
+  //    n.amount, or n.refunded_total minus what the order's succeeded and
+  //    pending refunds hold;
+  //    nothing left: kDuplicate. A paid document/plan order: sales ->
+  //    provider:<p>; a top-up, or an order no longer paid: wallet:<user> ->
+  //    provider:<p> up to the balance and the rest from owed:<user> (no
+  //    wallet goes negative). When the order's refunds reach its amount a
+  //    paid order becomes kRefunded and what it gave is revoked.
+  // kNotFound: no order with out_trade_no, or no payment of it recorded
+  // with that transaction id (nothing recorded; a later delivery applies).
+  virtual Result<AppliedRefund> apply_refund(const RefundNotice& n) = 0;
+
+  // The refunds of an order, oldest first; empty for an unknown order.
+  virtual Result<std::vector<Refund>> order_refunds(int64_t order_id) = 0;
+  // Refunds of ours still pending, oldest first (at most `limit`).
+  virtual Result<std::vector<Refund>> pending_refunds(int64_t limit) = 0;
+  // Records that the refund was asked for again or queried (updated_at, message).
+  virtual Status touch_refund(int64_t refund_id, const std::string& message, int64_t now) = 0;
+
+  // Records that a payment of the order was started at `provider` (once per
+  // pair; a repeat keeps the first time). kNotFound for an unknown order.
+  virtual Status record_payment_start(int64_t order_id, const std::string& provider,
+                                      int64_t now) = 0;
+  // Starts not yet closed whose order is kCreated or kExpired and expires
+  // at or before `expires_before`, soonest expiry first (at most `limit`).
+  virtual Result<std::vector<PaymentStartRow>> open_payment_starts(int64_t expires_before,
+                                                                   int64_t limit) = 0;
+  // Remembers that the trade is closed (or settled) at the gateway: it is
+  // no longer listed by open_payment_starts.
+  virtual Status close_payment_start(int64_t order_id, const std::string& provider,
+                                     int64_t now) = 0;
 
   // Operator credit: operator -> wallet:<user>. kNotFound for an unknown
   // user; kInvalidArgument unless amount > 0. Returns the new balance.

@@ -12,6 +12,8 @@ constexpr OrderKind kKinds[] = {OrderKind::kDocument, OrderKind::kPlan, OrderKin
 constexpr OrderStatus kStatuses[] = {OrderStatus::kCreated, OrderStatus::kPaid,
                                      OrderStatus::kRefunded, OrderStatus::kExpired,
                                      OrderStatus::kCredited};
+constexpr RefundState kRefundStates[] = {RefundState::kPending, RefundState::kSucceeded,
+                                         RefundState::kFailed};
 constexpr Role kRoles[] = {Role::kReader, Role::kEditor, Role::kAdmin, Role::kDeleted};
 
 template <typename E, size_t N>
@@ -67,8 +69,23 @@ std::string_view to_string(Role r) {
   return "";
 }
 
+std::string_view to_string(RefundState s) {
+  switch (s) {
+    case RefundState::kPending:
+      return "pending";
+    case RefundState::kSucceeded:
+      return "succeeded";
+    case RefundState::kFailed:
+      return "failed";
+  }
+  return "";
+}
+
 std::optional<OrderKind> parse_order_kind(std::string_view s) { return parse(kKinds, s); }
 std::optional<OrderStatus> parse_order_status(std::string_view s) { return parse(kStatuses, s); }
 std::optional<Role> parse_role(std::string_view s) { return parse(kRoles, s); }
+std::optional<RefundState> parse_refund_state(std::string_view s) {
+  return parse(kRefundStates, s);
+}
 
 }  // namespace paidoc::store

@@ -1,5 +1,5 @@
-// The closed sets of the store's vocabulary: order kinds, order statuses and
-// stored user roles. Services and the store use these enums; the strings
+// The closed sets of the store's vocabulary: order kinds, order statuses,
+// refund states and stored user roles. Services and the store use these enums; the strings
 // exist only at the edges (database columns, JSON and HTML, CLI output), and
 // every enum has exactly one pair of conversions, here.
 //
@@ -33,6 +33,13 @@ enum class OrderStatus {
               // the document; the money went to the wallet instead
 };
 
+// Where a refund through a payment provider is (a tracked refund).
+enum class RefundState {
+  kPending,    // "pending": asked for (or about to be), not confirmed by the gateway
+  kSucceeded,  // "succeeded": the money went back through the gateway
+  kFailed,     // "failed": the gateway refused or closed it; the money is still owed
+};
+
 // A stored account's role. kDeleted is the store's own: an anonymised
 // (deleted) account reads as kDeleted, and no caller may give it.
 enum class Role {
@@ -46,11 +53,13 @@ enum class Role {
 std::string_view to_string(OrderKind k);
 std::string_view to_string(OrderStatus s);
 std::string_view to_string(Role r);
+std::string_view to_string(RefundState s);
 
 // The value a string names (exact, case-sensitive); nullopt for anything
 // else.
 std::optional<OrderKind> parse_order_kind(std::string_view s);
 std::optional<OrderStatus> parse_order_status(std::string_view s);
 std::optional<Role> parse_role(std::string_view s);
+std::optional<RefundState> parse_refund_state(std::string_view s);
 
 }  // namespace paidoc::store

@@ -1,5 +1,6 @@
 // A commerce service on a real SQLite store in a temporary directory, with a
-// FakeClock and the sandbox provider, plus helpers to make users, documents
+// FakeClock and the sandbox provider (and, on request, a scripted "wechat"
+// FakeProvider), plus helpers to make users, documents
 // and signed notifications. Shared by the commerce service tests.
 #pragma once
 
@@ -18,6 +19,7 @@
 #include "commerce/provider.h"
 #include "common/clock.h"
 #include "doc/document.h"
+#include "fake_provider.h"
 #include "store/store.h"
 
 namespace paidoc::commerce::testing {
@@ -125,7 +127,8 @@ class CommerceFixture : public ::testing::Test {
 
   void SetUp() override { open_commerce(Options{}); }
 
-  void open_commerce(Options options) {
+  // with_gateway: "wechat" is a FakeProvider (gateway_), scripted by the test.
+  void open_commerce(Options options, bool with_gateway = false) {
     commerce_.reset();
     store_.reset();
     db_path_ = (dir_.path() / "paidoc.db").string();
@@ -138,6 +141,12 @@ class CommerceFixture : public ::testing::Test {
     auto rec = std::make_unique<RecordingProvider>("alipay");
     recording_ = rec.get();
     providers["alipay"] = std::move(rec);
+    gateway_ = nullptr;
+    if (with_gateway) {
+      auto fake = std::make_unique<FakeProvider>("wechat");
+      gateway_ = fake.get();
+      providers["wechat"] = std::move(fake);
+    }
     commerce_ = std::make_unique<Commerce>(*store_, *store_, clock_, std::move(options),
                                            std::move(providers));
   }
@@ -215,6 +224,7 @@ class CommerceFixture : public ::testing::Test {
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<Commerce> commerce_;
   RecordingProvider* recording_ = nullptr;  // owned by commerce_
+  FakeProvider* gateway_ = nullptr;         // owned by commerce_; open_commerce(…, true)
 };
 
 }  // namespace paidoc::commerce::testing

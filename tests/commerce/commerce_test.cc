@@ -5,10 +5,15 @@
 #include "commerce/commerce.h"
 
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ringbuffer_sink.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <atomic>
 #include <regex>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "commerce_fixture.h"
 #include "gate/gate.h"
@@ -665,6 +670,564 @@ TEST_F(CommerceTest, ExportQuotesAndDefusesSubjects) {
   auto csv = commerce_->export_orders_csv(0, clock_.now() + 1);
   ASSERT_TRUE(csv.ok());
   EXPECT_NE(csv->find(",\"'=HYPERLINK(\"\"x\"\"), 附件\",500,"), std::string::npos) << *csv;
+}
+
+// --- gateways as they behave: double payments, refunds, the sweep ------------------------
+
+class GatewayTest : public CommerceFixture {
+ protected:
+  void SetUp() override { open_commerce(Options{}, true); }
+
+  NotifyAnswer pay_at_gateway(const Order& o, const std::string& txn) {
+    return commerce_->notify("wechat",
+                             FakeProvider::payment(o.out_trade_no, o.amount.value(), txn));
+  }
+
+  // A document order started at the gateway and paid there (notification
+  // delivered).
+  Order paid_order(int64_t u, int64_t d, const std::string& txn) {
+    auto o = commerce_->order_document(u, gate::Role::kReader, d);
+    EXPECT_TRUE(o.ok()) << o.status().to_string();
+    if (!o.ok()) return {};
+    EXPECT_TRUE(commerce_->pay(u, o->id, PayMethod::kWechat).ok());
+    NotifyAnswer a = pay_at_gateway(*o, txn);
+    EXPECT_TRUE(a.applied) << a.reason;
+    return *commerce_->order(u, o->id);
+  }
+
+  static TradeReport paid_trade(const std::string& txn, int64_t fen) {
+    TradeReport t;
+    t.exists = true;
+    t.paid = true;
+    t.state = "SUCCESS";
+    t.transaction_id = txn;
+    t.amount = Fen(fen);
+    return t;
+  }
+
+  void expect_ledger_ok() {
+    LedgerCheck c = verify();
+    EXPECT_TRUE(c.ok) << joined(c.problems);
+  }
+};
+
+TEST_F(GatewayTest, SecondPaymentForAnOwnedDocumentGoesToTheWallet) {
+  int64_t u = add_user("twotabs@example.cn");
+  int64_t d = add_document("a", 990);
+  // Two tabs: two orders for one document, both started before either is paid.
+  auto first = commerce_->order_document(u, gate::Role::kReader, d);
+  auto second = commerce_->order_document(u, gate::Role::kReader, d);
+  ASSERT_TRUE(first.ok() && second.ok());
+  ASSERT_TRUE(commerce_->pay(u, first->id, PayMethod::kWechat).ok());
+  ASSERT_TRUE(commerce_->pay(u, second->id, PayMethod::kWechat).ok());
+
+  NotifyAnswer a = pay_at_gateway(*first, "WX-1");
+  ASSERT_EQ(a.http_status, 200);
+  ASSERT_TRUE(a.applied) << a.reason;
+  NotifyAnswer b = pay_at_gateway(*second, "WX-2");
+  ASSERT_EQ(b.http_status, 200);
+  ASSERT_TRUE(b.applied) << b.reason;
+  EXPECT_EQ(b.body, "OK");
+
+  auto o1 = commerce_->order(u, first->id);
+  auto o2 = commerce_->order(u, second->id);
+  EXPECT_EQ(o1->status, OrderStatus::kPaid);
+  EXPECT_EQ(o1->credited, Fen(0));
+  EXPECT_EQ(o2->status, OrderStatus::kCredited);
+  EXPECT_EQ(o2->credited, Fen(990));
+  EXPECT_EQ(o2->paid_with, "wechat");
+  EXPECT_EQ(balance(u), Fen(990));
+  EXPECT_EQ(commerce_->entitlements(u)->purchased, std::vector<int64_t>{d});
+  expect_ledger_ok();
+
+  // The second payment redelivered: nothing more.
+  NotifyAnswer again = pay_at_gateway(*second, "WX-2");
+  EXPECT_EQ(again.http_status, 200);
+  EXPECT_FALSE(again.applied);
+  EXPECT_EQ(balance(u), Fen(990));
+  expect_ledger_ok();
+}
+
+// What an operator reads in the log: each applied payment and refund with
+// order number, amount in yuan and the provider's transaction id, whether
+// a notification or the sweep applied it.
+TEST_F(GatewayTest, AppliedPaymentsAndRefundsAreLogged) {
+  auto sink = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(64);
+  auto logger = spdlog::default_logger();
+  logger->sinks().push_back(sink);
+  const auto old_level = logger->level();
+  logger->set_level(spdlog::level::info);
+  auto lines = [&] {
+    std::string all;
+    for (const auto& l : sink->last_formatted()) all += l;
+    return all;
+  };
+
+  int64_t u = add_user("logged@example.cn");
+  Order o = paid_order(u, add_document("a", 990), "WX-LOG-1");
+  auto o2 = commerce_->order_topup(u, Fen(1250));
+  ASSERT_TRUE(o2.ok());
+  ASSERT_TRUE(commerce_->pay(u, o2->id, PayMethod::kWechat).ok());
+  gateway_->set_trade(o2->out_trade_no, paid_trade("WX-LOG-2", 1250));
+  clock_.advance(Options{}.order_ttl - 60);
+  ASSERT_TRUE(commerce_->sweep().ok());
+  ASSERT_TRUE(commerce_->refund(o.id, false, "").is_ok());
+  const std::string no = commerce_->refunds(o.id)->at(0).out_refund_no;
+  ASSERT_TRUE(commerce_
+                  ->notify("wechat", FakeProvider::refund_notice(o.out_trade_no, "WX-LOG-1", 990,
+                                                                 "RID-LOG", no, 990, 0,
+                                                                 RefundState::kSucceeded))
+                  .applied);
+
+  logger->sinks().pop_back();
+  logger->set_level(old_level);
+  const std::string all = lines();
+  EXPECT_NE(all.find("payment applied (notification): order " + o.out_trade_no +
+                     " paid, 9.90 yuan, wechat transaction WX-LOG-1"),
+            std::string::npos)
+      << all;
+  EXPECT_NE(all.find("payment applied (query): order " + o2->out_trade_no +
+                     " paid, 12.50 yuan, wechat transaction WX-LOG-2"),
+            std::string::npos)
+      << all;
+  EXPECT_NE(all.find("refund succeeded (notification): order " + o.out_trade_no +
+                     ", 9.90 yuan, wechat transaction WX-LOG-1, refund " + no),
+            std::string::npos)
+      << all;
+}
+
+TEST_F(GatewayTest, LatePaymentSaysHowMuchWentToTheWallet) {
+  int64_t u = add_user("late@example.cn");
+  int64_t d = add_document("a", 500);
+  auto o = commerce_->order_document(u, gate::Role::kReader, d);
+  ASSERT_TRUE(o.ok());
+  clock_.advance(Options{}.order_ttl + 1);
+  ASSERT_TRUE(pay_at_gateway(*o, "WX-LATE").applied);
+  auto after = commerce_->order(u, o->id);
+  EXPECT_EQ(after->status, OrderStatus::kExpired);
+  EXPECT_EQ(after->credited, Fen(500));
+  EXPECT_EQ(balance(u), Fen(500));
+  expect_ledger_ok();
+}
+
+TEST_F(GatewayTest, DoublePurchaseIsFlaggedByVerify) {
+  int64_t u = add_user("forged@example.cn");
+  int64_t d1 = add_document("a", 300);
+  int64_t d2 = add_document("b", 300);
+  Order a = paid_order(u, d1, "WX-A");
+  Order b = paid_order(u, d2, "WX-B");
+  expect_ledger_ok();
+  // Both orders now name one document, as if the second payment had been
+  // sold again instead of credited.
+  raw_sql("UPDATE orders SET document_id = " + std::to_string(d1) +
+          " WHERE id = " + std::to_string(b.id));
+  LedgerCheck c = verify();
+  EXPECT_FALSE(c.ok);
+  ASSERT_EQ(c.problems.size(), 1u) << joined(c.problems);
+  EXPECT_NE(c.problems[0].find("user " + std::to_string(u) + " holds 2 paid orders for document " +
+                               std::to_string(d1)),
+            std::string::npos)
+      << c.problems[0];
+  EXPECT_NE(c.problems[0].find(std::to_string(a.id)), std::string::npos) << c.problems[0];
+}
+
+TEST_F(GatewayTest, RefundToTheOriginalMethodCallsTheGatewayAndSettlesOnce) {
+  int64_t u = add_user("refundapi@example.cn");
+  int64_t d = add_document("a", 990);
+  Order o = paid_order(u, d, "WX-R1");
+  ASSERT_EQ(o.status, OrderStatus::kPaid);
+
+  ASSERT_TRUE(commerce_->refund(o.id, false, "原路退回").is_ok());
+  auto asked = gateway_->refunds_asked();
+  ASSERT_EQ(asked.size(), 1u);
+  EXPECT_EQ(asked[0].out_trade_no, o.out_trade_no);
+  EXPECT_EQ(asked[0].transaction_id, "WX-R1");
+  EXPECT_EQ(asked[0].amount, Fen(990));
+  EXPECT_EQ(asked[0].total, Fen(990));
+  EXPECT_EQ(asked[0].reason, "原路退回");
+  EXPECT_EQ(asked[0].notify_url, "https://shop.example/api/v1/payments/wechat/notify");
+  EXPECT_TRUE(std::regex_match(asked[0].out_refund_no, std::regex("R[0-9]{8}[0-9]{10}[0-9A-F]{4}")))
+      << asked[0].out_refund_no;
+
+  // Refunded here at once; the money is owed until the gateway confirms.
+  EXPECT_EQ(commerce_->order(u, o.id)->status, OrderStatus::kRefunded);
+  EXPECT_TRUE(commerce_->entitlements(u)->purchased.empty());
+  auto rs = commerce_->refunds(o.id);
+  ASSERT_TRUE(rs.ok());
+  ASSERT_EQ(rs->size(), 1u);
+  EXPECT_EQ((*rs)[0].state, RefundState::kPending);
+  EXPECT_EQ((*rs)[0].out_refund_no, asked[0].out_refund_no);
+  EXPECT_EQ((*rs)[0].refund_id, "RID-" + asked[0].out_refund_no);
+  EXPECT_EQ((*rs)[0].amount, Fen(990));
+  EXPECT_FALSE((*rs)[0].from_gateway);
+  expect_ledger_ok();
+
+  RawNotification done =
+      FakeProvider::refund_notice(o.out_trade_no, "WX-R1", 990, "RID-" + asked[0].out_refund_no,
+                                  asked[0].out_refund_no, 990, 0, RefundState::kSucceeded);
+  // The gateway's REFUND.SUCCESS, delivered eight times at once.
+  constexpr int kDeliveries = 8;
+  std::atomic<int> applied{0}, ok{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kDeliveries; ++i) {
+    threads.emplace_back([&] {
+      NotifyAnswer a = commerce_->notify("wechat", done);
+      if (a.http_status == 200 && a.body == "OK") ++ok;
+      if (a.applied) ++applied;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), kDeliveries);
+  EXPECT_EQ(applied.load(), 1);
+  NotifyAnswer later = commerce_->notify("wechat", done);
+  EXPECT_EQ(later.http_status, 200);
+  EXPECT_FALSE(later.applied) << later.reason;
+  rs = commerce_->refunds(o.id);
+  EXPECT_EQ((*rs)[0].state, RefundState::kSucceeded);
+  EXPECT_EQ(balance(u), Fen(0));
+  expect_ledger_ok();
+  // Nothing left to follow up.
+  auto sw = commerce_->sweep();
+  ASSERT_TRUE(sw.ok());
+  EXPECT_EQ(sw->refunds_checked, 0);
+  EXPECT_EQ(gateway_->refunds_asked().size(), 1u);
+}
+
+TEST_F(GatewayTest, VerifyCatchesARefundThatDoesNotMatchItsLedger) {
+  int64_t u = add_user("tamperrefund@example.cn");
+  Order o = paid_order(u, add_document("a", 990), "WX-V1");
+  ASSERT_TRUE(commerce_->refund(o.id, false, "").is_ok());
+  expect_ledger_ok();
+  const std::string no = commerce_->refunds(o.id)->at(0).out_refund_no;
+  raw_sql("UPDATE refunds SET amount_fen = 900");
+  LedgerCheck c = verify();
+  EXPECT_FALSE(c.ok);
+  const std::string all = joined(c.problems);
+  EXPECT_NE(all.find("refund " + no), std::string::npos) << all;
+  EXPECT_NE(all.find("refunds_due:wechat holds 990 fen but its pending and failed refunds add up "
+                     "to 900 fen"),
+            std::string::npos)
+      << all;
+}
+
+TEST_F(GatewayTest, RefundRefusedByTheGatewayStaysOwedWithItsMessage) {
+  int64_t u = add_user("refused@example.cn");
+  int64_t d = add_document("a", 700);
+  Order o = paid_order(u, d, "WX-F1");
+  gateway_->set_refund_answer([](const RefundRequest&) -> Result<RefundReport> {
+    return Status::invalid("NOT_ENOUGH: 基本账户余额不足");
+  });
+  ASSERT_TRUE(commerce_->refund(o.id, false, "").is_ok());
+  auto rs = commerce_->refunds(o.id);
+  ASSERT_EQ(rs->size(), 1u);
+  EXPECT_EQ((*rs)[0].state, RefundState::kFailed);
+  EXPECT_NE((*rs)[0].message.find("基本账户余额不足"), std::string::npos) << (*rs)[0].message;
+  EXPECT_EQ(commerce_->order(u, o.id)->status, OrderStatus::kRefunded);
+  expect_ledger_ok();
+  // A failed refund is not sent again by the sweep.
+  ASSERT_TRUE(commerce_->sweep().ok());
+  EXPECT_EQ(gateway_->refunds_asked().size(), 1u);
+}
+
+TEST_F(GatewayTest, RefundWithoutAnAnswerIsSentAgainWithTheSameNumber) {
+  int64_t u = add_user("noanswer@example.cn");
+  int64_t d = add_document("a", 990);
+  Order o = paid_order(u, d, "WX-N1");
+  gateway_->set_refund_answer(
+      [](const RefundRequest&) -> Result<RefundReport> { return Status::unavailable("timeout"); });
+  ASSERT_TRUE(commerce_->refund(o.id, false, "").is_ok());
+  ASSERT_EQ(commerce_->refunds(o.id)->at(0).state, RefundState::kPending);
+
+  // Still no answer: pending, and the sweep reports it.
+  auto sw = commerce_->sweep();
+  ASSERT_TRUE(sw.ok());
+  EXPECT_EQ(sw->refunds_checked, 1);
+  ASSERT_EQ(sw->problems.size(), 1u);
+  EXPECT_NE(sw->problems[0].find("timeout"), std::string::npos) << sw->problems[0];
+  ASSERT_EQ(gateway_->refunds_asked().size(), 2u);  // the query said kNotFound: sent again
+
+  // The gateway answers now: succeeded.
+  gateway_->set_refund_answer([](const RefundRequest& r) -> Result<RefundReport> {
+    RefundReport rep;
+    rep.refund_id = "RID-OK";
+    rep.out_refund_no = r.out_refund_no;
+    rep.amount = r.amount;
+    rep.state = RefundState::kSucceeded;
+    return rep;
+  });
+  sw = commerce_->sweep();
+  ASSERT_TRUE(sw.ok());
+  EXPECT_TRUE(sw->problems.empty());
+  auto asked = gateway_->refunds_asked();
+  ASSERT_EQ(asked.size(), 3u);
+  EXPECT_EQ(asked[0].out_refund_no, asked[2].out_refund_no);
+  auto r = commerce_->refunds(o.id)->at(0);
+  EXPECT_EQ(r.state, RefundState::kSucceeded);
+  EXPECT_EQ(r.refund_id, "RID-OK");
+  expect_ledger_ok();
+
+  // A pending refund the gateway knows is asked about, not sent again.
+  Order o2 = paid_order(u, add_document("b", 300), "WX-N2");
+  gateway_->set_refund_answer(nullptr);
+  ASSERT_TRUE(commerce_->refund(o2.id, false, "").is_ok());
+  gateway_->set_refund_query([](const std::string& no) -> Result<RefundReport> {
+    RefundReport rep;
+    rep.refund_id = "RID-" + no;
+    rep.out_refund_no = no;
+    rep.amount = Fen(300);
+    rep.state = RefundState::kSucceeded;
+    return rep;
+  });
+  sw = commerce_->sweep();
+  ASSERT_TRUE(sw.ok());
+  EXPECT_EQ(gateway_->refunds_asked().size(), 4u);  // only the first request of o2
+  EXPECT_EQ(commerce_->refunds(o2.id)->at(0).state, RefundState::kSucceeded);
+  expect_ledger_ok();
+}
+
+TEST_F(GatewayTest, RefundMadeAtTheGatewayRevokesOnceEvenWhenRepeatedConcurrently) {
+  int64_t u = add_user("console@example.cn");
+  int64_t d = add_document("a", 990);
+  Order o = paid_order(u, d, "WX-C1");
+  RawNotification n = FakeProvider::refund_notice(o.out_trade_no, "WX-C1", 990, "GW-REFUND-1", "",
+                                                  990, 0, RefundState::kSucceeded);
+  constexpr int kThreads = 8;
+  std::atomic<int> applied{0}, ok{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&] {
+      NotifyAnswer a = commerce_->notify("wechat", n);
+      if (a.http_status == 200) ++ok;
+      if (a.applied) ++applied;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), kThreads);
+  EXPECT_EQ(applied.load(), 1);
+  auto after = commerce_->order(u, o.id);
+  EXPECT_EQ(after->status, OrderStatus::kRefunded);
+  EXPECT_TRUE(commerce_->entitlements(u)->purchased.empty());
+  auto rs = commerce_->refunds(o.id);
+  ASSERT_EQ(rs->size(), 1u);
+  EXPECT_TRUE((*rs)[0].from_gateway);
+  EXPECT_EQ((*rs)[0].state, RefundState::kSucceeded);
+  EXPECT_EQ((*rs)[0].refund_id, "GW-REFUND-1");
+  EXPECT_EQ(balance(u), Fen(0));
+  expect_ledger_ok();
+}
+
+TEST_F(GatewayTest, RunningTotalRefundsArePartialUntilTheyReachTheAmount) {
+  int64_t u = add_user("partial@example.cn");
+  int64_t d = add_document("a", 990);
+  Order o = paid_order(u, d, "WX-P1");
+  // Alipay style: only the running total, refund numbered by the console.
+  auto refund = [&](const std::string& no, int64_t total) {
+    return commerce_->notify(
+        "wechat", FakeProvider::refund_notice(o.out_trade_no, "WX-P1", 990, "", no, 0, total,
+                                              RefundState::kSucceeded));
+  };
+  ASSERT_TRUE(refund("B1", 300).applied);
+  EXPECT_EQ(commerce_->order(u, o.id)->status, OrderStatus::kPaid);
+  EXPECT_EQ(commerce_->entitlements(u)->purchased, std::vector<int64_t>{d});
+  expect_ledger_ok();
+  EXPECT_FALSE(refund("B1", 300).applied);  // repeated
+  ASSERT_TRUE(refund("B2", 990).applied);
+  auto rs = commerce_->refunds(o.id);
+  ASSERT_EQ(rs->size(), 2u);
+  EXPECT_EQ((*rs)[0].amount, Fen(300));
+  EXPECT_EQ((*rs)[1].amount, Fen(690));
+  EXPECT_EQ(commerce_->order(u, o.id)->status, OrderStatus::kRefunded);
+  EXPECT_TRUE(commerce_->entitlements(u)->purchased.empty());
+  expect_ledger_ok();
+}
+
+TEST_F(GatewayTest, RunningTotalThatCoversOurPendingRefundBooksNothingMore) {
+  int64_t u = add_user("covered@example.cn");
+  Order o = paid_order(u, add_document("a", 990), "WX-CV1");
+  ASSERT_TRUE(commerce_->refund(o.id, false, "").is_ok());  // pending at the gateway
+  // The trade is closed after the full refund; the report names no refund
+  // number, only the running total.
+  NotifyAnswer a = commerce_->notify(
+      "wechat", FakeProvider::refund_notice(o.out_trade_no, "WX-CV1", 990, "", "TRADE_CLOSED", 0,
+                                            990, RefundState::kSucceeded));
+  EXPECT_EQ(a.http_status, 200);
+  EXPECT_FALSE(a.applied) << a.reason;
+  ASSERT_EQ(commerce_->refunds(o.id)->size(), 1u);
+  // The sweep learns that ours succeeded.
+  gateway_->set_refund_query([](const std::string& no) -> Result<RefundReport> {
+    RefundReport rep;
+    rep.out_refund_no = no;
+    rep.amount = Fen(990);
+    rep.state = RefundState::kSucceeded;
+    return rep;
+  });
+  ASSERT_TRUE(commerce_->sweep().ok());
+  EXPECT_EQ(commerce_->refunds(o.id)->at(0).state, RefundState::kSucceeded);
+  EXPECT_EQ(balance(u), Fen(0));
+  expect_ledger_ok();
+}
+
+TEST_F(GatewayTest, TopUpRefundedAtTheGatewayTakesTheWalletAndNeverBelowZero) {
+  int64_t u = add_user("topupback@example.cn");
+  auto t = commerce_->order_topup(u, Fen(1000));
+  ASSERT_TRUE(t.ok());
+  ASSERT_TRUE(pay_at_gateway(*t, "WX-T1").applied);
+  EXPECT_EQ(balance(u), Fen(1000));
+  // The reader spends 600 of it, then the merchant refunds all 1000 at the console.
+  int64_t d = add_document("a", 600);
+  ASSERT_TRUE(commerce_->buy_document_with_wallet(u, gate::Role::kReader, d).ok());
+  NotifyAnswer a = commerce_->notify(
+      "wechat", FakeProvider::refund_notice(t->out_trade_no, "WX-T1", 1000, "GW-T1", "", 1000, 0,
+                                            RefundState::kSucceeded));
+  ASSERT_TRUE(a.applied) << a.reason;
+  EXPECT_EQ(balance(u), Fen(0));
+  EXPECT_EQ(commerce_->order(u, t->id)->status, OrderStatus::kRefunded);
+  expect_ledger_ok();
+}
+
+TEST_F(GatewayTest, RefundNotificationsForUnknownOrdersOrPaymentsAreRefused) {
+  int64_t u = add_user("unknownrefund@example.cn");
+  NotifyAnswer a = commerce_->notify(
+      "wechat", FakeProvider::refund_notice("P20260101000000099999ABCD", "WX-X", 990, "GW-X", "",
+                                            990, 0, RefundState::kSucceeded));
+  EXPECT_EQ(a.http_status, 400);
+  EXPECT_EQ(a.body, "FAIL");
+  EXPECT_FALSE(a.applied);
+  // A known order whose payment was never recorded here.
+  auto o = commerce_->order_document(u, gate::Role::kReader, add_document("a", 100));
+  ASSERT_TRUE(o.ok());
+  NotifyAnswer b = commerce_->notify(
+      "wechat", FakeProvider::refund_notice(o->out_trade_no, "WX-NEVER", 100, "GW-Y", "", 100, 0,
+                                            RefundState::kSucceeded));
+  EXPECT_EQ(b.http_status, 400);
+  EXPECT_EQ(commerce_->order(u, o->id)->status, OrderStatus::kCreated);
+  expect_ledger_ok();
+}
+
+TEST_F(GatewayTest, SweepFindsAPaymentWhoseNotificationWasLost) {
+  int64_t u = add_user("lost@example.cn");
+  int64_t d = add_document("a", 990);
+  auto o = commerce_->order_document(u, gate::Role::kReader, d);
+  ASSERT_TRUE(o.ok());
+  ASSERT_TRUE(commerce_->pay(u, o->id, PayMethod::kWechat).ok());
+  gateway_->set_trade(o->out_trade_no, paid_trade("WX-LOST", 990));
+
+  // Far from expiry: not asked yet.
+  auto sw = commerce_->sweep();
+  ASSERT_TRUE(sw.ok());
+  EXPECT_EQ(sw->queried, 0);
+  // Within query_before_expiry of it: asked, found, applied.
+  clock_.advance(Options{}.order_ttl - Options{}.query_before_expiry + 1);
+  sw = commerce_->sweep();
+  ASSERT_TRUE(sw.ok());
+  EXPECT_EQ(sw->queried, 1);
+  EXPECT_EQ(sw->applied, 1);
+  EXPECT_TRUE(sw->problems.empty());
+  EXPECT_EQ(gateway_->queried(), std::vector<std::string>{o->out_trade_no});
+  auto after = commerce_->order(u, o->id);
+  EXPECT_EQ(after->status, OrderStatus::kPaid);
+  EXPECT_EQ(after->paid_with, "wechat");
+  EXPECT_EQ(commerce_->entitlements(u)->purchased, std::vector<int64_t>{d});
+  // The notification arrives after all: a duplicate.
+  NotifyAnswer late = pay_at_gateway(*o, "WX-LOST");
+  EXPECT_EQ(late.http_status, 200);
+  EXPECT_FALSE(late.applied);
+  // Paid: not asked again, nothing to close.
+  clock_.advance(3600);
+  sw = commerce_->sweep();
+  ASSERT_TRUE(sw.ok());
+  EXPECT_EQ(sw->queried, 0);
+  EXPECT_EQ(sw->closed, 0);
+  EXPECT_EQ(balance(u), Fen(0));
+  expect_ledger_ok();
+}
+
+TEST_F(GatewayTest, NotificationAndQueryAtTheSameMomentApplyOnce) {
+  int64_t u = add_user("race@example.cn");
+  constexpr int kRounds = 6;
+  for (int i = 0; i < kRounds; ++i) {
+    auto o = commerce_->order_topup(u, Fen(100 + i));
+    ASSERT_TRUE(o.ok());
+    ASSERT_TRUE(commerce_->pay(u, o->id, PayMethod::kWechat).ok());
+    const std::string txn = "WX-RACE-" + std::to_string(i);
+    gateway_->set_trade(o->out_trade_no, paid_trade(txn, 100 + i));
+  }
+  clock_.advance(Options{}.order_ttl - 60);
+  std::atomic<int> applied{0};
+  std::vector<std::thread> threads;
+  threads.emplace_back([&] {
+    auto sw = commerce_->sweep();
+    ASSERT_TRUE(sw.ok());
+    EXPECT_TRUE(sw->problems.empty());
+    applied += static_cast<int>(sw->applied);
+  });
+  threads.emplace_back([&] {
+    auto list = commerce_->orders(u);
+    ASSERT_TRUE(list.ok());
+    for (const auto& o : *list) {
+      NotifyAnswer a = commerce_->notify(
+          "wechat", FakeProvider::payment(o.out_trade_no, o.amount.value(),
+                                          "WX-RACE-" + std::to_string(o.amount.value() - 100)));
+      EXPECT_EQ(a.http_status, 200) << a.reason;
+      if (a.applied) ++applied;
+    }
+  });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(applied.load(), kRounds);
+  int64_t total = 0;
+  for (int i = 0; i < kRounds; ++i) total += 100 + i;
+  EXPECT_EQ(balance(u), Fen(total));
+  for (const auto& o : *commerce_->orders(u)) EXPECT_EQ(o.status, OrderStatus::kPaid);
+  expect_ledger_ok();
+}
+
+TEST_F(GatewayTest, ExpiredOrderIsClosedAtTheGatewayOnce) {
+  int64_t u = add_user("close@example.cn");
+  auto o = commerce_->order_document(u, gate::Role::kReader, add_document("a", 990));
+  ASSERT_TRUE(o.ok());
+  ASSERT_TRUE(commerce_->pay(u, o->id, PayMethod::kWechat).ok());
+  clock_.advance(Options{}.order_ttl);
+  auto sw = commerce_->sweep();
+  ASSERT_TRUE(sw.ok());
+  EXPECT_EQ(sw->closed, 1);
+  EXPECT_EQ(sw->expired, 1);
+  EXPECT_EQ(gateway_->closed(), std::vector<std::string>{o->out_trade_no});
+  EXPECT_EQ(commerce_->order(u, o->id)->status, OrderStatus::kExpired);
+  sw = commerce_->sweep();
+  ASSERT_TRUE(sw.ok());
+  EXPECT_EQ(sw->closed, 0);
+  EXPECT_EQ(gateway_->closed().size(), 1u);
+}
+
+TEST_F(GatewayTest, CloseThatFailsIsRetriedAndAPaidTradeGoesToTheWallet) {
+  int64_t u = add_user("closepaid@example.cn");
+  auto o = commerce_->order_document(u, gate::Role::kReader, add_document("a", 990));
+  ASSERT_TRUE(o.ok());
+  ASSERT_TRUE(commerce_->pay(u, o->id, PayMethod::kWechat).ok());
+  clock_.advance(Options{}.order_ttl + 10);
+  gateway_->set_close(o->out_trade_no, Status::unavailable("gateway timeout"));
+  auto sw = commerce_->sweep();
+  ASSERT_TRUE(sw.ok());
+  ASSERT_EQ(sw->problems.size(), 1u);
+  EXPECT_NE(sw->problems[0].find("gateway timeout"), std::string::npos);
+  EXPECT_EQ(sw->expired, 1);  // not payable here anyway
+  // Next run: the buyer had paid meanwhile, so the gateway will not close.
+  gateway_->set_close(o->out_trade_no, Status::conflict("ORDER_PAID"));
+  gateway_->set_trade(o->out_trade_no, paid_trade("WX-PAIDLATE", 990));
+  sw = commerce_->sweep();
+  ASSERT_TRUE(sw.ok());
+  EXPECT_TRUE(sw->problems.empty());
+  EXPECT_EQ(sw->applied, 1);
+  auto after = commerce_->order(u, o->id);
+  EXPECT_EQ(after->status, OrderStatus::kExpired);
+  EXPECT_EQ(after->credited, Fen(990));
+  EXPECT_EQ(balance(u), Fen(990));
+  // Settled: not closed or asked again.
+  sw = commerce_->sweep();
+  ASSERT_TRUE(sw.ok());
+  EXPECT_EQ(gateway_->closed().size(), 2u);
+  EXPECT_EQ(sw->queried, 0);
+  expect_ledger_ok();
 }
 
 }  // namespace

@@ -450,6 +450,138 @@ int64_t hits(Store& st, const std::string& term, PriceFilter price = PriceFilter
   return r.ok() ? r->total : -1;
 }
 
+// Migration 11 rebuilds orders and the ledger: ids, AUTOINCREMENT counters
+// and money stay; late payments become the orders' credited amount; a
+// provider refund owed before refunds were tracked becomes a failed refund
+// (never sent by itself) so the audit still balances.
+TEST_F(SqliteStoreTest, VersionTenCommerceIsCarriedIntoTrackedRefunds) {
+  {
+    auto c = sqlite::Connection::open(path_, 1000);
+    ASSERT_TRUE(c.ok()) << c.status().to_string();
+    auto v = sqlite::migrate_to(*c.value(), 10, 1700000000);
+    ASSERT_TRUE(v.ok()) << v.status().to_string();
+    const std::string sql = R"sql(
+INSERT INTO users (email, password_hash, role, created_at)
+  VALUES ('old@example.cn', 'h', 'reader', 1700000000);
+INSERT INTO orders (id, out_trade_no, user_id, kind, subject, amount_fen, status, paid_with,
+                    created_at, expires_at, paid_at, refunded_at)
+  VALUES (1, 'P1', 1, 'topup', '钱包充值', 1000, 'refunded', 'alipay', 1700000000, 1700001800,
+          1700000100, 1700000200),
+         (2, 'P2', 1, 'topup', '钱包充值', 500, 'expired', '', 1700000000, 1700001800, 0, 0),
+         (9, 'P9', 1, 'topup', '钱包充值', 500, 'created', '', 1700000000, 1700001800, 0, 0);
+DELETE FROM orders WHERE id = 9;
+INSERT INTO ledger_entries (txn_id, account, amount_fen, order_id, kind, note, actor, created_at)
+  VALUES (1, 'provider:alipay', -1000, 1, 'payment', '', 'provider:alipay', 1700000100),
+         (1, 'wallet:1', 1000, 1, 'payment', '', 'provider:alipay', 1700000100),
+         (2, 'wallet:1', -1000, 1, 'refund', '', 'admin', 1700000200),
+         (2, 'refunds_due:alipay', 1000, 1, 'refund', '', 'admin', 1700000200),
+         (3, 'provider:alipay', -500, 2, 'late_payment', '', 'provider:alipay', 1700002000),
+         (3, 'wallet:1', 500, 2, 'late_payment', '', 'provider:alipay', 1700002000);
+INSERT INTO wallets (user_id, balance_fen) VALUES (1, 500);
+INSERT INTO payment_notifications (provider, transaction_id, order_id, amount_fen, received_at,
+                                   outcome, ledger_txn)
+  VALUES ('alipay', 'T1', 1, 1000, 1700000100, 'applied', 1),
+         ('alipay', 'T2', 2, 500, 1700002000, 'credited_to_wallet', 3);
+)sql";
+    ASSERT_TRUE(c.value()->exec_script(sql, "filling a v10 database").is_ok());
+  }
+  auto s = Store::open("sqlite:" + path_);
+  ASSERT_TRUE(s.ok()) << s.status().to_string();
+  Store& store = *s.value();
+  auto late = store.get_order(2);
+  ASSERT_TRUE(late.ok()) << late.status().to_string();
+  EXPECT_EQ(late->status, OrderStatus::kExpired);
+  EXPECT_EQ(late->credited, Fen(500));
+  EXPECT_EQ(store.get_order(1)->credited, Fen(0));
+  auto refunds = store.order_refunds(1);
+  ASSERT_TRUE(refunds.ok()) << refunds.status().to_string();
+  ASSERT_EQ(refunds->size(), 1u);
+  EXPECT_EQ((*refunds)[0].state, RefundState::kFailed);
+  EXPECT_EQ((*refunds)[0].amount, Fen(1000));
+  EXPECT_EQ((*refunds)[0].provider, "alipay");
+  EXPECT_EQ((*refunds)[0].transaction_id, "T1");
+  EXPECT_FALSE((*refunds)[0].message.empty());
+  EXPECT_TRUE(store.pending_refunds(10)->empty());
+  auto audit = store.ledger_audit();
+  ASSERT_TRUE(audit.ok());
+  EXPECT_EQ(audit->entries, 6);
+  for (const auto& p : audit->problems) {
+    ADD_FAILURE() << "problem kind " << static_cast<int>(p.kind) << " id " << p.id << " "
+                  << p.detail;
+  }
+  // The order counter went on from the deleted row 9, and new rows take the
+  // new statuses.
+  NewOrder n;
+  n.user_id = 1;
+  n.kind = OrderKind::kTopUp;
+  n.subject = "钱包充值";
+  n.amount = Fen(100);
+  n.created_at = kNow;
+  n.expires_at = kNow + 1800;
+  n.out_trade_no_prefix = "P";
+  auto o = store.create_order(n);
+  ASSERT_TRUE(o.ok()) << o.status().to_string();
+  EXPECT_EQ(o->id, 10);
+  sqlite3* db = raw();
+  EXPECT_EQ(query_text(db,
+                       "SELECT count(*) FROM sqlite_schema WHERE name IN ('orders_purchases',"
+                       " 'orders_by_user', 'orders_created_by_expiry', 'orders_by_created',"
+                       " 'ledger_by_txn', 'ledger_by_account', 'ledger_by_order')"),
+            "7");
+  EXPECT_EQ(query_text(db, "SELECT count(*) FROM sqlite_schema WHERE name LIKE '%v10%'"), "0");
+  sqlite3_close(db);
+}
+
+// A reader with two paid orders for one document (which apply_payment never
+// makes: the second is credited) is flagged by the audit.
+TEST_F(SqliteStoreTest, ForcedDoublePurchaseIsFlagged) {
+  auto s = Store::open("sqlite:" + path_);
+  ASSERT_TRUE(s.ok());
+  Store& store = *s.value();
+  auto u = store.create_user({"twice@example.cn", "h", Role::kReader}, kNow);
+  auto d1 = store.put_document(doc("one"), kNow);
+  auto d2 = store.put_document(doc("two"), kNow);
+  ASSERT_TRUE(u.ok() && d1.ok() && d2.ok());
+  std::vector<int64_t> ids;
+  int i = 0;
+  for (int64_t d : {d1->id, d2->id}) {
+    NewOrder n;
+    n.user_id = u->id;
+    n.kind = OrderKind::kDocument;
+    n.document_id = d;
+    n.subject = "d";
+    n.amount = Fen(100);
+    n.created_at = kNow;
+    n.expires_at = kNow + 1800;
+    n.out_trade_no_prefix = "P";
+    auto o = store.create_order(n);
+    ASSERT_TRUE(o.ok());
+    ids.push_back(o->id);
+    PaymentNotice pn{"wechat", "WX" + std::to_string(i++), o->out_trade_no, Fen(100), kNow + 1};
+    auto a = store.apply_payment(pn);
+    ASSERT_TRUE(a.ok());
+    ASSERT_EQ(a->outcome, PaymentOutcome::kApplied);
+  }
+  ASSERT_TRUE(store.ledger_audit()->problems.empty());
+  sqlite3* db = raw();
+  ASSERT_EQ(sqlite3_exec(db,
+                         ("UPDATE orders SET document_id = " + std::to_string(d1->id) +
+                          " WHERE id = " + std::to_string(ids[1]))
+                             .c_str(),
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  auto audit = store.ledger_audit();
+  ASSERT_TRUE(audit.ok());
+  ASSERT_EQ(audit->problems.size(), 1u);
+  const LedgerProblem& p = audit->problems[0];
+  EXPECT_EQ(p.kind, LedgerProblemKind::kDoublePurchase);
+  EXPECT_EQ(p.id, u->id);
+  EXPECT_EQ(p.actual, 2);
+  EXPECT_EQ(p.detail, "document " + std::to_string(d1->id) + ": orders " + std::to_string(ids[0]) +
+                          ", " + std::to_string(ids[1]));
+}
+
 TEST_F(SqliteStoreTest, IndexFollowsDeletesAndPriceChangesInTheSameTransaction) {
   auto opened = Store::open("sqlite:" + path_);
   ASSERT_TRUE(opened.ok());

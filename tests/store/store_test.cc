@@ -1836,6 +1836,137 @@ TEST_P(StoreCommerceTest, RefundsMoveMoneyBackAndRevoke) {
   expect_clean_audit();
 }
 
+TEST_P(StoreCommerceTest, SecondPaymentForAnOwnedDocumentIsCredited) {
+  User u = create_user("double@example.cn");
+  int64_t d = put(new_document("a"));
+  Order first = create_order(document_order(u.id, d, 990, kT0));
+  Order second = create_order(document_order(u.id, d, 990, kT0));
+  ASSERT_EQ(store_->apply_payment(notice(first, "D-1"))->outcome, PaymentOutcome::kApplied);
+  auto again = store_->apply_payment(notice(second, "D-2"));
+  ASSERT_TRUE(again.ok()) << again.status().to_string();
+  EXPECT_EQ(again->outcome, PaymentOutcome::kCreditedToWallet);
+  EXPECT_EQ(again->order.status, OrderStatus::kCredited);
+  EXPECT_EQ(again->order.credited, Fen(990));
+  EXPECT_EQ(again->order.paid_with, "alipay");
+  EXPECT_EQ(balance(u.id), Fen(990));
+  EXPECT_EQ(store_->user_entitlements(u.id)->purchased, std::vector<int64_t>{d});
+  EXPECT_EQ(store_->apply_payment(notice(second, "D-2"))->outcome, PaymentOutcome::kDuplicate);
+  EXPECT_EQ(balance(u.id), Fen(990));
+  expect_clean_audit();
+}
+
+TEST_P(StoreCommerceTest, ProviderRefundIsTrackedAndSettledOnce) {
+  User u = create_user("tracked@example.cn");
+  int64_t d = put(new_document("a"));
+  Order o = create_order(document_order(u.id, d, 990, kT0));
+  ASSERT_TRUE(store_->apply_payment(notice(o, "T-P1")).ok());
+  ProviderRefundStart r;
+  r.order_id = o.id;
+  r.out_refund_no_prefix = "R20260101";
+  r.out_refund_no_suffix = "ABCD";
+  r.note = "原路退回";
+  r.actor = "admin";
+  r.now = kT0 + 100;
+  auto started = store_->refund_to_provider(r);
+  ASSERT_TRUE(started.ok()) << started.status().to_string();
+  EXPECT_EQ(started->order.status, OrderStatus::kRefunded);
+  const Refund& ref = started->refund;
+  EXPECT_EQ(ref.out_refund_no, "R20260101" + std::string(10 - std::to_string(ref.id).size(), '0') +
+                                   std::to_string(ref.id) + "ABCD");
+  EXPECT_EQ(ref.state, RefundState::kPending);
+  EXPECT_EQ(ref.transaction_id, "T-P1");
+  EXPECT_EQ(ref.amount, Fen(990));
+  EXPECT_FALSE(ref.from_gateway);
+  EXPECT_TRUE(store_->user_entitlements(u.id)->purchased.empty());
+  ASSERT_EQ(store_->pending_refunds(10)->size(), 1u);
+  expect_clean_audit();
+  expect_code(store_->refund_to_provider(r).status(), Code::kConflict, "refunded twice");
+
+  RefundNotice n{"alipay", "T-P1", o.out_trade_no,          "RID-1", ref.out_refund_no,
+                 Fen(990), Fen(0), RefundState::kSucceeded, "",      kT0 + 200};
+  auto settled = store_->apply_refund(n);
+  ASSERT_TRUE(settled.ok()) << settled.status().to_string();
+  EXPECT_EQ(settled->outcome, RefundOutcome::kSettled);
+  EXPECT_EQ(settled->refund.state, RefundState::kSucceeded);
+  EXPECT_EQ(settled->refund.refund_id, "RID-1");
+  EXPECT_EQ(settled->refund.updated_at, kT0 + 200);
+  EXPECT_EQ(store_->apply_refund(n)->outcome, RefundOutcome::kDuplicate);
+  n.state = RefundState::kFailed;  // a stale report after success changes nothing
+  EXPECT_EQ(store_->apply_refund(n)->outcome, RefundOutcome::kDuplicate);
+  EXPECT_TRUE(store_->pending_refunds(10)->empty());
+  auto rows = store_->order_refunds(o.id);
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ((*rows)[0].state, RefundState::kSucceeded);
+  expect_clean_audit();
+
+  // A wallet-paid order cannot go to a provider.
+  credit(u.id, 500);
+  Order w = create_order(document_order(u.id, d, 500, kT0));
+  ASSERT_TRUE(store_->pay_order_from_wallet(w.id, u.id, kT0).ok());
+  r.order_id = w.id;
+  expect_code(store_->refund_to_provider(r).status(), Code::kInvalidArgument, "wallet-paid");
+}
+
+TEST_P(StoreCommerceTest, RefundMadeAtTheGatewayIsBookedOncePerRefundId) {
+  User u = create_user("gwrefund@example.cn");
+  int64_t d = put(new_document("a"));
+  Order o = create_order(document_order(u.id, d, 990, kT0));
+  ASSERT_TRUE(store_->apply_payment(notice(o, "T-G1")).ok());
+  RefundNotice n{"alipay", "T-G1", o.out_trade_no,          "G-1", "",
+                 Fen(400), Fen(0), RefundState::kSucceeded, "",    kT0 + 50};
+  auto a = store_->apply_refund(n);
+  ASSERT_TRUE(a.ok()) << a.status().to_string();
+  EXPECT_EQ(a->outcome, RefundOutcome::kBooked);
+  EXPECT_EQ(a->order.status, OrderStatus::kPaid);  // partly refunded
+  EXPECT_TRUE(a->refund.from_gateway);
+  EXPECT_EQ(store_->apply_refund(n)->outcome, RefundOutcome::kDuplicate);
+  expect_clean_audit();
+  // Not yet succeeded: nothing to book.
+  RefundNotice waiting = n;
+  waiting.refund_id = "G-2";
+  waiting.state = RefundState::kPending;
+  EXPECT_EQ(store_->apply_refund(waiting)->outcome, RefundOutcome::kIgnored);
+  // The rest: the order is refunded and the purchase revoked.
+  RefundNotice rest = n;
+  rest.refund_id = "G-3";
+  rest.amount = Fen(590);
+  auto b = store_->apply_refund(rest);
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(b->order.status, OrderStatus::kRefunded);
+  EXPECT_TRUE(store_->user_entitlements(u.id)->purchased.empty());
+  EXPECT_EQ(store_->order_refunds(o.id)->size(), 2u);
+  expect_clean_audit();
+
+  RefundNotice unknown = n;
+  unknown.out_trade_no = "NOPE";
+  expect_code(store_->apply_refund(unknown).status(), Code::kNotFound, "unknown order");
+  RefundNotice other = n;
+  other.transaction_id = "T-OTHER";
+  expect_code(store_->apply_refund(other).status(), Code::kNotFound, "payment not recorded");
+}
+
+TEST_P(StoreCommerceTest, PaymentStartsAreListedUntilClosed) {
+  User u = create_user("starts@example.cn");
+  Order soon = create_order(topup_order(u.id, 100, kT0));  // expires kT0 + 1800
+  expect_code(store_->record_payment_start(777777, "wechat", kT0), Code::kNotFound, "no order");
+  ASSERT_TRUE(store_->record_payment_start(soon.id, "wechat", kT0).is_ok());
+  ASSERT_TRUE(store_->record_payment_start(soon.id, "wechat", kT0 + 5).is_ok());  // kept once
+  ASSERT_TRUE(store_->record_payment_start(soon.id, "alipay", kT0 + 6).is_ok());
+  EXPECT_TRUE(store_->open_payment_starts(soon.expires_at - 1, 10)->empty());
+  auto open = store_->open_payment_starts(soon.expires_at, 10);
+  ASSERT_TRUE(open.ok()) << open.status().to_string();
+  ASSERT_EQ(open->size(), 2u);
+  EXPECT_EQ((*open)[0].provider, "alipay");
+  EXPECT_EQ((*open)[1].provider, "wechat");
+  EXPECT_EQ((*open)[1].started_at, kT0);
+  EXPECT_EQ((*open)[1].order.id, soon.id);
+  ASSERT_TRUE(store_->close_payment_start(soon.id, "wechat", kT0 + 2000).is_ok());
+  ASSERT_EQ(store_->open_payment_starts(soon.expires_at, 10)->size(), 1u);
+  // A paid order is no longer listed.
+  ASSERT_TRUE(store_->apply_payment(notice(soon, "T-S1")).ok());
+  EXPECT_TRUE(store_->open_payment_starts(soon.expires_at + 100000, 10)->empty());
+}
+
 TEST_P(StoreCommerceTest, CreditWalletRules) {
   User u = create_user("credit@example.cn");
   auto b = store_->credit_wallet(u.id, Fen(250), "活动赠送", "operator:alice", kT0);

@@ -59,6 +59,14 @@ class ForwardingStore : public store::Store {
   Result<Fen> wallet_balance(int64_t a0) override { return inner_.wallet_balance(a0); }
   Result<store::UserEntitlements> user_entitlements(int64_t a0) override { return inner_.user_entitlements(a0); }
   Result<store::LedgerAudit> ledger_audit() override { return inner_.ledger_audit(); }
+  Result<store::StartedRefund> refund_to_provider(const store::ProviderRefundStart& a0) override { return inner_.refund_to_provider(a0); }
+  Result<store::AppliedRefund> apply_refund(const store::RefundNotice& a0) override { return inner_.apply_refund(a0); }
+  Result<std::vector<store::Refund>> order_refunds(int64_t a0) override { return inner_.order_refunds(a0); }
+  Result<std::vector<store::Refund>> pending_refunds(int64_t a0) override { return inner_.pending_refunds(a0); }
+  Status touch_refund(int64_t a0, const std::string& a1, int64_t a2) override { return inner_.touch_refund(a0, a1, a2); }
+  Status record_payment_start(int64_t a0, const std::string& a1, int64_t a2) override { return inner_.record_payment_start(a0, a1, a2); }
+  Result<std::vector<store::PaymentStartRow>> open_payment_starts(int64_t a0, int64_t a1) override { return inner_.open_payment_starts(a0, a1); }
+  Status close_payment_start(int64_t a0, const std::string& a1, int64_t a2) override { return inner_.close_payment_start(a0, a1, a2); }
   Result<store::Download> record_download(const store::NewDownload& a0) override { return inner_.record_download(a0); }
   Result<store::Download> get_download(int64_t a0) override { return inner_.get_download(a0); }
   Result<std::string> setting_or_init(const std::string& a0, const std::string& a1) override { return inner_.setting_or_init(a0, a1); }

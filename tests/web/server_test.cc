@@ -841,6 +841,18 @@ class DownStore : public store::Store {
   Result<Fen> wallet_balance(int64_t) override { return down(); }
   Result<store::UserEntitlements> user_entitlements(int64_t) override { return down(); }
   Result<store::LedgerAudit> ledger_audit() override { return down(); }
+  Result<store::StartedRefund> refund_to_provider(const store::ProviderRefundStart&) override {
+    return down();
+  }
+  Result<store::AppliedRefund> apply_refund(const store::RefundNotice&) override { return down(); }
+  Result<std::vector<store::Refund>> order_refunds(int64_t) override { return down(); }
+  Result<std::vector<store::Refund>> pending_refunds(int64_t) override { return down(); }
+  Status touch_refund(int64_t, const std::string&, int64_t) override { return down(); }
+  Status record_payment_start(int64_t, const std::string&, int64_t) override { return down(); }
+  Result<std::vector<store::PaymentStartRow>> open_payment_starts(int64_t, int64_t) override {
+    return down();
+  }
+  Status close_payment_start(int64_t, const std::string&, int64_t) override { return down(); }
 };
 
 TEST(WebDownTest, StoreFailuresAre503WithoutDetails) {

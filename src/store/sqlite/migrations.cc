@@ -351,6 +351,154 @@ INSERT INTO documents_fts (documents_fts, rank) VALUES ('automerge', 16);
 INSERT INTO documents_fts (documents_fts, rank) VALUES ('crisismerge', 64);
 INSERT INTO documents_fts (documents_fts) VALUES ('rebuild');
 )sql",
+
+    // 11: payments as the gateways behave. SQLite cannot change a CHECK, so
+    // orders and ledger_entries are rebuilt (same ids, same indexes,
+    // AUTOINCREMENT counters kept; foreign keys are checked at commit):
+    //  - orders: status 'credited' (paid at a gateway although the reader
+    //    already owned the document; the money went to the wallet, paid_with
+    //    and paid_at say how), and credited_fen, the provider money for the
+    //    order that went to the wallet, filled from the late_payment rows;
+    //  - ledger kinds 'refund_sent' (refunds_due:<p> -> provider:<p> when a
+    //    refund of ours succeeded) and 'gateway_refund' (a refund made at the
+    //    gateway for an order no longer paid, taken back from the wallet);
+    //  - refunds: refunds through a provider, tracked. A provider refund
+    //    booked before this version (refunds_due with no row) becomes a
+    //    'failed' row: the money is still owed and an operator pays it back
+    //    by hand; it is never sent automatically;
+    //  - payment_starts: which providers an order was sent to, for the sweep.
+    R"sql(
+PRAGMA defer_foreign_keys = ON;
+
+CREATE TABLE orders_v10 AS SELECT * FROM orders;
+CREATE TABLE orders_seq_v10 AS SELECT seq FROM sqlite_sequence WHERE name = 'orders';
+DROP TABLE orders;
+CREATE TABLE orders (
+  id            INTEGER PRIMARY KEY AUTOINCREMENT,
+  out_trade_no  TEXT    NOT NULL UNIQUE,
+  user_id       INTEGER NOT NULL REFERENCES users(id),
+  kind          TEXT    NOT NULL CHECK (kind IN ('document', 'plan', 'topup')),
+  document_id   INTEGER REFERENCES documents(id),
+  plan_id       TEXT,
+  plan_days     INTEGER NOT NULL DEFAULT 0 CHECK (plan_days >= 0),
+  subject       TEXT    NOT NULL,
+  amount_fen    INTEGER NOT NULL CHECK (amount_fen > 0),
+  status        TEXT    NOT NULL
+                CHECK (status IN ('created', 'paid', 'refunded', 'expired', 'credited')),
+  paid_with     TEXT    NOT NULL DEFAULT '',
+  created_at    INTEGER NOT NULL,
+  expires_at    INTEGER NOT NULL,
+  paid_at       INTEGER NOT NULL DEFAULT 0,
+  refunded_at   INTEGER NOT NULL DEFAULT 0,
+  credited_fen  INTEGER NOT NULL DEFAULT 0 CHECK (credited_fen >= 0),
+  CHECK ((kind = 'document') = (document_id IS NOT NULL)),
+  CHECK ((kind = 'plan') = (plan_id IS NOT NULL AND plan_days > 0)),
+  CHECK ((status IN ('paid', 'refunded', 'credited')) = (paid_at > 0 AND paid_with <> '')),
+  CHECK ((status = 'refunded') = (refunded_at > 0)),
+  CHECK (status <> 'credited' OR credited_fen > 0)
+) STRICT;
+INSERT INTO orders (id, out_trade_no, user_id, kind, document_id, plan_id, plan_days, subject,
+                    amount_fen, status, paid_with, created_at, expires_at, paid_at, refunded_at,
+                    credited_fen)
+  SELECT o.id, o.out_trade_no, o.user_id, o.kind, o.document_id, o.plan_id, o.plan_days,
+         o.subject, o.amount_fen, o.status, o.paid_with, o.created_at, o.expires_at, o.paid_at,
+         o.refunded_at,
+         coalesce((SELECT sum(e.amount_fen) FROM ledger_entries e
+                   WHERE e.order_id = o.id AND e.kind = 'late_payment'
+                     AND e.account LIKE 'wallet:%' AND e.amount_fen > 0), 0)
+  FROM orders_v10 o;
+UPDATE sqlite_sequence SET seq = max(seq, (SELECT seq FROM orders_seq_v10))
+  WHERE name = 'orders' AND EXISTS (SELECT 1 FROM orders_seq_v10);
+INSERT INTO sqlite_sequence (name, seq)
+  SELECT 'orders', seq FROM orders_seq_v10
+  WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'orders');
+DROP TABLE orders_v10;
+DROP TABLE orders_seq_v10;
+CREATE INDEX orders_by_user ON orders (user_id, created_at DESC, id DESC);
+CREATE INDEX orders_created_by_expiry ON orders (expires_at) WHERE status = 'created';
+CREATE INDEX orders_by_created ON orders (created_at, id);
+CREATE INDEX orders_purchases ON orders (user_id, document_id)
+  WHERE kind = 'document' AND status = 'paid';
+
+CREATE TABLE ledger_v10 AS SELECT * FROM ledger_entries;
+CREATE TABLE ledger_seq_v10 AS SELECT seq FROM sqlite_sequence WHERE name = 'ledger_entries';
+DROP TABLE ledger_entries;
+CREATE TABLE ledger_entries (
+  id          INTEGER PRIMARY KEY AUTOINCREMENT,
+  txn_id      INTEGER NOT NULL,
+  account     TEXT    NOT NULL,
+  amount_fen  INTEGER NOT NULL CHECK (amount_fen <> 0),
+  order_id    INTEGER REFERENCES orders(id),
+  kind        TEXT    NOT NULL CHECK (kind IN ('payment', 'late_payment', 'refund', 'credit',
+                                               'refund_sent', 'gateway_refund')),
+  note        TEXT    NOT NULL,
+  actor       TEXT    NOT NULL,
+  created_at  INTEGER NOT NULL
+) STRICT;
+INSERT INTO ledger_entries (id, txn_id, account, amount_fen, order_id, kind, note, actor,
+                            created_at)
+  SELECT id, txn_id, account, amount_fen, order_id, kind, note, actor, created_at
+  FROM ledger_v10;
+INSERT INTO sqlite_sequence (name, seq)
+  SELECT 'ledger_entries', seq FROM ledger_seq_v10
+  WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'ledger_entries');
+UPDATE sqlite_sequence SET seq = max(seq, (SELECT seq FROM ledger_seq_v10))
+  WHERE name = 'ledger_entries' AND EXISTS (SELECT 1 FROM ledger_seq_v10);
+DROP TABLE ledger_v10;
+DROP TABLE ledger_seq_v10;
+CREATE INDEX ledger_by_txn ON ledger_entries (txn_id);
+CREATE INDEX ledger_by_account ON ledger_entries (account, id);
+CREATE INDEX ledger_by_order ON ledger_entries (order_id) WHERE order_id IS NOT NULL;
+
+-- ledger_txn: the txn that booked the refund (ours: sales or the wallet ->
+-- refunds_due:<p>; made at the gateway: -> provider:<p>); sent_txn: ours
+-- only, refunds_due:<p> -> provider:<p> once it succeeded. refund_key: the
+-- exactly-once key of a refund made at the gateway (its refund id, or its
+-- name when the gateway gives no id).
+CREATE TABLE refunds (
+  id              INTEGER PRIMARY KEY AUTOINCREMENT,
+  order_id        INTEGER NOT NULL REFERENCES orders(id),
+  provider        TEXT    NOT NULL,
+  transaction_id  TEXT    NOT NULL,
+  out_refund_no   TEXT    NOT NULL UNIQUE,
+  refund_id       TEXT    NOT NULL DEFAULT '',
+  refund_key      TEXT,
+  amount_fen      INTEGER NOT NULL CHECK (amount_fen > 0),
+  state           TEXT    NOT NULL CHECK (state IN ('pending', 'succeeded', 'failed')),
+  message         TEXT    NOT NULL DEFAULT '',
+  from_gateway    INTEGER NOT NULL CHECK (from_gateway IN (0, 1)),
+  ledger_txn      INTEGER NOT NULL,
+  sent_txn        INTEGER,
+  created_at      INTEGER NOT NULL,
+  updated_at      INTEGER NOT NULL,
+  CHECK (from_gateway = 0 OR (state = 'succeeded' AND refund_key IS NOT NULL)),
+  CHECK ((sent_txn IS NOT NULL) = (from_gateway = 0 AND state = 'succeeded'))
+) STRICT;
+CREATE INDEX refunds_by_order ON refunds (order_id, id);
+CREATE INDEX refunds_pending ON refunds (id) WHERE state = 'pending';
+CREATE UNIQUE INDEX refunds_from_gateway ON refunds (provider, transaction_id, refund_key)
+  WHERE from_gateway = 1;
+
+INSERT INTO refunds (order_id, provider, transaction_id, out_refund_no, amount_fen, state,
+                     message, from_gateway, ledger_txn, created_at, updated_at)
+  SELECT e.order_id, substr(e.account, 13),
+         coalesce((SELECT n.transaction_id FROM payment_notifications n
+                   WHERE n.order_id = e.order_id AND n.outcome = 'applied'), ''),
+         printf('RM%010d', e.id), e.amount_fen, 'failed',
+         'booked before refunds were tracked: pay it back by hand', 0, e.txn_id,
+         e.created_at, e.created_at
+  FROM ledger_entries e
+  WHERE e.account LIKE 'refunds_due:%' AND e.amount_fen > 0 AND e.order_id IS NOT NULL;
+
+CREATE TABLE payment_starts (
+  order_id    INTEGER NOT NULL REFERENCES orders(id),
+  provider    TEXT    NOT NULL,
+  started_at  INTEGER NOT NULL,
+  closed_at   INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (order_id, provider)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX payment_starts_open ON payment_starts (order_id) WHERE closed_at = 0;
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(std::size(kMigrations));

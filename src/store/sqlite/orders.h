@@ -1,9 +1,8 @@
 // The commerce half of the SQLite backend: orders, the wallet ledger,
-// payment notifications and VIP periods. Each function is the body of one
-// Store method and runs on a connection the caller holds; SqliteStore runs
-// writers on the group-commit writer (writer.h: inside a write transaction,
-// in a savepoint of their own, possibly twice) and multi-statement readers in
-// one read transaction. Internal to store/sqlite/.
+// payment notifications, VIP periods, tracked refunds and payment starts. Each function is the body
+// of one Store method and runs on a connection the caller holds; SqliteStore runs writers on the
+// group-commit writer (writer.h: inside a write transaction, in a savepoint of their own, possibly
+// twice) and multi-statement readers in one read transaction. Internal to store/sqlite/.
 //
 // Thread-safety: as Connection: one thread at a time per connection.
 #pragma once
@@ -27,6 +26,13 @@ Result<AppliedPayment> apply_payment_in(Connection& c, const PaymentNotice& n);
 Result<int64_t> expire_orders_in(Connection& c, int64_t now);
 Result<Order> refund_order_in(Connection& c, int64_t order_id, bool to_wallet,
                               const std::string& note, const std::string& actor, int64_t now);
+Result<StartedRefund> refund_to_provider_in(Connection& c, const ProviderRefundStart& r);
+Result<AppliedRefund> apply_refund_in(Connection& c, const RefundNotice& n);
+Status touch_refund_in(Connection& c, int64_t refund_id, const std::string& message, int64_t now);
+Status record_payment_start_in(Connection& c, int64_t order_id, const std::string& provider,
+                               int64_t now);
+Status close_payment_start_in(Connection& c, int64_t order_id, const std::string& provider,
+                              int64_t now);
 Result<Fen> credit_wallet_in(Connection& c, int64_t user_id, Fen amount, const std::string& note,
                              const std::string& actor, int64_t now);
 
@@ -39,5 +45,9 @@ Result<std::vector<Order>> orders_between_in(Connection& c, int64_t from, int64_
 Result<Fen> wallet_balance_in(Connection& c, int64_t user_id);
 Result<UserEntitlements> user_entitlements_in(Connection& c, int64_t user_id);
 Result<LedgerAudit> ledger_audit_in(Connection& c);
+Result<std::vector<Refund>> order_refunds_in(Connection& c, int64_t order_id);
+Result<std::vector<Refund>> pending_refunds_in(Connection& c, int64_t limit);
+Result<std::vector<PaymentStartRow>> open_payment_starts_in(Connection& c, int64_t expires_before,
+                                                            int64_t limit);
 
 }  // namespace paidoc::store::sqlite

@@ -160,6 +160,16 @@ Result<T> guarded(const char* what, F&& f) {
 // Nothing to return but success.
 struct Done {};
 
+// A write that answers a Status, as a writer of in_write_txn<Done>.
+template <typename F>
+auto as_done(F&& f) {
+  return [f = std::forward<F>(f)](Connection& c) -> Result<Done> {
+    Status s = f(c);
+    if (!s.is_ok()) return s;
+    return Done{};
+  };
+}
+
 // guarded() for the methods that answer a Status.
 template <typename F>
 Status guarded_status(const char* what, F&& f) {
@@ -838,6 +848,63 @@ class SqliteStore final : public Store {
       return in_write_txn<Order>([&](Connection& c) {
         return refund_order_in(c, order_id, to_wallet, note, actor, now);
       });
+    });
+  }
+
+  Result<StartedRefund> refund_to_provider(const ProviderRefundStart& r) override {
+    return guarded<StartedRefund>("refund_to_provider", [&]() -> Result<StartedRefund> {
+      return in_write_txn<StartedRefund>(
+          [&](Connection& c) { return refund_to_provider_in(c, r); });
+    });
+  }
+
+  Result<AppliedRefund> apply_refund(const RefundNotice& n) override {
+    return guarded<AppliedRefund>("apply_refund", [&]() -> Result<AppliedRefund> {
+      return in_write_txn<AppliedRefund>([&](Connection& c) { return apply_refund_in(c, n); });
+    });
+  }
+
+  Result<std::vector<Refund>> order_refunds(int64_t order_id) override {
+    return guarded<std::vector<Refund>>("order_refunds", [&]() -> Result<std::vector<Refund>> {
+      return on_connection<std::vector<Refund>>(
+          [&](Connection& c) { return order_refunds_in(c, order_id); });
+    });
+  }
+
+  Result<std::vector<Refund>> pending_refunds(int64_t limit) override {
+    return guarded<std::vector<Refund>>("pending_refunds", [&]() -> Result<std::vector<Refund>> {
+      return on_connection<std::vector<Refund>>(
+          [&](Connection& c) { return pending_refunds_in(c, limit); });
+    });
+  }
+
+  Status touch_refund(int64_t refund_id, const std::string& message, int64_t now) override {
+    return guarded_status("touch_refund", [&]() -> Result<Done> {
+      return in_write_txn<Done>(
+          as_done([&](Connection& c) { return touch_refund_in(c, refund_id, message, now); }));
+    });
+  }
+
+  Status record_payment_start(int64_t order_id, const std::string& provider, int64_t now) override {
+    return guarded_status("record_payment_start", [&]() -> Result<Done> {
+      return in_write_txn<Done>(as_done(
+          [&](Connection& c) { return record_payment_start_in(c, order_id, provider, now); }));
+    });
+  }
+
+  Result<std::vector<PaymentStartRow>> open_payment_starts(int64_t expires_before,
+                                                           int64_t limit) override {
+    return guarded<std::vector<PaymentStartRow>>(
+        "open_payment_starts", [&]() -> Result<std::vector<PaymentStartRow>> {
+          return on_connection<std::vector<PaymentStartRow>>(
+              [&](Connection& c) { return open_payment_starts_in(c, expires_before, limit); });
+        });
+  }
+
+  Status close_payment_start(int64_t order_id, const std::string& provider, int64_t now) override {
+    return guarded_status("close_payment_start", [&]() -> Result<Done> {
+      return in_write_txn<Done>(as_done(
+          [&](Connection& c) { return close_payment_start_in(c, order_id, provider, now); }));
     });
   }
 
