@@ -175,10 +175,11 @@ class PaymentProvider {
  public:
   virtual ~PaymentProvider() = default;
   virtual std::string name() const = 0;
-  // Builds the signed request. Alipay and the sandbox are redirects (no
-  // network I/O). WeChat Native posts the signed order to the gateway through
-  // WechatConfig::post (HTTPS by default; tests pass a fake) and answers its
-  // code_url; kUnavailable when the gateway cannot be reached or refuses.
+  // Builds the signed request for order.channel. Alipay (page or WAP) and
+  // the sandbox are redirects (no network I/O). WeChat posts the signed
+  // order (Native, H5 or JSAPI) through WechatConfig::transport and answers
+  // its code_url, h5_url redirect or JSAPI parameters; kUnavailable when the
+  // gateway cannot be reached, refuses, or its answer does not verify.
   virtual Result<PaymentStart> start(const PaymentOrder& order) = 0;
   // Verifies signature, app id, freshness; decrypts. kForbidden when the
   // signature or app id is wrong, kInvalidArgument when malformed or stale.

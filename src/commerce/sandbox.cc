@@ -10,7 +10,8 @@
 //   header:  x-sandbox-signature: lower-case hex HMAC-SHA256(secret, body)
 // verify() checks the HMAC over the raw body in constant time and that the
 // timestamp is within kMaxSkew of the clock. An empty secret disables the
-// sandbox: every start and notification is refused.
+// sandbox: every start and notification is refused. It has no refund API:
+// sandbox payments are refunded to the wallet.
 
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -88,6 +89,14 @@ class Sandbox : public PaymentProvider {
 
   std::string success_body() const override { return "success"; }
   std::string failure_body() const override { return "failure"; }
+
+  // The sandbox's "gateway" is this site's own pay page, which hands its
+  // notification to verify() in the same request: no notification can be
+  // lost, and there is nothing to close. So a query knows no trade, and a
+  // close is done (a sandbox payment after expiry is late and goes to the
+  // wallet, as for any provider).
+  Result<TradeReport> query(const std::string&) override { return TradeReport{}; }
+  Status close(const std::string&) override { return Status(); }
 
  private:
   SandboxConfig config_;

@@ -1104,6 +1104,27 @@ TEST_F(GatewayTest, RefundNotificationsForUnknownOrdersOrPaymentsAreRefused) {
   expect_ledger_ok();
 }
 
+// The sweep of a demo site: sandbox orders left unpaid are expired without a
+// warning on every run (the sandbox cannot lose a notification).
+TEST_F(GatewayTest, SweepOfSandboxOrdersReportsNoProblems) {
+  int64_t u = add_user("demo@example.cn");
+  int64_t d = add_document("a", 990);
+  auto o = commerce_->order_document(u, gate::Role::kReader, d);
+  ASSERT_TRUE(o.ok());
+  ASSERT_TRUE(commerce_->pay(u, o->id, PayMethod::kSandbox).ok());
+  clock_.advance(Options{}.order_ttl - 60);
+  auto sw = commerce_->sweep();
+  ASSERT_TRUE(sw.ok());
+  EXPECT_EQ(sw->queried, 1);
+  EXPECT_TRUE(sw->problems.empty()) << sw->problems.front();
+  clock_.advance(120);
+  sw = commerce_->sweep();
+  ASSERT_TRUE(sw.ok());
+  EXPECT_TRUE(sw->problems.empty()) << sw->problems.front();
+  EXPECT_EQ(sw->expired, 1);
+  EXPECT_EQ(commerce_->order(u, o->id)->status, OrderStatus::kExpired);
+}
+
 TEST_F(GatewayTest, SweepFindsAPaymentWhoseNotificationWasLost) {
   int64_t u = add_user("lost@example.cn");
   int64_t d = add_document("a", 990);

@@ -359,6 +359,29 @@ TEST_F(GatewayWebTest, AnAlipayRefundThroughTheAdminPageIsSettledOnceByAnswerAnd
   expect_ledger_ok();
 }
 
+TEST_F(GatewayWebTest, APaymentAfterExpiryGoesToTheWalletAndTheOrderPageSaysSo) {
+  const std::string tok = token("reader@example.cn");
+  Started late = start_order(tok, "wechat");
+  ASSERT_NE(late.id, 0);
+  Result<commerce::Order> o = commerce_->order(reader_, late.id);
+  ASSERT_TRUE(o.ok());
+  clock_.set(o->expires_at + 10);
+  wechat_.mark_paid(late.out_trade_no);
+  EXPECT_EQ(notify("wechat", wechat_.transaction_notification(late.out_trade_no)).status, 200);
+  EXPECT_EQ(order_status(tok, late.id), "expired");
+  EXPECT_FALSE(reads_paid(tok));
+  EXPECT_EQ(balance(reader_), kPrice);
+
+  Browser browser(port_);
+  ASSERT_EQ(browser.login("reader@example.cn").status, 303);
+  HttpResponse page = browser.get("/orders/" + std::to_string(late.id));
+  EXPECT_EQ(page.status, 200);
+  EXPECT_NE(page.body.find("订单已过期，付款 ¥12.00 已转入钱包余额。"), std::string::npos) << page.body;
+  json api_order = api("GET", "/api/v1/orders/" + std::to_string(late.id), tok, nullptr, 200);
+  EXPECT_EQ(api_order["credited_fen"], kPrice);
+  expect_ledger_ok();
+}
+
 TEST_F(GatewayWebTest, APaymentWhoseNotificationWasDroppedIsFoundByTheSweepBeforeExpiry) {
   const std::string tok = token("reader@example.cn");
   Started ali = start_order(tok, "alipay");
