@@ -393,6 +393,7 @@ class Alipay : public PaymentProvider {
 
   std::string success_body() const override { return "success"; }
   std::string failure_body() const override { return "failure"; }
+  bool can_refund() const override { return true; }
 
   // ---- server APIs ----------------------------------------------------------------
 

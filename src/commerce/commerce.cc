@@ -630,6 +630,8 @@ Status Commerce::refund(int64_t order_id, bool to_wallet, const std::string& not
                  r->out_trade_no, r->user_id, yuan(r->amount));
     return Status();
   }
+  if (auto p = providers_.find(o->paid_with); p != providers_.end() && !p->second->can_refund())
+    return Status::invalid("该订单的支付方式不支持原路退回，请选择退回钱包");
   store::ProviderRefundStart start;
   start.order_id = order_id;
   start.out_refund_no_prefix = "R" + beijing_date(now);
@@ -777,6 +779,11 @@ Result<std::string> Commerce::openid(const std::string& provider, const std::str
   auto it = providers_.find(provider);
   if (it == providers_.end()) return Status::invalid("暂不支持该支付方式：" + provider);
   return it->second->openid(code);
+}
+
+bool Commerce::can_refund(const std::string& provider) const {
+  auto it = providers_.find(provider);
+  return it != providers_.end() && it->second->can_refund();
 }
 
 bool Commerce::supports(const std::string& provider, Channel c) const {

@@ -223,6 +223,9 @@ class Commerce {
   Result<std::string> oauth_url(const std::string& provider, const std::string& redirect_uri,
                                 const std::string& state);
   Result<std::string> openid(const std::string& provider, const std::string& code);
+  // Whether orders paid through the provider named can be refunded to the
+  // original method (it has a refund API; refund() refuses the others).
+  bool can_refund(const std::string& provider) const;
   // Whether the provider named can start a payment for this channel itself.
   bool supports(const std::string& provider, Channel c) const;
 

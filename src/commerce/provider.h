@@ -223,6 +223,9 @@ class PaymentProvider {
   virtual Result<std::string> oauth_url(const std::string& redirect_uri,
                                         const std::string& state) const;
   virtual Result<std::string> openid(const std::string& code);
+  // Whether refund() reaches a gateway (Alipay, WeChat Pay; not the sandbox,
+  // whose payments are refunded to the wallet).
+  virtual bool can_refund() const { return false; }
   // Whether start() can serve this channel itself (WeChat: JSAPI needs an
   // app secret, H5 must be switched on). The service falls back to
   // kDesktop when not.

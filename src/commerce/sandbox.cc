@@ -10,8 +10,8 @@
 //   header:  x-sandbox-signature: lower-case hex HMAC-SHA256(secret, body)
 // verify() checks the HMAC over the raw body in constant time and that the
 // timestamp is within kMaxSkew of the clock. An empty secret disables the
-// sandbox: every start and notification is refused. It has no refund API:
-// sandbox payments are refunded to the wallet.
+// sandbox: every start and notification is refused. A refund to the
+// original method succeeds at once.
 
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -97,6 +97,21 @@ class Sandbox : public PaymentProvider {
   // wallet, as for any provider).
   Result<TradeReport> query(const std::string&) override { return TradeReport{}; }
   Status close(const std::string&) override { return Status(); }
+
+  // Sandbox money is not real: a refund to it succeeds at once, under a
+  // refund id made from our refund number.
+  bool can_refund() const override { return !config_.secret.empty(); }
+  Result<RefundReport> refund(const RefundRequest& r) override {
+    if (config_.secret.empty()) return Status::forbidden("sandbox: disabled (no secret)");
+    if (r.out_refund_no.empty()) return Status::invalid("sandbox: out_refund_no is empty");
+    if (r.amount <= Fen(0)) return Status::invalid("sandbox: refund amount must be positive");
+    RefundReport rep;
+    rep.refund_id = "SBXR" + r.out_refund_no;
+    rep.out_refund_no = r.out_refund_no;
+    rep.amount = r.amount;
+    rep.state = RefundState::kSucceeded;
+    return rep;
+  }
 
  private:
   SandboxConfig config_;

@@ -244,6 +244,7 @@ class Wechat : public PaymentProvider {
   // API v3 accepts 200 or 204; an explicit JSON body reads well in logs.
   std::string success_body() const override { return R"({"code":"SUCCESS","message":"成功"})"; }
   std::string failure_body() const override { return R"({"code":"FAIL","message":"失败"})"; }
+  bool can_refund() const override { return true; }
 
   // ---- query and close ------------------------------------------------------------
 

@@ -722,7 +722,7 @@ Response admin_orders_page(Site& site, const Request& req, int status, std::stri
         // A top-up cannot go back to the wallet it filled; a wallet payment
         // has no provider to go back through.
         {"to_wallet", status == "paid" && field(r, c_kind) != "topup"},
-        {"to_provider", status == "paid" && !method.empty() && method != "wallet"},
+        {"to_provider", status == "paid" && site.commerce().can_refund(method)},
         {"provider_paid", !method.empty() && method != "wallet"},
     });
   }

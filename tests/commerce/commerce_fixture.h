@@ -83,6 +83,7 @@ class RecordingProvider : public PaymentProvider {
   }
   std::string success_body() const override { return "OK"; }
   std::string failure_body() const override { return "FAIL"; }
+  bool can_refund() const override { return true; }
 
   std::vector<PaymentOrder> started;
 

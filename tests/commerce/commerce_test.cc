@@ -285,6 +285,32 @@ TEST_F(CommerceTest, ProviderPaidDocumentEntitles) {
   EXPECT_TRUE(c.ok) << joined(c.problems);
 }
 
+// The sandbox's refund "to the original method" succeeds at once: the order
+// is refunded, access revoked, and the money leaves through the sandbox.
+TEST_F(CommerceTest, SandboxRefundsToTheOriginalMethodSucceedAtOnce) {
+  int64_t u = add_user("sbx-refund@example.cn");
+  int64_t d = add_document("a", 990);
+  auto o = commerce_->order_document(u, gate::Role::kReader, d);
+  ASSERT_TRUE(o.ok());
+  ASSERT_TRUE(commerce_->pay(u, o->id, PayMethod::kSandbox).ok());
+  ASSERT_TRUE(sandbox_notify(o->out_trade_no, 990, "SBX-REF").applied);
+  EXPECT_TRUE(commerce_->can_refund("sandbox"));
+  EXPECT_FALSE(commerce_->can_refund("nonesuch"));
+
+  ASSERT_TRUE(commerce_->refund(o->id, /*to_wallet=*/false, "to the original method").is_ok());
+  EXPECT_EQ(commerce_->order(u, o->id)->status, OrderStatus::kRefunded);
+  EXPECT_FALSE(contains(commerce_->entitlements(u)->purchased, d));
+  auto refunds = commerce_->refunds(o->id);
+  ASSERT_TRUE(refunds.ok());
+  ASSERT_EQ(refunds->size(), 1u);
+  EXPECT_EQ((*refunds)[0].state, RefundState::kSucceeded);
+  EXPECT_EQ((*refunds)[0].amount, Fen(990));
+  EXPECT_EQ((*refunds)[0].refund_id, "SBXR" + (*refunds)[0].out_refund_no);
+  EXPECT_EQ(balance(u), Fen(0));
+  LedgerCheck c = verify();
+  EXPECT_TRUE(c.ok) << joined(c.problems);
+}
+
 TEST_F(CommerceTest, UnknownOrderWrongAmountAndForgeriesAreRefusedWithoutEffect) {
   int64_t u = add_user("refuse@example.cn");
   auto o = commerce_->order_topup(u, Fen(1000));

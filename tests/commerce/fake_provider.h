@@ -121,6 +121,7 @@ class FakeProvider : public PaymentProvider {
 
   std::string success_body() const override { return "OK"; }
   std::string failure_body() const override { return "FAIL"; }
+  bool can_refund() const override { return true; }
 
   Result<TradeReport> query(const std::string& out_trade_no) override {
     std::lock_guard<std::mutex> lock(mu_);

@@ -74,6 +74,7 @@ class FakeProvider : public commerce::PaymentProvider {
   }
   std::string success_body() const override { return "success"; }
   std::string failure_body() const override { return "failure"; }
+  bool can_refund() const override { return true; }
 
   Result<std::string> oauth_url(const std::string& redirect_uri,
                                 const std::string& state) const override {
