@@ -22,8 +22,9 @@ struct ParseError {
   int line = 0;
   int column = 0;
   int64_t byte_offset = -1;
-  int paragraph = 0;   // 1-based .docx body paragraph; 0 otherwise
   std::string reason;  // one line, no trailing period
+  // Last, so that existing aggregate initialisers stay valid.
+  int paragraph = 0;  // 1-based .docx body paragraph; 0 otherwise
   // "file:line:col: reason", "file: byte offset N: reason",
   // "file: paragraph N: reason", or "file: reason" when no place is set
   // (line 0: the file as a whole, such as a .docx that is not a zip).
