@@ -18,20 +18,31 @@ bool ascii_alnum(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
 
-// True when `text` holds "paid" then "begin"/"end" (one token or apart):
-// an ATX heading such as `## paidbegin ##` is a near miss of a marker
-// (format.md §4.4), and Markdown would strip its `#`s.
-bool mentions_marker_word(std::string_view text) {
+// True when a heading's text starts with a marker word that its stripped
+// `#`s would have made a near miss (format.md §4.4): `## paidbegin ##`,
+// `## paid_end`, `## paid begin ##` (cmark drops the `#`s around the text).
+// `## Paid end of year` is a heading, as it is no near miss with its `#`s.
+bool starts_with_marker_word(std::string_view text, std::string_view raw) {
   std::string low(text);
   for (char& c : low)
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  for (size_t i = low.find("paid"); i != std::string::npos; i = low.find("paid", i + 1)) {
-    size_t j = i + 4;
-    while (j < low.size() && (low[j] == ' ' || low[j] == '\t' || low[j] == '_' || low[j] == '-')) ++j;
-    for (std::string_view w : {"begin", "end"}) {
-      if (low.compare(j, w.size(), w) == 0 && (j + w.size() >= low.size() || !ascii_alnum(low[j + w.size()])))
-        return true;
-    }
+  if (low.compare(0, 4, "paid") != 0) return false;
+  size_t j = 4;
+  bool spaced = false;
+  while (j < low.size() && (low[j] == ' ' || low[j] == '\t')) ++j, spaced = true;
+  if (!spaced && j < low.size() && (low[j] == '_' || low[j] == '-')) ++j;
+  for (std::string_view w : {"begin", "end"}) {
+    if (low.compare(j, w.size(), w) != 0) continue;
+    const size_t after = j + w.size();
+    if (after < low.size() && ascii_alnum(low[after])) return false;
+    if (!spaced) return true;
+    // Apart, the word needs closing delimiters, which cmark strips from the
+    // text: look for them at the end of the source line.
+    size_t k = after;
+    while (k < low.size() && (low[k] == ' ' || low[k] == '\t')) ++k;
+    if (k < low.size()) return low[k] == '#' || low[k] == '$';
+    const size_t last = raw.find_last_not_of(" \t");
+    return last != std::string_view::npos && raw[last] == '#';
   }
   return false;
 }
@@ -65,7 +76,7 @@ class Converter {
         if (!inline_text(n, &text)) return false;
         // A near miss such as `## paidbegin ##` must reach the parser as
         // written, or a typo would turn paid text into free text.
-        if (raw.find('#') != std::string::npos && mentions_marker_word(text)) {
+        if (raw.find('#') != std::string::npos && starts_with_marker_word(text, raw)) {
           emit(raw, start);
           return true;
         }

@@ -101,6 +101,13 @@ TEST(Markdown, NearMissWrittenAsAHeadingIsAnError) {
   // must not turn paid text into free text.
   EXPECT_EQ(error_of("# 标题\n\n## paidbegin ##\n正文\n", "n.md"),
             "n.md:3:1: looks like a paid marker but is not one: \"## paidbegin ##\"; write ##paidbegin##");
+  EXPECT_EQ(error_of("# 标题\n\n正文\n\n### PAID END ###\n", "e.md"),
+            "e.md:5:1: looks like a paid marker but is not one: \"### PAID END ###\"; write ##paidend##");
+  // Words, not a marker: the heading's text stays, without its `#`s.
+  Loaded words = load("# 标题\n\n## Paid end of year\n\n## paid end\n", "w.md");
+  ASSERT_TRUE(words.parsed.ok) << words.parsed.error.to_string();
+  expect_blocks(words.parsed.document, {{BlockKind::kParagraph, 0, "", "Paid end of year", false, 3},
+                                        {BlockKind::kParagraph, 0, "", "paid end", false, 5}});
 }
 
 TEST(Markdown, CodeIsKeptImagesAndHtmlAreRefused) {
