@@ -53,7 +53,14 @@ class Converter {
 
   bool block(cmark_node* n) {
     const int start = cmark_node_get_start_line(n);
-    switch (cmark_node_get_type(n)) {
+    const cmark_node_type type = cmark_node_get_type(n);
+    if (!prefix_.empty() && type != CMARK_NODE_PARAGRAPH && type != CMARK_NODE_HEADING) {
+      // An ordered item that opens with a code block or a list: its number
+      // is a line of its own rather than lost.
+      emit(prefix_, start);
+      prefix_.clear();
+    }
+    switch (type) {
       case CMARK_NODE_DOCUMENT:
       case CMARK_NODE_BLOCK_QUOTE:
       case CMARK_NODE_LIST:
@@ -68,7 +75,12 @@ class Converter {
           prefix_ = std::to_string(number) +
                     (cmark_node_get_list_delim(list) == CMARK_PAREN_DELIM ? ")" : ".");
         }
-        return children(n);
+        if (!children(n)) return false;
+        if (!prefix_.empty()) {  // an empty item: its number alone
+          emit(prefix_, start);
+          prefix_.clear();
+        }
+        return true;
       }
       case CMARK_NODE_HEADING: {
         const std::string& raw = source_line(start);

@@ -115,6 +115,11 @@ TEST(Markdown, CodeIsKeptImagesAndHtmlAreRefused) {
   ASSERT_TRUE(code.parsed.ok) << code.parsed.error.to_string();
   expect_blocks(code.parsed.document, {{BlockKind::kParagraph, 0, "", "第一行代码", false, 4}});
 
+  // An ordered item opening with a code block keeps its number as a line.
+  Loaded item = load("# 标题\n\n3.     缩进代码\n", "n.md");
+  ASSERT_TRUE(item.parsed.ok) << item.parsed.error.to_string();
+  EXPECT_EQ(item.source_text, "标题\n3.\n缩进代码\n");
+
   EXPECT_EQ(error_of("# 标题\n\n现场照片![照片](a.png)\n", "i.md"),
             "i.md:3:1: image is not supported in a .md source; remove it or describe it in text");
   EXPECT_EQ(error_of("# 标题\n\n<div>通知</div>\n", "h.md"),
