@@ -20,7 +20,8 @@ packages=(
   libsodium-dev                 # argon2id password hashes, random tokens
   libqrencode-dev               # WeChat Pay code_url as an SVG QR code
   libopencc-dev                 # traditional->simplified Chinese for search (pulls libopencc-data: t2s.json)
-  libzip-dev libpugixml-dev     # .docx export (zip container, XML checks)
+  libzip-dev libpugixml-dev     # .docx export and .docx sources (zip container, XML)
+  libcmark-dev                  # .md sources (CommonMark)
   libcairo2-dev libpango1.0-dev # .pdf export
   libpoppler-cpp-dev            # paidoc trace: the text layer of a .pdf
   texlive-lang-chinese          # Fandol fonts (Song, Hei, Kai, Fang) for the .pdf export

@@ -29,6 +29,7 @@
 #include "common/clock.h"
 #include "doc/parser.h"
 #include "library/library.h"
+#include "sources/sources.h"
 #include "store/store.h"
 #include "web/server.h"
 
@@ -69,7 +70,7 @@ int run_check(const std::vector<std::string>& files) {
     }
     std::ostringstream buf;
     buf << in.rdbuf();
-    doc::ParseResult r = doc::parse(buf.str(), f);
+    doc::ParseResult r = sources::load(buf.str(), f).parsed;
     if (!r.ok) {
       std::cerr << "error " << r.error.to_string() << "\n";
       ++failed;
@@ -398,7 +399,7 @@ int run(int argc, char** argv) {
   check->add_option("FILE", check_files, "source files")->required();
 
   // import
-  auto* import = app.add_subcommand("import", "import .txt sources (files or folders)");
+  auto* import = app.add_subcommand("import", "import .txt, .md and .docx sources (files or folders)");
   std::string price = "5.00";
   std::string category;
   std::vector<std::string> import_paths;
@@ -407,7 +408,7 @@ int run(int argc, char** argv) {
   int import_batch = 256;
   import->add_option("--batch", import_batch, "documents stored per transaction (one durable commit each)")
       ->capture_default_str();
-  import->add_option("PATH", import_paths, "files or folders (recursive, *.txt)")->required();
+  import->add_option("PATH", import_paths, "files or folders (recursive: *.txt, *.md, *.docx)")->required();
 
   // user
   UserArgs user_args;

@@ -619,6 +619,8 @@ class Parser {
 std::string ParseError::to_string() const {
   if (byte_offset >= 0)
     return file + ": byte offset " + std::to_string(byte_offset) + ": " + reason;
+  if (paragraph > 0) return file + ": paragraph " + std::to_string(paragraph) + ": " + reason;
+  if (line <= 0) return file + ": " + reason;  // the whole file (e.g. not a .docx)
   return file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + reason;
 }
 

@@ -15,14 +15,19 @@ namespace paidoc::doc {
 
 // Where and why a source was rejected. line and column are 1-based; column
 // counts Unicode code points of the decoded line. For encoding errors line
-// and column are 0 and byte_offset is set instead.
+// and column are 0 and byte_offset is set instead. For a .docx source
+// (sources/sources.h) line and column are 0 and paragraph is set instead.
 struct ParseError {
   std::string file;
   int line = 0;
   int column = 0;
   int64_t byte_offset = -1;
   std::string reason;  // one line, no trailing period
-  // "file:line:col: reason" or "file: byte offset N: reason".
+  // Last, so that existing aggregate initialisers stay valid.
+  int paragraph = 0;  // 1-based .docx body paragraph; 0 otherwise
+  // "file:line:col: reason", "file: byte offset N: reason",
+  // "file: paragraph N: reason", or "file: reason" when no place is set
+  // (line 0: the file as a whole, such as a .docx that is not a zip).
   std::string to_string() const;
 };
 

@@ -15,6 +15,7 @@
 
 #include "common/resources.h"
 #include "doc/parser.h"
+#include "sources/sources.h"
 
 namespace paidoc::library {
 
@@ -41,11 +42,7 @@ const char* outcome_word(store::PutOutcome o) {
   return "imported";
 }
 
-bool is_source_file(const fs::path& p) {
-  std::string ext = p.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
-  return ext == ".txt";
-}
+bool is_source_file(const fs::path& p) { return sources::is_source_name(p.string()); }
 
 }  // namespace
 
@@ -57,19 +54,19 @@ std::string ImportLine::to_string() const {
 std::optional<store::NewDocument> Library::prepare(std::string_view bytes, const std::string& path,
                                                    const ImportOptions& opts, ImportLine* line) {
   line->path = path;
-  doc::ParseResult parsed = doc::parse(bytes, path);
-  if (!parsed.ok) {
-    line->error = parsed.error.to_string();
+  // .txt as it is; .md and .docx converted first (sources/sources.h).
+  sources::Loaded loaded = sources::load(bytes, path);
+  if (!loaded.parsed.ok) {
+    line->error = loaded.parsed.error.to_string();
     return std::nullopt;
   }
   store::NewDocument nd;
   nd.source_path = path;
   nd.source_sha256 = sha256_hex(bytes);
-  // Keep the decoded source: the parsed form can always be rebuilt from it.
-  std::string encoding;
-  doc::ParseError ignored;
-  doc::decode(bytes, &nd.source_text, &encoding, &ignored);
-  nd.parsed = std::move(parsed.document);
+  // Keep the paidoc source text (decoded, or converted from .md/.docx): the
+  // parsed form can always be rebuilt from it with doc::parse.
+  nd.source_text = std::move(loaded.source_text);
+  nd.parsed = std::move(loaded.parsed.document);
   bool has_paid = nd.parsed.figures.paid_chars > 0;
   nd.price = has_paid ? opts.price : Fen(0);
   nd.category = opts.category;

@@ -57,8 +57,9 @@ class Library {
   explicit Library(store::DocumentStore& store, const Clock& clock = Clock::system())
       : store_(store), clock_(clock) {}
 
-  // Parses and stores one source. Never stores anything of a source that
-  // does not parse.
+  // Parses and stores one source. `path`'s extension picks the format
+  // (sources::format_of: .md/.markdown, .docx, else .txt). Never stores
+  // anything of a source that does not parse.
   ImportLine import_bytes(std::string_view bytes, const std::string& path,
                           const ImportOptions& opts);
   // Reads and imports one file.
@@ -75,7 +76,8 @@ class Library {
                     const ImportBatching& batching,
                     const std::function<void(const ImportLine&)>& on_line);
 
-  // Expands files and folders (recursively, *.txt, sorted) into file paths.
+  // Expands files and folders (recursively, *.txt, *.md, *.markdown,
+  // *.docx, sorted) into file paths.
   // A path that does not exist comes back in *missing.
   static std::vector<std::string> collect_sources(
       const std::vector<std::string>& paths, std::vector<std::string>* missing);

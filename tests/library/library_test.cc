@@ -71,6 +71,7 @@ TEST_F(LibraryTest, BadFilesRejectedWithPlaceGoodOnesStored) {
   dir_.write("src/c/e-stray.txt", "标题三\n免费内容。$$paidend$$\n");
   dir_.write("src/c/f-free.txt", kFreeOnly);
   dir_.write("src/c/notes.md.bak", "ignored");
+  dir_.write("src/c/list.json", "ignored");
 
   std::vector<std::string> missing;
   auto files = Library::collect_sources({src, (dir_.path() / "nope").string()}, &missing);
@@ -129,6 +130,23 @@ TEST_F(LibraryTest, ReimportUnchangedThenUpdated) {
   EXPECT_EQ(changed.outcome, store::PutOutcome::kUpdated);
   EXPECT_EQ(changed.id, first.id);
   EXPECT_EQ(*lib_->revision(first.id), 2);
+  EXPECT_EQ(count(), 1);
+}
+
+TEST_F(LibraryTest, MarkdownIsStoredAsConvertedSourceTextAndBadOnesAreNot) {
+  const std::string md = "# 河道保洁月报\n\n本月清理河道**八**公里。\n\n##paidbegin##\n一、费用明细\n##paidend##\n";
+  ImportLine ok = lib_->import_bytes(md, "/docs/river.md", ImportOptions{Fen(300), "", std::nullopt});
+  ASSERT_TRUE(ok.ok) << ok.error;
+  auto stored = store_->get_document(ok.id);
+  ASSERT_TRUE(stored.ok());
+  // The stored source is paidoc source text, without the Markdown syntax.
+  EXPECT_EQ(stored->source_text, "河道保洁月报\n本月清理河道八公里。\n##paidbegin##\n一、费用明细\n##paidend##\n");
+  EXPECT_EQ(stored->summary.price, Fen(300));
+
+  ImportLine bad = lib_->import_bytes("# 标题\n\n正文![图](x.png)\n", "/docs/bad.md", {});
+  EXPECT_FALSE(bad.ok);
+  EXPECT_EQ(bad.to_string(),
+            "error /docs/bad.md:3:1: image is not supported in a .md source; remove it or describe it in text");
   EXPECT_EQ(count(), 1);
 }
 
