@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <map>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <utility>
 
 #include "auth/auth.h"
@@ -218,7 +219,10 @@ int64_t effective_expiry(const store::Session& s, const Options& o) {
 }  // namespace
 
 Accounts::Accounts(store::AccountStore& store, const Clock& clock, Options options)
-    : store_(store), clock_(clock), options_(std::move(options)) {
+    : store_(store),
+      audit_(dynamic_cast<store::AuditStore*>(&store)),
+      clock_(clock),
+      options_(std::move(options)) {
   ensure_sodium();
   (void)dummy_hash(options_);
 }
@@ -449,10 +453,31 @@ Result<std::vector<Account>> Accounts::list_users(int64_t offset, int64_t limit)
   return out;
 }
 
-Status Accounts::set_role(int64_t user_id, gate::Role role) {
+Status Accounts::set_role(int64_t user_id, gate::Role role, const store::AuditActor& by) {
   std::optional<store::Role> stored = stored_role(role);
   if (!stored) return Status::invalid(kBadRole);
-  return store_.set_user_role(user_id, *stored);
+  if (audit_ == nullptr) return store_.set_user_role(user_id, *stored);
+  // The old role is read before the change: two admins changing one role
+  // at the same moment may both record the same "from".
+  auto before = store_.get_user(user_id);
+  if (!before.ok()) return before.status();
+  if (before->deleted_at != 0) return Status::not_found("no live user " + std::to_string(user_id));
+  // Nothing changes, so there is nothing to record.
+  if (before->role == *stored) return Status();
+  store::AuditEntry e;
+  e.at = clock_.now();
+  e.actor_user_id = by.user_id;
+  e.actor = by.label.empty() ? std::string("system") : by.label;
+  e.action = store::audit_action::kUserRole;
+  e.target_kind = "user";
+  e.target_id = user_id;
+  e.ip = by.ip;
+  nlohmann::json d;
+  d["email"] = before->email;
+  d["role"] = {{"from", std::string(store::to_string(before->role))},
+               {"to", std::string(store::to_string(*stored))}};
+  e.details = d.dump();
+  return audit_->set_user_role_audited(user_id, *stored, e);
 }
 
 gate::Viewer Accounts::viewer_of(const SessionInfo& s) {

@@ -27,6 +27,7 @@
 #include "common/status.h"
 #include "gate/gate.h"
 #include "store/accounts.h"
+#include "store/audit.h"
 
 namespace paidoc::auth {
 
@@ -37,6 +38,7 @@ enum class Permission {
   kPublish,         // upload and edit documents: editor, admin
   kManageUsers,     // list users, change roles: admin
   kManageOrders,    // list all orders, refund: admin
+  kViewAudit,       // read and export the audit log (/admin/audit): admin
 };
 
 // The one place that says which role may do what. kSystem (the CLI) may do
@@ -151,7 +153,10 @@ class Accounts {
   Status delete_account(int64_t user_id, std::string_view password);
 
   Result<std::vector<Account>> list_users(int64_t offset, int64_t limit);
-  Status set_role(int64_t user_id, gate::Role role);
+  // Recorded in the audit log ("user.role", by `by`; "system" when
+  // by.label is empty) in the same store transaction as the change; a
+  // refused change records nothing.
+  Status set_role(int64_t user_id, gate::Role role, const store::AuditActor& by = {});
 
   // The gate's viewer for a signed-in session (purchases and VIP come with
   // commerce).
@@ -159,6 +164,9 @@ class Accounts {
 
  private:
   store::AccountStore& store_;
+  // The same store as an audit log (every store::Store is one); null for an
+  // AccountStore that is not, whose role changes then go unrecorded.
+  store::AuditStore* audit_ = nullptr;
   const Clock& clock_;
   Options options_;
 };

@@ -88,7 +88,10 @@ int run_wallet_credit(const Globals& g, const CommerceArgs& a) {
   if (user->deleted_at != 0) return fail(Status::invalid(fmt::format("account {} is deleted", email)));
 
   commerce::Commerce commerce = make_commerce(**st);
-  Status s = commerce.credit(user->id, *amount, a.note, actor());
+  // The command line has no account: user id 0, labelled by the OS user.
+  store::AuditActor by;
+  by.label = actor();
+  Status s = commerce.credit(user->id, *amount, a.note, by.label, by);
   if (!s.is_ok()) return fail(s);
   Result<Fen> balance = commerce.balance(user->id);
   if (!balance.ok()) {

@@ -5,6 +5,7 @@
 
 #include "commerce/commerce.h"
 
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -354,6 +355,7 @@ Commerce::Commerce(store::CommerceStore& store, store::DocumentStore& documents,
                    Options options,
                    std::map<std::string, std::unique_ptr<PaymentProvider>> providers)
     : store_(store),
+      audit_(dynamic_cast<store::AuditStore*>(&store)),
       documents_(documents),
       clock_(clock),
       options_(std::move(options)),
@@ -617,14 +619,39 @@ NotifyAnswer Commerce::notify(const std::string& provider_name, const RawNotific
 
 Result<int64_t> Commerce::expire_orders() { return store_.expire_orders(clock_.now()); }
 
-Status Commerce::refund(int64_t order_id, bool to_wallet, const std::string& note) {
+Status Commerce::refund(int64_t order_id, bool to_wallet, const std::string& note,
+                        const store::AuditActor& by) {
   const int64_t now = clock_.now();
   auto o = store_.get_order(order_id);
   if (!o.ok()) return o.status();
+  const std::string actor = by.label.empty() ? std::string("admin") : by.label;
+  // What the audit log keeps of this refund: the order before and after.
+  auto entry = [&](bool wallet) {
+    store::AuditEntry e;
+    e.at = now;
+    e.actor_user_id = by.user_id;
+    e.actor = actor;
+    e.action = store::audit_action::kOrderRefund;
+    e.target_kind = "order";
+    e.target_id = order_id;
+    e.ip = by.ip;
+    nlohmann::json d;
+    d["out_trade_no"] = o->out_trade_no;
+    d["user_id"] = o->user_id;
+    d["amount_fen"] = o->amount.value();
+    d["to"] = wallet ? "wallet" : "original";
+    d["status"] = {{"from", std::string(store::to_string(o->status))}, {"to", "refunded"}};
+    if (!note.empty()) d["note"] = note;
+    e.details = d.dump();
+    return e;
+  };
   if (to_wallet || o->paid_with == "wallet" || o->status != OrderStatus::kPaid) {
     // The wallet, or a refusal the store words (not paid, wallet-paid to a
     // provider, a top-up to the wallet).
-    auto r = store_.refund_order(order_id, to_wallet, note, "admin", now);
+    auto r = audit_ != nullptr
+                 ? audit_->refund_order_audited(order_id, to_wallet, note, actor, now,
+                                                entry(to_wallet))
+                 : store_.refund_order(order_id, to_wallet, note, actor, now);
     if (!r.ok()) return r.status();
     spdlog::info("refund applied: order {} refunded to the wallet of user {}, {} yuan",
                  r->out_trade_no, r->user_id, yuan(r->amount));
@@ -637,9 +664,10 @@ Status Commerce::refund(int64_t order_id, bool to_wallet, const std::string& not
   start.out_refund_no_prefix = "R" + beijing_date(now);
   start.out_refund_no_suffix = random_suffix();
   start.note = note;
-  start.actor = "admin";
+  start.actor = actor;
   start.now = now;
-  auto started = store_.refund_to_provider(start);
+  auto started = audit_ != nullptr ? audit_->refund_to_provider_audited(start, entry(false))
+                                   : store_.refund_to_provider(start);
   if (!started.ok()) return started.status();
   const store::Refund& r = started->refund;
   spdlog::info("refund started: order {}, {} yuan back through {} (transaction {}), refund {}",
@@ -792,10 +820,27 @@ bool Commerce::supports(const std::string& provider, Channel c) const {
 }
 
 Status Commerce::credit(int64_t user_id, Fen amount, const std::string& note,
-                        const std::string& actor) {
+                        const std::string& actor, const store::AuditActor& by) {
   if (amount.value() <= 0) return Status::invalid("入账金额必须大于 0");
-  auto r =
-      store_.credit_wallet(user_id, amount, note, actor.empty() ? "operator" : actor, clock_.now());
+  const std::string who = actor.empty() ? std::string("operator") : actor;
+  const int64_t now = clock_.now();
+  if (audit_ == nullptr) {
+    auto r = store_.credit_wallet(user_id, amount, note, who, now);
+    return r.ok() ? Status() : r.status();
+  }
+  store::AuditEntry e;
+  e.at = now;
+  e.actor_user_id = by.user_id;
+  e.actor = by.label.empty() ? who : by.label;
+  e.action = store::audit_action::kWalletCredit;
+  e.target_kind = "wallet";
+  e.target_id = user_id;
+  e.ip = by.ip;
+  nlohmann::json d;
+  d["amount_fen"] = amount.value();
+  if (!note.empty()) d["note"] = note;
+  e.details = d.dump();
+  auto r = audit_->credit_wallet_audited(user_id, amount, note, who, now, e);
   return r.ok() ? Status() : r.status();
 }
 

@@ -33,6 +33,7 @@
 #include "common/money.h"
 #include "common/status.h"
 #include "gate/gate.h"
+#include "store/audit.h"
 #include "store/commerce.h"
 #include "store/documents.h"
 #include "store/enums.h"
@@ -214,7 +215,11 @@ class Commerce {
   // notification or sweep()); the money is owed (refunds_due) until then.
   // OK once the refund is recorded here: what the gateway answered
   // (pending, succeeded, or failed with its message) is in refunds().
-  Status refund(int64_t order_id, bool to_wallet, const std::string& note);
+  // The refund is recorded in the audit log (action "order.refund", by `by`;
+  // "admin" when by.label is empty) in the same store transaction as the
+  // refund; a refused refund records nothing.
+  Status refund(int64_t order_id, bool to_wallet, const std::string& note,
+                const store::AuditActor& by = {});
   // The refunds of an order, oldest first.
   Result<std::vector<Refund>> refunds(int64_t order_id);
 
@@ -230,7 +235,10 @@ class Commerce {
   bool supports(const std::string& provider, Channel c) const;
 
   // Operator credit (paidoc wallet credit): ledger rows with who and why.
-  Status credit(int64_t user_id, Fen amount, const std::string& note, const std::string& actor);
+  // Recorded in the audit log ("wallet.credit", by `by`; labelled `actor`
+  // when by.label is empty) in the same store transaction as the credit.
+  Status credit(int64_t user_id, Fen amount, const std::string& note, const std::string& actor,
+                const store::AuditActor& by = {});
 
   Result<Fen> balance(int64_t user_id);
   Result<Entitlements> entitlements(int64_t user_id);
@@ -254,6 +262,9 @@ class Commerce {
   Result<store::NewOrder> document_order(int64_t user_id, gate::Role role, int64_t document_id);
 
   store::CommerceStore& store_;
+  // The same store as an audit log (every store::Store is one); null for a
+  // CommerceStore that is not, whose changes then go unrecorded.
+  store::AuditStore* audit_ = nullptr;
   store::DocumentStore& documents_;
   const Clock& clock_;
   Options options_;

@@ -9,6 +9,7 @@
 //   commerce.h      CommerceStore   orders, wallets, ledger, audit
 //   downloads.h     DownloadStore   download records
 //   settings.h      SettingsStore   named values shared by every node
+//   audit.h         AuditStore      the append-only audit log
 //   enums.h         OrderKind, OrderStatus, Role and their strings
 //
 // Only the code that wires services together (web::Server, the CLI) holds
@@ -33,6 +34,7 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "store/accounts.h"
+#include "store/audit.h"
 #include "store/commerce.h"
 #include "store/documents.h"
 #include "store/downloads.h"
@@ -48,7 +50,8 @@ class Store : public DocumentStore,
               public AccountStore,
               public CommerceStore,
               public DownloadStore,
-              public SettingsStore {
+              public SettingsStore,
+              public AuditStore {
  public:
   ~Store() override = default;
 

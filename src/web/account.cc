@@ -336,7 +336,7 @@ Response admin_role(Site& site, const Request& req, const Params& params) {
   if (!id) return site.error(req, Code::kInvalidArgument, "user id must be a positive integer");
   std::optional<gate::Role> role = auth::parse_role(req.form->get("role"));
   if (!role) return site.error(req, Code::kInvalidArgument, "unknown role");
-  if (Status s = site.accounts().set_role(*id, *role); !s) return site.error(req, s);
+  if (Status s = site.accounts().set_role(*id, *role, site.actor(req)); !s) return site.error(req, s);
   return Site::redirect("/admin?msg=role_changed");
 }
 

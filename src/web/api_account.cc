@@ -210,7 +210,7 @@ Response api_user_role(Site& site, const Request& req, const Params& params) {
   std::optional<std::string> role_text = string_field(*body, "role");
   std::optional<gate::Role> role = role_text ? auth::parse_role(*role_text) : std::nullopt;
   if (!role) return site.error(req, Code::kInvalidArgument, "role must be reader, editor or admin");
-  if (Status s = site.accounts().set_role(*id, *role); !s) return site.error(req, s);
+  if (Status s = site.accounts().set_role(*id, *role, site.actor(req)); !s) return site.error(req, s);
   return site.json(200, {{"id", *id}, {"role", auth::role_name(*role)}});
 }
 

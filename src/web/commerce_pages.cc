@@ -789,7 +789,7 @@ Response admin_refund(Site& site, const Request& req, const Params& params) {
     return site.error(req, Code::kInvalidArgument, "refund target must be wallet or provider");
   std::string note(req.form->get("note").substr(0, 200));
   if (note.empty()) note = fmt::format("admin {} refund", req.caller->account().email);
-  Status s = site.commerce().refund(*id, to == "wallet", note);
+  Status s = site.commerce().refund(*id, to == "wallet", note, site.actor(req));
   if (!s) {
     if (s.code() == Code::kInternal) spdlog::error("refund of order {}: {}", *id, s.to_string());
     else spdlog::warn("refund of order {} to {} refused: {}", *id, to, s.to_string());

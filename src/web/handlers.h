@@ -69,6 +69,10 @@ Response sandbox_pay(Site& site, const Request& req, const Params& params);
 Response admin_orders(Site& site, const Request& req, const Params& params);
 Response admin_refund(Site& site, const Request& req, const Params& params);
 
+// audit_pages.cc (the audit log: admins only)
+Response admin_audit(Site& site, const Request& req, const Params& params);
+Response admin_audit_csv(Site& site, const Request& req, const Params& params);
+
 // api_commerce.cc (JSON: orders, paying, provider notifications)
 Response api_order_create(Site& site, const Request& req, const Params& params);
 Response api_orders(Site& site, const Request& req, const Params& params);

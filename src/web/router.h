@@ -47,6 +47,7 @@ enum class AuthRule {
   kPublish,      // auth::Permission::kPublish (editor, admin)
   kManageUsers,  // auth::Permission::kManageUsers (admin)
   kManageOrders, // auth::Permission::kManageOrders (admin)
+  kViewAudit,    // auth::Permission::kViewAudit (admin)
 };
 
 // Cross-site request forgery defence for state-changing routes.

@@ -67,6 +67,9 @@ const std::vector<Route>& routes() {
       {kGet, "/admin/orders", "admin_orders", admin_orders, A::kManageOrders},
       {kPost, "/admin/orders/{id}/refund", "admin_refund", admin_refund, A::kManageOrders, C::kForm,
        B::kForm},
+      // The audit log: who changed what and when (GET filters).
+      {kGet, "/admin/audit", "admin_audit", admin_audit, A::kViewAudit},
+      {kGet, "/admin/audit.csv", "admin_audit_csv", admin_audit_csv, A::kViewAudit},
       // For crawlers and feed readers
       {kGet, "/robots.txt", "robots", robots, A::kNone, C::kNone, B::kNone, W::kInline},
       {kGet, "/sitemap.xml", "sitemap", sitemap},

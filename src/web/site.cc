@@ -51,6 +51,7 @@ Site::Site(store::Store& store, library::Library& library, auth::Accounts& accou
       downloads_(downloads::Stores{store, store, store, store}, library, commerce,
                  config.clock ? *config.clock : Clock::system(), config.downloads),
       commerce_(commerce),
+      audit_(store),
       config_(std::move(config)),
       router_(routes()),
       page_cache_(config_.cache_bytes / 2),
@@ -82,7 +83,7 @@ Status Site::init() {
        {"layout_head.html", "layout_foot.html", "home.html", "category.html", "document.html",
         "message.html", "login.html", "register.html", "me.html", "admin.html", "order.html",
         "wechat_pay.html", "wechat_jsapi.html", "vip.html", "topup.html", "sandbox_pay.html", "admin_orders.html",
-        "feed.xml",
+        "admin_audit.html", "feed.xml",
         "sitemap.xml", "robots.txt"}) {
     if (!templates_.has(needed))
       return Status::internal(fmt::format("template {} is missing", needed));
@@ -191,6 +192,8 @@ std::optional<auth::Permission> permission_of(AuthRule rule) {
       return auth::Permission::kManageUsers;
     case AuthRule::kManageOrders:
       return auth::Permission::kManageOrders;
+    case AuthRule::kViewAudit:
+      return auth::Permission::kViewAudit;
     case AuthRule::kNone:
     case AuthRule::kOptional:
       break;
@@ -367,6 +370,16 @@ auth::Client Site::client(const Request& req) const {
   c.ip.assign(ip);
   c.user_agent.assign(req.user_agent.substr(0, 512));
   return c;
+}
+
+store::AuditActor Site::actor(const Request& req) const {
+  store::AuditActor a;
+  if (req.caller != nullptr) {
+    a.user_id = req.caller->user_id();
+    a.label = req.caller->account().email;
+  }
+  a.ip = client(req).ip;
+  return a;
 }
 
 bool Site::same_origin(const Request& req) const {

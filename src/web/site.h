@@ -124,6 +124,9 @@ class Site {
   downloads::Service& downloads() { return downloads_; }
   auth::Accounts& accounts() { return accounts_; }
   commerce::Commerce& commerce() { return commerce_; }
+  // The audit log, read by /admin/audit (changes are recorded by the
+  // services that make them, never here).
+  store::AuditStore& audit() { return audit_; }
   // The gate viewer of this request: anonymous without a caller, else the
   // caller's role with their purchases and VIP (commerce::Commerce::viewer).
   Result<gate::Viewer> viewer(const Request& req);
@@ -208,6 +211,9 @@ class Site {
   // Where the request came from: the socket's address, or the last
   // X-Forwarded-For entry when trust_proxy is on; and the user agent.
   auth::Client client(const Request& req) const;
+  // Who makes a change through this request, for the audit log: the
+  // signed-in account (id, email) and the client address.
+  store::AuditActor actor(const Request& req) const;
   // True when Origin names this site (base_url's origin; without a
   // configured base_url also http(s)://Host).
   bool same_origin(const Request& req) const;
@@ -249,6 +255,7 @@ class Site {
   auth::Accounts& accounts_;
   downloads::Service downloads_;
   commerce::Commerce& commerce_;
+  store::AuditStore& audit_;
   SiteConfig config_;
   Router router_;
   Templates templates_;

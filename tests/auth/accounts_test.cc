@@ -102,6 +102,32 @@ class AccountsTest : public ::testing::Test {
 
 // ---- registration and login ---------------------------------------------------------
 
+TEST_F(AccountsTest, ARoleChangeLeavesOneAuditEntryAndARefusedOneNone) {
+  Result<Account> a = accounts_->add_user("role-audit@example.cn", "correct horse battery",
+                                          Role::kReader);
+  ASSERT_TRUE(a.ok()) << a.status().to_string();
+  store::AuditActor admin{7, "boss@example.cn", "203.0.113.5"};
+  ASSERT_TRUE(accounts_->set_role(a->id, Role::kEditor, admin).is_ok());
+  // Refused: unknown user, a role that is not stored; unchanged: nothing to record.
+  EXPECT_EQ(accounts_->set_role(a->id + 999, Role::kAdmin, admin).code(), Code::kNotFound);
+  EXPECT_EQ(accounts_->set_role(a->id, Role::kSystem, admin).code(), Code::kInvalidArgument);
+  ASSERT_TRUE(accounts_->set_role(a->id, Role::kEditor, admin).is_ok());
+
+  auto p = store_->list(store::AuditQuery{});
+  ASSERT_TRUE(p.ok()) << p.status().to_string();
+  ASSERT_EQ(p->total, 1);
+  const store::AuditEntry& e = p->items[0];
+  EXPECT_EQ(e.action, "user.role");
+  EXPECT_EQ(e.actor, "boss@example.cn");
+  EXPECT_EQ(e.actor_user_id, 7);
+  EXPECT_EQ(e.ip, "203.0.113.5");
+  EXPECT_EQ(e.target_kind, "user");
+  EXPECT_EQ(e.target_id, a->id);
+  EXPECT_EQ(e.at, clock_.now());
+  EXPECT_EQ(e.details,
+            R"({"email":"role-audit@example.cn","role":{"from":"reader","to":"editor"}})");
+}
+
 TEST_F(AccountsTest, RegisterLoginAuthenticateLogout) {
   Result<Account> reg = accounts_->register_user("reader@example.cn", kPassword, kHome);
   ASSERT_TRUE(reg.ok()) << reg.status().to_string();

@@ -22,15 +22,16 @@ TEST(Allowed, EveryRoleAndPermission) {
     bool publish;
     bool manage_users;
     bool manage_orders;
+    bool view_audit;
   };
   // clang-format off
   const Row table[] = {
-      //                  /me    publish  users   orders
-      {Role::kAnonymous, false, false,   false,  false},
-      {Role::kReader,    true,  false,   false,  false},
-      {Role::kEditor,    true,  true,    false,  false},
-      {Role::kAdmin,     true,  true,    true,   true},
-      {Role::kSystem,    true,  true,    true,   true},
+      //                  /me    publish  users   orders  audit
+      {Role::kAnonymous, false, false,   false,  false,  false},
+      {Role::kReader,    true,  false,   false,  false,  false},
+      {Role::kEditor,    true,  true,    false,  false,  false},
+      {Role::kAdmin,     true,  true,    true,   true,   true},
+      {Role::kSystem,    true,  true,    true,   true,   true},
   };
   // clang-format on
   for (const Row& r : table) {
@@ -39,6 +40,7 @@ TEST(Allowed, EveryRoleAndPermission) {
     EXPECT_EQ(allowed(r.role, Permission::kPublish), r.publish);
     EXPECT_EQ(allowed(r.role, Permission::kManageUsers), r.manage_users);
     EXPECT_EQ(allowed(r.role, Permission::kManageOrders), r.manage_orders);
+    EXPECT_EQ(allowed(r.role, Permission::kViewAudit), r.view_audit);
   }
 }
 

@@ -57,6 +57,40 @@ TEST_F(CommerceCliTest, WalletCreditAddsToTheBalanceAndSaysSo) {
   EXPECT_EQ(b.out, "credited ¥0.05 to reader@example.cn (balance ¥12.55)\n");
 }
 
+TEST_F(CommerceCliTest, WalletCreditLeavesAnAuditEntryByTheCommandLine) {
+  add_user("reader@example.cn");
+  CmdResult ok = shell("USER=opsuser " + std::string(PAIDOC_BINARY) + " wallet credit" + d() +
+                           " --email reader@example.cn --amount 3 --note 'goodwill'",
+                       dir_.path());
+  ASSERT_EQ(ok.exit_code, 0) << ok.err;
+  CmdResult refused = shell("USER=opsuser " + std::string(PAIDOC_BINARY) + " wallet credit" + d() +
+                                " --email nobody@example.cn --amount 3",
+                            dir_.path());
+  EXPECT_NE(refused.exit_code, 0);
+
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ / "data/paidoc.db").c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db,
+                               "SELECT actor, actor_user_id, action, target_kind, details, ip"
+                               " FROM audit_log",
+                               -1, &st, nullptr),
+            SQLITE_OK);
+  std::vector<std::string> rows;
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    std::string row;
+    for (int i = 0; i < 6; ++i) {
+      const unsigned char* t = sqlite3_column_text(st, i);
+      row += (i ? "|" : "") + std::string(t ? reinterpret_cast<const char*>(t) : "");
+    }
+    rows.push_back(row);
+  }
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0], R"(cli:opsuser|0|wallet.credit|wallet|{"amount_fen":300,"note":"goodwill"}|)");
+}
+
 TEST_F(CommerceCliTest, WalletCreditRefusesUnknownEmailAndBadAmounts) {
   add_user("reader@example.cn");
   CmdResult unknown = run("wallet credit" + d() + " --email nobody@example.cn --amount 10");

@@ -5,6 +5,7 @@
 #include "commerce/commerce.h"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 #include <spdlog/sinks/ringbuffer_sink.h>
 #include <spdlog/spdlog.h>
 
@@ -1275,6 +1276,62 @@ TEST_F(GatewayTest, CloseThatFailsIsRetriedAndAPaidTradeGoesToTheWallet) {
   EXPECT_EQ(gateway_->closed().size(), 2u);
   EXPECT_EQ(sw->queried, 0);
   expect_ledger_ok();
+}
+
+// --- the audit log -----------------------------------------------------------------
+
+store::AuditPage audit_entries(store::Store& st, const std::string& action) {
+  store::AuditQuery q;
+  q.action = action;
+  auto p = st.list(q);
+  EXPECT_TRUE(p.ok()) << p.status().to_string();
+  return p.ok() ? std::move(p).value() : store::AuditPage{};
+}
+
+TEST_F(CommerceTest, ARefundLeavesOneAuditEntryByTheAdminAndARefusedOneNone) {
+  int64_t u = add_user("audit-refund@example.cn");
+  int64_t d = add_document("a", 990);
+  credit(u, 990);
+  auto o = commerce_->order_document(u, gate::Role::kReader, d);
+  ASSERT_TRUE(o.ok());
+  ASSERT_TRUE(commerce_->pay(u, o->id, PayMethod::kWallet).ok());
+  store::AuditActor admin{42, "boss@example.cn", "198.51.100.7"};
+  ASSERT_TRUE(commerce_->refund(o->id, true, "文档有误", admin).is_ok());
+  EXPECT_EQ(commerce_->refund(o->id, true, "again", admin).code(), Code::kConflict);
+  EXPECT_EQ(commerce_->refund(123456, true, "none", admin).code(), Code::kNotFound);
+
+  store::AuditPage p = audit_entries(*store_, "order.refund");
+  ASSERT_EQ(p.total, 1);
+  const store::AuditEntry& e = p.items[0];
+  EXPECT_EQ(e.actor, "boss@example.cn");
+  EXPECT_EQ(e.actor_user_id, 42);
+  EXPECT_EQ(e.ip, "198.51.100.7");
+  EXPECT_EQ(e.target_kind, "order");
+  EXPECT_EQ(e.target_id, o->id);
+  EXPECT_EQ(e.at, clock_.now());
+  auto details = nlohmann::json::parse(e.details);
+  EXPECT_EQ(details["amount_fen"], 990);
+  EXPECT_EQ(details["to"], "wallet");
+  EXPECT_EQ(details["status"]["from"], "paid");
+  EXPECT_EQ(details["status"]["to"], "refunded");
+  EXPECT_EQ(details["note"], "文档有误");
+}
+
+TEST_F(CommerceTest, ACreditLeavesOneAuditEntryAndARefusedOneNone) {
+  int64_t u = add_user("audit-credit@example.cn");
+  store::AuditActor cli{0, "cli:ops", ""};
+  ASSERT_TRUE(commerce_->credit(u, Fen(1250), "补偿", "cli:ops", cli).is_ok());
+  EXPECT_EQ(commerce_->credit(u, Fen(0), "zero", "cli:ops", cli).code(), Code::kInvalidArgument);
+  EXPECT_EQ(commerce_->credit(u + 999, Fen(5), "nobody", "cli:ops", cli).code(), Code::kNotFound);
+  store::AuditPage p = audit_entries(*store_, "wallet.credit");
+  ASSERT_EQ(p.total, 1);
+  EXPECT_EQ(p.items[0].actor, "cli:ops");
+  EXPECT_EQ(p.items[0].actor_user_id, 0);
+  EXPECT_EQ(p.items[0].target_kind, "wallet");
+  EXPECT_EQ(p.items[0].target_id, u);
+  auto details = nlohmann::json::parse(p.items[0].details);
+  EXPECT_EQ(details["amount_fen"], 1250);
+  EXPECT_EQ(details["note"], "补偿");
 }
 
 }  // namespace

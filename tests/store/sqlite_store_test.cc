@@ -209,6 +209,35 @@ TEST_F(SqliteStoreTest, PriceIsStoredAsAnInteger) {
   sqlite3_close(db);
 }
 
+// The audit log is append-only below the interface too: even a raw
+// connection cannot change or remove an entry.
+TEST_F(SqliteStoreTest, AuditLogRefusesUpdateAndDelete) {
+  auto s = Store::open("sqlite:" + path_);
+  ASSERT_TRUE(s.ok());
+  AuditEntry e;
+  e.at = kNow;
+  e.actor = "admin@example.cn";
+  e.action = "user.role";
+  e.target_kind = "user";
+  e.target_id = 1;
+  e.details = R"({"from":"reader","to":"admin"})";
+  ASSERT_TRUE(s.value()->append(e).ok());
+  sqlite3* db = raw();
+  char* err = nullptr;
+  EXPECT_NE(sqlite3_exec(db, "UPDATE audit_log SET actor = 'someone-else'", nullptr, nullptr, &err),
+            SQLITE_OK);
+  ASSERT_NE(err, nullptr);
+  EXPECT_NE(std::string(err).find("append-only"), std::string::npos) << err;
+  sqlite3_free(err);
+  err = nullptr;
+  EXPECT_NE(sqlite3_exec(db, "DELETE FROM audit_log", nullptr, nullptr, &err), SQLITE_OK);
+  ASSERT_NE(err, nullptr);
+  EXPECT_NE(std::string(err).find("append-only"), std::string::npos) << err;
+  sqlite3_free(err);
+  EXPECT_EQ(query_text(db, "SELECT actor, action FROM audit_log"), "admin@example.cn,user.role");
+  sqlite3_close(db);
+}
+
 // A database made by a program that knew only schema version 1, holding one
 // document, is brought to the latest version when opened; the document stays.
 TEST_F(SqliteStoreTest, VersionOneDatabaseIsMigratedAtOpen) {

@@ -2058,6 +2058,179 @@ TEST_P(StoreCommerceTest, ConcurrentDeliveriesOfOneNotificationApplyOnce) {
 INSTANTIATE_TEST_SUITE_P(Backends, StoreCommerceTest, ::testing::Values(kSqlite),
                          [](const auto& info) { return info.param.name; });
 
+// --- the audit log ---------------------------------------------------------------------
+
+AuditEntry audit_entry(const std::string& actor, const std::string& action, int64_t at,
+                       const std::string& kind = "user", int64_t target = 1) {
+  AuditEntry e;
+  e.at = at;
+  e.actor_user_id = actor.rfind("cli:", 0) == 0 ? 0 : 7;
+  e.actor = actor;
+  e.action = action;
+  e.target_kind = kind;
+  e.target_id = target;
+  e.details = R"({"from":"reader","to":"editor"})";
+  e.ip = actor.rfind("cli:", 0) == 0 ? "" : "203.0.113.9";
+  return e;
+}
+
+class StoreAuditTest : public StoreCommerceTest {
+ protected:
+  int64_t append(const AuditEntry& e) {
+    auto id = store_->append(e);
+    EXPECT_TRUE(id.ok()) << id.status().to_string();
+    return id.ok() ? *id : 0;
+  }
+  AuditPage list(const AuditQuery& q) {
+    auto p = store_->list(q);
+    EXPECT_TRUE(p.ok()) << p.status().to_string();
+    return p.ok() ? std::move(p).value() : AuditPage{};
+  }
+  static std::vector<int64_t> ids(const AuditPage& p) {
+    std::vector<int64_t> out;
+    for (const auto& e : p.items) out.push_back(e.id);
+    return out;
+  }
+};
+
+TEST_P(StoreAuditTest, AppendedEntriesReadBackWholeNewestFirst) {
+  int64_t a = append(audit_entry("admin@example.cn", "user.role", kT0 + 5, "user", 3));
+  int64_t b = append(audit_entry("cli:ops", "wallet.credit", kT0 + 9, "wallet", 4));
+  int64_t c = append(audit_entry("admin@example.cn", "order.refund", kT0 + 5, "order", 11));
+  AuditPage p = list({});
+  EXPECT_EQ(p.total, 3);
+  // Newest first; entries of the same second by id, newest first.
+  EXPECT_EQ(ids(p), (std::vector<int64_t>{b, c, a}));
+  const AuditEntry& e = p.items[2];
+  EXPECT_EQ(e.at, kT0 + 5);
+  EXPECT_EQ(e.actor_user_id, 7);
+  EXPECT_EQ(e.actor, "admin@example.cn");
+  EXPECT_EQ(e.action, "user.role");
+  EXPECT_EQ(e.target_kind, "user");
+  EXPECT_EQ(e.target_id, 3);
+  EXPECT_EQ(e.details, R"({"from":"reader","to":"editor"})");
+  EXPECT_EQ(e.ip, "203.0.113.9");
+  EXPECT_EQ(p.items[0].actor_user_id, 0);
+  EXPECT_EQ(p.items[0].ip, "");
+}
+
+TEST_P(StoreAuditTest, ListFiltersByEachFieldAndPages) {
+  int64_t a = append(audit_entry("admin@example.cn", "user.role", kT0 + 10, "user", 3));
+  int64_t b = append(audit_entry("cli:ops", "wallet.credit", kT0 + 20, "wallet", 4));
+  int64_t c = append(audit_entry("admin@example.cn", "order.refund", kT0 + 30, "order", 11));
+  int64_t d = append(audit_entry("boss@example.cn", "user.role", kT0 + 40, "user", 4));
+
+  AuditQuery q;
+  q.actor = "admin@example.cn";
+  EXPECT_EQ(ids(list(q)), (std::vector<int64_t>{c, a}));
+  q = {};
+  q.action = "user.role";
+  EXPECT_EQ(ids(list(q)), (std::vector<int64_t>{d, a}));
+  q = {};
+  q.target_kind = "user";
+  q.target_id = 4;
+  EXPECT_EQ(ids(list(q)), (std::vector<int64_t>{d}));
+  q = {};
+  q.target_id = 4;
+  EXPECT_EQ(ids(list(q)), (std::vector<int64_t>{d, b}));
+  q = {};
+  q.from = kT0 + 20;  // inclusive
+  q.to = kT0 + 40;    // exclusive
+  EXPECT_EQ(ids(list(q)), (std::vector<int64_t>{c, b}));
+  q = {};
+  q.actor = "nobody@example.cn";
+  AuditPage none = list(q);
+  EXPECT_TRUE(none.items.empty());
+  EXPECT_EQ(none.total, 0);
+
+  q = {};
+  q.limit = 3;
+  AuditPage first = list(q);
+  EXPECT_EQ(ids(first), (std::vector<int64_t>{d, c, b}));
+  EXPECT_EQ(first.total, 4);
+  q.offset = 3;
+  AuditPage second = list(q);
+  EXPECT_EQ(ids(second), (std::vector<int64_t>{a}));
+  EXPECT_EQ(second.total, 4);
+}
+
+TEST_P(StoreAuditTest, RefusesBadEntriesAndBadPages) {
+  AuditEntry e = audit_entry("", "user.role", kT0);
+  EXPECT_EQ(store_->append(e).status().code(), Code::kInvalidArgument);
+  e = audit_entry("admin@example.cn", "", kT0);
+  EXPECT_EQ(store_->append(e).status().code(), Code::kInvalidArgument);
+  e = audit_entry("admin@example.cn", "user.role", kT0);
+  e.details = "[1,2]";
+  EXPECT_EQ(store_->append(e).status().code(), Code::kInvalidArgument);
+  e.details = "{not json";
+  EXPECT_EQ(store_->append(e).status().code(), Code::kInvalidArgument);
+  AuditQuery q;
+  q.limit = 0;
+  EXPECT_EQ(store_->list(q).status().code(), Code::kInvalidArgument);
+  q.limit = 10;
+  q.offset = -1;
+  EXPECT_EQ(store_->list(q).status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(list({}).total, 0);
+}
+
+TEST_P(StoreAuditTest, AuditedRoleChangeWritesTheEntryWithTheChangeAndNothingOnARefusal) {
+  User u = create_user("role-audit@example.cn");
+  AuditEntry e = audit_entry("admin@example.cn", "user.role", kT0, "user", u.id);
+  ASSERT_TRUE(store_->set_user_role_audited(u.id, Role::kEditor, e).is_ok());
+  EXPECT_EQ(store_->get_user(u.id)->role, Role::kEditor);
+  AuditPage p = list({});
+  ASSERT_EQ(p.total, 1);
+  EXPECT_EQ(p.items[0].target_id, u.id);
+
+  // Refused changes leave no entry.
+  EXPECT_EQ(store_->set_user_role_audited(u.id + 1000, Role::kAdmin, e).code(),
+            Code::kNotFound);
+  EXPECT_EQ(store_->set_user_role_audited(u.id, Role::kDeleted, e).code(),
+            Code::kInvalidArgument);
+  // A bad entry refuses the change too: no change without its record.
+  AuditEntry bad = e;
+  bad.actor = "";
+  EXPECT_EQ(store_->set_user_role_audited(u.id, Role::kAdmin, bad).code(),
+            Code::kInvalidArgument);
+  EXPECT_EQ(store_->get_user(u.id)->role, Role::kEditor);
+  EXPECT_EQ(list({}).total, 1);
+}
+
+TEST_P(StoreAuditTest, AuditedCreditAndRefundWriteOneEntryEachAndNoneWhenRefused) {
+  User u = create_user("credit-audit@example.cn");
+  AuditEntry e = audit_entry("cli:ops", "wallet.credit", kT0, "wallet", u.id);
+  auto b = store_->credit_wallet_audited(u.id, Fen(500), "gift", "cli:ops", kT0, e);
+  ASSERT_TRUE(b.ok()) << b.status().to_string();
+  EXPECT_EQ(*b, Fen(500));
+  EXPECT_EQ(store_->credit_wallet_audited(u.id, Fen(0), "gift", "cli:ops", kT0, e).status().code(),
+            Code::kInvalidArgument);
+  EXPECT_EQ(
+      store_->credit_wallet_audited(u.id + 999, Fen(5), "gift", "cli:ops", kT0, e).status().code(),
+      Code::kNotFound);
+  EXPECT_EQ(list({}).total, 1);
+
+  int64_t d = put(new_document("audited-refund"));
+  auto paid = store_->buy_from_wallet(document_order(u.id, d, 300, kT0 + 1), kT0 + 1);
+  ASSERT_TRUE(paid.ok()) << paid.status().to_string();
+  AuditEntry r = audit_entry("admin@example.cn", "order.refund", kT0 + 2, "order", paid->id);
+  auto refunded = store_->refund_order_audited(paid->id, true, "n", "admin@example.cn", kT0 + 2, r);
+  ASSERT_TRUE(refunded.ok()) << refunded.status().to_string();
+  EXPECT_EQ(refunded->status, OrderStatus::kRefunded);
+  // Refunding again is refused and records nothing.
+  EXPECT_EQ(store_->refund_order_audited(paid->id, true, "n", "admin@example.cn", kT0 + 3, r)
+                .status()
+                .code(),
+            Code::kConflict);
+  AuditQuery q;
+  q.action = "order.refund";
+  EXPECT_EQ(list(q).total, 1);
+  EXPECT_EQ(list({}).total, 2);
+  expect_clean_audit();
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, StoreAuditTest, ::testing::Values(kSqlite),
+                         [](const auto& info) { return info.param.name; });
+
 // --- Store::open ------------------------------------------------------------------
 
 TEST(StoreOpenTest, UnknownSchemeIsInvalidArgument) {
@@ -2082,3 +2255,4 @@ TEST(StoreOpenTest, PostgresqlIsNotBuiltYet) {
 
 }  // namespace
 }  // namespace paidoc::store
+

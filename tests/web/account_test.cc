@@ -933,6 +933,130 @@ TEST_F(AccountWebTest, AdminListsUsersAndChangesRoles) {
             400);
 }
 
+// --- the audit log ----------------------------------------------------------------
+
+// Splits a CSV body into its lines (records here hold no line breaks).
+std::vector<std::string> csv_lines(const std::string& body) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start < body.size()) {
+    size_t end = body.find("\r\n", start);
+    if (end == std::string::npos) end = body.size();
+    out.push_back(body.substr(start, end - start));
+    start = end + 2;
+  }
+  return out;
+}
+
+TEST_F(AccountWebTest, AdminReadsTheAuditLogOfRoleChangesAndFiltersIt) {
+  int64_t admin = add_user("admin@example.cn", gate::Role::kAdmin);
+  int64_t reader = add_user("r@example.cn", gate::Role::kReader);
+  int64_t other = add_user("o@example.cn", gate::Role::kReader);
+  Browser b = browser();
+  ASSERT_EQ(b.login("admin@example.cn").status, 303);
+  ASSERT_EQ(b.post("/admin/users/" + std::to_string(reader) + "/role", {{"role", "editor"}}).status,
+            303);
+  // A refused change leaves no entry.
+  ASSERT_EQ(b.post("/admin/users/999999/role", {{"role", "editor"}}).status, 404);
+  // Through the API, a second admin action, one day later (China time).
+  clock_.advance(24 * 3600);
+  std::string token = api_token("admin@example.cn");
+  HttpClient c(port_);
+  ASSERT_EQ(c.request("POST", "/api/v1/admin/users/" + std::to_string(other) + "/role",
+                      {bearer(token), "Content-Type: application/json"}, R"({"role":"admin"})")
+                .status,
+            200);
+  // The CLI credits a wallet (no account: user id 0).
+  ASSERT_TRUE(commerce_->credit(other, Fen(1234), "补偿", "cli:ops", {0, "cli:ops", ""}).is_ok());
+
+  HttpResponse page = b.get("/admin/audit");
+  ASSERT_EQ(page.status, 200) << page.body;
+  EXPECT_NE(page.body.find("操作日志"), std::string::npos);
+  EXPECT_NE(page.body.find("共 3 条"), std::string::npos) << page.body;
+  EXPECT_NE(page.body.find("修改角色"), std::string::npos);
+  EXPECT_NE(page.body.find("钱包入账"), std::string::npos);
+  EXPECT_NE(page.body.find("reader → editor"), std::string::npos) << page.body;
+  EXPECT_NE(page.body.find("用户 #" + std::to_string(reader)), std::string::npos);
+  EXPECT_NE(page.body.find("cli:ops（命令行）"), std::string::npos);
+  // The entries are newest first: the credit, then the API change, then the form change.
+  EXPECT_LT(page.body.find("钱包入账"), page.body.find("reader → admin"));
+  EXPECT_LT(page.body.find("reader → admin"), page.body.find("reader → editor"));
+  // The admin pages link to it.
+  EXPECT_NE(b.get("/admin").body.find("href=\"/admin/audit\""), std::string::npos);
+
+  // Filters: by actor, by action, by date (the first day only).
+  HttpResponse by_cli = b.get("/admin/audit?actor=cli%3Aops");
+  EXPECT_NE(by_cli.body.find("共 1 条"), std::string::npos);
+  HttpResponse roles = b.get("/admin/audit?action=user.role&actor=ADMIN%40example.cn");
+  EXPECT_NE(roles.body.find("共 2 条"), std::string::npos);
+  EXPECT_EQ(roles.body.find("钱包入账 ·"), std::string::npos);
+  HttpResponse first_day = b.get("/admin/audit?from=2026-01-01&to=2026-01-01");
+  EXPECT_NE(first_day.body.find("共 1 条"), std::string::npos) << first_day.body;
+  EXPECT_NE(first_day.body.find("reader → editor"), std::string::npos);
+  HttpResponse bad_date = b.get("/admin/audit?from=2026-13-01");
+  EXPECT_NE(bad_date.body.find("开始日期格式"), std::string::npos);
+
+  // The CSV: a header and one row per entry, same filters.
+  HttpResponse csv = b.get("/admin/audit.csv");
+  ASSERT_EQ(csv.status, 200);
+  EXPECT_EQ(csv.header("content-type"), "text/csv; charset=utf-8");
+  std::vector<std::string> lines = csv_lines(csv.body);
+  ASSERT_EQ(lines.size(), 4u) << csv.body;
+  EXPECT_EQ(lines[0],
+            "id,time_china,time_utc,actor,actor_user_id,action,action_label,target_kind,target_id,"
+            "details,ip");
+  EXPECT_NE(lines[1].find(",cli:ops,0,wallet.credit,钱包入账,wallet," + std::to_string(other) + ","),
+            std::string::npos)
+      << lines[1];
+  EXPECT_NE(lines[3].find(",admin@example.cn," + std::to_string(admin) + ",user.role,修改角色,user," +
+                          std::to_string(reader) + ","),
+            std::string::npos)
+      << lines[3];
+  // The details are one quoted field (RFC 4180: quotes doubled).
+  EXPECT_NE(lines[3].find(R"("{""email"":""r@example.cn"",""role"":{""from"":""reader"",""to"":""editor""}}")"),
+            std::string::npos)
+      << lines[3];
+  EXPECT_NE(lines[3].find("2026-01-01 08:00:00"), std::string::npos) << lines[3];
+  std::vector<std::string> filtered = csv_lines(b.get("/admin/audit.csv?action=wallet.credit").body);
+  ASSERT_EQ(filtered.size(), 2u);
+  EXPECT_NE(filtered[1].find("wallet.credit"), std::string::npos);
+}
+
+TEST_F(AccountWebTest, AuditCsvDefusesFormulas) {
+  add_user("admin@example.cn", gate::Role::kAdmin);
+  int64_t u = add_user("r@example.cn", gate::Role::kReader);
+  ASSERT_TRUE(commerce_->credit(u, Fen(100), "=HYPERLINK(\"x\")", "cli:ops",
+                                {0, "=cmd|' /C calc'!A0", ""})
+                  .is_ok());
+  Browser b = browser();
+  ASSERT_EQ(b.login("admin@example.cn").status, 303);
+  std::vector<std::string> lines = csv_lines(b.get("/admin/audit.csv").body);
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_NE(lines[1].find(",'=cmd|' /C calc'!A0,"), std::string::npos) << lines[1];
+  EXPECT_EQ(lines[1].find(",=cmd"), std::string::npos) << lines[1];
+}
+
+TEST_F(AccountWebTest, ReadersAndEditorsCannotReadTheAuditLog) {
+  int64_t admin = add_user("admin@example.cn", gate::Role::kAdmin);
+  int64_t reader = add_user("r@example.cn", gate::Role::kReader);
+  add_user("ed@example.cn", gate::Role::kEditor);
+  // There is something to hide.
+  ASSERT_TRUE(accounts_->set_role(reader, gate::Role::kReader, {admin, "admin@example.cn", ""}).is_ok());
+  ASSERT_TRUE(commerce_->credit(reader, Fen(100), "x", "cli:ops", {0, "cli:ops", ""}).is_ok());
+  for (const char* who : {"r@example.cn", "ed@example.cn"}) {
+    SCOPED_TRACE(who);
+    Browser b = browser();
+    ASSERT_EQ(b.login(who).status, 303);
+    EXPECT_EQ(b.get("/admin/audit").status, 403);
+    HttpResponse csv = b.get("/admin/audit.csv");
+    EXPECT_EQ(csv.status, 403);
+    EXPECT_EQ(csv.body.find("user.role"), std::string::npos);
+  }
+  // Anonymous: sent to sign in, never the log.
+  HttpResponse anon = HttpClient(port_).get("/admin/audit.csv");
+  EXPECT_NE(anon.status, 200);
+}
+
 TEST_F(AccountWebTest, HeaderShowsWhoIsSignedIn) {
   add_user("a@example.cn", gate::Role::kReader);
   HttpResponse anon = HttpClient(port_).get("/");

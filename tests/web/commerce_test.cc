@@ -643,6 +643,17 @@ TEST_F(CommerceWebTest, AdminRefundRevokesAccessAndReadersMayNotRefund) {
   EXPECT_NE(reader.get("/orders/" + std::to_string(id)).body.find("已退款"), std::string::npos);
   // Refunding twice is a conflict.
   EXPECT_EQ(admin.post(refund_url, {{"to", "wallet"}}).status, 409);
+  // The audit log names the admin who refunded, once (the refused second
+  // attempt and the reader's leave nothing).
+  store::AuditQuery q;
+  q.action = "order.refund";
+  auto audit = store_->list(q);
+  ASSERT_TRUE(audit.ok()) << audit.status().to_string();
+  ASSERT_EQ(audit->total, 1);
+  EXPECT_EQ(audit->items[0].actor, "admin@example.cn");
+  EXPECT_NE(audit->items[0].actor_user_id, 0);
+  EXPECT_EQ(audit->items[0].target_id, id);
+  EXPECT_EQ(audit->items[0].ip, "127.0.0.1");
 }
 
 TEST_F(CommerceWebTest, OrdersApiChecksItsInputAndOwnership) {

@@ -56,6 +56,12 @@ class ForwardingStore : public store::Store {
   Result<int64_t> expire_orders(int64_t a0) override { return inner_.expire_orders(a0); }
   Result<store::Order> refund_order(int64_t a0, bool a1, const std::string& a2, const std::string& a3, int64_t a4) override { return inner_.refund_order(a0, a1, a2, a3, a4); }
   Result<Fen> credit_wallet(int64_t a0, Fen a1, const std::string& a2, const std::string& a3, int64_t a4) override { return inner_.credit_wallet(a0, a1, a2, a3, a4); }
+  Result<int64_t> append(const store::AuditEntry& a0) override { return inner_.append(a0); }
+  Result<store::AuditPage> list(const store::AuditQuery& a0) override { return inner_.list(a0); }
+  Status set_user_role_audited(int64_t a0, store::Role a1, const store::AuditEntry& a2) override { return inner_.set_user_role_audited(a0, a1, a2); }
+  Result<store::Order> refund_order_audited(int64_t a0, bool a1, const std::string& a2, const std::string& a3, int64_t a4, const store::AuditEntry& a5) override { return inner_.refund_order_audited(a0, a1, a2, a3, a4, a5); }
+  Result<store::StartedRefund> refund_to_provider_audited(const store::ProviderRefundStart& a0, const store::AuditEntry& a1) override { return inner_.refund_to_provider_audited(a0, a1); }
+  Result<Fen> credit_wallet_audited(int64_t a0, Fen a1, const std::string& a2, const std::string& a3, int64_t a4, const store::AuditEntry& a5) override { return inner_.credit_wallet_audited(a0, a1, a2, a3, a4, a5); }
   Result<Fen> wallet_balance(int64_t a0) override { return inner_.wallet_balance(a0); }
   Result<store::UserEntitlements> user_entitlements(int64_t a0) override { return inner_.user_entitlements(a0); }
   Result<store::LedgerAudit> ledger_audit() override { return inner_.ledger_audit(); }

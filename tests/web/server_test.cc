@@ -797,6 +797,23 @@ class DownStore : public store::Store {
   Result<std::string> setting_or_init(const std::string&, const std::string&) override {
     return down();
   }
+  Result<int64_t> append(const store::AuditEntry&) override { return down(); }
+  Result<store::AuditPage> list(const store::AuditQuery&) override { return down(); }
+  Status set_user_role_audited(int64_t, store::Role, const store::AuditEntry&) override {
+    return down();
+  }
+  Result<store::Order> refund_order_audited(int64_t, bool, const std::string&, const std::string&,
+                                            int64_t, const store::AuditEntry&) override {
+    return down();
+  }
+  Result<store::StartedRefund> refund_to_provider_audited(const store::ProviderRefundStart&,
+                                                          const store::AuditEntry&) override {
+    return down();
+  }
+  Result<Fen> credit_wallet_audited(int64_t, Fen, const std::string&, const std::string&, int64_t,
+                                    const store::AuditEntry&) override {
+    return down();
+  }
   Result<store::User> create_user(const store::NewUser&, int64_t) override { return down(); }
   Result<store::User> find_user_by_email(const std::string&) override { return down(); }
   Result<store::User> get_user(int64_t) override { return down(); }

@@ -499,6 +499,33 @@ CREATE TABLE payment_starts (
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX payment_starts_open ON payment_starts (order_id) WHERE closed_at = 0;
 )sql",
+
+    // 12: the audit log (store/audit.h). Append-only: triggers refuse any
+    // UPDATE or DELETE of a row, so an entry, once written, stays as it was.
+    R"sql(
+CREATE TABLE audit_log (
+  id            INTEGER PRIMARY KEY AUTOINCREMENT,
+  at            INTEGER NOT NULL,
+  actor_user_id INTEGER NOT NULL DEFAULT 0,
+  actor         TEXT    NOT NULL CHECK (actor <> ''),
+  action        TEXT    NOT NULL CHECK (action <> ''),
+  target_kind   TEXT    NOT NULL DEFAULT '',
+  target_id     INTEGER NOT NULL DEFAULT 0,
+  details       TEXT    NOT NULL DEFAULT '{}',
+  ip            TEXT    NOT NULL DEFAULT ''
+) STRICT;
+CREATE INDEX audit_by_time ON audit_log (at, id);
+CREATE INDEX audit_by_actor ON audit_log (actor, at);
+CREATE INDEX audit_by_target ON audit_log (target_kind, target_id, at);
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN
+  SELECT RAISE(ABORT, 'audit_log is append-only: UPDATE refused');
+END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN
+  SELECT RAISE(ABORT, 'audit_log is append-only: DELETE refused');
+END;
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(std::size(kMigrations));

@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "store/sqlite/audit.h"
 #include "store/sqlite/connection.h"
 #include "store/sqlite/downloads.h"
 #include "store/sqlite/migrations.h"
@@ -913,6 +914,82 @@ class SqliteStore final : public Store {
     return guarded<Fen>("credit_wallet", [&]() -> Result<Fen> {
       return in_write_txn<Fen>(
           [&](Connection& c) { return credit_wallet_in(c, user_id, amount, note, actor, now); });
+    });
+  }
+
+  // ---- audit log ----
+
+  Result<int64_t> append(const AuditEntry& e) override {
+    return guarded<int64_t>("append", [&]() -> Result<int64_t> {
+      if (Status s = check_audit_entry(e); !s.is_ok()) return s;
+      return in_write_txn<int64_t>([&](Connection& c) { return append_audit_in(c, e); });
+    });
+  }
+
+  Result<AuditPage> list(const AuditQuery& q) override {
+    return guarded<AuditPage>("list", [&]() -> Result<AuditPage> {
+      return in_read_txn<AuditPage>([&](Connection& c) { return list_audit_in(c, q); });
+    });
+  }
+
+  Status set_user_role_audited(int64_t user_id, Role role, const AuditEntry& e) override {
+    return guarded_status("set_user_role_audited", [&]() -> Result<Done> {
+      if (Status s = check_role(role); !s.is_ok()) return s;
+      if (Status s = check_audit_entry(e); !s.is_ok()) return s;
+      return in_write_txn<Done>([&](Connection& c) -> Result<Done> {
+        auto st = c.stmt(kSetRole);
+        if (!st.ok()) return st.status();
+        st->bind(1, user_id).bind(2, to_string(role));
+        if (Status s = st->exec(); !s.is_ok()) return s;
+        if (changes(c) == 0) return user_not_found(user_id);
+        auto id = append_audit_in(c, e);
+        if (!id.ok()) return id.status();
+        return Done{};
+      });
+    });
+  }
+
+  Result<Order> refund_order_audited(int64_t order_id, bool to_wallet, const std::string& note,
+                                     const std::string& actor, int64_t now,
+                                     const AuditEntry& e) override {
+    return guarded<Order>("refund_order_audited", [&]() -> Result<Order> {
+      if (Status s = check_audit_entry(e); !s.is_ok()) return s;
+      return in_write_txn<Order>([&](Connection& c) -> Result<Order> {
+        auto o = refund_order_in(c, order_id, to_wallet, note, actor, now);
+        if (!o.ok()) return o;
+        auto id = append_audit_in(c, e);
+        if (!id.ok()) return id.status();
+        return o;
+      });
+    });
+  }
+
+  Result<StartedRefund> refund_to_provider_audited(const ProviderRefundStart& r,
+                                                   const AuditEntry& e) override {
+    return guarded<StartedRefund>("refund_to_provider_audited", [&]() -> Result<StartedRefund> {
+      if (Status s = check_audit_entry(e); !s.is_ok()) return s;
+      return in_write_txn<StartedRefund>([&](Connection& c) -> Result<StartedRefund> {
+        auto started = refund_to_provider_in(c, r);
+        if (!started.ok()) return started;
+        auto id = append_audit_in(c, e);
+        if (!id.ok()) return id.status();
+        return started;
+      });
+    });
+  }
+
+  Result<Fen> credit_wallet_audited(int64_t user_id, Fen amount, const std::string& note,
+                                    const std::string& actor, int64_t now,
+                                    const AuditEntry& e) override {
+    return guarded<Fen>("credit_wallet_audited", [&]() -> Result<Fen> {
+      if (Status s = check_audit_entry(e); !s.is_ok()) return s;
+      return in_write_txn<Fen>([&](Connection& c) -> Result<Fen> {
+        auto balance = credit_wallet_in(c, user_id, amount, note, actor, now);
+        if (!balance.ok()) return balance;
+        auto id = append_audit_in(c, e);
+        if (!id.ok()) return id.status();
+        return balance;
+      });
     });
   }
 
