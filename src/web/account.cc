@@ -297,7 +297,7 @@ Response me_delete(Site& site, const Request& req, const Params&) {
 
 // --- /admin ---------------------------------------------------------------------------
 
-Response admin(Site& site, const Request& req, const Params&) {
+Response admin_users(Site& site, const Request& req, const Params&) {
   std::optional<int64_t> page = parse_page(req.query);
   if (!page) return site.error(req, Code::kInvalidArgument, "page must be a positive integer");
   Result<std::vector<auth::Account>> users =
@@ -321,10 +321,11 @@ Response admin(Site& site, const Request& req, const Params&) {
     });
   }
   nlohmann::json ctx = site.page_context("用户管理");
+  ctx["console_section"] = "users";
   ctx["users"] = std::move(list);
   nlohmann::json pager = {{"page", *page}, {"show", *page > 1 || more}};
-  if (*page > 1) pager["prev_url"] = fmt::format("/admin?page={}", *page - 1);
-  if (more) pager["next_url"] = fmt::format("/admin?page={}", *page + 1);
+  if (*page > 1) pager["prev_url"] = fmt::format("/admin/users?page={}", *page - 1);
+  if (more) pager["next_url"] = fmt::format("/admin/users?page={}", *page + 1);
   ctx["pager"] = std::move(pager);
   Response r = site.html(req, 200, "admin.html", std::move(ctx));
   r.add_header("X-Frame-Options", "DENY");
@@ -337,7 +338,7 @@ Response admin_role(Site& site, const Request& req, const Params& params) {
   std::optional<gate::Role> role = auth::parse_role(req.form->get("role"));
   if (!role) return site.error(req, Code::kInvalidArgument, "unknown role");
   if (Status s = site.accounts().set_role(*id, *role, site.actor(req)); !s) return site.error(req, s);
-  return Site::redirect("/admin?msg=role_changed");
+  return Site::redirect("/admin/users?msg=role_changed");
 }
 
 }  // namespace paidoc::web::handlers

@@ -256,6 +256,7 @@ Response admin_audit(Site& site, const Request& req, const Params&) {
   if (more) pager["next_url"] = fmt::format("/admin/audit?{}{}page={}", fq, sep, *page + 1);
 
   nlohmann::json ctx = site.page_context("操作日志");
+  ctx["console_section"] = "audit";
   ctx["entries"] = std::move(entries);
   ctx["total"] = list->total;
   ctx["actions"] = std::move(actions);

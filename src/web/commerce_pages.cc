@@ -746,6 +746,7 @@ Response admin_orders_page(Site& site, const Request& req, int status, std::stri
     row["refunds"] = std::move(items);
   }
   nlohmann::json ctx = site.page_context("订单管理");
+  ctx["console_section"] = "orders";
   ctx["orders"] = std::move(list);
   ctx["days"] = kAdminOrderDays;
   if (!error.empty()) ctx["error"] = error;

@@ -30,7 +30,7 @@ Response me_revoke(Site& site, const Request& req, const Params& params);
 Response me_logout_everywhere(Site& site, const Request& req, const Params& params);
 Response me_password(Site& site, const Request& req, const Params& params);
 Response me_delete(Site& site, const Request& req, const Params& params);
-Response admin(Site& site, const Request& req, const Params& params);
+Response admin_users(Site& site, const Request& req, const Params& params);
 Response admin_role(Site& site, const Request& req, const Params& params);
 
 // search_pages.cc (the /search page and /api/v1/search)
@@ -70,6 +70,9 @@ Response admin_orders(Site& site, const Request& req, const Params& params);
 Response admin_refund(Site& site, const Request& req, const Params& params);
 
 // audit_pages.cc (the audit log: admins only)
+// console.cc
+Response console_home(Site& site, const Request& req, const Params& params);
+
 Response admin_audit(Site& site, const Request& req, const Params& params);
 Response admin_audit_csv(Site& site, const Request& req, const Params& params);
 

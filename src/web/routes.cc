@@ -61,7 +61,9 @@ const std::vector<Route>& routes() {
       {kGet, "/sandbox/pay", "sandbox_page", sandbox_page, A::kOptional},
       {kPost, "/sandbox/pay", "sandbox_pay", sandbox_pay, A::kOptional, C::kForm, B::kForm},
       // Administration (HTML forms)
-      {kGet, "/admin", "admin", admin, A::kManageUsers},
+      // The console's home: editors and admins (console.cc).
+      {kGet, "/admin", "admin", console_home, A::kPublish},
+      {kGet, "/admin/users", "admin_users", admin_users, A::kManageUsers},
       {kPost, "/admin/users/{id}/role", "admin_role", admin_role, A::kManageUsers, C::kForm,
        B::kForm},
       {kGet, "/admin/orders", "admin_orders", admin_orders, A::kManageOrders},

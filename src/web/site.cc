@@ -460,9 +460,20 @@ Response Site::html(const Request& req, int status, const std::string& name,
   Response r;
   r.status = status;
   if (req.caller) {
-    ctx["me"] = {{"email", req.caller->account().email},
-                 {"admin", auth::allowed(req.caller->account().role,
-                                         auth::Permission::kManageUsers)}};
+    const gate::Role role = req.caller->account().role;
+    const bool publish = auth::allowed(role, auth::Permission::kPublish);
+    ctx["me"] = {{"email", req.caller->account().email}, {"console", publish}};
+    // The console's navigation (admin_nav.html): the sections this role may
+    // open, and the one this page belongs to (ctx "console_section").
+    if (publish) {
+      nlohmann::json nav = {{"publish", true},
+                            {"users", auth::allowed(role, auth::Permission::kManageUsers)},
+                            {"orders", auth::allowed(role, auth::Permission::kManageOrders)},
+                            {"audit", auth::allowed(role, auth::Permission::kViewAudit)}};
+      if (auto it = ctx.find("console_section"); it != ctx.end() && it->is_string())
+        nav["on_" + it->get<std::string>()] = true;
+      ctx["console"] = std::move(nav);
+    }
   }
   if (req.caller || ctx.value("has_form", false)) {
     ctx["csrf"] = ensure_csrf(req, &r);

@@ -561,8 +561,9 @@ TEST_F(AccountWebTest, ReadersCannotReachEditorOrAdminRoutes) {
   EXPECT_EQ(c.request("POST", "/api/v1/documents?name=x.txt", {bearer(token), "Content-Type: text/plain"},
                       std::string(kUpload)).status,
             403);
-  HttpResponse admin_page = b.get("/admin");
+  HttpResponse admin_page = b.get("/admin/users");
   EXPECT_EQ(admin_page.status, 403);
+  EXPECT_EQ(b.get("/admin").status, 403);
   EXPECT_NE(admin_page.body.find("没有权限"), std::string::npos);
   EXPECT_EQ(b.get("/api/v1/admin/users").status, 403);
   EXPECT_EQ(api_get("/api/v1/admin/users", token).status, 403);
@@ -579,7 +580,12 @@ TEST_F(AccountWebTest, ReadersCannotReachEditorOrAdminRoutes) {
   EXPECT_EQ(api_get("/api/v1/admin/users", ed).status, 403);
   Browser e = browser();
   ASSERT_EQ(e.login("ed@example.cn").status, 303);
-  EXPECT_EQ(e.get("/admin").status, 403);
+  EXPECT_EQ(e.get("/admin/users").status, 403);
+  // They open the console's home, whose navigation leaves out what admins alone do.
+  HttpResponse console = e.get("/admin");
+  EXPECT_EQ(console.status, 200);
+  EXPECT_NE(console.body.find("href=\"/admin/documents\""), std::string::npos);
+  EXPECT_EQ(console.body.find("href=\"/admin/users\""), std::string::npos);
 }
 
 TEST_F(AccountWebTest, AnonymousIsSentToLoginOrGets401) {
@@ -906,7 +912,7 @@ TEST_F(AccountWebTest, AdminListsUsersAndChangesRoles) {
   int64_t reader = add_user("r@example.cn", gate::Role::kReader);
   Browser b = browser();
   ASSERT_EQ(b.login("admin@example.cn").status, 303);
-  HttpResponse page = b.get("/admin");
+  HttpResponse page = b.get("/admin/users");
   ASSERT_EQ(page.status, 200);
   EXPECT_NE(page.body.find("用户管理"), std::string::npos);
   EXPECT_NE(page.body.find("r@example.cn"), std::string::npos);
