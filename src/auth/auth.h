@@ -39,6 +39,7 @@ enum class Permission {
   kManageUsers,     // list users, change roles: admin
   kManageOrders,    // list all orders, refund: admin
   kViewAudit,       // read and export the audit log (/admin/audit): admin
+  kManageTaxonomy,  // create, rename, order, delete categories and tags: admin
 };
 
 // The one place that says which role may do what. kSystem (the CLI) may do

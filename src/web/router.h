@@ -48,6 +48,7 @@ enum class AuthRule {
   kManageUsers,  // auth::Permission::kManageUsers (admin)
   kManageOrders, // auth::Permission::kManageOrders (admin)
   kViewAudit,    // auth::Permission::kViewAudit (admin)
+  kManageTaxonomy,  // auth::Permission::kManageTaxonomy (admin)
 };
 
 // Cross-site request forgery defence for state-changing routes.

@@ -194,6 +194,8 @@ std::optional<auth::Permission> permission_of(AuthRule rule) {
       return auth::Permission::kManageOrders;
     case AuthRule::kViewAudit:
       return auth::Permission::kViewAudit;
+    case AuthRule::kManageTaxonomy:
+      return auth::Permission::kManageTaxonomy;
     case AuthRule::kNone:
     case AuthRule::kOptional:
       break;
@@ -469,7 +471,8 @@ Response Site::html(const Request& req, int status, const std::string& name,
       nlohmann::json nav = {{"publish", true},
                             {"users", auth::allowed(role, auth::Permission::kManageUsers)},
                             {"orders", auth::allowed(role, auth::Permission::kManageOrders)},
-                            {"audit", auth::allowed(role, auth::Permission::kViewAudit)}};
+                            {"audit", auth::allowed(role, auth::Permission::kViewAudit)},
+                            {"taxonomy", auth::allowed(role, auth::Permission::kManageTaxonomy)}};
       if (auto it = ctx.find("console_section"); it != ctx.end() && it->is_string())
         nav["on_" + it->get<std::string>()] = true;
       ctx["console"] = std::move(nav);
