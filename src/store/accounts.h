@@ -28,6 +28,13 @@ struct User {
   Role role = Role::kReader;  // kDeleted once the account is deleted
   int64_t created_at = 0;
   int64_t deleted_at = 0;  // 0: live. Deleted accounts keep their row, anonymised
+  int64_t disabled_at = 0;  // 0: enabled; else when an admin disabled it (no sign-in)
+};
+
+// One page of search_users.
+struct UserPage {
+  std::vector<User> items;  // oldest (created_at, id) first
+  int64_t total = 0;        // matching users in all pages
 };
 
 struct NewUser {
@@ -65,6 +72,19 @@ class AccountStore : public ThrottleStore {
   // kInvalidArgument for kDeleted (checked first); kNotFound when the user
   // is absent or deleted.
   virtual Status set_user_role(int64_t user_id, Role role) = 0;
+  // Live users whose email contains `query` (case-insensitive for ASCII;
+  // "%" and "_" are plain characters; "" matches every live user), oldest
+  // first, with the total. kInvalidArgument for a limit outside 1..1000 or a
+  // negative offset.
+  virtual Result<UserPage> search_users(const std::string& query, int64_t offset,
+                                        int64_t limit) = 0;
+  // Disables (disabled_at = now, and every session of the user deleted in
+  // the same transaction) or enables (disabled_at = 0) the account. Answers
+  // whether the state changed: disabling a disabled account keeps its first
+  // disabled_at (its sessions are still deleted) and answers false, as does
+  // enabling an enabled one. kNotFound when the user is absent or deleted;
+  // kInvalidArgument for now <= 0 when disabling.
+  virtual Result<bool> set_user_disabled(int64_t user_id, bool disabled, int64_t now) = 0;
   // Sets a new hash and deletes every session of the user except
   // keep_session_id (0: all), in one transaction.
   virtual Status set_password_hash(int64_t user_id, const std::string& hash,

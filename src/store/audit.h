@@ -1,5 +1,6 @@
 // AuditStore: the audit log — an append-only record of who changed what and
-// when (documents, prices, categories, roles, refunds, wallet credits).
+// when (documents, prices, categories, roles, disabled accounts, refunds,
+// wallet credits).
 //
 // Entries are never changed or removed: there is no method to do so, and
 // the SQLite table refuses UPDATE and DELETE with a trigger. Where a change
@@ -31,6 +32,8 @@ inline constexpr char kDocumentDelete[] = "document.delete";
 inline constexpr char kDocumentPrice[] = "document.price";
 inline constexpr char kDocumentCategory[] = "document.category";
 inline constexpr char kUserRole[] = "user.role";
+inline constexpr char kUserDisable[] = "user.disable";
+inline constexpr char kUserEnable[] = "user.enable";
 inline constexpr char kOrderRefund[] = "order.refund";
 inline constexpr char kWalletCredit[] = "wallet.credit";
 }  // namespace audit_action
@@ -85,6 +88,9 @@ class AuditStore {
   // refusals) and appends `e` in the same transaction; a refused change
   // appends nothing.
   virtual Status set_user_role_audited(int64_t user_id, Role role, const AuditEntry& e) = 0;
+  // Appends `e` only when the state changed (the answer is true).
+  virtual Result<bool> set_user_disabled_audited(int64_t user_id, bool disabled, int64_t now,
+                                                 const AuditEntry& e) = 0;
   virtual Result<Order> refund_order_audited(int64_t order_id, bool to_wallet,
                                              const std::string& note, const std::string& actor,
                                              int64_t now, const AuditEntry& e) = 0;

@@ -26,6 +26,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -56,6 +57,30 @@ struct Order {
   // (paid when no longer payable, or a second payment for a document the
   // buyer already owned: status kCredited).
   Fen credited;
+};
+
+// What list_orders selects; every filter left at its default admits all.
+struct OrderQuery {
+  std::optional<OrderStatus> status;  // nullopt: any
+  std::string paid_with;              // exact ("wallet", "alipay", …); "" any
+  std::string email;    // part of the buyer's email, case-insensitive for ASCII;
+                        // "%" and "_" are plain characters; "" any
+  int64_t from = 0;     // created_at >= from; 0: no lower bound
+  int64_t to = 0;       // created_at < to; 0: no upper bound
+  int64_t offset = 0;   // REQUIRES: >= 0
+  int64_t limit = 50;   // REQUIRES: 1..1000
+};
+
+// An order with its buyer's email (the anonymised address of a deleted
+// account).
+struct OrderListItem {
+  Order order;
+  std::string email;
+};
+
+struct OrderPage {
+  std::vector<OrderListItem> items;  // newest (created_at, id) first
+  int64_t total = 0;                 // matching orders in all pages
 };
 
 struct NewOrder {
@@ -230,6 +255,10 @@ class CommerceStore {
   virtual Result<std::vector<Order>> user_orders(int64_t user_id, int64_t limit) = 0;
   // Orders created in [from, to), oldest first.
   virtual Result<std::vector<Order>> orders_between(int64_t from, int64_t to) = 0;
+  // Every user's orders matching q, newest first, with the total, in one
+  // snapshot. kInvalidArgument for a limit outside 1..1000 or a negative
+  // offset.
+  virtual Result<OrderPage> list_orders(const OrderQuery& q) = 0;
 
   // Pays a kDocument or kPlan order from the user's wallet, atomically:
   // checks the order, debits the wallet (ledger wallet:<user> -> sales),

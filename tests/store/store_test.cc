@@ -2245,6 +2245,193 @@ TEST(StoreOpenTest, UnknownSchemeIsInvalidArgument) {
   EXPECT_EQ(s.status().message().find("secret"), std::string::npos) << s.status().message();
 }
 
+// --- the console's user and order lists, disabled accounts ---------------------------
+
+TEST_P(StoreContractTest, SearchUsersByPartOfTheEmailWithTotalAndPaging) {
+  std::vector<int64_t> ann;
+  for (int i = 0; i < 5; ++i) ann.push_back(create_user("ann" + std::to_string(i) + "@shop.cn").id);
+  int64_t bob = create_user("bob@other.cn").id;
+  int64_t pct = create_user("50%_off@shop.cn").id;
+  int64_t gone = create_user("ann-gone@shop.cn").id;
+  ASSERT_TRUE(store_->delete_user(gone, kT0).is_ok());
+
+  auto search = [&](const std::string& q, int64_t offset, int64_t limit) {
+    auto p = store_->search_users(q, offset, limit);
+    EXPECT_TRUE(p.ok()) << p.status().to_string();
+    std::pair<std::vector<int64_t>, int64_t> out;
+    if (p.ok()) {
+      for (const User& u : p->items) out.first.push_back(u.id);
+      out.second = p->total;
+    }
+    return out;
+  };
+  // A part of the email, ASCII case ignored; deleted accounts never match.
+  EXPECT_EQ(search("ann", 0, 100), std::make_pair(ann, int64_t{5}));
+  EXPECT_EQ(search("ANN", 0, 2),
+            std::make_pair(std::vector<int64_t>{ann[0], ann[1]}, int64_t{5}));
+  EXPECT_EQ(search("ann", 4, 2), std::make_pair(std::vector<int64_t>{ann[4]}, int64_t{5}));
+  // A page past the end still knows the total.
+  EXPECT_EQ(search("ann", 50, 2), std::make_pair(std::vector<int64_t>{}, int64_t{5}));
+  EXPECT_EQ(search("other.cn", 0, 10), std::make_pair(std::vector<int64_t>{bob}, int64_t{1}));
+  // LIKE's wildcards are plain characters.
+  EXPECT_EQ(search("%", 0, 10), std::make_pair(std::vector<int64_t>{pct}, int64_t{1}));
+  EXPECT_EQ(search("0%_", 0, 10), std::make_pair(std::vector<int64_t>{pct}, int64_t{1}));
+  EXPECT_EQ(search("n_@", 0, 10).second, 0);
+  // "" is everyone live.
+  EXPECT_EQ(search("", 0, 100).second, 7);
+
+  for (auto [offset, limit] : {std::pair<int64_t, int64_t>{0, 0}, {0, 1001}, {-1, 10}}) {
+    expect_code(store_->search_users("", offset, limit).status(), Code::kInvalidArgument,
+                "search_users paging");
+  }
+}
+
+TEST_P(StoreContractTest, DisablingEndsEverySessionAndEnablingClearsIt) {
+  User u = create_user("off@example.cn");
+  User other = create_user("on@example.cn");
+  Session a = create_session(u.id, "a", kT0);
+  Session b = create_session(u.id, "b", kT0 + 1);
+  Session keep = create_session(other.id, "c", kT0);
+
+  auto changed = store_->set_user_disabled(u.id, true, kT0 + 100);
+  ASSERT_TRUE(changed.ok()) << changed.status().to_string();
+  EXPECT_TRUE(*changed);
+  EXPECT_EQ(store_->get_user(u.id)->disabled_at, kT0 + 100);
+  EXPECT_FALSE(session_exists(a));
+  EXPECT_FALSE(session_exists(b));
+  EXPECT_TRUE(session_exists(keep));
+  EXPECT_EQ(store_->get_user(other.id)->disabled_at, 0);
+  // Listed, with its state.
+  auto found = store_->search_users("off@", 0, 10);
+  ASSERT_TRUE(found.ok());
+  ASSERT_EQ(found->items.size(), 1u);
+  EXPECT_EQ(found->items[0].disabled_at, kT0 + 100);
+
+  // Again: no change, the first time stays, and a session that slipped in
+  // is ended all the same.
+  Session late = create_session(u.id, "late", kT0 + 150);
+  changed = store_->set_user_disabled(u.id, true, kT0 + 200);
+  ASSERT_TRUE(changed.ok());
+  EXPECT_FALSE(*changed);
+  EXPECT_EQ(store_->get_user(u.id)->disabled_at, kT0 + 100);
+  EXPECT_FALSE(session_exists(late));
+
+  changed = store_->set_user_disabled(u.id, false, kT0 + 300);
+  ASSERT_TRUE(changed.ok());
+  EXPECT_TRUE(*changed);
+  EXPECT_EQ(store_->get_user(u.id)->disabled_at, 0);
+  changed = store_->set_user_disabled(u.id, false, kT0 + 300);
+  ASSERT_TRUE(changed.ok());
+  EXPECT_FALSE(*changed);
+
+  expect_code(store_->set_user_disabled(u.id + 1000, true, kT0).status(), Code::kNotFound,
+              "unknown user");
+  expect_code(store_->set_user_disabled(u.id, true, 0).status(), Code::kInvalidArgument,
+              "no time");
+  ASSERT_TRUE(store_->delete_user(other.id, kT0).is_ok());
+  expect_code(store_->set_user_disabled(other.id, true, kT0).status(), Code::kNotFound,
+              "deleted user");
+}
+
+TEST_P(StoreAuditTest, AuditedDisableRecordsOnlyARealChange) {
+  User u = create_user("disable-audit@example.cn");
+  AuditEntry e = audit_entry("admin@example.cn", "user.disable", kT0, "user", u.id);
+  auto changed = store_->set_user_disabled_audited(u.id, true, kT0, e);
+  ASSERT_TRUE(changed.ok()) << changed.status().to_string();
+  EXPECT_TRUE(*changed);
+  EXPECT_EQ(list({}).total, 1);
+  // Nothing changes a second time, so nothing more is recorded.
+  changed = store_->set_user_disabled_audited(u.id, true, kT0 + 1, e);
+  ASSERT_TRUE(changed.ok());
+  EXPECT_FALSE(*changed);
+  EXPECT_EQ(list({}).total, 1);
+  // A bad entry refuses the change; a refused change records nothing.
+  AuditEntry bad = audit_entry("", "user.enable", kT0, "user", u.id);
+  EXPECT_EQ(store_->set_user_disabled_audited(u.id, false, kT0, bad).status().code(),
+            Code::kInvalidArgument);
+  EXPECT_NE(store_->get_user(u.id)->disabled_at, 0);
+  EXPECT_EQ(store_->set_user_disabled_audited(u.id + 1000, false, kT0, e).status().code(),
+            Code::kNotFound);
+  EXPECT_EQ(list({}).total, 1);
+  AuditEntry on = audit_entry("admin@example.cn", "user.enable", kT0 + 2, "user", u.id);
+  changed = store_->set_user_disabled_audited(u.id, false, kT0 + 2, on);
+  ASSERT_TRUE(changed.ok());
+  EXPECT_TRUE(*changed);
+  AuditPage p = list({});
+  ASSERT_EQ(p.total, 2);
+  EXPECT_EQ(p.items[0].action, "user.enable");
+  EXPECT_EQ(store_->get_user(u.id)->disabled_at, 0);
+}
+
+TEST_P(StoreCommerceTest, ListOrdersFiltersJoinsTheEmailAndPages) {
+  User ann = create_user("ann@shop.cn");
+  User bob = create_user("bob@other.cn");
+  int64_t d = put(new_document("list"));
+  Order a1 = create_order(document_order(ann.id, d, 990, kT0));
+  Order a2 = create_order(topup_order(ann.id, 5000, kT0 + 100));
+  Order b1 = create_order(topup_order(bob.id, 700, kT0 + 200));
+  Order b2 = create_order(plan_order(bob.id, 30, 3000, kT0 + 300));
+  ASSERT_TRUE(store_->apply_payment(notice(a1, "T-a1")).ok());
+  PaymentNotice wx = notice(b1, "T-b1");
+  wx.provider = "wechat";
+  ASSERT_TRUE(store_->apply_payment(wx).ok());
+  credit(bob.id, 3000);
+  ASSERT_TRUE(store_->pay_order_from_wallet(b2.id, bob.id, kT0 + 310).ok());
+  ASSERT_TRUE(store_->delete_user(bob.id, kT0 + 400).is_ok());
+
+  auto ids = [&](OrderQuery q) {
+    auto p = store_->list_orders(q);
+    EXPECT_TRUE(p.ok()) << p.status().to_string();
+    std::pair<std::vector<int64_t>, int64_t> out;
+    if (p.ok()) {
+      for (const OrderListItem& i : p->items) out.first.push_back(i.order.id);
+      out.second = p->total;
+    }
+    return out;
+  };
+  using Ids = std::vector<int64_t>;
+  EXPECT_EQ(ids({}), std::make_pair(Ids{b2.id, b1.id, a2.id, a1.id}, int64_t{4}));
+  // The buyer's email; a deleted account's anonymised address.
+  auto all = store_->list_orders({});
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->items[3].email, "ann@shop.cn");
+  EXPECT_EQ(all->items[0].email, "deleted-" + std::to_string(bob.id) + "@deleted.invalid");
+  EXPECT_EQ(all->items[3].order.paid_with, "alipay");
+
+  OrderQuery q;
+  q.status = OrderStatus::kPaid;
+  EXPECT_EQ(ids(q), std::make_pair(Ids{b2.id, b1.id, a1.id}, int64_t{3}));
+  q.status = OrderStatus::kCreated;
+  EXPECT_EQ(ids(q), std::make_pair(Ids{a2.id}, int64_t{1}));
+  q = {};
+  q.paid_with = "wechat";
+  EXPECT_EQ(ids(q), std::make_pair(Ids{b1.id}, int64_t{1}));
+  q.paid_with = "wallet";
+  EXPECT_EQ(ids(q), std::make_pair(Ids{b2.id}, int64_t{1}));
+  q = {};
+  q.from = kT0 + 100;
+  q.to = kT0 + 300;  // exclusive
+  EXPECT_EQ(ids(q), std::make_pair(Ids{b1.id, a2.id}, int64_t{2}));
+  q = {};
+  q.email = "ANN@";
+  EXPECT_EQ(ids(q), std::make_pair(Ids{a2.id, a1.id}, int64_t{2}));
+  q.email = "%";
+  EXPECT_EQ(ids(q).second, 0);
+  q = {};
+  q.limit = 3;
+  q.offset = 3;
+  EXPECT_EQ(ids(q), std::make_pair(Ids{a1.id}, int64_t{4}));
+  q.offset = 10;
+  EXPECT_EQ(ids(q), std::make_pair(Ids{}, int64_t{4}));
+
+  for (auto [offset, limit] : {std::pair<int64_t, int64_t>{0, 0}, {0, 1001}, {-1, 10}}) {
+    OrderQuery bad;
+    bad.offset = offset;
+    bad.limit = limit;
+    expect_code(store_->list_orders(bad).status(), Code::kInvalidArgument, "list_orders paging");
+  }
+}
+
 TEST(StoreOpenTest, PostgresqlIsNotBuiltYet) {
   auto s = Store::open("postgresql://paidoc:secret@db.example/paidoc");
   ASSERT_FALSE(s.ok());

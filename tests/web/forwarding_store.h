@@ -31,6 +31,8 @@ class ForwardingStore : public store::Store {
   Result<store::User> get_user(int64_t a0) override { return inner_.get_user(a0); }
   Result<std::vector<store::User>> list_users(int64_t a0, int64_t a1) override { return inner_.list_users(a0, a1); }
   Status set_user_role(int64_t a0, store::Role a1) override { return inner_.set_user_role(a0, a1); }
+  Result<store::UserPage> search_users(const std::string& a0, int64_t a1, int64_t a2) override { return inner_.search_users(a0, a1, a2); }
+  Result<bool> set_user_disabled(int64_t a0, bool a1, int64_t a2) override { return inner_.set_user_disabled(a0, a1, a2); }
   Status set_password_hash(int64_t a0, const std::string& a1, int64_t a2) override { return inner_.set_password_hash(a0, a1, a2); }
   Status delete_user(int64_t a0, int64_t a1) override { return inner_.delete_user(a0, a1); }
   Result<store::Session> create_session(const store::Session& a0, int64_t a1) override { return inner_.create_session(a0, a1); }
@@ -50,6 +52,7 @@ class ForwardingStore : public store::Store {
   Result<store::Order> find_order(const std::string& a0) override { return inner_.find_order(a0); }
   Result<std::vector<store::Order>> user_orders(int64_t a0, int64_t a1) override { return inner_.user_orders(a0, a1); }
   Result<std::vector<store::Order>> orders_between(int64_t a0, int64_t a1) override { return inner_.orders_between(a0, a1); }
+  Result<store::OrderPage> list_orders(const store::OrderQuery& a0) override { return inner_.list_orders(a0); }
   Result<store::Order> pay_order_from_wallet(int64_t a0, int64_t a1, int64_t a2) override { return inner_.pay_order_from_wallet(a0, a1, a2); }
   Result<store::Order> buy_from_wallet(const store::NewOrder& a0, int64_t a1) override { return inner_.buy_from_wallet(a0, a1); }
   Result<store::AppliedPayment> apply_payment(const store::PaymentNotice& a0) override { return inner_.apply_payment(a0); }
@@ -59,6 +62,7 @@ class ForwardingStore : public store::Store {
   Result<int64_t> append(const store::AuditEntry& a0) override { return inner_.append(a0); }
   Result<store::AuditPage> list(const store::AuditQuery& a0) override { return inner_.list(a0); }
   Status set_user_role_audited(int64_t a0, store::Role a1, const store::AuditEntry& a2) override { return inner_.set_user_role_audited(a0, a1, a2); }
+  Result<bool> set_user_disabled_audited(int64_t a0, bool a1, int64_t a2, const store::AuditEntry& a3) override { return inner_.set_user_disabled_audited(a0, a1, a2, a3); }
   Result<store::Order> refund_order_audited(int64_t a0, bool a1, const std::string& a2, const std::string& a3, int64_t a4, const store::AuditEntry& a5) override { return inner_.refund_order_audited(a0, a1, a2, a3, a4, a5); }
   Result<store::StartedRefund> refund_to_provider_audited(const store::ProviderRefundStart& a0, const store::AuditEntry& a1) override { return inner_.refund_to_provider_audited(a0, a1); }
   Result<Fen> credit_wallet_audited(int64_t a0, Fen a1, const std::string& a2, const std::string& a3, int64_t a4, const store::AuditEntry& a5) override { return inner_.credit_wallet_audited(a0, a1, a2, a3, a4, a5); }

@@ -802,6 +802,10 @@ class DownStore : public store::Store {
   Status set_user_role_audited(int64_t, store::Role, const store::AuditEntry&) override {
     return down();
   }
+  Result<bool> set_user_disabled_audited(int64_t, bool, int64_t,
+                                         const store::AuditEntry&) override {
+    return down();
+  }
   Result<store::Order> refund_order_audited(int64_t, bool, const std::string&, const std::string&,
                                             int64_t, const store::AuditEntry&) override {
     return down();
@@ -819,6 +823,10 @@ class DownStore : public store::Store {
   Result<store::User> get_user(int64_t) override { return down(); }
   Result<std::vector<store::User>> list_users(int64_t, int64_t) override { return down(); }
   Status set_user_role(int64_t, store::Role) override { return down(); }
+  Result<store::UserPage> search_users(const std::string&, int64_t, int64_t) override {
+    return down();
+  }
+  Result<bool> set_user_disabled(int64_t, bool, int64_t) override { return down(); }
   Status set_password_hash(int64_t, const std::string&, int64_t) override { return down(); }
   Status delete_user(int64_t, int64_t) override { return down(); }
   Result<store::Session> create_session(const store::Session&, int64_t) override { return down(); }
@@ -841,6 +849,7 @@ class DownStore : public store::Store {
   Result<store::Order> find_order(const std::string&) override { return down(); }
   Result<std::vector<store::Order>> user_orders(int64_t, int64_t) override { return down(); }
   Result<std::vector<store::Order>> orders_between(int64_t, int64_t) override { return down(); }
+  Result<store::OrderPage> list_orders(const store::OrderQuery&) override { return down(); }
   Result<store::Order> pay_order_from_wallet(int64_t, int64_t, int64_t) override { return down(); }
   Result<store::Order> buy_from_wallet(const store::NewOrder&, int64_t) override { return down(); }
   Result<store::AppliedPayment> apply_payment(const store::PaymentNotice&) override {

@@ -7,6 +7,16 @@
 
 namespace paidoc::store::sqlite {
 
+std::string like_contains(std::string_view part) {
+  std::string out = "%";
+  for (char ch : part) {
+    if (ch == '%' || ch == '_' || ch == '\\') out += '\\';
+    out += ch;
+  }
+  out += '%';
+  return out;
+}
+
 Status sqlite_status(sqlite3* db, int rc, std::string_view what) {
   std::string msg = "sqlite: ";
   msg += what;

@@ -34,6 +34,11 @@ namespace paidoc::store::sqlite {
 // `db` may be null (then only the generic text for `rc` is used).
 Status sqlite_status(sqlite3* db, int rc, std::string_view what);
 
+// A LIKE pattern (for "... LIKE ?n ESCAPE '\'") matching any text that
+// contains `part`: its "%", "_" and backslashes are escaped, so they match
+// only themselves.
+std::string like_contains(std::string_view part);
+
 // A borrowed prepared statement from a connection's cache. Binds parameters,
 // steps, reads columns; on destruction it resets the statement and clears its
 // bindings so the cache can hand it out again. Text is bound with

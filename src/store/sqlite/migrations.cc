@@ -526,6 +526,12 @@ BEGIN
   SELECT RAISE(ABORT, 'audit_log is append-only: DELETE refused');
 END;
 )sql",
+
+    // Disabled accounts (store/accounts.h: set_user_disabled). 0: enabled,
+    // which every existing account is.
+    R"sql(
+ALTER TABLE users ADD COLUMN disabled_at INTEGER NOT NULL DEFAULT 0 CHECK (disabled_at >= 0);
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(std::size(kMigrations));

@@ -39,6 +39,19 @@ constexpr char kOpenStarts[] =
     " WHERE s.closed_at = 0 AND o.status IN ('created', 'expired') AND o.expires_at <= ?1"
     " ORDER BY o.expires_at, o.id, s.provider LIMIT ?2";
 
+// list_orders: every filter is off when its parameter is '' or 0.
+#define PAIDOC_ORDER_FILTER                                                            \
+  " FROM orders o JOIN users u ON u.id = o.user_id"                                    \
+  " WHERE (?1 = '' OR o.status = ?1) AND (?2 = '' OR o.paid_with = ?2)"                \
+  " AND (?3 = 0 OR o.created_at >= ?3) AND (?4 = 0 OR o.created_at < ?4)"              \
+  " AND (?5 = '' OR u.email LIKE ?5 ESCAPE '\\')"
+// The page with, in each row, the buyer's email and the total of all matches.
+constexpr char kListOrders[] = "SELECT " PAIDOC_ORDER_COLUMNS_O ", u.email, count(*) OVER ()"
+    PAIDOC_ORDER_FILTER " ORDER BY o.created_at DESC, o.id DESC LIMIT ?6 OFFSET ?7";
+// The total alone, for a page past the end (which has no row to carry it).
+constexpr char kCountOrders[] = "SELECT count(*)" PAIDOC_ORDER_FILTER;
+#undef PAIDOC_ORDER_FILTER
+
 #undef PAIDOC_ORDER_COLUMNS
 #undef PAIDOC_ORDER_COLUMNS_O
 
@@ -270,6 +283,9 @@ constexpr char kAuditRefundsDue[] =
 // --- helpers --------------------------------------------------------------------
 
 constexpr int64_t kDay = 86400;
+
+// The columns read_order() reads.
+constexpr int kOrderColumnCount = 16;
 
 Order read_order(const Stmt& st) {
   Order o;
@@ -1036,6 +1052,46 @@ Result<std::vector<Order>> user_orders_in(Connection& c, int64_t user_id, int64_
 
 Result<std::vector<Order>> orders_between_in(Connection& c, int64_t from, int64_t to) {
   return load_orders(c, kOrdersBetween, [&](Stmt& st) { st.bind(1, from).bind(2, to); });
+}
+
+Result<OrderPage> list_orders_in(Connection& c, const OrderQuery& q) {
+  if (q.limit < 1 || q.limit > 1000) {
+    return Status::invalid("orders limit must be 1..1000, not " + std::to_string(q.limit));
+  }
+  if (q.offset < 0) {
+    return Status::invalid("orders offset must not be negative: " + std::to_string(q.offset));
+  }
+  const std::string status(q.status ? to_string(*q.status) : std::string_view());
+  const std::string email = q.email.empty() ? std::string() : like_contains(q.email);
+  auto bind_filters = [&](Stmt& st) {
+    st.bind(1, status).bind(2, q.paid_with).bind(3, q.from).bind(4, q.to).bind(5, email);
+  };
+  OrderPage page;
+  {
+    auto st = c.stmt(kListOrders);
+    if (!st.ok()) return st.status();
+    bind_filters(*st);
+    st->bind(6, q.limit).bind(7, q.offset);
+    for (;;) {
+      auto row = st->step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      OrderListItem item;
+      item.order = read_order(*st);
+      item.email = st->text(kOrderColumnCount);
+      page.total = st->int64(kOrderColumnCount + 1);
+      page.items.push_back(std::move(item));
+    }
+  }
+  if (page.items.empty() && q.offset > 0) {
+    auto st = c.stmt(kCountOrders);
+    if (!st.ok()) return st.status();
+    bind_filters(*st);
+    auto row = st->step();
+    if (!row.ok()) return row.status();
+    if (*row) page.total = st->int64(0);
+  }
+  return page;
 }
 
 Result<Fen> wallet_balance_in(Connection& c, int64_t user_id) { return balance_of(c, user_id); }

@@ -42,6 +42,9 @@ Result<Order> get_order_in(Connection& c, int64_t order_id);
 Result<Order> find_order_in(Connection& c, const std::string& out_trade_no);
 Result<std::vector<Order>> user_orders_in(Connection& c, int64_t user_id, int64_t limit);
 Result<std::vector<Order>> orders_between_in(Connection& c, int64_t from, int64_t to);
+// REQUIRES: inside a read transaction on c (the page and its total in one
+// snapshot).
+Result<OrderPage> list_orders_in(Connection& c, const OrderQuery& q);
 Result<Fen> wallet_balance_in(Connection& c, int64_t user_id);
 Result<UserEntitlements> user_entitlements_in(Connection& c, int64_t user_id);
 Result<LedgerAudit> ledger_audit_in(Connection& c);

@@ -84,7 +84,8 @@ constexpr char kUpdateDocument[] =
 // --- accounts -----------------------------------------------------------------
 
 // Columns read into a User by read_user(), in this order.
-#define PAIDOC_USER_COLUMNS "id, email, password_hash, role, created_at, deleted_at"
+#define PAIDOC_USER_COLUMNS \
+  "id, email, password_hash, role, created_at, deleted_at, disabled_at"
 
 constexpr char kFindUserIdByEmail[] = "SELECT id FROM users WHERE email = ?1";
 constexpr char kInsertUser[] =
@@ -95,6 +96,18 @@ constexpr char kFindLiveUserByEmail[] =
 constexpr char kListLiveUsers[] = "SELECT " PAIDOC_USER_COLUMNS
                                   " FROM users WHERE deleted_at = 0"
                                   " ORDER BY created_at, id LIMIT ?1 OFFSET ?2";
+// search_users: the page and, in the same row, the total of all matches.
+constexpr char kSearchLiveUsers[] = "SELECT " PAIDOC_USER_COLUMNS ", count(*) OVER ()"
+                                    " FROM users WHERE deleted_at = 0"
+                                    " AND email LIKE ?1 ESCAPE '\\'"
+                                    " ORDER BY created_at, id LIMIT ?2 OFFSET ?3";
+// The total alone, for a page past the end (which has no row to carry it).
+constexpr char kCountLiveUsers[] =
+    "SELECT count(*) FROM users WHERE deleted_at = 0 AND email LIKE ?1 ESCAPE '\\'";
+constexpr char kDisableUser[] =
+    "UPDATE users SET disabled_at = ?2 WHERE id = ?1 AND deleted_at = 0 AND disabled_at = 0";
+constexpr char kEnableUser[] =
+    "UPDATE users SET disabled_at = 0 WHERE id = ?1 AND deleted_at = 0 AND disabled_at <> 0";
 constexpr char kSetRole[] = "UPDATE users SET role = ?2 WHERE id = ?1 AND deleted_at = 0";
 constexpr char kSetPasswordHash[] =
     "UPDATE users SET password_hash = ?2 WHERE id = ?1 AND deleted_at = 0";
@@ -228,6 +241,7 @@ User read_user(const Stmt& st) {
   u.role = parse_role(st.text(3)).value_or(Role::kReader);
   u.created_at = st.int64(4);
   u.deleted_at = st.int64(5);
+  u.disabled_at = st.int64(6);
   return u;
 }
 
@@ -257,6 +271,34 @@ Status user_not_found(int64_t id) {
 
 // Rows changed by the last INSERT/UPDATE/DELETE on the connection.
 int64_t changes(Connection& c) { return sqlite3_changes64(c.handle()); }
+
+// set_user_disabled's body. REQUIRES: inside a write transaction on c.
+Result<bool> set_user_disabled_in(Connection& c, int64_t user_id, bool disabled, int64_t now) {
+  {
+    auto st = c.stmt(disabled ? kDisableUser : kEnableUser);
+    if (!st.ok()) return st.status();
+    st->bind(1, user_id);
+    if (disabled) st->bind(2, now);
+    if (Status s = st->exec(); !s.is_ok()) return s;
+  }
+  const bool changed = changes(c) != 0;
+  if (!changed) {
+    auto st = c.stmt(kIsLiveUser);
+    if (!st.ok()) return st.status();
+    st->bind(1, user_id);
+    auto row = st->step();
+    if (!row.ok()) return row.status();
+    if (!*row || st->int64(0) != 0) return user_not_found(user_id);
+  }
+  if (disabled) {
+    // Whatever was open ends now, also when the account was disabled
+    // already (a session created in a race with the first disable).
+    auto st = c.stmt(kDeleteUserSessions);
+    if (!st.ok()) return st.status();
+    if (Status s = st->bind(1, user_id).bind(2, int64_t{0}).exec(); !s.is_ok()) return s;
+  }
+  return changed;
+}
 
 // What put_document writes, prepared before the write is queued so the
 // writer (and the database write lock) spends its time on the statements
@@ -520,6 +562,49 @@ class SqliteStore final : public Store {
       }
       return read_all<User>(kListLiveUsers, read_user,
                             [&](Stmt& st) { st.bind(1, limit).bind(2, offset); });
+    });
+  }
+
+  Result<UserPage> search_users(const std::string& query, int64_t offset,
+                                int64_t limit) override {
+    return guarded<UserPage>("search_users", [&]() -> Result<UserPage> {
+      if (limit < 1 || limit > 1000) {
+        return Status::invalid("list limit must be 1..1000, not " + std::to_string(limit));
+      }
+      if (offset < 0) {
+        return Status::invalid("list offset must not be negative: " + std::to_string(offset));
+      }
+      const std::string pattern = like_contains(query);
+      return in_read_txn<UserPage>([&](Connection& c) -> Result<UserPage> {
+        UserPage page;
+        auto st = c.stmt(kSearchLiveUsers);
+        if (!st.ok()) return st.status();
+        st->bind(1, pattern).bind(2, limit).bind(3, offset);
+        for (;;) {
+          auto row = st->step();
+          if (!row.ok()) return row.status();
+          if (!*row) break;
+          page.items.push_back(read_user(*st));
+          page.total = st->int64(7);
+        }
+        if (page.items.empty() && offset > 0) {
+          auto n = c.stmt(kCountLiveUsers);
+          if (!n.ok()) return n.status();
+          n->bind(1, pattern);
+          auto row = n->step();
+          if (!row.ok()) return row.status();
+          if (*row) page.total = n->int64(0);
+        }
+        return page;
+      });
+    });
+  }
+
+  Result<bool> set_user_disabled(int64_t user_id, bool disabled, int64_t now) override {
+    return guarded<bool>("set_user_disabled", [&]() -> Result<bool> {
+      if (disabled && now <= 0) return Status::invalid("set_user_disabled: now must be positive");
+      return in_write_txn<bool>(
+          [&](Connection& c) { return set_user_disabled_in(c, user_id, disabled, now); });
     });
   }
 
@@ -818,6 +903,13 @@ class SqliteStore final : public Store {
     });
   }
 
+  Result<OrderPage> list_orders(const OrderQuery& q) override {
+    return guarded<OrderPage>("list_orders", [&]() -> Result<OrderPage> {
+      return in_read_txn<OrderPage>([&](Connection& c) { return list_orders_in(c, q); });
+    });
+  }
+
+
   Result<Order> pay_order_from_wallet(int64_t order_id, int64_t user_id, int64_t now) override {
     return guarded<Order>("pay_order_from_wallet", [&]() -> Result<Order> {
       return in_write_txn<Order>(
@@ -945,6 +1037,21 @@ class SqliteStore final : public Store {
         auto id = append_audit_in(c, e);
         if (!id.ok()) return id.status();
         return Done{};
+      });
+    });
+  }
+
+  Result<bool> set_user_disabled_audited(int64_t user_id, bool disabled, int64_t now,
+                                         const AuditEntry& e) override {
+    return guarded<bool>("set_user_disabled_audited", [&]() -> Result<bool> {
+      if (disabled && now <= 0) return Status::invalid("set_user_disabled: now must be positive");
+      if (Status s = check_audit_entry(e); !s.is_ok()) return s;
+      return in_write_txn<bool>([&](Connection& c) -> Result<bool> {
+        auto changed = set_user_disabled_in(c, user_id, disabled, now);
+        if (!changed.ok() || !*changed) return changed;
+        auto id = append_audit_in(c, e);
+        if (!id.ok()) return id.status();
+        return true;
       });
     });
   }
