@@ -28,6 +28,9 @@ constexpr const char* kWrongPassword = "密码不正确";
 constexpr const char* kSessionNotFound = "会话不存在";
 constexpr const char* kUserNotFound = "用户不存在";
 constexpr const char* kBadRole = "无效的角色";
+constexpr const char* kAccountDisabled = "该账号已停用，请联系管理员。";
+constexpr const char* kCannotDisableSelf = "不能停用自己的账号。";
+constexpr const char* kCannotDemoteSelf = "不能取消自己的管理员角色，请由另一位管理员操作。";
 
 // "3 秒", "5 分钟": how long to wait, rounded up to whole minutes past 59 s.
 std::string wait_text(int64_t seconds) {
@@ -208,6 +211,7 @@ Result<Account> account_of(const store::User& u) {
   a.email = u.email;
   a.role = *role;
   a.created_at = u.created_at;
+  a.disabled_at = u.disabled_at;
   return a;
 }
 
@@ -304,6 +308,8 @@ Result<LoginResult> Accounts::login(std::string_view email, std::string_view pas
     return Status::unauthenticated(kBadCredentials);
   }
   clear_limits(store_, limits);
+  // Told only to someone who knows the password: a guesser learns nothing.
+  if (user->disabled_at != 0) return Status::forbidden(kAccountDisabled);
 
   Result<Account> account = account_of(*user);
   if (!account.ok()) return account.status();
@@ -350,7 +356,9 @@ Result<SessionInfo> Accounts::authenticate(std::string_view token) {
   }
   Result<store::User> user = store_.get_user(s.user_id);
   if (!user.ok() && user.status().code() != Code::kNotFound) return user.status();
-  if (!user.ok() || user->deleted_at != 0) {
+  // Disabling deletes the sessions; this refuses one that slipped past
+  // (created while the account was being disabled).
+  if (!user.ok() || user->deleted_at != 0 || user->disabled_at != 0) {
     (void)store_.delete_session(s.id);
     return Status::unauthenticated(kSessionInvalid);
   }
@@ -453,31 +461,90 @@ Result<std::vector<Account>> Accounts::list_users(int64_t offset, int64_t limit)
   return out;
 }
 
+Result<AccountPage> Accounts::search_users(std::string_view query, int64_t offset,
+                                           int64_t limit) {
+  if (offset < 0 || limit < 1 || limit > kMaxListLimit) {
+    return Status::invalid("offset must be >= 0 and limit 1.." + std::to_string(kMaxListLimit));
+  }
+  Result<store::UserPage> users = store_.search_users(normalize_email(query), offset, limit);
+  if (!users.ok()) return users.status();
+  AccountPage out;
+  out.total = users->total;
+  out.items.reserve(users->items.size());
+  for (const store::User& u : users->items) {
+    Result<Account> a = account_of(u);
+    if (!a.ok()) return a.status();
+    out.items.push_back(std::move(*a));
+  }
+  return out;
+}
+
+namespace {
+
+// The audit entry of a change to a user made by `by` now.
+store::AuditEntry user_entry(const store::AuditActor& by, const char* action, int64_t user_id,
+                             int64_t now) {
+  store::AuditEntry e;
+  e.at = now;
+  e.actor_user_id = by.user_id;
+  e.actor = by.label.empty() ? std::string("system") : by.label;
+  e.action = action;
+  e.target_kind = "user";
+  e.target_id = user_id;
+  e.ip = by.ip;
+  return e;
+}
+
+}  // namespace
+
 Status Accounts::set_role(int64_t user_id, gate::Role role, const store::AuditActor& by) {
   std::optional<store::Role> stored = stored_role(role);
   if (!stored) return Status::invalid(kBadRole);
-  if (audit_ == nullptr) return store_.set_user_role(user_id, *stored);
   // The old role is read before the change: two admins changing one role
   // at the same moment may both record the same "from".
   auto before = store_.get_user(user_id);
   if (!before.ok()) return before.status();
   if (before->deleted_at != 0) return Status::not_found("no live user " + std::to_string(user_id));
+  if (by.user_id != 0 && by.user_id == user_id && before->role == store::Role::kAdmin &&
+      *stored != store::Role::kAdmin) {
+    return Status::forbidden(kCannotDemoteSelf);
+  }
+  if (audit_ == nullptr) return store_.set_user_role(user_id, *stored);
   // Nothing changes, so there is nothing to record.
   if (before->role == *stored) return Status();
-  store::AuditEntry e;
-  e.at = clock_.now();
-  e.actor_user_id = by.user_id;
-  e.actor = by.label.empty() ? std::string("system") : by.label;
-  e.action = store::audit_action::kUserRole;
-  e.target_kind = "user";
-  e.target_id = user_id;
-  e.ip = by.ip;
+  store::AuditEntry e =
+      user_entry(by, store::audit_action::kUserRole, user_id, clock_.now());
   nlohmann::json d;
   d["email"] = before->email;
   d["role"] = {{"from", std::string(store::to_string(before->role))},
                {"to", std::string(store::to_string(*stored))}};
   e.details = d.dump();
   return audit_->set_user_role_audited(user_id, *stored, e);
+}
+
+Status Accounts::disable(int64_t user_id, const store::AuditActor& by) {
+  if (by.user_id != 0 && by.user_id == user_id) return Status::forbidden(kCannotDisableSelf);
+  return set_disabled(user_id, true, by);
+}
+
+Status Accounts::enable(int64_t user_id, const store::AuditActor& by) {
+  return set_disabled(user_id, false, by);
+}
+
+Status Accounts::set_disabled(int64_t user_id, bool disabled, const store::AuditActor& by) {
+  const int64_t now = clock_.now();
+  if (audit_ == nullptr) return store_.set_user_disabled(user_id, disabled, now).status();
+  auto user = store_.get_user(user_id);
+  if (!user.ok()) return user.status();
+  if (user->deleted_at != 0) return Status::not_found("no live user " + std::to_string(user_id));
+  store::AuditEntry e = user_entry(
+      by, disabled ? store::audit_action::kUserDisable : store::audit_action::kUserEnable,
+      user_id, now);
+  nlohmann::json d;
+  d["email"] = user->email;
+  e.details = d.dump();
+  // The store appends the entry only when the state changed.
+  return audit_->set_user_disabled_audited(user_id, disabled, now, e).status();
 }
 
 gate::Viewer Accounts::viewer_of(const SessionInfo& s) {

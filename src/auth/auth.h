@@ -93,6 +93,13 @@ struct Account {
   std::string email;
   gate::Role role = gate::Role::kReader;
   int64_t created_at = 0;
+  int64_t disabled_at = 0;  // 0: enabled; else when it was disabled (no sign-in)
+};
+
+// One page of Accounts::search_users.
+struct AccountPage {
+  std::vector<Account> items;  // oldest first
+  int64_t total = 0;           // matching accounts in all pages
 };
 
 struct SessionInfo {
@@ -129,11 +136,13 @@ class Accounts {
   // a live session it is replaced (rotation). Wrong email and wrong password
   // both answer kUnauthenticated with the same message. While an account or
   // address is backing off: kTooManyRequests, even with the right password.
+  // A disabled account with the right password: kForbidden
+  // "该账号已停用，请联系管理员。" (only the right password learns it).
   Result<LoginResult> login(std::string_view email, std::string_view password,
                             const Client& client, std::string_view previous_token = {});
 
   // The session a token belongs to; kUnauthenticated when unknown, expired,
-  // idle too long or its user is deleted. Refreshes last_seen (at most once
+  // idle too long or its user is deleted or disabled. Refreshes last_seen (at most once
   // a minute, to keep reads cheap).
   Result<SessionInfo> authenticate(std::string_view token);
 
@@ -154,16 +163,36 @@ class Accounts {
   Status delete_account(int64_t user_id, std::string_view password);
 
   Result<std::vector<Account>> list_users(int64_t offset, int64_t limit);
+  // Live accounts whose email contains `query` (trimmed, lower-cased; ""
+  // matches all), oldest first, with the total. kInvalidArgument for a
+  // limit outside 1..1000 or a negative offset.
+  Result<AccountPage> search_users(std::string_view query, int64_t offset, int64_t limit);
   // Recorded in the audit log ("user.role", by `by`; "system" when
   // by.label is empty) in the same store transaction as the change; a
-  // refused change records nothing.
+  // refused change records nothing. kForbidden with a zh-CN message when
+  // `by` is the admin themself giving up the admin role (an admin never
+  // locks themself out; another admin or the CLI can do it).
   Status set_role(int64_t user_id, gate::Role role, const store::AuditActor& by = {});
+
+  // Disables an account: it can no longer sign in, and every session it
+  // has ends in the same store transaction. Recorded in the audit log
+  // ("user.disable", by `by`; "system" when by.label is empty) with the
+  // change; disabling a disabled account changes and records nothing.
+  // kForbidden with a zh-CN message when `by` is the account itself;
+  // kNotFound for an absent or deleted account.
+  Status disable(int64_t user_id, const store::AuditActor& by = {});
+  // Enables a disabled account again ("user.enable", recorded as disable
+  // is); enabling an enabled account changes and records nothing.
+  // kNotFound for an absent or deleted account.
+  Status enable(int64_t user_id, const store::AuditActor& by = {});
 
   // The gate's viewer for a signed-in session (purchases and VIP come with
   // commerce).
   static gate::Viewer viewer_of(const SessionInfo& s);
 
  private:
+  Status set_disabled(int64_t user_id, bool disabled, const store::AuditActor& by);
+
   store::AccountStore& store_;
   // The same store as an audit log (every store::Store is one); null for an
   // AccountStore that is not, whose role changes then go unrecorded.

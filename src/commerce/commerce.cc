@@ -464,6 +464,17 @@ Result<std::vector<Order>> Commerce::orders(int64_t user_id) {
   return out;
 }
 
+Result<OrderList> Commerce::list_orders(const OrderQuery& q) {
+  auto page = store_.list_orders(q);
+  if (!page.ok()) return page.status();
+  OrderList out;
+  out.total = page->total;
+  out.items.reserve(page->items.size());
+  for (const store::OrderListItem& i : page->items)
+    out.items.push_back(ListedOrder{from_store(i.order), i.email});
+  return out;
+}
+
 // --- paying ---------------------------------------------------------------------------
 
 Result<PayResult> Commerce::pay(int64_t user_id, int64_t order_id, PayMethod method,

@@ -79,6 +79,18 @@ struct Order {
   Fen credited;
 };
 
+// Every buyer's orders, filtered, for the admins' order list
+// (Commerce::list_orders).
+using store::OrderQuery;
+struct ListedOrder {
+  Order order;
+  std::string buyer_email;  // a deleted account's anonymised address
+};
+struct OrderList {
+  std::vector<ListedOrder> items;  // newest first
+  int64_t total = 0;               // matching orders in all pages
+};
+
 // A refund of an order through its provider (退回原支付渠道), as tracked.
 struct Refund {
   int64_t id = 0;
@@ -171,6 +183,10 @@ class Commerce {
   // kNotFound unless the order is the user's.
   Result<Order> order(int64_t user_id, int64_t order_id);
   Result<std::vector<Order>> orders(int64_t user_id);
+  // Every user's orders matching q (status, method, creation time, part of
+  // the buyer's email), newest first, with the total. kInvalidArgument for
+  // a limit outside 1..1000 or a negative offset.
+  Result<OrderList> list_orders(const OrderQuery& q);
 
   // Pays an order. Wallet: atomically checks the balance (kPaymentRequired
   // "余额不足" otherwise), debits it and marks the order paid. Providers:

@@ -442,6 +442,90 @@ TEST_F(AccountsTest, RolesTakeEffectOnTheNextRequest) {
   EXPECT_EQ(accounts_->list_users(-1, 10).status().code(), Code::kInvalidArgument);
 }
 
+TEST_F(AccountsTest, ADisabledAccountCannotSignInAndItsSessionsEnd) {
+  Account admin = add("boss@example.cn", kPassword, Role::kAdmin);
+  Account reader = add("quiet@example.cn");
+  LoginResult cookie = login_ok("quiet@example.cn");
+  LoginResult bearer = login_ok("quiet@example.cn", kPassword, kOffice);
+  store::AuditActor by{admin.id, "boss@example.cn", "203.0.113.5"};
+
+  ASSERT_TRUE(accounts_->disable(reader.id, by).is_ok());
+  // Both sessions ended; the right password is refused with its own message,
+  // the wrong one as ever (a guesser learns nothing).
+  EXPECT_EQ(accounts_->authenticate(cookie.token).status().code(), Code::kUnauthenticated);
+  EXPECT_EQ(accounts_->authenticate(bearer.token).status().code(), Code::kUnauthenticated);
+  Result<LoginResult> refused = accounts_->login("quiet@example.cn", kPassword, kHome);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), Code::kForbidden);
+  EXPECT_EQ(refused.status().message(), "该账号已停用，请联系管理员。");
+  EXPECT_EQ(accounts_->login("quiet@example.cn", kWrong, kHome).status().code(),
+            Code::kUnauthenticated);
+  Result<AccountPage> listed = accounts_->search_users("QUIET", 0, 10);
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->total, 1);
+  EXPECT_EQ(listed->items[0].disabled_at, clock_.now());
+  // Disabling again changes and records nothing.
+  ASSERT_TRUE(accounts_->disable(reader.id, by).is_ok());
+
+  clock_.advance(60);
+  ASSERT_TRUE(accounts_->enable(reader.id, by).is_ok());
+  LoginResult again = login_ok("quiet@example.cn");
+  EXPECT_TRUE(accounts_->authenticate(again.token).ok());
+
+  auto p = store_->list(store::AuditQuery{});
+  ASSERT_TRUE(p.ok());
+  ASSERT_EQ(p->total, 2);
+  EXPECT_EQ(p->items[0].action, "user.enable");
+  EXPECT_EQ(p->items[1].action, "user.disable");
+  for (const store::AuditEntry& e : p->items) {
+    EXPECT_EQ(e.actor, "boss@example.cn");
+    EXPECT_EQ(e.actor_user_id, admin.id);
+    EXPECT_EQ(e.target_kind, "user");
+    EXPECT_EQ(e.target_id, reader.id);
+    EXPECT_EQ(e.details, R"({"email":"quiet@example.cn"})");
+  }
+  EXPECT_EQ(accounts_->disable(reader.id + 999, by).code(), Code::kNotFound);
+}
+
+TEST_F(AccountsTest, AnAdminCannotDisableOrDemoteThemself) {
+  Account admin = add("boss@example.cn", kPassword, Role::kAdmin);
+  Account other = add("second@example.cn", kPassword, Role::kAdmin);
+  store::AuditActor self{admin.id, "boss@example.cn", ""};
+  LoginResult s = login_ok("boss@example.cn");
+
+  Status off = accounts_->disable(admin.id, self);
+  EXPECT_EQ(off.code(), Code::kForbidden);
+  EXPECT_EQ(off.message(), "不能停用自己的账号。");
+  for (Role r : {Role::kEditor, Role::kReader}) {
+    Status down = accounts_->set_role(admin.id, r, self);
+    EXPECT_EQ(down.code(), Code::kForbidden);
+    EXPECT_NE(down.message().find("不能取消自己的管理员角色"), std::string::npos);
+  }
+  // Nothing changed or was recorded; the session still works.
+  Result<SessionInfo> info = accounts_->authenticate(s.token);
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->account.role, Role::kAdmin);
+  EXPECT_EQ(store_->list(store::AuditQuery{})->total, 0);
+  // Keeping one's own role is no change; another admin may demote them.
+  EXPECT_TRUE(accounts_->set_role(admin.id, Role::kAdmin, self).is_ok());
+  store::AuditActor by_other{other.id, "second@example.cn", ""};
+  EXPECT_TRUE(accounts_->set_role(admin.id, Role::kEditor, by_other).is_ok());
+  EXPECT_EQ(accounts_->authenticate(s.token)->account.role, Role::kEditor);
+}
+
+TEST_F(AccountsTest, SearchUsersFindsPartOfTheEmailAndPages) {
+  for (int i = 0; i < 5; ++i) add("member" + std::to_string(i) + "@club.cn");
+  add("guest@elsewhere.cn");
+  Result<AccountPage> page = accounts_->search_users("  Club.CN ", 2, 2);
+  ASSERT_TRUE(page.ok()) << page.status().to_string();
+  EXPECT_EQ(page->total, 5);
+  ASSERT_EQ(page->items.size(), 2u);
+  EXPECT_EQ(page->items[0].email, "member2@club.cn");
+  EXPECT_EQ(page->items[1].email, "member3@club.cn");
+  EXPECT_EQ(accounts_->search_users("", 0, 100)->total, 6);
+  EXPECT_EQ(accounts_->search_users("", 0, 0).status().code(), Code::kInvalidArgument);
+}
+
 // ---- abuse limits --------------------------------------------------------------------
 
 TEST_F(AccountsTest, FailedLoginsBackOffExponentially) {
