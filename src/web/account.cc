@@ -1,5 +1,6 @@
 // Account pages (zh-CN HTML forms): sign-in, registration, sign-out, /me
-// (sessions, password, deletion) and /admin (user roles).
+// (sessions, password, deletion) and /admin/users (search, roles, disabling
+// and enabling accounts).
 //
 // The route table declares who may call each of these and their CSRF and
 // body rules (routes.cc); by the time a handler runs, the form is parsed,
@@ -153,6 +154,8 @@ Response login_post(Site& site, const Request& req, const Params&) {
       case Code::kInvalidArgument:
       case Code::kNotFound:
         return auth_form(site, req, 401, true, email, next, "邮箱或密码不正确。");
+      case Code::kForbidden:  // a disabled account: auth's message says so
+        return auth_form(site, req, 403, true, email, next, s.message());
       case Code::kTooManyRequests:
         return auth_form(site, req, 429, true, email, next, retry_text(s.retry_after()),
                          std::max<int64_t>(1, s.retry_after()));
@@ -295,50 +298,103 @@ Response me_delete(Site& site, const Request& req, const Params&) {
   return res;
 }
 
-// --- /admin ---------------------------------------------------------------------------
+// --- /admin/users ---------------------------------------------------------------------
 
-Response admin_users(Site& site, const Request& req, const Params&) {
+namespace {
+
+// The user list: ?q= (part of the email) and ?page=, the total, each user
+// with the role form and a disable / enable button. `error`: what a refused
+// change answered, shown above the list (role=alert).
+Response admin_users_page(Site& site, const Request& req, int status, std::string_view error) {
   std::optional<int64_t> page = parse_page(req.query);
   if (!page) return site.error(req, Code::kInvalidArgument, "page must be a positive integer");
-  Result<std::vector<auth::Account>> users =
-      site.accounts().list_users((*page - 1) * kUsersPerPage, kUsersPerPage + 1);
+  std::string q = query_param(req.query, "q").value_or("");
+  Result<auth::AccountPage> users =
+      site.accounts().search_users(q, (*page - 1) * kUsersPerPage, kUsersPerPage);
   if (!users.ok()) return site.error(req, users.status());
-  bool more = static_cast<int64_t>(users->size()) > kUsersPerPage;
-  if (more) users->pop_back();
   nlohmann::json list = nlohmann::json::array();
-  for (const auth::Account& a : *users) {
+  for (const auth::Account& a : users->items) {
     nlohmann::json roles = nlohmann::json::array();
     for (gate::Role r : {gate::Role::kReader, gate::Role::kEditor, gate::Role::kAdmin})
       roles.push_back(
           {{"value", auth::role_name(r)}, {"label", role_label(r)}, {"selected", r == a.role}});
-    list.push_back({
+    nlohmann::json item = {
         {"id", a.id},
         {"email", a.email},
         {"role", role_label(a.role)},
         {"created", display_date(a.created_at)},
         {"self", a.id == req.caller->user_id()},
+        {"disabled", a.disabled_at != 0},
         {"roles", std::move(roles)},
-    });
+    };
+    if (a.disabled_at != 0) item["disabled_on"] = display_time(a.disabled_at);
+    list.push_back(std::move(item));
   }
+  const std::string base =
+      q.empty() ? std::string("/admin/users?") : "/admin/users?q=" + percent_encode(q) + "&";
+  const bool more = *page * kUsersPerPage < users->total;
   nlohmann::json ctx = site.page_context("用户管理");
   ctx["console_section"] = "users";
   ctx["users"] = std::move(list);
+  ctx["q"] = q;
+  ctx["total"] = users->total;
   nlohmann::json pager = {{"page", *page}, {"show", *page > 1 || more}};
-  if (*page > 1) pager["prev_url"] = fmt::format("/admin/users?page={}", *page - 1);
-  if (more) pager["next_url"] = fmt::format("/admin/users?page={}", *page + 1);
+  if (*page > 1) pager["prev_url"] = fmt::format("{}page={}", base, *page - 1);
+  if (more) pager["next_url"] = fmt::format("{}page={}", base, *page + 1);
   ctx["pager"] = std::move(pager);
-  Response r = site.html(req, 200, "admin.html", std::move(ctx));
+  if (!error.empty()) ctx["error"] = error;
+  Response r = site.html(req, status, "admin.html", std::move(ctx));
   r.add_header("X-Frame-Options", "DENY");
   return r;
+}
+
+// A refused change to a user: its own message when it has one to show
+// (a refusal of the rules, in zh-CN), else the error page.
+Response user_change_refused(Site& site, const Request& req, const Status& s) {
+  switch (s.code()) {
+    case Code::kForbidden:
+    case Code::kInvalidArgument:
+      return admin_users_page(site, req, http_status(s.code()), s.message());
+    case Code::kNotFound:
+      return admin_users_page(site, req, 404, "账号不存在或已删除。");
+    default:
+      return site.error(req, s);
+  }
+}
+
+}  // namespace
+
+Response admin_users(Site& site, const Request& req, const Params&) {
+  return admin_users_page(site, req, 200, {});
 }
 
 Response admin_role(Site& site, const Request& req, const Params& params) {
   std::optional<int64_t> id = parse_id(params.get("id"));
   if (!id) return site.error(req, Code::kInvalidArgument, "user id must be a positive integer");
   std::optional<gate::Role> role = auth::parse_role(req.form->get("role"));
-  if (!role) return site.error(req, Code::kInvalidArgument, "unknown role");
-  if (Status s = site.accounts().set_role(*id, *role, site.actor(req)); !s) return site.error(req, s);
+  if (!role) return admin_users_page(site, req, 400, "角色无效：请选择读者、编辑或管理员。");
+  if (Status s = site.accounts().set_role(*id, *role, site.actor(req)); !s)
+    return user_change_refused(site, req, s);
   return Site::redirect("/admin/users?msg=role_changed");
+}
+
+// POST /admin/users/{id}/disable: the account can no longer sign in and
+// its sessions end.
+Response admin_user_disable(Site& site, const Request& req, const Params& params) {
+  std::optional<int64_t> id = parse_id(params.get("id"));
+  if (!id) return site.error(req, Code::kInvalidArgument, "user id must be a positive integer");
+  if (Status s = site.accounts().disable(*id, site.actor(req)); !s)
+    return user_change_refused(site, req, s);
+  return Site::redirect("/admin/users?msg=user_disabled");
+}
+
+// POST /admin/users/{id}/enable
+Response admin_user_enable(Site& site, const Request& req, const Params& params) {
+  std::optional<int64_t> id = parse_id(params.get("id"));
+  if (!id) return site.error(req, Code::kInvalidArgument, "user id must be a positive integer");
+  if (Status s = site.accounts().enable(*id, site.actor(req)); !s)
+    return user_change_refused(site, req, s);
+  return Site::redirect("/admin/users?msg=user_enabled");
 }
 
 }  // namespace paidoc::web::handlers

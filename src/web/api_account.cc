@@ -107,6 +107,10 @@ Response api_login(Site& site, const Request& req, const Params&) {
       case Code::kNotFound:
         return error_with_message(site, req, Status::unauthenticated(""),
                                   "wrong email or password");
+      case Code::kForbidden:  // the right password for a disabled account
+        return site.json(403, {{"error",
+                                {{"code", "account_disabled"},
+                                 {"message", "this account is disabled; contact an administrator"}}}});
       case Code::kTooManyRequests:
         return error_with_message(site, req, s, "too many failed logins, try again later");
       default:
@@ -198,7 +202,11 @@ Response api_users(Site& site, const Request& req, const Params&) {
       site.accounts().list_users((*page - 1) * kUsersPerPage, kUsersPerPage);
   if (!users.ok()) return site.error(req, users.status());
   nlohmann::json items = nlohmann::json::array();
-  for (const auth::Account& a : *users) items.push_back(account_json(a));
+  for (const auth::Account& a : *users) {
+    nlohmann::json item = account_json(a);
+    item["disabled"] = a.disabled_at != 0;
+    items.push_back(std::move(item));
+  }
   return site.json(200, {{"page", *page}, {"per_page", kUsersPerPage}, {"items", std::move(items)}});
 }
 

@@ -38,6 +38,8 @@ constexpr ActionInfo kActions[] = {
     {store::audit_action::kDocumentPrice, "修改价格"},
     {store::audit_action::kDocumentCategory, "修改分类"},
     {store::audit_action::kUserRole, "修改角色"},
+    {store::audit_action::kUserDisable, "停用账号"},
+    {store::audit_action::kUserEnable, "启用账号"},
     {store::audit_action::kOrderRefund, "订单退款"},
     {store::audit_action::kWalletCredit, "钱包入账"},
 };
@@ -55,38 +57,6 @@ std::string target_label(const std::string& kind) {
   if (kind == "wallet") return "钱包（用户）";
   if (kind == "category") return "分类";
   return kind;
-}
-
-// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
-// days_from_civil).
-int64_t days_from_civil(int64_t y, int64_t m, int64_t d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const int64_t yoe = y - era * 400;
-  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
-// "YYYY-MM-DD" (an <input type=date> value) as the unix time of that day's
-// 00:00 in China time; nullopt for anything else.
-std::optional<int64_t> parse_china_date(std::string_view s) {
-  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return std::nullopt;
-  auto num = [&](size_t at, size_t n) -> std::optional<int64_t> {
-    int64_t v = 0;
-    for (size_t i = at; i < at + n; ++i) {
-      if (s[i] < '0' || s[i] > '9') return std::nullopt;
-      v = v * 10 + (s[i] - '0');
-    }
-    return v;
-  };
-  auto y = num(0, 4), m = num(5, 2), d = num(8, 2);
-  if (!y || !m || !d || *y < 1970 || *m < 1 || *m > 12 || *d < 1) return std::nullopt;
-  static constexpr int kDays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (*d > kDays[*m - 1]) return std::nullopt;
-  if (*m == 2 && *d == 29 && !(*y % 4 == 0 && (*y % 100 != 0 || *y % 400 == 0)))
-    return std::nullopt;
-  return days_from_civil(*y, *m, *d) * 86400 - kChinaOffset;
 }
 
 // 2026-01-01 08:00:05 in China time.

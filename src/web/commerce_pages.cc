@@ -35,8 +35,7 @@ using commerce::OrderStatus;
 using commerce::PayMethod;
 
 constexpr int kWechatRefreshSeconds = 5;
-constexpr int64_t kAdminOrderDays = 30;
-constexpr size_t kAdminOrderRows = 200;
+constexpr int64_t kAdminOrdersPerPage = 50;
 
 // [0-9A-Za-z_], 1..32: what providers accept as out_trade_no.
 bool valid_trade_no(std::string_view s) {
@@ -625,130 +624,167 @@ Response sandbox_pay(Site& site, const Request& req, const Params&) {
 
 namespace {
 
-// One CSV record from `in` at *pos (RFC 4180: quotes, doubled quotes, CRLF).
-std::vector<std::string> csv_record(std::string_view in, size_t* pos) {
-  std::vector<std::string> fields(1);
-  bool quoted = false;
-  size_t i = *pos;
-  for (; i < in.size(); ++i) {
-    char c = in[i];
-    if (quoted) {
-      if (c == '"') {
-        if (i + 1 < in.size() && in[i + 1] == '"') {
-          fields.back().push_back('"');
-          ++i;
-        } else {
-          quoted = false;
-        }
-      } else {
-        fields.back().push_back(c);
-      }
-    } else if (c == '"') {
-      quoted = true;
-    } else if (c == ',') {
-      fields.emplace_back();
-    } else if (c == '\n') {
-      ++i;
-      break;
-    } else if (c != '\r') {
-      fields.back().push_back(c);
+// The statuses and methods the order filters offer (store/enums.h,
+// commerce::PayMethod), in the order the form lists them.
+constexpr OrderStatus kStatusFilters[] = {OrderStatus::kCreated, OrderStatus::kPaid,
+                                          OrderStatus::kRefunded, OrderStatus::kExpired,
+                                          OrderStatus::kCredited};
+constexpr PayMethod kMethodFilters[] = {PayMethod::kWallet, PayMethod::kAlipay,
+                                        PayMethod::kWechat, PayMethod::kSandbox};
+constexpr size_t kMaxEmailFilterBytes = 254;
+
+// The filters of /admin/orders as the form shows them (what was typed) and
+// as the store wants them. error: a zh-CN message naming the first bad
+// field (that filter is then left out).
+struct OrderFilters {
+  std::string status, method, from, to, q;
+  commerce::OrderQuery query;
+  std::string error;
+};
+
+OrderFilters read_order_filters(const Request& req) {
+  OrderFilters f;
+  auto get = [&](std::string_view name) { return query_param(req.query, name).value_or(""); };
+  auto fail = [&](std::string message) {
+    if (f.error.empty()) f.error = std::move(message);
+  };
+  f.status = get("status");
+  f.method = get("method");
+  f.from = get("from");
+  f.to = get("to");
+  f.q = get("q");
+  if (!f.status.empty()) {
+    f.query.status = store::parse_order_status(f.status);
+    if (!f.query.status) {
+      fail("订单状态无效，请从列表中选择。");
+      f.status.clear();
     }
   }
-  *pos = i;
-  return fields;
+  if (!f.method.empty()) {
+    if (commerce::parse_method(f.method)) {
+      f.query.paid_with = f.method;
+    } else {
+      fail("支付方式无效，请从列表中选择。");
+      f.method.clear();
+    }
+  }
+  if (!f.from.empty()) {
+    if (auto t = parse_china_date(f.from)) f.query.from = *t;
+    else fail("开始日期格式应为 YYYY-MM-DD。");
+  }
+  if (!f.to.empty()) {
+    // The end date is included: orders before the next day's 00:00.
+    if (auto t = parse_china_date(f.to)) f.query.to = *t + 86400;
+    else fail("结束日期格式应为 YYYY-MM-DD。");
+  }
+  if (f.query.from != 0 && f.query.to != 0 && f.query.to <= f.query.from) {
+    fail("结束日期不能早于开始日期。");
+    f.query.from = f.query.to = 0;
+  }
+  const std::string email = auth::normalize_email(f.q);
+  if (email.size() > kMaxEmailFilterBytes) fail("买家邮箱过长。");
+  else f.query.email = email;
+  return f;
 }
 
-}  // namespace
+// The query string of the filters, for the pager's links.
+std::string order_filter_query(const OrderFilters& f) {
+  std::string q;
+  for (const auto& [name, v] : {std::pair<const char*, const std::string&>{"status", f.status},
+                                {"method", f.method},
+                                {"from", f.from},
+                                {"to", f.to},
+                                {"q", f.q}}) {
+    if (v.empty()) continue;
+    q += fmt::format("{}={}&", name, percent_encode(v));
+  }
+  return q;
+}
 
-namespace {
-
-// The admin order list: orders of the last 30 days, newest first, with
-// refund buttons for paid ones and the tracked refunds of provider-paid
-// ones. Read from the reconciliation export. `error`: what a refund
-// attempt answered, shown above the list.
+// The admin order list: every order, newest first, filtered by status,
+// method, China-time dates and part of the buyer's email, a page at a
+// time; refund buttons for paid ones and the tracked refunds of
+// provider-paid ones. `error`: what a refund attempt answered, shown above
+// the list (a bad filter's message shows the same way, with 400).
 Response admin_orders_page(Site& site, const Request& req, int status, std::string_view error) {
-  int64_t to = site.now() + 24 * 3600;
-  int64_t from = to - (kAdminOrderDays + 1) * 24 * 3600;
-  Result<std::string> csv = site.commerce().export_orders_csv(from, to);
-  if (!csv.ok()) return site.error(req, csv.status());
-  size_t pos = 0;
-  std::vector<std::string> header = csv_record(*csv, &pos);
-  auto column = [&](std::initializer_list<std::string_view> names) -> int {
-    for (std::string_view n : names)
-      for (size_t i = 0; i < header.size(); ++i)
-        if (header[i] == n) return static_cast<int>(i);
-    return -1;
-  };
-  int c_id = column({"id", "order_id"});
-  int c_trade = column({"out_trade_no"});
-  int c_user = column({"user_id"});
-  int c_kind = column({"kind"});
-  int c_subject = column({"subject"});
-  int c_amount = column({"amount_fen"});
-  int c_status = column({"status"});
-  int c_method = column({"paid_with", "method"});
-  int c_created = column({"created_at"});
-  auto field = [](const std::vector<std::string>& r, int i) -> std::string {
-    return i >= 0 && i < static_cast<int>(r.size()) ? r[i] : std::string();
-  };
-  nlohmann::json rows = nlohmann::json::array();
-  while (pos < csv->size()) {
-    std::vector<std::string> r = csv_record(*csv, &pos);
-    std::optional<int64_t> id = parse_id(field(r, c_id));
-    if (!id) continue;
-    std::string status = field(r, c_status);
-    std::optional<int64_t> fen = parse_id(field(r, c_amount));
-    std::string method = field(r, c_method);
-    const char* mlabel = method_label(method);
-    rows.push_back({
-        {"id", *id},
-        {"out_trade_no", field(r, c_trade)},
-        {"user_id", field(r, c_user)},
-        {"kind", field(r, c_kind) == "document" ? "文档"
-                 : field(r, c_kind) == "plan"   ? "会员"
-                 : field(r, c_kind) == "topup"  ? "充值"
-                                                : field(r, c_kind)},
-        {"subject", field(r, c_subject)},
-        {"amount", fen ? yuan(Fen(*fen)) : std::string("¥0.00")},
-        {"status", status},
-        {"status_label", status == "created"    ? "待支付"
-                         : status == "paid"     ? "已支付"
-                         : status == "refunded" ? "已退款"
-                         : status == "expired"  ? "已关闭"
-                         : status == "credited" ? "已转入钱包"
-                                                : status.c_str()},
-        {"method", *mlabel ? std::string(mlabel) : method},
-        {"created", field(r, c_created)},
+  std::optional<int64_t> page = parse_page(req.query);
+  if (!page)
+    return site.error(req, Code::kInvalidArgument, "page must be an integer from 1 to 100000");
+  OrderFilters f = read_order_filters(req);
+  if (!f.error.empty() && error.empty()) {
+    status = 400;
+    error = f.error;
+  }
+  f.query.offset = (*page - 1) * kAdminOrdersPerPage;
+  f.query.limit = kAdminOrdersPerPage;
+  Result<commerce::OrderList> found = site.commerce().list_orders(f.query);
+  if (!found.ok()) return site.error(req, found.status());
+
+  nlohmann::json list = nlohmann::json::array();
+  for (const commerce::ListedOrder& item : found->items) {
+    const Order& o = item.order;
+    const char* mlabel = method_label(o.paid_with);
+    const bool paid = o.status == OrderStatus::kPaid;
+    const bool provider_paid = !o.paid_with.empty() && o.paid_with != "wallet";
+    nlohmann::json row = {
+        {"id", o.id},
+        {"out_trade_no", o.out_trade_no},
+        {"email", item.buyer_email},
+        {"kind", kind_label(o.kind)},
+        {"subject", o.subject},
+        {"amount", yuan(o.amount)},
+        {"status", store::to_string(o.status)},
+        {"status_label", status_label(o.status)},
+        {"method", *mlabel ? std::string(mlabel) : o.paid_with},
+        {"created", display_time(o.created_at)},
+        {"paid", o.paid_at > 0 ? display_time(o.paid_at) : std::string()},
+        {"refunded", o.refunded_at > 0 ? display_time(o.refunded_at) : std::string()},
         // A top-up cannot go back to the wallet it filled; a wallet payment
         // has no provider to go back through.
-        {"to_wallet", status == "paid" && field(r, c_kind) != "topup"},
-        {"to_provider", status == "paid" && site.commerce().can_refund(method)},
-        {"provider_paid", !method.empty() && method != "wallet"},
-    });
-  }
-  // Newest first, at most kAdminOrderRows.
-  std::vector<nlohmann::json> list(rows.begin(), rows.end());
-  std::stable_sort(list.begin(), list.end(), [](const nlohmann::json& a, const nlohmann::json& b) {
-    return a["id"].get<int64_t>() > b["id"].get<int64_t>();
-  });
-  if (list.size() > kAdminOrderRows) list.resize(kAdminOrderRows);
-  // Refunds through a provider (ours and those made at its console), as
-  // tracked: state, amount, refund number, time.
-  for (nlohmann::json& row : list) {
+        {"to_wallet", paid && o.kind != OrderKind::kTopUp},
+        {"to_provider", paid && site.commerce().can_refund(o.paid_with)},
+    };
     row["refundable"] = row["to_wallet"].get<bool>() || row["to_provider"].get<bool>();
-    if (!row["provider_paid"].get<bool>()) continue;
-    Result<std::vector<commerce::Refund>> refunds =
-        site.commerce().refunds(row["id"].get<int64_t>());
-    if (!refunds.ok()) return site.error(req, refunds.status());
-    nlohmann::json items = nlohmann::json::array();
-    for (const commerce::Refund& r : *refunds) items.push_back(refund_context(r));
-    row["has_refunds"] = !items.empty();
-    row["refunds"] = std::move(items);
+    // Refunds through a provider (ours and those made at its console), as
+    // tracked: state, amount, refund number, time.
+    if (provider_paid) {
+      Result<std::vector<commerce::Refund>> refunds = site.commerce().refunds(o.id);
+      if (!refunds.ok()) return site.error(req, refunds.status());
+      nlohmann::json items = nlohmann::json::array();
+      for (const commerce::Refund& r : *refunds) items.push_back(refund_context(r));
+      row["has_refunds"] = !items.empty();
+      row["refunds"] = std::move(items);
+    }
+    list.push_back(std::move(row));
   }
+
+  nlohmann::json statuses = nlohmann::json::array();
+  for (OrderStatus st : kStatusFilters) {
+    std::string value(store::to_string(st));
+    statuses.push_back({{"value", value}, {"label", status_label(st)}, {"selected", f.status == value}});
+  }
+  nlohmann::json methods = nlohmann::json::array();
+  for (PayMethod m : kMethodFilters) {
+    std::string value = commerce::method_name(m);
+    methods.push_back({{"value", value}, {"label", method_label(value)}, {"selected", f.method == value}});
+  }
+  const std::string fq = order_filter_query(f);
+  const bool more = *page * kAdminOrdersPerPage < found->total;
+  nlohmann::json pager = {{"page", *page}, {"show", *page > 1 || more}};
+  if (*page > 1) pager["prev_url"] = fmt::format("/admin/orders?{}page={}", fq, *page - 1);
+  if (more) pager["next_url"] = fmt::format("/admin/orders?{}page={}", fq, *page + 1);
+
   nlohmann::json ctx = site.page_context("订单管理");
   ctx["console_section"] = "orders";
   ctx["orders"] = std::move(list);
-  ctx["days"] = kAdminOrderDays;
+  ctx["total"] = found->total;
+  ctx["statuses"] = std::move(statuses);
+  ctx["methods"] = std::move(methods);
+  ctx["from"] = f.from;
+  ctx["to"] = f.to;
+  ctx["q"] = f.q;
+  ctx["filtered"] = !fq.empty();
+  ctx["pager"] = std::move(pager);
   if (!error.empty()) ctx["error"] = error;
   return with_frame_guard(site.html(req, status, "admin_orders.html", std::move(ctx)));
 }

@@ -32,6 +32,8 @@ Response me_password(Site& site, const Request& req, const Params& params);
 Response me_delete(Site& site, const Request& req, const Params& params);
 Response admin_users(Site& site, const Request& req, const Params& params);
 Response admin_role(Site& site, const Request& req, const Params& params);
+Response admin_user_disable(Site& site, const Request& req, const Params& params);
+Response admin_user_enable(Site& site, const Request& req, const Params& params);
 
 // search_pages.cc (the /search page and /api/v1/search)
 Response search_page(Site& site, const Request& req, const Params& params);

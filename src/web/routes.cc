@@ -72,6 +72,11 @@ const std::vector<Route>& routes() {
       // The audit log: who changed what and when (GET filters).
       {kGet, "/admin/audit", "admin_audit", admin_audit, A::kViewAudit},
       {kGet, "/admin/audit.csv", "admin_audit_csv", admin_audit_csv, A::kViewAudit},
+      // Disabling and enabling accounts (admins).
+      {kPost, "/admin/users/{id}/disable", "admin_user_disable", admin_user_disable,
+       A::kManageUsers, C::kForm, B::kForm},
+      {kPost, "/admin/users/{id}/enable", "admin_user_enable", admin_user_enable,
+       A::kManageUsers, C::kForm, B::kForm},
       // For crawlers and feed readers
       {kGet, "/robots.txt", "robots", robots, A::kNone, C::kNone, B::kNone, W::kInline},
       {kGet, "/sitemap.xml", "sitemap", sitemap},

@@ -240,6 +240,8 @@ const char* flash_text(std::string_view key) {
       {"already_readable", "您已可阅读该文档，无需再次购买。"},
       {"paid", "支付成功，感谢您的购买。"},
       {"refunded", "订单已退款。"},
+      {"user_disabled", "账号已停用，其登录已全部失效。"},
+      {"user_enabled", "账号已启用。"},
   };
   for (const auto& [k, text] : kFlash)
     if (k == key) return text;

@@ -264,6 +264,32 @@ std::string display_date(int64_t t) { return format_utc(t + 8 * 3600, "%Y-%m-%d"
 
 std::string display_time(int64_t t) { return format_utc(t + 8 * 3600, "%Y-%m-%d %H:%M"); }
 
+std::optional<int64_t> parse_china_date(std::string_view s) {
+  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return std::nullopt;
+  auto num = [&](size_t at, size_t n) -> std::optional<int64_t> {
+    int64_t v = 0;
+    for (size_t i = at; i < at + n; ++i) {
+      if (s[i] < '0' || s[i] > '9') return std::nullopt;
+      v = v * 10 + (s[i] - '0');
+    }
+    return v;
+  };
+  std::optional<int64_t> y = num(0, 4), m = num(5, 2), d = num(8, 2);
+  if (!y || !m || !d || *y < 1970 || *m < 1 || *m > 12 || *d < 1) return std::nullopt;
+  static constexpr int kDays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (*d > kDays[*m - 1]) return std::nullopt;
+  if (*m == 2 && *d == 29 && !(*y % 4 == 0 && (*y % 100 != 0 || *y % 400 == 0)))
+    return std::nullopt;
+  // Days since 1970-01-01 (Howard Hinnant's days_from_civil).
+  const int64_t yy = *y - (*m <= 2);
+  const int64_t era = yy / 400;  // yy >= 1969
+  const int64_t yoe = yy - era * 400;
+  const int64_t doy = (153 * (*m + (*m > 2 ? -3 : 9)) + 2) / 5 + *d - 1;
+  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  const int64_t days = era * 146097 + doe - 719468;
+  return days * 86400 - 8 * 3600;
+}
+
 std::string dump_json(const nlohmann::json& j) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
