@@ -29,15 +29,22 @@ Result<std::unique_ptr<store::Store>> open_store(const Globals& g);
 // Prints "paidoc: message" to stderr; returns exit code 1.
 int fail(const Status& s);
 
-// `paidoc user add --email E [--role R]` (password on stdin). Registers the
-// subcommand; run_user() executes it when it was chosen.
+// `paidoc user add --email E [--role R]` (password on stdin), `paidoc user
+// disable --email E` and `paidoc user enable --email E` (user.cc). Registers
+// the subcommands; run_user() executes the one chosen.
 struct UserArgs {
   CLI::App* add = nullptr;
+  CLI::App* disable = nullptr;
+  CLI::App* enable = nullptr;
   std::string email;
   std::string role = "reader";
 };
 CLI::App* add_user_commands(CLI::App& app, UserArgs& args);
 int run_user(const Globals& g, const UserArgs& args);
+
+// Who a change made on the command line is recorded as: "cli:<os user>"
+// ($USER), or "cli" when $USER is unset.
+std::string cli_actor();
 
 // `paidoc wallet credit`, `paidoc ledger verify`, `paidoc orders export`,
 // `paidoc orders reconcile` (commerce_cmd.cc). add_commerce_commands() registers them; chosen() says

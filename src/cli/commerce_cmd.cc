@@ -57,13 +57,6 @@ Result<int64_t> parse_date(const std::string& flag, const std::string& text) {
   return days_from_civil(y, m, d) * 86400;
 }
 
-// "cli:alice" for the ledger's who-did-it column; "cli" when $USER is unset.
-std::string actor() {
-  const char* user = std::getenv("USER");
-  if (user && *user) return std::string("cli:") + user;
-  return "cli";
-}
-
 commerce::Commerce make_commerce(store::Store& st) {
   return commerce::Commerce(st, st, Clock::system(), commerce::Options{}, {});
 }
@@ -90,7 +83,7 @@ int run_wallet_credit(const Globals& g, const CommerceArgs& a) {
   commerce::Commerce commerce = make_commerce(**st);
   // The command line has no account: user id 0, labelled by the OS user.
   store::AuditActor by;
-  by.label = actor();
+  by.label = cli_actor();
   Status s = commerce.credit(user->id, *amount, a.note, by.label, by);
   if (!s.is_ok()) return fail(s);
   Result<Fen> balance = commerce.balance(user->id);

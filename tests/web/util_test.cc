@@ -57,5 +57,16 @@ TEST(OriginTest, SchemeHostPort) {
   EXPECT_EQ(origin_of("no-scheme"), "");
 }
 
+TEST(ChinaDateTest, DaysStartAtMidnightInChina) {
+  // 2026-12-06 00:00 in China is 2026-12-05 16:00 UTC.
+  EXPECT_EQ(parse_china_date("2026-12-06"), std::optional<int64_t>(1796486400));
+  EXPECT_EQ(display_time(*parse_china_date("2026-12-06")), "2026-12-06 00:00");
+  EXPECT_EQ(display_time(*parse_china_date("2024-02-29")), "2024-02-29 00:00");
+  EXPECT_EQ(parse_china_date("1970-01-01"), std::optional<int64_t>(-8 * 3600));
+  for (const char* bad : {"", "2026-2-01", "2026-13-01", "2026-00-10", "2026-04-31", "2025-02-29",
+                          "1969-12-31", "2026/12/06", "2026-12-06 "})
+    EXPECT_FALSE(parse_china_date(bad).has_value()) << bad;
+}
+
 }  // namespace
 }  // namespace paidoc::web
