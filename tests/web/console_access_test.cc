@@ -278,5 +278,21 @@ TEST_F(ConsoleAccessTest, AnEditorCannotTouchAnotherPublishersDocument) {
   RecordProperty("document_routes", named);
 }
 
+TEST_F(ConsoleAccessTest, ConsolePagesOpenForAnAdminAndRefuseFraming) {
+  Browser b = signed_in("admin@example.cn");
+  int pages = 0;
+  for (const Target& t : console_targets()) {
+    if (t.route->method != Method::kGet || t.path.find(".csv") != std::string::npos) continue;
+    HttpResponse r = b.get(t.path);
+    if (r.status != 200) continue;  // a page about another object may 404 here
+    ++pages;
+    EXPECT_EQ(r.header("x-frame-options"), "DENY") << t.path;
+    // Each has the console's navigation, with the sections an admin may open.
+    EXPECT_NE(r.body.find("class=\"console-nav\""), std::string::npos) << t.path;
+    EXPECT_NE(r.body.find("href=\"/admin/audit\""), std::string::npos) << t.path;
+  }
+  EXPECT_GE(pages, 4);
+}
+
 }  // namespace
 }  // namespace paidoc::web
