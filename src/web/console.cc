@@ -13,9 +13,7 @@ Response console_home(Site& site, const Request& req, const Params&) {
   ctx["email"] = me.email;
   ctx["role"] = me.role == gate::Role::kAdmin ? "管理员" : "编辑";
   ctx["admin"] = auth::allowed(me.role, auth::Permission::kManageUsers);
-  Response r = site.html(req, 200, "admin_home.html", std::move(ctx));
-  r.add_header("X-Frame-Options", "DENY");
-  return r;
+  return site.html(req, 200, "admin_home.html", std::move(ctx));
 }
 
 }  // namespace paidoc::web::handlers

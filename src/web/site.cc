@@ -498,6 +498,8 @@ Response Site::html(const Request& req, int status, const std::string& name,
   }
   r.headers.append(headers::kHtml)
       .append(caching == Caching::kNoStore ? headers::kPrivateNoStore : headers::kPrivate);
+  // Console pages hold forms that change the site: never inside a frame.
+  if (ctx.contains("console_section")) r.add_header("X-Frame-Options", "DENY");
   return r;
 }
 

@@ -149,7 +149,9 @@ class Site {
   // Adds what every page of this request shows: the signed-in header
   // ("me"), a flash message named by ?msg=, and — when the caller is signed
   // in or ctx["has_form"] is true — the CSRF token ("csrf"), setting the
-  // paidoc_csrf cookie when the request has none.
+  // paidoc_csrf cookie when the request has none. A console page
+  // (ctx["console_section"] set) also gets X-Frame-Options: DENY and the
+  // console's navigation ("console").
   // `caching` kNoStore: the page shows paid text to a signed-in viewer
   // (Cache-Control: private, no-store, so it does not outlive a logout in
   // the browser's cache).

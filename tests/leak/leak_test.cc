@@ -23,6 +23,7 @@
 #include "common/clock.h"
 #include "library/library.h"
 #include "store/store.h"
+#include "web/router.h"
 #include "web/server.h"
 #include "web/util.h"
 
@@ -160,6 +161,68 @@ Response fetch(uint16_t port, const std::string& target, http::verb verb = http:
   return r;
 }
 
+// A form POST (urlencoded) with a CSRF cookie and the same token in the
+// body, so that a refusal is about who asks, not about the token.
+Response post_form(uint16_t port, const std::string& target, const std::string& form,
+                   const Headers& extra) {
+  boost::asio::io_context ioc;
+  tcp::resolver resolver(ioc);
+  boost::beast::tcp_stream stream(ioc);
+  stream.connect(resolver.resolve("127.0.0.1", std::to_string(port)));
+  http::request<http::string_body> req{http::verb::post, target, 11};
+  req.set(http::field::host, "127.0.0.1");
+  req.set(http::field::content_type, "application/x-www-form-urlencoded");
+  std::string cookie = "paidoc_csrf=leak-crawl-token";
+  for (const auto& [name, value] : extra) {
+    if (name == "Cookie")
+      cookie += "; " + value;
+    else
+      req.set(name, value);
+  }
+  req.set(http::field::cookie, cookie);
+  req.body() = form + "&csrf=leak-crawl-token";
+  req.prepare_payload();
+  http::write(stream, req);
+  boost::beast::flat_buffer buf;
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(64 * 1024 * 1024);
+  http::read(stream, buf, parser);
+  auto res = parser.release();
+  Response r;
+  r.status = res.result_int();
+  for (const auto& f : res) r.headers += std::string(f.name_string()) + ": " + std::string(f.value()) + "\n";
+  r.body = res.body();
+  boost::beast::error_code ec;
+  stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+  return r;
+}
+
+// Every console route (/admin…) of the route table with its parameters
+// filled: {id} by each document id (also where it names a user or an
+// order: a refusal must not depend on it), any other by "1".
+std::vector<std::pair<web::Method, std::string>> console_targets(const std::vector<int64_t>& ids) {
+  std::vector<std::pair<web::Method, std::string>> out;
+  for (const web::Route& r : web::routes()) {
+    std::string_view p = r.pattern;
+    if (p != "/admin" && p.rfind("/admin/", 0) != 0) continue;
+    for (int64_t id : ids) {
+      std::string path;
+      for (size_t i = 0; i < p.size();) {
+        if (p[i] != '{') {
+          path += p[i++];
+          continue;
+        }
+        size_t end = p.find('}', i);
+        path += p.substr(i + 1, end - i - 1) == "id" ? std::to_string(id) : "1";
+        i = end + 1;
+      }
+      out.emplace_back(r.method, path);
+      if (p.find('{') == std::string_view::npos) break;  // no parameter: once
+    }
+  }
+  return out;
+}
+
 // Links in a page, sitemap or feed that point into this site, as targets.
 std::vector<std::string> links_in(const std::string& body, uint16_t port) {
   std::vector<std::string> out;
@@ -192,9 +255,19 @@ class LeakTest : public ::testing::Test {
       const char* category;
       int64_t fen;
     } srcs[] = {{kDocA, "工作总结", 990}, {kDocB, "调研报告", 500}, {kDocC, "调研报告", 1990}};
+    // The last document is published by another editor (an upload), the
+    // others by the operator (CLI): the editor who crawls owns none.
+    auth::Options owner_ao;
+    owner_ao.pwhash_opslimit = 1;
+    owner_ao.pwhash_memlimit = 8192;
+    auto owner = auth::Accounts(*store_, Clock::system(), owner_ao)
+                     .add_user("owner@example.cn", "owner-password", gate::Role::kEditor);
+    ASSERT_TRUE(owner.ok()) << owner.status().to_string();
     int i = 0;
     for (const auto& s : srcs) {
-      auto line = lib_->import_bytes(s.text, "leak:" + std::to_string(i++), {Fen(s.fen), s.category, std::nullopt});
+      std::optional<int64_t> publisher;
+      if (i == 2) publisher = owner->id;
+      auto line = lib_->import_bytes(s.text, "leak:" + std::to_string(i++), {Fen(s.fen), s.category, publisher});
       ASSERT_TRUE(line.ok) << line.error;
       ids_.push_back(line.id);
     }
@@ -262,6 +335,8 @@ std::string LeakTest::crawl(const Headers& who, int readable) {
                                     "/c/%E8%B0%83%E7%A0%94%E6%8A%A5%E5%91%8A", "/search?q=%E7%BD%91%E6%A0%BC%E5%91%98",
                                     "/api/v1/search?q=%E7%BD%91%E6%A0%BC%E5%91%98", "/d/999999", "/d/abc",
                                     "/api/v1/documents/999999", "/no/such/page", "/static/style.css"};
+  for (const auto& [method, path] : console_targets(ids_))
+    if (method == web::Method::kGet) seeds.push_back(path);
   for (int64_t id : ids_) {
     seeds.push_back("/d/" + std::to_string(id));
     seeds.push_back("/d/" + std::to_string(id) + "?full=1&access=admin");
@@ -339,6 +414,39 @@ TEST_F(LeakTest, NoPaidTextReachesAnEditorWhoDidNotPublishTheDocuments) {
   ASSERT_TRUE(login.ok()) << login.status().to_string();
   std::string pages = crawl({{"Cookie", "paidoc_session=" + login->token}});
   EXPECT_NE(pages.find("editor@example.cn"), std::string::npos);
+}
+
+// Every state-changing console route, tried on every document with a valid
+// CSRF token as a reader and as an editor who published none of them: no
+// answer carries paid text (an editor's preview or save of someone else's
+// document included), and no document changes.
+TEST_F(LeakTest, NoPaidTextComesBackFromConsoleActionsOfCallersWhoMayNotEdit) {
+  std::vector<int64_t> revisions;
+  for (int64_t id : ids_) revisions.push_back(*store_->document_revision(id));
+  const auto runs = forbidden_runs();
+  const std::string form =
+      "source=%E6%A0%87%E9%A2%98%0A%E6%AD%A3%E6%96%87%E3%80%82&title=x&price_yuan=0&status=published"
+      "&action=publish&ids=" + std::to_string(ids_[0]) + "&ids=" + std::to_string(ids_[2]) +
+      "&name=x&dir=up&role=admin";
+  int posted = 0;
+  for (const char* email : {"reader@example.cn", "editor@example.cn"}) {
+    auto login = accounts_->login(email, std::string(email).substr(0, std::string(email).find('@')) +
+                                             "-password", {"127.0.0.1", "leak-test"});
+    ASSERT_TRUE(login.ok()) << login.status().to_string();
+    const Headers who = {{"Cookie", "paidoc_session=" + login->token}};
+    for (const auto& [method, path] : console_targets(ids_)) {
+      if (method != web::Method::kPost) continue;
+      Response r = post_form(server_->port(), path, form, who);
+      ++posted;
+      EXPECT_TRUE(r.status == 403 || r.status == 404 || r.status == 415)
+          << email << " POST " << path << " answered " << r.status;
+      std::string bytes = r.headers + "\n" + r.body;
+      for (const auto& run : runs)
+        ASSERT_EQ(bytes.find(run), std::string::npos) << "paid text leaked by POST " << path;
+    }
+  }
+  EXPECT_GT(posted, 0);
+  for (size_t i = 0; i < ids_.size(); ++i) EXPECT_EQ(*store_->document_revision(ids_[i]), revisions[i]);
 }
 
 TEST_F(LeakTest, AnAdminDoesSeeThePaidText) {
