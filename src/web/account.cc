@@ -343,9 +343,7 @@ Response admin_users_page(Site& site, const Request& req, int status, std::strin
   if (more) pager["next_url"] = fmt::format("{}page={}", base, *page + 1);
   ctx["pager"] = std::move(pager);
   if (!error.empty()) ctx["error"] = error;
-  Response r = site.html(req, status, "admin.html", std::move(ctx));
-  r.add_header("X-Frame-Options", "DENY");
-  return r;
+  return site.html(req, status, "admin.html", std::move(ctx));
 }
 
 // A refused change to a user: its own message when it has one to show

@@ -786,7 +786,7 @@ Response admin_orders_page(Site& site, const Request& req, int status, std::stri
   ctx["filtered"] = !fq.empty();
   ctx["pager"] = std::move(pager);
   if (!error.empty()) ctx["error"] = error;
-  return with_frame_guard(site.html(req, status, "admin_orders.html", std::move(ctx)));
+  return site.html(req, status, "admin_orders.html", std::move(ctx));
 }
 
 // What an admin reads when Commerce::refund refuses or fails.
