@@ -14,6 +14,7 @@ const char* code_name(Code c) {
     case Code::kInternal: return "internal";
     case Code::kUnauthenticated: return "unauthenticated";
     case Code::kTooManyRequests: return "too_many_requests";
+    case Code::kFailedPrecondition: return "failed_precondition";
   }
   return "internal";
 }

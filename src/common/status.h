@@ -27,6 +27,7 @@ enum class Code {
   kInternal,
   kUnauthenticated,   // no valid credentials (HTTP 401)
   kTooManyRequests,   // rate limited; Status::retry_after() says for how long (HTTP 429)
+  kFailedPrecondition,  // valid, but the current state refuses it (in use; HTTP 409)
 };
 
 // Stable lower-case name of a code ("not_found"), used in JSON errors.
@@ -43,6 +44,9 @@ class Status {
   static Status invalid(std::string m) { return {Code::kInvalidArgument, std::move(m)}; }
   static Status forbidden(std::string m) { return {Code::kForbidden, std::move(m)}; }
   static Status conflict(std::string m) { return {Code::kConflict, std::move(m)}; }
+  static Status failed_precondition(std::string m) {
+    return {Code::kFailedPrecondition, std::move(m)};
+  }
   static Status unavailable(std::string m) { return {Code::kUnavailable, std::move(m)}; }
   static Status internal(std::string m) { return {Code::kInternal, std::move(m)}; }
   static Status unauthenticated(std::string m) { return {Code::kUnauthenticated, std::move(m)}; }

@@ -101,6 +101,7 @@ DocumentView make_view(const GateInput& in, const Viewer& viewer) {
   v.revision = in.revision;
   v.title = d.title;
   v.category = in.category;
+  v.tags = in.tags;
   v.price = in.facts.price;
   v.access = decide(in.facts, viewer);
   v.locked = locked(v.access);

@@ -99,6 +99,7 @@ struct DocumentView {
   int64_t revision = 0;
   std::string title;
   std::string category;  // may be empty
+  std::vector<std::string> tags;  // tag names in tag order; may be empty
   Fen price;
   Access access = Access::kNone;
   bool locked = false;   // == gate::locked(access) && document has paid text
@@ -114,6 +115,7 @@ struct GateInput {
   DocumentFacts facts;
   int64_t revision = 0;
   std::string category;
+  std::vector<std::string> tags;
   int64_t created_at = 0;
   int64_t updated_at = 0;
   const doc::Document* document = nullptr;  // REQUIRES: non-null

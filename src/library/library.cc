@@ -16,6 +16,7 @@
 #include "common/resources.h"
 #include "doc/parser.h"
 #include "sources/sources.h"
+#include "store/taxonomy.h"
 
 namespace paidoc::library {
 
@@ -236,6 +237,13 @@ Result<gate::DocumentView> Library::view(int64_t id, const gate::Viewer& viewer)
   in.facts = {sd->summary.id, sd->summary.price, sd->publisher_id, sd->summary.has_paid_text};
   in.revision = sd->summary.revision;
   in.category = sd->summary.category;
+  // Tags are metadata of the page, like the category (store/taxonomy.h;
+  // every Store is a TaxonomyStore).
+  if (auto* taxonomy = dynamic_cast<store::TaxonomyStore*>(&store_)) {
+    Result<std::vector<std::string>> tags = taxonomy->document_tags(id);
+    if (!tags.ok()) return tags.status();
+    in.tags = std::move(*tags);
+  }
   in.created_at = sd->summary.created_at;
   in.updated_at = sd->summary.updated_at;
   in.document = &sd->parsed;

@@ -36,6 +36,16 @@ inline constexpr char kUserDisable[] = "user.disable";
 inline constexpr char kUserEnable[] = "user.enable";
 inline constexpr char kOrderRefund[] = "order.refund";
 inline constexpr char kWalletCredit[] = "wallet.credit";
+// Categories and tags (taxonomy.h): details {"name": …}; a rename
+// {"name": {"from", "to"}}; a move {"name", "position": {"from", "to"}}.
+inline constexpr char kCategoryCreate[] = "category.create";
+inline constexpr char kCategoryRename[] = "category.rename";
+inline constexpr char kCategoryMove[] = "category.move";
+inline constexpr char kCategoryDelete[] = "category.delete";
+inline constexpr char kTagCreate[] = "tag.create";
+inline constexpr char kTagRename[] = "tag.rename";
+inline constexpr char kTagMove[] = "tag.move";
+inline constexpr char kTagDelete[] = "tag.delete";
 }  // namespace audit_action
 
 // Who made a change, as services receive it. user_id 0 with a label
@@ -52,7 +62,7 @@ struct AuditEntry {
   int64_t actor_user_id = 0;  // 0: the command line
   std::string actor;          // REQUIRES: non-empty
   std::string action;         // one of audit_action; REQUIRES: non-empty
-  std::string target_kind;    // "document", "user", "order", "wallet", "category"
+  std::string target_kind;    // "document", "user", "order", "wallet", "category", "tag"
   int64_t target_id = 0;
   std::string details;  // a JSON object: old and new values
   std::string ip;       // "" unless from the web

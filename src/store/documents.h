@@ -82,6 +82,9 @@ struct ListQuery {
   std::string category;  // empty: all
   int64_t offset = 0;
   int64_t limit = 20;  // REQUIRES: 1..1000
+  // Non-empty: only documents with this tag (taxonomy.h). Last, so that
+  // {category, offset, limit} initialisers keep their meaning.
+  std::string tag = {};
 };
 
 struct ListPage {
@@ -117,9 +120,10 @@ class DocumentStore {
   virtual Result<int64_t> document_revision(int64_t id) = 0;
 
   // kInvalidArgument for a limit outside 1..1000 or a negative offset; an
-  // unknown category is an empty page, not an error.
+  // unknown category or tag is an empty page, not an error.
   virtual Result<ListPage> list_documents(const ListQuery& q) = 0;
-  // Every category, by name, with its document count (0 for an empty one).
+  // Every category, in the order set for them (position, then name;
+  // taxonomy.h), with its document count (0 for an empty one).
   virtual Result<std::vector<Category>> list_categories() = 0;
   virtual Result<int64_t> count_documents() = 0;
 };

@@ -10,6 +10,7 @@
 //   downloads.h     DownloadStore   download records
 //   settings.h      SettingsStore   named values shared by every node
 //   audit.h         AuditStore      the append-only audit log
+//   taxonomy.h      TaxonomyStore   categories and tags: order, names, document tags
 //   enums.h         OrderKind, OrderStatus, Role and their strings
 //
 // Only the code that wires services together (web::Server, the CLI) holds
@@ -41,6 +42,7 @@
 #include "store/enums.h"
 #include "store/search_index.h"
 #include "store/settings.h"
+#include "store/taxonomy.h"
 #include "store/throttles.h"
 
 namespace paidoc::store {
@@ -51,7 +53,8 @@ class Store : public DocumentStore,
               public CommerceStore,
               public DownloadStore,
               public SettingsStore,
-              public AuditStore {
+              public AuditStore,
+              public TaxonomyStore {
  public:
   ~Store() override = default;
 

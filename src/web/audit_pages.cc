@@ -42,6 +42,14 @@ constexpr ActionInfo kActions[] = {
     {store::audit_action::kUserEnable, "启用账号"},
     {store::audit_action::kOrderRefund, "订单退款"},
     {store::audit_action::kWalletCredit, "钱包入账"},
+    {store::audit_action::kCategoryCreate, "新建分类"},
+    {store::audit_action::kCategoryRename, "分类改名"},
+    {store::audit_action::kCategoryMove, "调整分类顺序"},
+    {store::audit_action::kCategoryDelete, "删除分类"},
+    {store::audit_action::kTagCreate, "新建标签"},
+    {store::audit_action::kTagRename, "标签改名"},
+    {store::audit_action::kTagMove, "调整标签顺序"},
+    {store::audit_action::kTagDelete, "删除标签"},
 };
 
 std::string action_label(const std::string& action) {
@@ -56,6 +64,7 @@ std::string target_label(const std::string& kind) {
   if (kind == "order") return "订单";
   if (kind == "wallet") return "钱包（用户）";
   if (kind == "category") return "分类";
+  if (kind == "tag") return "标签";
   return kind;
 }
 

@@ -23,6 +23,7 @@ int http_status(Code code) {
     case Code::kPaymentRequired:
       return 402;
     case Code::kConflict:
+    case Code::kFailedPrecondition:
       return 409;
     case Code::kUnavailable:
       return 503;
@@ -54,6 +55,7 @@ PageText page_text(Code code) {
     case Code::kPaymentRequired:
       return {"需要购买", "此内容需要购买后才能查看。"};
     case Code::kConflict:
+    case Code::kFailedPrecondition:
       return {"操作冲突", "请求与当前状态冲突，请刷新后重试。"};
     case Code::kUnavailable:
       return {"服务暂时不可用", "服务器正忙或正在维护，请稍后再试。"};
@@ -109,6 +111,8 @@ Response Site::error(const Request& req, const Status& status) {
       return error(req, status.code(), "payment required");
     case Code::kConflict:
       return error(req, status.code(), "conflict");
+    case Code::kFailedPrecondition:
+      return error(req, status.code(), "failed precondition");
     default:
       spdlog::error("{} {}: {}", method_name(req.method), req.path, status.to_string());
       return error(req, status.code(),
@@ -120,7 +124,7 @@ Response Site::service_error(const Request& req, const Status& status,
                              std::pair<std::string, std::string> link) {
   Code code = status.code();
   bool shown = (code == Code::kPaymentRequired || code == Code::kConflict ||
-                code == Code::kInvalidArgument) &&
+                code == Code::kInvalidArgument || code == Code::kFailedPrecondition) &&
                !status.message().empty();
   if (!shown) return error(req, status);
   if (req.is_api()) return error(req, code, status.message());

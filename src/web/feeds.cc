@@ -37,6 +37,11 @@ Response sitemap(Site& site, const Request& req, const Params&) {
   const std::string& base = site.config().base_url;
   urls.push_back({{"loc", base + "/"}});
   for (const auto& c : *cats) urls.push_back({{"loc", base + Site::category_url(c.name)}});
+  // Tag pages with documents (an empty one lists nothing worth crawling).
+  Result<std::vector<store::Term>> tags = site.taxonomy().list(store::TermKind::kTag);
+  if (!tags.ok()) return site.error(req, tags.status());
+  for (const auto& t : *tags)
+    if (t.document_count > 0) urls.push_back({{"loc", base + Site::tag_url(t.name)}});
   for (int64_t offset = 0; offset < kSitemapMax;) {
     Result<store::ListPage> page = site.library().list({"", offset, 1000});
     if (!page.ok()) return site.error(req, page.status());

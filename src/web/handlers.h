@@ -78,6 +78,20 @@ Response console_home(Site& site, const Request& req, const Params& params);
 Response admin_audit(Site& site, const Request& req, const Params& params);
 Response admin_audit_csv(Site& site, const Request& req, const Params& params);
 
+// taxonomy_pages.cc (categories and tags: the console's pages, admins only;
+// the readers' tag page)
+Response admin_categories(Site& site, const Request& req, const Params& params);
+Response admin_category_create(Site& site, const Request& req, const Params& params);
+Response admin_category_rename(Site& site, const Request& req, const Params& params);
+Response admin_category_move(Site& site, const Request& req, const Params& params);
+Response admin_category_delete(Site& site, const Request& req, const Params& params);
+Response admin_tags(Site& site, const Request& req, const Params& params);
+Response admin_tag_create(Site& site, const Request& req, const Params& params);
+Response admin_tag_rename(Site& site, const Request& req, const Params& params);
+Response admin_tag_move(Site& site, const Request& req, const Params& params);
+Response admin_tag_delete(Site& site, const Request& req, const Params& params);
+Response tag(Site& site, const Request& req, const Params& params);
+
 // api_commerce.cc (JSON: orders, paying, provider notifications)
 Response api_order_create(Site& site, const Request& req, const Params& params);
 Response api_orders(Site& site, const Request& req, const Params& params);

@@ -89,6 +89,10 @@ nlohmann::json document_context(Site& site, const gate::DocumentView& v, bool si
       {"date", display_date(v.updated_at)},
       {"free_chars", v.figures.free_chars},
   };
+  nlohmann::json tags = nlohmann::json::array();
+  for (const auto& t : v.tags) tags.push_back({{"name", t}, {"url", Site::tag_url(t)}});
+  ctx["doc"]["has_tags"] = !tags.empty();
+  ctx["doc"]["tags"] = std::move(tags);
   nlohmann::json outline = nlohmann::json::array();
   for (const auto& o : v.teaser.outline)
     outline.push_back({{"level", o.level}, {"label", o.label}, {"text", o.text}});

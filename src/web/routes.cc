@@ -23,6 +23,7 @@ const std::vector<Route>& routes() {
       {kGet, "/d/{id}", "document", document, A::kOptional, C::kNone, B::kNone, W::kStore,
        document_cached},
       {kGet, "/c/{category}", "category", category, A::kOptional},
+      {kGet, "/t/{tag}", "tag", tag, A::kOptional},
       {kGet, "/search", "search", search_page, A::kOptional},
       // Downloads: the page button / API call answers a redirect to a
       // short-lived link signed for the caller; the link serves the file.
@@ -77,6 +78,25 @@ const std::vector<Route>& routes() {
        A::kManageUsers, C::kForm, B::kForm},
       {kPost, "/admin/users/{id}/enable", "admin_user_enable", admin_user_enable,
        A::kManageUsers, C::kForm, B::kForm},
+      // Categories and tags (taxonomy_pages.cc): admins only.
+      {kGet, "/admin/categories", "admin_categories", admin_categories, A::kManageTaxonomy},
+      {kPost, "/admin/categories", "admin_category_create", admin_category_create,
+       A::kManageTaxonomy, C::kForm, B::kForm},
+      {kPost, "/admin/categories/{id}/rename", "admin_category_rename", admin_category_rename,
+       A::kManageTaxonomy, C::kForm, B::kForm},
+      {kPost, "/admin/categories/{id}/move", "admin_category_move", admin_category_move,
+       A::kManageTaxonomy, C::kForm, B::kForm},
+      {kPost, "/admin/categories/{id}/delete", "admin_category_delete", admin_category_delete,
+       A::kManageTaxonomy, C::kForm, B::kForm},
+      {kGet, "/admin/tags", "admin_tags", admin_tags, A::kManageTaxonomy},
+      {kPost, "/admin/tags", "admin_tag_create", admin_tag_create, A::kManageTaxonomy, C::kForm,
+       B::kForm},
+      {kPost, "/admin/tags/{id}/rename", "admin_tag_rename", admin_tag_rename, A::kManageTaxonomy,
+       C::kForm, B::kForm},
+      {kPost, "/admin/tags/{id}/move", "admin_tag_move", admin_tag_move, A::kManageTaxonomy,
+       C::kForm, B::kForm},
+      {kPost, "/admin/tags/{id}/delete", "admin_tag_delete", admin_tag_delete, A::kManageTaxonomy,
+       C::kForm, B::kForm},
       // For crawlers and feed readers
       {kGet, "/robots.txt", "robots", robots, A::kNone, C::kNone, B::kNone, W::kInline},
       {kGet, "/sitemap.xml", "sitemap", sitemap},

@@ -52,6 +52,7 @@ Site::Site(store::Store& store, library::Library& library, auth::Accounts& accou
                  config.clock ? *config.clock : Clock::system(), config.downloads),
       commerce_(commerce),
       audit_(store),
+      taxonomy_(store, config.clock ? *config.clock : Clock::system()),
       config_(std::move(config)),
       router_(routes()),
       page_cache_(config_.cache_bytes / 2),
@@ -83,7 +84,7 @@ Status Site::init() {
        {"layout_head.html", "layout_foot.html", "home.html", "category.html", "document.html",
         "message.html", "login.html", "register.html", "me.html", "admin.html", "order.html",
         "wechat_pay.html", "wechat_jsapi.html", "vip.html", "topup.html", "sandbox_pay.html", "admin_orders.html",
-        "admin_audit.html", "feed.xml",
+        "admin_audit.html", "admin_categories.html", "admin_tags.html", "feed.xml",
         "sitemap.xml", "robots.txt"}) {
     if (!templates_.has(needed))
       return Status::internal(fmt::format("template {} is missing", needed));
@@ -242,6 +243,14 @@ const char* flash_text(std::string_view key) {
       {"refunded", "订单已退款。"},
       {"user_disabled", "账号已停用，其登录已全部失效。"},
       {"user_enabled", "账号已启用。"},
+      {"category_created", "分类已新建。"},
+      {"category_renamed", "分类已改名。"},
+      {"category_moved", "分类顺序已调整。"},
+      {"category_deleted", "分类已删除。"},
+      {"tag_created", "标签已新建。"},
+      {"tag_renamed", "标签已改名。"},
+      {"tag_moved", "标签顺序已调整。"},
+      {"tag_deleted", "标签已删除。"},
   };
   for (const auto& [k, text] : kFlash)
     if (k == key) return text;
@@ -537,6 +546,7 @@ std::string Site::price_label(Fen price, bool has_paid_text) {
 }
 
 std::string Site::category_url(std::string_view name) { return "/c/" + percent_encode(name); }
+std::string Site::tag_url(std::string_view name) { return "/t/" + percent_encode(name); }
 
 nlohmann::json Site::summary_context(const store::DocumentSummary& s) const {
   bool locked = s.has_paid_text && s.price.value() > 0;

@@ -26,6 +26,7 @@
 #include "library/library.h"
 #include "search/search.h"
 #include "store/store.h"
+#include "taxonomy/taxonomy.h"
 #include "web/cache.h"
 #include "web/http.h"
 #include "web/metrics.h"
@@ -127,6 +128,9 @@ class Site {
   // The audit log, read by /admin/audit (changes are recorded by the
   // services that make them, never here).
   store::AuditStore& audit() { return audit_; }
+  // Categories and tags (the console's /admin/categories and /admin/tags,
+  // tag pages).
+  taxonomy::Taxonomy& taxonomy() { return taxonomy_; }
   // The gate viewer of this request: anonymous without a caller, else the
   // caller's role with their purchases and VIP (commerce::Commerce::viewer).
   Result<gate::Viewer> viewer(const Request& req);
@@ -236,6 +240,7 @@ class Site {
   // Price as shown: "¥5.00", or "免费" when nothing is withheld.
   static std::string price_label(Fen price, bool has_paid_text);
   static std::string category_url(std::string_view name);
+  static std::string tag_url(std::string_view name);
 
  private:
   // handle() before encoding.
@@ -258,6 +263,7 @@ class Site {
   downloads::Service downloads_;
   commerce::Commerce& commerce_;
   store::AuditStore& audit_;
+  taxonomy::Taxonomy taxonomy_;
   SiteConfig config_;
   Router router_;
   Templates templates_;

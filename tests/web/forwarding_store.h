@@ -80,6 +80,13 @@ class ForwardingStore : public store::Store {
   Result<store::Download> record_download(const store::NewDownload& a0) override { return inner_.record_download(a0); }
   Result<store::Download> get_download(int64_t a0) override { return inner_.get_download(a0); }
   Result<std::string> setting_or_init(const std::string& a0, const std::string& a1) override { return inner_.setting_or_init(a0, a1); }
+  Result<std::vector<store::Term>> list_terms(store::TermKind a0) override { return inner_.list_terms(a0); }
+  Result<store::Term> create_term(store::TermKind a0, const std::string& a1, const store::AuditActor& a2, int64_t a3) override { return inner_.create_term(a0, a1, a2, a3); }
+  Result<store::Term> rename_term(store::TermKind a0, int64_t a1, const std::string& a2, const store::AuditActor& a3, int64_t a4) override { return inner_.rename_term(a0, a1, a2, a3, a4); }
+  Result<bool> move_term(store::TermKind a0, int64_t a1, store::MoveDirection a2, const store::AuditActor& a3, int64_t a4) override { return inner_.move_term(a0, a1, a2, a3, a4); }
+  Status delete_term(store::TermKind a0, int64_t a1, const store::AuditActor& a2, int64_t a3) override { return inner_.delete_term(a0, a1, a2, a3); }
+  Status set_document_tags(int64_t a0, const std::vector<std::string>& a1, int64_t a2) override { return inner_.set_document_tags(a0, a1, a2); }
+  Result<std::vector<std::string>> document_tags(int64_t a0) override { return inner_.document_tags(a0); }
 
  protected:
   store::Store& inner_;

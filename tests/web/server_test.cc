@@ -879,6 +879,26 @@ class DownStore : public store::Store {
     return down();
   }
   Status close_payment_start(int64_t, const std::string&, int64_t) override { return down(); }
+  Result<std::vector<store::Term>> list_terms(store::TermKind) override { return down(); }
+  Result<store::Term> create_term(store::TermKind, const std::string&, const store::AuditActor&,
+                                  int64_t) override {
+    return down();
+  }
+  Result<store::Term> rename_term(store::TermKind, int64_t, const std::string&,
+                                  const store::AuditActor&, int64_t) override {
+    return down();
+  }
+  Result<bool> move_term(store::TermKind, int64_t, store::MoveDirection, const store::AuditActor&,
+                         int64_t) override {
+    return down();
+  }
+  Status delete_term(store::TermKind, int64_t, const store::AuditActor&, int64_t) override {
+    return down();
+  }
+  Status set_document_tags(int64_t, const std::vector<std::string>&, int64_t) override {
+    return down();
+  }
+  Result<std::vector<std::string>> document_tags(int64_t) override { return down(); }
 };
 
 TEST(WebDownTest, StoreFailuresAre503WithoutDetails) {

@@ -532,6 +532,33 @@ END;
     R"sql(
 ALTER TABLE users ADD COLUMN disabled_at INTEGER NOT NULL DEFAULT 0 CHECK (disabled_at >= 0);
 )sql",
+
+    // Categories get an order of their own; tags. Existing categories are
+    // numbered in the name order they were listed in until now. A
+    // document's tags go with it (ON DELETE CASCADE); a tag in use cannot
+    // be deleted (the store refuses first, the foreign key backs it).
+    R"sql(
+ALTER TABLE categories ADD COLUMN position INTEGER NOT NULL DEFAULT 0;
+UPDATE categories SET position =
+  (SELECT count(*) FROM categories AS earlier WHERE earlier.name < categories.name);
+CREATE INDEX categories_by_position ON categories (position, name);
+
+CREATE TABLE tags (
+  id          INTEGER PRIMARY KEY,
+  name        TEXT    NOT NULL UNIQUE,
+  position    INTEGER NOT NULL DEFAULT 0,
+  created_at  INTEGER NOT NULL
+) STRICT;
+CREATE INDEX tags_by_position ON tags (position, name);
+
+CREATE TABLE document_tags (
+  document_id  INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+  tag_id       INTEGER NOT NULL REFERENCES tags(id),
+  PRIMARY KEY (document_id, tag_id)
+) STRICT, WITHOUT ROWID;
+-- Tag pages and counts: the documents of one tag.
+CREATE INDEX document_tags_by_tag ON document_tags (tag_id, document_id);
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(std::size(kMigrations));

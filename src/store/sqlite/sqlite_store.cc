@@ -19,6 +19,7 @@
 #include "store/sqlite/migrations.h"
 #include "store/sqlite/orders.h"
 #include "store/sqlite/search.h"
+#include "store/sqlite/taxonomy.h"
 #include "store/sqlite/writer.h"
 
 namespace paidoc::store::sqlite {
@@ -52,7 +53,7 @@ constexpr char kCountInCategory[] =
 constexpr char kListCategories[] =
     "SELECT c.id, c.name, count(d.id) FROM categories c"
     " LEFT JOIN documents d ON d.category_id = c.id"
-    " GROUP BY c.id ORDER BY c.name";
+    " GROUP BY c.id ORDER BY c.position, c.name";
 
 // One document of a put_documents batch.
 constexpr char kSavepointDoc[] = "SAVEPOINT put_doc";
@@ -62,7 +63,10 @@ constexpr char kReleaseDoc[] = "RELEASE put_doc";
 constexpr char kFindBySha[] = "SELECT id FROM documents WHERE source_sha256 = ?1";
 constexpr char kFindByPath[] = "SELECT id FROM documents WHERE source_path = ?1";
 constexpr char kFindCategory[] = "SELECT id FROM categories WHERE name = ?1";
-constexpr char kInsertCategory[] = "INSERT INTO categories (name, created_at) VALUES (?1, ?2)";
+// A new category goes at the end of the order (taxonomy.h).
+constexpr char kInsertCategory[] =
+    "INSERT INTO categories (name, created_at, position)"
+    " VALUES (?1, ?2, (SELECT coalesce(max(position) + 1, 0) FROM categories))";
 
 // Parameters ?1..?16 and ?18..?21 are bound by bind_document_fields();
 // ?17 is the id of the document an update replaces.
@@ -448,6 +452,12 @@ class SqliteStore final : public Store {
       Txn txn(c);
       if (Status s = txn.begin(Txn::Kind::kRead); !s.is_ok()) return s;
       ListPage page;
+      if (!q.tag.empty()) {
+        auto tagged = list_tagged_in(c, q);
+        if (!tagged.ok()) return tagged.status();
+        if (Status s = txn.commit(); !s.is_ok()) return s;
+        return tagged;
+      }
       {
         auto total = all ? count(c, kCountAll, nullptr) : count(c, kCountInCategory, &q.category);
         if (!total.ok()) return total.status();
@@ -1098,6 +1108,78 @@ class SqliteStore final : public Store {
         return balance;
       });
     });
+  }
+
+  // ---- categories and tags ----
+
+  Result<std::vector<Term>> list_terms(TermKind kind) override {
+    return guarded<std::vector<Term>>("list_terms", [&]() -> Result<std::vector<Term>> {
+      return on_connection<std::vector<Term>>([&](Connection& c) { return list_terms_in(c, kind); });
+    });
+  }
+
+  Result<Term> create_term(TermKind kind, const std::string& name, const AuditActor& actor,
+                           int64_t now) override {
+    return guarded<Term>("create_term", [&]() -> Result<Term> {
+      auto n = normalize_term_name(kind, name);
+      if (!n.ok()) return n.status();
+      if (actor.label.empty()) return Status::invalid("create_term: actor is empty");
+      return in_write_txn<Term>(
+          [&](Connection& c) { return create_term_in(c, kind, *n, actor, now); });
+    });
+  }
+
+  Result<Term> rename_term(TermKind kind, int64_t id, const std::string& name,
+                           const AuditActor& actor, int64_t now) override {
+    return guarded<Term>("rename_term", [&]() -> Result<Term> {
+      auto n = normalize_term_name(kind, name);
+      if (!n.ok()) return n.status();
+      if (actor.label.empty()) return Status::invalid("rename_term: actor is empty");
+      return in_write_txn<Term>(
+          [&](Connection& c) { return rename_term_in(c, kind, id, *n, actor, now); });
+    });
+  }
+
+  Result<bool> move_term(TermKind kind, int64_t id, MoveDirection dir, const AuditActor& actor,
+                         int64_t now) override {
+    return guarded<bool>("move_term", [&]() -> Result<bool> {
+      if (actor.label.empty()) return Status::invalid("move_term: actor is empty");
+      return in_write_txn<bool>(
+          [&](Connection& c) { return move_term_in(c, kind, id, dir, actor, now); });
+    });
+  }
+
+  Status delete_term(TermKind kind, int64_t id, const AuditActor& actor, int64_t now) override {
+    return guarded_status("delete_term", [&]() -> Result<Done> {
+      if (actor.label.empty()) return Status::invalid("delete_term: actor is empty");
+      return in_write_txn<Done>(
+          as_done([&](Connection& c) { return delete_term_in(c, kind, id, actor, now); }));
+    });
+  }
+
+  Status set_document_tags(int64_t document_id, const std::vector<std::string>& names,
+                           int64_t now) override {
+    return guarded_status("set_document_tags", [&]() -> Result<Done> {
+      std::vector<std::string> clean;
+      for (const std::string& raw : names) {
+        auto n = normalize_term_name(TermKind::kTag, raw);
+        if (!n.ok()) return n.status();
+        if (std::find(clean.begin(), clean.end(), *n) == clean.end()) clean.push_back(*n);
+      }
+      if (clean.size() > kMaxDocumentTags) {
+        return Status::invalid("一篇文档最多 " + std::to_string(kMaxDocumentTags) + " 个标签");
+      }
+      return in_write_txn<Done>(as_done(
+          [&](Connection& c) { return set_document_tags_in(c, document_id, clean, now); }));
+    });
+  }
+
+  Result<std::vector<std::string>> document_tags(int64_t document_id) override {
+    return guarded<std::vector<std::string>>(
+        "document_tags", [&]() -> Result<std::vector<std::string>> {
+          return in_read_txn<std::vector<std::string>>(
+              [&](Connection& c) { return document_tags_in(c, document_id); });
+        });
   }
 
   Result<Fen> wallet_balance(int64_t user_id) override {
