@@ -38,7 +38,7 @@ Response sitemap(Site& site, const Request& req, const Params&) {
   urls.push_back({{"loc", base + "/"}});
   for (const auto& c : *cats) urls.push_back({{"loc", base + Site::category_url(c.name)}});
   for (int64_t offset = 0; offset < kSitemapMax;) {
-    Result<store::ListPage> page = site.library().list({"", offset, 1000});
+    Result<store::ListPage> page = site.library().list(store::page_query("", offset, 1000));
     if (!page.ok()) return site.error(req, page.status());
     for (const auto& s : page->items)
       urls.push_back(
@@ -53,7 +53,7 @@ Response sitemap(Site& site, const Request& req, const Params&) {
 }
 
 Response feed(Site& site, const Request& req, const Params&) {
-  Result<store::ListPage> page = site.library().list({"", 0, kFeedEntries});
+  Result<store::ListPage> page = site.library().list(store::page_query("", 0, kFeedEntries));
   if (!page.ok()) return site.error(req, page.status());
   nlohmann::json ctx = site.page_context("");
   nlohmann::json entries = nlohmann::json::array();
