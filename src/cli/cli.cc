@@ -4,6 +4,7 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 
+#include <cstdlib>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -123,6 +124,11 @@ int run_import(const Globals& g, const std::string& price_text, const std::strin
   if (!price.ok()) return fail(Status::invalid("--price: " + price.status().message()));
   opts.price = *price;
   opts.category = category;
+  // Imports are audited as the command line's user ("cli:<os user>").
+  {
+    const char* user = std::getenv("USER");
+    opts.actor.label = std::string("cli:") + (user && *user ? user : "unknown");
+  }
 
   auto st = open_store(g);
   if (!st.ok()) return fail(st.status());

@@ -398,6 +398,8 @@ Result<store::NewOrder> Commerce::document_order(int64_t user_id, gate::Role rol
     if (d.status().code() == Code::kNotFound) return Status::not_found("文档不存在");
     return d.status();
   }
+  // A draft is not for sale (nor public): as if it did not exist.
+  if (d->summary.status != store::DocStatus::kPublished) return Status::not_found("文档不存在");
   auto v = viewer(user_id, role);
   if (!v.ok()) return v.status();
   gate::DocumentFacts facts{document_id, d->summary.price, d->publisher_id,

@@ -107,6 +107,7 @@ DocumentView make_view(const GateInput& in, const Viewer& viewer) {
   v.locked = locked(v.access);
   v.created_at = in.created_at;
   v.updated_at = in.updated_at;
+  v.summary = in.summary;
   v.figures = d.figures;
   if (in.facts.has_paid_text) v.teaser = make_teaser(d);
 

@@ -108,6 +108,9 @@ struct DocumentView {
   doc::Figures figures;  // free figures always; paid figures are counts only
   int64_t created_at = 0;  // unix seconds
   int64_t updated_at = 0;
+  // The publisher's summary (free text they wrote; "" when none): the meta
+  // description when set.
+  std::string summary;
 };
 
 // The input to the gate: a stored document with its metadata.
@@ -119,6 +122,7 @@ struct GateInput {
   int64_t created_at = 0;
   int64_t updated_at = 0;
   const doc::Document* document = nullptr;  // REQUIRES: non-null
+  std::string summary;  // the publisher's summary, never paid text
 };
 
 DocumentView make_view(const GateInput& in, const Viewer& viewer);

@@ -73,6 +73,8 @@ std::optional<store::NewDocument> Library::prepare(std::string_view bytes, const
   nd.category = opts.category;
   nd.publisher_id = opts.publisher_id;
   nd.excerpt = gate::public_excerpt(nd.parsed);
+  nd.actor = opts.actor;
+  nd.status = opts.status;
   line->title = nd.parsed.title;
   return nd;
 }
@@ -233,7 +235,13 @@ std::vector<std::string> Library::collect_sources(const std::vector<std::string>
 Result<gate::DocumentView> Library::view(int64_t id, const gate::Viewer& viewer) {
   Result<store::StoredDocument> sd = store_.get_document(id);
   if (!sd.ok()) return sd.status();
+  // A draft is not public: to anyone who may not edit it, it does not exist.
+  if (sd->summary.status != store::DocStatus::kPublished && !may_edit(viewer, sd->publisher_id))
+    return Status::not_found("document " + std::to_string(id) + " does not exist");
+  // The title shown is the publisher's when set.
+  sd->parsed.title = sd->summary.title;
   gate::GateInput in;
+  in.summary = sd->summary_text;
   in.facts = {sd->summary.id, sd->summary.price, sd->publisher_id, sd->summary.has_paid_text};
   in.revision = sd->summary.revision;
   in.category = sd->summary.category;
@@ -248,6 +256,247 @@ Result<gate::DocumentView> Library::view(int64_t id, const gate::Viewer& viewer)
   in.updated_at = sd->summary.updated_at;
   in.document = &sd->parsed;
   return gate::make_view(in, viewer);
+}
+
+// --- the console ---------------------------------------------------------------
+
+bool Library::may_edit(const gate::Viewer& who, std::optional<int64_t> publisher_id) {
+  switch (who.role) {
+    case gate::Role::kAdmin:
+    case gate::Role::kSystem:
+      return true;
+    case gate::Role::kEditor:
+      return who.user_id && publisher_id && *who.user_id == *publisher_id;
+    default:
+      return false;
+  }
+}
+
+namespace {
+
+bool console_role(const gate::Viewer& who) {
+  return who.role == gate::Role::kAdmin || who.role == gate::Role::kSystem ||
+         (who.role == gate::Role::kEditor && who.user_id);
+}
+
+Status forbidden() { return Status(Code::kForbidden, "没有权限"); }
+
+// Code points in UTF-8 text (continuation bytes not counted).
+size_t chars(std::string_view s) {
+  size_t n = 0;
+  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
+std::string trimmed(std::string_view s) {
+  size_t b = s.find_first_not_of(" \t\r\n");
+  if (b == std::string_view::npos) return {};
+  size_t e = s.find_last_not_of(" \t\r\n");
+  return std::string(s.substr(b, e - b + 1));
+}
+
+Status refuse(FormError* error, std::string field, std::string message, int line = 0,
+              int column = 0) {
+  if (error) *error = FormError{field, message, line, column};
+  return Status::invalid(std::move(message));
+}
+
+constexpr size_t kMaxTitleChars = 200;
+constexpr size_t kMaxSummaryChars = 500;
+constexpr size_t kMaxCategoryChars = 50;
+
+}  // namespace
+
+Result<Fen> Library::parse_price(std::string_view yuan) {
+  std::string t = trimmed(yuan);
+  if (t.empty()) return Status::invalid("价格：请填写价格（元），免费填 0");
+  Result<Fen> fen = Fen::parse_yuan(t);
+  if (!fen.ok()) return Status::invalid("价格：请填写 0 到 100000 之间的金额（元），最多两位小数");
+  if (*fen > kMaxPrice) return Status::invalid("价格：不能超过 100000 元");
+  return *fen;
+}
+
+Result<store::ListPage> Library::console_list(const gate::Viewer& who, store::ListQuery q) {
+  if (!console_role(who)) return forbidden();
+  if (who.role == gate::Role::kEditor) {
+    q.publisher_id = who.user_id;
+    q.publisher_email.clear();
+  }
+  return store_.list_documents(q);
+}
+
+Result<Editable> Library::editable(const gate::Viewer& who, int64_t id) {
+  if (!console_role(who)) return forbidden();
+  Result<store::StoredDocument> sd = store_.get_document(id);
+  if (!sd.ok()) return sd.status();
+  if (!may_edit(who, sd->publisher_id)) return forbidden();
+  Result<std::vector<store::DocumentRevision>> revs = store_.document_revisions(id);
+  if (!revs.ok()) return revs.status();
+  return Editable{std::move(*sd), std::move(*revs)};
+}
+
+namespace {
+
+// A form checked and parsed into the document to save.
+Result<store::NewDocument> document_of(const DocumentForm& f, FormError* error) {
+  store::NewDocument nd;
+  if (trimmed(f.source).empty()) return refuse(error, "source", "正文：不能为空");
+  sources::Loaded loaded = sources::load(f.source, "editor.txt");
+  if (!loaded.parsed.ok) {
+    const doc::ParseError& e = loaded.parsed.error;
+    std::string where = e.line > 0 ? fmt::format("正文第 {} 行第 {} 列：", e.line, e.column)
+                                   : std::string("正文：");
+    return refuse(error, "source", where + e.reason, e.line, e.column);
+  }
+  std::string title = trimmed(f.title);
+  if (chars(title) > kMaxTitleChars)
+    return refuse(error, "title", fmt::format("标题：不能超过 {} 个字", kMaxTitleChars));
+  if (title.find('\n') != std::string::npos) return refuse(error, "title", "标题：只能有一行");
+  Result<Fen> price = Library::parse_price(f.price_yuan);
+  if (!price.ok()) return refuse(error, "price_yuan", price.status().message());
+  std::string category = trimmed(f.category);
+  if (chars(category) > kMaxCategoryChars)
+    return refuse(error, "category", fmt::format("分类：不能超过 {} 个字", kMaxCategoryChars));
+  if (category.find('/') != std::string::npos || category.find('\n') != std::string::npos)
+    return refuse(error, "category", "分类：不能含有斜杠或换行");
+  std::string summary = trimmed(f.summary);
+  if (chars(summary) > kMaxSummaryChars)
+    return refuse(error, "summary", fmt::format("摘要：不能超过 {} 个字", kMaxSummaryChars));
+  std::optional<store::DocStatus> status = store::parse_doc_status(f.status);
+  if (!status) return refuse(error, "status", "状态：请选择草稿或已发布");
+  nd.source_text = std::move(loaded.source_text);
+  nd.source_sha256 = sha256_hex(nd.source_text);
+  nd.parsed = std::move(loaded.parsed.document);
+  nd.title = title.empty() ? nd.parsed.title : title;
+  nd.price = *price;
+  nd.category = std::move(category);
+  nd.summary = std::move(summary);
+  nd.status = *status;
+  nd.excerpt = gate::public_excerpt(nd.parsed);
+  return nd;
+}
+
+}  // namespace
+
+Result<Preview> Library::preview(const gate::Viewer& who, int64_t id, const DocumentForm& form,
+                                 FormError* error) {
+  if (!console_role(who)) return forbidden();
+  std::optional<int64_t> publisher = who.user_id;
+  if (id != 0) {
+    Result<store::StoredDocument> sd = store_.get_document(id);
+    if (!sd.ok()) return sd.status();
+    if (!may_edit(who, sd->publisher_id)) return forbidden();
+    publisher = sd->publisher_id;
+  }
+  Result<store::NewDocument> nd = document_of(form, error);
+  if (!nd.ok()) return nd.status();
+  doc::Document d = nd->parsed;
+  d.title = nd->title;
+  gate::GateInput in;
+  in.facts = {id, nd->price, publisher, d.figures.paid_chars > 0};
+  in.category = nd->category;
+  in.summary = nd->summary;
+  in.document = &d;
+  // A buyer: a signed-in reader who bought this document (an account id
+  // no real account has); a reader: no access at all.
+  gate::Viewer buyer{int64_t{-1}, gate::Role::kReader, false, {id}};
+  gate::Viewer reader{std::nullopt, gate::Role::kReader, false, {}};
+  return Preview{gate::make_view(in, buyer), gate::make_view(in, reader)};
+}
+
+Result<store::PutResult> Library::save(const gate::Viewer& who, int64_t id,
+                                       const DocumentForm& form, const store::AuditActor& actor,
+                                       FormError* error) {
+  if (!console_role(who)) return forbidden();
+  std::string stored_path;
+  if (id != 0) {
+    Result<store::StoredDocument> sd = store_.get_document(id);
+    if (!sd.ok()) return sd.status();
+    if (!may_edit(who, sd->publisher_id)) return forbidden();
+    stored_path = sd->source_path;  // kept: the store keeps it as stored
+  }
+  Result<store::NewDocument> nd = document_of(form, error);
+  if (!nd.ok()) return nd.status();
+  nd->source_path = stored_path;
+  store::DocumentEdit edit;
+  edit.id = id;
+  edit.base_revision = form.base_revision;
+  edit.doc = std::move(*nd);
+  edit.doc.actor = actor;
+  if (id == 0) {
+    // A document written in the console: its own source path, published
+    // by whoever wrote it.
+    edit.doc.publisher_id = who.user_id;
+    edit.doc.source_path = fmt::format("console/{}/{}", who.user_id.value_or(0),
+                                       edit.doc.source_sha256);
+  }
+  Result<store::PutResult> put = store_.save_document(edit, clock_.now());
+  if (!put.ok() && put.status().code() == Code::kConflict) {
+    std::string message = form.base_revision > 0 && id != 0 &&
+                                  put.status().message().find("revision") != std::string::npos
+                              ? "保存失败：这篇文档已被他人修改，请重新打开编辑页后再改"
+                              : "正文：与另一篇文档的正文完全相同";
+    refuse(error, id != 0 && message.starts_with("保存") ? "base_revision" : "source", message);
+    return Status::conflict(message);
+  }
+  return put;
+}
+
+Result<store::PutResult> Library::restore(const gate::Viewer& who, int64_t id, int64_t revision,
+                                          const store::AuditActor& actor) {
+  if (!console_role(who)) return forbidden();
+  Result<store::StoredDocument> sd = store_.get_document(id);
+  if (!sd.ok()) return sd.status();
+  if (!may_edit(who, sd->publisher_id)) return forbidden();
+  Result<store::DocumentRevision> rev = store_.get_document_revision(id, revision);
+  if (!rev.ok()) return rev.status();
+  sources::Loaded loaded = sources::load(rev->source_text, "revision.txt");
+  if (!loaded.parsed.ok) return Status::internal("revision does not parse: " + loaded.parsed.error.to_string());
+  store::DocumentEdit edit;
+  edit.id = id;
+  edit.base_revision = sd->summary.revision;
+  edit.restored_from = revision;
+  store::NewDocument& nd = edit.doc;
+  nd.source_path = sd->source_path;
+  nd.source_text = rev->source_text;
+  nd.source_sha256 = rev->source_sha256;
+  nd.parsed = std::move(loaded.parsed.document);
+  nd.title = rev->title;
+  nd.price = rev->price;
+  nd.category = rev->category;
+  nd.summary = rev->summary;
+  nd.status = rev->status;
+  nd.excerpt = gate::public_excerpt(nd.parsed);
+  nd.actor = actor;
+  Result<store::PutResult> put = store_.save_document(edit, clock_.now());
+  if (!put.ok() && put.status().code() == Code::kConflict)
+    return Status::conflict("恢复失败：这篇文档刚被修改过，或另一篇文档的正文与该版本相同");
+  return put;
+}
+
+Result<int64_t> Library::bulk(const gate::Viewer& who, const std::vector<int64_t>& ids,
+                              const store::BulkChange& change, const store::AuditActor& actor) {
+  if (!console_role(who)) return forbidden();
+  if (change.kind == store::BulkChange::Kind::kPrice &&
+      (change.price.value() < 0 || change.price > kMaxPrice))
+    return Status::invalid("价格：须在 0 到 100000 元之间");
+  if (change.kind == store::BulkChange::Kind::kCategory &&
+      (chars(change.category) > kMaxCategoryChars ||
+       change.category.find('/') != std::string::npos))
+    return Status::invalid("分类：不能超过 50 个字，也不能含有斜杠");
+  // Selecting a document one may not edit is refused as a whole (the
+  // console never offers one: only a forged request does).
+  for (int64_t id : ids) {
+    Result<store::StoredDocument> sd = store_.get_document(id);
+    if (!sd.ok() && sd.status().code() == Code::kNotFound) continue;
+    if (!sd.ok()) return sd.status();
+    if (!may_edit(who, sd->publisher_id)) return forbidden();
+  }
+  // The rule of may_edit again, inside the store's transaction: an
+  // editor's change reaches only documents they published.
+  std::optional<int64_t> only;
+  if (who.role == gate::Role::kEditor) only = who.user_id;
+  return store_.bulk_update_documents(ids, change, only, actor, clock_.now());
 }
 
 Result<int> Library::seed_demo() {
@@ -267,7 +516,9 @@ Result<int> Library::seed_demo() {
       return Status::internal(fmt::format("demo file {} is missing", file));
     Result<Fen> price = Fen::parse_yuan(e.value("price", "0"));
     if (!price.ok()) return Status::internal(fmt::format("demo/manifest.json: {}: {}", file, price.status().message()));
-    ImportOptions opts{*price, e.value("category", ""), std::nullopt};
+    ImportOptions opts;
+    opts.price = *price;
+    opts.category = e.value("category", "");
     ImportLine line = import_bytes(bytes, "demo:" + file, opts);
     if (!line.ok) return Status::internal("demo document rejected: " + line.error);
     ++imported;

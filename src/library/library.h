@@ -29,6 +29,49 @@ struct ImportOptions {
   // The account publishing it (an editor uploading); it reads its own
   // document in full. Empty for CLI imports.
   std::optional<int64_t> publisher_id;
+  // Who imports, for the audit log: "cli:<os user>" on the command line,
+  // the uploading account on the web. An empty label records no entry.
+  store::AuditActor actor;
+  // The status of a document the import creates (an import that replaces
+  // one keeps its status).
+  store::DocStatus status = store::DocStatus::kPublished;
+};
+
+// The highest price a publisher may set: 100000.00 yuan.
+inline constexpr Fen kMaxPrice = Fen(10'000'000);
+
+// What a publisher types in the console's editor, as typed.
+struct DocumentForm {
+  std::string source;      // paidoc source text with its ##paidbegin##/##paidend## markers
+  std::string title;       // "" : the source's first line
+  std::string price_yuan;  // "9.90"
+  std::string category;    // "" : uncategorised; a new name creates the category
+  std::string summary;     // "" : listings show the free excerpt
+  std::string status;      // "draft" | "published"
+  int64_t base_revision = 0;  // the revision the editor was opened at
+};
+
+// Why a form was refused: the field ("source", "title", "price_yuan",
+// "category", "summary", "status", "base_revision") and a zh-CN message
+// naming it; a source that does not parse has its line and column.
+struct FormError {
+  std::string field;
+  std::string message;
+  int line = 0;
+  int column = 0;
+};
+
+// The editor's preview: what a buyer sees (everything) and what a reader
+// without access sees (free part and teaser), both from gate::make_view.
+struct Preview {
+  gate::DocumentView buyer;
+  gate::DocumentView reader;
+};
+
+// A document as the editor opens it, with its revisions (newest first).
+struct Editable {
+  store::StoredDocument doc;
+  std::vector<store::DocumentRevision> revisions;
 };
 
 // How import_files batches: documents per transaction, threads parsing.
@@ -82,8 +125,53 @@ class Library {
   static std::vector<std::string> collect_sources(
       const std::vector<std::string>& paths, std::vector<std::string>* missing);
 
-  // The view of document `id` for `viewer` (kNotFound when absent).
+  // The view of document `id` for `viewer`. kNotFound when absent, and for
+  // a draft when the viewer may not edit it (a draft is not public).
   Result<gate::DocumentView> view(int64_t id, const gate::Viewer& viewer);
+
+  // --- the console --------------------------------------------------------
+  // THE rule of who may change a document: an admin (or the CLI) any; an
+  // editor only documents they published; nobody else (and documents with
+  // no publisher, CLI imports, only admins). Every console action asks it.
+  static bool may_edit(const gate::Viewer& who, std::optional<int64_t> publisher_id);
+
+  // The console's listing: editors see only their own documents
+  // (q.publisher_id is forced to theirs, q.publisher_email ignored).
+  // kForbidden for viewers who are neither editors nor admins.
+  Result<store::ListPage> console_list(const gate::Viewer& who, store::ListQuery q);
+
+  // The document with its revisions, to edit. kNotFound when absent,
+  // kForbidden when `who` may not edit it.
+  Result<Editable> editable(const gate::Viewer& who, int64_t id);
+
+  // The preview of a form for document `id` (0: a new one). Refusals as
+  // save(); nothing is stored.
+  Result<Preview> preview(const gate::Viewer& who, int64_t id, const DocumentForm& form,
+                          FormError* error);
+
+  // Parses the form as an import would and saves it as a new revision of
+  // document `id` (0: creates one published by `who`). kInvalidArgument
+  // with *error filled for bad input (nothing stored), kConflict when the
+  // document changed since form.base_revision (or another document has
+  // exactly this source), kForbidden, kNotFound.
+  Result<store::PutResult> save(const gate::Viewer& who, int64_t id, const DocumentForm& form,
+                                const store::AuditActor& actor, FormError* error);
+
+  // Saves revision `revision`'s source and settings as a new revision
+  // (audited as document.restore). Errors as save().
+  Result<store::PutResult> restore(const gate::Viewer& who, int64_t id, int64_t revision,
+                                   const store::AuditActor& actor);
+
+  // Applies a bulk change to `ids` (unknown ids skipped), in one
+  // transaction; returns how many changed. kForbidden, changing nothing,
+  // when `who` may not edit one of them; kInvalidArgument for a price
+  // outside 0..kMaxPrice.
+  Result<int64_t> bulk(const gate::Viewer& who, const std::vector<int64_t>& ids,
+                       const store::BulkChange& change, const store::AuditActor& actor);
+
+  // Parses a price typed in yuan, 0..kMaxPrice; kInvalidArgument with a
+  // zh-CN message naming the field (价格) otherwise.
+  static Result<Fen> parse_price(std::string_view yuan);
   // Cheap: the document's revision, for caches keyed by (id, revision).
   Result<int64_t> revision(int64_t id) { return store_.document_revision(id); }
 

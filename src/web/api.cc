@@ -79,7 +79,7 @@ Response api_documents(Site& site, const Request& req, const Params&) {
   if (!page)
     return site.error(req, Code::kInvalidArgument, "page must be an integer from 1 to 100000");
   Result<store::ListPage> list =
-      site.library().list({category.value_or(""), (*page - 1) * kPerPage, kPerPage});
+      site.library().list(store::page_query(category.value_or(""), (*page - 1) * kPerPage, kPerPage));
   if (!list.ok()) return site.error(req, list.status());
   nlohmann::json items = nlohmann::json::array();
   for (const auto& s : list->items) items.push_back(summary_json(s));

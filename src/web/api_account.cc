@@ -181,6 +181,7 @@ Response api_upload(Site& site, const Request& req, const Params&) {
   }
   opts.category = category.value_or("");
   opts.publisher_id = req.caller->user_id();
+  opts.actor = site.actor(req);
   // Each publisher's uploads live under their own source path, so one
   // publisher's upload can never replace another's document.
   std::string prefix = fmt::format("upload/{}/", req.caller->user_id());

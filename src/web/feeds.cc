@@ -43,7 +43,7 @@ Response sitemap(Site& site, const Request& req, const Params&) {
   for (const auto& t : *tags)
     if (t.document_count > 0) urls.push_back({{"loc", base + Site::tag_url(t.name)}});
   for (int64_t offset = 0; offset < kSitemapMax;) {
-    Result<store::ListPage> page = site.library().list({"", offset, 1000});
+    Result<store::ListPage> page = site.library().list(store::page_query("", offset, 1000));
     if (!page.ok()) return site.error(req, page.status());
     for (const auto& s : page->items)
       urls.push_back(
@@ -58,7 +58,7 @@ Response sitemap(Site& site, const Request& req, const Params&) {
 }
 
 Response feed(Site& site, const Request& req, const Params&) {
-  Result<store::ListPage> page = site.library().list({"", 0, kFeedEntries});
+  Result<store::ListPage> page = site.library().list(store::page_query("", 0, kFeedEntries));
   if (!page.ok()) return site.error(req, page.status());
   nlohmann::json ctx = site.page_context("");
   nlohmann::json entries = nlohmann::json::array();

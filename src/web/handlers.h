@@ -74,6 +74,14 @@ Response admin_refund(Site& site, const Request& req, const Params& params);
 // audit_pages.cc (the audit log: admins only)
 // console.cc
 Response console_home(Site& site, const Request& req, const Params& params);
+// document_console.cc (the console's documents: list, bulk, editor, revisions)
+Response admin_documents(Site& site, const Request& req, const Params& params);
+Response admin_documents_bulk(Site& site, const Request& req, const Params& params);
+Response admin_document_new(Site& site, const Request& req, const Params& params);
+Response admin_document_edit(Site& site, const Request& req, const Params& params);
+Response admin_document_preview(Site& site, const Request& req, const Params& params);
+Response admin_document_save(Site& site, const Request& req, const Params& params);
+Response admin_document_restore(Site& site, const Request& req, const Params& params);
 
 Response admin_audit(Site& site, const Request& req, const Params& params);
 Response admin_audit_csv(Site& site, const Request& req, const Params& params);

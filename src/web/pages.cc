@@ -47,10 +47,17 @@ const char* heading_tag(int level) {
   }
 }
 
-// The meta description: free paragraph text of the view, clipped. The view
+// The meta description: the publisher's summary, else free paragraph text
+// of the view, clipped. The view
 // of an anonymous reader holds no paid text; blocks marked paid (a viewer
 // with access) are skipped anyway, so metadata is the same for everyone.
 std::string description_of(const gate::DocumentView& v) {
+  // The publisher's summary, when they wrote one.
+  if (!v.summary.empty()) {
+    std::string clipped = gate::clip_chars(v.summary, kDescriptionChars);
+    if (clipped.size() < v.summary.size()) clipped += "…";
+    return clipped;
+  }
   std::string text;
   for (const auto& b : v.blocks) {
     if (b.kind != gate::ViewBlock::Kind::kParagraph || b.paid) continue;
@@ -135,7 +142,7 @@ nlohmann::json document_context(Site& site, const gate::DocumentView& v, bool si
 Response home(Site& site, const Request& req, const Params&) {
   std::optional<int64_t> page = parse_page(req.query);
   if (!page) return site.error(req, Code::kInvalidArgument, "page must be a positive integer");
-  Result<store::ListPage> list = site.library().list({"", (*page - 1) * kPerPage, kPerPage});
+  Result<store::ListPage> list = site.library().list(store::page_query("", (*page - 1) * kPerPage, kPerPage));
   if (!list.ok()) return site.error(req, list.status());
   Result<std::vector<store::Category>> cats = site.library().categories();
   if (!cats.ok()) return site.error(req, cats.status());
@@ -166,7 +173,7 @@ Response category(Site& site, const Request& req, const Params& params) {
   auto it =
       std::find_if(cats->begin(), cats->end(), [&](const auto& c) { return c.name == *name; });
   if (it == cats->end()) return site.error(req, Code::kNotFound, "no such category");
-  Result<store::ListPage> list = site.library().list({*name, (*page - 1) * kPerPage, kPerPage});
+  Result<store::ListPage> list = site.library().list(store::page_query(*name, (*page - 1) * kPerPage, kPerPage));
   if (!list.ok()) return site.error(req, list.status());
 
   std::string url = Site::category_url(*name);

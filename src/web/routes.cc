@@ -64,6 +64,25 @@ const std::vector<Route>& routes() {
       // Administration (HTML forms)
       // The console's home: editors and admins (console.cc).
       {kGet, "/admin", "admin", console_home, A::kPublish},
+      // The console's documents (document_console.cc): editors and admins;
+      // which documents each may change is the library's rule. Literal
+      // paths come before the {id} ones they would otherwise match.
+      {kGet, "/admin/documents", "admin_documents", admin_documents, A::kPublish},
+      {kPost, "/admin/documents/bulk", "admin_documents_bulk", admin_documents_bulk, A::kPublish,
+       C::kForm, B::kForm},
+      {kGet, "/admin/documents/new", "admin_document_new", admin_document_new, A::kPublish},
+      {kPost, "/admin/documents/new/preview", "admin_document_new_preview",
+       admin_document_preview, A::kPublish, C::kForm, B::kForm},
+      {kPost, "/admin/documents", "admin_document_create", admin_document_save, A::kPublish,
+       C::kForm, B::kForm},
+      {kGet, "/admin/documents/{id}/edit", "admin_document_edit", admin_document_edit,
+       A::kPublish},
+      {kPost, "/admin/documents/{id}/preview", "admin_document_preview", admin_document_preview,
+       A::kPublish, C::kForm, B::kForm},
+      {kPost, "/admin/documents/{id}", "admin_document_save", admin_document_save, A::kPublish,
+       C::kForm, B::kForm},
+      {kPost, "/admin/documents/{id}/revisions/{rev}/restore", "admin_document_restore",
+       admin_document_restore, A::kPublish, C::kForm, B::kForm},
       {kGet, "/admin/users", "admin_users", admin_users, A::kManageUsers},
       {kPost, "/admin/users/{id}/role", "admin_role", admin_role, A::kManageUsers, C::kForm,
        B::kForm},

@@ -84,7 +84,8 @@ Status Site::init() {
        {"layout_head.html", "layout_foot.html", "home.html", "category.html", "document.html",
         "message.html", "login.html", "register.html", "me.html", "admin.html", "order.html",
         "wechat_pay.html", "wechat_jsapi.html", "vip.html", "topup.html", "sandbox_pay.html", "admin_orders.html",
-        "admin_audit.html", "admin_categories.html", "admin_tags.html", "feed.xml",
+        "admin_audit.html", "admin_categories.html", "admin_tags.html", "admin_documents.html",
+        "admin_editor.html", "feed.xml",
         "sitemap.xml", "robots.txt"}) {
     if (!templates_.has(needed))
       return Status::internal(fmt::format("template {} is missing", needed));
@@ -251,6 +252,10 @@ const char* flash_text(std::string_view key) {
       {"tag_renamed", "标签已改名。"},
       {"tag_moved", "标签顺序已调整。"},
       {"tag_deleted", "标签已删除。"},
+      {"doc_created", "文档已创建。"},
+      {"doc_saved", "已保存为新版本。"},
+      {"doc_unchanged", "没有改动，未保存新版本。"},
+      {"doc_restored", "已恢复所选版本（保存为新版本）。"},
   };
   for (const auto& [k, text] : kFlash)
     if (k == key) return text;

@@ -24,6 +24,10 @@ class ForwardingStore : public store::Store {
   Result<store::ListPage> list_documents(const store::ListQuery& a0) override { return inner_.list_documents(a0); }
   Result<std::vector<store::Category>> list_categories() override { return inner_.list_categories(); }
   Result<int64_t> count_documents() override { return inner_.count_documents(); }
+  Result<store::PutResult> save_document(const store::DocumentEdit& a0, int64_t a1) override { return inner_.save_document(a0, a1); }
+  Result<int64_t> bulk_update_documents(const std::vector<int64_t>& a0, const store::BulkChange& a1, std::optional<int64_t> a2, const store::AuditActor& a3, int64_t a4) override { return inner_.bulk_update_documents(a0, a1, a2, a3, a4); }
+  Result<std::vector<store::DocumentRevision>> document_revisions(int64_t a0) override { return inner_.document_revisions(a0); }
+  Result<store::DocumentRevision> get_document_revision(int64_t a0, int64_t a1) override { return inner_.get_document_revision(a0, a1); }
   Result<store::SearchPage> search(const store::SearchQuery& a0) override { return inner_.search(a0); }
   Result<int64_t> search_count(const store::SearchQuery& a0) override { return inner_.search_count(a0); }
   Result<store::User> create_user(const store::NewUser& a0, int64_t a1) override { return inner_.create_user(a0, a1); }

@@ -790,6 +790,14 @@ class DownStore : public store::Store {
   Result<store::ListPage> list_documents(const store::ListQuery&) override { return down(); }
   Result<std::vector<store::Category>> list_categories() override { return down(); }
   Result<int64_t> count_documents() override { return down(); }
+  Result<store::PutResult> save_document(const store::DocumentEdit&, int64_t) override { return down(); }
+  Result<int64_t> bulk_update_documents(const std::vector<int64_t>&, const store::BulkChange&,
+                                        std::optional<int64_t>, const store::AuditActor&,
+                                        int64_t) override {
+    return down();
+  }
+  Result<std::vector<store::DocumentRevision>> document_revisions(int64_t) override { return down(); }
+  Result<store::DocumentRevision> get_document_revision(int64_t, int64_t) override { return down(); }
   Result<store::SearchPage> search(const store::SearchQuery&) override { return down(); }
   Result<int64_t> search_count(const store::SearchQuery&) override { return down(); }
   Result<store::Download> record_download(const store::NewDownload&) override { return down(); }

@@ -559,6 +559,40 @@ CREATE TABLE document_tags (
 -- Tag pages and counts: the documents of one tag.
 CREATE INDEX document_tags_by_tag ON document_tags (tag_id, document_id);
 )sql",
+
+    // Drafts, the publisher's title and summary, and document revisions
+    // (store/documents.h). Existing documents stay published with no
+    // override and no summary; each gets one revision row for its current
+    // revision, made by nobody known ("").
+    R"sql(
+ALTER TABLE documents ADD COLUMN status TEXT NOT NULL DEFAULT 'published'
+  CHECK (status IN ('published', 'draft'));
+ALTER TABLE documents ADD COLUMN summary TEXT NOT NULL DEFAULT '';
+ALTER TABLE documents ADD COLUMN title_override TEXT NOT NULL DEFAULT '';
+-- Readers' listings: published documents, newest first (and their count).
+CREATE INDEX documents_by_status ON documents (status, created_at DESC, id DESC);
+-- Search leaves drafts out: their ids, read cheaply.
+CREATE INDEX documents_drafts ON documents (id) WHERE status = 'draft';
+CREATE TABLE document_revisions (
+  document_id    INTEGER NOT NULL REFERENCES documents(id),
+  revision       INTEGER NOT NULL CHECK (revision >= 1),
+  source_text    TEXT    NOT NULL,
+  source_sha256  TEXT    NOT NULL,
+  title          TEXT    NOT NULL,
+  price_fen      INTEGER NOT NULL CHECK (price_fen >= 0),
+  category       TEXT    NOT NULL DEFAULT '',
+  summary        TEXT    NOT NULL DEFAULT '',
+  status         TEXT    NOT NULL CHECK (status IN ('published', 'draft')),
+  actor          TEXT    NOT NULL DEFAULT '',
+  created_at     INTEGER NOT NULL,
+  PRIMARY KEY (document_id, revision)
+) STRICT;
+INSERT INTO document_revisions (document_id, revision, source_text, source_sha256, title,
+                                price_fen, category, summary, status, actor, created_at)
+  SELECT d.id, d.revision, d.source_text, d.source_sha256, d.title, d.price_fen,
+         coalesce(c.name, ''), '', 'published', '', d.updated_at
+  FROM documents d LEFT JOIN categories c ON c.id = d.category_id;
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(std::size(kMigrations));

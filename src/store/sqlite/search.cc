@@ -33,6 +33,8 @@ constexpr char kAllowedIds[] =
 constexpr char kFreePricedIds[] =
     "SELECT id FROM search_facts WHERE has_paid = 1 AND price_fen = 0";
 constexpr char kPublishedIds[] = "SELECT id FROM search_facts WHERE publisher_id = ?1";
+// Drafts: never found by search (documents_drafts index).
+constexpr char kDraftIds[] = "SELECT id FROM documents WHERE status = 'draft'";
 
 constexpr char kHitRow[] =
     "SELECT " PAIDOC_SUMMARY_COLUMNS ", d.publisher_id, d.search_free"
@@ -172,6 +174,8 @@ DocumentSummary read_summary(const Stmt& st) {
   s.has_paid_text = st.int64(11) != 0;
   s.created_at = st.int64(12);
   s.updated_at = st.int64(13);
+  s.status = parse_doc_status(st.text(14)).value_or(DocStatus::kDraft);
+  if (!st.is_null(15)) s.publisher_id = st.int64(15);
   return s;
 }
 
@@ -273,34 +277,58 @@ struct Ranked {
 // in scope through the open expression, all others through the locked
 // one; the two sets are disjoint, so counts add and rankings merge.
 Result<Ranked> rank(Connection& c, const SearchQuery& q, size_t keep) {
+  // Drafts are left out of every count and page.
+  std::vector<bool> drafts;
+  {
+    auto st = c.stmt(kDraftIds);
+    if (!st.ok()) return st.status();
+    if (Status s = mark_ids(*st, drafts); !s.is_ok()) return s;
+  }
+  const bool some_drafts = any(drafts);
   std::vector<bool> filter;
   const bool filtered = !q.category.empty() || q.price != PriceFilter::kAny;
   if (filtered) {
     if (Status s = filter_ids(c, q, filter); !s.is_ok()) return s;
+    for (size_t i = 0; i < filter.size() && i < drafts.size(); ++i) filter[i] = filter[i] && !drafts[i];
   }
   const std::vector<bool>* allowed = filtered ? &filter : nullptr;
+  // Without a filter, drafts are denied instead.
+  const std::vector<bool>* denied_drafts = !filtered && some_drafts ? &drafts : nullptr;
   Ranked out;
   std::vector<RankCollector::Entry> all;
   if (q.paid_scope.all) {
     auto open = match_expression(q, false);
     if (!open.ok()) return open.status();
     RankCollector rc;
-    if (Status s = collect(c, *open, q, keep, allowed, nullptr, rc); !s.is_ok()) return s;
+    if (Status s = collect(c, *open, q, keep, allowed, denied_drafts, rc); !s.is_ok()) return s;
     out.total = rc.count;
     out.best = rc.best();
     return out;
   }
   std::vector<bool> readable;
   if (Status s = scope_ids(c, q.paid_scope, readable); !s.is_ok()) return s;
+  for (size_t i = 0; i < readable.size() && i < drafts.size(); ++i)
+    readable[i] = readable[i] && !drafts[i];
   auto locked = match_expression(q, true);
   if (!locked.ok()) return locked.status();
   out.probes = locked->probes;
   const bool some_readable = any(readable);
-  RankCollector rc;
-  if (Status s = collect(c, *locked, q, keep, allowed, some_readable ? &readable : nullptr, rc);
-      !s.is_ok()) {
-    return s;
+  // The locked pass skips the readable documents (the open pass has them)
+  // and, unfiltered, the drafts.
+  std::vector<bool> skip;
+  const std::vector<bool>* denied = nullptr;
+  if (some_readable && denied_drafts) {
+    skip = readable;
+    if (skip.size() < drafts.size()) skip.resize(drafts.size());
+    for (size_t i = 0; i < drafts.size(); ++i) skip[i] = skip[i] || drafts[i];
+    denied = &skip;
+  } else if (some_readable) {
+    denied = &readable;
+  } else {
+    denied = denied_drafts;
   }
+  RankCollector rc;
+  if (Status s = collect(c, *locked, q, keep, allowed, denied, rc); !s.is_ok()) return s;
   out.total = rc.count;
   all = rc.best();
   if (some_readable) {

@@ -18,11 +18,13 @@ namespace paidoc::store::sqlite {
 
 // Columns read into a DocumentSummary by read_summary(), in this order
 // ("d" is documents, "c" categories).
+// The excerpt is the publisher's summary when set, else the free excerpt.
 #define PAIDOC_SUMMARY_COLUMNS                                                          \
-  "d.id, d.revision, d.title, coalesce(c.name, ''), d.price_fen, d.excerpt, "           \
+  "d.id, d.revision, d.title, coalesce(c.name, ''), d.price_fen,"                       \
+  " coalesce(nullif(d.summary, ''), d.excerpt), "                                        \
   "d.free_chars, d.paid_chars, d.free_paragraphs, d.paid_paragraphs, d.paid_sections, " \
-  "d.has_paid, d.created_at, d.updated_at"
-inline constexpr int kSummaryColumnCount = 14;
+  "d.has_paid, d.created_at, d.updated_at, d.status, d.publisher_id"
+inline constexpr int kSummaryColumnCount = 16;
 
 DocumentSummary read_summary(const Stmt& st);
 

@@ -32,28 +32,76 @@ namespace {
 
 constexpr char kGetDocument[] =
     "SELECT " PAIDOC_SUMMARY_COLUMNS
-    ", d.source_path, d.source_sha256, d.source_text, d.publisher_id, d.parsed_json"
+    ", d.source_path, d.source_sha256, d.source_text, d.publisher_id, d.parsed_json,"
+    " d.title_override, d.summary"
     " FROM documents d LEFT JOIN categories c ON c.id = d.category_id WHERE d.id = ?1";
 
 constexpr char kGetRevision[] = "SELECT revision FROM documents WHERE id = ?1";
 
+// Readers' listings: published documents only.
 constexpr char kListAll[] = "SELECT " PAIDOC_SUMMARY_COLUMNS
                             " FROM documents d LEFT JOIN categories c ON c.id = d.category_id"
+                            " WHERE d.status = 'published'"
                             " ORDER BY d.created_at DESC, d.id DESC LIMIT ?1 OFFSET ?2";
 constexpr char kCountAll[] = "SELECT count(*) FROM documents";
+constexpr char kCountPublished[] = "SELECT count(*) FROM documents WHERE status = 'published'";
 
 constexpr char kListInCategory[] =
     "SELECT " PAIDOC_SUMMARY_COLUMNS
     " FROM documents d JOIN categories c ON c.id = d.category_id WHERE c.name = ?3"
+    " AND d.status = 'published'"
     " ORDER BY d.created_at DESC, d.id DESC LIMIT ?1 OFFSET ?2";
 constexpr char kCountInCategory[] =
     "SELECT count(*) FROM documents d JOIN categories c ON c.id = d.category_id"
-    " WHERE c.name = ?1";
+    " WHERE c.name = ?1 AND d.status = 'published'";
 
+// The console's listing: every filter optional (?3 category, ?4 status,
+// ?5 price code, ?6 publisher id, ?7 publisher email, ?8 title substring),
+// with the publisher's email.
+#define PAIDOC_CONSOLE_FROM                                                              \
+  " FROM documents d LEFT JOIN categories c ON c.id = d.category_id"                    \
+  " LEFT JOIN users u ON u.id = d.publisher_id"                                         \
+  " WHERE (?3 = '' OR c.name = ?3) AND (?4 = '' OR d.status = ?4)"                      \
+  " AND (?5 = 0 OR (?5 = 1 AND (d.price_fen = 0 OR d.has_paid = 0))"                    \
+  "      OR (?5 = 2 AND d.price_fen > 0 AND d.has_paid = 1))"                           \
+  " AND (?6 IS NULL OR d.publisher_id = ?6) AND (?7 = '' OR u.email = ?7)"              \
+  " AND (?8 = '' OR instr(d.title, ?8) > 0)"
+constexpr char kConsoleList[] = "SELECT " PAIDOC_SUMMARY_COLUMNS ", coalesce(u.email, '')"
+    PAIDOC_CONSOLE_FROM " ORDER BY d.created_at DESC, d.id DESC LIMIT ?1 OFFSET ?2";
+constexpr char kConsoleCount[] = "SELECT count(*)" PAIDOC_CONSOLE_FROM;
+#undef PAIDOC_CONSOLE_FROM
+
+// Category counts are what readers can reach: published documents.
 constexpr char kListCategories[] =
     "SELECT c.id, c.name, count(d.id) FROM categories c"
-    " LEFT JOIN documents d ON d.category_id = c.id"
+    " LEFT JOIN documents d ON d.category_id = c.id AND d.status = 'published'"
     " GROUP BY c.id ORDER BY c.position, c.name";
+
+// A document's state as the audit log and the revision rows compare it.
+constexpr char kDocState[] =
+    "SELECT d.revision, d.status, d.price_fen, coalesce(c.name, ''), d.title, d.title_override,"
+    " d.summary, d.source_sha256, d.publisher_id, d.source_path"
+    " FROM documents d LEFT JOIN categories c ON c.id = d.category_id WHERE d.id = ?1";
+constexpr char kInsertRevision[] =
+    "INSERT INTO document_revisions (document_id, revision, source_text, source_sha256, title,"
+    " price_fen, category, summary, status, actor, created_at)"
+    " SELECT d.id, d.revision, d.source_text, d.source_sha256, d.title, d.price_fen,"
+    " coalesce(c.name, ''), d.summary, d.status, ?2, ?3"
+    " FROM documents d LEFT JOIN categories c ON c.id = d.category_id WHERE d.id = ?1";
+#define PAIDOC_REVISION_COLUMNS \
+  "document_id, revision, source_sha256, title, price_fen, category, summary, status, actor, created_at"
+constexpr char kListRevisions[] = "SELECT " PAIDOC_REVISION_COLUMNS
+                                  " FROM document_revisions WHERE document_id = ?1"
+                                  " ORDER BY revision DESC";
+constexpr char kGetRevisionRow[] = "SELECT " PAIDOC_REVISION_COLUMNS ", source_text"
+                                   " FROM document_revisions WHERE document_id = ?1 AND revision = ?2";
+#undef PAIDOC_REVISION_COLUMNS
+constexpr char kBulkStatus[] =
+    "UPDATE documents SET status = ?2, revision = revision + 1, updated_at = ?3 WHERE id = ?1";
+constexpr char kBulkPrice[] =
+    "UPDATE documents SET price_fen = ?2, revision = revision + 1, updated_at = ?3 WHERE id = ?1";
+constexpr char kBulkCategory[] =
+    "UPDATE documents SET category_id = ?2, revision = revision + 1, updated_at = ?3 WHERE id = ?1";
 
 // One document of a put_documents batch.
 constexpr char kSavepointDoc[] = "SAVEPOINT put_doc";
@@ -68,21 +116,22 @@ constexpr char kInsertCategory[] =
     "INSERT INTO categories (name, created_at, position)"
     " VALUES (?1, ?2, (SELECT coalesce(max(position) + 1, 0) FROM categories))";
 
-// Parameters ?1..?16 and ?18..?21 are bound by bind_document_fields();
+// Parameters ?1..?16 and ?18..?24 are bound by bind_document_fields();
 // ?17 is the id of the document an update replaces.
 constexpr char kInsertDocument[] =
     "INSERT INTO documents (title, category_id, price_fen, source_path, source_sha256,"
     " source_text, parsed_json, excerpt, free_chars, paid_chars, free_paragraphs,"
     " paid_paragraphs, paid_sections, has_paid, publisher_id, revision, created_at, updated_at,"
-    " search_free, search_paid, search_version, search_keys)"
+    " search_free, search_paid, search_version, search_keys, status, summary, title_override)"
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, 1, ?16, ?16,"
-    " ?18, ?19, ?20, ?21)";
+    " ?18, ?19, ?20, ?21, ?22, ?23, ?24)";
 constexpr char kUpdateDocument[] =
     "UPDATE documents SET title = ?1, category_id = ?2, price_fen = ?3, source_path = ?4,"
     " source_sha256 = ?5, source_text = ?6, parsed_json = ?7, excerpt = ?8, free_chars = ?9,"
     " paid_chars = ?10, free_paragraphs = ?11, paid_paragraphs = ?12, paid_sections = ?13,"
     " has_paid = ?14, publisher_id = ?15, revision = revision + 1, updated_at = ?16,"
-    " search_free = ?18, search_paid = ?19, search_version = ?20, search_keys = ?21"
+    " search_free = ?18, search_paid = ?19, search_version = ?20, search_keys = ?21,"
+    " status = ?22, summary = ?23, title_override = ?24"
     " WHERE id = ?17";
 
 // --- accounts -----------------------------------------------------------------
@@ -318,14 +367,22 @@ struct Row {
   text::KeywordCandidates paid_words;  // of search.paid, for choose_keywords_in
   std::vector<std::string> words;      // document_words(), for keyword_df
   std::string keys;                // the keyword column, chosen in the transaction
+  // Set in the transaction (afresh on each run): where it is stored, who
+  // published it, and the publisher's fields (kept from the stored
+  // document when an import replaces it).
+  std::string source_path;
+  std::optional<int64_t> publisher_id;
+  DocStatus status = DocStatus::kPublished;
+  std::string summary;
+  std::string title_override;
 };
 
 void bind_document_fields(Stmt& st, const Row& r) {
   const NewDocument& d = *r.in;
-  st.bind(1, d.parsed.title)
+  st.bind(1, r.title_override.empty() ? d.parsed.title : r.title_override)
       .bind(2, r.category_id)
       .bind(3, d.price.value())
-      .bind(4, d.source_path)
+      .bind(4, r.source_path)
       .bind(5, d.source_sha256)
       .bind(6, d.source_text)
       .bind(7, r.parsed_json)
@@ -336,12 +393,132 @@ void bind_document_fields(Stmt& st, const Row& r) {
       .bind(12, r.figures.paid_paragraphs)
       .bind(13, int64_t{r.figures.paid_sections})
       .bind(14, int64_t{r.has_paid ? 1 : 0})
-      .bind(15, d.publisher_id)
+      .bind(15, r.publisher_id)
       .bind(16, r.now)
       .bind(18, r.search.free)
       .bind(19, r.search.paid)
       .bind(20, int64_t{kSearchVersion})
-      .bind(21, r.keys);
+      .bind(21, r.keys)
+      .bind(22, to_string(r.status))
+      .bind(23, r.summary)
+      .bind(24, r.title_override);
+}
+
+// A document's state, as revisions and the audit log compare it.
+struct DocState {
+  int64_t revision = 0;
+  std::string status;
+  int64_t price_fen = 0;
+  std::string category;
+  std::string title;  // as shown
+  std::string title_override;
+  std::string summary;
+  std::string sha256;
+  std::optional<int64_t> publisher_id;
+  std::string source_path;
+};
+
+Result<std::optional<DocState>> read_state_in(Connection& c, int64_t id) {
+  auto st = c.stmt(kDocState);
+  if (!st.ok()) return st.status();
+  st->bind(1, id);
+  auto row = st->step();
+  if (!row.ok()) return row.status();
+  if (!*row) return std::optional<DocState>();
+  DocState s;
+  s.revision = st->int64(0);
+  s.status = st->text(1);
+  s.price_fen = st->int64(2);
+  s.category = st->text(3);
+  s.title = st->text(4);
+  s.title_override = st->text(5);
+  s.summary = st->text(6);
+  s.sha256 = st->text(7);
+  if (!st->is_null(8)) s.publisher_id = st->int64(8);
+  s.source_path = st->text(9);
+  return std::optional<DocState>(std::move(s));
+}
+
+nlohmann::json from_to(const nlohmann::json& a, const nlohmann::json& b) {
+  return {{"from", a}, {"to", b}};
+}
+
+// After a change to document `id` (from `before`; nullopt: created): its
+// revision row and, when the actor has a label, its audit entries.
+// REQUIRES: inside a write transaction.
+Status record_change_in(Connection& c, int64_t id, const std::optional<DocState>& before,
+                        const AuditActor& actor, std::optional<int64_t> restored_from,
+                        int64_t now) {
+  auto after = read_state_in(c, id);
+  if (!after.ok()) return after.status();
+  if (!after->has_value()) return Status::internal("sqlite: changed document vanished");
+  const DocState& a = **after;
+  {
+    auto st = c.stmt(kInsertRevision);
+    if (!st.ok()) return st.status();
+    if (Status s = st->bind(1, id).bind(2, actor.label).bind(3, now).exec(); !s.is_ok()) return s;
+  }
+  if (actor.label.empty()) return Status();
+  std::vector<std::pair<const char*, nlohmann::json>> entries;
+  if (!before) {
+    entries.push_back({audit_action::kDocumentCreate,
+                       {{"title", a.title},
+                        {"status", a.status},
+                        {"price_fen", a.price_fen},
+                        {"category", a.category},
+                        {"revision", a.revision}}});
+  } else if (restored_from) {
+    entries.push_back({audit_action::kDocumentRestore,
+                       {{"restored_revision", *restored_from},
+                        {"revision", from_to(before->revision, a.revision)}}});
+  } else {
+    const DocState& b = *before;
+    if (b.sha256 != a.sha256 || b.title != a.title || b.summary != a.summary) {
+      nlohmann::json d = {{"revision", from_to(b.revision, a.revision)}};
+      if (b.title != a.title) d["title"] = from_to(b.title, a.title);
+      entries.push_back({audit_action::kDocumentUpdate, std::move(d)});
+    }
+    if (b.price_fen != a.price_fen)
+      entries.push_back({audit_action::kDocumentPrice,
+                         {{"price_fen", from_to(b.price_fen, a.price_fen)}, {"revision", a.revision}}});
+    if (b.category != a.category)
+      entries.push_back({audit_action::kDocumentCategory,
+                         {{"category", from_to(b.category, a.category)}, {"revision", a.revision}}});
+    if (b.status != a.status)
+      entries.push_back({a.status == "draft" ? audit_action::kDocumentUnpublish
+                                             : audit_action::kDocumentPublish,
+                         {{"status", from_to(b.status, a.status)}, {"revision", a.revision}}});
+  }
+  for (auto& [action, details] : entries) {
+    AuditEntry e;
+    e.at = now;
+    e.actor_user_id = actor.user_id;
+    e.actor = actor.label;
+    e.action = action;
+    e.target_kind = "document";
+    e.target_id = id;
+    e.details = details.dump();
+    e.ip = actor.ip;
+    if (Status s = check_audit_entry(e); !s.is_ok()) return s;
+    auto appended = append_audit_in(c, e);
+    if (!appended.ok()) return appended.status();
+  }
+  return Status();
+}
+
+DocumentRevision read_revision(const Stmt& st) {
+  DocumentRevision r;
+  r.document_id = st.int64(0);
+  r.revision = st.int64(1);
+  r.source_sha256 = st.text(2);
+  r.title = st.text(3);
+  r.price = Fen(st.int64(4));
+  r.category = st.text(5);
+  r.summary = st.text(6);
+  r.status = parse_doc_status(st.text(7)).value_or(DocStatus::kDraft);
+  r.actor = st.text(8);
+  r.created_at = st.int64(9);
+  return r;
 }
 
 // --- the store ----------------------------------------------------------------
@@ -390,6 +567,8 @@ class SqliteStore final : public Store {
       out.source_sha256 = st->text(k + 1);
       out.source_text = st->text(k + 2);
       if (!st->is_null(k + 3)) out.publisher_id = st->int64(k + 3);
+      out.title_override = st->text(k + 5);
+      out.summary_text = st->text(k + 6);
       try {
         nlohmann::json::parse(st->text(k + 4)).get_to(out.parsed);
       } catch (const nlohmann::json::exception& e) {
@@ -445,6 +624,10 @@ class SqliteStore final : public Store {
         return Status::invalid("list offset must not be negative: " + std::to_string(q.offset));
       }
       const bool all = q.category.empty();
+      const bool readers = q.status == DocStatus::kPublished && q.title_contains.empty() &&
+                           q.price == ListPrice::kAny && !q.publisher_id &&
+                           q.publisher_email.empty();
+      if (!readers) return list_console(q);
       auto lease = pool_->acquire();
       if (!lease.ok()) return lease.status();
       Connection& c = *lease.value();
@@ -459,7 +642,8 @@ class SqliteStore final : public Store {
         return tagged;
       }
       {
-        auto total = all ? count(c, kCountAll, nullptr) : count(c, kCountInCategory, &q.category);
+        auto total =
+            all ? count(c, kCountPublished, nullptr) : count(c, kCountInCategory, &q.category);
         if (!total.ok()) return total.status();
         page.total = *total;
       }
@@ -504,6 +688,159 @@ class SqliteStore final : public Store {
       auto lease = pool_->acquire();
       if (!lease.ok()) return lease.status();
       return count(*lease.value(), kCountAll, nullptr);
+    });
+  }
+
+  Result<PutResult> save_document(const DocumentEdit& e, int64_t now) override {
+    return guarded<PutResult>("save_document", [&]() -> Result<PutResult> {
+      if (e.id < 0) return Status::invalid("save_document: negative id");
+      auto row = prepare_row(e.doc);
+      if (!row.ok()) return row.status();
+      Row& r = *row;
+      r.now = now;
+      const NewDocument& d = e.doc;
+      return writer_->run<PutResult>([&](Connection& c) -> Result<PutResult> {
+        std::optional<DocState> before;
+        if (e.id != 0) {
+          auto state = read_state_in(c, e.id);
+          if (!state.ok()) return state.status();
+          if (!state->has_value())
+            return Status::not_found("document " + std::to_string(e.id) + " does not exist");
+          before = std::move(*state);
+          if (before->revision != e.base_revision) {
+            return Status::conflict("document " + std::to_string(e.id) + " is at revision " +
+                                    std::to_string(before->revision) + ", not " +
+                                    std::to_string(e.base_revision));
+          }
+        }
+        auto same = find_id(c, kFindBySha, d.source_sha256);
+        if (!same.ok()) return same.status();
+        if (same->has_value() && **same != e.id) {
+          return Status::conflict("document " + std::to_string(**same) +
+                                  " already has this source");
+        }
+        r.status = d.status;
+        r.summary = d.summary;
+        r.title_override = d.title == d.parsed.title ? std::string() : d.title;
+        if (before) {
+          r.source_path = before->source_path;
+          r.publisher_id = before->publisher_id;
+          const std::string title = r.title_override.empty() ? d.parsed.title : r.title_override;
+          if (before->sha256 == d.source_sha256 && before->title == title &&
+              before->title_override == r.title_override && before->summary == r.summary &&
+              before->status == to_string(r.status) && before->price_fen == d.price.value() &&
+              before->category == d.category) {
+            return PutResult{e.id, PutOutcome::kUnchanged};
+          }
+        } else {
+          if (d.source_path.empty()) return Status::invalid("save_document: source_path is empty");
+          r.source_path = d.source_path;
+          r.publisher_id = d.publisher_id;
+        }
+        auto result = write_row_in(c, r, before ? std::optional<int64_t>(e.id) : std::nullopt);
+        if (!result.ok()) return result.status();
+        if (Status s = record_change_in(c, result->id, before, d.actor, e.restored_from, now);
+            !s.is_ok()) {
+          return s;
+        }
+        return result;
+      });
+    });
+  }
+
+  Result<int64_t> bulk_update_documents(const std::vector<int64_t>& ids, const BulkChange& change,
+                                        std::optional<int64_t> only_publisher,
+                                        const AuditActor& actor, int64_t now) override {
+    return guarded<int64_t>("bulk_update_documents", [&]() -> Result<int64_t> {
+      if (change.kind == BulkChange::Kind::kPrice && change.price.value() < 0)
+        return Status::invalid("bulk_update_documents: negative price");
+      return writer_->run<int64_t>([&](Connection& c) -> Result<int64_t> {
+        int64_t changed = 0;  // afresh on each run
+        std::set<int64_t> seen;
+        std::optional<int64_t> category_id;
+        if (change.kind == BulkChange::Kind::kCategory && !change.category.empty()) {
+          auto cid = ensure_category(c, change.category, now);
+          if (!cid.ok()) return cid.status();
+          category_id = *cid;
+        }
+        for (int64_t id : ids) {
+          if (!seen.insert(id).second) continue;
+          auto state = read_state_in(c, id);
+          if (!state.ok()) return state.status();
+          if (!state->has_value()) continue;
+          const DocState& b = **state;
+          if (only_publisher && b.publisher_id != only_publisher) continue;
+          const char* sql = nullptr;
+          const char* to_status = change.kind == BulkChange::Kind::kPublish ? "published" : "draft";
+          switch (change.kind) {
+            case BulkChange::Kind::kPublish:
+            case BulkChange::Kind::kUnpublish:
+              if (b.status == to_status) continue;
+              sql = kBulkStatus;
+              break;
+            case BulkChange::Kind::kPrice:
+              if (b.price_fen == change.price.value()) continue;
+              sql = kBulkPrice;
+              break;
+            case BulkChange::Kind::kCategory:
+              if (b.category == change.category) continue;
+              sql = kBulkCategory;
+              break;
+          }
+          auto st = c.stmt(sql);
+          if (!st.ok()) return st.status();
+          if (change.kind == BulkChange::Kind::kPrice) st->bind(2, change.price.value());
+          else if (change.kind == BulkChange::Kind::kCategory) st->bind(2, category_id);
+          else st->bind(2, std::string_view(to_status));
+          if (Status s = st->bind(1, id).bind(3, now).exec(); !s.is_ok()) return s;
+          if (Status s = record_change_in(c, id, *state, actor, std::nullopt, now); !s.is_ok())
+            return s;
+          ++changed;
+        }
+        return changed;
+      });
+    });
+  }
+
+  Result<std::vector<DocumentRevision>> document_revisions(int64_t id) override {
+    return guarded<std::vector<DocumentRevision>>(
+        "document_revisions", [&]() -> Result<std::vector<DocumentRevision>> {
+          return in_read_txn<std::vector<DocumentRevision>>(
+              [&](Connection& c) -> Result<std::vector<DocumentRevision>> {
+                auto state = read_state_in(c, id);
+                if (!state.ok()) return state.status();
+                if (!state->has_value())
+                  return Status::not_found("document " + std::to_string(id) + " does not exist");
+                auto st = c.stmt(kListRevisions);
+                if (!st.ok()) return st.status();
+                st->bind(1, id);
+                std::vector<DocumentRevision> out;
+                for (;;) {
+                  auto row = st->step();
+                  if (!row.ok()) return row.status();
+                  if (!*row) break;
+                  out.push_back(read_revision(*st));
+                }
+                return out;
+              });
+        });
+  }
+
+  Result<DocumentRevision> get_document_revision(int64_t id, int64_t revision) override {
+    return guarded<DocumentRevision>("get_document_revision", [&]() -> Result<DocumentRevision> {
+      auto r = read_one<DocumentRevision>(
+          kGetRevisionRow,
+          [](const Stmt& st) {
+            DocumentRevision out = read_revision(st);
+            out.source_text = st.text(10);
+            return out;
+          },
+          [&](Stmt& st) { st.bind(1, id).bind(2, revision); });
+      if (!r.ok()) return r.status();
+      if (!r->has_value())
+        return Status::not_found("document " + std::to_string(id) + " has no revision " +
+                                 std::to_string(revision));
+      return std::move(**r);
     });
   }
 
@@ -1334,23 +1671,52 @@ class SqliteStore final : public Store {
   // writer.h).
   static Result<PutResult> put_in(Connection& c, Row& r) {
     const NewDocument& d = *r.in;
-    r.category_id.reset();
     auto same = find_id(c, kFindBySha, d.source_sha256);
     if (!same.ok()) return same.status();
     if (same->has_value()) return PutResult{**same, PutOutcome::kUnchanged};
+    auto by_path = find_id(c, kFindByPath, d.source_path);
+    if (!by_path.ok()) return by_path.status();
+    std::optional<DocState> before;
+    r.source_path = d.source_path;
+    r.publisher_id = d.publisher_id;
+    r.status = d.status;
+    r.summary = d.summary;
+    r.title_override = d.title;
+    if (by_path->has_value()) {
+      // An import replacing a document keeps what its publisher set.
+      auto state = read_state_in(c, **by_path);
+      if (!state.ok()) return state.status();
+      before = std::move(*state);
+      if (before) {
+        r.status = parse_doc_status(before->status).value_or(DocStatus::kDraft);
+        r.summary = before->summary;
+        r.title_override = before->title_override;
+      }
+    }
+    auto result = write_row_in(c, r, *by_path);
+    if (!result.ok()) return result.status();
+    if (Status s = record_change_in(c, result->id, before, d.actor, std::nullopt, r.now);
+        !s.is_ok()) {
+      return s;
+    }
+    return result;
+  }
 
+  // Writes r as document `existing` (replacing it: revision + 1) or as a
+  // new document, keeping the library's word counts in step. REQUIRES:
+  // inside a write transaction; r's transaction fields set.
+  static Result<PutResult> write_row_in(Connection& c, Row& r, std::optional<int64_t> existing) {
+    const NewDocument& d = *r.in;
+    r.category_id.reset();
     if (!d.category.empty()) {
       auto cid = ensure_category(c, d.category, r.now);
       if (!cid.ok()) return cid.status();
       r.category_id = *cid;
     }
-
-    auto by_path = find_id(c, kFindByPath, d.source_path);
-    if (!by_path.ok()) return by_path.status();
     // The library's document frequencies count this version instead of
     // the one it replaces; the keywords are chosen against them.
-    if (by_path->has_value()) {
-      auto old_words = stored_document_words_in(c, **by_path);
+    if (existing) {
+      auto old_words = stored_document_words_in(c, *existing);
       if (!old_words.ok()) return old_words.status();
       if (Status s = add_document_words_in(c, *old_words, -1); !s.is_ok()) return s;
     }
@@ -1359,8 +1725,8 @@ class SqliteStore final : public Store {
     if (!keys.ok()) return keys.status();
     r.keys = std::move(*keys);
     PutResult result;
-    if (by_path->has_value()) {
-      result = {**by_path, PutOutcome::kUpdated};
+    if (existing) {
+      result = {*existing, PutOutcome::kUpdated};
       auto st = c.stmt(kUpdateDocument);
       if (!st.ok()) return st.status();
       bind_document_fields(*st, r);
@@ -1430,6 +1796,44 @@ class SqliteStore final : public Store {
         out.push_back(std::move(r));
       }
       return out;
+    });
+  }
+
+  // list_documents with the console's filters (ListQuery), in one snapshot.
+  Result<ListPage> list_console(const ListQuery& q) {
+    return in_read_txn<ListPage>([&](Connection& c) -> Result<ListPage> {
+      auto bind = [&](Stmt& st) {
+        st.bind(3, q.category)
+            .bind(4, q.status ? std::string_view(to_string(*q.status)) : std::string_view())
+            .bind(5, int64_t{q.price == ListPrice::kAny ? 0 : q.price == ListPrice::kFree ? 1 : 2})
+            .bind(6, q.publisher_id)
+            .bind(7, q.publisher_email)
+            .bind(8, q.title_contains);
+      };
+      ListPage page;
+      {
+        auto st = c.stmt(kConsoleCount);
+        if (!st.ok()) return st.status();
+        bind(*st);
+        auto row = st->step();
+        if (!row.ok()) return row.status();
+        if (!*row) return Status::internal("sqlite: count returned no row");
+        page.total = st->int64(0);
+      }
+      if (q.offset >= page.total) return page;
+      auto st = c.stmt(kConsoleList);
+      if (!st.ok()) return st.status();
+      bind(*st);
+      st->bind(1, q.limit).bind(2, q.offset);
+      for (;;) {
+        auto row = st->step();
+        if (!row.ok()) return row.status();
+        if (!*row) break;
+        DocumentSummary s = read_summary(*st);
+        s.publisher_email = st->text(kSummaryColumnCount);
+        page.items.push_back(std::move(s));
+      }
+      return page;
     });
   }
 
