@@ -73,6 +73,10 @@ Response admin_refund(Site& site, const Request& req, const Params& params);
 // console.cc
 Response console_home(Site& site, const Request& req, const Params& params);
 
+// upload_pages.cc (the console's multi-file upload)
+Response admin_upload(Site& site, const Request& req, const Params& params);
+Response admin_upload_post(Site& site, const Request& req, const Params& params);
+
 Response admin_audit(Site& site, const Request& req, const Params& params);
 Response admin_audit_csv(Site& site, const Request& req, const Params& params);
 
