@@ -1,12 +1,14 @@
 # paidoc: `make` builds build/paidoc; `make run` serves the demo on
 # http://127.0.0.1:8080; `make test` runs every test. Each first installs the
 # Debian packages that are missing (scripts/install-deps.sh, idempotent).
+# `make e2e` runs the browser journeys (tests/e2e) alone; screenshots go to
+# $(BUILD)/e2e-artifacts/.
 BUILD ?= build
 BUILD_TYPE ?= RelWithDebInfo
 DATA ?= paidoc-data
 LISTEN ?= 127.0.0.1:8080
 
-.PHONY: all deps build run test bench clean
+.PHONY: all deps build run test e2e bench clean
 
 all: build
 
@@ -25,6 +27,11 @@ run: build
 test: build
 	@bash scripts/install-deps.sh --test
 	cd $(BUILD) && ctest --output-on-failure -j $$(nproc)
+
+e2e: build
+	@bash scripts/install-deps.sh --test
+	PAIDOC_BIN=$(BUILD)/paidoc PAIDOC_DOCX=$(BUILD)/e2e_docx E2E_ARTIFACTS=$(BUILD)/e2e-artifacts \
+	  node tests/e2e/run.mjs
 
 bench: build
 	bash bench/page/run.sh

@@ -5,7 +5,9 @@
 #
 #   scripts/install-deps.sh          build + test packages
 #   scripts/install-deps.sh --test   also what the tests use to check exports
-#                                    (LibreOffice, poppler-utils)
+#                                    (LibreOffice, poppler-utils) and the
+#                                    browser journeys (chromium, nodejs, npm;
+#                                    then `npm ci` in tests/e2e)
 #   scripts/install-deps.sh --bench  also wrk and nginx for bench/
 set -euo pipefail
 
@@ -28,13 +30,30 @@ packages=(
   libgtest-dev libgmock-dev     # tests
   curl                          # used by the quick-start smoke check
 )
+want_e2e=0
 for arg in "$@"; do
   case "$arg" in
     --bench) packages+=(wrk nginx-light) ;;
-    --test) packages+=(poppler-utils mupdf-tools libreoffice-writer-nogui) ;;
+    --test) packages+=(poppler-utils mupdf-tools libreoffice-writer-nogui chromium nodejs npm)
+            want_e2e=1 ;;
     *) echo "install-deps.sh: unknown option $arg" >&2; exit 2 ;;
   esac
 done
+
+# The browser journeys' npm package (playwright-core, pinned by
+# tests/e2e/package-lock.json), once: it drives the chromium above, so no
+# browser is downloaded. Without the registry the journeys are skipped.
+e2e_npm() {
+  local dir
+  dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/e2e"
+  [[ $want_e2e -eq 1 && -f $dir/package-lock.json ]] || return 0
+  [[ -d $dir/node_modules/playwright-core ]] && return 0
+  command -v npm >/dev/null || return 0
+  echo "installing the browser journeys' npm packages (npm ci in tests/e2e)" >&2
+  if ! (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error); then
+    echo "install-deps.sh: the npm registry could not be reached; the browser journeys (e2e) will be skipped" >&2
+  fi
+}
 
 missing=()
 for p in "${packages[@]}"; do
@@ -42,7 +61,10 @@ for p in "${packages[@]}"; do
     missing+=("$p")
   fi
 done
-[[ ${#missing[@]} -eq 0 ]] && exit 0
+if [[ ${#missing[@]} -eq 0 ]]; then
+  e2e_npm
+  exit 0
+fi
 
 echo "installing: ${missing[*]}" >&2
 SUDO=""
@@ -60,3 +82,4 @@ fi
 trap '[[ $made_policy -eq 1 ]] && $SUDO rm -f $policy' EXIT
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+e2e_npm

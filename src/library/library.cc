@@ -98,6 +98,34 @@ ImportLine Library::import_bytes(std::string_view bytes, const std::string& path
   return line;
 }
 
+Result<ImportLine> Library::upload_bytes(std::string_view bytes, const std::string& file_name,
+                                         int64_t publisher_id, ImportOptions opts) {
+  if (file_name.empty() || file_name.size() > kMaxUploadName ||
+      file_name.find_first_of(std::string_view("/\\\0", 3)) != std::string::npos)
+    return Status::invalid(fmt::format(
+        "文件名不能为空、不能超过 {} 字节，也不能含有 /、\\ 或 NUL 字符", kMaxUploadName));
+  opts.publisher_id = publisher_id;
+  // Each publisher's uploads live under their own source path.
+  const std::string prefix = fmt::format("upload/{}/", publisher_id);
+  ImportLine line = import_bytes(bytes, prefix + file_name, opts);
+  line.path = file_name;
+  if (!line.ok && line.error.rfind(prefix, 0) == 0) line.error.erase(0, prefix.size());
+  // The store recognises the same bytes under any path as one document:
+  // when they are another publisher's, the upload is refused (nothing was
+  // stored) instead of answering with their document.
+  if (line.ok && line.outcome == store::PutOutcome::kUnchanged) {
+    Result<store::StoredDocument> existing = store_.get_document(line.id);
+    if (!existing.ok() || existing->publisher_id != std::optional<int64_t>(publisher_id)) {
+      ImportLine refused;
+      refused.path = file_name;
+      refused.error = fmt::format(
+          "{}: not stored: the same file is already published by another account", file_name);
+      return refused;
+    }
+  }
+  return line;
+}
+
 namespace {
 
 // The canonical path a file is stored under (its identity across imports).

@@ -108,6 +108,20 @@ class Library {
   // Reads and imports one file.
   ImportLine import_file(const std::string& path, const ImportOptions& opts);
 
+  // Imports a file a publisher uploads (the console's upload page, the API's
+  // POST /documents): stored under the source path "upload/<publisher
+  // id>/<file_name>", so a publisher's upload replaces only their own
+  // document of that name, never another publisher's. opts.publisher_id is
+  // set to publisher_id. Rules and messages as import_bytes, but the line's
+  // path and error name the file as uploaded (no "upload/<id>/" prefix).
+  // Bytes identical to another publisher's document (the store keeps one
+  // document per content) fail with "not stored" rather than name theirs.
+  // kInvalidArgument (zh-CN message, nothing stored) when file_name is
+  // empty, over kMaxUploadName bytes, or holds '/', '\\' or NUL.
+  static constexpr size_t kMaxUploadName = 200;
+  Result<ImportLine> upload_bytes(std::string_view bytes, const std::string& file_name,
+                                  int64_t publisher_id, ImportOptions opts);
+
   // Imports many files, in batches: each batch is read and parsed on
   // `batching.threads` threads and stored in ONE store transaction
   // (Store::put_documents), while the next batch is parsed. on_line gets

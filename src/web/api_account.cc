@@ -165,10 +165,6 @@ Response api_upload(Site& site, const Request& req, const Params&) {
   if (req.body.empty()) return site.error(req, Code::kInvalidArgument, "empty document");
   std::string file = name.value_or("");
   if (file.empty()) file = "upload.txt";
-  if (file.size() > 200 || file.find('/') != std::string::npos ||
-      file.find('\\') != std::string::npos)
-    return site.error(req, Code::kInvalidArgument, "name must be a file name without slashes");
-
   library::ImportOptions opts;
   if (price_fen) {
     std::optional<int64_t> fen = *price_fen == "0" ? std::optional<int64_t>(0) : parse_id(*price_fen);
@@ -180,17 +176,13 @@ Response api_upload(Site& site, const Request& req, const Params&) {
     opts.price = *fen;
   }
   opts.category = category.value_or("");
-  opts.publisher_id = req.caller->user_id();
   opts.actor = site.actor(req);
-  // Each publisher's uploads live under their own source path, so one
-  // publisher's upload can never replace another's document.
-  std::string prefix = fmt::format("upload/{}/", req.caller->user_id());
-  library::ImportLine line = site.library().import_bytes(req.body, prefix + file, opts);
-  if (!line.ok) {
-    std::string message = line.error;
-    if (message.rfind(prefix, 0) == 0) message.erase(0, prefix.size());
-    return site.error(req, Code::kInvalidArgument, message);
-  }
+  Result<library::ImportLine> uploaded =
+      site.library().upload_bytes(req.body, file, req.caller->user_id(), opts);
+  if (!uploaded.ok())
+    return site.error(req, Code::kInvalidArgument, "name must be a file name without slashes");
+  const library::ImportLine& line = *uploaded;
+  if (!line.ok) return site.error(req, Code::kInvalidArgument, line.error);
   return site.json(line.outcome == store::PutOutcome::kCreated ? 201 : 200,
                    {{"id", line.id}, {"title", line.title}, {"outcome", outcome_name(line.outcome)}});
 }

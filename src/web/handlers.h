@@ -83,6 +83,10 @@ Response admin_document_preview(Site& site, const Request& req, const Params& pa
 Response admin_document_save(Site& site, const Request& req, const Params& params);
 Response admin_document_restore(Site& site, const Request& req, const Params& params);
 
+// upload_pages.cc (the console's multi-file upload)
+Response admin_upload(Site& site, const Request& req, const Params& params);
+Response admin_upload_post(Site& site, const Request& req, const Params& params);
+
 Response admin_audit(Site& site, const Request& req, const Params& params);
 Response admin_audit_csv(Site& site, const Request& req, const Params& params);
 

@@ -20,6 +20,9 @@ inline constexpr int kMethodCount = 8;
 const char* method_name(Method m);
 
 class Form;    // util.h
+namespace multipart {
+class Body;     // multipart.h
+}
 struct Caller;  // site.h
 
 struct Request {
@@ -45,9 +48,11 @@ struct Request {
 
   // Set by the route's filters (Site::handle) before the handler runs.
   // caller: the signed-in account, or nullptr (anonymous, or a route that
-  // does not look at credentials). form: the parsed body of a form route.
+  // does not look at credentials). form: the parsed body of a form route;
   const Caller* caller = nullptr;
   const Form* form = nullptr;
+  // multipart: the parsed body of a kMultipart route (its views point into body).
+  const multipart::Body* multipart = nullptr;
 
   bool is_api() const { return path.substr(0, 5) == "/api/"; }
 };

@@ -55,7 +55,8 @@ enum class AuthRule {
 enum class CsrfRule {
   kNone,
   // HTML form: the "csrf" field must equal the paidoc_csrf cookie
-  // (double submit), else 403.
+  // (double submit), else 403. For a kMultipart body the field is the
+  // multipart TEXT part named "csrf" (a file part never counts).
   kForm,
   // JSON API: a call authenticated by the session COOKIE must carry
   // X-CSRF-Token equal to the paidoc_csrf cookie or an Origin equal to the
@@ -64,13 +65,19 @@ enum class CsrfRule {
 };
 
 // What the request body must be (else 415); kForm bodies are parsed into
-// Request::form.
+// Request::form, kMultipart bodies into Request::multipart (a malformed one
+// is answered 400 before credentials are looked at).
 enum class BodyRule {
   kNone,
   kForm,  // application/x-www-form-urlencoded
   kJson,  // application/json (an empty body is allowed and reads as {})
   kText,  // text/plain: raw bytes for the handler
+  kMultipart,  // multipart/form-data (web/multipart.h): file uploads from a form
 };
+
+// The largest request body the server reads for most routes is
+// ServerOptions::body_limit; a route that takes files declares its own.
+inline constexpr size_t kUploadBodyLimit = 32u << 20;  // 32 MiB: several files at once
 
 // Where a route's handler runs. The server's I/O threads only read, route
 // and write; a handler that may block runs on the bounded worker pool of its
@@ -108,6 +115,9 @@ struct Route {
   BodyRule body = BodyRule::kNone;
   Work work = Work::kStore;
   FastPath fast = nullptr;
+  // The largest body read for this route; 0: ServerOptions::body_limit.
+  // Checked before the body is read (a larger Content-Length is 413 at once).
+  size_t body_limit = 0;
 };
 
 // The route table (routes.cc).

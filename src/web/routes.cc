@@ -83,6 +83,10 @@ const std::vector<Route>& routes() {
        C::kForm, B::kForm},
       {kPost, "/admin/documents/{id}/revisions/{rev}/restore", "admin_document_restore",
        admin_document_restore, A::kPublish, C::kForm, B::kForm},
+      // Uploading files (upload_pages.cc): multipart, with a body limit of its own.
+      {kGet, "/admin/upload", "admin_upload", admin_upload, A::kPublish},
+      {kPost, "/admin/upload", "admin_upload_post", admin_upload_post, A::kPublish, C::kForm,
+       B::kMultipart, W::kStore, nullptr, kUploadBodyLimit},
       {kGet, "/admin/users", "admin_users", admin_users, A::kManageUsers},
       {kPost, "/admin/users/{id}/role", "admin_role", admin_role, A::kManageUsers, C::kForm,
        B::kForm},

@@ -50,6 +50,7 @@
 #include <optional>
 #include <thread>
 #include <unordered_set>
+#include <vector>
 
 #include "common/work_pool.h"
 #include "web/site.h"
@@ -184,7 +185,14 @@ struct RequestData {
 // request parser allocates for every header field; this one does not.
 class RequestParser final : public http::basic_parser<true> {
  public:
-  explicit RequestParser(RequestData& data) : data_(data) {}
+  // `limit_of` gives the body limit of a request line's route (Site::body_limit)
+  // and is asked as soon as the line is read, before any of the body.
+  RequestParser(RequestData& data, const Site& site, size_t default_limit)
+      : data_(data), site_(site), default_limit_(default_limit) {
+    body_limit(default_limit);
+  }
+  // The body limit this request was read with.
+  size_t limit() const { return limit_; }
 
  private:
   void on_request_impl(http::verb method, beast::string_view, beast::string_view target,
@@ -193,6 +201,8 @@ class RequestParser final : public http::basic_parser<true> {
     data_.version = version;
     data_.target.assign(target.data(), target.size());
     data_.keep_all_headers = data_.target.rfind("/api/v1/payments/", 0) == 0;
+    limit_ = site_.body_limit(data_.method, data_.target, default_limit_);
+    if (limit_ != default_limit_) body_limit(limit_);
   }
   void on_response_impl(int, beast::string_view, int, beast::error_code&) override {}
   void on_field_impl(http::field name, beast::string_view name_string, beast::string_view value,
@@ -262,6 +272,9 @@ class RequestParser final : public http::basic_parser<true> {
   }
 
   RequestData& data_;
+  const Site& site_;
+  size_t default_limit_;
+  size_t limit_ = 0;
 };
 
 }  // namespace
@@ -392,9 +405,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void do_read() {
     if (stopping_ || server_.stopping.load(std::memory_order_relaxed)) return do_close();
     data_.clear();
-    parser_.emplace(data_);
+    parser_.emplace(data_, server_.site, server_.options.body_limit);
     parser_->header_limit(16 * 1024);
-    parser_->body_limit(server_.options.body_limit);
     reading_ = true;
     stream_.expires_after(std::chrono::seconds(server_.options.read_timeout_seconds));
     http::async_read(stream_, buffer_, *parser_,
@@ -455,8 +467,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void on_read_error(beast::error_code ec) {
-    if (ec == http::error::body_limit)
-      return fail_request(413, "payload_too_large", "request body too large", "请求体过大");
+    if (ec == http::error::body_limit) return too_large();
     if (ec == http::error::header_limit)
       return fail_request(431, "header_too_large", "request header too large", "请求头过大");
     bool http_error = ec.category() == http::make_error_code(http::error::bad_target).category();
@@ -464,6 +475,46 @@ class Session : public std::enable_shared_from_this<Session> {
       return fail_request(400, "bad_request", "malformed HTTP request", "请求格式有误");
     // Closed by the peer, timed out, or cancelled by stop().
     do_close();
+  }
+
+  // A body over the route's limit: the 413 page (Site::body_too_large), then
+  // a lingering close (drain_), so that a browser still sending the body
+  // reads the answer instead of a connection reset.
+  void too_large() {
+    Request req;
+    req.method = data_.method;
+    req.target = data_.target;
+    size_t q = req.target.find('?');
+    req.path = req.target.substr(0, q);
+    if (q != std::string_view::npos) req.query = req.target.substr(q + 1);
+    req.cookie = data_.cookie;
+    req.host = data_.host;
+    req.remote_address = remote_address_;
+    Response res = server_.site.body_too_large(req, parser_->limit());
+    drain_ = true;
+    send(std::move(res), server_.site.router().bad_request_index(), data_.method, false, false,
+         std::chrono::steady_clock::now());
+  }
+
+  // After the 413: read and drop what the client still sends, for up to
+  // kDrainTime or kDrainBytes, then close.
+  static constexpr std::chrono::seconds kDrainTime{5};
+  static constexpr size_t kDrainBytes = 256u << 20;
+  void drain() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.expires_after(kDrainTime);
+    drain_buffer_.resize(64 * 1024);
+    read_drain();
+  }
+  void read_drain() {
+    stream_.async_read_some(
+        net::buffer(drain_buffer_),
+        [self = shared_from_this()](beast::error_code ec, size_t n) {
+          self->drained_ += n;
+          if (ec || self->drained_ > kDrainBytes) return self->do_close();
+          self->read_drain();
+        });
   }
 
   // A request the server could not read: answer and close.
@@ -528,6 +579,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void on_write(bool close, beast::error_code ec, size_t) {
     res_ = Response();
+    if (!ec && drain_) return drain();
     if (ec || close) return do_close();
     do_read();
   }
@@ -547,6 +599,9 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<RequestParser> parser_;
   Response res_;      // kept alive until written
   std::string head_;  // status line and headers of res_
+  bool drain_ = false;  // after this response, drain the request body (too_large)
+  std::vector<char> drain_buffer_;
+  size_t drained_ = 0;
   bool reading_ = false;
   bool stopping_ = false;
   std::optional<net::steady_timer> stop_timer_;

@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "common/resources.h"
+#include "web/multipart.h"
 #include "web/util.h"
 
 namespace paidoc::web {
@@ -116,8 +117,9 @@ Response Site::dispatch(const Request& req, int* route_index) {
     const Route& route = router_.route(m.route);
     Request filtered = req;
     std::optional<Form> form;
+    std::optional<multipart::Body> parts;
     std::optional<Caller> caller;
-    if (std::optional<Response> stop = filter(route, filtered, &form, &caller)) return *stop;
+    if (std::optional<Response> stop = filter(route, filtered, &form, &parts, &caller)) return *stop;
     return route.handler(*this, filtered, m.params);
   } catch (const std::exception& e) {
     spdlog::error("{} {}: unhandled exception: {}", method_name(req.method), req.path, e.what());
@@ -265,6 +267,7 @@ const char* flash_text(std::string_view key) {
 }  // namespace
 
 std::optional<Response> Site::filter(const Route& route, Request& req, std::optional<Form>* form,
+                                     std::optional<multipart::Body>* parts,
                                      std::optional<Caller>* caller) {
   // 1. The body.
   switch (route.body) {
@@ -284,6 +287,23 @@ std::optional<Response> Site::filter(const Route& route, Request& req, std::opti
     case BodyRule::kText:
       if (media_type(req.content_type) != "text/plain") return unsupported_media_type(req);
       break;
+    case BodyRule::kMultipart: {
+      if (media_type(req.content_type) != "multipart/form-data") return unsupported_media_type(req);
+      parts->emplace();
+      multipart::Error e = multipart::parse(req.content_type, req.body, multipart::Limits{}, &**parts);
+      if (e != multipart::Error::kNone) {
+        spdlog::info("{} {}: refused multipart body: {}", method_name(req.method), req.path,
+                     multipart::error_text(e));
+        const char* text = "上传的表单格式不正确，未导入任何文件，请返回重新上传。";
+        if (e == multipart::Error::kTooManyFiles)
+          text = "一次最多上传 100 个文件，未导入任何文件，请分批上传。";
+        else if (e == multipart::Error::kBadName)
+          text = "有文件名或字段名为空、不是 UTF-8 或含有控制字符，未导入任何文件。";
+        return service_error(req, Status::invalid(text));
+      }
+      req.multipart = &**parts;
+      break;
+    }
   }
 
   // 2. Credentials: only when the route looks at them and some are present,
@@ -324,7 +344,9 @@ std::optional<Response> Site::filter(const Route& route, Request& req, std::opti
       break;
     case CsrfRule::kForm: {
       std::string_view cookie = cookie_value(req.cookie, kCsrfCookie);
-      std::string_view field = req.form ? req.form->get("csrf") : std::string_view();
+      std::string_view field = req.form        ? req.form->get("csrf")
+                               : req.multipart ? req.multipart->field("csrf")
+                                               : std::string_view();
       if (cookie.empty() || !auth::constant_time_equal(cookie, field)) return csrf_failed(req);
       break;
     }
@@ -573,6 +595,39 @@ nlohmann::json Site::summary_context(const store::DocumentSummary& s) const {
       {"updated", rfc3339_utc(s.updated_at)},
   };
   return j;
+}
+
+size_t Site::body_limit(Method method, std::string_view target, size_t fallback) const {
+  std::string_view path = target.substr(0, target.find('?'));
+  Router::Match m = router_.match(method, path);
+  if (m.outcome != Router::Outcome::kFound) return fallback;
+  size_t limit = router_.route(m.route).body_limit;
+  return limit == 0 ? fallback : limit;
+}
+
+Response Site::body_too_large(const Request& req, size_t limit) {
+  Response r;
+  if (req.is_api()) {
+    r = json(413, {{"error", {{"code", "payload_too_large"}, {"message", "request body too large"}}}});
+  } else {
+    nlohmann::json ctx = page_context("内容过大");
+    ctx["heading"] = "内容过大";
+    // A route with a limit of its own takes files: its GET is the form.
+    std::string_view path = req.target.substr(0, req.target.find('?'));
+    Router::Match m = router_.match(Method::kGet, path);
+    bool form_page = m.outcome == Router::Outcome::kFound &&
+                     router_.match(req.method, path).outcome == Router::Outcome::kFound &&
+                     router_.route(router_.match(req.method, path).route).body_limit != 0;
+    ctx["text"] = fmt::format("一次提交的内容超过 {} MiB 的上限，未保存任何内容。{}",
+                              std::max<size_t>(1, limit >> 20),
+                              form_page ? "请减少文件数量或大小，分批上传。" : "");
+    if (form_page)
+      ctx["link"] = {{"url", std::string(path)}, {"label", "返回重新上传"}};
+    else
+      ctx["home_link"] = true;
+    r = html(req, 413, "message.html", std::move(ctx));
+  }
+  return r;
 }
 
 }  // namespace paidoc::web

@@ -230,6 +230,14 @@ class Site {
   void set_session_cookie(Response& res, const auth::LoginResult& login);
   // 303 See Other.
   static Response redirect(std::string_view location);
+
+  // The largest body the server reads for `method target` (the route's
+  // Route::body_limit), or `fallback` when the route declares none. Called
+  // on the I/O thread as soon as the request line is read.
+  size_t body_limit(Method method, std::string_view target, size_t fallback) const;
+  // The 413 answer to a body over that limit: JSON under /api/, else the
+  // zh-CN page naming the limit (no credentials are looked at).
+  Response body_too_large(const Request& req, size_t limit);
   Response method_not_allowed(const Request& req, std::string_view allow);
 
   // A static file under web/static/, or nullptr.
@@ -247,7 +255,9 @@ class Site {
   Response dispatch(const Request& req, int* route_index);
   // The route's filters (router.h). Returns a response when the request
   // stops here; fills *form and *caller and points req at them otherwise.
+  // *parts holds a kMultipart route's parsed body.
   std::optional<Response> filter(const Route& route, Request& req, std::optional<Form>* form,
+                                 std::optional<multipart::Body>* parts,
                                  std::optional<Caller>* caller);
   // True when the request carries a bearer token or a session cookie (which
   // the credentials filter would look up in the store).

@@ -188,5 +188,52 @@ TEST_F(LibraryTest, DemoSeedsOnceIntoAnEmptyStore) {
   EXPECT_GE(paid, 6);
 }
 
+TEST_F(LibraryTest, UploadBytesKeepsEachPublishersFilesApart) {
+  ImportOptions opts;
+  Result<ImportLine> a = lib_->upload_bytes(kGood, "report.txt", 7, opts);
+  ASSERT_TRUE(a.ok());
+  ASSERT_TRUE(a->ok) << a->error;
+  EXPECT_EQ(a->path, "report.txt");
+  auto doc = store_->get_document(a->id);
+  ASSERT_TRUE(doc.ok());
+  EXPECT_EQ(doc->source_path, "upload/7/report.txt");
+  EXPECT_EQ(doc->publisher_id, std::optional<int64_t>(7));
+
+  // Another publisher's file of the same name is a document of its own.
+  Result<ImportLine> b = lib_->upload_bytes(kFreeOnly, "report.txt", 8, opts);
+  ASSERT_TRUE(b.ok() && b->ok);
+  EXPECT_EQ(b->outcome, store::PutOutcome::kCreated);
+  EXPECT_NE(b->id, a->id);
+  // The same bytes as another publisher's document: refused, theirs not named.
+  Result<ImportLine> c = lib_->upload_bytes(kGood, "copy.txt", 8, opts);
+  ASSERT_TRUE(c.ok());
+  EXPECT_FALSE(c->ok);
+  EXPECT_EQ(c->error, "copy.txt: not stored: the same file is already published by another account");
+  EXPECT_EQ(count(), 2);
+  // The owner's re-upload is unchanged.
+  Result<ImportLine> again = lib_->upload_bytes(kGood, "report.txt", 7, opts);
+  ASSERT_TRUE(again.ok() && again->ok);
+  EXPECT_EQ(again->outcome, store::PutOutcome::kUnchanged);
+}
+
+TEST_F(LibraryTest, UploadBytesErrorsNameTheFileWithoutTheUploadPrefix) {
+  Result<ImportLine> r = lib_->upload_bytes("标题\n##paidend##\n", "bad.txt", 3, ImportOptions{});
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r->ok);
+  EXPECT_EQ(r->error.rfind("bad.txt:2:1: stray ##paidend##", 0), 0u) << r->error;
+  EXPECT_EQ(count(), 0);
+}
+
+TEST_F(LibraryTest, UploadBytesRefusesNamesThatAreNotPlainFileNames) {
+  for (const std::string& name : {std::string(""), std::string("a/b.txt"), std::string("a\\b.txt"),
+                                  std::string("a\0b.txt", 7), std::string(201, 'x'), std::string("../x.txt")}) {
+    Result<ImportLine> r = lib_->upload_bytes(kGood, name, 3, ImportOptions{});
+    EXPECT_FALSE(r.ok()) << name;
+    if (!r.ok()) EXPECT_EQ(r.status().code(), Code::kInvalidArgument);
+  }
+  EXPECT_TRUE(lib_->upload_bytes(kGood, std::string(200, 'x'), 3, ImportOptions{}).ok());
+  EXPECT_EQ(count(), 1);
+}
+
 }  // namespace
 }  // namespace paidoc::library

@@ -1,0 +1,168 @@
+// What every journey shares: a paidoc server on a free port with a fresh
+// data folder, the paidoc CLI against that folder, a headless Chromium
+// (Debian's /usr/bin/chromium through playwright-core), screenshots at
+// phone and desktop widths, and .docx files made by build/e2e_docx.
+//
+// Paths come from the environment (run.mjs sets them from its flags):
+//   PAIDOC_BIN       the paidoc binary (default build/paidoc)
+//   PAIDOC_DOCX      the .docx helper (default build/e2e_docx)
+//   E2E_ARTIFACTS    where screenshots go (default build/e2e-artifacts)
+//   CHROMIUM         the browser (default /usr/bin/chromium)
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const ROOT = resolve(new URL('../..', import.meta.url).pathname);
+export const PAIDOC = process.env.PAIDOC_BIN || join(ROOT, 'build/paidoc');
+export const DOCX = process.env.PAIDOC_DOCX || join(ROOT, 'build/e2e_docx');
+export const ARTIFACTS = process.env.E2E_ARTIFACTS || join(ROOT, 'build/e2e-artifacts');
+export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+export const PASSWORD = 'e2e-correct-horse-42';
+
+export const VIEWPORTS = [
+  { width: 390, height: 844 },
+  { width: 1366, height: 768 },
+];
+
+// A port nobody listens on right now.
+export function freePort() {
+  return new Promise((ok, fail) => {
+    const s = createServer();
+    s.once('error', fail);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => ok(port));
+    });
+  });
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// One journey's world: a data folder, the CLI on it, and the server.
+export class World {
+  constructor(journey) {
+    this.journey = journey;
+    this.dir = mkdtempSync(join(tmpdir(), `paidoc-e2e-${journey}-`));
+    this.data = join(this.dir, 'data');
+    this.server = null;
+    this.log = '';
+    this.shots = [];
+  }
+
+  // Runs `paidoc --data <folder> ...args` with `input` on stdin; throws
+  // with its output when it fails.
+  cli(args, input = '') {
+    const r = spawnSync(PAIDOC, ['--data', this.data, ...args], { input, encoding: 'utf8' });
+    if (r.status !== 0)
+      throw new Error(`paidoc ${args.join(' ')} exited ${r.status}:\n${r.stdout}\n${r.stderr}`);
+    return r.stdout;
+  }
+
+  // `paidoc user add` (the password on stdin, twice in case it asks again).
+  addUser(email, role) {
+    this.cli(['user', 'add', '--email', email, '--role', role], `${PASSWORD}\n${PASSWORD}\n`);
+    return { email, password: PASSWORD };
+  }
+
+  // A file in the journey's temp folder; returns its path.
+  file(name, bytes) {
+    const path = join(this.dir, name);
+    writeFileSync(path, bytes);
+    return path;
+  }
+
+  // A .docx whose paragraphs are `lines` ('|' splits a line into runs).
+  docx(name, lines) {
+    const path = join(this.dir, name);
+    const r = spawnSync(DOCX, [path], { input: lines.join('\n') + '\n', encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`e2e_docx failed: ${r.stderr}`);
+    return path;
+  }
+
+  // Starts `paidoc serve` on a free port with the payment sandbox, and waits
+  // until /healthz answers.
+  async start() {
+    const port = await freePort();
+    this.base = `http://127.0.0.1:${port}`;
+    this.server = spawn(
+      PAIDOC,
+      ['--data', this.data, 'serve', '--listen', `127.0.0.1:${port}`, '--payment-sandbox',
+       '--threads', '2', '--store-threads', '4'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    this.server.stdout.on('data', (d) => (this.log += d));
+    this.server.stderr.on('data', (d) => (this.log += d));
+    const exited = new Promise((r) => this.server.once('exit', (code) => r(code)));
+    for (let i = 0; i < 100; i++) {
+      const done = await Promise.race([exited.then(() => true), sleep(100).then(() => false)]);
+      if (done) throw new Error(`paidoc serve exited early:\n${this.log}`);
+      try {
+        const r = await fetch(`${this.base}/healthz`);
+        if (r.ok) return;
+      } catch {
+        // not listening yet
+      }
+    }
+    throw new Error(`paidoc serve did not answer /healthz within 10 s:\n${this.log}`);
+  }
+
+  // Stops the server (SIGTERM, then SIGKILL) and removes the temp folder.
+  async stop() {
+    if (this.server && this.server.exitCode === null) {
+      const exited = new Promise((r) => this.server.once('exit', r));
+      this.server.kill('SIGTERM');
+      const done = await Promise.race([exited.then(() => true), sleep(5000).then(() => false)]);
+      if (!done) {
+        this.server.kill('SIGKILL');
+        await exited;
+      }
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  url(path) {
+    return this.base + path;
+  }
+
+  // Screenshots of what `page` shows, at each width in VIEWPORTS, as
+  // <journey>-<step>-<width>.png; the page is checked for horizontal
+  // overflow at each width (nothing may be wider than the screen).
+  async shot(page, step) {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    const before = page.viewportSize();
+    for (const vp of VIEWPORTS) {
+      await page.setViewportSize(vp);
+      const path = join(ARTIFACTS, `${this.journey}-${step}-${vp.width}.png`);
+      await page.screenshot({ path, fullPage: true });
+      this.shots.push(path);
+      const overflow = await page.evaluate(
+        () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+      );
+      if (overflow > 0)
+        throw new Error(`${step}: the page is ${overflow}px wider than a ${vp.width}px screen (${page.url()})`);
+    }
+    if (before) await page.setViewportSize(before);
+  }
+}
+
+// What a page shows, for failure reports.
+export async function pageText(page) {
+  try {
+    return `${page.url()}\n${(await page.locator('body').innerText()).slice(0, 2000)}`;
+  } catch (e) {
+    return `(page text unavailable: ${e.message})`;
+  }
+}
+
+// Signs in through the login page.
+export async function login(page, world, user) {
+  await page.goto(world.url('/login'));
+  await page.getByLabel('邮箱').fill(user.email);
+  await page.getByLabel('密码').fill(user.password);
+  await page.getByRole('button', { name: '登录' }).click();
+  await page.waitForLoadState('load');
+  if (new URL(page.url()).pathname === '/login')
+    throw new Error(`login as ${user.email} failed:\n${await pageText(page)}`);
+}
