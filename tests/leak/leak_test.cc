@@ -10,6 +10,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <algorithm>
 #include <deque>
 #include <filesystem>
 #include <random>
@@ -438,8 +439,15 @@ TEST_F(LeakTest, NoPaidTextComesBackFromConsoleActionsOfCallersWhoMayNotEdit) {
       if (method != web::Method::kPost) continue;
       Response r = post_form(server_->port(), path, form, who);
       ++posted;
-      EXPECT_TRUE(r.status == 403 || r.status == 404 || r.status == 415)
-          << email << " POST " << path << " answered " << r.status;
+      // A route that names a document must refuse; one that does not (a new
+      // document of their own, an upload) may work, and is still checked.
+      const bool names_a_document =
+          std::any_of(ids_.begin(), ids_.end(), [&, p = path](int64_t id) {
+            return p.find("/" + std::to_string(id)) != std::string::npos;
+          });
+      if (names_a_document || std::string(email).rfind("reader", 0) == 0)
+        EXPECT_TRUE(r.status == 403 || r.status == 404 || r.status == 415)
+            << email << " POST " << path << " answered " << r.status;
       std::string bytes = r.headers + "\n" + r.body;
       for (const auto& run : runs)
         ASSERT_EQ(bytes.find(run), std::string::npos) << "paid text leaked by POST " << path;

@@ -286,13 +286,13 @@ TEST_F(UploadTest, BadPriceOrNoFileReRendersTheFormWithWhatWasTyped) {
   Browser b = signed_in("editor@example.cn");
   HttpResponse big = upload(b, {{"a.txt", kTxt}}, {{"price_yuan", "100000.01"}, {"category", "夜校"}});
   EXPECT_EQ(big.status, 400);
-  EXPECT_NE(big.body.find("class=\"form-error\" role=\"alert\">价格不能超过 100000 元。"), std::string::npos)
+  EXPECT_NE(big.body.find("class=\"form-error\" role=\"alert\">价格：不能超过 100000 元"), std::string::npos)
       << big.body;
   EXPECT_NE(big.body.find("value=\"100000.01\""), std::string::npos);
   EXPECT_NE(big.body.find("value=\"夜校\""), std::string::npos);
   HttpResponse junk = upload(b, {{"a.txt", kTxt}}, {{"price_yuan", "五元"}});
   EXPECT_EQ(junk.status, 400);
-  EXPECT_NE(junk.body.find("价格格式不正确"), std::string::npos);
+  EXPECT_NE(junk.body.find("价格：请填写 0 到 100000 之间的金额"), std::string::npos);
   HttpResponse none = upload(b, {{"", ""}});
   EXPECT_EQ(none.status, 400);
   EXPECT_NE(none.body.find("请选择至少一个文件。"), std::string::npos);
