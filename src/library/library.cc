@@ -360,10 +360,29 @@ Result<Editable> Library::editable(const gate::Viewer& who, int64_t id) {
   if (!may_edit(who, sd->publisher_id)) return forbidden();
   Result<std::vector<store::DocumentRevision>> revs = store_.document_revisions(id);
   if (!revs.ok()) return revs.status();
-  return Editable{std::move(*sd), std::move(*revs)};
+  Editable out{std::move(*sd), {}, std::move(*revs)};
+  if (auto* taxonomy = dynamic_cast<store::TaxonomyStore*>(&store_)) {
+    Result<std::vector<std::string>> tags = taxonomy->document_tags(id);
+    if (!tags.ok()) return tags.status();
+    out.tags = std::move(*tags);
+  }
+  return out;
 }
 
 namespace {
+
+// The form's tags, normalised; nullopt when the form leaves them as they are.
+Result<std::optional<std::vector<std::string>>> tags_of(const DocumentForm& f, FormError* error) {
+  if (!f.tags) return std::optional<std::vector<std::string>>();
+  Result<std::vector<std::string>> names =
+      store::normalize_tag_names(store::split_term_names(*f.tags));
+  if (!names.ok()) {
+    std::string message = names.status().message();
+    if (!message.starts_with("标签")) message = "标签：" + message;
+    return refuse(error, "tags", message);
+  }
+  return std::optional<std::vector<std::string>>(std::move(*names));
+}
 
 // A form checked and parsed into the document to save.
 Result<store::NewDocument> document_of(const DocumentForm& f, FormError* error) {
@@ -418,12 +437,15 @@ Result<Preview> Library::preview(const gate::Viewer& who, int64_t id, const Docu
   }
   Result<store::NewDocument> nd = document_of(form, error);
   if (!nd.ok()) return nd.status();
+  Result<std::optional<std::vector<std::string>>> tags = tags_of(form, error);
+  if (!tags.ok()) return tags.status();
   doc::Document d = nd->parsed;
   d.title = nd->title;
   gate::GateInput in;
   in.facts = {id, nd->price, publisher, d.figures.paid_chars > 0};
   in.category = nd->category;
   in.summary = nd->summary;
+  if (*tags) in.tags = std::move(**tags);
   in.document = &d;
   // A buyer: a signed-in reader who bought this document (an account id
   // no real account has); a reader: no access at all.
@@ -445,10 +467,13 @@ Result<store::PutResult> Library::save(const gate::Viewer& who, int64_t id,
   }
   Result<store::NewDocument> nd = document_of(form, error);
   if (!nd.ok()) return nd.status();
+  Result<std::optional<std::vector<std::string>>> tags = tags_of(form, error);
+  if (!tags.ok()) return tags.status();
   nd->source_path = stored_path;
   store::DocumentEdit edit;
   edit.id = id;
   edit.base_revision = form.base_revision;
+  edit.tags = std::move(*tags);
   edit.doc = std::move(*nd);
   edit.doc.actor = actor;
   if (id == 0) {

@@ -48,11 +48,14 @@ struct DocumentForm {
   std::string category;    // "" : uncategorised; a new name creates the category
   std::string summary;     // "" : listings show the free excerpt
   std::string status;      // "draft" | "published"
+  // Tag names as typed, separated by commas (',' '，' '、') or new lines
+  // (store::split_term_names); "" removes every tag; nullopt keeps them.
+  std::optional<std::string> tags;
   int64_t base_revision = 0;  // the revision the editor was opened at
 };
 
 // Why a form was refused: the field ("source", "title", "price_yuan",
-// "category", "summary", "status", "base_revision") and a zh-CN message
+// "category", "tags", "summary", "status", "base_revision") and a zh-CN message
 // naming it; a source that does not parse has its line and column.
 struct FormError {
   std::string field;
@@ -71,6 +74,7 @@ struct Preview {
 // A document as the editor opens it, with its revisions (newest first).
 struct Editable {
   store::StoredDocument doc;
+  std::vector<std::string> tags;  // in tag order
   std::vector<store::DocumentRevision> revisions;
 };
 

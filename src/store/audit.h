@@ -34,6 +34,7 @@ inline constexpr char kDocumentCategory[] = "document.category";
 inline constexpr char kDocumentPublish[] = "document.publish";
 inline constexpr char kDocumentUnpublish[] = "document.unpublish";
 inline constexpr char kDocumentRestore[] = "document.restore";
+inline constexpr char kDocumentTags[] = "document.tags";
 inline constexpr char kUserRole[] = "user.role";
 inline constexpr char kUserDisable[] = "user.disable";
 inline constexpr char kUserEnable[] = "user.enable";

@@ -170,6 +170,11 @@ struct DocumentEdit {
   // Set when the state comes from this earlier revision (audited as
   // document.restore).
   std::optional<int64_t> restored_from;
+  // The document's tags (taxonomy.h; normalised as normalize_tag_names, a
+  // bad name is kInvalidArgument), replaced in the same transaction and
+  // audited as document.tags; nullopt keeps them as they are. A save that
+  // changes only the tags still makes a new revision.
+  std::optional<std::vector<std::string>> tags;
 };
 
 // A change to many documents at once (the console's bulk actions).

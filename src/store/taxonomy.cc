@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace paidoc::store {
 
 const char* to_string(TermKind kind) { return kind == TermKind::kCategory ? "category" : "tag"; }
@@ -65,6 +67,42 @@ Result<std::string> normalize_term_name(TermKind kind, std::string_view raw) {
   size_t begin = cps[first].at;
   size_t end = cps[last - 1].at + cps[last - 1].len;
   return std::string(raw.substr(begin, end - begin));
+}
+
+Result<std::vector<std::string>> normalize_tag_names(const std::vector<std::string>& names) {
+  std::vector<std::string> clean;
+  for (const std::string& raw : names) {
+    Result<std::string> n = normalize_term_name(TermKind::kTag, raw);
+    if (!n.ok()) return n.status();
+    if (std::find(clean.begin(), clean.end(), *n) == clean.end()) clean.push_back(std::move(*n));
+  }
+  if (clean.size() > kMaxDocumentTags)
+    return Status::invalid(fmt::format("标签：一篇文档最多 {} 个标签", kMaxDocumentTags));
+  return clean;
+}
+
+std::vector<std::string> split_term_names(std::string_view text) {
+  std::vector<std::string> out;
+  std::string item;
+  auto flush = [&] {
+    if (item.find_first_not_of(" \t\r") != std::string::npos) out.push_back(item);
+    item.clear();
+  };
+  for (size_t i = 0; i < text.size();) {
+    std::string_view rest = text.substr(i);
+    if (rest[0] == ',' || rest[0] == '\n') {
+      flush();
+      ++i;
+    } else if (rest.starts_with("，") || rest.starts_with("、")) {
+      flush();
+      i += 3;  // both are three bytes in UTF-8
+    } else {
+      item += rest[0];
+      ++i;
+    }
+  }
+  flush();
+  return out;
 }
 
 }  // namespace paidoc::store

@@ -70,6 +70,16 @@ inline constexpr size_t kMaxDocumentTags = 20;
 // "标签名称…") otherwise.
 Result<std::string> normalize_term_name(TermKind kind, std::string_view raw);
 
+// A document's tag names as stored: each normalised (normalize_term_name),
+// duplicates after normalising counted once, in the given order; at most
+// kMaxDocumentTags (kInvalidArgument "标签：…" otherwise).
+Result<std::vector<std::string>> normalize_tag_names(const std::vector<std::string>& names);
+
+// Tag names typed in one field: separated by commas (',' '，' '、') or
+// new lines; blank items dropped. "公文, 范文，通知" → 公文, 范文, 通知
+// (untrimmed: normalize_tag_names trims).
+std::vector<std::string> split_term_names(std::string_view text);
+
 class TaxonomyStore {
  public:
   virtual ~TaxonomyStore() = default;

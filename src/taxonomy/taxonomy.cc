@@ -40,27 +40,7 @@ Status Taxonomy::set_document_tags(int64_t document_id, const std::vector<std::s
 }
 
 std::vector<std::string> Taxonomy::split_names(std::string_view text) {
-  std::vector<std::string> out;
-  std::string item;
-  auto flush = [&] {
-    if (item.find_first_not_of(" \t\r") != std::string::npos) out.push_back(item);
-    item.clear();
-  };
-  for (size_t i = 0; i < text.size();) {
-    std::string_view rest = text.substr(i);
-    if (rest[0] == ',' || rest[0] == '\n') {
-      flush();
-      ++i;
-    } else if (rest.starts_with("，") || rest.starts_with("、")) {
-      flush();
-      i += 3;  // both are three bytes in UTF-8
-    } else {
-      item += rest[0];
-      ++i;
-    }
-  }
-  flush();
-  return out;
+  return store::split_term_names(text);
 }
 
 }  // namespace paidoc::taxonomy

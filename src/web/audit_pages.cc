@@ -40,6 +40,7 @@ constexpr ActionInfo kActions[] = {
     {store::audit_action::kDocumentPublish, "发布文档"},
     {store::audit_action::kDocumentUnpublish, "撤回为草稿"},
     {store::audit_action::kDocumentRestore, "恢复版本"},
+    {store::audit_action::kDocumentTags, "修改标签"},
     {store::audit_action::kUserRole, "修改角色"},
     {store::audit_action::kUserDisable, "停用账号"},
     {store::audit_action::kUserEnable, "启用账号"},

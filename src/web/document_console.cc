@@ -6,6 +6,7 @@
 // library. Changes are audited by the store, in the change's transaction,
 // with the actor from Site::actor.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -264,6 +265,7 @@ nlohmann::json pane_json(const gate::DocumentView& v) {
       {"hidden_paragraphs", v.teaser.hidden_paragraphs},
       {"has_outline", !outline.empty()},
       {"outline", std::move(outline)},
+      {"tags", v.tags},
   };
 }
 
@@ -281,6 +283,7 @@ Response editor(Site& site, const Request& req, int status, const EditorPage& p)
   ctx["title"] = p.form.title;
   ctx["price_yuan"] = p.form.price_yuan;
   ctx["category"] = p.form.category;
+  ctx["tags"] = p.form.tags.value_or("");
   ctx["summary"] = p.form.summary;
   ctx["draft"] = p.form.status == "draft";
   ctx["base_revision"] = p.form.base_revision;
@@ -342,6 +345,7 @@ library::DocumentForm form_of(const Request& req) {
   out.category = std::string(f.get("category"));
   out.summary = std::string(f.get("summary"));
   out.status = std::string(f.get("status"));
+  if (f.has("tags")) out.tags = std::string(f.get("tags"));
   out.base_revision = parse_id(f.get("base_revision")).value_or(0);
   return out;
 }
@@ -386,6 +390,7 @@ Response admin_document_edit(Site& site, const Request& req, const Params& param
   p.form.title = e.doc.title_override;
   p.form.price_yuan = e.doc.summary.price.yuan_string();
   p.form.category = e.doc.summary.category;
+  p.form.tags = fmt::format("{}", fmt::join(e.tags, "，"));
   p.form.summary = e.doc.summary_text;
   p.form.status = store::to_string(e.doc.summary.status);
   p.form.base_revision = e.doc.summary.revision;

@@ -199,7 +199,7 @@ Response tag(Site& site, const Request& req, const Params& params) {
   if (!term.ok()) return site.error(req, term.status().code() == Code::kNotFound
                                              ? Status::not_found("no such tag")
                                              : term.status());
-  store::ListQuery q{"", (*page - 1) * kTagPerPage, kTagPerPage};
+  store::ListQuery q = store::page_query("", (*page - 1) * kTagPerPage, kTagPerPage);
   q.tag = term->name;
   Result<store::ListPage> list = site.library().list(q);
   if (!list.ok()) return site.error(req, list.status());

@@ -266,6 +266,84 @@ TEST_F(RevisionsTest, DraftsAreLeftOutOfReadersListingsCountsAndSearch) {
   EXPECT_EQ(s.list_documents(ListQuery{})->total, 2);
 }
 
+// Tags travel with a save: one transaction, one revision, one audit entry.
+TEST_F(RevisionsTest, SaveWithTagsMakesOneRevisionAndAnAuditEntry) {
+  Store& s = open();
+  int64_t id = import(kLantern, "lantern.txt", "cli:tester");
+  DocumentEdit e = edit_of(s, id);
+  e.tags = std::vector<std::string>{" 灯会 ", "节庆", "灯会"};
+  auto put = s.save_document(e, kNow + 1);
+  ASSERT_TRUE(put.ok()) << put.status().to_string();
+  EXPECT_EQ(put->outcome, PutOutcome::kUpdated);
+  EXPECT_EQ(s.document_revision(id).value(), 2);  // one revision, not two
+  EXPECT_EQ(s.document_revisions(id)->size(), 2u);
+  auto tags = s.document_tags(id);
+  ASSERT_TRUE(tags.ok());
+  std::vector<std::string> got = *tags;
+  std::sort(got.begin(), got.end());
+  std::vector<std::string> want{"灯会", "节庆"};
+  std::sort(want.begin(), want.end());
+  EXPECT_EQ(got, want);
+  std::vector<AuditEntry> entries = audit_of(id);
+  ASSERT_FALSE(entries.empty());
+  EXPECT_EQ(entries[0].action, audit_action::kDocumentTags);
+  EXPECT_EQ(entries[0].actor, "editor@example.cn");
+  EXPECT_NE(entries[0].details.find("节庆"), std::string::npos) << entries[0].details;
+
+  // The same tags in another order: unchanged, no revision, no entry.
+  DocumentEdit again = edit_of(s, id);
+  again.tags = std::vector<std::string>{"节庆", "灯会"};
+  put = s.save_document(again, kNow + 2);
+  ASSERT_TRUE(put.ok());
+  EXPECT_EQ(put->outcome, PutOutcome::kUnchanged);
+  EXPECT_EQ(s.document_revision(id).value(), 2);
+  EXPECT_EQ(audit_of(id).size(), entries.size());
+
+  // nullopt keeps the tags; a bad name refuses the whole save.
+  DocumentEdit price = edit_of(s, id);
+  price.doc.price = Fen(100);
+  ASSERT_TRUE(s.save_document(price, kNow + 3).ok());
+  EXPECT_EQ(s.document_tags(id)->size(), 2u);
+  DocumentEdit bad = edit_of(s, id);
+  bad.doc.price = Fen(200);
+  bad.tags = std::vector<std::string>{"好", "坏/名"};
+  auto refused = s.save_document(bad, kNow + 4);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(s.get_document(id)->summary.price, Fen(100));
+  EXPECT_EQ(s.document_tags(id)->size(), 2u);
+
+  // An empty list removes them.
+  DocumentEdit none = edit_of(s, id);
+  none.tags = std::vector<std::string>{};
+  ASSERT_TRUE(s.save_document(none, kNow + 5).ok());
+  EXPECT_TRUE(s.document_tags(id)->empty());
+}
+
+// Found in review: the tag listing counted and listed drafts, so /t/{tag}
+// showed readers a draft's title and excerpt.
+TEST_F(RevisionsTest, TagListingLeavesOutDraftsForReaders) {
+  Store& s = open();
+  int64_t lantern = import(kLantern, "lantern.txt", "cli:tester");
+  int64_t kite = import(kKite, "kite.txt", "cli:tester");
+  ASSERT_TRUE(s.set_document_tags(lantern, {"户外"}, kNow).is_ok());
+  DocumentEdit e = edit_of(s, kite);
+  e.doc.status = DocStatus::kDraft;
+  e.tags = std::vector<std::string>{"户外"};
+  ASSERT_TRUE(s.save_document(e, kNow + 1).ok());
+
+  ListQuery q = page_query("", 0, 20);
+  q.tag = "户外";
+  auto page = s.list_documents(q);
+  ASSERT_TRUE(page.ok()) << page.status().to_string();
+  EXPECT_EQ(page->total, 1);
+  ASSERT_EQ(page->items.size(), 1u);
+  EXPECT_EQ(page->items[0].id, lantern);
+  // The console (any status) sees both.
+  q.status = std::nullopt;
+  EXPECT_EQ(s.list_documents(q)->total, 2);
+}
+
 TEST_F(RevisionsTest, BulkChangesAreOneTransactionAuditedPerDocument) {
   Store& s = open();
   int64_t a = import(kLantern, "lantern.txt", "cli:tester");

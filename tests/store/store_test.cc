@@ -660,7 +660,7 @@ TEST_P(StoreContractTest, ListFiltersByCategoryAndCountsCategories) {
 }
 
 TEST_P(StoreContractTest, ListRejectsBadPaging) {
-  for (ListQuery q : {ListQuery{"", 0, 0}, ListQuery{"", 0, 1001}, ListQuery{"", -1, 10}}) {
+  for (ListQuery q : {page_query("", 0, 0), page_query("", 0, 1001), page_query("", -1, 10)}) {
     auto p = store_->list_documents(q);
     ASSERT_FALSE(p.ok()) << q.offset << " " << q.limit;
     EXPECT_EQ(p.status().code(), Code::kInvalidArgument);

@@ -114,7 +114,7 @@ class TaxonomyStoreTest : public ::testing::Test {
     return p.ok() ? *p : AuditPage{};
   }
   std::vector<std::string> listed_titles(const std::string& tag) {
-    ListQuery q{"", 0, 100};
+    ListQuery q = page_query("", 0, 100);
     q.tag = tag;
     auto p = store_->list_documents(q);
     EXPECT_TRUE(p.ok()) << p.status().to_string();
@@ -353,7 +353,7 @@ TEST_F(TaxonomyStoreTest, ListingByTagHasExactlyTheTaggedDocuments) {
   EXPECT_EQ(listed_titles("通用"), (V{"标题a"}));
   EXPECT_EQ(listed_titles("没有"), V{});
   // With a category too: both must hold.
-  ListQuery q{"报告", 0, 10};
+  ListQuery q = page_query("报告", 0, 10);
   q.tag = "范文";
   auto p = store_->list_documents(q);
   ASSERT_TRUE(p.ok());
@@ -361,7 +361,7 @@ TEST_F(TaxonomyStoreTest, ListingByTagHasExactlyTheTaggedDocuments) {
   ASSERT_EQ(p->items.size(), 1u);
   EXPECT_EQ(p->items[0].id, b);
   // Paging.
-  ListQuery q2{"", 1, 1};
+  ListQuery q2 = page_query("", 1, 1);
   q2.tag = "范文";
   p = store_->list_documents(q2);
   ASSERT_TRUE(p.ok());

@@ -446,9 +446,14 @@ nlohmann::json from_to(const nlohmann::json& a, const nlohmann::json& b) {
 // After a change to document `id` (from `before`; nullopt: created): its
 // revision row and, when the actor has a label, its audit entries.
 // REQUIRES: inside a write transaction.
+// The tags of a document before and after a save, when they changed.
+struct TagChange {
+  std::vector<std::string> before, after;
+};
+
 Status record_change_in(Connection& c, int64_t id, const std::optional<DocState>& before,
                         const AuditActor& actor, std::optional<int64_t> restored_from,
-                        int64_t now) {
+                        int64_t now, const std::optional<TagChange>& tags = std::nullopt) {
   auto after = read_state_in(c, id);
   if (!after.ok()) return after.status();
   if (!after->has_value()) return Status::internal("sqlite: changed document vanished");
@@ -467,6 +472,7 @@ Status record_change_in(Connection& c, int64_t id, const std::optional<DocState>
                         {"price_fen", a.price_fen},
                         {"category", a.category},
                         {"revision", a.revision}}});
+    if (tags) entries.back().second["tags"] = tags->after;
   } else if (restored_from) {
     entries.push_back({audit_action::kDocumentRestore,
                        {{"restored_revision", *restored_from},
@@ -489,6 +495,9 @@ Status record_change_in(Connection& c, int64_t id, const std::optional<DocState>
                                              : audit_action::kDocumentPublish,
                          {{"status", from_to(b.status, a.status)}, {"revision", a.revision}}});
   }
+  if (tags && before)
+    entries.push_back({audit_action::kDocumentTags,
+                       {{"tags", from_to(tags->before, tags->after)}, {"revision", a.revision}}});
   for (auto& [action, details] : entries) {
     AuditEntry e;
     e.at = now;
@@ -699,8 +708,15 @@ class SqliteStore final : public Store {
       Row& r = *row;
       r.now = now;
       const NewDocument& d = e.doc;
+      std::optional<std::vector<std::string>> tags;
+      if (e.tags) {
+        auto clean = normalize_tag_names(*e.tags);
+        if (!clean.ok()) return clean.status();
+        tags = std::move(*clean);
+      }
       return writer_->run<PutResult>([&](Connection& c) -> Result<PutResult> {
         std::optional<DocState> before;
+        std::optional<TagChange> tag_change;
         if (e.id != 0) {
           auto state = read_state_in(c, e.id);
           if (!state.ok()) return state.status();
@@ -722,11 +738,23 @@ class SqliteStore final : public Store {
         r.status = d.status;
         r.summary = d.summary;
         r.title_override = d.title == d.parsed.title ? std::string() : d.title;
+        if (tags) {
+          std::vector<std::string> had;
+          if (before) {
+            auto names = document_tags_in(c, e.id);
+            if (!names.ok()) return names.status();
+            had = std::move(*names);
+          }
+          // Compared as sets: the stored order is the tags' list order.
+          if (std::set<std::string>(had.begin(), had.end()) !=
+              std::set<std::string>(tags->begin(), tags->end()))
+            tag_change = TagChange{std::move(had), *tags};
+        }
         if (before) {
           r.source_path = before->source_path;
           r.publisher_id = before->publisher_id;
           const std::string title = r.title_override.empty() ? d.parsed.title : r.title_override;
-          if (before->sha256 == d.source_sha256 && before->title == title &&
+          if (!tag_change && before->sha256 == d.source_sha256 && before->title == title &&
               before->title_override == r.title_override && before->summary == r.summary &&
               before->status == to_string(r.status) && before->price_fen == d.price.value() &&
               before->category == d.category) {
@@ -739,7 +767,14 @@ class SqliteStore final : public Store {
         }
         auto result = write_row_in(c, r, before ? std::optional<int64_t>(e.id) : std::nullopt);
         if (!result.ok()) return result.status();
-        if (Status s = record_change_in(c, result->id, before, d.actor, e.restored_from, now);
+        if (tag_change) {
+          // write_row_in made the new revision; the tags join it.
+          if (Status s = set_document_tags_in(c, result->id, tag_change->after, now, false);
+              !s.is_ok())
+            return s;
+        }
+        if (Status s =
+                record_change_in(c, result->id, before, d.actor, e.restored_from, now, tag_change);
             !s.is_ok()) {
           return s;
         }
@@ -1497,17 +1532,10 @@ class SqliteStore final : public Store {
   Status set_document_tags(int64_t document_id, const std::vector<std::string>& names,
                            int64_t now) override {
     return guarded_status("set_document_tags", [&]() -> Result<Done> {
-      std::vector<std::string> clean;
-      for (const std::string& raw : names) {
-        auto n = normalize_term_name(TermKind::kTag, raw);
-        if (!n.ok()) return n.status();
-        if (std::find(clean.begin(), clean.end(), *n) == clean.end()) clean.push_back(*n);
-      }
-      if (clean.size() > kMaxDocumentTags) {
-        return Status::invalid("一篇文档最多 " + std::to_string(kMaxDocumentTags) + " 个标签");
-      }
+      auto clean = normalize_tag_names(names);
+      if (!clean.ok()) return clean.status();
       return in_write_txn<Done>(as_done(
-          [&](Connection& c) { return set_document_tags_in(c, document_id, clean, now); }));
+          [&](Connection& c) { return set_document_tags_in(c, document_id, *clean, now); }));
     });
   }
 

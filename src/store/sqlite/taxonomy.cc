@@ -85,12 +85,12 @@ constexpr char kBumpDocument[] = "UPDATE documents SET revision = revision + 1 W
 constexpr char kCountTagged[] =
     "SELECT count(*) FROM document_tags dt JOIN tags t ON t.id = dt.tag_id"
     " JOIN documents d ON d.id = dt.document_id LEFT JOIN categories c ON c.id = d.category_id"
-    " WHERE t.name = ?1 AND (?2 = '' OR c.name = ?2)";
+    " WHERE t.name = ?1 AND (?2 = '' OR c.name = ?2) AND (?3 = '' OR d.status = ?3)";
 constexpr char kListTagged[] =
     "SELECT " PAIDOC_SUMMARY_COLUMNS
     " FROM document_tags dt JOIN tags t ON t.id = dt.tag_id"
     " JOIN documents d ON d.id = dt.document_id LEFT JOIN categories c ON c.id = d.category_id"
-    " WHERE t.name = ?3 AND (?4 = '' OR c.name = ?4)"
+    " WHERE t.name = ?3 AND (?4 = '' OR c.name = ?4) AND (?5 = '' OR d.status = ?5)"
     " ORDER BY d.created_at DESC, d.id DESC LIMIT ?1 OFFSET ?2";
 
 Status exec1(Connection& c, const char* sql, int64_t a) {
@@ -199,11 +199,15 @@ Result<std::vector<std::string>> document_tags_in(Connection& c, int64_t documen
 }
 
 Result<ListPage> list_tagged_in(Connection& c, const ListQuery& q) {
+  // Readers see published documents only (q.status's default); the
+  // console (nullopt) sees drafts too.
+  const std::string_view status =
+      q.status ? std::string_view(to_string(*q.status)) : std::string_view();
   ListPage page;
   {
     auto st = c.stmt(kCountTagged);
     if (!st.ok()) return st.status();
-    st->bind(1, q.tag).bind(2, q.category);
+    st->bind(1, q.tag).bind(2, q.category).bind(3, status);
     auto row = st->step();
     if (!row.ok()) return row.status();
     if (!*row) return Status::internal("sqlite: count returned no row");
@@ -212,7 +216,7 @@ Result<ListPage> list_tagged_in(Connection& c, const ListQuery& q) {
   if (q.offset >= page.total) return page;
   auto st = c.stmt(kListTagged);
   if (!st.ok()) return st.status();
-  st->bind(1, q.limit).bind(2, q.offset).bind(3, q.tag).bind(4, q.category);
+  st->bind(1, q.limit).bind(2, q.offset).bind(3, q.tag).bind(4, q.category).bind(5, status);
   for (;;) {
     auto row = st->step();
     if (!row.ok()) return row.status();
@@ -316,7 +320,7 @@ Status delete_term_in(Connection& c, TermKind kind, int64_t id, const AuditActor
 }
 
 Status set_document_tags_in(Connection& c, int64_t document_id,
-                            const std::vector<std::string>& names, int64_t now) {
+                            const std::vector<std::string>& names, int64_t now, bool bump) {
   auto exists = count1(c, kDocumentExists, document_id);
   if (!exists.ok()) return exists.status();
   if (*exists == 0) return Status::not_found(fmt::format("document {} does not exist", document_id));
@@ -349,7 +353,7 @@ Status set_document_tags_in(Connection& c, int64_t document_id,
   for (int64_t tag : after) {
     if (Status s = exec2(c, kAddDocumentTag, document_id, tag); !s.is_ok()) return s;
   }
-  return exec1(c, kBumpDocument, document_id);
+  return bump ? exec1(c, kBumpDocument, document_id) : Status();
 }
 
 }  // namespace paidoc::store::sqlite

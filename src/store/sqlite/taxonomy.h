@@ -34,7 +34,10 @@ Result<bool> move_term_in(Connection& c, TermKind kind, int64_t id, MoveDirectio
                           const AuditActor& actor, int64_t now);
 Status delete_term_in(Connection& c, TermKind kind, int64_t id, const AuditActor& actor,
                       int64_t now);
+// Bumps the document's revision when its tag set changes, unless `bump` is
+// false (save_document, which bumps it itself).
 Status set_document_tags_in(Connection& c, int64_t document_id,
-                            const std::vector<std::string>& names, int64_t now);
+                            const std::vector<std::string>& names, int64_t now,
+                            bool bump = true);
 
 }  // namespace paidoc::store::sqlite
