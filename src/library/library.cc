@@ -331,7 +331,6 @@ Status refuse(FormError* error, std::string field, std::string message, int line
 
 constexpr size_t kMaxTitleChars = 200;
 constexpr size_t kMaxSummaryChars = 500;
-constexpr size_t kMaxCategoryChars = 50;
 
 }  // namespace
 
@@ -342,6 +341,11 @@ Result<Fen> Library::parse_price(std::string_view yuan) {
   if (!fen.ok()) return Status::invalid("价格：请填写 0 到 100000 之间的金额（元），最多两位小数");
   if (*fen > kMaxPrice) return Status::invalid("价格：不能超过 100000 元");
   return *fen;
+}
+
+Result<std::string> Library::parse_category(std::string_view raw) {
+  if (trimmed(raw).empty()) return std::string();
+  return store::normalize_term_name(store::TermKind::kCategory, raw);
 }
 
 Result<store::ListPage> Library::console_list(const gate::Viewer& who, store::ListQuery q) {
@@ -401,11 +405,8 @@ Result<store::NewDocument> document_of(const DocumentForm& f, FormError* error) 
   if (title.find('\n') != std::string::npos) return refuse(error, "title", "标题：只能有一行");
   Result<Fen> price = Library::parse_price(f.price_yuan);
   if (!price.ok()) return refuse(error, "price_yuan", price.status().message());
-  std::string category = trimmed(f.category);
-  if (chars(category) > kMaxCategoryChars)
-    return refuse(error, "category", fmt::format("分类：不能超过 {} 个字", kMaxCategoryChars));
-  if (category.find('/') != std::string::npos || category.find('\n') != std::string::npos)
-    return refuse(error, "category", "分类：不能含有斜杠或换行");
+  Result<std::string> category = Library::parse_category(f.category);
+  if (!category.ok()) return refuse(error, "category", category.status().message());
   std::string summary = trimmed(f.summary);
   if (chars(summary) > kMaxSummaryChars)
     return refuse(error, "summary", fmt::format("摘要：不能超过 {} 个字", kMaxSummaryChars));
@@ -416,7 +417,7 @@ Result<store::NewDocument> document_of(const DocumentForm& f, FormError* error) 
   nd.parsed = std::move(loaded.parsed.document);
   nd.title = title.empty() ? nd.parsed.title : title;
   nd.price = *price;
-  nd.category = std::move(category);
+  nd.category = std::move(*category);
   nd.summary = std::move(summary);
   nd.status = *status;
   nd.excerpt = gate::public_excerpt(nd.parsed);
@@ -533,10 +534,12 @@ Result<int64_t> Library::bulk(const gate::Viewer& who, const std::vector<int64_t
   if (change.kind == store::BulkChange::Kind::kPrice &&
       (change.price.value() < 0 || change.price > kMaxPrice))
     return Status::invalid("价格：须在 0 到 100000 元之间");
-  if (change.kind == store::BulkChange::Kind::kCategory &&
-      (chars(change.category) > kMaxCategoryChars ||
-       change.category.find('/') != std::string::npos))
-    return Status::invalid("分类：不能超过 50 个字，也不能含有斜杠");
+  store::BulkChange checked = change;
+  if (change.kind == store::BulkChange::Kind::kCategory) {
+    Result<std::string> category = parse_category(change.category);
+    if (!category.ok()) return category.status();
+    checked.category = std::move(*category);
+  }
   // Selecting a document one may not edit is refused as a whole (the
   // console never offers one: only a forged request does).
   for (int64_t id : ids) {
@@ -549,7 +552,7 @@ Result<int64_t> Library::bulk(const gate::Viewer& who, const std::vector<int64_t
   // editor's change reaches only documents they published.
   std::optional<int64_t> only;
   if (who.role == gate::Role::kEditor) only = who.user_id;
-  return store_.bulk_update_documents(ids, change, only, actor, clock_.now());
+  return store_.bulk_update_documents(ids, checked, only, actor, clock_.now());
 }
 
 Result<int> Library::seed_demo() {

@@ -190,6 +190,12 @@ class Library {
   // Parses a price typed in yuan, 0..kMaxPrice; kInvalidArgument with a
   // zh-CN message naming the field (价格) otherwise.
   static Result<Fen> parse_price(std::string_view yuan);
+  // A category name typed by a publisher: "" (blank) for none, else
+  // store::normalize_term_name's rule (trimmed, 1..32 characters, no
+  // control characters, no '/', '?', '#'); kInvalidArgument with its zh-CN
+  // message (分类名称…) otherwise. The editor, bulk changes and uploads all
+  // ask it.
+  static Result<std::string> parse_category(std::string_view raw);
   // Cheap: the document's revision, for caches keyed by (id, revision).
   Result<int64_t> revision(int64_t id) { return store_.document_revision(id); }
 

@@ -24,7 +24,6 @@ constexpr int64_t kAuditPerPage = 50;
 // The CSV is read in pages of this many entries, at most kCsvMaxRows in all.
 constexpr int64_t kCsvBatch = 1000;
 constexpr int64_t kCsvMaxRows = 100000;
-constexpr int64_t kChinaOffset = 8 * 3600;
 
 struct ActionInfo {
   const char* value;
@@ -72,27 +71,6 @@ std::string target_label(const std::string& kind) {
   return kind;
 }
 
-// 2026-01-01 08:00:05 in China time.
-std::string china_time(int64_t t) {
-  const int64_t local = t + kChinaOffset;
-  int64_t days = local / 86400, secs = local % 86400;
-  if (secs < 0) {
-    secs += 86400;
-    --days;
-  }
-  // civil_from_days
-  const int64_t z = days + 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const int64_t doe = z - era * 146097;
-  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const int64_t mp = (5 * doy + 2) / 153;
-  const int64_t d = doy - (153 * mp + 2) / 5 + 1;
-  const int64_t m = mp + (mp < 10 ? 3 : -9);
-  const int64_t y = yoe + era * 400 + (m <= 2);
-  return fmt::format("{:04}-{:02}-{:02} {:02}:{:02}:{:02}", y, m, d, secs / 3600, secs / 60 % 60,
-                     secs % 60);
-}
 
 // One value of the details as text: "a → b" for {"from": a, "to": b}.
 std::string value_text(const nlohmann::json& v) {
@@ -216,7 +194,7 @@ Response admin_audit(Site& site, const Request& req, const Params&) {
   for (const store::AuditEntry& e : list->items) {
     entries.push_back({
         {"id", e.id},
-        {"time", china_time(e.at)},
+        {"time", display_time_seconds(e.at)},
         {"actor", e.actor},
         {"cli", e.actor_user_id == 0},
         {"action", e.action},
@@ -269,7 +247,7 @@ Response admin_audit_csv(Site& site, const Request& req, const Params&) {
     for (const store::AuditEntry& e : list->items) {
       const std::string fields[] = {
           std::to_string(e.id),
-          china_time(e.at),
+          display_time_seconds(e.at),
           rfc3339_utc(e.at),
           defuse_formula(e.actor),
           std::to_string(e.actor_user_id),

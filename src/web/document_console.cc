@@ -24,27 +24,7 @@ namespace paidoc::web::handlers {
 namespace {
 
 constexpr int64_t kPerPage = 30;
-constexpr int64_t kChinaOffset = 8 * 3600;
 
-// "2026-12-06 19:05" in China time (UTC+8).
-std::string china_minute(int64_t t) {
-  const int64_t local = t + kChinaOffset;
-  int64_t days = local / 86400, secs = local % 86400;
-  if (secs < 0) {
-    secs += 86400;
-    --days;
-  }
-  const int64_t z = days + 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const int64_t doe = z - era * 146097;
-  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const int64_t mp = (5 * doy + 2) / 153;
-  const int64_t d = doy - (153 * mp + 2) / 5 + 1;
-  const int64_t m = mp + (mp < 10 ? 3 : -9);
-  const int64_t y = yoe + era * 400 + (m <= 2);
-  return fmt::format("{:04}-{:02}-{:02} {:02}:{:02}", y, m, d, secs / 3600, secs / 60 % 60);
-}
 
 // Who acts, as the library's permission rule sees them.
 gate::Viewer editor_of(const Request& req) {
@@ -132,7 +112,7 @@ Response admin_documents(Site& site, const Request& req, const Params&) {
         {"price", Site::price_label(s.price, s.has_paid_text)},
         {"category", s.category},
         {"publisher", admin ? s.publisher_email : std::string()},
-        {"updated", china_minute(s.updated_at)},
+        {"updated", display_time(s.updated_at)},
         {"revision", s.revision},
     });
   }
@@ -322,7 +302,7 @@ Response editor(Site& site, const Request& req, int status, const EditorPage& p)
   for (const store::DocumentRevision& r : p.revisions) {
     revs.push_back({
         {"revision", r.revision},
-        {"time", china_minute(r.created_at)},
+        {"time", display_time(r.created_at)},
         {"actor", r.actor.empty() ? std::string("（未记录）") : r.actor},
         {"title", r.title},
         {"price", "¥" + r.price.yuan_string()},

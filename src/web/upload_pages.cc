@@ -18,7 +18,6 @@ namespace paidoc::web::handlers {
 namespace {
 
 constexpr const char* kDefaultPrice = "5.00";
-constexpr size_t kMaxCategoryChars = 40;
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -95,11 +94,11 @@ Response admin_upload_post(Site& site, const Request& req, const Params&) {
   Result<Fen> price = library::Library::parse_price(form.price_yuan);
   if (!price.ok())
     return render(site, req, 400, form, price.status().message() + "。请重新选择文件后上传。");
-  if (!valid_utf8(form.category) || utf8_chars(form.category) > kMaxCategoryChars ||
-      form.category.find_first_of(std::string_view("\0\r\n\x7f", 4)) != std::string::npos)
+  Result<std::string> category = library::Library::parse_category(form.category);
+  if (!category.ok())
     return render(site, req, 400, form,
-                  fmt::format("分类名称不能超过 {} 个字，也不能含有换行等控制字符。请重新选择文件后上传。",
-                              kMaxCategoryChars));
+                  category.status().message() + "。请重新选择文件后上传。");
+  form.category = *category;
 
   // A file input with nothing chosen sends one part with an empty file name.
   std::vector<const multipart::Part*> files;
@@ -137,6 +136,8 @@ Response admin_upload_post(Site& site, const Request& req, const Params&) {
         row["title"] = line->title;
         row["view_url"] = fmt::format("/d/{}", line->id);
         row["edit_url"] = fmt::format("/admin/documents/{}/edit", line->id);
+        // A new document takes the form's status; an updated one keeps its own.
+        row["draft"] = form.draft && line->outcome == store::PutOutcome::kCreated;
         switch (line->outcome) {
           case store::PutOutcome::kCreated: ++created; break;
           case store::PutOutcome::kUpdated: ++updated; break;

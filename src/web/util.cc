@@ -264,6 +264,10 @@ std::string display_date(int64_t t) { return format_utc(t + 8 * 3600, "%Y-%m-%d"
 
 std::string display_time(int64_t t) { return format_utc(t + 8 * 3600, "%Y-%m-%d %H:%M"); }
 
+std::string display_time_seconds(int64_t t) {
+  return format_utc(t + 8 * 3600, "%Y-%m-%d %H:%M:%S");
+}
+
 std::optional<int64_t> parse_china_date(std::string_view s) {
   if (s.size() != 10 || s[4] != '-' || s[7] != '-') return std::nullopt;
   auto num = [&](size_t at, size_t n) -> std::optional<int64_t> {

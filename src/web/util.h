@@ -77,6 +77,8 @@ std::optional<int64_t> parse_page(std::string_view query);
 std::string rfc3339_utc(int64_t unix_seconds);
 // 2024-05-01 in China Standard Time (UTC+8), for display.
 std::string display_date(int64_t unix_seconds);
+// "2024-05-01 08:00:05" in China Standard Time (the audit log and its CSV).
+std::string display_time_seconds(int64_t unix_seconds);
 // "YYYY-MM-DD" (an <input type=date> value, a day in China time) as the
 // unix time of that day's 00:00 in China time (UTC+8); nullopt for
 // anything else (another shape, a day that does not exist, before 1970).

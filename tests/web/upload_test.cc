@@ -295,6 +295,9 @@ TEST_F(UploadTest, BadPriceOrNoFileReRendersTheFormWithWhatWasTyped) {
       << big.body;
   EXPECT_NE(big.body.find("value=\"100000.01\""), std::string::npos);
   EXPECT_NE(big.body.find("value=\"夜校\""), std::string::npos);
+  HttpResponse slash = upload(b, {{"a.txt", kTxt}}, {{"price_yuan", "5"}, {"category", "夜/校"}});
+  EXPECT_EQ(slash.status, 400);
+  EXPECT_NE(slash.body.find("分类名称不能包含 /、? 或 #"), std::string::npos) << slash.body;
   HttpResponse junk = upload(b, {{"a.txt", kTxt}}, {{"price_yuan", "五元"}});
   EXPECT_EQ(junk.status, 400);
   EXPECT_NE(junk.body.find("价格：请填写 0 到 100000 之间的金额"), std::string::npos);

@@ -1,5 +1,7 @@
 // A reader buys a document with wallet money; an admin refunds the order from
-// /admin/orders and finds the refund in /admin/audit under their email.
+// /admin/orders, disables the reader's account at /admin/users (the
+// reader's open session ends and signing in again is refused), and finds
+// the refund and the disabling in /admin/audit under their email.
 import { login } from '../lib.mjs';
 
 export const name = 'admin-refund';
@@ -46,10 +48,31 @@ export async function run(t) {
   await page.getByText('订单已退款。').waitFor();
   await world.shot(page, 'orders-refunded');
 
-  t.step('the audit log shows the refund under the admin');
+  t.step('the admin disables the reader');
+  await page.goto(world.url('/admin/users'));
+  await page.getByRole('heading', { name: '用户管理' }).waitFor();
+  const row = page.getByRole('listitem').filter({ hasText: reader.email });
+  await row.getByRole('button', { name: '停用' }).click();
+  await page.getByText('账号已停用，其登录已全部失效。').waitFor();
+  await page.getByRole('listitem').filter({ hasText: reader.email }).getByText('已停用').waitFor();
+  await world.shot(page, 'user-disabled');
+
+  t.step("the reader's session has ended and signing in is refused");
+  await rp.goto(world.url('/me'));
+  if (new URL(rp.url()).pathname !== '/login')
+    throw new Error(`a disabled reader still reaches /me: ${rp.url()}`);
+  await rp.getByLabel('邮箱').fill(reader.email);
+  await rp.getByLabel('密码').fill(reader.password);
+  await rp.getByRole('button', { name: '登录' }).click();
+  await rp.getByText('该账号已停用，请联系管理员。').waitFor();
+  await world.shot(rp, 'disabled-login');
+
+  t.step('the audit log shows the refund and the disabling under the admin');
   await page.goto(world.url('/admin/audit'));
   await page.getByRole('heading', { name: '操作日志' }).waitFor();
   const entry = page.getByRole('listitem').filter({ hasText: '订单退款' });
   await entry.filter({ hasText: admin.email }).first().waitFor();
+  await page.getByRole('listitem').filter({ hasText: '停用账号' }).filter({ hasText: admin.email })
+    .first().waitFor();
   await world.shot(page, 'audit');
 }
