@@ -7,8 +7,8 @@
 // Connection: close), plain sockets: deliberately independent of the
 // production HTTP code it tests. A connection that sends no complete request
 // within kIdleMs is dropped, so a browser's idle preconnection cannot hold
-// the server. http_post() is the other direction: a gateway posting a
-// notification to the site under test.
+// the server. http_request() / http_post() are the other direction: a
+// gateway posting a notification to the site under test.
 //
 // Thread-safety: the handler runs on the server's thread; requests() may be
 // read from the test thread at any time.
@@ -215,20 +215,22 @@ class HttpStandin {
   std::thread thread_;
 };
 
-// The answer to http_post(); status 0 when nothing came back (the message
-// in `body` says why).
+// The answer to http_request(); status 0 when nothing came back (the
+// message in `body` says why).
 struct StandinPostAnswer {
   int status = 0;
+  std::map<std::string, std::string> headers;  // lower-case names
   std::string body;
 };
 
-// POSTs `body` to `url` (http://HOST:PORT/path only, no TLS) with `headers`
-// (name -> value, Content-Length added) and reads the whole answer, waiting
-// at most `timeout_ms` for each read. Blocking; for a stand-in that plays a
-// gateway posting its notification to the server under test.
-inline StandinPostAnswer http_post(const std::string& url,
-                                   const std::map<std::string, std::string>& headers,
-                                   const std::string& body, int timeout_ms = 10000) {
+// Sends `method` `url` (http://HOST:PORT/path only, no TLS) with `headers`
+// (name -> value, Content-Length added) and `body`, and reads the whole
+// answer, waiting at most `timeout_ms` for each read. Blocking; for a
+// stand-in that plays a gateway posting its notification to the server
+// under test, and for tests that play the buyer's browser.
+inline StandinPostAnswer http_request(const std::string& method, const std::string& url,
+                                      const std::map<std::string, std::string>& headers,
+                                      const std::string& body, int timeout_ms = 10000) {
   StandinPostAnswer out;
   if (url.rfind("http://", 0) != 0) {
     out.body = "not an http:// URL: " + url;
@@ -257,7 +259,7 @@ inline StandinPostAnswer http_post(const std::string& url,
     out.body = "cannot connect to " + authority;
     return out;
   }
-  std::string request = "POST " + target + " HTTP/1.1\r\nHost: " + authority + "\r\n";
+  std::string request = method + " " + target + " HTTP/1.1\r\nHost: " + authority + "\r\n";
   for (const auto& [k, v] : headers) request += k + ": " + v + "\r\n";
   request += "Content-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
   size_t sent = 0;
@@ -284,10 +286,21 @@ inline StandinPostAnswer http_post(const std::string& url,
   }
   out.status = std::atoi(data.c_str() + sp + 1);
   out.body = data.substr(head_end + 4);
+  size_t line = data.find("\r\n");
+  while (line != std::string::npos && line < head_end) {
+    size_t end = data.find("\r\n", line + 2);
+    std::string h = data.substr(line + 2, end - line - 2);
+    size_t colon = h.find(':');
+    if (colon != std::string::npos) {
+      std::string name = h.substr(0, colon);
+      for (char& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      size_t v = h.find_first_not_of(' ', colon + 1);
+      out.headers[name] = v == std::string::npos ? "" : h.substr(v);
+    }
+    line = end;
+  }
   // A chunked answer: join the chunks (the site may send one).
-  std::string head = data.substr(0, head_end);
-  for (char& ch : head) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  if (head.find("transfer-encoding: chunked") != std::string::npos) {
+  if (out.headers["transfer-encoding"] == "chunked") {
     std::string joined, chunked = out.body;
     size_t at = 0;
     while (at < chunked.size()) {
@@ -301,6 +314,12 @@ inline StandinPostAnswer http_post(const std::string& url,
     out.body = joined;
   }
   return out;
+}
+
+inline StandinPostAnswer http_post(const std::string& url,
+                                   const std::map<std::string, std::string>& headers,
+                                   const std::string& body, int timeout_ms = 10000) {
+  return http_request("POST", url, headers, body, timeout_ms);
 }
 
 }  // namespace paidoc::testing
