@@ -30,7 +30,7 @@ test: build
 
 e2e: build
 	@bash scripts/install-deps.sh --test
-	PAIDOC_BIN=$(BUILD)/paidoc PAIDOC_DOCX=$(BUILD)/e2e_docx E2E_ARTIFACTS=$(BUILD)/e2e-artifacts \
+	PAIDOC_BIN=$(BUILD)/paidoc PAIDOC_DOCX=$(BUILD)/e2e_docx PAIDOC_GATEWAYS=$(BUILD)/e2e_gateways E2E_ARTIFACTS=$(BUILD)/e2e-artifacts \
 	  node tests/e2e/run.mjs
 
 bench: build

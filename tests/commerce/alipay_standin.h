@@ -19,6 +19,12 @@
 // - it writes the notifications Alipay would post (payment, refund), signed
 //   with the gateway key, to feed to PaymentProvider::verify or
 //   Commerce::notify.
+// - it plays the buyer's side too (for browser tests): GET /gateway.do with
+//   a page.pay or wap.pay redirect's query is the cashier, a zh-CN page
+//   "确认付款 ¥X" (the redirect's signature and app_id checked first); its
+//   button POSTs /cashier/pay, which pays the trade, POSTs the signed
+//   notification to the redirect's notify_url and sends the browser to
+//   return_url with Alipay's signed return parameters.
 //
 // Plus certificate helpers for Alipay's certificate mode. Written against
 // OpenSSL directly (gateway_fake.h's rule: independent of
@@ -163,6 +169,20 @@ struct AlipayTrade {
   std::map<std::string, Fen> refunds;     // out_request_no -> amount
 };
 
+// A redirect the buyer followed to the cashier (GET /gateway.do).
+struct AlipayCashierVisit {
+  std::string method;  // alipay.trade.page.pay | alipay.trade.wap.pay
+  std::string out_trade_no, subject, notify_url, return_url;
+  Fen total;
+};
+
+// A notification the stand-in posted to a notify_url, and the answer.
+struct AlipayDelivery {
+  std::string url;
+  int status = 0;     // 0: no answer
+  std::string body;   // the site's answer ("success" when applied)
+};
+
 // One request as the stand-in received it.
 struct AlipayCall {
   std::string content_type;
@@ -237,20 +257,35 @@ class AlipayStandin {
   std::string pay_redirect(const std::string& redirect_url) {
     size_t q = redirect_url.find('?');
     if (q == std::string::npos) throw std::runtime_error("redirect without a query");
-    auto params = parse_query(redirect_url.substr(q + 1));
-    bool signed_ok = false;
-    try {
-      signed_ok = rsa_verify(app_public_pem_, alipay_content(params, true), unb64(params["sign"]));
-    } catch (const std::exception&) {
+    AlipayCashierVisit v = checked_redirect(parse_query(redirect_url.substr(q + 1)));
+    pay(v.out_trade_no, v.total);
+    return v.out_trade_no;
+  }
+
+  // The buyer paid at the cashier a trade whose redirect it visited: the
+  // trade is paid, its notification is POSTed to the redirect's notify_url
+  // (the answer is kept in deliveries()), and the URL the buyer's browser
+  // returns to is answered: return_url with Alipay's signed return
+  // parameters. Throws std::out_of_range when no redirect named the trade.
+  std::string pay_at_cashier(const std::string& out_trade_no) {
+    AlipayCashierVisit v;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      v = visits_.at(out_trade_no);
     }
-    if (!signed_ok || params["app_id"] != app_id_)
-      throw std::runtime_error("redirect is not signed by the app's key");
-    auto biz = nlohmann::json::parse(params["biz_content"]);
-    auto total = Fen::parse_yuan(biz.at("total_amount").get<std::string>());
-    if (!total.ok()) throw std::runtime_error("redirect total_amount is not yuan");
-    std::string out_trade_no = biz.at("out_trade_no").get<std::string>();
-    pay(out_trade_no, *total);
-    return out_trade_no;
+    pay(out_trade_no, v.total);
+    RawNotification n = payment_notification(out_trade_no);
+    paidoc::testing::StandinPostAnswer a =
+        paidoc::testing::http_post(v.notify_url, n.headers, n.body);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      deliveries_.push_back({v.notify_url, a.status, a.body});
+    }
+    return v.return_url.empty() ? std::string() : return_redirect(v);
+  }
+  std::vector<AlipayDelivery> deliveries() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return deliveries_;
   }
   void set_status(const std::string& out_trade_no, const std::string& status) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -407,7 +442,154 @@ class AlipayStandin {
     return j;
   }
 
+  // ---- the buyer's pages --------------------------------------------------------
+
+  // The redirect's parameters, checked as the cashier checks them: signed
+  // with the app's key (RSA2), for this app, a page.pay or wap.pay with an
+  // out_trade_no and a total in yuan. Throws std::runtime_error saying what
+  // is wrong.
+  AlipayCashierVisit checked_redirect(std::map<std::string, std::string> params) const {
+    bool signed_ok = false;
+    try {
+      signed_ok = rsa_verify(app_public_pem_, alipay_content(params, true), unb64(params["sign"]));
+    } catch (const std::exception&) {
+    }
+    if (!signed_ok || params["app_id"] != app_id_)
+      throw std::runtime_error("redirect is not signed by the app's key");
+    nlohmann::json biz = nlohmann::json::parse(params["biz_content"], nullptr, false);
+    if (!biz.is_object() || !biz.contains("out_trade_no") || !biz.contains("total_amount"))
+      throw std::runtime_error("biz_content lacks out_trade_no or total_amount");
+    auto total = Fen::parse_yuan(biz.at("total_amount").get<std::string>());
+    if (!total.ok()) throw std::runtime_error("redirect total_amount is not yuan");
+    AlipayCashierVisit v;
+    v.method = params["method"];
+    v.out_trade_no = biz.at("out_trade_no").get<std::string>();
+    v.subject = biz.value("subject", std::string());
+    v.notify_url = params["notify_url"];
+    v.return_url = params["return_url"];
+    v.total = *total;
+    return v;
+  }
+
+  // return_url with the parameters Alipay appends (同步返回), signed like a
+  // notification.
+  std::string return_redirect(const AlipayCashierVisit& v) const {
+    std::string trade_no;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      trade_no = trades_.at(v.out_trade_no).trade_no;
+    }
+    std::map<std::string, std::string> p = {
+        {"charset", "utf-8"},
+        {"out_trade_no", v.out_trade_no},
+        {"method", v.method + ".return"},
+        {"total_amount", v.total.yuan_string()},
+        {"trade_no", trade_no},
+        {"auth_app_id", app_id_},
+        {"version", "1.0"},
+        {"app_id", app_id_},
+        {"seller_id", "2088101117955611"},
+        {"timestamp", now_text()},
+    };
+    RawNotification signed_params = alipay_notification(p, gateway_private_pem_);
+    return v.return_url + (v.return_url.find('?') == std::string::npos ? "?" : "&") +
+           signed_params.body;
+  }
+
+  static std::string html_escape(const std::string& s) {
+    std::string out;
+    for (char c : s) {
+      switch (c) {
+        case '&': out += "&amp;"; break;
+        case '<': out += "&lt;"; break;
+        case '>': out += "&gt;"; break;
+        case '"': out += "&quot;"; break;
+        case '\'': out += "&#39;"; break;
+        default: out += c;
+      }
+    }
+    return out;
+  }
+
+  static paidoc::testing::StandinReply html_page(int status, const std::string& title,
+                                                 const std::string& main) {
+    paidoc::testing::StandinReply r;
+    r.status = status;
+    r.headers["Content-Type"] = "text/html; charset=utf-8";
+    r.headers["Cache-Control"] = "no-store";
+    r.body =
+        "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+        "<title>" + title + "</title><style>"
+        "body{margin:0;font:17px/1.6 sans-serif;background:#f5f5f5;color:#222}"
+        "main{max-width:440px;margin:0 auto;padding:24px 16px}"
+        ".brand{color:#1677ff;font-weight:bold;margin:0 0 16px}"
+        "h1{font-size:26px;margin:0 0 12px}"
+        "dl{background:#fff;border-radius:8px;padding:12px 16px;margin:0 0 20px}"
+        "dt{color:#666;font-size:15px}dd{margin:0 0 8px;word-break:break-all}"
+        "button{width:100%;font-size:18px;padding:12px;border:0;border-radius:8px;"
+        "background:#1677ff;color:#fff}"
+        ".note{color:#666;font-size:15px}"
+        "</style></head><body><main>" + main + "</main></body></html>";
+    return r;
+  }
+
+  // GET /gateway.do?…: the cashier for a page.pay / wap.pay redirect.
+  paidoc::testing::StandinReply cashier_page(const paidoc::testing::StandinRequest& r) {
+    size_t q = r.target.find('?');
+    AlipayCashierVisit v;
+    try {
+      v = checked_redirect(parse_query(q == std::string::npos ? "" : r.target.substr(q + 1)));
+      if (v.method != "alipay.trade.page.pay" && v.method != "alipay.trade.wap.pay")
+        throw std::runtime_error("method " + v.method + " is not a payment page");
+    } catch (const std::exception& e) {
+      return html_page(400, "支付宝 · 错误",
+                       "<p class=\"brand\">支付宝</p><h1>支付请求有误</h1>"
+                       "<p>invalid-signature: " + html_escape(e.what()) + "</p>");
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      AlipayTrade& t = open_locked(v.out_trade_no, v.total);
+      if (t.status != "WAIT_BUYER_PAY")
+        return html_page(200, "支付宝 · 收银台",
+                         "<p class=\"brand\">支付宝</p><h1>该订单已支付或已关闭</h1>");
+      visits_[v.out_trade_no] = v;
+    }
+    std::string amount = "¥" + v.total.yuan_string();
+    return html_page(
+        200, "支付宝 · 收银台",
+        "<p class=\"brand\">支付宝 · 测试收银台</p>"
+        "<h1>确认付款 " + amount + "</h1>"
+        "<dl><dt>商品</dt><dd>" + html_escape(v.subject) + "</dd>"
+        "<dt>商户订单号</dt><dd>" + html_escape(v.out_trade_no) + "</dd></dl>"
+        "<form method=\"post\" action=\"/cashier/pay\">"
+        "<input type=\"hidden\" name=\"out_trade_no\" value=\"" + html_escape(v.out_trade_no) +
+        "\"><button type=\"submit\">确认付款</button></form>"
+        "<p class=\"note\">测试网关：不产生真实扣款。</p>");
+  }
+
+  // POST /cashier/pay (out_trade_no): the buyer pays.
+  paidoc::testing::StandinReply cashier_pay(const paidoc::testing::StandinRequest& r) {
+    std::string out_trade_no = parse_query(r.body)["out_trade_no"];
+    std::string back;
+    try {
+      back = pay_at_cashier(out_trade_no);
+    } catch (const std::out_of_range&) {
+      return html_page(404, "支付宝 · 错误",
+                       "<p class=\"brand\">支付宝</p><h1>交易不存在</h1>");
+    }
+    if (back.empty())
+      return html_page(200, "支付宝 · 收银台", "<p class=\"brand\">支付宝</p><h1>付款成功</h1>");
+    paidoc::testing::StandinReply reply;
+    reply.status = 302;
+    reply.headers["Location"] = back;
+    return reply;
+  }
+
   paidoc::testing::StandinReply handle(const paidoc::testing::StandinRequest& r) {
+    // The buyer's pages take the lock themselves (they post to the site).
+    if (r.method == "GET" && r.path() == "/gateway.do") return cashier_page(r);
+    if (r.method == "POST" && r.path() == "/cashier/pay") return cashier_pay(r);
     paidoc::testing::StandinReply reply;
     if (r.method != "POST" || r.path() != "/gateway.do") {
       reply.status = 404;
@@ -549,6 +731,8 @@ class AlipayStandin {
   std::string mode_method_;
   std::string alipay_cert_sn_;
   std::map<std::string, AlipayTrade> trades_;
+  std::map<std::string, AlipayCashierVisit> visits_;  // by out_trade_no
+  std::vector<AlipayDelivery> deliveries_;
   std::vector<AlipayCall> calls_;
   int next_trade_ = 0;
   mutable int notify_counter_ = 0;

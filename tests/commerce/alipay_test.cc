@@ -597,6 +597,65 @@ TEST_F(AlipayApiTest, RequestsArePostedAsSignedFormsWithTheCommonParameters) {
   EXPECT_EQ(p.count("app_cert_sn"), 0u);  // public-key mode
 }
 
+// The stand-in's cashier, where the browser journeys pay (tests/e2e): the
+// redirect start() built shows "确认付款 ¥9.90"; paying posts a notification
+// our provider verifies to notify_url and sends the browser to return_url
+// with parameters signed by Alipay's key. A changed redirect is refused.
+TEST_F(AlipayApiTest, TheStandinCashierPaysNotifiesAndReturnsSigned) {
+  paidoc::testing::HttpStandin site([](const paidoc::testing::StandinRequest&) {
+    paidoc::testing::StandinReply r;
+    r.body = "success";
+    return r;
+  });
+  PaymentOrder o = order();
+  o.notify_url = site.url() + "/api/v1/payments/alipay/notify";
+  o.return_url = site.url() + "/orders/1";
+  auto s = alipay_->start(o);
+  ASSERT_TRUE(s.ok()) << s.status().to_string();
+
+  std::string tampered = s->redirect_url;
+  size_t amount = tampered.find("9.90");
+  ASSERT_NE(amount, std::string::npos);
+  tampered.replace(amount, 4, "0.01");
+  auto refused = paidoc::testing::http_request("GET", tampered, {}, "");
+  EXPECT_EQ(refused.status, 400);
+  EXPECT_FALSE(contains(refused.body, "确认付款"));
+
+  auto page = paidoc::testing::http_request("GET", s->redirect_url, {}, "");
+  ASSERT_EQ(page.status, 200) << page.body;
+  EXPECT_TRUE(contains(page.body, "确认付款 ¥9.90"));
+  EXPECT_TRUE(site.requests().empty());  // nothing is paid before the button
+
+  auto paid = paidoc::testing::http_post(
+      gateway_.url() + "/cashier/pay",
+      {{"Content-Type", "application/x-www-form-urlencoded"}}, "out_trade_no=P20260101000001");
+  ASSERT_EQ(paid.status, 302) << paid.body;
+  EXPECT_EQ(gateway_.trade("P20260101000001")->status, "TRADE_SUCCESS");
+
+  auto posted = site.requests_to("/api/v1/payments/alipay/notify");
+  ASSERT_EQ(posted.size(), 1u);
+  RawNotification n;
+  n.headers["content-type"] = posted[0].header("content-type");
+  n.body = posted[0].body;
+  auto v = alipay_->verify(n);
+  ASSERT_TRUE(v.ok()) << v.status().to_string();
+  EXPECT_TRUE(v->paid);
+  EXPECT_EQ(v->amount, Fen(990));
+  EXPECT_EQ(v->out_trade_no, "P20260101000001");
+  ASSERT_EQ(gateway_.deliveries().size(), 1u);
+  EXPECT_EQ(gateway_.deliveries()[0].body, "success");
+
+  const std::string back = paid.headers["location"];
+  ASSERT_EQ(back.rfind(o.return_url + "?", 0), 0u) << back;
+  auto p = gw::parse_query(back.substr(back.find('?') + 1));
+  EXPECT_EQ(p["method"], "alipay.trade.page.pay.return");
+  EXPECT_EQ(p["out_trade_no"], "P20260101000001");
+  EXPECT_EQ(p["total_amount"], "9.90");
+  EXPECT_EQ(p["sign_type"], "RSA2");
+  EXPECT_TRUE(gw::rsa_verify(gw::alipay_key().public_pem, gw::alipay_content(p, false),
+                             gw::unb64(p["sign"])));
+}
+
 TEST_F(AlipayApiTest, AGatewayThatCannotVerifyTheRequestIsNamed) {
   // The app key is not the one registered with the gateway.
   AlipayConfig c = api_config();

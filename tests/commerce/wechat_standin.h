@@ -14,6 +14,16 @@
 // REFUND.SUCCESS / ABNORMAL / CLOSED), encrypted with the APIv3 key and
 // signed, to be fed to PaymentProvider::verify or Commerce::notify.
 //
+// With Options::buyer_pages (browser tests) it plays the buyer's side too:
+// an H5 order's h5_url is the stand-in's own /cgi-bin/mmpayweb-bin/checkmweb
+// page, "确认付款 ¥X" with a button that pays the trade, POSTs the
+// TRANSACTION.SUCCESS notification to the order's notify_url and sends the
+// browser to the redirect_url the site appended; and POST /standin/scan
+// (out_trade_no, or none for the latest unpaid Native order) plays a buyer
+// who scans the QR code and pays, answering JSON about the trade. Without
+// it, h5_url names WeChat's host and those paths answer 401 as any unsigned
+// call does.
+//
 // Written against OpenSSL (gateway_fake.h) and the plain-socket HttpStandin,
 // independent of src/commerce, so a mistake in the production code cannot
 // hide by being made twice. Timestamps come from the Clock it is given (the
@@ -36,6 +46,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdio>
 #include <exception>
 #include <map>
 #include <mutex>
@@ -65,6 +76,14 @@ class WechatStandin {
     std::string platform_private_pem;  // signs them
     std::string apiv3_key;             // encrypts notification resources
     std::string app_secret;            // the OAuth token endpoint's secret
+    bool buyer_pages = false;          // serve the buyer's pages (see above)
+  };
+
+  // A notification the stand-in posted to a notify_url, and the answer.
+  struct Delivery {
+    std::string url;
+    int status = 0;    // 0: no answer
+    std::string body;  // the site's answer
   };
 
   enum class Mode {
@@ -159,6 +178,23 @@ class WechatStandin {
     t.trade_state = "SUCCESS";
     if (t.transaction_id.empty()) t.transaction_id = "42000" + padded(++counter_, 23);
     return t.transaction_id;
+  }
+  // The buyer pays and WeChat tells the site: the trade is marked paid and
+  // its TRANSACTION.SUCCESS notification POSTed to the trade's notify_url.
+  // Answers the site's answer (also kept in deliveries()).
+  Delivery pay_and_notify(const std::string& out_trade_no) {
+    mark_paid(out_trade_no);
+    RawNotification n = transaction_notification(out_trade_no);
+    std::string url = trade(out_trade_no)->notify_url;
+    paidoc::testing::StandinPostAnswer a = paidoc::testing::http_post(url, n.headers, n.body);
+    Delivery d{url, a.status, a.body};
+    std::lock_guard<std::mutex> lock(mu_);
+    deliveries_.push_back(d);
+    return d;
+  }
+  std::vector<Delivery> deliveries() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return deliveries_;
   }
   void set_trade_state(const std::string& out_trade_no, const std::string& state) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -283,7 +319,123 @@ class WechatStandin {
 
   // ---- the server side ------------------------------------------------------------
 
+  // ---- the buyer's pages (Options::buyer_pages) ----------------------------------
+
+  static std::string html_escape(const std::string& s) {
+    std::string out;
+    for (char c : s) {
+      switch (c) {
+        case '&': out += "&amp;"; break;
+        case '<': out += "&lt;"; break;
+        case '>': out += "&gt;"; break;
+        case '"': out += "&quot;"; break;
+        case '\'': out += "&#39;"; break;
+        default: out += c;
+      }
+    }
+    return out;
+  }
+
+  static Reply html_page(int status, const std::string& main) {
+    Reply r;
+    r.status = status;
+    r.headers["Content-Type"] = "text/html; charset=utf-8";
+    r.headers["Cache-Control"] = "no-store";
+    r.body =
+        "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+        "<title>微信支付</title><style>"
+        "body{margin:0;font:17px/1.6 sans-serif;background:#ededed;color:#222}"
+        "main{max-width:440px;margin:0 auto;padding:24px 16px}"
+        ".brand{color:#07c160;font-weight:bold;margin:0 0 16px}"
+        "h1{font-size:26px;margin:0 0 12px}"
+        "dl{background:#fff;border-radius:8px;padding:12px 16px;margin:0 0 20px}"
+        "dt{color:#666;font-size:15px}dd{margin:0 0 8px;word-break:break-all}"
+        "button{width:100%;font-size:18px;padding:12px;border:0;border-radius:8px;"
+        "background:#07c160;color:#fff}"
+        ".note{color:#666;font-size:15px}"
+        "</style></head><body><main>" + main + "</main></body></html>";
+    return r;
+  }
+
+  // The trade an H5 page is for, by its prepay_id; nullopt when unknown.
+  std::optional<Trade> h5_trade(const std::string& prepay_id) const {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = h5_prepay_.find(prepay_id);
+    if (it == h5_prepay_.end()) return std::nullopt;
+    return trades_.at(it->second);
+  }
+
+  // GET /cgi-bin/mmpayweb-bin/checkmweb?prepay_id=…&redirect_url=…
+  Reply h5_page(const Request& r) {
+    auto q = parse_query(r.target.substr(r.target.find('?') + 1));
+    std::optional<Trade> t = h5_trade(q["prepay_id"]);
+    if (!t) return html_page(404, "<p class=\"brand\">微信支付</p><h1>订单不存在</h1>");
+    if (t->trade_state != "NOTPAY")
+      return html_page(200, "<p class=\"brand\">微信支付</p><h1>该订单已支付或已关闭</h1>");
+    char amount[32];
+    std::snprintf(amount, sizeof amount, "¥%lld.%02lld", static_cast<long long>(t->total / 100),
+                  static_cast<long long>(t->total % 100));
+    return html_page(
+        200, "<p class=\"brand\">微信支付 · 测试收银台</p><h1>确认付款 " + std::string(amount) +
+                 "</h1><dl><dt>商品</dt><dd>" + html_escape(t->description) +
+                 "</dd><dt>商户单号</dt><dd>" + html_escape(t->out_trade_no) +
+                 "</dd></dl><form method=\"post\" action=\"/standin/h5/pay\">"
+                 "<input type=\"hidden\" name=\"prepay_id\" value=\"" +
+                 html_escape(q["prepay_id"]) +
+                 "\"><input type=\"hidden\" name=\"redirect_url\" value=\"" +
+                 html_escape(q["redirect_url"]) +
+                 "\"><button type=\"submit\">确认付款</button></form>"
+                 "<p class=\"note\">测试网关：不产生真实扣款。</p>");
+  }
+
+  // POST /standin/h5/pay (prepay_id, redirect_url): the buyer pays on the H5 page.
+  Reply h5_pay(const Request& r) {
+    auto f = parse_query(r.body);
+    std::optional<Trade> t = h5_trade(f["prepay_id"]);
+    if (!t) return html_page(404, "<p class=\"brand\">微信支付</p><h1>订单不存在</h1>");
+    pay_and_notify(t->out_trade_no);
+    if (f["redirect_url"].empty())
+      return html_page(200, "<p class=\"brand\">微信支付</p><h1>支付成功</h1>");
+    Reply reply;
+    reply.status = 302;
+    reply.headers["Location"] = f["redirect_url"];
+    return reply;
+  }
+
+  // POST /standin/scan[?out_trade_no=…]: a buyer scans a Native QR code and pays.
+  Reply scan(const Request& r) {
+    auto q = parse_query(r.target.find('?') == std::string::npos
+                             ? r.body
+                             : r.target.substr(r.target.find('?') + 1));
+    std::string out_trade_no = q["out_trade_no"];
+    if (out_trade_no.empty()) {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (auto it = native_order_.rbegin(); it != native_order_.rend(); ++it)
+        if (trades_.at(*it).trade_state == "NOTPAY") {
+          out_trade_no = *it;
+          break;
+        }
+    }
+    std::optional<Trade> t = trade(out_trade_no);
+    if (!t || t->trade_state != "NOTPAY")
+      return plain(404, json{{"error", "no unpaid trade " + out_trade_no}}.dump());
+    Delivery d = pay_and_notify(out_trade_no);
+    return plain(200, json{{"out_trade_no", out_trade_no},
+                           {"description", t->description},
+                           {"total", t->total},
+                           {"notify_status", d.status},
+                           {"notify_answer", d.body}}
+                          .dump());
+  }
+
   Reply handle(const Request& r) {
+    if (options_.buyer_pages) {
+      // These take the lock themselves (they post to the site).
+      if (r.method == "GET" && r.path() == "/cgi-bin/mmpayweb-bin/checkmweb") return h5_page(r);
+      if (r.method == "POST" && r.path() == "/standin/h5/pay") return h5_pay(r);
+      if (r.method == "POST" && r.path() == "/standin/scan") return scan(r);
+    }
     try {
       std::lock_guard<std::mutex> lock(mu_);
       if (mode_ == Mode::kHang) {
@@ -409,13 +561,16 @@ class WechatStandin {
       trades_[t.out_trade_no] = t;
     }
     std::string prepay_id = "wx" + padded(++counter_, 30);
-    if (trade_type == "NATIVE")
+    if (trade_type == "NATIVE") {
+      native_order_.push_back(t.out_trade_no);
       return answer(200, {{"code_url", "weixin://wxpay/bizpayurl?pr=" + t.out_trade_no}});
-    if (trade_type == "MWEB")
-      return answer(200, {{"h5_url",
-                           "https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?"
-                           "prepay_id=" +
-                               prepay_id + "&package=2150917749"}});
+    }
+    if (trade_type == "MWEB") {
+      h5_prepay_[prepay_id] = t.out_trade_no;
+      std::string host = options_.buyer_pages ? url() : "https://wx.tenpay.com";
+      return answer(200, {{"h5_url", host + "/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=" +
+                                         prepay_id + "&package=2150917749"}});
+    }
     return answer(200, {{"prepay_id", prepay_id}});
   }
 
@@ -582,6 +737,9 @@ class WechatStandin {
   std::map<std::string, Trade> trades_;
   std::map<std::string, Refund> refunds_;
   std::map<std::string, std::string> oauth_codes_;
+  std::map<std::string, std::string> h5_prepay_;  // prepay_id -> out_trade_no
+  std::vector<std::string> native_order_;         // Native orders, oldest first
+  std::vector<Delivery> deliveries_;
   int64_t counter_ = 0;
   mutable int64_t nonce_counter_ = 0;
   // Last: its thread calls handle(), so it starts after and stops before the

@@ -297,6 +297,71 @@ TEST_F(WechatTest, PhoneWithH5PaysThroughH5AndComesBackToReturnUrl) {
   EXPECT_EQ(q["package"], "2150917749");  // WeChat's own parameters kept
 }
 
+// The stand-in's buyer pages, where the browser journeys pay (tests/e2e):
+// with buyer_pages the h5_url is the stand-in's own page "确认付款 ¥9.90";
+// its button pays, posts TRANSACTION.SUCCESS (which our provider verifies)
+// to notify_url and sends the browser to redirect_url. A scan pays the
+// latest unpaid Native order the same way.
+TEST_F(WechatTest, TheStandinsBuyerPagesPayAndNotify) {
+  paidoc::testing::HttpStandin site([](const paidoc::testing::StandinRequest&) {
+    paidoc::testing::StandinReply r;
+    r.status = 204;
+    return r;
+  });
+  gw::WechatStandin::Options so = standin_options();
+  so.buyer_pages = true;
+  gw::WechatStandin pages(so, clock_);
+  WechatConfig c = config(pages.url());
+  c.h5 = true;
+  auto w = make_wechat(std::move(c), clock_);
+
+  PaymentOrder o = order();
+  o.channel = Channel::kPhone;
+  o.client_ip = "203.0.113.7";
+  o.notify_url = site.url() + "/api/v1/payments/wechat/notify";
+  auto s = w->start(o);
+  ASSERT_TRUE(s.ok()) << s.status().to_string();
+  ASSERT_EQ(s->redirect_url.rfind(pages.url() + "/cgi-bin/mmpayweb-bin/checkmweb?", 0), 0u)
+      << s->redirect_url;
+  auto page = paidoc::testing::http_request("GET", s->redirect_url, {}, "");
+  ASSERT_EQ(page.status, 200) << page.body;
+  EXPECT_NE(page.body.find("确认付款 ¥9.90"), std::string::npos);
+  EXPECT_EQ(pages.trade(kOutTradeNo)->trade_state, "NOTPAY");
+
+  auto q = gw::parse_query(s->redirect_url.substr(s->redirect_url.find('?') + 1));
+  auto paid = paidoc::testing::http_post(
+      pages.url() + "/standin/h5/pay", {{"Content-Type", "application/x-www-form-urlencoded"}},
+      "prepay_id=" + gw::form_encode(q["prepay_id"]) +
+          "&redirect_url=" + gw::form_encode(q["redirect_url"]));
+  ASSERT_EQ(paid.status, 302) << paid.body;
+  EXPECT_EQ(paid.headers["location"], "https://paidoc.example/orders/7?from=wechat");
+  EXPECT_EQ(pages.trade(kOutTradeNo)->trade_state, "SUCCESS");
+  auto posted = site.requests_to("/api/v1/payments/wechat/notify");
+  ASSERT_EQ(posted.size(), 1u);
+  RawNotification n;
+  n.headers = posted[0].headers;
+  n.body = posted[0].body;
+  auto v = w->verify(n);
+  ASSERT_TRUE(v.ok()) << v.status().to_string();
+  EXPECT_TRUE(v->paid);
+  EXPECT_EQ(v->amount, Fen(990));
+
+  // A Native order, paid by a scan.
+  PaymentOrder native = order();
+  native.out_trade_no = "P20260101000002";
+  native.notify_url = o.notify_url;
+  ASSERT_TRUE(w->start(native).ok());
+  auto scanned = paidoc::testing::http_post(pages.url() + "/standin/scan", {}, "");
+  ASSERT_EQ(scanned.status, 200) << scanned.body;
+  json answer = json::parse(scanned.body);
+  EXPECT_EQ(answer["out_trade_no"], "P20260101000002");
+  EXPECT_EQ(answer["notify_status"], 204);
+  EXPECT_EQ(site.requests_to("/api/v1/payments/wechat/notify").size(), 2u);
+  EXPECT_EQ(pages.trade("P20260101000002")->trade_state, "SUCCESS");
+  auto again = paidoc::testing::http_post(pages.url() + "/standin/scan", {}, "");
+  EXPECT_EQ(again.status, 404);  // nothing left to pay
+}
+
 TEST_F(WechatTest, H5NeedsTheBuyersAddress) {
   auto w = provider([](WechatConfig& c) { c.h5 = true; });
   PaymentOrder o = order();

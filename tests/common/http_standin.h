@@ -5,13 +5,17 @@
 //
 // One connection at a time, one request per connection (it answers with
 // Connection: close), plain sockets: deliberately independent of the
-// production HTTP code it tests.
+// production HTTP code it tests. A connection that sends no complete request
+// within kIdleMs is dropped, so a browser's idle preconnection cannot hold
+// the server. http_request() / http_post() are the other direction: a
+// gateway posting a notification to the site under test.
 //
 // Thread-safety: the handler runs on the server's thread; requests() may be
 // read from the test thread at any time.
 #pragma once
 
 #include <arpa/inet.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -20,6 +24,7 @@
 #include <atomic>
 #include <chrono>
 #include <cctype>
+#include <cstdlib>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -52,6 +57,9 @@ struct StandinReply {
 
 class HttpStandin {
  public:
+  // How long a connection may stay silent before its request is complete.
+  static constexpr int kIdleMs = 5000;
+
   using Handler = std::function<StandinReply(const StandinRequest&)>;
 
   explicit HttpStandin(Handler handler) : handler_(std::move(handler)) {
@@ -118,8 +126,13 @@ class HttpStandin {
     char buf[8192];
     size_t want = std::string::npos;
     size_t head_end = std::string::npos;
+    int idle_ms = 0;
     while (!stopping_ && data.size() < want) {
-      if (!readable(c)) continue;
+      if (!readable(c)) {
+        if ((idle_ms += 50) >= kIdleMs) return;  // silent: an idle preconnection
+        continue;
+      }
+      idle_ms = 0;
       ssize_t n = ::read(c, buf, sizeof buf);
       if (n <= 0) return;
       data.append(buf, static_cast<size_t>(n));
@@ -201,5 +214,112 @@ class HttpStandin {
   int port_ = 0;
   std::thread thread_;
 };
+
+// The answer to http_request(); status 0 when nothing came back (the
+// message in `body` says why).
+struct StandinPostAnswer {
+  int status = 0;
+  std::map<std::string, std::string> headers;  // lower-case names
+  std::string body;
+};
+
+// Sends `method` `url` (http://HOST:PORT/path only, no TLS) with `headers`
+// (name -> value, Content-Length added) and `body`, and reads the whole
+// answer, waiting at most `timeout_ms` for each read. Blocking; for a
+// stand-in that plays a gateway posting its notification to the server
+// under test, and for tests that play the buyer's browser.
+inline StandinPostAnswer http_request(const std::string& method, const std::string& url,
+                                      const std::map<std::string, std::string>& headers,
+                                      const std::string& body, int timeout_ms = 10000) {
+  StandinPostAnswer out;
+  if (url.rfind("http://", 0) != 0) {
+    out.body = "not an http:// URL: " + url;
+    return out;
+  }
+  std::string rest = url.substr(7);
+  size_t slash = rest.find('/');
+  std::string authority = rest.substr(0, slash);
+  std::string target = slash == std::string::npos ? "/" : rest.substr(slash);
+  size_t colon = authority.rfind(':');
+  std::string host = authority.substr(0, colon);
+  std::string port = colon == std::string::npos ? "80" : authority.substr(colon + 1);
+  addrinfo hints{};
+  hints.ai_family = AF_INET;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (::getaddrinfo(host.c_str(), port.c_str(), &hints, &found) != 0 || !found) {
+    out.body = "cannot resolve " + authority;
+    return out;
+  }
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  bool connected = fd >= 0 && ::connect(fd, found->ai_addr, found->ai_addrlen) == 0;
+  ::freeaddrinfo(found);
+  if (!connected) {
+    if (fd >= 0) ::close(fd);
+    out.body = "cannot connect to " + authority;
+    return out;
+  }
+  std::string request = method + " " + target + " HTTP/1.1\r\nHost: " + authority + "\r\n";
+  for (const auto& [k, v] : headers) request += k + ": " + v + "\r\n";
+  request += "Content-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+  size_t sent = 0;
+  while (sent < request.size()) {
+    ssize_t n = ::write(fd, request.data() + sent, request.size() - sent);
+    if (n <= 0) break;
+    sent += static_cast<size_t>(n);
+  }
+  std::string data;
+  char buf[8192];
+  for (;;) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, timeout_ms) <= 0) break;
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n <= 0) break;
+    data.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  size_t head_end = data.find("\r\n\r\n");
+  size_t sp = data.find(' ');
+  if (head_end == std::string::npos || sp == std::string::npos || sp > head_end) {
+    out.body = "no HTTP answer from " + url;
+    return out;
+  }
+  out.status = std::atoi(data.c_str() + sp + 1);
+  out.body = data.substr(head_end + 4);
+  size_t line = data.find("\r\n");
+  while (line != std::string::npos && line < head_end) {
+    size_t end = data.find("\r\n", line + 2);
+    std::string h = data.substr(line + 2, end - line - 2);
+    size_t colon = h.find(':');
+    if (colon != std::string::npos) {
+      std::string name = h.substr(0, colon);
+      for (char& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      size_t v = h.find_first_not_of(' ', colon + 1);
+      out.headers[name] = v == std::string::npos ? "" : h.substr(v);
+    }
+    line = end;
+  }
+  // A chunked answer: join the chunks (the site may send one).
+  if (out.headers["transfer-encoding"] == "chunked") {
+    std::string joined, chunked = out.body;
+    size_t at = 0;
+    while (at < chunked.size()) {
+      size_t eol = chunked.find("\r\n", at);
+      if (eol == std::string::npos) break;
+      size_t len = std::strtoul(chunked.substr(at, eol - at).c_str(), nullptr, 16);
+      if (len == 0) break;
+      joined += chunked.substr(eol + 2, len);
+      at = eol + 2 + len + 2;
+    }
+    out.body = joined;
+  }
+  return out;
+}
+
+inline StandinPostAnswer http_post(const std::string& url,
+                                   const std::map<std::string, std::string>& headers,
+                                   const std::string& body, int timeout_ms = 10000) {
+  return http_request("POST", url, headers, body, timeout_ms);
+}
 
 }  // namespace paidoc::testing

@@ -8,6 +8,7 @@
 //   PAIDOC_DOCX      the .docx helper (default build/e2e_docx)
 //   E2E_ARTIFACTS    where screenshots go (default build/e2e-artifacts)
 //   CHROMIUM         the browser (default /usr/bin/chromium)
+//   PAIDOC_GATEWAYS  the Alipay / WeChat Pay stand-ins (default build/e2e_gateways)
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -19,6 +20,7 @@ export const PAIDOC = process.env.PAIDOC_BIN || join(ROOT, 'build/paidoc');
 export const DOCX = process.env.PAIDOC_DOCX || join(ROOT, 'build/e2e_docx');
 export const ARTIFACTS = process.env.E2E_ARTIFACTS || join(ROOT, 'build/e2e-artifacts');
 export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+export const GATEWAYS = process.env.PAIDOC_GATEWAYS || join(ROOT, 'build/e2e_gateways');
 export const PASSWORD = 'e2e-correct-horse-42';
 
 export const VIEWPORTS = [
@@ -89,7 +91,7 @@ export class World {
     this.server = spawn(
       PAIDOC,
       ['--data', this.data, 'serve', '--listen', `127.0.0.1:${port}`, '--payment-sandbox',
-       '--threads', '2', '--store-threads', '4'],
+       '--threads', '2', '--store-threads', '4', ...(this.gateways ? this.gateways.serve_args : [])],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     this.server.stdout.on('data', (d) => (this.log += d));
@@ -108,7 +110,8 @@ export class World {
     throw new Error(`paidoc serve did not answer /healthz within 10 s:\n${this.log}`);
   }
 
-  // Stops the server (SIGTERM, then SIGKILL) and removes the temp folder.
+  // Stops the server (SIGTERM, then SIGKILL), then the gateway stand-ins,
+  // and removes the temp folder.
   async stop() {
     if (this.server && this.server.exitCode === null) {
       const exited = new Promise((r) => this.server.once('exit', r));
@@ -119,7 +122,64 @@ export class World {
         await exited;
       }
     }
+    await this.stopGateways();
     rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  // Starts e2e_gateways (tests/e2e/gateways.cc): the Alipay and WeChat Pay
+  // stand-ins on free ports, with fresh keys in the temp folder. Call before
+  // start(), which then passes their flags to `paidoc serve` (the sandbox
+  // stays on). this.gateways is their JSON line: alipay {gateway, …},
+  // wechat {api_base, scan_url, …}, serve_args. Their notification log goes
+  // into this.log when they stop.
+  async startGateways() {
+    const proc = spawn(GATEWAYS, [join(this.dir, 'gateway-keys')], { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.gatewayProcess = proc;
+    let out = '';
+    proc.stderr.on('data', (d) => (this.log += d));
+    const line = await new Promise((ok, fail) => {
+      const timer = setTimeout(() => fail(new Error('e2e_gateways printed nothing within 15 s')), 15000);
+      proc.stdout.on('data', (d) => {
+        out += d;
+        const nl = out.indexOf('\n');
+        if (nl >= 0) {
+          clearTimeout(timer);
+          ok(out.slice(0, nl));
+        }
+      });
+      proc.once('exit', (code) => {
+        clearTimeout(timer);
+        fail(new Error(`e2e_gateways exited ${code}:\n${this.log}`));
+      });
+    });
+    this.gateways = JSON.parse(line);
+    return this.gateways;
+  }
+
+  // Stops e2e_gateways: its stdin closes (it exits), SIGKILL after 3 s.
+  async stopGateways() {
+    const proc = this.gatewayProcess;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+    const exited = new Promise((r) => proc.once('exit', r));
+    proc.stdin.end();
+    const done = await Promise.race([exited.then(() => true), sleep(3000).then(() => false)]);
+    if (!done) {
+      proc.kill('SIGKILL');
+      await exited;
+    }
+  }
+
+  // A buyer scans the WeChat Pay QR code and pays (the stand-in's control
+  // endpoint): the latest unpaid Native order, or `outTradeNo`. Answers the
+  // stand-in's JSON (out_trade_no, description, total, notify_status,
+  // notify_answer); throws unless the site accepted the notification.
+  async scanWechat(outTradeNo = '') {
+    const q = outTradeNo ? `?out_trade_no=${encodeURIComponent(outTradeNo)}` : '';
+    const r = await fetch(this.gateways.wechat.scan_url + q, { method: 'POST' });
+    const body = await r.json();
+    if (!r.ok || body.notify_status !== 200)
+      throw new Error(`WeChat scan did not pay: ${r.status} ${JSON.stringify(body)}`);
+    return body;
   }
 
   url(path) {

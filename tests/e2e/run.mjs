@@ -9,11 +9,13 @@
 //   t.step(text)   names the current step (printed, and in failure reports)
 // The runner starts the server after the journey's `setup(world)` (users,
 // documents, wallet credits through the CLI), and always stops it and
-// removes the temp folder. Exit codes: 0 all passed, 1 a journey failed,
+// removes the temp folder. A journey that exports `gateways = true` gets the
+// Alipay and WeChat Pay stand-ins (e2e_gateways) started before the server,
+// which then has both providers on. Exit codes: 0 all passed, 1 a journey failed,
 // 77 skipped (no playwright-core, no Chromium, or no paidoc build).
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { CHROMIUM, DOCX, PAIDOC, World, pageText } from './lib.mjs';
+import { CHROMIUM, DOCX, GATEWAYS, PAIDOC, World, pageText } from './lib.mjs';
 
 const SKIP = 77;
 const here = new URL('.', import.meta.url).pathname;
@@ -32,7 +34,8 @@ async function main() {
     console.log('SKIP: playwright-core is not installed (run scripts/install-deps.sh --test, which runs npm ci in tests/e2e)');
     return SKIP;
   }
-  for (const [what, path] of [['Chromium', CHROMIUM], ['paidoc', PAIDOC], ['e2e_docx', DOCX]]) {
+  for (const [what, path] of [['Chromium', CHROMIUM], ['paidoc', PAIDOC], ['e2e_docx', DOCX],
+                              ['e2e_gateways', GATEWAYS]]) {
     if (!existsSync(path)) {
       console.log(`SKIP: ${what} not found at ${path}`);
       return SKIP;
@@ -82,6 +85,7 @@ async function main() {
       console.log(`journey ${j.name}`);
       try {
         if (j.setup) await j.setup(world);
+        if (j.gateways) await world.startGateways();
         await world.start();
         await j.run(t);
         console.log(`ok ${j.name} (${((Date.now() - started) / 1000).toFixed(1)} s, ${world.shots.length} screenshots)`);
