@@ -356,6 +356,21 @@ int run(int argc, char** argv) {
                   "mark cookies Secure (when the site is served over HTTPS)");
   serve->add_flag("--trust-proxy", sopts.trust_proxy,
                   "take the client address from the last X-Forwarded-For entry (behind a reverse proxy)");
+  {
+    const char* g = "Trust pages and footer";
+    serve->add_option("--pages-dir", sopts.trust.pages_dir,
+                      "folder of the trust pages: about, terms, privacy, refund-policy, contact "
+                      "(.md or .txt); a page without a file there is the built-in text")
+        ->group(g);
+    serve->add_option("--company", sopts.trust.company,
+                      "the operator's (company) name, filled into the trust pages")->group(g);
+    serve->add_option("--icp", sopts.trust.icp,
+                      "ICP licence number shown in the footer, e.g. 京ICP备12345678号")->group(g);
+    serve->add_option("--contact-email", sopts.trust.contact_email,
+                      "customer-service email, on 联系客服 and in the footer")->group(g);
+    serve->add_option("--contact-phone", sopts.trust.contact_phone,
+                      "customer-service phone, on 联系客服 and in the footer")->group(g);
+  }
   serve->add_option("--download-link-ttl", sopts.downloads.link_ttl_seconds,
                     "seconds a signed download link stays valid")->capture_default_str();
   serve->add_option("--download-per-document-daily", sopts.downloads.per_document_daily,

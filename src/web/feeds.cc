@@ -42,6 +42,9 @@ Response sitemap(Site& site, const Request& req, const Params&) {
   if (!tags.ok()) return site.error(req, tags.status());
   for (const auto& t : *tags)
     if (t.document_count > 0) urls.push_back({{"loc", base + Site::tag_url(t.name)}});
+  // The trust pages (关于我们, 用户协议, …).
+  for (const TrustPageInfo& info : trust_page_infos())
+    urls.push_back({{"loc", base + std::string(info.path)}});
   for (int64_t offset = 0; offset < kSitemapMax;) {
     Result<store::ListPage> page = site.library().list(store::page_query("", offset, 1000));
     if (!page.ok()) return site.error(req, page.status());

@@ -116,6 +116,11 @@ Response robots(Site& site, const Request& req, const Params& params);
 Response sitemap(Site& site, const Request& req, const Params& params);
 Response feed(Site& site, const Request& req, const Params& params);
 
+// trust_page_handlers.cc (关于我们, 用户协议, 隐私政策, 购买与退款说明, 联系客服)
+Response trust_page(Site& site, const Request& req, const Params& params);
+// The anonymous trust page prepared at start, on the I/O thread.
+std::optional<Response> trust_page_cached(Site& site, const Request& req, const Params& params);
+
 // ops.cc
 Response healthz(Site& site, const Request& req, const Params& params);
 Response metrics(Site& site, const Request& req, const Params& params);

@@ -120,6 +120,18 @@ const std::vector<Route>& routes() {
        C::kForm, B::kForm},
       {kPost, "/admin/tags/{id}/delete", "admin_tag_delete", admin_tag_delete, A::kManageTaxonomy,
        C::kForm, B::kForm},
+      // Trust pages (trust_page_handlers.cc): operator-configured Markdown,
+      // rendered at start; anonymous readers are answered on the I/O thread.
+      {kGet, "/about", "about", trust_page, A::kOptional, C::kNone, B::kNone, W::kStore,
+       trust_page_cached},
+      {kGet, "/terms", "terms", trust_page, A::kOptional, C::kNone, B::kNone, W::kStore,
+       trust_page_cached},
+      {kGet, "/privacy", "privacy", trust_page, A::kOptional, C::kNone, B::kNone, W::kStore,
+       trust_page_cached},
+      {kGet, "/refund-policy", "refund_policy", trust_page, A::kOptional, C::kNone, B::kNone,
+       W::kStore, trust_page_cached},
+      {kGet, "/contact", "contact", trust_page, A::kOptional, C::kNone, B::kNone, W::kStore,
+       trust_page_cached},
       // For crawlers and feed readers
       {kGet, "/robots.txt", "robots", robots, A::kNone, C::kNone, B::kNone, W::kInline},
       {kGet, "/sitemap.xml", "sitemap", sitemap},

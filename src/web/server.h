@@ -31,6 +31,7 @@
 #include "downloads/downloads.h"
 #include "library/library.h"
 #include "store/store.h"
+#include "web/trust_pages.h"
 
 namespace paidoc::web {
 
@@ -61,6 +62,12 @@ struct ServerOptions {
   // Searches per client address and per account, a minute and a day
   // (auth/search_limits.h); 0 turns a limit off.
   auth::SearchLimits search_limits;
+  // Trust pages (关于我们, 用户协议, 隐私政策, 购买与退款说明, 联系客服) and
+  // the footer's operator details: ICP number, contact email and phone
+  // (web/trust_pages.h). Default: the built-in pages, no ICP, no contact.
+  // start() fails, naming the path, when the folder or a page's file cannot
+  // be used. (trust.site_name is taken from site_name above.)
+  TrustOptions trust;
 
   // The worker pools (web/router.h: Work). *_threads: workers; *_queue:
   // requests that may wait for a worker, beyond which the pool's requests

@@ -41,6 +41,16 @@ constexpr std::string_view kInternalErrorPage =
     "<!doctype html><html lang=\"zh-CN\"><meta charset=\"utf-8\"><title>服务器内部错误</title>"
     "<p>服务器内部错误，请稍后再试。<a href=\"/\">返回首页</a></p></html>";
 
+// A tel: target for a phone number as the operator wrote it: its digits and
+// a leading '+'; "" when it has no digit.
+std::string tel_href(std::string_view phone) {
+  std::string out;
+  for (char c : phone)
+    if ((c >= '0' && c <= '9') || (c == '+' && out.empty())) out += c;
+  if (out.find_first_of("0123456789") == std::string::npos) return "";
+  return "tel:" + out;
+}
+
 }  // namespace
 
 Site::Site(store::Store& store, library::Library& library, auth::Accounts& accounts,
@@ -81,17 +91,89 @@ Status Site::init() {
       css_href_ = fmt::format("/static/style.css?v={}", p->identity.etag.substr(1, 10));
     statics_.emplace(std::move(name), std::move(p));
   }
+  config_.trust.site_name = config_.site_name;
+  Result<TrustPages> pages = load_trust_pages(config_.trust);
+  if (!pages.ok()) return pages.status();
+  trust_pages_ = std::move(pages).value();
+  for (const std::string& f : trust_pages_.ignored)
+    spdlog::warn("trust pages: {} is not one of about, terms, privacy, refund-policy, contact "
+                 "(.md or .txt): ignored", f);
+  bool defaults = false;
+  for (const TrustPage& p : trust_pages_.pages) {
+    if (!p.source.empty()) spdlog::info("trust pages: {} from {}", p.info.path, p.source);
+    defaults = defaults || p.source.empty();
+  }
+  // The built-in pages name the operator: say what they still lack.
+  if (defaults && config_.trust.company.empty())
+    spdlog::warn("trust pages: --company is not set; the built-in pages show a placeholder for "
+                 "the operator's name");
+  if (config_.trust.contact_email.empty() && config_.trust.contact_phone.empty())
+    spdlog::warn("trust pages: neither --contact-email nor --contact-phone is set; 联系客服 "
+                 "shows a placeholder");
+  {
+    nlohmann::json links = nlohmann::json::array();
+    for (const TrustPageInfo& info : trust_page_infos())
+      links.push_back({{"path", info.path}, {"label", info.label}});
+    footer_ = {{"footer_links", std::move(links)}};
+    const TrustOptions& t = config_.trust;
+    if (!t.icp.empty()) footer_["footer_icp"] = t.icp;
+    if (!t.contact_email.empty()) footer_["footer_email"] = t.contact_email;
+    if (!t.contact_phone.empty()) {
+      footer_["footer_phone"] = t.contact_phone;
+      footer_["footer_tel"] = tel_href(t.contact_phone);
+    }
+    footer_["footer_contact"] = !t.contact_email.empty() || !t.contact_phone.empty();
+  }
   for (const char* needed :
        {"layout_head.html", "layout_foot.html", "home.html", "category.html", "document.html",
         "message.html", "login.html", "register.html", "me.html", "admin.html", "order.html",
         "wechat_pay.html", "wechat_jsapi.html", "vip.html", "topup.html", "sandbox_pay.html", "admin_orders.html",
         "admin_audit.html", "admin_categories.html", "admin_tags.html", "admin_documents.html",
-        "admin_editor.html", "feed.xml",
+        "admin_editor.html", "trust_page.html", "feed.xml",
         "sitemap.xml", "robots.txt"}) {
     if (!templates_.has(needed))
       return Status::internal(fmt::format("template {} is missing", needed));
   }
+  prepare_trust_pages();
   return Status();
+}
+
+void Site::set_base_url(std::string url) {
+  config_.base_url = std::move(url);
+  prepare_trust_pages();
+}
+
+void Site::prepare_trust_pages() {
+  trust_prepared_.clear();
+  for (const TrustPage& p : trust_pages_.pages)
+    if (std::shared_ptr<const Prepared> r = prepare_html("trust_page.html", trust_context(p)))
+      trust_prepared_.emplace(std::string(p.info.path), std::move(r));
+}
+
+std::shared_ptr<const Prepared> Site::trust_prepared(std::string_view path) const {
+  auto it = trust_prepared_.find(path);
+  return it == trust_prepared_.end() ? nullptr : it->second;
+}
+
+nlohmann::json Site::trust_context(const TrustPage& page) const {
+  nlohmann::json ctx = page_context(page.title);
+  ctx["title"] = page.title;
+  ctx["description"] = page.description;
+  ctx["canonical"] = config_.base_url + std::string(page.info.path);
+  // Pre-escaped by trust_pages.cc (render_markdown / render_plain_text):
+  // the one raw value of trust_page.html.
+  ctx["body_html"] = page.body_html;
+  if (page.info.path == "/contact") {
+    const TrustOptions& t = config_.trust;
+    nlohmann::json contact = nlohmann::json::object();
+    if (!t.contact_email.empty()) contact["email"] = t.contact_email;
+    if (!t.contact_phone.empty()) {
+      contact["phone"] = t.contact_phone;
+      contact["tel"] = tel_href(t.contact_phone);
+    }
+    ctx["contact_box"] = {{"set", !contact.empty()}, {"details", std::move(contact)}};
+  }
+  return ctx;
 }
 
 Response Site::handle(const Request& req, int* route_index) {
@@ -475,13 +557,15 @@ std::string Site::ensure_csrf(const Request& req, Response* res) const {
 }
 
 nlohmann::json Site::page_context(std::string_view title) const {
-  return {
+  nlohmann::json ctx = {
       {"site_name", config_.site_name},
       {"css_href", css_href_},
       {"page_title",
        title.empty() ? config_.site_name : fmt::format("{} - {}", title, config_.site_name)},
       {"base_url", config_.base_url},
   };
+  if (footer_.is_object()) ctx.update(footer_);
+  return ctx;
 }
 
 std::shared_ptr<const Prepared> Site::prepare_html(const std::string& name,

@@ -32,6 +32,7 @@
 #include "web/metrics.h"
 #include "web/router.h"
 #include "web/template.h"
+#include "web/trust_pages.h"
 #include "web/util.h"
 
 namespace paidoc::web {
@@ -47,6 +48,9 @@ struct SiteConfig {
   const Clock* clock = nullptr;                    // null: Clock::system()
   downloads::Options downloads;                    // link lifetime, daily limits
   auth::SearchLimits search_limits;                // searches per address / account
+  // The trust pages' folder and the operator details of the footer
+  // (trust_pages.h); its site_name is set from site_name above.
+  TrustOptions trust;
 };
 
 inline constexpr std::string_view kSessionCookie = "paidoc_session";
@@ -88,8 +92,10 @@ class Site {
   Site(store::Store& store, library::Library& library, auth::Accounts& accounts,
        commerce::Commerce& commerce, SiteConfig config);
 
-  // Parses the templates and prepares the static files. kInternal when an
-  // embedded template does not parse.
+  // Parses the templates, prepares the static files and loads the trust
+  // pages. kInternal when an embedded template does not parse;
+  // kInvalidArgument naming the path when a trust page's folder or file
+  // cannot be used (load_trust_pages).
   Status init();
 
   // Routes and runs the handler. Exceptions become 500. *route_index is set
@@ -137,15 +143,26 @@ class Site {
   const SiteConfig& config() const { return config_; }
   // Unix seconds, from the configured clock.
   int64_t now() const { return (config_.clock ? *config_.clock : Clock::system()).now(); }
-  void set_base_url(std::string url) { config_.base_url = std::move(url); }
+  // Sets the absolute site URL (feeds, sitemap, canonical links) and
+  // prepares the anonymous trust pages with it. REQUIRES: after init(),
+  // before the site serves requests (Server::start).
+  void set_base_url(std::string url);
   const Templates& templates() const { return templates_; }
   RenderCache& page_cache() { return page_cache_; }
+  // The trust pages (关于我们, 用户协议, …) loaded by init().
+  const TrustPages& trust_pages() const { return trust_pages_; }
+  // The anonymous render of the trust page at `path`, prepared at start;
+  // nullptr for any other path.
+  std::shared_ptr<const Prepared> trust_prepared(std::string_view path) const;
+  // The template context of a trust page (page_context plus its title,
+  // body and, on /contact, the contact details).
+  nlohmann::json trust_context(const TrustPage& page) const;
   RenderCache& api_cache() { return api_cache_; }
   Metrics& metrics() { return metrics_; }
   const Router& router() const { return router_; }
 
   // The context every page template starts from (site name, stylesheet URL,
-  // page title).
+  // page title, the footer's trust links, ICP number and contact line).
   nlohmann::json page_context(std::string_view title) const;
 
   // Renders template `name` into an HTML response with the security headers
@@ -251,6 +268,8 @@ class Site {
   static std::string tag_url(std::string_view name);
 
  private:
+  // Renders every trust page for anonymous readers into trust_prepared_.
+  void prepare_trust_pages();
   // handle() before encoding.
   Response dispatch(const Request& req, int* route_index);
   // The route's filters (router.h). Returns a response when the request
@@ -282,6 +301,9 @@ class Site {
   Metrics metrics_;
   std::map<std::string, std::shared_ptr<const Prepared>, std::less<>> statics_;
   std::string css_href_;
+  TrustPages trust_pages_;
+  nlohmann::json footer_;  // the footer's part of page_context, made by init()
+  std::map<std::string, std::shared_ptr<const Prepared>, std::less<>> trust_prepared_;
 };
 
 }  // namespace paidoc::web

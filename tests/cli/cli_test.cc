@@ -164,6 +164,17 @@ TEST_F(CliTest, ServeRefusesBadDownloadSettingsByName) {
   EXPECT_NE(r.err.find("--download-free-daily -1"), std::string::npos) << r.err;
 }
 
+TEST_F(CliTest, ServeRefusesAMissingPagesDirNamingIt) {
+  std::string data = (dir_ / "data").string();
+  std::string pages = (dir_ / "no-pages-here").string();
+  CmdResult r = run("serve --data " + data + " --listen 127.0.0.1:0 --pages-dir " + pages);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("--pages-dir " + pages + ": no such folder"), std::string::npos) << r.err;
+  r = run("serve --data " + data + " --listen 127.0.0.1:0 --contact-email not-an-address");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("--contact-email not-an-address"), std::string::npos) << r.err;
+}
+
 TEST_F(CliTest, ImportReportsEachFileAndSkipsBadOnes) {
   write("in/1.txt", kDoc);
   write("in/sub/2.txt", "标题\n##paidbegin##正文\n");

@@ -51,6 +51,7 @@ export class World {
     this.server = null;
     this.log = '';
     this.shots = [];
+    this.serveArgs = [];  // more `serve` flags, set by a journey's setup()
   }
 
   // Runs `paidoc --data <folder> ...args` with `input` on stdin; throws
@@ -91,7 +92,8 @@ export class World {
     this.server = spawn(
       PAIDOC,
       ['--data', this.data, 'serve', '--listen', `127.0.0.1:${port}`, '--payment-sandbox',
-       '--threads', '2', '--store-threads', '4', ...(this.gateways ? this.gateways.serve_args : [])],
+       '--threads', '2', '--store-threads', '4', ...(this.gateways ? this.gateways.serve_args : []),
+       ...this.serveArgs],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     this.server.stdout.on('data', (d) => (this.log += d));

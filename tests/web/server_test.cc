@@ -385,8 +385,10 @@ TEST_F(WebTest, Sitemap) {
   Result<int64_t> docs = library_->count();
   Result<std::vector<store::Category>> cats = library_->categories();
   ASSERT_TRUE(docs.ok() && cats.ok());
+  // Home, documents, categories and the five trust pages (/about, …).
   EXPECT_EQ(count_of(r.body, "<url>"),
-            static_cast<size_t>(1 + *docs + static_cast<int64_t>(cats->size())));
+            static_cast<size_t>(1 + *docs + static_cast<int64_t>(cats->size())) +
+                trust_page_infos().size());
   EXPECT_EQ(r.body.find(" & "), std::string::npos);
   expect_no_paid_text("sitemap", r.body);
 }
