@@ -411,10 +411,16 @@ Result<store::NewOrder> Commerce::document_order(int64_t user_id, gate::Role rol
   return o;
 }
 
+// An unpaid order is reused while it stays payable beyond the sweep's
+// window (query_before_expiry): one about to expire is not handed out again.
+int64_t Commerce::reuse_until(int64_t now) const {
+  return now + std::max<int64_t>(options_.query_before_expiry, 0);
+}
+
 Result<Order> Commerce::order_document(int64_t user_id, gate::Role role, int64_t document_id) {
   auto o = document_order(user_id, role, document_id);
   if (!o.ok()) return o.status();
-  return from_store(store_.create_order(*o));
+  return from_store(store_.open_order(*o, reuse_until(o->created_at)));
 }
 
 Result<Order> Commerce::buy_document_with_wallet(int64_t user_id, gate::Role role,
@@ -435,7 +441,7 @@ Result<Order> Commerce::order_plan(int64_t user_id, const std::string& plan_id) 
       new_order(user_id, OrderKind::kPlan, it->price, it->name, clock_.now(), options_.order_ttl);
   o.plan_id = it->id;
   o.plan_days = it->days;
-  return from_store(store_.create_order(o));
+  return from_store(store_.open_order(o, reuse_until(o.created_at)));
 }
 
 Result<Order> Commerce::order_topup(int64_t user_id, Fen amount) {

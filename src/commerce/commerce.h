@@ -172,12 +172,18 @@ class Commerce {
 
   // Orders. A document order is refused with kConflict "您已可阅读该文档"
   // when the user can already read it (bought, VIP, publisher, admin, free).
+  // An unpaid order of the user for the same document (plan) at today's
+  // price, payable for longer than Options::query_before_expiry, is
+  // answered again instead of a new one (repeated taps, the back button,
+  // two tabs): the look and the insert are one store transaction
+  // (store::CommerceStore::open_order), so concurrent calls give one order.
   Result<Order> order_document(int64_t user_id, gate::Role role, int64_t document_id);
   // Buys a document from the wallet in one step and one transaction: the
   // order, the ledger entries and the entitlement commit together, and a
   // refusal leaves nothing behind. order_document's refusals, plus
   // kPaymentRequired "余额不足" when the balance is below the price.
   Result<Order> buy_document_with_wallet(int64_t user_id, gate::Role role, int64_t document_id);
+  // As order_document, an unpaid order for the same plan is reused.
   Result<Order> order_plan(int64_t user_id, const std::string& plan_id);
   Result<Order> order_topup(int64_t user_id, Fen amount);
   // kNotFound unless the order is the user's.
@@ -276,6 +282,8 @@ class Commerce {
   // The order a document purchase makes, after the checks both ways of
   // buying share (the document exists; the user cannot read it yet).
   Result<store::NewOrder> document_order(int64_t user_id, gate::Role role, int64_t document_id);
+  // Unpaid orders expiring after this are reused (order_document, order_plan).
+  int64_t reuse_until(int64_t now) const;
 
   store::CommerceStore& store_;
   // The same store as an audit log (every store::Store is one); null for a

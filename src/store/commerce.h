@@ -247,6 +247,15 @@ class CommerceStore {
   // or (document orders) document; kInvalidArgument for a kind outside the
   // enum, a bad amount or expiry, or missing plan fields.
   virtual Result<Order> create_order(const NewOrder& o) = 0;
+  // The user's unpaid order for the same thing, or a new one, in one write
+  // transaction: a kDocument or kPlan order of o.user_id for the same
+  // document (plan), with the same amount, still kCreated and payable past
+  // `reuse_until` (expires_at > reuse_until), is answered as it is (the
+  // newest when there are several); otherwise `o` is inserted as by
+  // create_order. So repeated or concurrent calls for one document or plan
+  // leave one unpaid order. A kTopUp is always inserted. create_order's
+  // refusals.
+  virtual Result<Order> open_order(const NewOrder& o, int64_t reuse_until) = 0;
   // kNotFound when absent.
   virtual Result<Order> get_order(int64_t order_id) = 0;
   virtual Result<Order> find_order(const std::string& out_trade_no) = 0;

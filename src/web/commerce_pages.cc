@@ -71,6 +71,7 @@ Response allow_gateway_forms(Response r) {
 // Cookies of the payment flows.
 constexpr std::string_view kPayingCookie = "paidoc_paying";   // order sent to a gateway page
 constexpr std::string_view kOpenidCookie = "paidoc_wx_openid";  // WeChat openid, signed
+constexpr std::string_view kBackCookie = "paidoc_back";       // where a plan/top-up leads back
 constexpr int64_t kOauthStateSeconds = 15 * 60;
 constexpr int64_t kOpenidCookieSeconds = 30 * 24 * 3600;
 
@@ -143,6 +144,22 @@ std::string paying_cookie(const Site& site, const Order& o) {
                      cookie_attributes(site));
 }
 
+// Remembers, for the order's own path, the same-site page the reader came
+// from (a plan from the paywall, a top-up from a document's order), so that
+// the way back survives the gateway: its return and the sandbox come back to
+// /orders/{id} without a query.
+std::string back_cookie(const Site& site, const Order& o, std::string_view back) {
+  int64_t left = std::max<int64_t>(60, o.expires_at - site.now() + 300);
+  return fmt::format("{}={}.{}; Path=/orders/{}; Max-Age={}{}", kBackCookie, o.id,
+                     percent_encode(back), o.id, left, cookie_attributes(site));
+}
+
+// Forgets the paying cookie of order `o` (it led the reader on once).
+std::string paying_cookie_cleared(const Site& site, const Order& o) {
+  return fmt::format("{}=; Path=/orders/{}; Max-Age=0{}", kPayingCookie, o.id,
+                     cookie_attributes(site));
+}
+
 commerce::PayContext pay_context(const Site& site, const Request& req) {
   commerce::PayContext ctx;
   ctx.channel = channel_from_user_agent(req.user_agent);
@@ -155,6 +172,17 @@ std::string back_path(std::optional<std::string> raw) {
   if (!raw || raw->empty()) return {};
   std::optional<std::string> safe = safe_local_path(*raw);
   return safe ? *safe : std::string();
+}
+
+// The way back of order `o`'s page: `?back=`, else the order's back
+// cookie ("<order id>.<path>", for this order only); a same-site path or "".
+std::string order_back(const Request& req, const Order& o) {
+  std::string back = back_path(query_param(req.query, "back"));
+  if (!back.empty()) return back;
+  std::string_view v = cookie_value(req.cookie, kBackCookie);
+  std::string prefix = std::to_string(o.id) + ".";
+  if (v.substr(0, prefix.size()) != prefix) return {};
+  return back_path(percent_decode(v.substr(prefix.size()), false));
 }
 
 // The order page: details and, while unpaid, the ways to pay — or, when
@@ -178,7 +206,12 @@ Response order_page(Site& site, const Request& req, int status, const Order& o,
     if (o.kind != OrderKind::kTopUp) {
       Result<Fen> balance = shop.balance(req.caller->user_id());
       if (!balance.ok()) return site.error(req, balance.status());
-      pay["wallet"] = {{"balance", yuan(*balance)}, {"enough", *balance >= o.amount}};
+      // Offered first only when it covers the amount; otherwise named after
+      // the gateways, with its balance and a top-up that leads back here.
+      pay["wallet"] = {{"balance", yuan(*balance)},
+                       {"enough", *balance >= o.amount},
+                       {"topup_url", fmt::format("/wallet/topup?back={}",
+                                                 percent_encode(fmt::format("/orders/{}", o.id)))}};
     }
     bool any = pay.contains("wallet");
     for (const char* name : {"alipay", "wechat", "sandbox"}) {
@@ -230,6 +263,10 @@ Response topup_page_with(Site& site, const Request& req, int status, std::string
   return with_frame_guard(site.html(req, status, "topup.html", std::move(ctx)));
 }
 
+// Defined with the payment flows below.
+Response start_payment(Site& site, const Request& req, const Order& order, PayMethod method,
+                       std::string_view back);
+
 // "SBX" and 24 random alphanumerics: the sandbox's transaction id.
 std::string sandbox_transaction_id() {
   std::string id = "SBX";
@@ -245,10 +282,13 @@ std::string sandbox_transaction_id() {
 
 // --- orders -----------------------------------------------------------------------------
 
-// POST /orders: document_id [pay=wallet] | plan | topup (yuan), and an
-// optional `back` (a same-site path the reader came from, kept for the
-// order page's way back). 303 to the order page, or with pay=wallet straight
-// back to the unlocked document.
+// POST /orders: document_id [pay=wallet|alipay|wechat|sandbox] | plan |
+// topup (yuan), and an optional `back` (a same-site path the reader came
+// from, kept for the order page's way back and, in a cookie for the order's
+// path, for where the reader lands once it is paid). 303 to the order page;
+// with pay=wallet straight back to the unlocked document; with a gateway
+// method (the paywall's buttons) on to that gateway for the order, an
+// unpaid order for the same document being reused (Commerce::order_document).
 Response order_create(Site& site, const Request& req, const Params&) {
   const Form& f = *req.form;
   const Caller& c = *req.caller;
@@ -274,6 +314,10 @@ Response order_create(Site& site, const Request& req, const Params&) {
       return Site::redirect(fmt::format("/d/{}?msg=already_readable", *doc));
     if (!o.ok())
       return site.service_error(req, o.status(), {fmt::format("/d/{}", *doc), "返回文档"});
+    // A gateway chosen on the paywall: straight on to it for this order.
+    if (std::optional<PayMethod> m = commerce::parse_method(f.get("pay"));
+        m && *m != PayMethod::kWallet)
+      return start_payment(site, req, *o, *m, {});
   } else if (f.has("plan")) {
     o = shop.order_plan(c.user_id(), std::string(f.get("plan")));
     if (!o.ok()) return site.service_error(req, o.status(), {"/vip", "返回会员页"});
@@ -297,8 +341,11 @@ Response order_create(Site& site, const Request& req, const Params&) {
   }
   std::string back = o->kind == OrderKind::kDocument ? std::string()
                                                      : back_path(std::string(f.get("back")));
-  if (!back.empty())
-    return Site::redirect(fmt::format("/orders/{}?back={}", o->id, percent_encode(back)));
+  if (!back.empty()) {
+    Response r = Site::redirect(fmt::format("/orders/{}?back={}", o->id, percent_encode(back)));
+    r.add_header("Set-Cookie", back_cookie(site, *o, back));
+    return r;
+  }
   return Site::redirect(fmt::format("/orders/{}", o->id));
 }
 
@@ -311,10 +358,20 @@ Response order_view(Site& site, const Request& req, const Params& params) {
   auto found = caller_order(site, req, params);
   if (auto* r = std::get_if<Response>(&found)) return std::move(*r);
   const Order& o = std::get<Order>(found);
-  bool choose = query_param(req.query, "choose").value_or("") == "1";
-  bool confirming = !choose && cookie_value(req.cookie, kPayingCookie) == std::to_string(o.id);
-  std::string back = back_path(query_param(req.query, "back"));
-  return order_page(site, req, 200, o, {}, confirming, back);
+  // Back from a top-up (?msg=topped_up): the ways to pay, now with the money.
+  bool choose = query_param(req.query, "choose").value_or("") == "1" ||
+                query_param(req.query, "msg").value_or("") == "topped_up";
+  bool paying = cookie_value(req.cookie, kPayingCookie) == std::to_string(o.id);
+  std::string back = order_back(req, o);
+  // Back from a gateway page and paid: on to what was bought, once.
+  if (paying) {
+    if (std::optional<std::string> next = after_payment(o, back)) {
+      Response r = Site::redirect(*next);
+      r.add_header("Set-Cookie", paying_cookie_cleared(site, o));
+      return r;
+    }
+  }
+  return order_page(site, req, 200, o, {}, paying && !choose, back);
 }
 
 namespace {
@@ -429,6 +486,28 @@ Response pay_wechat(Site& site, const Request& req, const Order& order, const st
   return with_frame_guard(site.html(req, 200, "wechat_pay.html", std::move(page)));
 }
 
+// Starts paying an unpaid order of the caller with `method`: the wallet
+// pays at once and leads on (after_payment, with `back`); WeChat Pay goes
+// its own way (pay_wechat); Alipay and the sandbox send the buyer to the
+// gateway page.
+Response start_payment(Site& site, const Request& req, const Order& order, PayMethod method,
+                       std::string_view back) {
+  if (method == PayMethod::kWechat) return pay_wechat(site, req, order, session_openid(req), true);
+  Result<commerce::PayResult> paid =
+      site.commerce().pay(req.caller->user_id(), order.id, method, pay_context(site, req));
+  if (!paid.ok())
+    return pay_failed(site, req, order, paid.status(),
+                      method == PayMethod::kAlipay ? "支付宝" : "该方式");
+  if (method == PayMethod::kWallet) {
+    std::optional<std::string> next = after_payment(paid->order, back);
+    return Site::redirect(next ? *next : fmt::format("/orders/{}", order.id));
+  }
+  if (paid->start.redirect_url.empty())
+    return order_page(site, req, 503, order,
+                      "暂时无法连接支付平台，请稍后再试或选择其他支付方式。");
+  return to_gateway(site, order, paid->start.redirect_url);
+}
+
 }  // namespace
 
 // POST /orders/{id}/pay: method = wallet | alipay | wechat | sandbox. The
@@ -441,22 +520,7 @@ Response order_pay(Site& site, const Request& req, const Params& params) {
   if (!method) return order_page(site, req, 400, order, "请选择支付方式。");
   if (order.status != OrderStatus::kCreated)
     return Site::redirect(fmt::format("/orders/{}", order.id));
-  if (*method == PayMethod::kWechat) return pay_wechat(site, req, order, session_openid(req), true);
-
-  Result<commerce::PayResult> paid =
-      site.commerce().pay(req.caller->user_id(), order.id, *method, pay_context(site, req));
-  if (!paid.ok())
-    return pay_failed(site, req, order, paid.status(),
-                      *method == PayMethod::kAlipay ? "支付宝" : "该方式");
-  if (*method == PayMethod::kWallet) {
-    std::string target = order_target(paid->order);
-    return Site::redirect(target + (target.find('?') == std::string::npos ? "?" : "&") +
-                          "msg=paid");
-  }
-  if (paid->start.redirect_url.empty())
-    return order_page(site, req, 503, order,
-                      "暂时无法连接支付平台，请稍后再试或选择其他支付方式。");
-  return to_gateway(site, order, paid->start.redirect_url);
+  return start_payment(site, req, order, *method, order_back(req, order));
 }
 
 // GET /orders/{id}/wechat: WeChat Pay for the request's channel — the QR
@@ -467,8 +531,8 @@ Response order_wechat(Site& site, const Request& req, const Params& params) {
   if (auto* r = std::get_if<Response>(&found)) return std::move(*r);
   const Order& order = std::get<Order>(found);
   if (order.status == OrderStatus::kPaid) {
-    std::string target = order_target(order);
-    return Site::redirect(target + "?msg=paid");
+    std::optional<std::string> next = after_payment(order, order_back(req, order));
+    return Site::redirect(next ? *next : fmt::format("/orders/{}", order.id));
   }
   if (order.status != OrderStatus::kCreated)
     return Site::redirect(fmt::format("/orders/{}", order.id));
@@ -536,8 +600,11 @@ Response vip(Site& site, const Request& req, const Params&) {
   }
   ctx["plans"] = std::move(plans);
   ctx["signed_in"] = req.caller != nullptr;
-  if (std::string back = back_path(query_param(req.query, "back")); !back.empty())
-    ctx["back"] = back;
+  std::string back = back_path(query_param(req.query, "back"));
+  if (!back.empty()) ctx["back"] = back;
+  // Signing in comes back here, with the way back to the document kept.
+  ctx["login_url"] = "/login?next=" +
+                     percent_encode(back.empty() ? std::string("/vip") : "/vip?back=" + percent_encode(back));
   if (req.caller) {
     Result<commerce::Entitlements> e = shop.entitlements(req.caller->user_id());
     if (!e.ok()) return site.error(req, e.status());

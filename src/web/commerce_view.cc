@@ -56,6 +56,50 @@ std::string order_target(const Order& o) {
   return "/me";
 }
 
+nlohmann::json gateway_methods(const commerce::Commerce& shop) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const char* name : {"alipay", "wechat", "sandbox"})
+    if (shop.provider(name) != nullptr) out.push_back({{"method", name}, {"label", method_label(name)}});
+  return out;
+}
+
+std::string pay_methods_line(const commerce::Commerce& shop) {
+  std::string line;
+  for (const auto& m : gateway_methods(shop)) line += m["label"].get<std::string>() + " · ";
+  return line + method_label("wallet");
+}
+
+namespace {
+
+// `path` with "msg=<key>" added to its query (before any fragment).
+std::string with_msg(std::string_view path, std::string_view key) {
+  size_t hash = path.find('#');
+  std::string_view base = path.substr(0, hash);
+  std::string out(base);
+  out += base.find('?') == std::string_view::npos ? '?' : '&';
+  out += "msg=";
+  out += key;
+  if (hash != std::string_view::npos) out += path.substr(hash);
+  return out;
+}
+
+}  // namespace
+
+std::optional<std::string> after_payment(const Order& o, std::string_view back) {
+  if (o.status != OrderStatus::kPaid) return std::nullopt;
+  switch (o.kind) {
+    case OrderKind::kDocument:
+      if (o.document_id <= 0) return std::nullopt;
+      return with_msg(fmt::format("/d/{}", o.document_id), "paid");
+    case OrderKind::kPlan:
+      return with_msg(back.empty() ? std::string_view("/vip") : back, "vip_on");
+    case OrderKind::kTopUp:
+      if (back.empty()) return std::nullopt;
+      return with_msg(back, "topped_up");
+  }
+  return std::nullopt;
+}
+
 nlohmann::json order_json(const Order& o) {
   auto time_or_null = [](int64_t t) -> nlohmann::json {
     if (t <= 0) return nullptr;

@@ -29,6 +29,21 @@ std::string yuan(Fen amount);
 // Where an order leads once paid: the document, or /me.
 std::string order_target(const commerce::Order& o);
 
+// The gateway methods that are on (a provider configured), in the order
+// pages offer them: alipay, wechat, sandbox. Each {"method", "label"}.
+nlohmann::json gateway_methods(const commerce::Commerce& shop);
+// What the paywall card names as the ways to pay: the gateways that are on
+// and the wallet, "支付宝 · 微信支付 · 钱包余额" (沙箱支付 with the sandbox).
+std::string pay_methods_line(const commerce::Commerce& shop);
+
+// Where a reader lands once an order is paid, as a same-site path with a
+// ?msg= flash: a document order opens the document ("/d/N?msg=paid"); a
+// plan goes back to `back` (else /vip) saying VIP is on; a top-up goes back
+// to `back` saying the money arrived. nullopt: stay on the order page (an
+// unpaid or credited order, a top-up without `back`). `back` must be a
+// same-site path (safe_local_path).
+std::optional<std::string> after_payment(const commerce::Order& o, std::string_view back);
+
 // The API's order object (a promise to clients): id, out_trade_no, kind,
 // subject, amount_fen, status, created_at, expires_at, paid_at (RFC 3339
 // UTC, null until paid), paid_with (null until paid), refunded_at (null

@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "gate/gate.h"
+#include "web/commerce_view.h"
 #include "web/handlers.h"
 #include "web/util.h"
 
@@ -16,6 +17,8 @@ namespace {
 
 constexpr int64_t kPerPage = 20;
 constexpr int kDescriptionChars = 120;
+// Paid headings the paywall card lists before folding the rest (<details>).
+constexpr size_t kOutlineShown = 3;
 
 // ?page= links for a listing at `base` ("/", "/c/公文").
 nlohmann::json pager(std::string_view base, int64_t page, int64_t total) {
@@ -100,17 +103,30 @@ nlohmann::json document_context(Site& site, const gate::DocumentView& v, bool si
   for (const auto& t : v.tags) tags.push_back({{"name", t}, {"url", Site::tag_url(t)}});
   ctx["doc"]["has_tags"] = !tags.empty();
   ctx["doc"]["tags"] = std::move(tags);
+  // The outline: the first few headings, the rest folded.
   nlohmann::json outline = nlohmann::json::array();
+  nlohmann::json folded = nlohmann::json::array();
   for (const auto& o : v.teaser.outline)
-    outline.push_back({{"level", o.level}, {"label", o.label}, {"text", o.text}});
+    (outline.size() < kOutlineShown ? outline : folded)
+        .push_back({{"level", o.level}, {"label", o.label}, {"text", o.text}});
   ctx["teaser"] = {
       {"hidden_chars", v.teaser.hidden_chars},
       {"hidden_paragraphs", v.teaser.hidden_paragraphs},
       {"has_outline", !outline.empty()},
       {"outline", std::move(outline)},
+      {"has_folded", !folded.empty()},
+      {"folded_count", folded.size()},
+      {"outline_count", v.teaser.outline.size()},
+      {"folded", std::move(folded)},
   };
-  ctx["buy_url"] = fmt::format("/login?next={}", url);
+  // An anonymous reader registers (or signs in) and comes back to the
+  // paywall card of this document, its buy buttons ready.
+  std::string back = percent_encode(url + "#buy");
+  ctx["buy_url"] = "/register?next=" + back;
+  ctx["login_url"] = "/login?next=" + back;
+  ctx["vip_url"] = "/vip?back=" + url;
   ctx["buy_form"] = signed_in;
+  ctx["pay_methods"] = pay_methods_line(site.commerce());
 
   nlohmann::json blocks = nlohmann::json::array();
   bool first_lock = true;
@@ -197,12 +213,22 @@ Response document(Site& site, const Request& req, const Params& params) {
     Result<gate::DocumentView> view = site.library().view(*id, *viewer);
     if (!view.ok()) return site.error(req, view.status());
     nlohmann::json ctx = document_context(site, *view, true);
-    // A wallet that covers the price is offered first: one tap buys and
-    // unlocks (POST /orders with pay=wallet, one transaction).
+    // The buy buttons. A wallet that covers the price is offered first: one
+    // tap buys and unlocks (POST /orders with pay=wallet, one transaction).
+    // Otherwise the gateways come first, each paying for this document
+    // directly (POST /orders with pay=<method>), and the wallet follows
+    // with its balance and a top-up that comes back here.
     if (view->locked && view->price.value() > 0) {
       Result<Fen> balance = site.commerce().balance(req.caller->user_id());
-      if (balance.ok() && *balance >= view->price)
-        ctx["wallet_pay"] = {{"balance", balance->yuan_string()}};
+      bool enough = balance.ok() && *balance >= view->price;
+      if (enough) ctx["wallet_pay"] = {{"balance", balance->yuan_string()}};
+      nlohmann::json gateways = gateway_methods(site.commerce());
+      if (!enough && !gateways.empty()) gateways[0]["primary"] = true;
+      ctx["gateways"] = std::move(gateways);
+      if (!enough && balance.ok())
+        ctx["wallet_short"] = {{"balance", balance->yuan_string()},
+                               {"topup_url", "/wallet/topup?back=" +
+                                                 percent_encode(fmt::format("/d/{}#buy", *id))}};
     }
     // Paid text for this viewer: not kept in the browser's cache.
     return site.html(req, 200, "document.html", std::move(ctx),

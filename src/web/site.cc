@@ -325,6 +325,8 @@ const char* flash_text(std::string_view key) {
       {"role_changed", "角色已更新。"},
       {"already_readable", "您已可阅读该文档，无需再次购买。"},
       {"paid", "支付成功，感谢您的购买。"},
+      {"vip_on", "VIP 会员已开通，会员期内可阅读全部付费文档。"},
+      {"topped_up", "充值成功，余额已到账。"},
       {"refunded", "订单已退款。"},
       {"user_disabled", "账号已停用，其登录已全部失效。"},
       {"user_enabled", "账号已启用。"},

@@ -159,6 +159,13 @@ class CommercePropertyTest : public CommerceFixture {
       if (!o.ok() && o.status().code() == Code::kConflict) return;
     }
     if (!o.ok()) return fail("order: " + o.status().to_string());
+    // An unpaid order for the same thing is reused (Commerce::order_document):
+    // it keeps the one provider transaction it was remembered with.
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (const OpenOrder& known : open_)
+        if (known.id == o->id) return;
+    }
     remember(open_, {o->id, u, o->out_trade_no, o->amount.value(), kind, "PAY-" + tag});
   }
 

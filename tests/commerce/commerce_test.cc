@@ -148,6 +148,9 @@ TEST_F(CommerceTest, TwoOrdersForOneDocumentAreNotBothPaid) {
   int64_t d = add_document("a", 990);
   credit(u, 5000);
   auto first = commerce_->order_document(u, gate::Role::kReader, d);
+  // Close to its expiry the first is no longer handed out again: a second
+  // order exists while the first can still be paid.
+  clock_.advance(Options{}.order_ttl - Options{}.query_before_expiry);
   auto second = commerce_->order_document(u, gate::Role::kReader, d);
   ASSERT_TRUE(first.ok() && second.ok());
   EXPECT_NE(first->out_trade_no, second->out_trade_no);
@@ -570,9 +573,11 @@ TEST_F(CommerceTest, RefundOfAPlanTakesItsDaysBack) {
   credit(u, 6000);
   const int64_t t0 = clock_.now();
   auto a = commerce_->order_plan(u, "vip30");
-  auto b = commerce_->order_plan(u, "vip30");
-  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_TRUE(a.ok());
   ASSERT_TRUE(commerce_->pay(u, a->id, PayMethod::kWallet).ok());
+  auto b = commerce_->order_plan(u, "vip30");  // a is paid: a new order
+  ASSERT_TRUE(b.ok());
+  ASSERT_NE(a->id, b->id);
   ASSERT_TRUE(commerce_->pay(u, b->id, PayMethod::kWallet).ok());
   EXPECT_EQ(commerce_->entitlements(u)->vip_until, t0 + 60 * kDay);
   ASSERT_TRUE(commerce_->refund(b->id, true, "").is_ok());
@@ -741,9 +746,12 @@ class GatewayTest : public CommerceFixture {
 TEST_F(GatewayTest, SecondPaymentForAnOwnedDocumentGoesToTheWallet) {
   int64_t u = add_user("twotabs@example.cn");
   int64_t d = add_document("a", 990);
-  // Two tabs: two orders for one document, both started before either is paid.
+  // Two orders for one document, both started before either is paid (the
+  // first near its expiry, so the second tab got an order of its own).
   auto first = commerce_->order_document(u, gate::Role::kReader, d);
+  clock_.advance(Options{}.order_ttl - Options{}.query_before_expiry);
   auto second = commerce_->order_document(u, gate::Role::kReader, d);
+  ASSERT_NE(first->id, second->id);
   ASSERT_TRUE(first.ok() && second.ok());
   ASSERT_TRUE(commerce_->pay(u, first->id, PayMethod::kWechat).ok());
   ASSERT_TRUE(commerce_->pay(u, second->id, PayMethod::kWechat).ok());
@@ -1332,6 +1340,113 @@ TEST_F(CommerceTest, ACreditLeavesOneAuditEntryAndARefusedOneNone) {
   auto details = nlohmann::json::parse(p.items[0].details);
   EXPECT_EQ(details["amount_fen"], 1250);
   EXPECT_EQ(details["note"], "补偿");
+}
+
+// --- issue 14: no duplicate unpaid orders under repeated taps -------------------------------
+
+int64_t count_orders(Commerce& shop, int64_t user, OrderKind kind, OrderStatus status) {
+  auto mine = shop.orders(user);
+  EXPECT_TRUE(mine.ok());
+  if (!mine.ok()) return -1;
+  return std::count_if(mine->begin(), mine->end(),
+                       [&](const Order& o) { return o.kind == kind && o.status == status; });
+}
+
+TEST_F(CommerceTest, RepeatedTapsReuseTheUnpaidDocumentOrder) {
+  int64_t u = add_user("taps@example.cn");
+  int64_t other = add_user("other-tab@example.cn");
+  int64_t d = add_document("a", 990);
+  int64_t d2 = add_document("b", 500);
+  auto first = commerce_->order_document(u, gate::Role::kReader, d);
+  ASSERT_TRUE(first.ok()) << first.status().to_string();
+  // The back button, a second tab, a minute later: the same order.
+  for (int i = 0; i < 3; ++i) {
+    clock_.advance(60);
+    auto again = commerce_->order_document(u, gate::Role::kReader, d);
+    ASSERT_TRUE(again.ok()) << again.status().to_string();
+    EXPECT_EQ(again->id, first->id);
+    EXPECT_EQ(again->out_trade_no, first->out_trade_no);
+    EXPECT_EQ(again->expires_at, first->expires_at);
+  }
+  EXPECT_EQ(count_orders(*commerce_, u, OrderKind::kDocument, OrderStatus::kCreated), 1);
+  // Another document, another reader: orders of their own.
+  auto second_doc = commerce_->order_document(u, gate::Role::kReader, d2);
+  ASSERT_TRUE(second_doc.ok());
+  EXPECT_NE(second_doc->id, first->id);
+  auto theirs = commerce_->order_document(other, gate::Role::kReader, d);
+  ASSERT_TRUE(theirs.ok());
+  EXPECT_NE(theirs->id, first->id);
+  // A top-up is never reused: each is money of its own.
+  auto t1 = commerce_->order_topup(u, Fen(1000));
+  auto t2 = commerce_->order_topup(u, Fen(1000));
+  ASSERT_TRUE(t1.ok() && t2.ok());
+  EXPECT_NE(t1->id, t2->id);
+}
+
+TEST_F(CommerceTest, PaidExpiredOrRepricedOrdersAreNotReused) {
+  int64_t u = add_user("fresh@example.cn");
+  int64_t d = add_document("a", 990);
+  auto first = commerce_->order_document(u, gate::Role::kReader, d);
+  ASSERT_TRUE(first.ok());
+  // Expired: a new order.
+  clock_.advance(Options{}.order_ttl + 1);
+  ASSERT_TRUE(commerce_->expire_orders().ok());
+  auto second = commerce_->order_document(u, gate::Role::kReader, d);
+  ASSERT_TRUE(second.ok());
+  EXPECT_NE(second->id, first->id);
+  EXPECT_EQ(second->status, OrderStatus::kCreated);
+  // About to expire (within the sweep's window): not handed out again.
+  clock_.advance(Options{}.order_ttl - Options{}.query_before_expiry);
+  auto third = commerce_->order_document(u, gate::Role::kReader, d);
+  ASSERT_TRUE(third.ok());
+  EXPECT_NE(third->id, second->id);
+  // Paid: the document is bought, no order at all.
+  credit(u, 990);
+  ASSERT_TRUE(commerce_->pay(u, third->id, PayMethod::kWallet).ok());
+  EXPECT_EQ(commerce_->order_document(u, gate::Role::kReader, d).status().code(),
+            Code::kConflict);
+}
+
+TEST_F(CommerceTest, ConcurrentTapsLeaveOneUnpaidOrder) {
+  int64_t u = add_user("racer@example.cn");
+  int64_t d = add_document("a", 990);
+  constexpr int kThreads = 8;
+  constexpr int kTapsEach = 5;
+  std::vector<int64_t> ids(kThreads * kTapsEach, 0);
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kTapsEach; ++i) {
+        auto o = commerce_->order_document(u, gate::Role::kReader, d);
+        if (o.ok()) ids[t * kTapsEach + i] = o->id;
+        else ++failures;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
+  for (int64_t id : ids) EXPECT_EQ(id, ids[0]);
+  EXPECT_EQ(count_orders(*commerce_, u, OrderKind::kDocument, OrderStatus::kCreated), 1);
+}
+
+TEST_F(CommerceTest, ConcurrentPlanOrdersLeaveOneUnpaidOrder) {
+  int64_t u = add_user("vip-racer@example.cn");
+  std::vector<int64_t> ids(6, 0);
+  std::vector<std::thread> threads;
+  for (size_t t = 0; t < ids.size(); ++t)
+    threads.emplace_back([&, t] {
+      auto o = commerce_->order_plan(u, "vip30");
+      if (o.ok()) ids[t] = o->id;
+    });
+  for (auto& th : threads) th.join();
+  for (int64_t id : ids) EXPECT_EQ(id, ids[0]);
+  EXPECT_GT(ids[0], 0);
+  EXPECT_EQ(count_orders(*commerce_, u, OrderKind::kPlan, OrderStatus::kCreated), 1);
+  // Another plan is another order.
+  auto year = commerce_->order_plan(u, "vip365");
+  ASSERT_TRUE(year.ok());
+  EXPECT_NE(year->id, ids[0]);
 }
 
 }  // namespace

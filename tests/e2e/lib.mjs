@@ -228,3 +228,77 @@ export async function login(page, world, user) {
   if (new URL(page.url()).pathname === '/login')
     throw new Error(`login as ${user.email} failed:\n${await pageText(page)}`);
 }
+
+// --- the reader's way to a purchase (issue 14): shared assertions ---------
+
+// Counts the page loads of `page`'s main frame from now on: navigation
+// responses that are not redirects (a 303 chain is one load; a jump to
+// #buy on the same page is none). count() answers how many so far.
+export function countPageLoads(page) {
+  const loads = [];
+  const onResponse = (r) => {
+    const req = r.request();
+    if (!req.isNavigationRequest() || req.frame() !== page.mainFrame()) return;
+    if (r.status() >= 300 && r.status() < 400) return;
+    loads.push(new URL(r.url()).pathname);
+  };
+  page.on('response', onResponse);
+  return {
+    count: () => loads.length,
+    paths: () => loads.slice(),
+    stop: () => page.off('response', onResponse),
+  };
+}
+
+// The buy button is in the first screen of the paywall card: once the
+// card's top is scrolled to the top of the viewport, the button's bottom is
+// within the viewport's height.
+export async function assertBuyButtonInFirstScreen(page, button, card = page.locator('#buy')) {
+  await card.evaluate((el) => el.scrollIntoView({ block: 'start' }));
+  const box = await button.boundingBox();
+  const { height } = page.viewportSize();
+  if (!box) throw new Error('the buy button is not visible');
+  if (box.y + box.height > height)
+    throw new Error(`the buy button ends ${Math.round(box.y + box.height)}px down, below the ${height}px screen`);
+}
+
+// Body text is at least `min` px: the computed size of every paragraph of
+// the document's text (.doc-body > p; the paywall card's notes are not it).
+export async function assertBodyTextSize(page, min = 16) {
+  const sizes = await page.$$eval('.doc-body > p', (ps) =>
+    ps.map((p) => parseFloat(getComputedStyle(p).fontSize)),
+  );
+  if (sizes.length === 0) throw new Error('no .doc-body > p on the page');
+  const small = sizes.filter((s) => s < min);
+  if (small.length) throw new Error(`body text below ${min}px: ${small.join(', ')}`);
+}
+
+// Every form field a reader can see (input other than hidden, select,
+// textarea) has an accessible name: a <label>, aria-label(ledby) or title.
+export async function assertFieldsLabelled(page) {
+  const unnamed = await page.$$eval('input, select, textarea', (els) =>
+    els
+      .filter((el) => el.type !== 'hidden' && el.type !== 'submit' && el.type !== 'button')
+      .filter((el) => {
+        const byLabel = el.labels && [...el.labels].some((l) => l.textContent.trim() !== '');
+        const byAria = (el.getAttribute('aria-label') || '').trim() !== '';
+        const byRef = (el.getAttribute('aria-labelledby') || '')
+          .split(/\s+/)
+          .some((id) => id && document.getElementById(id)?.textContent.trim());
+        return !(byLabel || byAria || byRef || (el.title || '').trim());
+      })
+      .map((el) => el.outerHTML.slice(0, 120)),
+  );
+  if (unnamed.length) throw new Error(`form fields without a label:\n${unnamed.join('\n')}`);
+}
+
+// Presses Tab until the focused element is the one `matches` (a function
+// of the element, run in the page) accepts; throws after `max` presses.
+export async function tabTo(page, matches, what, max = 80) {
+  for (let i = 0; i < max; i++) {
+    await page.keyboard.press('Tab');
+    const hit = await page.evaluate(matches);
+    if (hit) return;
+  }
+  throw new Error(`Tab never reached ${what}`);
+}

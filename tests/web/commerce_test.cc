@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <map>
@@ -356,13 +357,13 @@ TEST_F(CommerceWebTest, WalletWithoutBalanceIs402AndChangesNothing) {
   EXPECT_EQ(json::parse(api("GET", "/api/v1/orders/" + id, token).body)["status"], "created");
   EXPECT_EQ(balance(reader_), 0);
 
-  // The page: the wallet choice is disabled with a way to top up; paying
-  // anyway is 402 with the reason.
+  // The page: the wallet is no choice, only its balance and a way to top
+  // up after the gateways (issue 14); paying anyway is 402 with the reason.
   Browser reader = signed_in("reader@example.cn");
   HttpResponse page = reader.get("/orders/" + id);
   ASSERT_EQ(page.status, 200);
-  EXPECT_NE(page.body.find("去充值"), std::string::npos);
-  EXPECT_NE(page.body.find("disabled"), std::string::npos);
+  EXPECT_NE(page.body.find("充值后用余额支付"), std::string::npos);
+  EXPECT_EQ(page.body.find("value=\"wallet\""), std::string::npos);
   HttpResponse html_pay = reader.post("/orders/" + id + "/pay", {{"method", "wallet"}});
   EXPECT_EQ(html_pay.status, 402);
   EXPECT_NE(html_pay.body.find("余额不足"), std::string::npos);
@@ -413,7 +414,7 @@ TEST_F(CommerceWebTest, PaywallOffersACoveringWalletFirstAndBuysInOneStep) {
   HttpResponse empty = reader.get(doc_url());
   ASSERT_EQ(empty.status, 200);
   EXPECT_EQ(empty.body.find("name=\"pay\" value=\"wallet\""), std::string::npos);
-  EXPECT_NE(empty.body.find("¥8.00 购买全文"), std::string::npos);
+  EXPECT_NE(empty.body.find("支付宝 ¥8.00"), std::string::npos);  // a gateway first (issue 14)
 
   credit(reader_, 1000);
   HttpResponse offer = reader.get(doc_url());
@@ -421,7 +422,9 @@ TEST_F(CommerceWebTest, PaywallOffersACoveringWalletFirstAndBuysInOneStep) {
   EXPECT_NE(offer.body.find("name=\"pay\" value=\"wallet\""), std::string::npos);
   EXPECT_NE(offer.body.find("余额支付 ¥8.00"), std::string::npos);
   EXPECT_NE(offer.body.find("钱包余额 ¥10.00"), std::string::npos);
-  EXPECT_NE(offer.body.find("改用支付宝或微信支付"), std::string::npos);
+  // The gateways follow the wallet, each paying for the document directly.
+  EXPECT_LT(offer.body.find("name=\"pay\" value=\"wallet\""),
+            offer.body.find("name=\"pay\" value=\"alipay\""));
   EXPECT_EQ(offer.body.find(kGardenPaid), std::string::npos);
 
   const std::vector<std::pair<std::string, std::string>> buy = {
@@ -597,7 +600,7 @@ TEST_F(CommerceWebTest, VipPageListsPlansWithForms) {
   for (const char* text :
        {"VIP 月卡", "VIP 年卡", "¥30.00", "¥198.00", "30 天", "365 天", "每日可下载 20 篇"})
     EXPECT_NE(anonymous.body.find(text), std::string::npos) << text;
-  EXPECT_NE(anonymous.body.find("/login?next=/vip"), std::string::npos);
+  EXPECT_NE(anonymous.body.find("/login?next=" + percent_encode("/vip")), std::string::npos);
   EXPECT_EQ(anonymous.body.find("name=\"plan\""), std::string::npos);
 
   Browser reader = signed_in("reader@example.cn");
@@ -693,10 +696,11 @@ TEST_F(CommerceWebTest, OrdersApiChecksItsInputAndOwnership) {
   EXPECT_EQ(reader.post_json("/api/v1/orders", {{"topup_fen", 500}}, {csrf_header(reader)}).status,
             201);
 
-  // Pages: anonymous buyers sign in first; another reader's order is not found.
+  // Pages: anonymous buyers register or sign in first, coming back to the
+  // card; another reader's order is not found.
   Browser anonymous(port_);
   HttpResponse card = anonymous.get(doc_url());
-  EXPECT_NE(card.body.find("/login?next=" + doc_url()), std::string::npos);
+  EXPECT_NE(card.body.find("/login?next=" + percent_encode(doc_url() + "#buy")), std::string::npos);
   EXPECT_EQ(card.body.find("action=\"/orders\""), std::string::npos);
   EXPECT_EQ(anonymous.get("/orders/" + std::to_string(id)).status, 303);
   Browser stranger = signed_in("other@example.cn");
@@ -812,6 +816,284 @@ TEST_F(CommerceWebTest, SandboxRefusesATamperedAmount) {
                 .status,
             403);
   EXPECT_EQ(balance(reader_), 0);
+}
+
+// --- issue 14: the reader's way from the paywall to the paid text -------------------------
+
+// The "/sandbox/pay?…" a POST answered, confirmed on the sandbox page: the
+// answer of POST /sandbox/pay.
+HttpResponse confirm_sandbox(Browser& b, const HttpResponse& to_sandbox) {
+  EXPECT_EQ(to_sandbox.status, 303) << to_sandbox.body;
+  std::string url = to_sandbox.header("location");
+  EXPECT_EQ(url.rfind("/sandbox/pay?", 0), 0u) << url;
+  HttpResponse page = b.get(url);
+  EXPECT_EQ(page.status, 200) << page.body;
+  return b.post("/sandbox/pay", {{"out_trade_no", hidden_field(page.body, "out_trade_no")},
+                                 {"amount_fen", hidden_field(page.body, "amount_fen")}});
+}
+
+// How many of the user's orders have this kind and status.
+int64_t orders_with(commerce::Commerce& shop, int64_t user, commerce::OrderKind kind,
+                    commerce::OrderStatus status) {
+  Result<std::vector<commerce::Order>> mine = shop.orders(user);
+  EXPECT_TRUE(mine.ok());
+  if (!mine.ok()) return -1;
+  return std::count_if(mine->begin(), mine->end(), [&](const commerce::Order& o) {
+    return o.kind == kind && o.status == status;
+  });
+}
+
+// An anonymous reader's buy button leads to registration (or sign-in) and
+// back to this document's buy buttons; `next` survives both forms, and a
+// foreign `next` is never followed.
+TEST_F(CommerceWebTest, Issue14AnonymousBuyKeepsNextThroughRegisterAndLogin) {
+  Browser anonymous(port_);
+  HttpResponse page = anonymous.get(doc_url());
+  ASSERT_EQ(page.status, 200);
+  std::string next = percent_encode(doc_url() + "#buy");
+  EXPECT_NE(page.body.find("href=\"/register?next=" + next + "\""), std::string::npos) << page.body;
+  EXPECT_NE(page.body.find("href=\"/login?next=" + next + "\""), std::string::npos);
+  // The card names the ways to pay that are on.
+  EXPECT_NE(page.body.find("支持 支付宝 · 微信支付 · 沙箱支付 · 钱包余额"), std::string::npos);
+  // The buy bar and the card carry the price, never paid text.
+  EXPECT_NE(page.body.find("class=\"buy-bar\""), std::string::npos);
+  EXPECT_EQ(page.body.find(kGardenPaid), std::string::npos);
+
+  HttpResponse reg_form = anonymous.get("/register?next=" + next);
+  ASSERT_EQ(reg_form.status, 200);
+  EXPECT_EQ(hidden_field(reg_form.body, "next"), doc_url() + "#buy");
+  EXPECT_NE(reg_form.body.find("href=\"/login?next=" + next + "\""), std::string::npos);
+  HttpResponse reg = anonymous.post("/register", {{"email", "newcomer@example.cn"},
+                                                  {"password", testing::kTestPassword},
+                                                  {"password2", testing::kTestPassword},
+                                                  {"next", doc_url() + "#buy"}});
+  ASSERT_EQ(reg.status, 303) << reg.body;
+  EXPECT_EQ(reg.header("location"), doc_url() + "#buy");
+  // Back on the document, signed in: the buy buttons, each paying for it.
+  HttpResponse ready = anonymous.get(doc_url());
+  ASSERT_EQ(ready.status, 200);
+  EXPECT_NE(ready.body.find("id=\"buy\""), std::string::npos);
+  EXPECT_NE(ready.body.find("name=\"pay\" value=\"sandbox\""), std::string::npos);
+  EXPECT_EQ(hidden_field(ready.body, "document_id"), std::to_string(doc_id_));
+
+  // Sign-in keeps it the same way.
+  Browser returning(port_);
+  HttpResponse login_form = returning.get("/login?next=" + next);
+  EXPECT_EQ(hidden_field(login_form.body, "next"), doc_url() + "#buy");
+  HttpResponse in = returning.login("reader@example.cn", testing::kTestPassword, doc_url() + "#buy");
+  ASSERT_EQ(in.status, 303);
+  EXPECT_EQ(in.header("location"), doc_url() + "#buy");
+  // Open-redirect safety: another site is never a way back.
+  Browser tricked(port_);
+  HttpResponse away = tricked.login("other@example.cn", testing::kTestPassword, "//evil.example/x");
+  ASSERT_EQ(away.status, 303);
+  EXPECT_EQ(away.header("location"), "/me");
+}
+
+// Signed in with an empty wallet: the gateways come first and each pays
+// for this document directly; the sandbox's confirmation lands on the
+// unlocked document — three page loads from the paywall.
+TEST_F(CommerceWebTest, Issue14GatewayFromThePaywallPaysTheDocumentAndLandsOnIt) {
+  Browser reader = signed_in("reader@example.cn");
+  HttpResponse page = reader.get(doc_url());
+  ASSERT_EQ(page.status, 200);
+  size_t alipay = page.body.find("name=\"pay\" value=\"alipay\"");
+  size_t sandbox = page.body.find("name=\"pay\" value=\"sandbox\"");
+  size_t wallet_line = page.body.find("钱包余额 ¥0.00，不足以支付");
+  ASSERT_NE(alipay, std::string::npos);
+  ASSERT_NE(sandbox, std::string::npos);
+  ASSERT_NE(wallet_line, std::string::npos);
+  EXPECT_LT(alipay, wallet_line);
+  EXPECT_LT(sandbox, wallet_line);
+  EXPECT_EQ(page.body.find("name=\"pay\" value=\"wallet\""), std::string::npos);
+  EXPECT_NE(page.body.find("支付宝 ¥8.00"), std::string::npos);  // the first, primary
+  EXPECT_NE(page.body.find("/wallet/topup?back=" + percent_encode(doc_url() + "#buy")),
+            std::string::npos);
+
+  // 1: the paywall's 沙箱支付 → the sandbox page; 2: 确认支付 → the document.
+  HttpResponse to_sandbox =
+      reader.post("/orders", {{"document_id", std::to_string(doc_id_)}, {"pay", "sandbox"}});
+  HttpResponse confirmed = confirm_sandbox(reader, to_sandbox);
+  ASSERT_EQ(confirmed.status, 303) << confirmed.body;
+  std::string order_url = confirmed.header("location");
+  ASSERT_GT(order_id_in(order_url), 0) << order_url;
+  HttpResponse back = reader.get(order_url);  // the same navigation's redirect
+  ASSERT_EQ(back.status, 303) << back.body;
+  EXPECT_EQ(back.header("location"), doc_url() + "?msg=paid");
+  HttpResponse unlocked = reader.get(back.header("location"));
+  EXPECT_NE(unlocked.body.find(kGardenPaid), std::string::npos);
+  EXPECT_NE(unlocked.body.find("支付成功"), std::string::npos);
+  EXPECT_EQ(unlocked.body.find("class=\"buy-bar\""), std::string::npos);
+  // The order page itself stays reachable from /me once it led on.
+  HttpResponse later = reader.get(order_url);
+  EXPECT_EQ(later.status, 200);
+  EXPECT_NE(later.body.find("已支付"), std::string::npos);
+
+  // Alipay from the paywall goes to Alipay for the document's order.
+  Browser other = signed_in("other@example.cn");
+  HttpResponse to_alipay =
+      other.post("/orders", {{"document_id", std::to_string(doc_id_)}, {"pay", "alipay"}});
+  ASSERT_EQ(to_alipay.status, 303) << to_alipay.body;
+  EXPECT_EQ(to_alipay.header("location").rfind("https://openapi.alipay.com/", 0), 0u);
+  EXPECT_EQ(orders_with(*commerce_, other_, commerce::OrderKind::kDocument,
+                        commerce::OrderStatus::kCreated),
+            1);
+  // WeChat Pay from the paywall: its own page for the same order.
+  HttpResponse to_wechat =
+      other.post("/orders", {{"document_id", std::to_string(doc_id_)}, {"pay", "wechat"}});
+  ASSERT_EQ(to_wechat.status, 303) << to_wechat.body;
+  EXPECT_NE(to_wechat.header("location").find("/wechat"), std::string::npos);
+  EXPECT_EQ(orders_with(*commerce_, other_, commerce::OrderKind::kDocument,
+                        commerce::OrderStatus::kCreated),
+            1);
+}
+
+// Repeated taps, the back button, two tabs: one unpaid order per document.
+TEST_F(CommerceWebTest, Issue14NoDuplicateUnpaidOrdersUnderRepeatedTaps) {
+  Browser reader = signed_in("reader@example.cn");
+  const std::vector<std::pair<std::string, std::string>> buy = {
+      {"document_id", std::to_string(doc_id_)}};
+  HttpResponse first = reader.post("/orders", buy);
+  ASSERT_EQ(first.status, 303) << first.body;
+  std::string location = first.header("location");
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(reader.post("/orders", buy).header("location"), location);
+  // Many tabs at once.
+  std::vector<std::thread> tabs;
+  std::vector<std::string> answers(6);
+  for (size_t i = 0; i < answers.size(); ++i)
+    tabs.emplace_back([&, i] {
+      Browser tab = reader;  // the same cookies, a connection of its own
+      answers[i] = tab.post("/orders", buy).header("location");
+    });
+  for (auto& t : tabs) t.join();
+  for (const std::string& a : answers) EXPECT_EQ(a, location);
+  EXPECT_EQ(orders_with(*commerce_, reader_, commerce::OrderKind::kDocument,
+                        commerce::OrderStatus::kCreated),
+            1);
+  // The same for a VIP plan.
+  HttpResponse plan = reader.post("/orders", {{"plan", "vip30"}});
+  EXPECT_EQ(reader.post("/orders", {{"plan", "vip30"}}).header("location"),
+            plan.header("location"));
+  EXPECT_EQ(orders_with(*commerce_, reader_, commerce::OrderKind::kPlan,
+                        commerce::OrderStatus::kCreated),
+            1);
+}
+
+// The order page offers the wallet first only when it covers the amount;
+// otherwise the gateways come first and the wallet follows with a top-up.
+TEST_F(CommerceWebTest, Issue14OrderPageOffersTheWalletFirstOnlyWhenItCovers) {
+  Browser reader = signed_in("reader@example.cn");
+  HttpResponse created = reader.post("/orders", {{"document_id", std::to_string(doc_id_)}});
+  std::string order_url = created.header("location");
+  HttpResponse short_of = reader.get(order_url);
+  ASSERT_EQ(short_of.status, 200);
+  EXPECT_EQ(short_of.body.find("value=\"wallet\""), std::string::npos);
+  EXPECT_EQ(short_of.body.find("disabled"), std::string::npos);
+  size_t first_gateway = short_of.body.find("value=\"alipay\"");
+  size_t wallet_note = short_of.body.find("不足以支付本订单");
+  ASSERT_NE(first_gateway, std::string::npos);
+  ASSERT_NE(wallet_note, std::string::npos);
+  EXPECT_LT(short_of.body.find("value=\"sandbox\""), wallet_note);
+  EXPECT_LT(first_gateway, wallet_note);
+  EXPECT_NE(short_of.body.find("/wallet/topup?back=" + percent_encode(order_url)),
+            std::string::npos);
+
+  credit(reader_, 1000);
+  HttpResponse covered = reader.get(order_url);
+  size_t wallet = covered.body.find("value=\"wallet\"");
+  ASSERT_NE(wallet, std::string::npos);
+  EXPECT_LT(wallet, covered.body.find("value=\"alipay\""));
+  EXPECT_EQ(covered.body.find("不足以支付本订单"), std::string::npos);
+}
+
+// A top-up started from a document's order (or its paywall) comes back to
+// it after the gateway, and the wallet then pays at once.
+TEST_F(CommerceWebTest, Issue14TopUpFromADocumentOrderLandsBackOnIt) {
+  Browser reader = signed_in("reader@example.cn");
+  std::string order_url =
+      reader.post("/orders", {{"document_id", std::to_string(doc_id_)}}).header("location");
+  HttpResponse form = reader.get("/wallet/topup?back=" + percent_encode(order_url));
+  ASSERT_EQ(form.status, 200);
+  // The amounts are buttons: forms of their own, carrying the way back.
+  for (const char* amount : {"10", "30", "50", "100"})
+    EXPECT_NE(form.body.find(std::string("name=\"topup\" value=\"") + amount + "\""),
+              std::string::npos)
+        << amount;
+  EXPECT_NE(form.body.find("name=\"back\" value=\"" + order_url + "\""), std::string::npos);
+
+  HttpResponse topup = reader.post("/orders", {{"topup", "10"}, {"back", order_url}});
+  ASSERT_EQ(topup.status, 303) << topup.body;
+  std::string topup_url = topup.header("location");
+  topup_url = topup_url.substr(0, topup_url.find('?'));
+  ASSERT_GT(order_id_in(topup_url), 0) << topup.header("location");
+  HttpResponse paid =
+      confirm_sandbox(reader, reader.post(topup_url + "/pay", {{"method", "sandbox"}}));
+  ASSERT_EQ(paid.status, 303);
+  EXPECT_EQ(paid.header("location"), topup_url);
+  HttpResponse back = reader.get(topup_url);
+  ASSERT_EQ(back.status, 303) << back.body;
+  EXPECT_EQ(back.header("location"), order_url + "?msg=topped_up");
+  HttpResponse order = reader.get(back.header("location"));
+  ASSERT_EQ(order.status, 200);
+  EXPECT_NE(order.body.find("充值成功"), std::string::npos);
+  EXPECT_NE(order.body.find("value=\"wallet\""), std::string::npos);
+  HttpResponse wallet = reader.post(order_url + "/pay", {{"method", "wallet"}});
+  ASSERT_EQ(wallet.status, 303);
+  EXPECT_EQ(wallet.header("location"), doc_url() + "?msg=paid");
+  EXPECT_TRUE(page_shows_paid(reader));
+
+  // From the paywall: back to the document's buy buttons.
+  Browser other = signed_in("other@example.cn");
+  std::string paywall = doc_url() + "#buy";
+  HttpResponse t2 = other.post("/orders", {{"topup", "30"}, {"back", paywall}});
+  std::string t2_url = t2.header("location").substr(0, t2.header("location").find('?'));
+  confirm_sandbox(other, other.post(t2_url + "/pay", {{"method", "sandbox"}}));
+  HttpResponse landed = other.get(t2_url);
+  ASSERT_EQ(landed.status, 303);
+  EXPECT_EQ(landed.header("location"), doc_url() + "?msg=topped_up#buy");
+  HttpResponse offer = other.get(doc_url() + "?msg=topped_up");
+  EXPECT_NE(offer.body.find("name=\"pay\" value=\"wallet\""), std::string::npos);
+  EXPECT_EQ(offer.body.find(kGardenPaid), std::string::npos);
+}
+
+// VIP from the paywall: the plan's page keeps the document, and paying
+// lands on it, unlocked, saying VIP is on.
+TEST_F(CommerceWebTest, Issue14VipFromThePaywallLandsOnTheDocumentUnlocked) {
+  Browser anonymous(port_);
+  HttpResponse page = anonymous.get(doc_url());
+  std::string vip_url = "/vip?back=" + doc_url();
+  EXPECT_NE(page.body.find("href=\"" + vip_url + "\""), std::string::npos);
+  HttpResponse vip_anon = anonymous.get(vip_url);
+  EXPECT_NE(vip_anon.body.find("/login?next=" +
+                               percent_encode("/vip?back=" + percent_encode(doc_url()))),
+            std::string::npos);
+
+  Browser reader = signed_in("reader@example.cn");
+  HttpResponse vip = reader.get(vip_url);
+  ASSERT_EQ(vip.status, 200);
+  EXPECT_EQ(hidden_field(vip.body, "back"), doc_url());
+  HttpResponse created = reader.post("/orders", {{"plan", "vip30"}, {"back", doc_url()}});
+  ASSERT_EQ(created.status, 303);
+  std::string order_url = created.header("location").substr(0, created.header("location").find('?'));
+  HttpResponse paid =
+      confirm_sandbox(reader, reader.post(order_url + "/pay", {{"method", "sandbox"}}));
+  ASSERT_EQ(paid.status, 303);
+  HttpResponse back = reader.get(paid.header("location"));
+  ASSERT_EQ(back.status, 303) << back.body;
+  EXPECT_EQ(back.header("location"), doc_url() + "?msg=vip_on");
+  HttpResponse unlocked = reader.get(back.header("location"));
+  EXPECT_NE(unlocked.body.find(kGardenPaid), std::string::npos);
+  EXPECT_NE(unlocked.body.find("VIP 会员已开通"), std::string::npos);
+
+  // Paid from the wallet, the plan leads back the same way.
+  credit(other_, 5000);
+  Browser other = signed_in("other@example.cn");
+  HttpResponse o2 = other.post("/orders", {{"plan", "vip30"}, {"back", doc_url()}});
+  std::string o2_url = o2.header("location").substr(0, o2.header("location").find('?'));
+  HttpResponse wallet = other.post(o2_url + "/pay", {{"method", "wallet"}});
+  ASSERT_EQ(wallet.status, 303);
+  EXPECT_EQ(wallet.header("location"), doc_url() + "?msg=vip_on");
+  EXPECT_TRUE(page_shows_paid(other));
 }
 
 }  // namespace

@@ -52,6 +52,7 @@ class ForwardingStore : public store::Store {
   Status undo_throttle_hit(const std::string& a0) override { return inner_.undo_throttle_hit(a0); }
   Status clear_throttle(const std::string& a0) override { return inner_.clear_throttle(a0); }
   Result<store::Order> create_order(const store::NewOrder& a0) override { return inner_.create_order(a0); }
+  Result<store::Order> open_order(const store::NewOrder& a0, int64_t a1) override { return inner_.open_order(a0, a1); }
   Result<store::Order> get_order(int64_t a0) override { return inner_.get_order(a0); }
   Result<store::Order> find_order(const std::string& a0) override { return inner_.find_order(a0); }
   Result<std::vector<store::Order>> user_orders(int64_t a0, int64_t a1) override { return inner_.user_orders(a0, a1); }

@@ -356,14 +356,19 @@ TEST_F(PayChannelWebTest, PhoneWechatGoesToH5AndTheReturnPageConfirmsThenLeadsTo
   EXPECT_NE(choose.body.find("在微信中完成支付"), std::string::npos);
   EXPECT_EQ(choose.body.find("正在确认支付结果"), std::string::npos);
 
-  // The notification arrives: the return page leads to the document, first.
+  // The notification arrives: the return page leads on to the document
+  // (issue 14: at once, a 303), once; later the order page shows it with
+  // its 阅读全文 link first.
   ASSERT_EQ(pay_through_sandbox(id_of(order), "SBXh5phone001").status, 200);
   HttpResponse paid = reader.get(order, {ua(kUaIphoneSafari)});
-  ASSERT_EQ(paid.status, 200);
-  EXPECT_EQ(paid.body.find("正在确认支付结果"), std::string::npos);
-  size_t link = paid.body.find("href=\"" + doc_path() + "\">阅读全文</a>");
-  ASSERT_NE(link, std::string::npos) << paid.body;
-  EXPECT_LT(link, paid.body.find("class=\"facts\""));
+  ASSERT_EQ(paid.status, 303) << paid.body;
+  EXPECT_EQ(paid.header("location"), doc_path() + "?msg=paid");
+  HttpResponse later = reader.get(order, {ua(kUaIphoneSafari)});
+  ASSERT_EQ(later.status, 200);
+  EXPECT_EQ(later.body.find("正在确认支付结果"), std::string::npos);
+  size_t link = later.body.find("href=\"" + doc_path() + "\">阅读全文</a>");
+  ASSERT_NE(link, std::string::npos) << later.body;
+  EXPECT_LT(link, later.body.find("class=\"facts\""));
   EXPECT_NE(reader.get(doc_path()).body.find("第三层楼梯下的铁皮柜"), std::string::npos);
 }
 
@@ -407,6 +412,8 @@ TEST_F(PayChannelWebTest, AlipayOnAPhoneRedirectsToWapAndComesBackToTheOrder) {
 
   EXPECT_NE(reader.get(order).body.find("正在确认支付结果…"), std::string::npos);
   ASSERT_EQ(pay_through_sandbox(id_of(order), "SBXwap0001").status, 200);
+  // Alipay's return: on to the document (issue 14).
+  EXPECT_EQ(reader.get(order).header("location"), doc_path() + "?msg=paid");
   EXPECT_NE(reader.get(order).body.find("href=\"" + doc_path() + "\">阅读全文</a>"),
             std::string::npos);
 }

@@ -21,6 +21,7 @@
 #include "library/library.h"
 #include "store/store.h"
 #include "web/http_client.h"
+#include "web/util.h"
 
 namespace paidoc::web {
 namespace {
@@ -227,7 +228,8 @@ TEST_F(WebTest, DocumentPageShowsFreeTextAndPaywallOnly) {
   EXPECT_NE(b.find("二、下一步打算"), std::string::npos);
   EXPECT_NE(b.find("（一）完善借阅制度"), std::string::npos);
   EXPECT_NE(b.find("（二）扩大志愿服务"), std::string::npos);
-  EXPECT_NE(b.find("href=\"/login?next=" + doc_url(report_id_) + "\""), std::string::npos);
+  EXPECT_NE(b.find("href=\"/login?next=" + percent_encode(doc_url(report_id_) + "#buy") + "\""),
+            std::string::npos);
   std::smatch m;
   ASSERT_TRUE(std::regex_search(
       b, m, std::regex("<strong>(\\d+)</strong> 字、<strong>(\\d+)</strong> 段")));
@@ -855,6 +857,7 @@ class DownStore : public store::Store {
   Status undo_throttle_hit(const std::string&) override { return down(); }
   Status clear_throttle(const std::string&) override { return down(); }
   Result<store::Order> create_order(const store::NewOrder&) override { return down(); }
+  Result<store::Order> open_order(const store::NewOrder&, int64_t) override { return down(); }
   Result<store::Order> get_order(int64_t) override { return down(); }
   Result<store::Order> find_order(const std::string&) override { return down(); }
   Result<std::vector<store::Order>> user_orders(int64_t, int64_t) override { return down(); }

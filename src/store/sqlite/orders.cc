@@ -25,6 +25,13 @@ namespace {
 
 constexpr char kGetOrder[] = "SELECT " PAIDOC_ORDER_COLUMNS " FROM orders WHERE id = ?1";
 constexpr char kFindOrder[] = "SELECT " PAIDOC_ORDER_COLUMNS " FROM orders WHERE out_trade_no = ?1";
+// The user's newest unpaid order for one document (?4) or plan (?5) of
+// this amount, payable past ?6 (open_order).
+constexpr char kFindOpenOrder[] =
+    "SELECT " PAIDOC_ORDER_COLUMNS
+    " FROM orders WHERE user_id = ?1 AND kind = ?2 AND status = 'created' AND amount_fen = ?3"
+    " AND coalesce(document_id, 0) = ?4 AND coalesce(plan_id, '') = ?5 AND expires_at > ?6"
+    " ORDER BY id DESC LIMIT 1";
 constexpr char kUserOrders[] = "SELECT " PAIDOC_ORDER_COLUMNS
                                " FROM orders WHERE user_id = ?1"
                                " ORDER BY created_at DESC, id DESC LIMIT ?2";
@@ -569,6 +576,24 @@ Result<Order> create_order_in(Connection& c, const NewOrder& o) {
   auto up = run(c, kSetOutTradeNo, [&](Stmt& st) { st.bind(1, id).bind(2, no); });
   if (!up.ok()) return up.status();
   return must_get_order(c, id);
+}
+
+Result<Order> open_order_in(Connection& c, const NewOrder& o, int64_t reuse_until) {
+  if (o.kind == OrderKind::kDocument || o.kind == OrderKind::kPlan) {
+    // Inside the write transaction: no other writer runs between this look
+    // and the insert, so two taps cannot both miss and both insert.
+    auto found = load_order(c, kFindOpenOrder, [&](Stmt& st) {
+      st.bind(1, o.user_id)
+          .bind(2, to_string(o.kind))
+          .bind(3, o.amount.value())
+          .bind(4, o.kind == OrderKind::kDocument ? o.document_id : int64_t{0})
+          .bind(5, o.kind == OrderKind::kPlan ? o.plan_id : std::string())
+          .bind(6, reuse_until);
+    });
+    if (!found.ok()) return found.status();
+    if (found->has_value()) return std::move(**found);
+  }
+  return create_order_in(c, o);
 }
 
 Result<Order> pay_order_from_wallet_in(Connection& c, int64_t order_id, int64_t user_id,

@@ -19,6 +19,7 @@ namespace paidoc::store::sqlite {
 
 // REQUIRES (writers): inside a write transaction on c.
 Result<Order> create_order_in(Connection& c, const NewOrder& o);
+Result<Order> open_order_in(Connection& c, const NewOrder& o, int64_t reuse_until);
 Result<Order> buy_from_wallet_in(Connection& c, const NewOrder& o, int64_t now);
 Result<Order> pay_order_from_wallet_in(Connection& c, int64_t order_id, int64_t user_id,
                                        int64_t now);

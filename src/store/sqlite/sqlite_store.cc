@@ -1259,6 +1259,13 @@ class SqliteStore final : public Store {
     });
   }
 
+  Result<Order> open_order(const NewOrder& o, int64_t reuse_until) override {
+    return guarded<Order>("open_order", [&]() -> Result<Order> {
+      return in_write_txn<Order>(
+          [&](Connection& c) { return open_order_in(c, o, reuse_until); });
+    });
+  }
+
   Result<Order> get_order(int64_t order_id) override {
     return guarded<Order>("get_order", [&]() -> Result<Order> {
       return on_connection<Order>([&](Connection& c) { return get_order_in(c, order_id); });
