@@ -57,17 +57,6 @@ Response with_frame_guard(Response r) {
   return r;
 }
 
-// A page with payment forms: their POST answers a 303 to the gateway
-// (Alipay's gateway, WeChat's h5_url), and browsers check form-action on
-// that redirect too. So these pages admit https: form targets; every other
-// directive stays the site's.
-Response allow_gateway_forms(Response r) {
-  constexpr std::string_view kSelfOnly = "form-action 'self';";
-  size_t at = r.headers.find(kSelfOnly);
-  if (at != std::string::npos) r.headers.replace(at, kSelfOnly.size(), "form-action 'self' https:;");
-  return r;
-}
-
 // Cookies of the payment flows.
 constexpr std::string_view kPayingCookie = "paidoc_paying";   // order sent to a gateway page
 constexpr std::string_view kOpenidCookie = "paidoc_wx_openid";  // WeChat openid, signed
@@ -226,7 +215,7 @@ Response order_page(Site& site, const Request& req, int status, const Order& o,
                              : "扫码支付";
     ctx["pay"] = std::move(pay);
   }
-  Response r = allow_gateway_forms(with_frame_guard(site.html(req, status, "order.html", std::move(ctx))));
+  Response r = Site::allow_gateway_forms(with_frame_guard(site.html(req, status, "order.html", std::move(ctx))));
   if (status == 503) r.add_header("Retry-After", std::to_string(kBusyRetryAfterSeconds));
   return r;
 }

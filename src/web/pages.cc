@@ -231,8 +231,11 @@ Response document(Site& site, const Request& req, const Params& params) {
                                                  percent_encode(fmt::format("/d/{}#buy", *id))}};
     }
     // Paid text for this viewer: not kept in the browser's cache.
-    return site.html(req, 200, "document.html", std::move(ctx),
-                     shows_paid_text(*view) ? Caching::kNoStore : Caching::kPrivate);
+    const bool pays_here = ctx.contains("gateways") && !ctx["gateways"].empty();
+    Response page = site.html(req, 200, "document.html", std::move(ctx),
+                              shows_paid_text(*view) ? Caching::kNoStore : Caching::kPrivate);
+    // The card's gateway buttons hand the reader to the gateway.
+    return pays_here ? Site::allow_gateway_forms(std::move(page)) : page;
   }
   // Anonymous: only these renders are cached.
   return site.serve_anonymous_document(req, *id, site.page_cache(),

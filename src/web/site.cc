@@ -543,6 +543,13 @@ Response Site::redirect(std::string_view location) {
   return r;
 }
 
+Response Site::allow_gateway_forms(Response r) {
+  constexpr std::string_view kSelfOnly = "form-action 'self';";
+  size_t at = r.headers.find(kSelfOnly);
+  if (at != std::string::npos) r.headers.replace(at, kSelfOnly.size(), "form-action 'self' https:;");
+  return r;
+}
+
 std::string Site::ensure_csrf(const Request& req, Response* res) const {
   std::string_view have = cookie_value(req.cookie, kCsrfCookie);
   bool well_formed = have.size() >= 32 && have.size() <= 128 &&

@@ -247,6 +247,12 @@ class Site {
   void set_session_cookie(Response& res, const auth::LoginResult& login);
   // 303 See Other.
   static Response redirect(std::string_view location);
+  // A page with payment forms (the order page, a signed-in reader's
+  // paywall): their POST answers a 303 to the gateway (Alipay's gateway,
+  // WeChat's h5_url), and browsers check form-action on that redirect too.
+  // So these pages admit https: form targets; every other directive stays
+  // the site's.
+  static Response allow_gateway_forms(Response r);
 
   // The largest body the server reads for `method target` (the route's
   // Route::body_limit), or `fallback` when the route declares none. Called

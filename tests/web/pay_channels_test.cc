@@ -384,6 +384,22 @@ TEST_F(PayChannelWebTest, ClientAddressFollowsTheProxyRule) {
   EXPECT_EQ(wechat_->started()[0].client_ip, "203.0.113.9");
 }
 
+// Found by the Alipay browser journey: the paywall's gateway buttons post
+// straight to /orders, whose 303 goes to the gateway, but the document
+// page's CSP kept form-action 'self', so browsers blocked the hand-off.
+TEST_F(PayChannelWebTest, PaywallGatewayButtonsMayHandTheReaderToTheGateway) {
+  Browser reader = signed_in("reader@example.cn");
+  HttpResponse page = reader.get(doc_path());
+  ASSERT_EQ(page.status, 200);
+  ASSERT_NE(page.body.find("name=\"pay\" value=\"alipay\""), std::string::npos) << page.body;
+  std::string csp = page.header("content-security-policy");
+  EXPECT_NE(csp.find("form-action 'self' https:;"), std::string::npos) << csp;
+  EXPECT_NE(csp.find("script-src 'self';"), std::string::npos) << csp;
+  // Anonymous readers have no payment form: the site's CSP as it is.
+  HttpResponse anon = HttpClient(port_).get(doc_path(), {});
+  EXPECT_NE(anon.header("content-security-policy").find("form-action 'self';"), std::string::npos);
+}
+
 TEST_F(PayChannelWebTest, AlipayOnAPhoneRedirectsToWapAndComesBackToTheOrder) {
   Browser reader = signed_in("reader@example.cn");
   std::string order = new_order(reader);
