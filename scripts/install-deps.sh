@@ -5,7 +5,8 @@
 #
 #   scripts/install-deps.sh          build + test packages
 #   scripts/install-deps.sh --test   also what the tests use to check exports
-#                                    (LibreOffice, poppler-utils) and the
+#                                    (LibreOffice, poppler-utils), the SMTP
+#                                    stand-in of the mail tests (aiosmtpd) and the
 #                                    browser journeys (chromium, nodejs, npm;
 #                                    then `npm ci` in tests/e2e)
 #   scripts/install-deps.sh --bench  also wrk and nginx for bench/
@@ -20,6 +21,7 @@ packages=(
   libssl-dev                    # SHA-256 of sources; later payment signatures
   zlib1g-dev libbrotli-dev      # gzip and Brotli response compression
   libsodium-dev                 # argon2id password hashes, random tokens
+  libcurl4-openssl-dev          # outgoing mail (SMTP with STARTTLS/TLS)
   libqrencode-dev               # WeChat Pay code_url as an SVG QR code
   libopencc-dev                 # traditional->simplified Chinese for search (pulls libopencc-data: t2s.json)
   libzip-dev libpugixml-dev     # .docx export and .docx sources (zip container, XML)
@@ -34,7 +36,8 @@ want_e2e=0
 for arg in "$@"; do
   case "$arg" in
     --bench) packages+=(wrk nginx-light) ;;
-    --test) packages+=(poppler-utils mupdf-tools libreoffice-writer-nogui)
+    --test) packages+=(poppler-utils mupdf-tools libreoffice-writer-nogui
+                       python3-aiosmtpd)  # the SMTP stand-in of the mail tests
             want_e2e=1 ;;
     *) echo "install-deps.sh: unknown option $arg" >&2; exit 2 ;;
   esac

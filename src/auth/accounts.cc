@@ -70,15 +70,6 @@ void ensure_sodium() {
   if (!ready) std::abort();
 }
 
-Result<std::string> hash_password(std::string_view password, const Options& o) {
-  char out[crypto_pwhash_STRBYTES];
-  if (crypto_pwhash_str_alg(out, password.data(), password.size(), o.pwhash_opslimit,
-                            o.pwhash_memlimit, crypto_pwhash_ALG_ARGON2ID13) != 0) {
-    return Status::internal("password hashing failed (out of memory or bad cost options)");
-  }
-  return std::string(out);
-}
-
 // Constant time in the password (libsodium); an empty or malformed hash
 // never matches.
 bool verify_password(const std::string& hash, std::string_view password) {
@@ -221,6 +212,16 @@ int64_t effective_expiry(const store::Session& s, const Options& o) {
 }
 
 }  // namespace
+
+Result<std::string> hash_password(std::string_view password, const Options& o) {
+  char out[crypto_pwhash_STRBYTES];
+  if (crypto_pwhash_str_alg(out, password.data(), password.size(), o.pwhash_opslimit,
+                            o.pwhash_memlimit, crypto_pwhash_ALG_ARGON2ID13) != 0) {
+    return Status::internal("password hashing failed (out of memory or bad cost options)");
+  }
+  return std::string(out);
+}
+
 
 Accounts::Accounts(store::AccountStore& store, const Clock& clock, Options options)
     : store_(store),

@@ -88,6 +88,10 @@ struct Options {
   size_t pwhash_memlimit = 64u * 1024 * 1024;
 };
 
+// An argon2id hash of `password` at the cost `o` names (libsodium
+// crypto_pwhash_str). kInternal when hashing fails (out of memory).
+Result<std::string> hash_password(std::string_view password, const Options& o);
+
 struct Account {
   int64_t id = 0;
   std::string email;
@@ -185,6 +189,10 @@ class Accounts {
   // is); enabling an enabled account changes and records nothing.
   // kNotFound for an absent or deleted account.
   Status enable(int64_t user_id, const store::AuditActor& by = {});
+
+  // The options this service was made with (the password-reset service
+  // hashes new passwords at the same cost).
+  const Options& options() const { return options_; }
 
   // The gate's viewer for a signed-in session (purchases and VIP come with
   // commerce).

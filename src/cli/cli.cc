@@ -413,6 +413,8 @@ int run(int argc, char** argv) {
   }
   PaymentArgs pay_args;
   add_payment_options(serve, pay_args);
+  MailArgs mail_args;
+  add_mail_options(serve, mail_args);
 
   // check
   auto* check = app.add_subcommand("check", "validate source files; print outline and figures");
@@ -448,7 +450,10 @@ int run(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
-  if (*serve) return run_serve(g, listen, demo, sopts, pay_args);
+  if (*serve) {
+    if (Status s = apply_mail_options(mail_args, &sopts); !s.is_ok()) return fail(s);
+    return run_serve(g, listen, demo, sopts, pay_args);
+  }
   if (*check) return run_check(check_files);
   if (*import) return run_import(g, price, category, import_batch, import_paths);
   if (*user) return run_user(g, user_args);

@@ -15,6 +15,7 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "store/store.h"
+#include "web/server.h"
 
 namespace paidoc::cli {
 
@@ -116,6 +117,24 @@ struct PaymentArgs {
   std::string wechat_app_secret_file;  // JSAPI: the official account's AppSecret
 };
 void add_payment_options(CLI::App* serve, PaymentArgs& args);
+
+// Outgoing mail of `paidoc serve` (mail_options.cc): the --mail-* flags.
+// No --mail-host: no mail (password reset by mail is off).
+struct MailArgs {
+  std::string host;
+  int port = 0;                      // 0: the security's usual port
+  std::string security = "starttls";  // starttls | tls | none
+  std::string user;
+  std::string password_file;         // the password, never on the command line
+  std::string from;
+  std::string from_name;
+  int64_t reset_link_ttl = 30 * 60;
+};
+void add_mail_options(CLI::App* serve, MailArgs& args);
+// nullopt without --mail-host; kInvalidArgument naming the flag for a bad
+// value, an unreadable password file or settings mail::validate refuses.
+// Fills opts->mail and opts->password_resets.
+Status apply_mail_options(const MailArgs& args, web::ServerOptions* opts);
 
 // What serve hands to commerce::Commerce and web::ServerOptions.
 struct Payments {

@@ -38,6 +38,9 @@ inline constexpr char kDocumentTags[] = "document.tags";
 inline constexpr char kUserRole[] = "user.role";
 inline constexpr char kUserDisable[] = "user.disable";
 inline constexpr char kUserEnable[] = "user.enable";
+// A password set through a reset link (password_resets.h): the account's
+// own change, actor its email; details {}.
+inline constexpr char kUserPasswordReset[] = "user.password_reset";
 inline constexpr char kOrderRefund[] = "order.refund";
 inline constexpr char kWalletCredit[] = "wallet.credit";
 // Categories and tags (taxonomy.h): details {"name": …}; a rename

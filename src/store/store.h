@@ -11,6 +11,7 @@
 //   settings.h      SettingsStore   named values shared by every node
 //   audit.h         AuditStore      the append-only audit log
 //   taxonomy.h      TaxonomyStore   categories and tags: order, names, document tags
+//   password_resets.h PasswordResetStore  password-reset links (hashed tokens)
 //   enums.h         OrderKind, OrderStatus, Role and their strings
 //
 // Only the code that wires services together (web::Server, the CLI) holds
@@ -38,6 +39,7 @@
 #include "store/audit.h"
 #include "store/commerce.h"
 #include "store/documents.h"
+#include "store/password_resets.h"
 #include "store/downloads.h"
 #include "store/enums.h"
 #include "store/search_index.h"
@@ -54,7 +56,8 @@ class Store : public DocumentStore,
               public DownloadStore,
               public SettingsStore,
               public AuditStore,
-              public TaxonomyStore {
+              public TaxonomyStore,
+              public PasswordResetStore {
  public:
   ~Store() override = default;
 

@@ -43,6 +43,7 @@ constexpr ActionInfo kActions[] = {
     {store::audit_action::kUserRole, "修改角色"},
     {store::audit_action::kUserDisable, "停用账号"},
     {store::audit_action::kUserEnable, "启用账号"},
+    {store::audit_action::kUserPasswordReset, "重置密码"},
     {store::audit_action::kOrderRefund, "订单退款"},
     {store::audit_action::kWalletCredit, "钱包入账"},
     {store::audit_action::kCategoryCreate, "新建分类"},

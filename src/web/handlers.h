@@ -58,6 +58,12 @@ Response api_upload(Site& site, const Request& req, const Params& params);
 Response api_users(Site& site, const Request& req, const Params& params);
 Response api_user_role(Site& site, const Request& req, const Params& params);
 
+// password_pages.cc (HTML: "忘记密码" — a reset link by mail, a new password)
+Response password_forgot(Site& site, const Request& req, const Params& params);
+Response password_forgot_post(Site& site, const Request& req, const Params& params);
+Response password_reset(Site& site, const Request& req, const Params& params);
+Response password_reset_post(Site& site, const Request& req, const Params& params);
+
 // commerce_pages.cc (HTML: orders, paying, VIP, top-up, sandbox, admin orders)
 Response order_create(Site& site, const Request& req, const Params& params);
 Response order_view(Site& site, const Request& req, const Params& params);

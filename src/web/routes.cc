@@ -38,6 +38,14 @@ const std::vector<Route>& routes() {
       {kPost, "/register", "register_post", register_post, A::kOptional, C::kForm, B::kForm,
        W::kHash},
       {kPost, "/logout", "logout", logout_post, A::kOptional, C::kForm, B::kForm},
+      // Password reset by mail (password_pages.cc): the same answer for
+      // every email; setting the new password hashes it (hash pool).
+      {kGet, "/password/forgot", "password_forgot", password_forgot, A::kOptional},
+      {kPost, "/password/forgot", "password_forgot_post", password_forgot_post, A::kOptional,
+       C::kForm, B::kForm},
+      {kGet, "/password/reset", "password_reset", password_reset, A::kOptional},
+      {kPost, "/password/reset", "password_reset_post", password_reset_post, A::kOptional,
+       C::kForm, B::kForm, W::kHash},
       {kGet, "/me", "me", me, A::kUser},
       {kPost, "/me/sessions/{id}/revoke", "me_revoke", me_revoke, A::kUser, C::kForm, B::kForm},
       {kPost, "/me/logout-everywhere", "me_logout_everywhere", me_logout_everywhere, A::kUser,

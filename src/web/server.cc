@@ -293,7 +293,7 @@ struct Core {
              SiteConfig{options.site_name, options.base_url, options.cache_bytes,
                         !options.base_url.empty(), options.secure_cookies, options.trust_proxy,
                         options.sandbox, options.clock, options.downloads, options.search_limits,
-                        options.trust}),
+                        options.trust, options.mail, options.password_resets}),
         ioc(threads()),
         control(net::make_strand(ioc)),
         acceptor(control),

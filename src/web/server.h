@@ -24,12 +24,14 @@
 #include <string>
 
 #include "auth/auth.h"
+#include "auth/password_reset.h"
 #include "auth/search_limits.h"
 #include "commerce/commerce.h"
 #include "common/clock.h"
 #include "common/status.h"
 #include "downloads/downloads.h"
 #include "library/library.h"
+#include "mail/mail.h"
 #include "store/store.h"
 #include "web/trust_pages.h"
 
@@ -86,6 +88,13 @@ struct ServerOptions {
   // Starting Alipay / WeChat Pay payments: waits on the gateway (up to 10 s).
   int provider_threads = 16;
   int provider_queue = 256;
+
+  // Outgoing mail (mail/mail.h) for password-reset links; nullopt: resets
+  // are off and /password/forgot tells the reader to contact the site.
+  // REQUIRES: mail::validate(*mail) is OK.
+  std::optional<mail::SmtpOptions> mail;
+  // Reset links: lifetime and mail limits (auth/password_reset.h).
+  auth::ResetOptions password_resets;
 };
 
 class Server {

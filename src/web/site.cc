@@ -53,6 +53,16 @@ std::string tel_href(std::string_view phone) {
 
 }  // namespace
 
+namespace {
+
+auth::ResetOptions reset_options(const SiteConfig& c) {
+  auth::ResetOptions o = c.password_resets;
+  o.site_name = c.site_name;
+  return o;
+}
+
+}  // namespace
+
 Site::Site(store::Store& store, library::Library& library, auth::Accounts& accounts,
            commerce::Commerce& commerce, SiteConfig config)
     : library_(library),
@@ -64,6 +74,9 @@ Site::Site(store::Store& store, library::Library& library, auth::Accounts& accou
       commerce_(commerce),
       audit_(store),
       taxonomy_(store, config.clock ? *config.clock : Clock::system()),
+      mail_(config.mail ? mail::smtp_transport(*config.mail) : nullptr),
+      resets_(store, store, mail_.get(), config.clock ? *config.clock : Clock::system(),
+              reset_options(config), accounts.options()),
       config_(std::move(config)),
       router_(routes()),
       page_cache_(config_.cache_bytes / 2),
@@ -322,6 +335,7 @@ const char* flash_text(std::string_view key) {
       {"password_changed", "密码已修改，其他设备上的登录已失效。"},
       {"account_deleted", "您的账号已删除。"},
       {"registered", "注册成功，请登录。"},
+      {"password_reset", "密码已重置，请用新密码登录。所有设备上的登录都已退出。"},
       {"role_changed", "角色已更新。"},
       {"already_readable", "您已可阅读该文档，无需再次购买。"},
       {"paid", "支付成功，感谢您的购买。"},

@@ -17,6 +17,7 @@
 #include <string>
 
 #include "auth/auth.h"
+#include "auth/password_reset.h"
 #include "auth/search_limits.h"
 #include "commerce/commerce.h"
 #include "common/clock.h"
@@ -24,6 +25,7 @@
 #include "downloads/downloads.h"
 #include "gate/gate.h"
 #include "library/library.h"
+#include "mail/mail.h"
 #include "search/search.h"
 #include "store/store.h"
 #include "taxonomy/taxonomy.h"
@@ -51,6 +53,10 @@ struct SiteConfig {
   // The trust pages' folder and the operator details of the footer
   // (trust_pages.h); its site_name is set from site_name above.
   TrustOptions trust;
+  // Outgoing mail for password-reset links; nullopt: resets are off and
+  // /password/forgot tells the reader to contact the site.
+  std::optional<mail::SmtpOptions> mail;
+  auth::ResetOptions password_resets;  // link lifetime, mail limits (site_name is filled in)
 };
 
 inline constexpr std::string_view kSessionCookie = "paidoc_session";
@@ -137,6 +143,8 @@ class Site {
   // Categories and tags (the console's /admin/categories and /admin/tags,
   // tag pages).
   taxonomy::Taxonomy& taxonomy() { return taxonomy_; }
+  // "忘记密码": reset links by mail (off without mail settings).
+  auth::PasswordResets& password_resets() { return resets_; }
   // The gate viewer of this request: anonymous without a caller, else the
   // caller's role with their purchases and VIP (commerce::Commerce::viewer).
   Result<gate::Viewer> viewer(const Request& req);
@@ -299,6 +307,8 @@ class Site {
   commerce::Commerce& commerce_;
   store::AuditStore& audit_;
   taxonomy::Taxonomy taxonomy_;
+  std::unique_ptr<mail::Transport> mail_;  // null without mail settings
+  auth::PasswordResets resets_;            // after mail_: stops (drains) before it goes
   SiteConfig config_;
   Router router_;
   Templates templates_;

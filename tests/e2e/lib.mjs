@@ -10,7 +10,7 @@
 //   CHROMIUM         the browser (default /usr/bin/chromium)
 //   PAIDOC_GATEWAYS  the Alipay / WeChat Pay stand-ins (default build/e2e_gateways)
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -301,4 +301,64 @@ export async function tabTo(page, matches, what, max = 80) {
     if (hit) return;
   }
   throw new Error(`Tab never reached ${what}`);
+
+// --- outgoing mail: the SMTP stand-in (tests/support/smtp_standin.py) -----
+// Starts the stand-in (Debian's python3-aiosmtpd) on a free port for
+// `world`, before world.start(), and adds the --mail-* flags that send
+// paidoc's mail to it (world.serveArgs). It stops with the world (and when
+// this process ends: it exits when its stdin closes). Answers null when
+// python3-aiosmtpd is missing; the journey then skips itself.
+export async function startSmtpStandin(world) {
+  const python = spawnSync('/usr/bin/python3', ['-c', 'import aiosmtpd.controller']).status === 0
+    ? '/usr/bin/python3'
+    : null;
+  if (!python) return null;
+  const dir = join(world.dir, 'mail');
+  const proc = spawn(python, [join(ROOT, 'tests/support/smtp_standin.py'), '--dir', dir], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const port = await new Promise((ok, fail) => {
+    let out = '';
+    proc.stdout.on('data', (d) => {
+      out += d;
+      if (out.includes('\n')) ok(Number(out.trim()));
+    });
+    proc.once('exit', (code) => fail(new Error(`the SMTP stand-in exited (${code})`)));
+  });
+  world.serveArgs = [...(world.serveArgs ?? []),
+    '--mail-host', '127.0.0.1', '--mail-port', String(port), '--mail-security', 'none',
+    '--mail-from', 'noreply@example.cn', '--mail-from-name', 'paidoc 文库'];
+  const stopWorld = world.stop.bind(world);
+  world.stop = async () => {
+    proc.stdin.end();
+    proc.kill('SIGTERM');
+    await stopWorld();
+  };
+  return {
+    port,
+    // The n-th message (1-based), waiting up to timeoutMs; null if none came.
+    async message(n, timeoutMs = 10000) {
+      const path = join(dir, `${String(n).padStart(4, '0')}.eml`);
+      for (let waited = 0; waited <= timeoutMs; waited += 100) {
+        if (existsSync(path)) return parseMail(readFileSync(path, 'latin1'));
+        await sleep(100);
+      }
+      return null;
+    },
+  };
+}
+
+// A raw message (as the stand-in saved it) as { headers, body }: header
+// names lower-cased and unfolded, a base64 body decoded as UTF-8.
+export function parseMail(raw) {
+  const split = raw.indexOf('\r\n\r\n');
+  const headers = {};
+  for (const line of raw.slice(0, split).replace(/\r\n[ \t]/g, ' ').split('\r\n')) {
+    const colon = line.indexOf(':');
+    if (colon > 0) headers[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim();
+  }
+  let body = raw.slice(split + 4);
+  if ((headers['content-transfer-encoding'] || '').toLowerCase() === 'base64')
+    body = Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8');
+  return { headers, body };
 }

@@ -2441,6 +2441,114 @@ TEST(StoreOpenTest, PostgresqlIsNotBuiltYet) {
   EXPECT_EQ(s.status().message().find("secret"), std::string::npos);
 }
 
+// --- password resets (password_resets.h) -----------------------------------------
+
+PasswordReset reset_link(int64_t user_id, const std::string& token, int64_t at) {
+  PasswordReset r;
+  r.user_id = user_id;
+  r.token_hash = fake_sha("reset|" + token);
+  r.created_at = at;
+  r.expires_at = at + 1800;
+  r.ip = "203.0.113.7";
+  return r;
+}
+
+AuditEntry reset_entry(const std::string& actor, int64_t at) {
+  AuditEntry e;
+  e.at = at;
+  e.actor = actor;
+  e.action = audit_action::kUserPasswordReset;
+  e.details = "{}";
+  return e;
+}
+
+TEST_P(StoreContractTest, PasswordResetsAreKeptByTokenHash) {
+  User u = create_user("reset@example.cn");
+  auto made = store_->create_password_reset(reset_link(u.id, "one", kT0));
+  ASSERT_TRUE(made.ok()) << made.status().to_string();
+  EXPECT_GT(made->id, 0);
+  auto found = store_->find_password_reset(fake_sha("reset|one"));
+  ASSERT_TRUE(found.ok()) << found.status().to_string();
+  EXPECT_EQ(found->user_id, u.id);
+  EXPECT_EQ(found->created_at, kT0);
+  EXPECT_EQ(found->expires_at, kT0 + 1800);
+  EXPECT_EQ(found->used_at, 0);
+  EXPECT_EQ(found->ip, "203.0.113.7");
+  expect_code(store_->find_password_reset(fake_sha("reset|other")).status(), Code::kNotFound,
+              "unknown hash");
+  expect_code(store_->create_password_reset(reset_link(u.id, "one", kT0)).status(),
+              Code::kConflict, "hash taken");
+  expect_code(store_->create_password_reset(reset_link(u.id + 100, "two", kT0)).status(),
+              Code::kNotFound, "no such user");
+  PasswordReset bad = reset_link(u.id, "three", kT0);
+  bad.expires_at = kT0;
+  expect_code(store_->create_password_reset(bad).status(), Code::kInvalidArgument, "no lifetime");
+  bad = reset_link(u.id, "four", kT0);
+  bad.token_hash.clear();
+  expect_code(store_->create_password_reset(bad).status(), Code::kInvalidArgument, "empty hash");
+}
+
+TEST_P(StoreContractTest, CompletingAPasswordResetIsOneTransaction) {
+  User u = create_user("reset@example.cn");
+  User other = create_user("other@example.cn");
+  Session s1 = create_session(u.id, "phone", kT0);
+  Session s2 = create_session(u.id, "laptop", kT0);
+  Session keep = create_session(other.id, "theirs", kT0);
+  ASSERT_TRUE(store_->create_password_reset(reset_link(u.id, "first", kT0)).ok());
+  ASSERT_TRUE(store_->create_password_reset(reset_link(u.id, "second", kT0 + 1)).ok());
+  ASSERT_TRUE(store_->create_password_reset(reset_link(other.id, "theirs", kT0)).ok());
+
+  auto done = store_->complete_password_reset(fake_sha("reset|second"), "$argon2id$new", kT0 + 60,
+                                              reset_entry(u.email, kT0 + 60));
+  ASSERT_TRUE(done.ok()) << done.status().to_string();
+  EXPECT_EQ(*done, u.id);
+  EXPECT_EQ(store_->get_user(u.id)->password_hash, "$argon2id$new");
+  EXPECT_FALSE(session_exists(s1));
+  EXPECT_FALSE(session_exists(s2));
+  EXPECT_TRUE(session_exists(keep));
+  EXPECT_EQ(store_->find_password_reset(fake_sha("reset|first"))->used_at, kT0 + 60);
+  EXPECT_EQ(store_->find_password_reset(fake_sha("reset|second"))->used_at, kT0 + 60);
+  EXPECT_EQ(store_->find_password_reset(fake_sha("reset|theirs"))->used_at, 0);
+  AuditQuery q;
+  q.action = audit_action::kUserPasswordReset;
+  auto log = store_->list(q);
+  ASSERT_TRUE(log.ok());
+  ASSERT_EQ(log->items.size(), 1u);
+  EXPECT_EQ(log->items[0].target_kind, "user");
+  EXPECT_EQ(log->items[0].target_id, u.id);
+
+  // Used links do nothing more, and append nothing.
+  for (const char* token : {"first", "second"}) {
+    expect_code(store_->complete_password_reset(fake_sha(std::string("reset|") + token), "$x",
+                                                kT0 + 61, reset_entry(u.email, kT0 + 61))
+                    .status(),
+                Code::kNotFound, token);
+  }
+  EXPECT_EQ(store_->get_user(u.id)->password_hash, "$argon2id$new");
+  EXPECT_EQ(store_->list(q)->total, 1);
+}
+
+TEST_P(StoreContractTest, ExpiredOrDisabledPasswordResetsChangeNothing) {
+  User u = create_user("reset@example.cn");
+  ASSERT_TRUE(store_->create_password_reset(reset_link(u.id, "late", kT0)).ok());
+  expect_code(store_->complete_password_reset(fake_sha("reset|late"), "$x", kT0 + 1800,
+                                              reset_entry(u.email, kT0 + 1800))
+                  .status(),
+              Code::kNotFound, "expired");
+  ASSERT_TRUE(store_->create_password_reset(reset_link(u.id, "off", kT0 + 10)).ok());
+  ASSERT_TRUE(store_->set_user_disabled(u.id, true, kT0 + 11).ok());
+  expect_code(store_->complete_password_reset(fake_sha("reset|off"), "$x", kT0 + 12,
+                                              reset_entry(u.email, kT0 + 12))
+                  .status(),
+              Code::kNotFound, "disabled");
+  ASSERT_TRUE(store_->set_user_disabled(u.id, false, kT0 + 13).ok());
+  expect_code(store_->complete_password_reset(fake_sha("reset|off"), "", kT0 + 14,
+                                              reset_entry(u.email, kT0 + 14))
+                  .status(),
+              Code::kInvalidArgument, "empty hash");
+  EXPECT_EQ(store_->get_user(u.id)->password_hash, u.password_hash);
+  EXPECT_EQ(store_->find_password_reset(fake_sha("reset|off"))->used_at, 0);
+}
+
 }  // namespace
 }  // namespace paidoc::store
-

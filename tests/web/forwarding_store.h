@@ -38,6 +38,9 @@ class ForwardingStore : public store::Store {
   Result<store::UserPage> search_users(const std::string& a0, int64_t a1, int64_t a2) override { return inner_.search_users(a0, a1, a2); }
   Result<bool> set_user_disabled(int64_t a0, bool a1, int64_t a2) override { return inner_.set_user_disabled(a0, a1, a2); }
   Status set_password_hash(int64_t a0, const std::string& a1, int64_t a2) override { return inner_.set_password_hash(a0, a1, a2); }
+  Result<store::PasswordReset> create_password_reset(const store::PasswordReset& a0) override { return inner_.create_password_reset(a0); }
+  Result<store::PasswordReset> find_password_reset(const std::string& a0) override { return inner_.find_password_reset(a0); }
+  Result<int64_t> complete_password_reset(const std::string& a0, const std::string& a1, int64_t a2, const store::AuditEntry& a3) override { return inner_.complete_password_reset(a0, a1, a2, a3); }
   Status delete_user(int64_t a0, int64_t a1) override { return inner_.delete_user(a0, a1); }
   Result<store::Session> create_session(const store::Session& a0, int64_t a1) override { return inner_.create_session(a0, a1); }
   Result<store::Session> find_session(const std::string& a0) override { return inner_.find_session(a0); }

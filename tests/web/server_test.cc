@@ -840,6 +840,12 @@ class DownStore : public store::Store {
   }
   Result<bool> set_user_disabled(int64_t, bool, int64_t) override { return down(); }
   Status set_password_hash(int64_t, const std::string&, int64_t) override { return down(); }
+  Result<store::PasswordReset> create_password_reset(const store::PasswordReset&) override { return down(); }
+  Result<store::PasswordReset> find_password_reset(const std::string&) override { return down(); }
+  Result<int64_t> complete_password_reset(const std::string&, const std::string&, int64_t,
+                                          const store::AuditEntry&) override {
+    return down();
+  }
   Status delete_user(int64_t, int64_t) override { return down(); }
   Result<store::Session> create_session(const store::Session&, int64_t) override { return down(); }
   Result<store::Session> find_session(const std::string&) override { return down(); }

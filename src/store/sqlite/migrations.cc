@@ -593,6 +593,24 @@ INSERT INTO document_revisions (document_id, revision, source_text, source_sha25
          coalesce(c.name, ''), '', 'published', '', d.updated_at
   FROM documents d LEFT JOIN categories c ON c.id = d.category_id;
 )sql",
+
+    // Password-reset links (store/password_resets.h): only the SHA-256 of
+    // a link's token is kept. A link is checked against a live, enabled
+    // account when it is used, so deleting or disabling an account needs
+    // no change here.
+    R"sql(
+CREATE TABLE password_resets (
+  id          INTEGER PRIMARY KEY AUTOINCREMENT,
+  user_id     INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  token_hash  TEXT    NOT NULL UNIQUE,
+  created_at  INTEGER NOT NULL,
+  expires_at  INTEGER NOT NULL CHECK (expires_at > created_at),
+  used_at     INTEGER NOT NULL DEFAULT 0 CHECK (used_at >= 0),
+  ip          TEXT    NOT NULL DEFAULT ''
+) STRICT;
+-- Using up every live link of an account at once.
+CREATE INDEX password_resets_by_user ON password_resets (user_id) WHERE used_at = 0;
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(std::size(kMigrations));

@@ -18,6 +18,7 @@
 #include "store/sqlite/downloads.h"
 #include "store/sqlite/migrations.h"
 #include "store/sqlite/orders.h"
+#include "store/sqlite/password_resets.h"
 #include "store/sqlite/search.h"
 #include "store/sqlite/taxonomy.h"
 #include "store/sqlite/writer.h"
@@ -1426,6 +1427,38 @@ class SqliteStore final : public Store {
         auto id = append_audit_in(c, e);
         if (!id.ok()) return id.status();
         return Done{};
+      });
+    });
+  }
+
+  // --- password resets (password_resets.h) ---
+
+  Result<PasswordReset> create_password_reset(const PasswordReset& r) override {
+    return guarded<PasswordReset>("create_password_reset", [&]() -> Result<PasswordReset> {
+      return in_write_txn<PasswordReset>(
+          [&](Connection& c) { return create_password_reset_in(c, r); });
+    });
+  }
+
+  Result<PasswordReset> find_password_reset(const std::string& token_hash) override {
+    return guarded<PasswordReset>("find_password_reset", [&]() -> Result<PasswordReset> {
+      auto r = on_connection<std::optional<PasswordReset>>(
+          [&](Connection& c) { return find_password_reset_in(c, token_hash); });
+      if (!r.ok()) return r.status();
+      if (!*r) return Status::not_found("no password reset with this token");
+      return std::move(**r);
+    });
+  }
+
+  Result<int64_t> complete_password_reset(const std::string& token_hash,
+                                          const std::string& password_hash, int64_t now,
+                                          const AuditEntry& e) override {
+    return guarded<int64_t>("complete_password_reset", [&]() -> Result<int64_t> {
+      if (password_hash.empty())
+        return Status::invalid("complete_password_reset: password hash is empty");
+      if (Status s = check_audit_entry(e); !s.is_ok()) return s;
+      return in_write_txn<int64_t>([&](Connection& c) {
+        return complete_password_reset_in(c, token_hash, password_hash, now, e);
       });
     });
   }
