@@ -301,6 +301,7 @@ export async function tabTo(page, matches, what, max = 80) {
     if (hit) return;
   }
   throw new Error(`Tab never reached ${what}`);
+}
 
 // --- outgoing mail: the SMTP stand-in (tests/support/smtp_standin.py) -----
 // Starts the stand-in (Debian's python3-aiosmtpd) on a free port for
