@@ -1,6 +1,7 @@
 # paidoc: `make` builds build/paidoc; `make run` serves the demo on
 # http://127.0.0.1:8080; `make test` runs every test. Each first installs the
 # Debian packages that are missing (scripts/install-deps.sh, idempotent).
+# `make test` also starts a throw-away PostgreSQL for the tests of that backend.
 # `make e2e` runs the browser journeys (tests/e2e) alone; screenshots go to
 # $(BUILD)/e2e-artifacts/.
 BUILD ?= build
@@ -24,9 +25,12 @@ build: deps $(BUILD)/build.ninja
 run: build
 	$(BUILD)/paidoc serve --demo --data $(DATA) --listen $(LISTEN)
 
+# The tests run beside a throw-away PostgreSQL (scripts/with-postgres.sh:
+# initdb in a temp folder, 127.0.0.1, a random port, stopped afterwards even
+# on failure), so every store and service suite runs on both backends.
 test: build
 	@bash scripts/install-deps.sh --test
-	cd $(BUILD) && ctest --output-on-failure -j $$(nproc)
+	cd $(BUILD) && ../scripts/with-postgres.sh ctest --output-on-failure -j $$(nproc)
 
 e2e: build
 	@bash scripts/install-deps.sh --test

@@ -8,7 +8,8 @@
 #                                    (LibreOffice, poppler-utils), the SMTP
 #                                    stand-in of the mail tests (aiosmtpd) and the
 #                                    browser journeys (chromium, nodejs, npm;
-#                                    then `npm ci` in tests/e2e)
+#                                    then `npm ci` in tests/e2e) and the
+#                                    PostgreSQL server the tests start
 #   scripts/install-deps.sh --bench  also wrk and nginx for bench/
 set -euo pipefail
 
@@ -16,6 +17,7 @@ packages=(
   build-essential cmake ninja-build pkg-config
   libboost-dev                  # Beast + Asio (header-only)
   libsqlite3-dev                # storage, FTS5
+  libpq-dev                     # the PostgreSQL backend (libpq)
   nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev
   libicu-dev                    # encoding detection and conversion (GB18030)
   libssl-dev                    # SHA-256 of sources; later payment signatures
@@ -37,7 +39,8 @@ for arg in "$@"; do
   case "$arg" in
     --bench) packages+=(wrk nginx-light) ;;
     --test) packages+=(poppler-utils mupdf-tools libreoffice-writer-nogui
-                       python3-aiosmtpd)  # the SMTP stand-in of the mail tests
+                       python3-aiosmtpd   # the SMTP stand-in of the mail tests
+                       postgresql)        # the throw-away server of scripts/with-postgres.sh
             want_e2e=1 ;;
     *) echo "install-deps.sh: unknown option $arg" >&2; exit 2 ;;
   esac

@@ -6,6 +6,9 @@
 #include <string_view>
 
 #include "store/sqlite/sqlite_store.h"
+#ifdef PAIDOC_WITH_POSTGRES
+#include "store/postgres/pg_store.h"
+#endif
 
 namespace paidoc::store {
 
@@ -26,8 +29,13 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& url, const Clock& 
   }
   // The URL may carry a password: messages name the scheme only.
   if (u.starts_with("postgresql://") || u.starts_with("postgres://")) {
+#ifdef PAIDOC_WITH_POSTGRES
+    return postgres::open_postgres(url, postgres::Options{}, clock);
+#else
     return Status::invalid(
-        "store URL: the PostgreSQL backend is not built yet; use sqlite:PATH for now");
+        "store URL: this paidoc was built without the PostgreSQL backend "
+        "(PAIDOC_WITH_POSTGRES=OFF); use sqlite:PATH or a build with libpq");
+#endif
   }
   size_t colon = u.find(':');
   if (colon == std::string_view::npos || colon == 0) {

@@ -1,6 +1,7 @@
 // Store: the whole of storage, as one object that is every domain interface
-// at once. A backend (store/sqlite/, later store/postgres/) implements
-// Store; services take only the domain interface they need:
+// at once. A backend (store/sqlite/, store/postgres/) implements
+// Store (store/postgres/ is the PostgreSQL one); services take only the
+// domain interface they need:
 //
 //   documents.h     DocumentStore   documents, categories, listings
 //   search_index.h  SearchIndex     full-text search over documents
@@ -62,7 +63,9 @@ class Store : public DocumentStore,
   ~Store() override = default;
 
   // Opens "sqlite:PATH" (file created if missing, migrations applied; each
-  // applied migration is stamped with clock.now()). Other schemes answer
+  // applied migration is stamped with clock.now()) or "postgresql://…" /
+  // "postgres://…" (a libpq URI; store/postgres/pg_store.h; kInvalidArgument
+  // in a build without PAIDOC_WITH_POSTGRES). Other schemes answer
   // kInvalidArgument naming the scheme. REQUIRES: clock outlives the call
   // (the store keeps no reference to it).
   static Result<std::unique_ptr<Store>> open(const std::string& url,

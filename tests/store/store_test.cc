@@ -24,6 +24,10 @@
 #include <vector>
 
 #include "store/sqlite/migrations.h"
+#include "support/test_database.h"
+#ifdef PAIDOC_WITH_POSTGRES
+#include "store/postgres/migrations.h"
+#endif
 
 namespace paidoc::store {
 namespace {
@@ -32,40 +36,9 @@ namespace fs = std::filesystem;
 
 // --- backends -----------------------------------------------------------------
 
-// An empty database for one test; dropped when destroyed.
-class TestDatabase {
- public:
-  virtual ~TestDatabase() = default;
-  virtual std::string url() const = 0;
-};
-
-// A fresh directory under the system temp dir, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    std::random_device rd;
-    path_ = fs::temp_directory_path() /
-            ("paidoc-store-test-" + std::to_string(rd()) + "-" + std::to_string(counter++));
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
-class SqliteTestDatabase : public TestDatabase {
- public:
-  std::string url() const override { return "sqlite:" + (dir_.path() / "paidoc.db").string(); }
-
- private:
-  TempDir dir_;
-};
+using testing_support::make_test_database;
+using testing_support::TempDir;
+using testing_support::TestDatabase;
 
 struct Backend {
   std::string name;
@@ -75,8 +48,17 @@ struct Backend {
 
 std::ostream& operator<<(std::ostream& os, const Backend& b) { return os << b.name; }
 
-const Backend kSqlite{"sqlite", [] { return std::make_unique<SqliteTestDatabase>(); },
+const Backend kSqlite{"sqlite", [] { return make_test_database("sqlite"); },
                       sqlite::latest_schema_version()};
+// Runs where PAIDOC_TEST_PG names a server (make test starts one); skips
+// elsewhere (tests/support/test_database.h).
+const Backend kPostgres{"postgresql", [] { return make_test_database("postgresql"); },
+#ifdef PAIDOC_WITH_POSTGRES
+                        postgres::latest_schema_version()
+#else
+                        0
+#endif
+};
 
 // --- documents ------------------------------------------------------------------
 
@@ -164,6 +146,7 @@ class StoreContractTest : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
     db_ = GetParam().make();
+    if (db_ == nullptr) GTEST_SKIP() << testing_support::postgres_skip_reason();
     store_ = open();
   }
 
@@ -1450,7 +1433,7 @@ TEST_P(StoreContractTest, ConcurrentSessionLookupsWhileSigningIn) {
   EXPECT_EQ(session_ids(a.id).size(), 60u);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, StoreContractTest, ::testing::Values(kSqlite),
+INSTANTIATE_TEST_SUITE_P(Backends, StoreContractTest, ::testing::Values(kSqlite, kPostgres),
                          [](const auto& info) { return info.param.name; });
 
 // --- commerce: orders, wallets, the ledger ------------------------------------------
@@ -2056,7 +2039,7 @@ TEST_P(StoreCommerceTest, ConcurrentDeliveriesOfOneNotificationApplyOnce) {
   expect_clean_audit();
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, StoreCommerceTest, ::testing::Values(kSqlite),
+INSTANTIATE_TEST_SUITE_P(Backends, StoreCommerceTest, ::testing::Values(kSqlite, kPostgres),
                          [](const auto& info) { return info.param.name; });
 
 // --- the audit log ---------------------------------------------------------------------
@@ -2229,7 +2212,7 @@ TEST_P(StoreAuditTest, AuditedCreditAndRefundWriteOneEntryEachAndNoneWhenRefused
   expect_clean_audit();
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, StoreAuditTest, ::testing::Values(kSqlite),
+INSTANTIATE_TEST_SUITE_P(Backends, StoreAuditTest, ::testing::Values(kSqlite, kPostgres),
                          [](const auto& info) { return info.param.name; });
 
 // --- Store::open ------------------------------------------------------------------
