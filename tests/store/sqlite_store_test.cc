@@ -12,6 +12,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -19,6 +20,9 @@
 #include "store/sqlite/connection.h"
 #include "store/sqlite/fts.h"
 #include "store/sqlite/migrations.h"
+#include "store/sqlite/search.h"
+#include "common/resources.h"
+#include "doc/parser.h"
 #include "store/store.h"
 
 namespace paidoc::store {
@@ -679,6 +683,42 @@ TEST_F(SqliteStoreTest, SearchRefusesTermsWithNothingToSearch) {
   q.terms = {"水利"};
   q.limit = 0;
   EXPECT_EQ((*opened)->search(q).status().code(), Code::kInvalidArgument);
+}
+
+
+// document_words() once kept views into its own growing result: when the
+// paid part added enough new words for the vector to reallocate, the views
+// of short (inline-stored) words dangled, so words already listed could be
+// listed again and counted twice in keyword_df (PostgreSQL refused the
+// duplicate; SQLite silently double-counted).
+TEST(DocumentWordsTest, DocumentWordsStayDistinctWhenThePaidPartAddsMany) {
+  std::string free_text;
+  std::string paid_text;
+  const char* kWords[] = {"组织", "学习", "制度", "建设", "作风", "纪律", "群众", "基层",
+                          "调研", "整改", "落实", "责任", "考核", "监督", "培训", "服务"};
+  // Free words first, then a paid part that repeats them among many new ones.
+  for (const char* w : kWords) free_text += std::string("加强") + w + "工作。\n";
+  for (int i = 0; i < 40; ++i) {
+    for (const char* w : kWords) paid_text += std::string("深化") + w + "第" + std::to_string(i) + "项，";
+    paid_text += "\n";
+  }
+  sqlite::SearchTexts t{free_text, paid_text};
+  std::vector<std::string> words = sqlite::document_words("标题", t);
+  std::set<std::string> distinct(words.begin(), words.end());
+  EXPECT_EQ(distinct.size(), words.size());
+  EXPECT_GT(words.size(), 16u);
+  // And every demo document (the one PostgreSQL refused among them).
+  for (std::string_view path : resource_paths("demo/")) {
+    if (!path.ends_with(".txt")) continue;
+    std::string_view bytes;
+    ASSERT_TRUE(resource(path, &bytes)) << path;
+    doc::ParseResult parsed = doc::parse(bytes, path);
+    ASSERT_TRUE(parsed.ok) << path;
+    sqlite::SearchTexts texts = sqlite::search_texts(parsed.document);
+    std::vector<std::string> w = sqlite::document_words(parsed.document.title, texts);
+    std::set<std::string> d(w.begin(), w.end());
+    EXPECT_EQ(d.size(), w.size()) << path;
+  }
 }
 
 }  // namespace

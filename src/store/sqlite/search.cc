@@ -421,10 +421,15 @@ std::vector<std::string> document_words(const std::string& title, const SearchTe
   // Lines are segmented apart (a line break ends every candidate), so
   // this equals keyword_words(title + "\n" + free + "\n" + paid).
   std::vector<std::string> out = text::keyword_words(title + "\n" + t.free);
-  std::unordered_set<std::string_view> seen(out.begin(), out.end());
+  // Views into the candidates, which outlive the loop; not into `out`, whose
+  // short strings move (and their views dangle) when it grows.
+  std::unordered_set<std::string_view> seen;
+  for (const std::string& w : out) seen.insert(w);
+  std::vector<std::string_view> more;
   for (const text::KeywordCandidates::Occurrence& o : paid.occurrences) {
-    if (seen.insert(o.word).second) out.push_back(o.word);
+    if (seen.insert(o.word).second) more.push_back(o.word);
   }
+  out.insert(out.end(), more.begin(), more.end());
   return out;
 }
 
