@@ -85,6 +85,19 @@ struct DownloadArgs {
 void add_download_commands(CLI::App& app, DownloadArgs& args);
 int run_downloads(const Globals& g, const DownloadArgs& args);
 
+// `paidoc backup --out FILE [--force]` and `paidoc restore --from FILE
+// [--force]` (backup_cmd.cc): SQLite sites only.
+struct BackupArgs {
+  CLI::App* backup = nullptr;
+  CLI::App* restore = nullptr;
+  std::string out;
+  std::string from;
+  bool force = false;
+  bool chosen() const { return (backup && *backup) || (restore && *restore); }
+};
+void add_backup_commands(CLI::App& app, BackupArgs& args);
+int run_backup(const Globals& g, const BackupArgs& args);
+
 // Payment configuration of `paidoc serve` (payments.cc): the flags, and what
 // they make at start. Empty strings mean "not configured".
 struct PaymentArgs {

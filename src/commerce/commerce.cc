@@ -886,15 +886,19 @@ Result<gate::Viewer> Commerce::viewer(int64_t user_id, gate::Role role) {
 
 // --- operators ------------------------------------------------------------------------
 
+LedgerCheck ledger_check(const store::LedgerAudit& audit) {
+  LedgerCheck c;
+  c.entries = audit.entries;
+  c.accounts = audit.accounts;
+  for (const auto& p : audit.problems) c.problems.push_back(describe(p));
+  c.ok = c.problems.empty();
+  return c;
+}
+
 Result<LedgerCheck> Commerce::verify_ledger() {
   auto audit = store_.ledger_audit();
   if (!audit.ok()) return audit.status();
-  LedgerCheck c;
-  c.entries = audit->entries;
-  c.accounts = audit->accounts;
-  for (const auto& p : audit->problems) c.problems.push_back(describe(p));
-  c.ok = c.problems.empty();
-  return c;
+  return ledger_check(*audit);
 }
 
 Result<std::string> Commerce::export_orders_csv(int64_t from, int64_t to) {

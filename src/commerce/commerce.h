@@ -162,6 +162,11 @@ struct LedgerCheck {
   int64_t accounts = 0;
 };
 
+// The check of a store's ledger audit, one line per problem: what
+// Commerce::verify_ledger answers, also for an audit read elsewhere (the
+// copy that `paidoc backup` makes).
+LedgerCheck ledger_check(const store::LedgerAudit& audit);
+
 class Commerce {
  public:
   // REQUIRES: store, documents and clock outlive this. Providers are keyed
