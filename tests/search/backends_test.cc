@@ -419,5 +419,46 @@ TEST_F(SearchBackendsTest, PrefixCountsAPositionOnce) {
   EXPECT_EQ(ids_of(*b), ids_of(*a));
 }
 
+#ifdef PAIDOC_WITH_POSTGRES
+// Rows indexed by an older tokenizer generation (search_version below the
+// current one) are re-indexed when the store opens: here their index rows
+// are emptied as if an older tokenizer had written nothing usable, and the
+// reopened store finds the documents again, as before.
+TEST_F(SearchBackendsTest, PostgresReindexesAnOlderGenerationAtOpen) {
+  library::ImportOptions opts;
+  const int64_t id = import(
+      "old.txt", "旧文档\n一、情况\n落实整改措施。\n##paidbegin##\n二、措施\n闭环管理台账销号。\n##paidend##\n",
+      opts);
+  SearchQuery q;
+  q.terms = {"台账销号"};
+  q.paid_scope.all = true;
+  auto before = pg_->store_->search(q);
+  ASSERT_TRUE(before.ok()) << before.status().to_string();
+  ASSERT_EQ(ids_of(*before), (std::vector<int64_t>{id}));
+  pg_->lib_.reset();
+  pg_->store_.reset();
+  {
+    PGconn* c = PQconnectdb(pg_->db_->url().c_str());
+    ASSERT_EQ(PQstatus(c), CONNECTION_OK) << PQerrorMessage(c);
+    PGresult* r = PQexec(c,
+                         "UPDATE search_chunks SET tsv = ''::tsvector;"
+                         " UPDATE documents SET search_version = 1;");
+    EXPECT_EQ(PQresultStatus(r), PGRES_COMMAND_OK) << PQerrorMessage(c);
+    PQclear(r);
+    PQfinish(c);
+  }
+  auto reopened = store::Store::open(pg_->db_->url());
+  ASSERT_TRUE(reopened.ok()) << reopened.status().to_string();
+  pg_->store_ = std::move(*reopened);
+  auto after = pg_->store_->search(q);
+  ASSERT_TRUE(after.ok()) << after.status().to_string();
+  EXPECT_EQ(ids_of(*after), (std::vector<int64_t>{id}));
+  auto sqlite_hit = sqlite_->store_->search(q);
+  ASSERT_TRUE(sqlite_hit.ok());
+  ASSERT_EQ(after->hits.size(), 1u);
+  expect_same_hit(sqlite_hit->hits.at(0), after->hits[0], "after reindex");
+}
+#endif
+
 }  // namespace
 }  // namespace paidoc::search
