@@ -118,7 +118,10 @@ namespace {
 
 constexpr int kChunkPositions = 16000;  // tsvector positions stop at 16383
 constexpr int kLexemePositions = 250;   // a tsvector lexeme keeps 256
-constexpr int kOverlap = 128;           // longest exact phrase: 129 tokens
+// Longest exact phrase: 129 tokens (the web caps a query at 256 bytes, so
+// no term it sends has more than 128). Below kLexemePositions, so every
+// chunk but the last owns at least one position.
+constexpr int kOverlap = 128;
 // tsvector lexemes stop at 2047 bytes; longer tokens (only ASCII words can
 // be) are stored as a digest (long_lexeme), in documents and queries alike.
 constexpr size_t kLongToken = 512;
