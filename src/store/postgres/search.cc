@@ -109,7 +109,10 @@ SearchTexts search_texts(const doc::Document& d) {
 // match every term somewhere (any column, keywords included), less drafts
 // and filtered ones, and for each such document's chunks holding any query
 // lexeme, cut down to the query's lexemes (ts_filter of setweight) — a few
-// positions per chunk. The exact rules (which columns a term may consult
+// positions per chunk. Chunks of paid text come only for documents whose
+// paid text the viewer may search (PaidScope, decided in that statement),
+// keyword chunks only for the others: locked paid text never leaves the
+// database, and the largest column is not read for most searches. The exact rules (which columns a term may consult
 // for this viewer, phrases, exclusions, keyword probes) and the score are
 // then applied here, exactly as the SQLite backend's collector does; only
 // the page's documents are read afterwards, in one statement.
@@ -401,28 +404,35 @@ Result<Plan> plan_of(const SearchQuery& q) {
   return plan;
 }
 
-// The statement collecting the candidates of a query with n terms (?5 ..
-// ?4+n: each term's tsquery). ?1 category or '', ?2 price filter code,
-// ?3 the query's lexemes, ?4 a tsquery of any of them.
+// The statement collecting the candidates of a query with n terms (?9 ..
+// ?8+n: each term's tsquery). ?1 category or '', ?2 price filter code,
+// ?3 the query's lexemes, ?4 a tsquery of any of them; the PaidScope as
+// ?5 all, ?6 free_price (0/1), ?7 publisher_id (NULL: none), ?8 ids.
+// `open` says whether the viewer may search the document's paid text: its
+// paid chunks are read only then, its keyword chunks only otherwise.
 const char* collect_sql(size_t n) {
   static const std::vector<std::string> sqls = [] {
     std::vector<std::string> v(17);
     for (size_t k = 1; k <= 16; ++k) {
       std::string s =
           "WITH cand AS MATERIALIZED ("
-          " SELECT d.id, d.price_fen, d.has_paid, d.publisher_id FROM documents d"
+          " SELECT d.id, coalesce(?5::bigint = 1"
+          "   OR (?6::bigint = 1 AND d.has_paid = 1 AND d.price_fen = 0)"
+          "   OR d.publisher_id = ?7::bigint OR d.id = ANY(?8::bigint[]), false) AS open"
+          " FROM documents d"
           " WHERE d.status <> 'draft'"
           " AND (?1::text = '' OR d.category_id = (SELECT id FROM categories WHERE name = ?1::text))"
           " AND (?2::bigint = 0 OR (?2::bigint = 1 AND (d.price_fen = 0 OR d.has_paid = 0))"
           "      OR (?2::bigint = 2 AND d.price_fen > 0 AND d.has_paid = 1))";
       for (size_t t = 0; t < k; ++t) {
         s += " AND d.id IN (SELECT document_id FROM search_chunks WHERE tsv @@ ?" +
-             std::to_string(5 + t) + "::tsquery)";
+             std::to_string(9 + t) + "::tsquery)";
       }
-      s += ") SELECT c.id, c.price_fen, c.has_paid, c.publisher_id, s.col, s.owned,"
+      s += ") SELECT c.id, c.open, s.col, s.owned,"
            " ts_filter(setweight(s.tsv, 'A', ?3::text[]), '{a}')::text"
            " FROM cand c JOIN search_chunks s ON s.document_id = c.id"
-           " WHERE s.tsv @@ ?4::tsquery";
+           " WHERE s.tsv @@ ?4::tsquery"
+           " AND (s.col < 2 OR (s.col = 2 AND c.open) OR (s.col = 3 AND NOT c.open))";
       v[k] = std::move(s);
     }
     return v;
@@ -448,9 +458,7 @@ struct SeenChunk {
 
 struct Candidate {
   int64_t id = 0;
-  int64_t price_fen = 0;
-  bool has_paid = false;
-  std::optional<int64_t> publisher_id;
+  bool open = false;  // the viewer may search the paid text (PaidScope)
   std::vector<SeenChunk> chunks;
 };
 
@@ -512,10 +520,21 @@ Status parse_tsvector(std::string_view s, SeenChunk& out) {
 Result<std::vector<Candidate>> candidates(Connection& c, const SearchQuery& q, const Plan& plan) {
   auto st = c.stmt(collect_sql(plan.terms.size()));
   if (!st.ok()) return st.status();
+  const PaidScope& scope = q.paid_scope;
+  std::string ids = "{";
+  for (size_t i = 0; i < scope.ids.size(); ++i) {
+    if (i) ids += ',';
+    ids += std::to_string(scope.ids[i]);
+  }
+  ids += '}';
   st->bind(1, q.category).bind(2, price_code(q.price)).bind(3, plan.lexeme_array)
-      .bind(4, plan.any_query);
+      .bind(4, plan.any_query)
+      .bind(5, int64_t{scope.all ? 1 : 0})
+      .bind(6, int64_t{scope.free_price ? 1 : 0})
+      .bind(7, scope.publisher_id)
+      .bind(8, ids);
   for (size_t t = 0; t < plan.term_queries.size(); ++t) {
-    st->bind(static_cast<int>(5 + t), plan.term_queries[t]);
+    st->bind(static_cast<int>(9 + t), plan.term_queries[t]);
   }
   std::vector<Candidate> out;
   std::unordered_map<int64_t, size_t> index;
@@ -528,15 +547,13 @@ Result<std::vector<Candidate>> candidates(Connection& c, const SearchQuery& q, c
     if (fresh) {
       Candidate cand;
       cand.id = id;
-      cand.price_fen = st->int64(1);
-      cand.has_paid = st->int64(2) != 0;
-      if (!st->is_null(3)) cand.publisher_id = st->int64(3);
+      cand.open = st->int64(1) != 0;
       out.push_back(std::move(cand));
     }
     SeenChunk chunk;
-    chunk.col = static_cast<int>(st->int64(4));
-    chunk.owned = static_cast<int>(st->int64(5));
-    if (Status s = parse_tsvector(st->text(6), chunk); !s.is_ok()) return s;
+    chunk.col = static_cast<int>(st->int64(2));
+    chunk.owned = static_cast<int>(st->int64(3));
+    if (Status s = parse_tsvector(st->text(4), chunk); !s.is_ok()) return s;
     out[it->second].chunks.push_back(std::move(chunk));
   }
   return out;
@@ -573,13 +590,6 @@ bool found_in(const Candidate& d, const Phrase& p, int col) {
   return false;
 }
 
-bool readable(const Candidate& d, const PaidScope& scope) {
-  if (scope.all) return true;
-  if (scope.free_price && d.has_paid && d.price_fen == 0) return true;
-  if (scope.publisher_id && d.publisher_id == scope.publisher_id) return true;
-  return std::find(scope.ids.begin(), scope.ids.end(), d.id) != scope.ids.end();
-}
-
 struct Entry {
   double score;
   int64_t id;
@@ -598,7 +608,7 @@ constexpr double kWeights[3] = {10.0, 1.0, 1.0};
 // The document's entry when it matches the query, as the SQLite backend's
 // match expressions and paidoc_collect() would have it.
 std::optional<Entry> judge(const Candidate& d, const SearchQuery& q, const Plan& plan) {
-  const bool locked = !readable(d, q.paid_scope);
+  const bool locked = !d.open;
   const int text_cols = locked ? 2 : 3;  // title, free (, paid)
   for (const Phrase& x : plan.excluded) {
     for (int col = 0; col < text_cols; ++col) {
