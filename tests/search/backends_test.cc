@@ -402,6 +402,30 @@ TEST_F(SearchBackendsTest, LongDocumentsAcrossChunkSeams) {
   EXPECT_EQ(ids_of(*b), (std::vector<int64_t>{long_id, short_id}));
 }
 
+// Words longer than a PostgreSQL lexeme may be (2047 bytes; the backend
+// stores long tokens as a digest) are found exactly as on SQLite: the
+// whole word, not a shorter or a longer one.
+TEST_F(SearchBackendsTest, VeryLongWordsMatchWhole) {
+  const std::string w3000(3000, 'q');
+  const std::string w2999(2999, 'q');
+  library::ImportOptions opts;
+  const int64_t id = import("long-word.txt", "长词\n一、情况\n" + w3000 + " 整改。\n", opts);
+  import("other-word.txt", "另一\n一、情况\n" + w2999 + "x 整改。\n", opts);
+  for (const std::string& term : {w3000, w2999, w3000 + "q"}) {
+    SearchQuery q;
+    q.terms = {term, "整改"};
+    auto a = sqlite_->store_->search(q);
+    auto b = pg_->store_->search(q);
+    ASSERT_TRUE(a.ok() && b.ok()) << b.status().to_string();
+    EXPECT_EQ(ids_of(*a), ids_of(*b)) << term.size();
+  }
+  SearchQuery q;
+  q.terms = {w3000};
+  auto b = pg_->store_->search(q);
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(ids_of(*b), (std::vector<int64_t>{id}));
+}
+
 // A run ending in a doubled ideograph holds two tokens starting with it at
 // one position (the bigram and the run's last character): a term ending in
 // that ideograph counts the position once on both backends, so "哈哈"
