@@ -10,12 +10,12 @@
 
 #include "library/library.h"
 #include "store/store.h"
+#include "support/test_database.h"
 #include "text/text.h"
 
 namespace paidoc::search {
 namespace {
 
-namespace fs = std::filesystem;
 
 // --- query parsing --------------------------------------------------------------
 
@@ -113,30 +113,20 @@ TEST(CutSnippet, WindowAroundMatchWithEllipses) {
 
 // --- the service over a real store ---------------------------------------------------
 
-class TempDir {
- public:
-  TempDir() {
-    std::random_device rd;
-    path_ = fs::temp_directory_path() / ("paidoc-search-" + std::to_string(rd()));
-    fs::create_directories(path_);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
 // Paid sentences: tests check that no 8-character window of them reaches a
 // reader without access.
 const char* kPaidSentence = "对连续两个季度考核靠后的科室实行绩效扣款并约谈负责人。";
 const char* kPaidSentence2 = "夜间巡查发现的渗漏点须在四十八小时内完成封堵。";
 
-class SearchTest : public ::testing::Test {
+// The service over each store backend (PostgreSQL where PAIDOC_TEST_PG
+// names a server; tests/support/test_database.h).
+class SearchTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     ASSERT_TRUE(text::init().is_ok());
-    auto st = store::Store::open("sqlite:" + (dir_.path() / "t.db").string());
+    db_ = testing_support::make_test_database(GetParam());
+    if (db_ == nullptr) GTEST_SKIP() << testing_support::postgres_skip_reason();
+    auto st = store::Store::open(db_->url());
     ASSERT_TRUE(st.ok()) << st.status().to_string();
     store_ = std::move(*st);
     lib_ = std::make_unique<library::Library>(*store_);
@@ -167,7 +157,7 @@ class SearchTest : public ::testing::Test {
     return out;
   }
 
-  TempDir dir_;
+  std::unique_ptr<testing_support::TestDatabase> db_;
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<library::Library> lib_;
   std::unique_ptr<Searcher> searcher_;
@@ -207,13 +197,13 @@ std::string everything_shown(const Results& r) {
   return all;
 }
 
-TEST_F(SearchTest, PhraseFindsOnlyTheContiguousRun) {
+TEST_P(SearchTest, PhraseFindsOnlyTheContiguousRun) {
   int64_t together = import("a.txt", doc("甲单位报告", "本年度认真落实整改措施。"));
   import("b.txt", doc("乙单位报告", "提出整改意见，明确具体措施。"));
   EXPECT_EQ(ids(run("整改措施")), (std::vector<int64_t>{together}));
 }
 
-TEST_F(SearchTest, TitleMatchRanksAboveBodyMatch) {
+TEST_P(SearchTest, TitleMatchRanksAboveBodyMatch) {
   int64_t body = import("body.txt", doc("年度工作报告", "推进乡村振兴，乡村振兴取得成效，乡村振兴见实效。"));
   int64_t title = import("title.txt", doc("乡村振兴工作报告", "全年完成各项任务。"));
   Results r = run("乡村振兴");
@@ -221,20 +211,20 @@ TEST_F(SearchTest, TitleMatchRanksAboveBodyMatch) {
   EXPECT_EQ(r.total, 2);
 }
 
-TEST_F(SearchTest, NewerDocumentWinsATie) {
+TEST_P(SearchTest, NewerDocumentWinsATie) {
   int64_t older = import("o.txt", doc("调研报告之一", "围绕基层减负开展调研。"));
   int64_t newer = import("n.txt", doc("调研报告之二", "围绕基层减负开展调研。"));
   EXPECT_EQ(ids(run("基层减负")), (std::vector<int64_t>{newer, older}));
 }
 
-TEST_F(SearchTest, TermsAreAndedAndExclusionsRemove) {
+TEST_P(SearchTest, TermsAreAndedAndExclusionsRemove) {
   int64_t both = import("1.txt", doc("一号文件", "安全生产与消防演练同步开展。"));
   int64_t one = import("2.txt", doc("二号文件", "安全生产检查全面铺开。"));
   EXPECT_EQ(ids(run("安全生产 消防演练")), (std::vector<int64_t>{both}));
   EXPECT_EQ(ids(run("安全生产 -消防")), (std::vector<int64_t>{one}));
 }
 
-TEST_F(SearchTest, SingleCharacterTermFindsEveryPosition) {
+TEST_P(SearchTest, SingleCharacterTermFindsEveryPosition) {
   int64_t start = import("s.txt", doc("甲文", "党建工作有序推进。"));
   int64_t end = import("e.txt", doc("乙文", "始终相信政党。"));
   int64_t alone = import("l.txt", doc("丙文", "一心向党，砥砺前行。"));
@@ -249,7 +239,7 @@ TEST_F(SearchTest, SingleCharacterTermFindsEveryPosition) {
   EXPECT_EQ(ids(run("2023年")), (std::vector<int64_t>{year}));
 }
 
-TEST_F(SearchTest, TraditionalQueryFindsTheSameDocuments) {
+TEST_P(SearchTest, TraditionalQueryFindsTheSameDocuments) {
   int64_t a = import("a.txt", doc("学习心得", "坚持全面从严治党不动摇。"));
   int64_t b = import("b.txt", doc("學習體會", "堅持全面從嚴治黨，永遠在路上。"));
   import("c.txt", doc("其他", "做好防汛准备。"));
@@ -262,7 +252,7 @@ TEST_F(SearchTest, TraditionalQueryFindsTheSameDocuments) {
   EXPECT_EQ(s1, s2);
 }
 
-TEST_F(SearchTest, FiltersSortAndPaging) {
+TEST_P(SearchTest, FiltersSortAndPaging) {
   std::vector<int64_t> all;
   for (int i = 0; i < 12; ++i) {
     const bool free = i % 3 == 0;
@@ -306,7 +296,7 @@ TEST_F(SearchTest, FiltersSortAndPaging) {
   EXPECT_EQ(ids(d), newest_first);
 }
 
-TEST_F(SearchTest, FilteredSearchesRankAndCountWithinTheFilter) {
+TEST_P(SearchTest, FilteredSearchesRankAndCountWithinTheFilter) {
   int64_t body = import("b.txt", doc("年度报告", "推进河长制，河长制落实到位。", "细则另附。"), 500, "制度");
   int64_t title = import("t.txt", doc("河长制实施办法", "全面推行。", "细则另附。"), 500, "制度");
   import("o.txt", doc("河长制工作通知", "河长制巡河。", "细则另附。"), 500, "通知");
@@ -324,7 +314,7 @@ TEST_F(SearchTest, FilteredSearchesRankAndCountWithinTheFilter) {
   EXPECT_EQ(ids(second), (std::vector<int64_t>{body}));
 }
 
-TEST_F(SearchTest, NoResultsSuggestsDroppingATerm) {
+TEST_P(SearchTest, NoResultsSuggestsDroppingATerm) {
   import("a.txt", doc("防汛工作方案", "汛期前完成堤防巡查。"));
   Results r = run("堤防巡查 航天发射");
   EXPECT_EQ(r.total, 0);
@@ -334,7 +324,7 @@ TEST_F(SearchTest, NoResultsSuggestsDroppingATerm) {
   EXPECT_EQ(r.suggestions[0].total, 1);
 }
 
-TEST_F(SearchTest, ReimportKeepsTheIndexInStep) {
+TEST_P(SearchTest, ReimportKeepsTheIndexInStep) {
   import("x.txt", doc("通知", "旧的安排作废。"));
   EXPECT_EQ(run("旧的安排").total, 1);
   import("x.txt", doc("通知", "新的安排如下。"));
@@ -344,7 +334,7 @@ TEST_F(SearchTest, ReimportKeepsTheIndexInStep) {
 
 // The leak rule: a word only in the paid text is found, flagged, and no
 // paid text is shown to a reader without access; a buyer sees it marked.
-TEST_F(SearchTest, PaidOnlyMatchShowsNoPaidTextWithoutAccess) {
+TEST_P(SearchTest, PaidOnlyMatchShowsNoPaidTextWithoutAccess) {
   int64_t id = import("perf.txt",
                       doc("科室考核办法", "考核每季度开展一次。", std::string(kPaidSentence) + kPaidSentence2));
   for (const gate::Viewer& v :
@@ -370,7 +360,7 @@ TEST_F(SearchTest, PaidOnlyMatchShowsNoPaidTextWithoutAccess) {
   EXPECT_FALSE(free.hits[0].match_in_paid);
 }
 
-TEST_F(SearchTest, BuyerVipAndAdminSeeThePaidSnippetMarked) {
+TEST_P(SearchTest, BuyerVipAndAdminSeeThePaidSnippetMarked) {
   int64_t id = import("perf.txt", doc("科室考核办法", "考核每季度开展一次。", kPaidSentence));
   for (const gate::Viewer& v :
        {gate::Viewer{int64_t{7}, gate::Role::kReader, false, {id}},
@@ -387,7 +377,7 @@ TEST_F(SearchTest, BuyerVipAndAdminSeeThePaidSnippetMarked) {
   }
 }
 
-TEST_F(SearchTest, FreeDocumentsAreReadableByAll) {
+TEST_P(SearchTest, FreeDocumentsAreReadableByAll) {
   import("free.txt", doc("公开通知", "请各单位按时报送。", "附件所列名单自行核对。"), 0);
   Results r = run("名单自行核对");
   ASSERT_EQ(r.hits.size(), 1u);
@@ -395,7 +385,7 @@ TEST_F(SearchTest, FreeDocumentsAreReadableByAll) {
   EXPECT_TRUE(r.hits[0].snippet_from_paid);
 }
 
-TEST_F(SearchTest, EmptyQueryIsNotAnError) {
+TEST_P(SearchTest, EmptyQueryIsNotAnError) {
   Results r = run("  ，。 ");
   EXPECT_TRUE(r.query.empty());
   EXPECT_EQ(r.total, 0);
@@ -413,7 +403,7 @@ bool has(const Results& r, int64_t id) {
   return false;
 }
 
-TEST_F(SearchTest, LockedPaidPartIsNotSearchedByPhrase) {
+TEST_P(SearchTest, LockedPaidPartIsNotSearchedByPhrase) {
   int64_t id = import("roof.txt", doc("屋面维修方案", "本方案适用于住宅小区。", kSecretSentence));
   const gate::Viewer reader{int64_t{7}, gate::Role::kReader, false, {}};
   for (const gate::Viewer& v : {gate::Viewer::anonymous(), reader}) {
@@ -429,7 +419,7 @@ TEST_F(SearchTest, LockedPaidPartIsNotSearchedByPhrase) {
   }
 }
 
-TEST_F(SearchTest, LockedPaidPartMatchesItsKeywords) {
+TEST_P(SearchTest, LockedPaidPartMatchesItsKeywords) {
   int64_t id = import("roof.txt", doc("屋面维修方案", "本方案适用于住宅小区。", kSecretSentence));
   Results r = run("防水卷材");
   ASSERT_EQ(ids(r), (std::vector<int64_t>{id}));
@@ -442,7 +432,7 @@ TEST_F(SearchTest, LockedPaidPartMatchesItsKeywords) {
   EXPECT_EQ(ids(run("防水捲材")), (std::vector<int64_t>{id}));
 }
 
-TEST_F(SearchTest, ViewersWithAccessSearchTheWholePaidText) {
+TEST_P(SearchTest, ViewersWithAccessSearchTheWholePaidText) {
   int64_t id = import("roof.txt", doc("屋面维修方案", "本方案适用于住宅小区。", kSecretSentence));
   for (const gate::Viewer& v :
        {gate::Viewer{int64_t{7}, gate::Role::kReader, false, {id}},
@@ -456,7 +446,7 @@ TEST_F(SearchTest, ViewersWithAccessSearchTheWholePaidText) {
   }
 }
 
-TEST_F(SearchTest, EachDocumentIsSearchedAsTheViewerMayReadIt) {
+TEST_P(SearchTest, EachDocumentIsSearchedAsTheViewerMayReadIt) {
   int64_t bought = import("a.txt", doc("甲小区屋面维修", "本方案适用于甲小区。", kSecretSentence));
   int64_t other = import("b.txt", doc("乙小区屋面维修", "本方案适用于乙小区。", kSecretSentence));
   int64_t free_doc = import("c.txt", doc("丙小区屋面维修", "本方案适用于丙小区。", kSecretSentence), 0);
@@ -476,7 +466,7 @@ TEST_F(SearchTest, EachDocumentIsSearchedAsTheViewerMayReadIt) {
   for (const Hit& h : k.hits) EXPECT_EQ(h.locked, h.id == other);
 }
 
-TEST_F(SearchTest, PublisherSearchesTheirOwnPaidText) {
+TEST_P(SearchTest, PublisherSearchesTheirOwnPaidText) {
   library::ImportOptions opts;
   opts.price = Fen(500);
   opts.publisher_id = int64_t{42};
@@ -487,7 +477,7 @@ TEST_F(SearchTest, PublisherSearchesTheirOwnPaidText) {
   EXPECT_EQ(run("须在雨季前全部更换", gate::Viewer{int64_t{43}, gate::Role::kEditor, false, {}}).total, 0);
 }
 
-TEST_F(SearchTest, RankingDoesNotCountLockedOccurrences) {
+TEST_P(SearchTest, RankingDoesNotCountLockedOccurrences) {
   // The same keyword once and five times in the paid part: a reader without
   // access cannot tell them apart by rank (the newer one wins the tie).
   std::string many;
@@ -502,7 +492,7 @@ TEST_F(SearchTest, RankingDoesNotCountLockedOccurrences) {
   EXPECT_EQ(ids(run("防水卷材", buyer)).front(), five);
 }
 
-TEST_F(SearchTest, FourCharacterTermMatchesThroughItsTwoKeywords) {
+TEST_P(SearchTest, FourCharacterTermMatchesThroughItsTwoKeywords) {
   // 绩效 and 扣款 stand apart in the paid text; 绩效扣款 is not in it.
   int64_t id = import("k.txt", doc("考核办法", "考核每季度开展一次。",
                                    "考核结果与绩效挂钩。连续两次靠后的科室予以扣款。"));
@@ -510,6 +500,9 @@ TEST_F(SearchTest, FourCharacterTermMatchesThroughItsTwoKeywords) {
   ASSERT_EQ(ids(r), (std::vector<int64_t>{id}));
   EXPECT_EQ(r.hits[0].paid_terms, (Strings{"绩效", "扣款"}));
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, SearchTest, ::testing::Values("sqlite", "postgresql"),
+                         [](const ::testing::TestParamInfo<std::string>& i) { return i.param; });
 
 }  // namespace
 }  // namespace paidoc::search

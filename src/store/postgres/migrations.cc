@@ -285,6 +285,36 @@ CREATE TABLE password_resets (
 );
 CREATE INDEX password_resets_by_user ON password_resets (user_id) WHERE used_at = 0;
 )sql",
+
+    // 2: the search index (store/postgres/search.cc). One row per document,
+    // column (0 title, 1 free text, 2 paid text, 3 keywords) and chunk of
+    // at most 16000 token positions, built by the application's tokenizer;
+    // `owned` is how many of the chunk's first positions it counts
+    // occurrences for (chunks overlap). A change to a document's indexed
+    // text drops its rows (the writer rebuilds them in the same
+    // transaction); existing documents are indexed at the next open
+    // (search_version 0 makes them stale).
+    R"sql(
+CREATE TABLE search_chunks (
+  document_id BIGINT   NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+  col         SMALLINT NOT NULL CHECK (col BETWEEN 0 AND 3),
+  chunk       INTEGER  NOT NULL CHECK (chunk >= 0),
+  owned       INTEGER  NOT NULL CHECK (owned >= 1),
+  tsv         TSVECTOR NOT NULL,
+  PRIMARY KEY (document_id, col, chunk)
+);
+CREATE INDEX search_chunks_tsv ON search_chunks USING gin (tsv);
+CREATE FUNCTION search_chunks_forget() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  DELETE FROM search_chunks WHERE document_id = OLD.id;
+  RETURN NULL;
+END
+$$;
+CREATE TRIGGER documents_search_text_changed
+AFTER UPDATE OF title, search_free, search_paid, search_keys ON documents
+FOR EACH ROW EXECUTE FUNCTION search_chunks_forget();
+UPDATE documents SET search_version = 0;
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(std::size(kMigrations));

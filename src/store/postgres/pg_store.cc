@@ -1849,6 +1849,8 @@ class PgStore final : public Store {
       if (!id.ok()) return id.status();
       result = {*id, PutOutcome::kCreated};
     }
+    // The search index, in the same transaction (search.h).
+    if (Status s = index_document_in(c, result.id); !s.is_ok()) return s;
     return result;
   }
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <optional>
 #include <string_view>
 #include <unordered_map>
 #include <unordered_set>
@@ -84,14 +85,667 @@ SearchTexts search_texts(const doc::Document& d) {
   return out;
 }
 
-// The search itself (search_in, search_count_in) is not written yet for
-// this backend: it answers kInternal, so nothing pretends to have searched.
+// --- the index ------------------------------------------------------------------
+//
+// PostgreSQL has no tokenizer for Chinese, so the application tokenizes:
+// each document's four columns (title, free text, paid text, keywords) are
+// stored in search_chunks (migration 2) as tsvectors built here from
+// text::tokenize_for_index, one row per column and chunk, with the token
+// positions FTS5 would give (a colocated token shares the previous one's
+// position). Besides every token, each position holding a token that
+// starts with an ideograph X also holds the lexeme "*X": a query term
+// ending in a single ideograph matches that lexeme, which is exactly
+// FTS5's prefix match on the position (see prefix_lexeme).
+//
+// A tsvector keeps positions up to 16383 and at most 256 per lexeme, so a
+// column is cut into chunks of at most kChunkPositions positions with no
+// lexeme in more than kLexemePositions of them; consecutive chunks overlap
+// by kOverlap positions, so every phrase of up to kOverlap + 1 tokens lies
+// whole in some chunk. A chunk "owns" its positions up to where the next
+// chunk starts (its `owned` first positions; the last chunk owns all), and
+// an occurrence is counted only by the chunk that owns its first position.
+//
+// A search asks PostgreSQL for the documents that, by the GIN index, may
+// match every term somewhere (any column, keywords included), less drafts
+// and filtered ones, and for each such document's chunks holding any query
+// lexeme, cut down to the query's lexemes (ts_filter of setweight) — a few
+// positions per chunk. Chunks of paid text come only for documents whose
+// paid text the viewer may search (PaidScope, decided in that statement),
+// keyword chunks only for the others: locked paid text never leaves the
+// database, and the largest column is not read for most searches. The exact rules (which columns a term may consult
+// for this viewer, phrases, exclusions, keyword probes) and the score are
+// then applied here, exactly as the SQLite backend's collector does; only
+// the page's documents are read afterwards, in one statement.
+
+namespace {
+
+constexpr int kChunkPositions = 16000;  // tsvector positions stop at 16383
+constexpr int kLexemePositions = 250;   // a tsvector lexeme keeps 256
+// Longest exact phrase: 129 tokens (the web caps a query at 256 bytes, so
+// no term it sends has more than 128). Below kLexemePositions, so every
+// chunk but the last owns at least one position.
+constexpr int kOverlap = 128;
+// tsvector lexemes stop at 2047 bytes; longer tokens (only ASCII words can
+// be) are stored as a digest (long_lexeme), in documents and queries alike.
+constexpr size_t kLongToken = 512;
+
+constexpr int kPaidCol = 2;
+constexpr int kKeysCol = 3;
+
+constexpr char kDocumentTexts[] =
+    "SELECT title, search_free, search_paid, search_keys FROM documents WHERE id = ?1";
+constexpr char kDeleteChunks[] = "DELETE FROM search_chunks WHERE document_id = ?1";
+constexpr char kInsertChunk[] =
+    "INSERT INTO search_chunks (document_id, col, chunk, owned, tsv)"
+    " VALUES (?1, ?2, ?3, ?4, ?5::tsvector)";
+
+std::string hex64(uint64_t v) {
+  static const char* digits = "0123456789abcdef";
+  std::string out(16, '0');
+  for (int i = 15; i >= 0; --i) {
+    out[static_cast<size_t>(i)] = digits[v & 15];
+    v >>= 4;
+  }
+  return out;
+}
+
+// A token as a lexeme: itself, or for a very long one "~" + FNV-1a digest
+// + "." + length (no token holds "~").
+std::string lexeme(std::string_view token) {
+  if (token.size() <= kLongToken) return std::string(token);
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char ch : token) {
+    h ^= ch;
+    h *= 1099511628211ull;
+  }
+  return "~" + hex64(h) + "." + std::to_string(token.size());
+}
+
+// The first character of a token, when it is an ideograph.
+std::string_view first_ideograph(std::string_view token) {
+  if (token.empty() || !(static_cast<unsigned char>(token[0]) & 0x80)) return {};
+  const unsigned char lead = static_cast<unsigned char>(token[0]);
+  const size_t n = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
+  if (token.size() < n) return {};
+  std::string_view cp = token.substr(0, n);
+  return text::is_single_ideograph(cp) ? cp : std::string_view();
+}
+
+// The lexeme a position holds when some token there starts with the
+// ideograph `cp` (no token holds "*").
+std::string prefix_lexeme(std::string_view cp) { return "*" + std::string(cp); }
+
+// A lexeme quoted for tsvector / tsquery input.
+std::string lexeme_literal(std::string_view lex) {
+  std::string out = "'";
+  for (char ch : lex) {
+    if (ch == '\'' || ch == '\\') out += '\\';
+    out += ch;
+  }
+  out += '\'';
+  return out;
+}
+
+// The lexemes at each position of a column's text, as FTS5 positions them.
+std::vector<std::vector<std::string>> positions_of(std::string_view column_text) {
+  std::vector<std::vector<std::string>> out;
+  for (const text::Token& t : text::tokenize_for_index(column_text)) {
+    if (!t.colocated || out.empty()) out.emplace_back();
+    std::vector<std::string>& at = out.back();
+    auto add = [&](std::string lex) {
+      if (std::find(at.begin(), at.end(), lex) == at.end()) at.push_back(std::move(lex));
+    };
+    add(lexeme(t.text));
+    std::string_view first = first_ideograph(t.text);
+    if (!first.empty()) add(prefix_lexeme(first));
+  }
+  return out;
+}
+
+struct Chunk {
+  int owned = 0;
+  std::string tsv;  // tsvector input text
+};
+
+std::vector<Chunk> chunks_of(std::string_view column_text) {
+  const std::vector<std::vector<std::string>> pos = positions_of(column_text);
+  const size_t n = pos.size();
+  std::vector<Chunk> out;
+  size_t s = 0;
+  while (s < n) {
+    std::unordered_map<std::string_view, int> count;
+    size_t e = s;
+    while (e < n && e - s < static_cast<size_t>(kChunkPositions)) {
+      bool full = false;
+      for (const std::string& lex : pos[e]) {
+        auto it = count.find(lex);
+        if (it != count.end() && it->second >= kLexemePositions) full = true;
+      }
+      if (full) break;
+      for (const std::string& lex : pos[e]) ++count[lex];
+      ++e;
+    }
+    // e - s > kOverlap: a chunk ends only at kChunkPositions or when a
+    // lexeme filled kLexemePositions positions, both above kOverlap.
+    const bool last = e == n;
+    Chunk c;
+    c.owned = static_cast<int>(last ? e - s : e - s - kOverlap);
+    std::map<std::string_view, std::vector<size_t>> by_lexeme;
+    for (size_t p = s; p < e; ++p) {
+      for (const std::string& lex : pos[p]) by_lexeme[lex].push_back(p - s + 1);
+    }
+    for (const auto& [lex, ps] : by_lexeme) {
+      if (!c.tsv.empty()) c.tsv += ' ';
+      c.tsv += lexeme_literal(lex);
+      c.tsv += ':';
+      for (size_t i = 0; i < ps.size(); ++i) {
+        if (i) c.tsv += ',';
+        c.tsv += std::to_string(ps[i]);
+      }
+    }
+    out.push_back(std::move(c));
+    if (last) break;
+    s += static_cast<size_t>(out.back().owned);
+  }
+  return out;
+}
+
+}  // namespace
+
+Status index_document_in(Connection& c, int64_t id) {
+  std::string columns[4];
+  {
+    auto st = c.stmt(kDocumentTexts);
+    if (!st.ok()) return st.status();
+    st->bind(1, id);
+    auto row = st->step();
+    if (!row.ok()) return row.status();
+    if (!*row) return Status::not_found("document " + std::to_string(id) + " not found");
+    for (int i = 0; i < 4; ++i) columns[i] = st->text(i);
+  }
+  {
+    auto st = c.stmt(kDeleteChunks);
+    if (!st.ok()) return st.status();
+    if (Status s = st->bind(1, id).exec(); !s.is_ok()) return s;
+  }
+  for (int col = 0; col < 4; ++col) {
+    std::vector<Chunk> chunks = chunks_of(columns[col]);
+    for (size_t i = 0; i < chunks.size(); ++i) {
+      auto st = c.stmt(kInsertChunk);
+      if (!st.ok()) return st.status();
+      st->bind(1, id)
+          .bind(2, int64_t{col})
+          .bind(3, static_cast<int64_t>(i))
+          .bind(4, int64_t{chunks[i].owned})
+          .bind(5, chunks[i].tsv);
+      if (Status s = st->exec(); !s.is_ok()) return s;
+    }
+  }
+  return Status();
+}
+
+namespace {
+
+// --- queries --------------------------------------------------------------------
+
+// A phrase of lexemes, as a term (or an exclusion, or a keyword) matches.
+struct Phrase {
+  std::vector<std::string> lexemes;
+};
+
+// One term as the phrase of its tokens (text::tokenize), the last one as
+// a prefix lexeme when it is a single ideograph — as the SQLite backend's
+// FTS5 phrase "term"*.
+Result<Phrase> phrase(const std::string& term) {
+  if (!text::valid_utf8(term)) return Status::invalid("search term is not valid UTF-8");
+  std::vector<text::Token> tokens = text::tokenize(term);
+  if (tokens.empty()) return Status::invalid("search term '" + term + "' has nothing to search for");
+  Phrase p;
+  for (const text::Token& t : tokens) p.lexemes.push_back(lexeme(t.text));
+  if (text::is_single_ideograph(tokens.back().text)) {
+    p.lexemes.back() = prefix_lexeme(tokens.back().text);
+  }
+  return p;
+}
+
+// A keyword (text::keyword_token) as the phrase FTS5 makes of it.
+Phrase keyword_phrase(const std::string& keyword) {
+  Phrase p;
+  for (const text::Token& t : text::tokenize(text::keyword_token(keyword))) {
+    p.lexemes.push_back(lexeme(t.text));
+  }
+  return p;
+}
+
+std::string tsquery_of(const Phrase& p) {
+  std::string out = "(";
+  for (size_t i = 0; i < p.lexemes.size(); ++i) {
+    if (i) out += " <-> ";
+    out += lexeme_literal(p.lexemes[i]);
+  }
+  return out + ")";
+}
+
+struct Plan {
+  std::vector<Phrase> terms;
+  std::vector<Phrase> excluded;
+  // Per term, its keyword probe and phrases (whole, then the two parts);
+  // used for documents outside the PaidScope.
+  std::vector<text::KeywordProbe> probes;
+  std::vector<std::vector<Phrase>> keys;
+  std::vector<std::string> term_queries;  // tsquery per term: any column
+  std::string any_query;                  // tsquery: any lexeme of the query
+  std::string lexeme_array;               // text[] input: the same lexemes
+};
+
+std::string array_literal(const std::vector<std::string>& items) {
+  std::string out = "{";
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i) out += ',';
+    out += '"';
+    for (char ch : items[i]) {
+      if (ch == '"' || ch == '\\') out += '\\';
+      out += ch;
+    }
+    out += '"';
+  }
+  return out + "}";
+}
+
+Result<Plan> plan_of(const SearchQuery& q) {
+  if (q.terms.empty()) return Status::invalid("search needs at least one term");
+  if (q.terms.size() > 16 || q.excluded.size() > 16) {
+    return Status::invalid("search takes at most 16 terms and 16 exclusions");
+  }
+  Plan plan;
+  std::vector<std::string> lexemes;
+  auto note = [&](const Phrase& p) {
+    for (const std::string& l : p.lexemes) {
+      if (std::find(lexemes.begin(), lexemes.end(), l) == lexemes.end()) lexemes.push_back(l);
+    }
+  };
+  const bool locked_possible = !q.paid_scope.all;
+  for (const std::string& term : q.terms) {
+    auto p = phrase(term);
+    if (!p.ok()) return p.status();
+    note(*p);
+    std::string query = tsquery_of(*p);
+    text::KeywordProbe probe;
+    std::vector<Phrase> keys;
+    if (locked_possible) {
+      probe = text::keyword_probe(term);
+      if (!probe.empty()) {
+        keys.push_back(keyword_phrase(probe.whole));
+        query += " | " + tsquery_of(keys.back());
+        if (probe.parts.size() == 2) {
+          keys.push_back(keyword_phrase(probe.parts[0]));
+          keys.push_back(keyword_phrase(probe.parts[1]));
+          query += " | (" + tsquery_of(keys[1]) + " & " + tsquery_of(keys[2]) + ")";
+        }
+        for (const Phrase& k : keys) note(k);
+      }
+    }
+    plan.terms.push_back(std::move(*p));
+    plan.probes.push_back(std::move(probe));
+    plan.keys.push_back(std::move(keys));
+    plan.term_queries.push_back(std::move(query));
+  }
+  for (const std::string& x : q.excluded) {
+    auto p = phrase(x);
+    if (!p.ok()) return p.status();
+    note(*p);
+    plan.excluded.push_back(std::move(*p));
+  }
+  for (size_t i = 0; i < lexemes.size(); ++i) {
+    if (i) plan.any_query += " | ";
+    plan.any_query += lexeme_literal(lexemes[i]);
+  }
+  plan.lexeme_array = array_literal(lexemes);
+  return plan;
+}
+
+// The statement collecting the candidates of a query with n terms (?9 ..
+// ?8+n: each term's tsquery). ?1 category or '', ?2 price filter code,
+// ?3 the query's lexemes, ?4 a tsquery of any of them; the PaidScope as
+// ?5 all, ?6 free_price (0/1), ?7 publisher_id (NULL: none), ?8 ids.
+// `open` says whether the viewer may search the document's paid text: its
+// paid chunks are read only then, its keyword chunks only otherwise.
+const char* collect_sql(size_t n) {
+  static const std::vector<std::string> sqls = [] {
+    std::vector<std::string> v(17);
+    for (size_t k = 1; k <= 16; ++k) {
+      std::string s =
+          "WITH cand AS MATERIALIZED ("
+          " SELECT d.id, coalesce(?5::bigint = 1"
+          "   OR (?6::bigint = 1 AND d.has_paid = 1 AND d.price_fen = 0)"
+          "   OR d.publisher_id = ?7::bigint OR d.id = ANY(?8::bigint[]), false) AS open"
+          " FROM documents d"
+          " WHERE d.status <> 'draft'"
+          " AND (?1::text = '' OR d.category_id = (SELECT id FROM categories WHERE name = ?1::text))"
+          " AND (?2::bigint = 0 OR (?2::bigint = 1 AND (d.price_fen = 0 OR d.has_paid = 0))"
+          "      OR (?2::bigint = 2 AND d.price_fen > 0 AND d.has_paid = 1))";
+      for (size_t t = 0; t < k; ++t) {
+        s += " AND d.id IN (SELECT document_id FROM search_chunks WHERE tsv @@ ?" +
+             std::to_string(9 + t) + "::tsquery)";
+      }
+      s += ") SELECT c.id, c.open, s.col, s.owned,"
+           " ts_filter(setweight(s.tsv, 'A', ?3::text[]), '{a}')::text"
+           " FROM cand c JOIN search_chunks s ON s.document_id = c.id"
+           " WHERE s.tsv @@ ?4::tsquery"
+           " AND (s.col < 2 OR (s.col = 2 AND c.open) OR (s.col = 3 AND NOT c.open))";
+      v[k] = std::move(s);
+    }
+    return v;
+  }();
+  return sqls[n].c_str();
+}
+
+int64_t price_code(PriceFilter p) {
+  switch (p) {
+    case PriceFilter::kAny: return 0;
+    case PriceFilter::kFree: return 1;
+    case PriceFilter::kPaid: return 2;
+  }
+  return 0;
+}
+
+// A chunk as the search sees it: the positions of the query's lexemes.
+struct SeenChunk {
+  int col = 0;
+  int owned = 0;
+  std::unordered_map<std::string, std::vector<int>> positions;
+};
+
+struct Candidate {
+  int64_t id = 0;
+  bool open = false;  // the viewer may search the paid text (PaidScope)
+  std::vector<SeenChunk> chunks;
+};
+
+// Parses tsvector output ('lex':1A,5A 'other':3A) into positions.
+Status parse_tsvector(std::string_view s, SeenChunk& out) {
+  size_t i = 0;
+  auto bad = [&]() { return Status::internal("postgresql: unreadable tsvector from search"); };
+  while (i < s.size()) {
+    if (s[i] == ' ') {
+      ++i;
+      continue;
+    }
+    if (s[i] != '\'') return bad();
+    ++i;
+    std::string lex;
+    for (;;) {
+      if (i >= s.size()) return bad();
+      const char ch = s[i];
+      if (ch == '\'' && i + 1 < s.size() && s[i + 1] == '\'') {
+        lex += '\'';
+        i += 2;
+      } else if (ch == '\\' && i + 1 < s.size()) {
+        lex += s[i + 1];
+        i += 2;
+      } else if (ch == '\'') {
+        ++i;
+        break;
+      } else {
+        lex += ch;
+        ++i;
+      }
+    }
+    std::vector<int>& ps = out.positions[lex];
+    if (i < s.size() && s[i] == ':') {
+      ++i;
+      for (;;) {
+        int v = 0;
+        bool digits = false;
+        while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
+          v = v * 10 + (s[i] - '0');
+          ++i;
+          digits = true;
+        }
+        if (!digits) return bad();
+        ps.push_back(v);
+        while (i < s.size() && s[i] >= 'A' && s[i] <= 'D') ++i;
+        if (i < s.size() && s[i] == ',') {
+          ++i;
+          continue;
+        }
+        break;
+      }
+    }
+    std::sort(ps.begin(), ps.end());
+  }
+  return Status();
+}
+
+Result<std::vector<Candidate>> candidates(Connection& c, const SearchQuery& q, const Plan& plan) {
+  auto st = c.stmt(collect_sql(plan.terms.size()));
+  if (!st.ok()) return st.status();
+  const PaidScope& scope = q.paid_scope;
+  std::string ids = "{";
+  for (size_t i = 0; i < scope.ids.size(); ++i) {
+    if (i) ids += ',';
+    ids += std::to_string(scope.ids[i]);
+  }
+  ids += '}';
+  st->bind(1, q.category).bind(2, price_code(q.price)).bind(3, plan.lexeme_array)
+      .bind(4, plan.any_query)
+      .bind(5, int64_t{scope.all ? 1 : 0})
+      .bind(6, int64_t{scope.free_price ? 1 : 0})
+      .bind(7, scope.publisher_id)
+      .bind(8, ids);
+  for (size_t t = 0; t < plan.term_queries.size(); ++t) {
+    st->bind(static_cast<int>(9 + t), plan.term_queries[t]);
+  }
+  std::vector<Candidate> out;
+  std::unordered_map<int64_t, size_t> index;
+  for (;;) {
+    auto row = st->step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    const int64_t id = st->int64(0);
+    auto [it, fresh] = index.emplace(id, out.size());
+    if (fresh) {
+      Candidate cand;
+      cand.id = id;
+      cand.open = st->int64(1) != 0;
+      out.push_back(std::move(cand));
+    }
+    SeenChunk chunk;
+    chunk.col = static_cast<int>(st->int64(2));
+    chunk.owned = static_cast<int>(st->int64(3));
+    if (Status s = parse_tsvector(st->text(4), chunk); !s.is_ok()) return s;
+    out[it->second].chunks.push_back(std::move(chunk));
+  }
+  return out;
+}
+
+// Occurrences of `p` in the chunk (each counted by the chunk owning its
+// first position).
+int occurrences(const SeenChunk& chunk, const Phrase& p, bool stop_at_first) {
+  std::vector<const std::vector<int>*> lists;
+  for (const std::string& l : p.lexemes) {
+    auto it = chunk.positions.find(l);
+    if (it == chunk.positions.end()) return 0;
+    lists.push_back(&it->second);
+  }
+  int n = 0;
+  for (int start : *lists[0]) {
+    if (start > chunk.owned) break;
+    bool all = true;
+    for (size_t j = 1; j < lists.size() && all; ++j) {
+      all = std::binary_search(lists[j]->begin(), lists[j]->end(), start + static_cast<int>(j));
+    }
+    if (all) {
+      ++n;
+      if (stop_at_first) return n;
+    }
+  }
+  return n;
+}
+
+bool found_in(const Candidate& d, const Phrase& p, int col) {
+  for (const SeenChunk& ch : d.chunks) {
+    if (ch.col == col && occurrences(ch, p, true) > 0) return true;
+  }
+  return false;
+}
+
+struct Entry {
+  double score;
+  int64_t id;
+  int64_t columns;  // 3 bits per term: MatchColumn
+  int64_t keys;     // 3 bits per term: 1 whole keyword, 6 both parts
+  bool locked;
+};
+
+bool better(const Entry& a, const Entry& b) {
+  if (a.score != b.score) return a.score > b.score;
+  return a.id > b.id;
+}
+
+constexpr double kWeights[3] = {10.0, 1.0, 1.0};
+
+// The document's entry when it matches the query, as the SQLite backend's
+// match expressions and paidoc_collect() would have it.
+std::optional<Entry> judge(const Candidate& d, const SearchQuery& q, const Plan& plan) {
+  const bool locked = !d.open;
+  const int text_cols = locked ? 2 : 3;  // title, free (, paid)
+  for (const Phrase& x : plan.excluded) {
+    for (int col = 0; col < text_cols; ++col) {
+      if (found_in(d, x, col)) return std::nullopt;
+    }
+  }
+  double score = 0;
+  int64_t mask = 0;
+  int64_t keys = 0;
+  for (size_t t = 0; t < plan.terms.size(); ++t) {
+    int tf[3] = {0, 0, 0};
+    for (const SeenChunk& ch : d.chunks) {
+      if (ch.col < text_cols) tf[ch.col] += occurrences(ch, plan.terms[t], false);
+    }
+    bool whole = false;
+    bool parts = false;
+    if (locked && !plan.keys[t].empty()) {
+      whole = found_in(d, plan.keys[t][0], kKeysCol);
+      parts = plan.keys[t].size() == 3 && found_in(d, plan.keys[t][1], kKeysCol) &&
+              found_in(d, plan.keys[t][2], kKeysCol);
+    }
+    if (tf[0] == 0 && tf[1] == 0 && tf[2] == 0 && !whole && !parts) return std::nullopt;
+    const int shift = 3 * static_cast<int>(t);
+    for (int col = 0; col < 3; ++col) {
+      const double f = tf[col];
+      if (f > 0) {
+        score += kWeights[col] * f / (f + 1.2);
+        mask |= int64_t{1} << (shift + col);
+      }
+    }
+    if (whole || parts) {
+      keys |= int64_t{whole ? 1 : 6} << shift;
+      if (tf[kPaidCol] == 0) score += kWeights[kPaidCol] / 2.2;
+      mask |= int64_t{1} << (shift + kPaidCol);
+    }
+  }
+  if (q.newest_first) score = 0;
+  score = static_cast<double>(static_cast<int64_t>(score * 100 + 0.5)) / 100;
+  return Entry{score, d.id, mask, keys, locked};
+}
+
+struct Ranked {
+  int64_t total = 0;
+  std::vector<Entry> best;  // best first, at most `keep`
+  Plan plan;
+};
+
+Result<Ranked> rank(Connection& c, const SearchQuery& q, size_t keep) {
+  auto plan = plan_of(q);
+  if (!plan.ok()) return plan.status();
+  auto cands = candidates(c, q, *plan);
+  if (!cands.ok()) return cands.status();
+  Ranked out;
+  std::vector<Entry> all;
+  for (const Candidate& d : *cands) {
+    if (auto e = judge(d, q, *plan)) all.push_back(*e);
+  }
+  out.total = static_cast<int64_t>(all.size());
+  const size_t k = std::min(keep, all.size());
+  std::partial_sort(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(k), all.end(), better);
+  all.resize(k);
+  out.best = std::move(all);
+  out.plan = std::move(*plan);
+  return out;
+}
+
+constexpr char kHitRows[] =
+    "SELECT " PAIDOC_SUMMARY_COLUMNS ", d.publisher_id, d.search_free"
+    " FROM documents d LEFT JOIN categories c ON c.id = d.category_id"
+    " WHERE d.id = ANY(?1::bigint[])";
+
+}  // namespace
+
 Result<SearchPage> search_in(Connection& c, const SearchQuery& q) {
-  return Status::internal("postgresql: search is not implemented yet");
+  if (q.limit < 1 || q.limit > 100) {
+    return Status::invalid("search limit must be 1..100, not " + std::to_string(q.limit));
+  }
+  if (q.offset < 0) return Status::invalid("search offset must not be negative");
+  auto ranked = rank(c, q, static_cast<size_t>(q.offset + q.limit));
+  if (!ranked.ok()) return ranked.status();
+
+  SearchPage page;
+  page.total = ranked->total;
+  const size_t first = static_cast<size_t>(q.offset);
+  if (first >= ranked->best.size()) return page;
+  std::string ids = "{";
+  for (size_t i = first; i < ranked->best.size(); ++i) {
+    if (i > first) ids += ',';
+    ids += std::to_string(ranked->best[i].id);
+  }
+  ids += '}';
+  std::unordered_map<int64_t, SearchHit> rows;
+  {
+    auto st = c.stmt(kHitRows);
+    if (!st.ok()) return st.status();
+    st->bind(1, ids);
+    for (;;) {
+      auto row = st->step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      SearchHit h;
+      h.summary = read_summary(*st);
+      constexpr int k = kSummaryColumnCount;
+      if (!st->is_null(k)) h.publisher_id = st->int64(k);
+      h.free_text = st->text(k + 1);
+      rows.emplace(h.summary.id, std::move(h));
+    }
+  }
+  const Plan& plan = ranked->plan;
+  for (size_t i = first; i < ranked->best.size(); ++i) {
+    const Entry& e = ranked->best[i];
+    auto it = rows.find(e.id);
+    if (it == rows.end()) continue;  // cannot happen inside one snapshot
+    SearchHit h = std::move(it->second);
+    for (size_t t = 0; t < q.terms.size(); ++t) {
+      h.term_columns.push_back(static_cast<unsigned>((e.columns >> (3 * t)) & 7));
+      const int64_t keys = (e.keys >> (3 * t)) & 7;
+      std::vector<std::string> words;
+      if (t < plan.probes.size()) {
+        const text::KeywordProbe& probe = plan.probes[t];
+        if (keys & 1) {
+          words.push_back(probe.whole);
+        } else if ((keys & 6) == 6 && probe.parts.size() == 2) {
+          words = probe.parts;
+        }
+      }
+      h.term_keywords.push_back(std::move(words));
+    }
+    page.hits.push_back(std::move(h));
+  }
+  return page;
 }
 
 Result<int64_t> search_count_in(Connection& c, const SearchQuery& q) {
-  return Status::internal("postgresql: search is not implemented yet");
+  auto ranked = rank(c, q, 0);
+  if (!ranked.ok()) return ranked.status();
+  return ranked->total;
 }
 
 namespace {
@@ -256,6 +910,7 @@ Result<int64_t> reindex_stale_in(Connection& c) {
       st->bind(1, id).bind(2, texts.free).bind(3, texts.paid).bind(4, *keys)
           .bind(5, int64_t{kSearchVersion});
       if (Status s = st->exec(); !s.is_ok()) return s;
+      if (Status s = index_document_in(c, id); !s.is_ok()) return s;
       ++updated;
     }
   }

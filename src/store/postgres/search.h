@@ -1,4 +1,4 @@
-// Documents' shared row reading and the search half of the SQLite backend.
+// Documents' shared row reading and the search half of the PostgreSQL backend.
 // Internal to store/postgres/.
 //
 // Thread-safety: as Connection: one thread at a time per connection.
@@ -58,12 +58,20 @@ Status add_document_words_in(Connection& c, const std::vector<std::string>& word
 // keyword_df.
 Result<std::string> choose_keywords_in(Connection& c, const text::KeywordCandidates& paid);
 
+// Rebuilds the search index rows (search_chunks) of document `id` from its
+// stored title, search_free, search_paid and search_keys. Every write of
+// those columns calls it in the same transaction (a trigger drops the rows
+// of a document whose columns change, so a forgotten call leaves the
+// document unfound, never found by stale text). kNotFound when absent.
+// REQUIRES: a write transaction.
+Status index_document_in(Connection& c, int64_t id);
+
 // REQUIRES: a read transaction on c (total and page from one snapshot).
 Result<SearchPage> search_in(Connection& c, const SearchQuery& q);
 Result<int64_t> search_count_in(Connection& c, const SearchQuery& q);
 
 // Fills the text and keyword columns of rows indexed by an older
-// generation (and so re-indexes them, through the triggers), after
+// generation and re-indexes them (index_document_in), after
 // recounting keyword_df over the whole library. REQUIRES: a write
 // transaction.
 // Returns how many rows it updated.
