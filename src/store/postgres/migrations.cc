@@ -315,6 +315,17 @@ AFTER UPDATE OF title, search_free, search_paid, search_keys ON documents
 FOR EACH ROW EXECUTE FUNCTION search_chunks_forget();
 UPDATE documents SET search_version = 0;
 )sql",
+
+    // 3: ledger transaction ids from a sequence. Taking max(txn_id) + 1
+    // made every two money writes read and extend the same last row, so
+    // under SERIALIZABLE any two purchases, even of different readers,
+    // collided and one ran again. A sequence hands out ids without
+    // conflicts; ids stay unique and increasing (a write that runs again
+    // leaves a gap, which nothing reads meaning into).
+    R"sql(
+CREATE SEQUENCE ledger_txn_ids AS BIGINT;
+SELECT setval('ledger_txn_ids', coalesce((SELECT max(txn_id) FROM ledger_entries), 0) + 1, false);
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(std::size(kMigrations));

@@ -145,7 +145,8 @@ constexpr char kMarkRefunded[] =
 constexpr char kExpireOrders[] =
     "UPDATE orders SET status = 'expired' WHERE status = 'created' AND expires_at <= ?1";
 
-constexpr char kNextTxnId[] = "SELECT coalesce(max(txn_id), 0) + 1 FROM ledger_entries";
+// From a sequence (migration 3): no two writes contend for the last id.
+constexpr char kNextTxnId[] = "SELECT nextval('ledger_txn_ids')";
 constexpr char kInsertEntry[] =
     "INSERT INTO ledger_entries (txn_id, account, amount_fen, order_id, kind, note, actor,"
     " created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
