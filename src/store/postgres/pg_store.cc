@@ -1711,7 +1711,15 @@ class PgStore final : public Store {
     if (!lease.ok()) return lease.status();
     Connection& c = *lease.value();
     Status last;
-    for (int attempt = 0; attempt < options_.max_attempts; ++attempt) {
+    // Gives up after max_attempts runs and no sooner than wait_ms after the
+    // first: under a burst of colliding writes (every ledger write reads
+    // the last txn_id) a count alone ran out in well under a second, where
+    // SQLite's writers wait their busy timeout.
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.wait_ms);
+    int attempt = 0;
+    for (; attempt < options_.max_attempts || std::chrono::steady_clock::now() < deadline;
+         ++attempt) {
       if (attempt > 0) backoff(attempt);
       c.clear_error();
       Txn txn(c);
@@ -1729,7 +1737,7 @@ class PgStore final : public Store {
       if (!retryable(c)) return r;
       last = r.status();
     }
-    return Status::unavailable("postgresql: gave up after " + std::to_string(options_.max_attempts) +
+    return Status::unavailable("postgresql: gave up after " + std::to_string(attempt) +
                                " attempts of a write that kept colliding with others (" +
                                last.message() + ")");
   }
