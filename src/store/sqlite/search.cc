@@ -421,7 +421,9 @@ std::vector<std::string> document_words(const std::string& title, const SearchTe
   // Lines are segmented apart (a line break ends every candidate), so
   // this equals keyword_words(title + "\n" + free + "\n" + paid).
   std::vector<std::string> out = text::keyword_words(title + "\n" + t.free);
-  std::unordered_set<std::string_view> seen(out.begin(), out.end());
+  // Copies, not views: out grows below, and a short word's bytes live
+  // inside its std::string, which moves when out reallocates.
+  std::unordered_set<std::string> seen(out.begin(), out.end());
   for (const text::KeywordCandidates::Occurrence& o : paid.occurrences) {
     if (seen.insert(o.word).second) out.push_back(o.word);
   }
