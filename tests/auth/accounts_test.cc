@@ -1,4 +1,4 @@
-// Accounts against a real SQLite store in a temporary file, with a fake
+// Accounts against a real store (each backend, a fresh database), with a fake
 // clock: registration, login, sessions (expiry, idle timeout, rotation,
 // revocation), password changes, account deletion and the stored abuse
 // limits, including across a restart.
@@ -19,11 +19,11 @@
 #include "auth/auth.h"
 #include "common/clock.h"
 #include "store/store.h"
+#include "support/backends.h"
 
 namespace paidoc::auth {
 namespace {
 
-namespace fs = std::filesystem;
 using gate::Role;
 
 constexpr const char* kPassword = "correct horse";
@@ -40,30 +40,25 @@ Options fast_options() {
   return o;
 }
 
-class AccountsTest : public ::testing::Test {
+class AccountsTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    std::random_device rd;
-    dir_ = fs::temp_directory_path() /
-           ("paidoc-auth-test-" + std::to_string(rd()) + "-" + std::to_string(rd()));
-    fs::create_directories(dir_);
+    db_ = testing_support::make_test_database(GetParam());
+    if (db_ == nullptr) GTEST_SKIP() << testing_support::postgres_skip_reason();
     open();
   }
   void TearDown() override {
     accounts_.reset();
     store_.reset();
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
   }
 
   void open() {
-    Result<std::unique_ptr<store::Store>> s =
-        store::Store::open("sqlite:" + (dir_ / "paidoc.db").string());
+    Result<std::unique_ptr<store::Store>> s = store::Store::open(db_->url());
     ASSERT_TRUE(s.ok()) << s.status().to_string();
     store_ = std::move(s).value();
     accounts_ = std::make_unique<Accounts>(*store_, clock_, options_);
   }
-  // A restart: everything in memory is gone, the database file stays.
+  // A restart: everything in memory is gone, the database stays.
   void restart() {
     accounts_.reset();
     store_.reset();
@@ -93,7 +88,7 @@ class AccountsTest : public ::testing::Test {
     return t.ok() ? *t : store::Throttle{};
   }
 
-  fs::path dir_;
+  std::unique_ptr<testing_support::TestDatabase> db_;
   FakeClock clock_;
   Options options_ = fast_options();
   std::unique_ptr<store::Store> store_;
@@ -102,7 +97,7 @@ class AccountsTest : public ::testing::Test {
 
 // ---- registration and login ---------------------------------------------------------
 
-TEST_F(AccountsTest, ARoleChangeLeavesOneAuditEntryAndARefusedOneNone) {
+TEST_P(AccountsTest, ARoleChangeLeavesOneAuditEntryAndARefusedOneNone) {
   Result<Account> a = accounts_->add_user("role-audit@example.cn", "correct horse battery",
                                           Role::kReader);
   ASSERT_TRUE(a.ok()) << a.status().to_string();
@@ -128,7 +123,7 @@ TEST_F(AccountsTest, ARoleChangeLeavesOneAuditEntryAndARefusedOneNone) {
             R"({"email":"role-audit@example.cn","role":{"from":"reader","to":"editor"}})");
 }
 
-TEST_F(AccountsTest, RegisterLoginAuthenticateLogout) {
+TEST_P(AccountsTest, RegisterLoginAuthenticateLogout) {
   Result<Account> reg = accounts_->register_user("reader@example.cn", kPassword, kHome);
   ASSERT_TRUE(reg.ok()) << reg.status().to_string();
   EXPECT_GT(reg->id, 0);
@@ -170,7 +165,7 @@ TEST_F(AccountsTest, RegisterLoginAuthenticateLogout) {
   EXPECT_EQ(accounts_->authenticate("not-a-token").status().code(), Code::kUnauthenticated);
 }
 
-TEST_F(AccountsTest, WrongPasswordAndUnknownEmailAnswerAlike) {
+TEST_P(AccountsTest, WrongPasswordAndUnknownEmailAnswerAlike) {
   add("known@example.cn");
   Status wrong = login_status("known@example.cn", kWrong);
   Status unknown = login_status("nobody@example.cn", kPassword);
@@ -184,7 +179,7 @@ TEST_F(AccountsTest, WrongPasswordAndUnknownEmailAnswerAlike) {
   }
 }
 
-TEST_F(AccountsTest, EmailIsNormalisedAndUnique) {
+TEST_P(AccountsTest, EmailIsNormalisedAndUnique) {
   Account a = add("  Alice@Example.CN ");
   EXPECT_EQ(a.email, "alice@example.cn");
   login_ok("ALICE@example.cn\t");
@@ -199,7 +194,7 @@ TEST_F(AccountsTest, EmailIsNormalisedAndUnique) {
   }
 }
 
-TEST_F(AccountsTest, BadInputIsRefusedInChinese) {
+TEST_P(AccountsTest, BadInputIsRefusedInChinese) {
   Result<Account> short_pw = accounts_->register_user("a@example.cn", "1234567", kHome);
   EXPECT_EQ(short_pw.status().code(), Code::kInvalidArgument);
   EXPECT_EQ(short_pw.status().message(), "密码至少需要 8 个字符");
@@ -215,7 +210,7 @@ TEST_F(AccountsTest, BadInputIsRefusedInChinese) {
             Code::kInvalidArgument);
 }
 
-TEST_F(AccountsTest, PasswordsAreStoredAsArgon2idWithTheDefaultCost) {
+TEST_P(AccountsTest, PasswordsAreStoredAsArgon2idWithTheDefaultCost) {
   Accounts real_cost(*store_, clock_, Options{});
   Result<Account> a = real_cost.add_user("cost@example.cn", kPassword, Role::kReader);
   ASSERT_TRUE(a.ok()) << a.status().to_string();
@@ -229,7 +224,7 @@ TEST_F(AccountsTest, PasswordsAreStoredAsArgon2idWithTheDefaultCost) {
 
 // ---- tokens and sessions ------------------------------------------------------------
 
-TEST_F(AccountsTest, OnlyTheTokensHashIsStored) {
+TEST_P(AccountsTest, OnlyTheTokensHashIsStored) {
   add("t@example.cn");
   LoginResult lr = login_ok("t@example.cn");
   ASSERT_EQ(lr.token.size(), 43u);
@@ -243,18 +238,14 @@ TEST_F(AccountsTest, OnlyTheTokensHashIsStored) {
   EXPECT_EQ(by_hash->token_hash, token_hash(lr.token));
   EXPECT_EQ(store_->find_session(lr.token).status().code(), Code::kNotFound);
 
-  // Look at the bytes on disk (database and journal files): the hash is
-  // there, the token is not.
-  std::string disk;
-  for (const auto& entry : fs::directory_iterator(dir_)) {
-    std::ifstream in(entry.path(), std::ios::binary);
-    disk.append(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  }
+  // Look at what the database holds (on SQLite the bytes of the database and
+  // journal files): the hash is there, the token is not.
+  std::string disk = testing_support::database_contents(db_->url());
   EXPECT_NE(disk.find(token_hash(lr.token)), std::string::npos);
   EXPECT_EQ(disk.find(lr.token), std::string::npos);
 }
 
-TEST_F(AccountsTest, SessionExpiresAbsolutelyEvenWhenUsed) {
+TEST_P(AccountsTest, SessionExpiresAbsolutelyEvenWhenUsed) {
   options_.session_ttl = 3600;
   options_.idle_timeout = 600;
   restart();
@@ -273,7 +264,7 @@ TEST_F(AccountsTest, SessionExpiresAbsolutelyEvenWhenUsed) {
   EXPECT_EQ(accounts_->authenticate(lr.token).status().code(), Code::kUnauthenticated);
 }
 
-TEST_F(AccountsTest, SessionExpiresWhenIdle) {
+TEST_P(AccountsTest, SessionExpiresWhenIdle) {
   options_.session_ttl = 3600;
   options_.idle_timeout = 600;
   restart();
@@ -299,7 +290,7 @@ TEST_F(AccountsTest, SessionExpiresWhenIdle) {
   EXPECT_TRUE(alive(other.token));
 }
 
-TEST_F(AccountsTest, LastSeenIsWrittenAtMostOnceAMinute) {
+TEST_P(AccountsTest, LastSeenIsWrittenAtMostOnceAMinute) {
   add("touch@example.cn");
   const int64_t start = clock_.now();
   LoginResult lr = login_ok("touch@example.cn");
@@ -319,7 +310,7 @@ TEST_F(AccountsTest, LastSeenIsWrittenAtMostOnceAMinute) {
   EXPECT_EQ(last_seen(), start + 60);
 }
 
-TEST_F(AccountsTest, LoginRotatesThePreviousSession) {
+TEST_P(AccountsTest, LoginRotatesThePreviousSession) {
   add("rot@example.cn");
   LoginResult first = login_ok("rot@example.cn");
   LoginResult second = login_ok("rot@example.cn", kPassword, kHome, first.token);
@@ -339,7 +330,7 @@ TEST_F(AccountsTest, LoginRotatesThePreviousSession) {
   EXPECT_TRUE(alive(fourth.token));
 }
 
-TEST_F(AccountsTest, LogoutEverywhereEndsEverySessionOfThatUserOnly) {
+TEST_P(AccountsTest, LogoutEverywhereEndsEverySessionOfThatUserOnly) {
   Account a = add("a@example.cn");
   add("b@example.cn");
   LoginResult a1 = login_ok("a@example.cn");
@@ -351,7 +342,7 @@ TEST_F(AccountsTest, LogoutEverywhereEndsEverySessionOfThatUserOnly) {
   EXPECT_TRUE(alive(b1.token));
 }
 
-TEST_F(AccountsTest, RevokeSessionOnlyForItsOwner) {
+TEST_P(AccountsTest, RevokeSessionOnlyForItsOwner) {
   Account a = add("a@example.cn");
   Account b = add("b@example.cn");
   LoginResult a1 = login_ok("a@example.cn");
@@ -370,7 +361,7 @@ TEST_F(AccountsTest, RevokeSessionOnlyForItsOwner) {
 
 // ---- password change and account deletion -------------------------------------------
 
-TEST_F(AccountsTest, ChangePasswordKeepsOnlyTheCurrentSession) {
+TEST_P(AccountsTest, ChangePasswordKeepsOnlyTheCurrentSession) {
   Account a = add("pw@example.cn");
   LoginResult here = login_ok("pw@example.cn");
   LoginResult there = login_ok("pw@example.cn", kPassword, kOffice);
@@ -391,7 +382,7 @@ TEST_F(AccountsTest, ChangePasswordKeepsOnlyTheCurrentSession) {
   login_ok("pw@example.cn", "new password 1");
 }
 
-TEST_F(AccountsTest, DeleteAccount) {
+TEST_P(AccountsTest, DeleteAccount) {
   Account a = add("gone@example.cn");
   LoginResult lr = login_ok("gone@example.cn");
 
@@ -416,7 +407,7 @@ TEST_F(AccountsTest, DeleteAccount) {
 
 // ---- roles ---------------------------------------------------------------------------
 
-TEST_F(AccountsTest, RolesTakeEffectOnTheNextRequest) {
+TEST_P(AccountsTest, RolesTakeEffectOnTheNextRequest) {
   Account admin = add("admin@example.cn", kPassword, Role::kAdmin);
   Account ed = add("ed@example.cn", kPassword, Role::kEditor);
   EXPECT_EQ(admin.role, Role::kAdmin);
@@ -442,7 +433,7 @@ TEST_F(AccountsTest, RolesTakeEffectOnTheNextRequest) {
   EXPECT_EQ(accounts_->list_users(-1, 10).status().code(), Code::kInvalidArgument);
 }
 
-TEST_F(AccountsTest, ADisabledAccountCannotSignInAndItsSessionsEnd) {
+TEST_P(AccountsTest, ADisabledAccountCannotSignInAndItsSessionsEnd) {
   Account admin = add("boss@example.cn", kPassword, Role::kAdmin);
   Account reader = add("quiet@example.cn");
   LoginResult cookie = login_ok("quiet@example.cn");
@@ -487,7 +478,7 @@ TEST_F(AccountsTest, ADisabledAccountCannotSignInAndItsSessionsEnd) {
   EXPECT_EQ(accounts_->disable(reader.id + 999, by).code(), Code::kNotFound);
 }
 
-TEST_F(AccountsTest, AnAdminCannotDisableOrDemoteThemself) {
+TEST_P(AccountsTest, AnAdminCannotDisableOrDemoteThemself) {
   Account admin = add("boss@example.cn", kPassword, Role::kAdmin);
   Account other = add("second@example.cn", kPassword, Role::kAdmin);
   store::AuditActor self{admin.id, "boss@example.cn", ""};
@@ -513,7 +504,7 @@ TEST_F(AccountsTest, AnAdminCannotDisableOrDemoteThemself) {
   EXPECT_EQ(accounts_->authenticate(s.token)->account.role, Role::kEditor);
 }
 
-TEST_F(AccountsTest, SearchUsersFindsPartOfTheEmailAndPages) {
+TEST_P(AccountsTest, SearchUsersFindsPartOfTheEmailAndPages) {
   for (int i = 0; i < 5; ++i) add("member" + std::to_string(i) + "@club.cn");
   add("guest@elsewhere.cn");
   Result<AccountPage> page = accounts_->search_users("  Club.CN ", 2, 2);
@@ -528,7 +519,7 @@ TEST_F(AccountsTest, SearchUsersFindsPartOfTheEmailAndPages) {
 
 // ---- abuse limits --------------------------------------------------------------------
 
-TEST_F(AccountsTest, FailedLoginsBackOffExponentially) {
+TEST_P(AccountsTest, FailedLoginsBackOffExponentially) {
   add("victim@example.cn");
   const std::string key = "login-account:victim@example.cn";
   auto expect_locked = [&](int64_t retry_after) {
@@ -575,7 +566,7 @@ TEST_F(AccountsTest, FailedLoginsBackOffExponentially) {
   login_ok("victim@example.cn");  // four failures are still free
 }
 
-TEST_F(AccountsTest, BackOffIsCappedAtMaxBackoff) {
+TEST_P(AccountsTest, BackOffIsCappedAtMaxBackoff) {
   options_.max_backoff = 5;
   restart();
   add("cap@example.cn");
@@ -589,7 +580,7 @@ TEST_F(AccountsTest, BackOffIsCappedAtMaxBackoff) {
   }
 }
 
-TEST_F(AccountsTest, TwentyWrongPasswordsInARowAreThrottled) {
+TEST_P(AccountsTest, TwentyWrongPasswordsInARowAreThrottled) {
   add("brute@example.cn");
   int unauthenticated = 0, throttled = 0;
   for (int i = 0; i < 20; ++i) {
@@ -610,7 +601,7 @@ TEST_F(AccountsTest, TwentyWrongPasswordsInARowAreThrottled) {
   login_ok("brute@example.cn");
 }
 
-TEST_F(AccountsTest, ParallelGuessesCannotSlipPastTheLock) {
+TEST_P(AccountsTest, ParallelGuessesCannotSlipPastTheLock) {
   // Attempts are counted before the password is checked, so guesses sent at
   // once get exactly the free allowance, not one check each.
   add("parallel@example.cn");
@@ -628,13 +619,12 @@ TEST_F(AccountsTest, ParallelGuessesCannotSlipPastTheLock) {
   EXPECT_EQ(throttled.load(), 15);
 }
 
-TEST_F(AccountsTest, ParallelGuessesThroughTwoProcessesShareOneAllowance) {
+TEST_P(AccountsTest, ParallelGuessesThroughTwoProcessesShareOneAllowance) {
   // Two servers on one database (each with its own store and Accounts, as
   // two processes would have): the store counts the attempts atomically, so
   // together they still allow exactly the free allowance.
   add("two-processes@example.cn");
-  Result<std::unique_ptr<store::Store>> other_store =
-      store::Store::open("sqlite:" + (dir_ / "paidoc.db").string());
+  Result<std::unique_ptr<store::Store>> other_store = store::Store::open(db_->url());
   ASSERT_TRUE(other_store.ok()) << other_store.status().to_string();
   Accounts other(**other_store, clock_, options_);
   std::atomic<int> unauthenticated{0}, throttled{0};
@@ -652,7 +642,7 @@ TEST_F(AccountsTest, ParallelGuessesThroughTwoProcessesShareOneAllowance) {
   EXPECT_EQ(throttled.load(), 15);
 }
 
-TEST_F(AccountsTest, PacedGuessingStillMeetsTheLock) {
+TEST_P(AccountsTest, PacedGuessingStillMeetsTheLock) {
   // One guess a second: the back-off outgrows the pace, most guesses are
   // refused unchecked, and the right password is refused at the end too.
   add("paced@example.cn");
@@ -665,7 +655,7 @@ TEST_F(AccountsTest, PacedGuessingStillMeetsTheLock) {
   EXPECT_EQ(login_status("paced@example.cn", kPassword).code(), Code::kTooManyRequests);
 }
 
-TEST_F(AccountsTest, UnknownEmailsBackOffLikeKnownOnes) {
+TEST_P(AccountsTest, UnknownEmailsBackOffLikeKnownOnes) {
   for (int i = 0; i < 5; ++i) {
     EXPECT_EQ(login_status("ghost@example.cn", kWrong).code(), Code::kUnauthenticated);
   }
@@ -674,14 +664,14 @@ TEST_F(AccountsTest, UnknownEmailsBackOffLikeKnownOnes) {
   EXPECT_EQ(s.retry_after(), 1);
 }
 
-TEST_F(AccountsTest, AccountLimitCountsEveryAddress) {
+TEST_P(AccountsTest, AccountLimitCountsEveryAddress) {
   add("shared@example.cn");
   const Client a{"192.0.2.1", ""}, b{"192.0.2.2", ""}, c{"192.0.2.3", ""};
   for (const Client& cl : {a, b, c, a, b}) login_status("shared@example.cn", kWrong, cl);
   EXPECT_EQ(login_status("shared@example.cn", kPassword, kOffice).code(), Code::kTooManyRequests);
 }
 
-TEST_F(AccountsTest, AddressLimitSpansAccounts) {
+TEST_P(AccountsTest, AddressLimitSpansAccounts) {
   add("real@example.cn");
   // 20 free failures per address, one per (unknown) account, so no account
   // limit is reached.
@@ -699,7 +689,7 @@ TEST_F(AccountsTest, AddressLimitSpansAccounts) {
   login_ok("real@example.cn", kPassword, kHome);
 }
 
-TEST_F(AccountsTest, SuccessResetsTheAccountButNotTheAddressFailures) {
+TEST_P(AccountsTest, SuccessResetsTheAccountButNotTheAddressFailures) {
   add("mine@example.cn");
   for (int i = 0; i < 4; ++i) login_status("mine@example.cn", kWrong);
   for (int i = 0; i < 10; ++i) login_status("x" + std::to_string(i) + "@example.cn", kWrong);
@@ -716,7 +706,7 @@ TEST_F(AccountsTest, SuccessResetsTheAccountButNotTheAddressFailures) {
   EXPECT_EQ(throttle("login-account:x0@example.cn").count, 1);
 }
 
-TEST_F(AccountsTest, AddressRunExpiresAfterAnHourWithoutLock) {
+TEST_P(AccountsTest, AddressRunExpiresAfterAnHourWithoutLock) {
   add("mine@example.cn");
   for (int i = 0; i < 19; ++i) login_status("y" + std::to_string(i) + "@example.cn", kWrong);
   EXPECT_EQ(throttle("login-ip:" + kHome.ip).count, 19);
@@ -726,7 +716,7 @@ TEST_F(AccountsTest, AddressRunExpiresAfterAnHourWithoutLock) {
   login_ok("mine@example.cn");
 }
 
-TEST_F(AccountsTest, WrongCurrentPasswordsAreLimitedToo) {
+TEST_P(AccountsTest, WrongCurrentPasswordsAreLimitedToo) {
   Account a = add("chg@example.cn");
   LoginResult lr = login_ok("chg@example.cn");
   for (int i = 0; i < 5; ++i) {
@@ -743,7 +733,7 @@ TEST_F(AccountsTest, WrongCurrentPasswordsAreLimitedToo) {
       accounts_->change_password(a.id, lr.session.session_id, kPassword, "new password 1").is_ok());
 }
 
-TEST_F(AccountsTest, LimitsSurviveARestart) {
+TEST_P(AccountsTest, LimitsSurviveARestart) {
   add("persist@example.cn");
   for (int i = 0; i < 5; ++i) login_status("persist@example.cn", kWrong);
   for (int i = 0; i < 10; ++i) {
@@ -762,7 +752,7 @@ TEST_F(AccountsTest, LimitsSurviveARestart) {
   login_ok("persist@example.cn");
 }
 
-TEST_F(AccountsTest, RegistrationsArePerAddressPerHour) {
+TEST_P(AccountsTest, RegistrationsArePerAddressPerHour) {
   const int64_t start = clock_.now();
   for (int i = 0; i < 10; ++i) {
     clock_.advance(60);
@@ -786,7 +776,7 @@ TEST_F(AccountsTest, RegistrationsArePerAddressPerHour) {
   EXPECT_TRUE(accounts_->register_user("u12@example.cn", kPassword, kHome).ok());
 }
 
-TEST_F(AccountsTest, TakenEmailsCountTowardTheRegistrationLimit) {
+TEST_P(AccountsTest, TakenEmailsCountTowardTheRegistrationLimit) {
   add("taken@example.cn");
   for (int i = 0; i < 10; ++i) {
     EXPECT_EQ(accounts_->register_user("taken@example.cn", kPassword, kHome).status().code(),
@@ -795,6 +785,8 @@ TEST_F(AccountsTest, TakenEmailsCountTowardTheRegistrationLimit) {
   EXPECT_EQ(accounts_->register_user("fresh@example.cn", kPassword, kHome).status().code(),
             Code::kTooManyRequests);
 }
+
+PAIDOC_ON_EVERY_BACKEND(AccountsTest);
 
 }  // namespace
 }  // namespace paidoc::auth

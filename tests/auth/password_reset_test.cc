@@ -1,4 +1,4 @@
-// PasswordResets against a real SQLite store in a temporary folder, a fake
+// PasswordResets against a real store (each backend, a fresh database), a fake
 // clock and a transport that keeps the mails it is given: links work once,
 // expire, are stored hashed, end every session; the same answer for every
 // email; the limits per address, account and client address.
@@ -19,11 +19,11 @@
 #include "auth/auth.h"
 #include "common/clock.h"
 #include "store/store.h"
+#include "support/backends.h"
 
 namespace paidoc::auth {
 namespace {
 
-namespace fs = std::filesystem;
 
 constexpr const char* kPassword = "old password 1";
 constexpr const char* kNewPassword = "new password 2";
@@ -71,15 +71,12 @@ std::string token_of(const mail::Message& m) {
   return m.body.substr(start, end - start);
 }
 
-class PasswordResetTest : public ::testing::Test {
+class PasswordResetTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    std::random_device rd;
-    dir_ = fs::temp_directory_path() /
-           ("paidoc-reset-test-" + std::to_string(rd()) + "-" + std::to_string(rd()));
-    fs::create_directories(dir_);
-    Result<std::unique_ptr<store::Store>> s =
-        store::Store::open("sqlite:" + (dir_ / "paidoc.db").string());
+    db_ = testing_support::make_test_database(GetParam());
+    if (db_ == nullptr) GTEST_SKIP() << testing_support::postgres_skip_reason();
+    Result<std::unique_ptr<store::Store>> s = store::Store::open(db_->url());
     ASSERT_TRUE(s.ok()) << s.status().to_string();
     store_ = std::move(s).value();
     accounts_ = std::make_unique<Accounts>(*store_, clock_, fast_options());
@@ -92,8 +89,6 @@ class PasswordResetTest : public ::testing::Test {
     resets_.reset();
     accounts_.reset();
     store_.reset();
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
   }
 
   void make_resets(ResetOptions o, mail::Transport* transport = nullptr) {
@@ -123,17 +118,11 @@ class PasswordResetTest : public ::testing::Test {
     return accounts_->login(user_.email, password, kHome).ok();
   }
 
-  // Every byte the database holds on disk (the file, its WAL, its journal).
-  std::string database_bytes() {
-    std::string all;
-    for (const auto& e : fs::directory_iterator(dir_)) {
-      std::ifstream in(e.path(), std::ios::binary);
-      all.append(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-    }
-    return all;
-  }
+  // Everything the database holds (on SQLite every byte on disk: the file,
+  // its WAL, its journal).
+  std::string database_bytes() { return testing_support::database_contents(db_->url()); }
 
-  fs::path dir_;
+  std::unique_ptr<testing_support::TestDatabase> db_;
   FakeClock clock_;
   KeptMail mail_;
   std::unique_ptr<store::Store> store_;
@@ -142,7 +131,7 @@ class PasswordResetTest : public ::testing::Test {
   Account user_;
 };
 
-TEST_F(PasswordResetTest, MailsALinkToAKnownEmail) {
+TEST_P(PasswordResetTest, MailsALinkToAKnownEmail) {
   ASSERT_TRUE(ask("  Reader@Example.CN ").is_ok());
   std::vector<mail::Message> sent = mail_.sent();
   ASSERT_EQ(sent.size(), 1u);
@@ -155,7 +144,7 @@ TEST_F(PasswordResetTest, MailsALinkToAKnownEmail) {
   EXPECT_TRUE(resets_->check(token).is_ok());
 }
 
-TEST_F(PasswordResetTest, TheDatabaseHoldsOnlyTheTokensHash) {
+TEST_P(PasswordResetTest, TheDatabaseHoldsOnlyTheTokensHash) {
   std::string token = link_token();
   ASSERT_FALSE(token.empty());
   Result<store::PasswordReset> r = store_->find_password_reset(token_hash(token));
@@ -168,14 +157,13 @@ TEST_F(PasswordResetTest, TheDatabaseHoldsOnlyTheTokensHash) {
   std::string bytes = database_bytes();
   EXPECT_EQ(bytes.find(token), std::string::npos);
   EXPECT_NE(bytes.find(token_hash(token)), std::string::npos);
-  Result<std::unique_ptr<store::Store>> s =
-      store::Store::open("sqlite:" + (dir_ / "paidoc.db").string());
+  Result<std::unique_ptr<store::Store>> s = store::Store::open(db_->url());
   ASSERT_TRUE(s.ok());
   store_ = std::move(s).value();
   make_resets({});
 }
 
-TEST_F(PasswordResetTest, UnknownEmailGetsTheSameAnswerAndNoMail) {
+TEST_P(PasswordResetTest, UnknownEmailGetsTheSameAnswerAndNoMail) {
   Status known = ask("reader@example.cn");
   Status unknown = ask("nobody@example.cn");
   EXPECT_EQ(known.code(), unknown.code());
@@ -183,7 +171,7 @@ TEST_F(PasswordResetTest, UnknownEmailGetsTheSameAnswerAndNoMail) {
   EXPECT_EQ(mail_.sent().size(), 1u);
 }
 
-TEST_F(PasswordResetTest, AnEmailThatIsNotAnAddressIsRefusedNamingTheField) {
+TEST_P(PasswordResetTest, AnEmailThatIsNotAnAddressIsRefusedNamingTheField) {
   Status s = resets_->request("not-an-address", kHome, kBase);
   EXPECT_EQ(s.code(), Code::kInvalidArgument);
   EXPECT_NE(s.message().find("邮箱"), std::string::npos);
@@ -191,7 +179,7 @@ TEST_F(PasswordResetTest, AnEmailThatIsNotAnAddressIsRefusedNamingTheField) {
   EXPECT_TRUE(mail_.sent().empty());
 }
 
-TEST_F(PasswordResetTest, TheLinkSetsTheNewPasswordOnce) {
+TEST_P(PasswordResetTest, TheLinkSetsTheNewPasswordOnce) {
   std::string token = link_token();
   Result<std::string> r = resets_->reset(token, kNewPassword, kHome);
   ASSERT_TRUE(r.ok()) << r.status().to_string();
@@ -206,7 +194,7 @@ TEST_F(PasswordResetTest, TheLinkSetsTheNewPasswordOnce) {
   EXPECT_TRUE(can_login(kNewPassword));
 }
 
-TEST_F(PasswordResetTest, TheLinkExpiresAfterThirtyMinutes) {
+TEST_P(PasswordResetTest, TheLinkExpiresAfterThirtyMinutes) {
   std::string token = link_token();
   clock_.advance(30 * 60 - 1);
   EXPECT_TRUE(resets_->check(token).is_ok());
@@ -218,13 +206,13 @@ TEST_F(PasswordResetTest, TheLinkExpiresAfterThirtyMinutes) {
   EXPECT_TRUE(can_login(kPassword));
 }
 
-TEST_F(PasswordResetTest, UnknownTokensAreRefused) {
+TEST_P(PasswordResetTest, UnknownTokensAreRefused) {
   EXPECT_EQ(resets_->check("").code(), Code::kNotFound);
   EXPECT_EQ(resets_->check(new_token()).code(), Code::kNotFound);
   EXPECT_EQ(resets_->reset(new_token(), kNewPassword, kHome).status().code(), Code::kNotFound);
 }
 
-TEST_F(PasswordResetTest, AResetEndsEverySessionAndUsesUpEveryOtherLink) {
+TEST_P(PasswordResetTest, AResetEndsEverySessionAndUsesUpEveryOtherLink) {
   Result<LoginResult> phone = accounts_->login(user_.email, kPassword, kHome);
   Result<LoginResult> laptop = accounts_->login(user_.email, kPassword, kHome);
   ASSERT_TRUE(phone.ok() && laptop.ok());
@@ -240,7 +228,7 @@ TEST_F(PasswordResetTest, AResetEndsEverySessionAndUsesUpEveryOtherLink) {
   EXPECT_TRUE(can_login(kNewPassword));
 }
 
-TEST_F(PasswordResetTest, TheNewPasswordFollowsTheRegistrationRules) {
+TEST_P(PasswordResetTest, TheNewPasswordFollowsTheRegistrationRules) {
   std::string token = link_token();
   Result<std::string> r = resets_->reset(token, "short", kHome);
   ASSERT_FALSE(r.ok());
@@ -251,7 +239,7 @@ TEST_F(PasswordResetTest, TheNewPasswordFollowsTheRegistrationRules) {
   EXPECT_TRUE(can_login(kPassword));
 }
 
-TEST_F(PasswordResetTest, ACompletedResetIsAudited) {
+TEST_P(PasswordResetTest, ACompletedResetIsAudited) {
   std::string token = link_token();
   ASSERT_TRUE(resets_->reset(token, kNewPassword, kHome).ok());
   store::AuditQuery q;
@@ -266,7 +254,7 @@ TEST_F(PasswordResetTest, ACompletedResetIsAudited) {
   EXPECT_EQ(p->items[0].details.find(token), std::string::npos);
 }
 
-TEST_F(PasswordResetTest, ThreeMailsPerAddressAnHourAndPerAccountADay) {
+TEST_P(PasswordResetTest, ThreeMailsPerAddressAnHourAndPerAccountADay) {
   for (int i = 0; i < 4; ++i) EXPECT_TRUE(ask(user_.email).is_ok());
   EXPECT_EQ(mail_.sent().size(), 3u);
   // A new hour frees the address, but the account has had its three today.
@@ -278,7 +266,7 @@ TEST_F(PasswordResetTest, ThreeMailsPerAddressAnHourAndPerAccountADay) {
   EXPECT_EQ(mail_.sent().size(), 4u);
 }
 
-TEST_F(PasswordResetTest, UnknownEmailsCountAgainstTheClientAddress) {
+TEST_P(PasswordResetTest, UnknownEmailsCountAgainstTheClientAddress) {
   ResetOptions o;
   o.requests_per_ip_per_hour = 3;
   make_resets(o);
@@ -293,7 +281,7 @@ TEST_F(PasswordResetTest, UnknownEmailsCountAgainstTheClientAddress) {
   EXPECT_EQ(mail_.sent().size(), 1u);
 }
 
-TEST_F(PasswordResetTest, ADisabledAccountGetsNoMailAndItsLinksStopWorking) {
+TEST_P(PasswordResetTest, ADisabledAccountGetsNoMailAndItsLinksStopWorking) {
   std::string token = link_token();
   ASSERT_TRUE(accounts_->disable(user_.id).is_ok());
   EXPECT_TRUE(ask(user_.email).is_ok());
@@ -302,7 +290,7 @@ TEST_F(PasswordResetTest, ADisabledAccountGetsNoMailAndItsLinksStopWorking) {
   EXPECT_EQ(resets_->reset(token, kNewPassword, kHome).status().code(), Code::kNotFound);
 }
 
-TEST_F(PasswordResetTest, AFailedSendChangesNothingInTheAnswer) {
+TEST_P(PasswordResetTest, AFailedSendChangesNothingInTheAnswer) {
   mail_.set_down(true);
   Status down = ask(user_.email);
   mail_.set_down(false);
@@ -312,12 +300,14 @@ TEST_F(PasswordResetTest, AFailedSendChangesNothingInTheAnswer) {
   EXPECT_TRUE(mail_.sent().empty());
 }
 
-TEST_F(PasswordResetTest, WithoutMailResetsAreOff) {
+TEST_P(PasswordResetTest, WithoutMailResetsAreOff) {
   resets_.reset();
   PasswordResets off(*store_, *store_, nullptr, clock_, {}, fast_options());
   EXPECT_FALSE(off.enabled());
   EXPECT_EQ(off.request(user_.email, kHome, kBase).code(), Code::kFailedPrecondition);
 }
+
+PAIDOC_ON_EVERY_BACKEND(PasswordResetTest);
 
 }  // namespace
 }  // namespace paidoc::auth

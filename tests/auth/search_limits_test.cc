@@ -1,4 +1,4 @@
-// SearchLimiter against a real SQLite store in a temporary file, with a fake
+// SearchLimiter against a real store (each backend, a fresh database), with a fake
 // clock: the minute and day windows, per-address and per-account keys,
 // limits turned off, locks written to the store (and only locks) and read
 // back by a fresh limiter, and the bound on keys held in memory.
@@ -14,11 +14,11 @@
 
 #include "common/clock.h"
 #include "store/store.h"
+#include "support/backends.h"
 
 namespace paidoc::auth {
 namespace {
 
-namespace fs = std::filesystem;
 
 constexpr const char* kHome = "203.0.113.7";
 constexpr const char* kOffice = "198.51.100.20";
@@ -32,23 +32,16 @@ SearchLimits small_limits() {
   return l;
 }
 
-class SearchLimiterTest : public ::testing::Test {
+class SearchLimiterTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    std::random_device rd;
-    dir_ = fs::temp_directory_path() /
-           ("paidoc-search-limits-" + std::to_string(rd()) + "-" + std::to_string(rd()));
-    fs::create_directories(dir_);
-    Result<std::unique_ptr<store::Store>> s =
-        store::Store::open("sqlite:" + (dir_ / "paidoc.db").string());
+    db_ = testing_support::make_test_database(GetParam());
+    if (db_ == nullptr) GTEST_SKIP() << testing_support::postgres_skip_reason();
+    Result<std::unique_ptr<store::Store>> s = store::Store::open(db_->url());
     ASSERT_TRUE(s.ok()) << s.status().to_string();
     store_ = std::move(s).value();
   }
-  void TearDown() override {
-    store_.reset();
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
+  void TearDown() override { store_.reset(); }
 
   std::unique_ptr<SearchLimiter> limiter(SearchLimits l = small_limits()) {
     return std::make_unique<SearchLimiter>(*store_, clock_, l);
@@ -68,12 +61,12 @@ class SearchLimiterTest : public ::testing::Test {
     return t.ok() ? *t : store::Throttle{};
   }
 
-  fs::path dir_;
+  std::unique_ptr<testing_support::TestDatabase> db_;
   FakeClock clock_{1'767'225'600};
   std::unique_ptr<store::Store> store_;
 };
 
-TEST_F(SearchLimiterTest, MinuteLimitRefusesUntilTheWindowEnds) {
+TEST_P(SearchLimiterTest, MinuteLimitRefusesUntilTheWindowEnds) {
   auto s = limiter();
   admit_n(*s, 3, kHome);
   clock_.advance(20);
@@ -90,7 +83,7 @@ TEST_F(SearchLimiterTest, MinuteLimitRefusesUntilTheWindowEnds) {
   EXPECT_EQ(s->admit(kHome, 0).code(), Code::kTooManyRequests);
 }
 
-TEST_F(SearchLimiterTest, DayLimitCountsAcrossMinutesAndSaysHours) {
+TEST_P(SearchLimiterTest, DayLimitCountsAcrossMinutesAndSaysHours) {
   auto s = limiter();
   for (int minute = 0; minute < 3; ++minute) {
     admit_n(*s, 3, kHome);
@@ -109,7 +102,7 @@ TEST_F(SearchLimiterTest, DayLimitCountsAcrossMinutesAndSaysHours) {
   EXPECT_TRUE(s->admit(kHome, 0).is_ok());
 }
 
-TEST_F(SearchLimiterTest, AddressesAreCountedApart) {
+TEST_P(SearchLimiterTest, AddressesAreCountedApart) {
   auto s = limiter();
   admit_n(*s, 3, kHome);
   EXPECT_EQ(s->admit(kHome, 0).code(), Code::kTooManyRequests);
@@ -117,7 +110,7 @@ TEST_F(SearchLimiterTest, AddressesAreCountedApart) {
   EXPECT_EQ(s->admit(kOffice, 0).code(), Code::kTooManyRequests);
 }
 
-TEST_F(SearchLimiterTest, AnAccountIsLimitedWhateverAddressItUses) {
+TEST_P(SearchLimiterTest, AnAccountIsLimitedWhateverAddressItUses) {
   SearchLimits l = small_limits();
   l.per_minute = 100;  // only the account limit (5 a minute) can bite
   auto s = limiter(l);
@@ -133,7 +126,7 @@ TEST_F(SearchLimiterTest, AnAccountIsLimitedWhateverAddressItUses) {
   EXPECT_TRUE(s->admit("192.0.2.99", 0).is_ok());
 }
 
-TEST_F(SearchLimiterTest, ARefusedSearchCountsOnNoKey) {
+TEST_P(SearchLimiterTest, ARefusedSearchCountsOnNoKey) {
   SearchLimits l = small_limits();
   l.account_per_minute = 100;
   auto s = limiter(l);
@@ -147,7 +140,7 @@ TEST_F(SearchLimiterTest, ARefusedSearchCountsOnNoKey) {
   EXPECT_EQ(s->admit("192.0.2.50", 7).code(), Code::kTooManyRequests);
 }
 
-TEST_F(SearchLimiterTest, ZeroTurnsALimitOff) {
+TEST_P(SearchLimiterTest, ZeroTurnsALimitOff) {
   auto off = limiter(SearchLimits{0, 0, 0, 0});
   admit_n(*off, 500, kHome, 9);
   EXPECT_EQ(off->tracked_keys(), 0u);
@@ -167,7 +160,7 @@ TEST_F(SearchLimiterTest, ZeroTurnsALimitOff) {
   }
 }
 
-TEST_F(SearchLimiterTest, OnlyALockIsWrittenAndAFreshLimiterKeepsIt) {
+TEST_P(SearchLimiterTest, OnlyALockIsWrittenAndAFreshLimiterKeepsIt) {
   auto s = limiter();
   admit_n(*s, 3, kHome, 5);
   // Admitted searches leave the store alone.
@@ -192,7 +185,7 @@ TEST_F(SearchLimiterTest, OnlyALockIsWrittenAndAFreshLimiterKeepsIt) {
   EXPECT_TRUE(again->admit(kHome, 0).is_ok());
 }
 
-TEST_F(SearchLimiterTest, ADayLockAndItsCountSurviveARestart) {
+TEST_P(SearchLimiterTest, ADayLockAndItsCountSurviveARestart) {
   SearchLimits l = small_limits();
   l.per_minute = 0;
   auto s = limiter(l);
@@ -206,7 +199,7 @@ TEST_F(SearchLimiterTest, ADayLockAndItsCountSurviveARestart) {
   EXPECT_EQ(refused.retry_after(), 23 * 3600);
 }
 
-TEST_F(SearchLimiterTest, MemoryIsBoundedAndAnEvictedLockIsReadBack) {
+TEST_P(SearchLimiterTest, MemoryIsBoundedAndAnEvictedLockIsReadBack) {
   SearchLimits l = small_limits();
   l.max_keys = 50;
   auto s = limiter(l);
@@ -223,6 +216,8 @@ TEST_F(SearchLimiterTest, MemoryIsBoundedAndAnEvictedLockIsReadBack) {
   ASSERT_EQ(refused.code(), Code::kTooManyRequests) << refused.to_string();
   EXPECT_GT(refused.retry_after(), 0);
 }
+
+PAIDOC_ON_EVERY_BACKEND(SearchLimiterTest);
 
 }  // namespace
 }  // namespace paidoc::auth

@@ -1,12 +1,10 @@
-// A commerce service on a real SQLite store in a temporary directory, with a
-// FakeClock and the sandbox provider (and, on request, a scripted "wechat"
+// A commerce service on a real store — a fresh database of the backend the
+// test is instantiated for (PAIDOC_ON_EVERY_BACKEND), with a FakeClock and the sandbox provider (and, on request, a scripted "wechat"
 // FakeProvider), plus helpers to make users, documents
 // and signed notifications. Shared by the commerce service tests.
 #pragma once
 
 #include <gtest/gtest.h>
-#include <sqlite3.h>
-
 #include <atomic>
 #include <filesystem>
 #include <map>
@@ -21,32 +19,13 @@
 #include "doc/document.h"
 #include "fake_provider.h"
 #include "store/store.h"
+#include "support/backends.h"
 
 namespace paidoc::commerce::testing {
 
 namespace fs = std::filesystem;
 
 inline constexpr char kSandboxSecret[] = "sandbox-test-secret";
-
-// A fresh directory under the system temp dir, removed with its contents.
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    std::random_device rd;
-    path_ = fs::temp_directory_path() /
-            ("paidoc-commerce-test-" + std::to_string(rd()) + "-" + std::to_string(counter++));
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
 
 // A payment provider that records what it was asked to start and accepts
 // notifications in a trivial format: body "out_trade_no|amount_fen|txn|paid".
@@ -119,21 +98,29 @@ inline doc::Document free_document(const std::string& title) {
   return d;
 }
 
-class CommerceFixture : public ::testing::Test {
+class CommerceFixture : public ::testing::TestWithParam<std::string> {
  protected:
   // The sandbox stamps notifications with the real time and checks them
   // against the service clock within a few minutes, so the fake clock starts
   // at the real time.
   CommerceFixture() : clock_(Clock::system().now()) {}
 
-  void SetUp() override { open_commerce(Options{}); }
+  void SetUp() override {
+    open_database();
+    if (!IsSkipped()) open_commerce(Options{});
+  }
+
+  // A fresh database of the backend under test; skips where it cannot run.
+  void open_database() {
+    db_ = testing_support::make_test_database(GetParam());
+    if (db_ == nullptr) GTEST_SKIP() << testing_support::postgres_skip_reason();
+  }
 
   // with_gateway: "wechat" is a FakeProvider (gateway_), scripted by the test.
   void open_commerce(Options options, bool with_gateway = false) {
     commerce_.reset();
     store_.reset();
-    db_path_ = (dir_.path() / "paidoc.db").string();
-    auto s = store::Store::open("sqlite:" + db_path_);
+    auto s = store::Store::open(db_->url());
     ASSERT_TRUE(s.ok()) << s.status().to_string();
     store_ = std::move(s).value();
     options.site_url = "https://shop.example/";
@@ -207,20 +194,13 @@ class CommerceFixture : public ::testing::Test {
     return out;
   }
 
-  // Runs SQL on the database file directly, as a tamperer would.
+  // Runs SQL on the database directly, as a tamperer would.
   void raw_sql(const std::string& sql) {
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open(db_path_.c_str(), &db), SQLITE_OK);
-    char* err = nullptr;
-    int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
-    std::string msg = err ? err : "";
-    sqlite3_free(err);
-    sqlite3_close(db);
-    ASSERT_EQ(rc, SQLITE_OK) << msg;
+    std::string err = testing_support::exec_sql(db_->url(), sql);
+    ASSERT_EQ(err, "") << sql;
   }
 
-  TempDir dir_;
-  std::string db_path_;
+  std::unique_ptr<testing_support::TestDatabase> db_;
   FakeClock clock_;
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<Commerce> commerce_;

@@ -250,7 +250,7 @@ class CommercePropertyTest : public CommerceFixture {
   }
 };
 
-TEST_F(CommercePropertyTest, RandomConcurrentOperationsKeepTheLedgerRight) {
+TEST_P(CommercePropertyTest, RandomConcurrentOperationsKeepTheLedgerRight) {
   const auto started = std::chrono::steady_clock::now();
   std::mt19937_64 setup(kSeed);
   for (int i = 0; i < kUsers; ++i)
@@ -308,6 +308,8 @@ TEST_F(CommercePropertyTest, RandomConcurrentOperationsKeepTheLedgerRight) {
           .count();
   EXPECT_LT(seconds, 60) << "the property test should stay well under a minute";
 }
+
+PAIDOC_ON_EVERY_BACKEND(CommercePropertyTest);
 
 }  // namespace
 }  // namespace paidoc::commerce::testing

@@ -1,4 +1,4 @@
-// The downloads service over a real SQLite store with a FakeClock: links
+// The downloads service over a real store (each backend) with a FakeClock: links
 // signed for one reader, the file behind them (and only for that reader),
 // expiry, daily limits by kind of access, trace marks that name the
 // download, the user and the order, and the render cache.
@@ -27,11 +27,11 @@
 #include "gate/gate.h"
 #include "library/library.h"
 #include "store/store.h"
+#include "support/backends.h"
 
 namespace paidoc::downloads {
 namespace {
 
-namespace fs = std::filesystem;
 
 constexpr int64_t kDay = 86400;
 constexpr int64_t kCst = 8 * 3600;
@@ -177,17 +177,14 @@ std::optional<ParsedLink> parse_link(const std::string& url) {
 // The next 00:00 China Standard Time after t.
 int64_t next_cst_midnight(int64_t t) { return ((t + kCst) / kDay + 1) * kDay - kCst; }
 
-class DownloadsTest : public ::testing::Test {
+class DownloadsTest : public ::testing::TestWithParam<std::string> {
  protected:
   DownloadsTest() : clock_(kStart) {}
 
   void SetUp() override {
-    static std::atomic<int> seq{0};
-    std::random_device rd;
-    dir_ = fs::temp_directory_path() /
-           ("paidoc-downloads-test-" + std::to_string(rd()) + "-" + std::to_string(seq++));
-    fs::create_directories(dir_);
-    auto opened = store::Store::open("sqlite:" + (dir_ / "paidoc.db").string());
+    db_ = testing_support::make_test_database(GetParam());
+    if (db_ == nullptr) GTEST_SKIP() << testing_support::postgres_skip_reason();
+    auto opened = store::Store::open(db_->url());
     ASSERT_TRUE(opened.ok()) << opened.status().to_string();
     store_ = std::move(opened).value();
     library_ = std::make_unique<library::Library>(*store_, clock_);
@@ -217,8 +214,6 @@ class DownloadsTest : public ::testing::Test {
     commerce_.reset();
     library_.reset();
     store_.reset();
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
   }
 
   int64_t add_user(const std::string& email, const std::string& role = "reader") {
@@ -287,7 +282,7 @@ class DownloadsTest : public ::testing::Test {
     return u.ok() ? u->email : std::string();
   }
 
-  fs::path dir_;
+  std::unique_ptr<testing_support::TestDatabase> db_;
   FakeClock clock_;
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<library::Library> library_;
@@ -301,7 +296,7 @@ class DownloadsTest : public ::testing::Test {
 
 // --- a buyer's files ---------------------------------------------------------------------
 
-TEST_F(DownloadsTest, BuyerGetsALinkAndEveryFormatWithThePaidText) {
+TEST_P(DownloadsTest, BuyerGetsALinkAndEveryFormatWithThePaidText) {
   commerce::Order order = buy(buyer_, notice_);
   gate::Viewer v = viewer(buyer_);
 
@@ -359,7 +354,7 @@ TEST_F(DownloadsTest, BuyerGetsALinkAndEveryFormatWithThePaidText) {
   }
 }
 
-TEST_F(DownloadsTest, ReaderWithoutPurchaseGetsNeitherLinkNorFile) {
+TEST_P(DownloadsTest, ReaderWithoutPurchaseGetsNeitherLinkNorFile) {
   buy(buyer_, notice_);
   gate::Viewer reader = viewer(reader_);
 
@@ -381,7 +376,7 @@ TEST_F(DownloadsTest, ReaderWithoutPurchaseGetsNeitherLinkNorFile) {
   EXPECT_EQ(mine->record.id, 1);
 }
 
-TEST_F(DownloadsTest, LinkIsUselessToAnotherUserEvenOneWhoBoughtTheDocument) {
+TEST_P(DownloadsTest, LinkIsUselessToAnotherUserEvenOneWhoBoughtTheDocument) {
   buy(buyer_, notice_);
   int64_t second = add_user("second-buyer@example.cn");
   buy(second, notice_);
@@ -403,7 +398,7 @@ TEST_F(DownloadsTest, LinkIsUselessToAnotherUserEvenOneWhoBoughtTheDocument) {
   EXPECT_EQ(original->record.user_id, buyer_);
 }
 
-TEST_F(DownloadsTest, TamperedLinksAreRefused) {
+TEST_P(DownloadsTest, TamperedLinksAreRefused) {
   buy(buyer_, notice_);
   buy(buyer_, circular_);  // so that a changed document id is refused for the link alone
   gate::Viewer v = viewer(buyer_);
@@ -449,7 +444,7 @@ TEST_F(DownloadsTest, TamperedLinksAreRefused) {
   EXPECT_TRUE(contains(f->bytes, kNoticePaid[0]));
 }
 
-TEST_F(DownloadsTest, LinkExpiresAfterItsLifetime) {
+TEST_P(DownloadsTest, LinkExpiresAfterItsLifetime) {
   buy(buyer_, notice_);
   gate::Viewer v = viewer(buyer_);
   const ParsedLink l = link(notice_, "txt", v);
@@ -471,7 +466,7 @@ TEST_F(DownloadsTest, LinkExpiresAfterItsLifetime) {
   ASSERT_TRUE(fresh.ok()) << fresh.status().to_string();
 }
 
-TEST_F(DownloadsTest, RefundedBuyerLosesTheFileEvenWithALiveLinkAndAWarmCache) {
+TEST_P(DownloadsTest, RefundedBuyerLosesTheFileEvenWithALiveLinkAndAWarmCache) {
   commerce::Order order = buy(buyer_, notice_);
   const ParsedLink l = link(notice_, "txt", viewer(buyer_));
   Result<File> first = fetch(l, viewer(buyer_));  // renders and caches the file
@@ -488,7 +483,7 @@ TEST_F(DownloadsTest, RefundedBuyerLosesTheFileEvenWithALiveLinkAndAWarmCache) {
   EXPECT_EQ(service_->link(notice_, "txt", after).status().code(), Code::kForbidden);
 }
 
-TEST_F(DownloadsTest, AnonymousViewerIsUnauthenticated) {
+TEST_P(DownloadsTest, AnonymousViewerIsUnauthenticated) {
   buy(buyer_, notice_);
   Result<Link> l = service_->link(notice_, "docx", gate::Viewer::anonymous());
   ASSERT_FALSE(l.ok());
@@ -504,7 +499,7 @@ TEST_F(DownloadsTest, AnonymousViewerIsUnauthenticated) {
   EXPECT_EQ(f.status().code(), Code::kUnauthenticated);
 }
 
-TEST_F(DownloadsTest, UnknownFormatOrDocument) {
+TEST_P(DownloadsTest, UnknownFormatOrDocument) {
   buy(buyer_, notice_);
   gate::Viewer v = viewer(buyer_);
   for (const char* bad : {"doc", "DOCX", "", "txt "}) {
@@ -515,7 +510,7 @@ TEST_F(DownloadsTest, UnknownFormatOrDocument) {
 
 // --- daily limits -------------------------------------------------------------------------
 
-TEST_F(DownloadsTest, BuyerLimitIsPerDocumentAndResetsAtChinaMidnight) {
+TEST_P(DownloadsTest, BuyerLimitIsPerDocumentAndResetsAtChinaMidnight) {
   buy(buyer_, notice_);
   buy(buyer_, circular_);
   gate::Viewer v = viewer(buyer_);
@@ -555,7 +550,7 @@ TEST_F(DownloadsTest, BuyerLimitIsPerDocumentAndResetsAtChinaMidnight) {
   EXPECT_TRUE(contains(next_day->bytes, kNoticePaid[2]));
 }
 
-TEST_F(DownloadsTest, VipPlanLimitCountsAcrossDocuments) {
+TEST_P(DownloadsTest, VipPlanLimitCountsAcrossDocuments) {
   int64_t vip = add_user("vip@example.cn");
   Status c = commerce_->credit(vip, Fen(1000), "test credit", "tester");
   ASSERT_TRUE(c.is_ok()) << c.to_string();
@@ -586,7 +581,7 @@ TEST_F(DownloadsTest, VipPlanLimitCountsAcrossDocuments) {
   ASSERT_TRUE(tomorrow.ok()) << tomorrow.status().to_string();
 }
 
-TEST_F(DownloadsTest, AdminAndPublisherAreUnlimited) {
+TEST_P(DownloadsTest, AdminAndPublisherAreUnlimited) {
   int64_t admin = add_user("admin@example.cn", "admin");
   int64_t editor = add_user("editor@example.cn", "editor");
   int64_t briefing = import(kBriefing, "briefing.txt", 800, editor);
@@ -607,7 +602,7 @@ TEST_F(DownloadsTest, AdminAndPublisherAreUnlimited) {
   EXPECT_EQ(service_->link(notice_, "txt", e).status().code(), Code::kForbidden);
 }
 
-TEST_F(DownloadsTest, FreeDocumentsShareOneDailyLimit) {
+TEST_P(DownloadsTest, FreeDocumentsShareOneDailyLimit) {
   int64_t walk = import(kWalkPlan, "walk.txt", 0);     // paid part, priced at zero
   int64_t hours = import(kHours, "hours.txt", 600);    // nothing withheld
   gate::Viewer v = viewer(reader_);
@@ -630,7 +625,7 @@ TEST_F(DownloadsTest, FreeDocumentsShareOneDailyLimit) {
 
 // --- trace -------------------------------------------------------------------------------
 
-TEST_F(DownloadsTest, TraceNamesTheDownloadUserAndOrderInEveryFormat) {
+TEST_P(DownloadsTest, TraceNamesTheDownloadUserAndOrderInEveryFormat) {
   commerce::Order order = buy(buyer_, notice_);
   ASSERT_FALSE(order.out_trade_no.empty());
   gate::Viewer v = viewer(buyer_);
@@ -668,7 +663,7 @@ TEST_F(DownloadsTest, TraceNamesTheDownloadUserAndOrderInEveryFormat) {
   }
 }
 
-TEST_F(DownloadsTest, TextPastedFromTheMiddleTraces) {
+TEST_P(DownloadsTest, TextPastedFromTheMiddleTraces) {
   buy(buyer_, notice_);
   Result<File> f = download(notice_, "txt", viewer(buyer_));
   ASSERT_TRUE(f.ok()) << f.status().to_string();
@@ -703,7 +698,7 @@ TEST_F(DownloadsTest, TextPastedFromTheMiddleTraces) {
   EXPECT_EQ(embedded->download->id, f->record.id);
 }
 
-TEST_F(DownloadsTest, ForgedMarkIsNotVerified) {
+TEST_P(DownloadsTest, ForgedMarkIsNotVerified) {
   buy(buyer_, notice_);
   Result<File> f = download(notice_, "txt", viewer(buyer_));
   ASSERT_TRUE(f.ok()) << f.status().to_string();
@@ -736,7 +731,7 @@ TEST_F(DownloadsTest, ForgedMarkIsNotVerified) {
   EXPECT_FALSE(none->problem.empty());
 }
 
-TEST_F(DownloadsTest, OperatorExportHasEverythingAndTracesAsOperatorExport) {
+TEST_P(DownloadsTest, OperatorExportHasEverythingAndTracesAsOperatorExport) {
   Result<File> txt = service_->export_file(notice_, exporter::Format::kTxt);
   ASSERT_TRUE(txt.ok()) << txt.status().to_string();
   EXPECT_EQ(txt->record.id, 0);
@@ -764,7 +759,7 @@ TEST_F(DownloadsTest, OperatorExportHasEverythingAndTracesAsOperatorExport) {
 
 // --- the render cache ----------------------------------------------------------------------
 
-TEST_F(DownloadsTest, CachedRenderingStillMarksEachDownloadApart) {
+TEST_P(DownloadsTest, CachedRenderingStillMarksEachDownloadApart) {
   buy(buyer_, notice_);
   int64_t second = add_user("second-buyer@example.cn");
   buy(second, notice_);
@@ -795,7 +790,7 @@ TEST_F(DownloadsTest, CachedRenderingStillMarksEachDownloadApart) {
   }
 }
 
-TEST_F(DownloadsTest, ReimportedDocumentDownloadsItsNewRevision) {
+TEST_P(DownloadsTest, ReimportedDocumentDownloadsItsNewRevision) {
   commerce::Order order = buy(buyer_, notice_);
   gate::Viewer v = viewer(buyer_);
   Result<File> before = download(notice_, "txt", v);
@@ -838,6 +833,8 @@ TEST_F(DownloadsTest, ReimportedDocumentDownloadsItsNewRevision) {
   EXPECT_EQ(old->download->id, before->record.id);
   EXPECT_EQ(old->download->revision, 1);
 }
+
+PAIDOC_ON_EVERY_BACKEND(DownloadsTest);
 
 TEST(DayStart, IsMidnightChinaStandardTime) {
   // 2026-03-02 10:00 CST -> 2026-03-02 00:00 CST (2026-03-01 16:00 UTC).

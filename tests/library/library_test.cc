@@ -9,6 +9,7 @@
 #include <random>
 
 #include "store/store.h"
+#include "support/backends.h"
 
 namespace paidoc::library {
 namespace {
@@ -48,22 +49,25 @@ const char* kFreeOnly =
     "社区图书角开放通知\n"
     "图书角每周六上午开放，欢迎居民借阅。\n";
 
-class LibraryTest : public ::testing::Test {
+class LibraryTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    auto st = store::Store::open("sqlite:" + (dir_.path() / "t.db").string());
+    db_ = testing_support::make_test_database(GetParam());
+    if (db_ == nullptr) GTEST_SKIP() << testing_support::postgres_skip_reason();
+    auto st = store::Store::open(db_->url());
     ASSERT_TRUE(st.ok()) << st.status().to_string();
     store_ = std::move(*st);
     lib_ = std::make_unique<Library>(*store_);
   }
   int64_t count() { return *store_->count_documents(); }
 
-  TempDir dir_;
+  TempDir dir_;  // the source files
+  std::unique_ptr<testing_support::TestDatabase> db_;
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<Library> lib_;
 };
 
-TEST_F(LibraryTest, BadFilesRejectedWithPlaceGoodOnesStored) {
+TEST_P(LibraryTest, BadFilesRejectedWithPlaceGoodOnesStored) {
   std::string src = (dir_.path() / "src").string();
   dir_.write("src/a-good.txt", kGood);
   dir_.write("src/b-unclosed.txt", "标题一\n正文一段。\n第二段##paidbegin##付费的句子。\n");
@@ -113,7 +117,7 @@ TEST_F(LibraryTest, BadFilesRejectedWithPlaceGoodOnesStored) {
   EXPECT_EQ(store_->get_document(lines[4].id)->summary.price, Fen(0));
 }
 
-TEST_F(LibraryTest, ReimportUnchangedThenUpdated) {
+TEST_P(LibraryTest, ReimportUnchangedThenUpdated) {
   std::string f = dir_.write("doc.txt", kGood);
   ImportLine first = lib_->import_file(f, {});
   ASSERT_TRUE(first.ok) << first.error;
@@ -133,7 +137,7 @@ TEST_F(LibraryTest, ReimportUnchangedThenUpdated) {
   EXPECT_EQ(count(), 1);
 }
 
-TEST_F(LibraryTest, MarkdownIsStoredAsConvertedSourceTextAndBadOnesAreNot) {
+TEST_P(LibraryTest, MarkdownIsStoredAsConvertedSourceTextAndBadOnesAreNot) {
   const std::string md = "# 河道保洁月报\n\n本月清理河道**八**公里。\n\n##paidbegin##\n一、费用明细\n##paidend##\n";
   ImportLine ok = lib_->import_bytes(md, "/docs/river.md", ImportOptions{Fen(300), "", std::nullopt});
   ASSERT_TRUE(ok.ok) << ok.error;
@@ -150,7 +154,7 @@ TEST_F(LibraryTest, MarkdownIsStoredAsConvertedSourceTextAndBadOnesAreNot) {
   EXPECT_EQ(count(), 1);
 }
 
-TEST_F(LibraryTest, ViewsAreGated) {
+TEST_P(LibraryTest, ViewsAreGated) {
   ImportLine line = lib_->import_bytes(kGood, "mem:good.txt", {});
   ASSERT_TRUE(line.ok) << line.error;
   auto anon = lib_->view(line.id, gate::Viewer::anonymous());
@@ -171,7 +175,7 @@ TEST_F(LibraryTest, ViewsAreGated) {
   EXPECT_EQ(lib_->view(line.id + 100, gate::Viewer::anonymous()).status().code(), Code::kNotFound);
 }
 
-TEST_F(LibraryTest, DemoSeedsOnceIntoAnEmptyStore) {
+TEST_P(LibraryTest, DemoSeedsOnceIntoAnEmptyStore) {
   auto n = lib_->seed_demo();
   ASSERT_TRUE(n.ok()) << n.status().to_string();
   EXPECT_GE(*n, 6);
@@ -188,7 +192,7 @@ TEST_F(LibraryTest, DemoSeedsOnceIntoAnEmptyStore) {
   EXPECT_GE(paid, 6);
 }
 
-TEST_F(LibraryTest, UploadBytesKeepsEachPublishersFilesApart) {
+TEST_P(LibraryTest, UploadBytesKeepsEachPublishersFilesApart) {
   ImportOptions opts;
   Result<ImportLine> a = lib_->upload_bytes(kGood, "report.txt", 7, opts);
   ASSERT_TRUE(a.ok());
@@ -216,7 +220,7 @@ TEST_F(LibraryTest, UploadBytesKeepsEachPublishersFilesApart) {
   EXPECT_EQ(again->outcome, store::PutOutcome::kUnchanged);
 }
 
-TEST_F(LibraryTest, UploadBytesErrorsNameTheFileWithoutTheUploadPrefix) {
+TEST_P(LibraryTest, UploadBytesErrorsNameTheFileWithoutTheUploadPrefix) {
   Result<ImportLine> r = lib_->upload_bytes("标题\n##paidend##\n", "bad.txt", 3, ImportOptions{});
   ASSERT_TRUE(r.ok());
   EXPECT_FALSE(r->ok);
@@ -224,7 +228,7 @@ TEST_F(LibraryTest, UploadBytesErrorsNameTheFileWithoutTheUploadPrefix) {
   EXPECT_EQ(count(), 0);
 }
 
-TEST_F(LibraryTest, UploadBytesRefusesNamesThatAreNotPlainFileNames) {
+TEST_P(LibraryTest, UploadBytesRefusesNamesThatAreNotPlainFileNames) {
   for (const std::string& name : {std::string(""), std::string("a/b.txt"), std::string("a\\b.txt"),
                                   std::string("a\0b.txt", 7), std::string(201, 'x'), std::string("../x.txt")}) {
     Result<ImportLine> r = lib_->upload_bytes(kGood, name, 3, ImportOptions{});
@@ -234,6 +238,8 @@ TEST_F(LibraryTest, UploadBytesRefusesNamesThatAreNotPlainFileNames) {
   EXPECT_TRUE(lib_->upload_bytes(kGood, std::string(200, 'x'), 3, ImportOptions{}).ok());
   EXPECT_EQ(count(), 1);
 }
+
+PAIDOC_ON_EVERY_BACKEND(LibraryTest);
 
 }  // namespace
 }  // namespace paidoc::library

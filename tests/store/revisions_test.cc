@@ -17,6 +17,7 @@
 #include "store/sqlite/connection.h"
 #include "store/sqlite/migrations.h"
 #include "store/store.h"
+#include "support/backends.h"
 
 namespace paidoc::store {
 namespace {
@@ -38,22 +39,15 @@ constexpr std::string_view kKite =
     "最长的风筝尾巴有十二米。\n"
     "##paidend##\n";
 
-class RevisionsTest : public ::testing::Test {
+class RevisionsTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    static std::atomic<int> seq{0};
-    dir_ = std::filesystem::temp_directory_path() /
-           ("paidoc-revisions-" + std::to_string(::getpid()) + "-" + std::to_string(seq++));
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    path_ = (dir_ / "t.db").string();
+    db_ = testing_support::make_test_database(GetParam());
+    if (db_ == nullptr) GTEST_SKIP() << testing_support::postgres_skip_reason();
   }
-  void TearDown() override {
-    store_.reset();
-    std::filesystem::remove_all(dir_);
-  }
+  void TearDown() override { store_.reset(); }
   Store& open() {
-    auto s = Store::open("sqlite:" + path_);
+    auto s = Store::open(db_->url());
     EXPECT_TRUE(s.ok()) << s.status().to_string();
     store_ = std::move(s).value();
     return *store_;
@@ -79,12 +73,18 @@ class RevisionsTest : public ::testing::Test {
   }
 
   FakeClock clock_{kNow};
-  std::filesystem::path dir_;
-  std::string path_;
+  std::unique_ptr<testing_support::TestDatabase> db_;
   std::unique_ptr<Store> store_;
 };
+PAIDOC_ON_EVERY_BACKEND(RevisionsTest);
 
-TEST_F(RevisionsTest, ImportsWriteRevisionRowsAndAuditEntries) {
+// SQLite's own upgrade path (sqlite::migrate_to): SQLite only.
+using RevisionsSqliteMigrationTest = RevisionsTest;
+INSTANTIATE_TEST_SUITE_P(Sqlite, RevisionsSqliteMigrationTest,
+                         ::testing::Values(std::string("sqlite")),
+                         testing_support::BackendTestName());
+
+TEST_P(RevisionsTest, ImportsWriteRevisionRowsAndAuditEntries) {
   Store& s = open();
   int64_t id = import(kLantern, "lantern.txt", "cli:tester");
   auto revs = s.document_revisions(id);
@@ -138,7 +138,7 @@ DocumentEdit edit_of(Store& s, int64_t id) {
   return e;
 }
 
-TEST_F(RevisionsTest, SaveMakesOneRevisionPerChangeAndRefusesAStaleBase) {
+TEST_P(RevisionsTest, SaveMakesOneRevisionPerChangeAndRefusesAStaleBase) {
   Store& s = open();
   int64_t id = import(kLantern, "lantern.txt", "cli:tester");
 
@@ -183,7 +183,7 @@ TEST_F(RevisionsTest, SaveMakesOneRevisionPerChangeAndRefusesAStaleBase) {
   EXPECT_EQ(audit_of(id).size(), audited);
 }
 
-TEST_F(RevisionsTest, RestoreSavesANewRevisionAuditedAsRestore) {
+TEST_P(RevisionsTest, RestoreSavesANewRevisionAuditedAsRestore) {
   Store& s = open();
   int64_t id = import(kLantern, "lantern.txt", "cli:tester");
   DocumentEdit e = edit_of(s, id);
@@ -205,7 +205,7 @@ TEST_F(RevisionsTest, RestoreSavesANewRevisionAuditedAsRestore) {
       << entries[0].details;
 }
 
-TEST_F(RevisionsTest, DraftsAreLeftOutOfReadersListingsCountsAndSearch) {
+TEST_P(RevisionsTest, DraftsAreLeftOutOfReadersListingsCountsAndSearch) {
   Store& s = open();
   int64_t lantern = import(kLantern, "lantern.txt", "cli:tester");
   int64_t kite = import(kKite, "kite.txt", "cli:tester");
@@ -245,6 +245,12 @@ TEST_F(RevisionsTest, DraftsAreLeftOutOfReadersListingsCountsAndSearch) {
   SearchQuery q;
   q.terms = {"报名"};
   auto hits = s.search(q);
+  // PostgreSQL's search is being written: until it is, this part runs on
+  // SQLite only, and runs on PostgreSQL by itself once search answers.
+  if (!hits.ok() && GetParam() == "postgresql" &&
+      hits.status().message().find("search is not implemented yet") != std::string::npos) {
+    GTEST_SKIP() << hits.status().to_string();
+  }
   ASSERT_TRUE(hits.ok()) << hits.status().to_string();
   EXPECT_EQ(hits->total, 0);
   EXPECT_EQ(s.search_count(q).value(), 0);
@@ -267,7 +273,7 @@ TEST_F(RevisionsTest, DraftsAreLeftOutOfReadersListingsCountsAndSearch) {
 }
 
 // Tags travel with a save: one transaction, one revision, one audit entry.
-TEST_F(RevisionsTest, SaveWithTagsMakesOneRevisionAndAnAuditEntry) {
+TEST_P(RevisionsTest, SaveWithTagsMakesOneRevisionAndAnAuditEntry) {
   Store& s = open();
   int64_t id = import(kLantern, "lantern.txt", "cli:tester");
   DocumentEdit e = edit_of(s, id);
@@ -322,7 +328,7 @@ TEST_F(RevisionsTest, SaveWithTagsMakesOneRevisionAndAnAuditEntry) {
 
 // Found in review: the tag listing counted and listed drafts, so /t/{tag}
 // showed readers a draft's title and excerpt.
-TEST_F(RevisionsTest, TagListingLeavesOutDraftsForReaders) {
+TEST_P(RevisionsTest, TagListingLeavesOutDraftsForReaders) {
   Store& s = open();
   int64_t lantern = import(kLantern, "lantern.txt", "cli:tester");
   int64_t kite = import(kKite, "kite.txt", "cli:tester");
@@ -344,7 +350,7 @@ TEST_F(RevisionsTest, TagListingLeavesOutDraftsForReaders) {
   EXPECT_EQ(s.list_documents(q)->total, 2);
 }
 
-TEST_F(RevisionsTest, BulkChangesAreOneTransactionAuditedPerDocument) {
+TEST_P(RevisionsTest, BulkChangesAreOneTransactionAuditedPerDocument) {
   Store& s = open();
   int64_t a = import(kLantern, "lantern.txt", "cli:tester");
   int64_t b = import(kKite, "kite.txt", "cli:tester");
@@ -400,9 +406,10 @@ TEST_F(RevisionsTest, BulkChangesAreOneTransactionAuditedPerDocument) {
 // It is migration 15 (drafts, summaries, revisions; migrations.cc): the
 // database is built at the version before it, whatever came after.
 constexpr int kRevisionsMigration = 15;
-TEST_F(RevisionsTest, MigrationGivesExistingDocumentsARevisionRow) {
+TEST_P(RevisionsSqliteMigrationTest, MigrationGivesExistingDocumentsARevisionRow) {
   {
-    auto c = sqlite::Connection::open(path_, 1000);
+    const std::string path = db_->url().substr(std::string("sqlite:").size());
+    auto c = sqlite::Connection::open(path, 1000);
     ASSERT_TRUE(c.ok()) << c.status().to_string();
     auto v = sqlite::migrate_to(*c.value(), kRevisionsMigration - 1, kNow);
     ASSERT_TRUE(v.ok()) << v.status().to_string();

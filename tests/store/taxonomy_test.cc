@@ -2,7 +2,7 @@
 // and tags in their order with counts, create / rename / move / delete with
 // their refusals and audit entries, document tags, tag listings, and the
 // revision bumps that keep cached document pages fresh. Plus the upgrade of
-// an existing database (categories numbered in name order).
+// an existing SQLite database (categories numbered in name order).
 #include "store/taxonomy.h"
 
 #include <gtest/gtest.h>
@@ -17,6 +17,7 @@
 #include "store/sqlite/connection.h"
 #include "store/sqlite/migrations.h"
 #include "store/store.h"
+#include "support/backends.h"
 
 namespace paidoc::store {
 namespace {
@@ -52,23 +53,16 @@ NewDocument new_document(const std::string& name, const std::string& category = 
 
 AuditActor admin() { return {7, "admin@example.cn", "203.0.113.9"}; }
 
-class TaxonomyStoreTest : public ::testing::Test {
+class TaxonomyStoreTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    static std::atomic<int> counter{0};
-    dir_ = fs::temp_directory_path() /
-           ("paidoc-taxonomy-test-" + std::to_string(std::random_device{}()) + "-" +
-            std::to_string(counter++));
-    fs::create_directories(dir_);
-    auto s = Store::open("sqlite:" + (dir_ / "paidoc.db").string());
+    db_ = testing_support::make_test_database(GetParam());
+    if (db_ == nullptr) GTEST_SKIP() << testing_support::postgres_skip_reason();
+    auto s = Store::open(db_->url());
     ASSERT_TRUE(s.ok()) << s.status().to_string();
     store_ = std::move(s).value();
   }
-  void TearDown() override {
-    store_.reset();
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
+  void TearDown() override { store_.reset(); }
 
   int64_t put(const NewDocument& n) {
     auto r = store_->put_document(n, kT0);
@@ -124,13 +118,14 @@ class TaxonomyStoreTest : public ::testing::Test {
     return out;
   }
 
-  fs::path dir_;
+  std::unique_ptr<testing_support::TestDatabase> db_;
   std::unique_ptr<Store> store_;
 };
+PAIDOC_ON_EVERY_BACKEND(TaxonomyStoreTest);
 
 using V = std::vector<std::string>;
 
-TEST_F(TaxonomyStoreTest, NewTermsGoLastAndListsFollowPositionWithCounts) {
+TEST_P(TaxonomyStoreTest, NewTermsGoLastAndListsFollowPositionWithCounts) {
   create(TermKind::kCategory, "通知");
   create(TermKind::kCategory, "公告");
   // A category made by an import goes last too.
@@ -148,7 +143,7 @@ TEST_F(TaxonomyStoreTest, NewTermsGoLastAndListsFollowPositionWithCounts) {
   EXPECT_EQ((*cats)[2].document_count, 2);
 }
 
-TEST_F(TaxonomyStoreTest, NamesAreTrimmedAndCheckedWithTheFieldNamed) {
+TEST_P(TaxonomyStoreTest, NamesAreTrimmedAndCheckedWithTheFieldNamed) {
   Term t = create(TermKind::kTag, "  范文\u3000");
   EXPECT_EQ(t.name, "范文");
   struct Bad {
@@ -176,7 +171,7 @@ TEST_F(TaxonomyStoreTest, NamesAreTrimmedAndCheckedWithTheFieldNamed) {
   EXPECT_EQ(audit(audit_action::kTagCreate).total, 1);
 }
 
-TEST_F(TaxonomyStoreTest, CreateAndRenameRefuseATakenName) {
+TEST_P(TaxonomyStoreTest, CreateAndRenameRefuseATakenName) {
   create(TermKind::kCategory, "通知");
   Term b = create(TermKind::kCategory, "公告");
   auto dup = store_->create_term(TermKind::kCategory, "通知", admin(), kT0);
@@ -195,7 +190,7 @@ TEST_F(TaxonomyStoreTest, CreateAndRenameRefuseATakenName) {
   EXPECT_EQ(audit(audit_action::kCategoryRename).total, 0);
 }
 
-TEST_F(TaxonomyStoreTest, RenameIsAuditedAndBumpsTheRevisionOfDocumentsUsingIt) {
+TEST_P(TaxonomyStoreTest, RenameIsAuditedAndBumpsTheRevisionOfDocumentsUsingIt) {
   int64_t in = put(new_document("in", "旧名"));
   int64_t out = put(new_document("out", "别的"));
   int64_t rin = revision(in), rout = revision(out);
@@ -234,7 +229,7 @@ TEST_F(TaxonomyStoreTest, RenameIsAuditedAndBumpsTheRevisionOfDocumentsUsingIt) 
   EXPECT_EQ(audit(audit_action::kTagRename).total, 1);
 }
 
-TEST_F(TaxonomyStoreTest, MoveSwapsWithTheNeighbourAndStopsAtTheEnds) {
+TEST_P(TaxonomyStoreTest, MoveSwapsWithTheNeighbourAndStopsAtTheEnds) {
   Term a = create(TermKind::kTag, "甲");
   Term b = create(TermKind::kTag, "乙");
   Term c = create(TermKind::kTag, "丙");
@@ -264,7 +259,7 @@ TEST_F(TaxonomyStoreTest, MoveSwapsWithTheNeighbourAndStopsAtTheEnds) {
   EXPECT_EQ(missing.status().code(), Code::kNotFound);
 }
 
-TEST_F(TaxonomyStoreTest, MovingATagReordersDocumentTagsAndBumpsTheirRevision) {
+TEST_P(TaxonomyStoreTest, MovingATagReordersDocumentTagsAndBumpsTheirRevision) {
   int64_t d = put(new_document("d"));
   ASSERT_TRUE(store_->set_document_tags(d, {"甲", "乙"}, kT0).is_ok());
   EXPECT_EQ(tags_of(d), (V{"甲", "乙"}));
@@ -276,7 +271,7 @@ TEST_F(TaxonomyStoreTest, MovingATagReordersDocumentTagsAndBumpsTheirRevision) {
   EXPECT_GT(revision(d), rev);
 }
 
-TEST_F(TaxonomyStoreTest, DeleteIsRefusedWhileInUseAndAllowedWhenEmpty) {
+TEST_P(TaxonomyStoreTest, DeleteIsRefusedWhileInUseAndAllowedWhenEmpty) {
   int64_t d = put(new_document("d", "公文"));
   ASSERT_TRUE(store_->set_document_tags(d, {"范文"}, kT0).is_ok());
   put(new_document("e", "公文"));
@@ -310,7 +305,7 @@ TEST_F(TaxonomyStoreTest, DeleteIsRefusedWhileInUseAndAllowedWhenEmpty) {
             Code::kNotFound);
 }
 
-TEST_F(TaxonomyStoreTest, SetDocumentTagsCreatesReplacesAndBumpsOnlyOnChange) {
+TEST_P(TaxonomyStoreTest, SetDocumentTagsCreatesReplacesAndBumpsOnlyOnChange) {
   int64_t d = put(new_document("d"));
   int64_t rev = revision(d);
   create(TermKind::kTag, "已有");
@@ -341,7 +336,7 @@ TEST_F(TaxonomyStoreTest, SetDocumentTagsCreatesReplacesAndBumpsOnlyOnChange) {
   EXPECT_EQ(audit(audit_action::kTagCreate).total, 1);
 }
 
-TEST_F(TaxonomyStoreTest, ListingByTagHasExactlyTheTaggedDocuments) {
+TEST_P(TaxonomyStoreTest, ListingByTagHasExactlyTheTaggedDocuments) {
   int64_t a = put(new_document("a", "公文"));
   int64_t b = put(new_document("b", "报告"));
   put(new_document("c", "公文"));
@@ -369,7 +364,7 @@ TEST_F(TaxonomyStoreTest, ListingByTagHasExactlyTheTaggedDocuments) {
   EXPECT_EQ(p->items.size(), 1u);
 }
 
-TEST_F(TaxonomyStoreTest, AnActorIsRequired) {
+TEST_P(TaxonomyStoreTest, AnActorIsRequired) {
   auto r = store_->create_term(TermKind::kTag, "甲", AuditActor{}, kT0);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), Code::kInvalidArgument);

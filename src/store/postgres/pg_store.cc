@@ -59,14 +59,15 @@ constexpr char kCountInCategory[] =
 
 // The console's listing: every filter optional (?3 category, ?4 status,
 // ?5 price code, ?6 publisher id, ?7 publisher email, ?8 title substring),
-// with the publisher's email.
+// with the publisher's email. ?6 is cast: "?6 IS NULL" alone gives the
+// server no type to prepare it with.
 #define PAIDOC_CONSOLE_FROM                                                              \
   " FROM documents d LEFT JOIN categories c ON c.id = d.category_id"                    \
   " LEFT JOIN users u ON u.id = d.publisher_id"                                         \
   " WHERE (?3 = '' OR c.name = ?3) AND (?4 = '' OR d.status = ?4)"                      \
   " AND (?5 = 0 OR (?5 = 1 AND (d.price_fen = 0 OR d.has_paid = 0))"                    \
   "      OR (?5 = 2 AND d.price_fen > 0 AND d.has_paid = 1))"                           \
-  " AND (?6 IS NULL OR d.publisher_id = ?6) AND (?7 = '' OR u.email = ?7)"              \
+  " AND (?6::bigint IS NULL OR d.publisher_id = ?6) AND (?7 = '' OR u.email = ?7)"      \
   " AND (?8 = '' OR strpos(d.title, ?8) > 0)"
 constexpr char kConsoleList[] = "SELECT " PAIDOC_SUMMARY_COLUMNS ", coalesce(u.email, '')"
     PAIDOC_CONSOLE_FROM " ORDER BY d.created_at DESC, d.id DESC LIMIT ?1 OFFSET ?2";
@@ -1710,7 +1711,15 @@ class PgStore final : public Store {
     if (!lease.ok()) return lease.status();
     Connection& c = *lease.value();
     Status last;
-    for (int attempt = 0; attempt < options_.max_attempts; ++attempt) {
+    // Gives up after max_attempts runs and no sooner than wait_ms after the
+    // first: under a burst of colliding writes (every ledger write reads
+    // the last txn_id) a count alone ran out in well under a second, where
+    // SQLite's writers wait their busy timeout.
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.wait_ms);
+    int attempt = 0;
+    for (; attempt < options_.max_attempts || std::chrono::steady_clock::now() < deadline;
+         ++attempt) {
       if (attempt > 0) backoff(attempt);
       c.clear_error();
       Txn txn(c);
@@ -1728,7 +1737,7 @@ class PgStore final : public Store {
       if (!retryable(c)) return r;
       last = r.status();
     }
-    return Status::unavailable("postgresql: gave up after " + std::to_string(options_.max_attempts) +
+    return Status::unavailable("postgresql: gave up after " + std::to_string(attempt) +
                                " attempts of a write that kept colliding with others (" +
                                last.message() + ")");
   }

@@ -6,8 +6,8 @@
 // decides together with others is decided in the database. Every write
 // method is one SERIALIZABLE transaction, run again from the start when
 // PostgreSQL reports that it collided with a concurrent one (a
-// serialization failure or a deadlock), up to max_attempts times, then
-// kUnavailable. So a business operation (a wallet purchase, a payment
+// serialization failure or a deadlock), at least max_attempts times and for
+// at least wait_ms, then kUnavailable. So a business operation (a wallet purchase, a payment
 // notification, a throttle hit) behaves as if the nodes took turns, with
 // no lock held in any process. Multi-statement reads run in one
 // REPEATABLE READ snapshot. Migrations (migrations.h) run at open, under an
@@ -37,7 +37,9 @@ struct Options {
   // How long a statement waits for a row or table lock another
   // transaction holds (lock_timeout) before kUnavailable.
   int lock_timeout_ms = 5000;
-  // Runs of one write when it keeps colliding with concurrent writes.
+  // Runs of one write when it keeps colliding with concurrent writes: it
+  // gives up (kUnavailable) once it has run max_attempts times and wait_ms
+  // have passed since its first run, whichever comes later.
   int max_attempts = 30;
 };
 
