@@ -245,12 +245,6 @@ TEST_P(RevisionsTest, DraftsAreLeftOutOfReadersListingsCountsAndSearch) {
   SearchQuery q;
   q.terms = {"报名"};
   auto hits = s.search(q);
-  // PostgreSQL's search is being written: until it is, this part runs on
-  // SQLite only, and runs on PostgreSQL by itself once search answers.
-  if (!hits.ok() && GetParam() == "postgresql" &&
-      hits.status().message().find("search is not implemented yet") != std::string::npos) {
-    GTEST_SKIP() << hits.status().to_string();
-  }
   ASSERT_TRUE(hits.ok()) << hits.status().to_string();
   EXPECT_EQ(hits->total, 0);
   EXPECT_EQ(s.search_count(q).value(), 0);
