@@ -445,6 +445,10 @@ int run(int argc, char** argv) {
   DownloadArgs download_args;
   add_download_commands(app, download_args);
 
+  // migrate
+  MigrateArgs migrate_args;
+  add_migrate_command(app, migrate_args);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -459,6 +463,7 @@ int run(int argc, char** argv) {
   if (*user) return run_user(g, user_args);
   if (commerce_args.chosen()) return run_commerce(g, commerce_args);
   if (download_args.chosen()) return run_downloads(g, download_args);
+  if (migrate_args.chosen()) return run_migrate(migrate_args);
   return 1;
 }
 
