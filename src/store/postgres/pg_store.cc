@@ -60,14 +60,15 @@ constexpr char kCountInCategory[] =
 
 // The console's listing: every filter optional (?3 category, ?4 status,
 // ?5 price code, ?6 publisher id, ?7 publisher email, ?8 title substring),
-// with the publisher's email.
+// with the publisher's email. ?6 is cast: "?6 IS NULL" alone gives the
+// server no type to prepare it with.
 #define PAIDOC_CONSOLE_FROM                                                              \
   " FROM documents d LEFT JOIN categories c ON c.id = d.category_id"                    \
   " LEFT JOIN users u ON u.id = d.publisher_id"                                         \
   " WHERE (?3 = '' OR c.name = ?3) AND (?4 = '' OR d.status = ?4)"                      \
   " AND (?5 = 0 OR (?5 = 1 AND (d.price_fen = 0 OR d.has_paid = 0))"                    \
   "      OR (?5 = 2 AND d.price_fen > 0 AND d.has_paid = 1))"                           \
-  " AND (?6 IS NULL OR d.publisher_id = ?6) AND (?7 = '' OR u.email = ?7)"              \
+  " AND (?6::bigint IS NULL OR d.publisher_id = ?6) AND (?7 = '' OR u.email = ?7)"      \
   " AND (?8 = '' OR strpos(d.title, ?8) > 0)"
 constexpr char kConsoleList[] = "SELECT " PAIDOC_SUMMARY_COLUMNS ", coalesce(u.email, '')"
     PAIDOC_CONSOLE_FROM " ORDER BY d.created_at DESC, d.id DESC LIMIT ?1 OFFSET ?2";
