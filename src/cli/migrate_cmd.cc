@@ -100,8 +100,9 @@ int run_migrate(const MigrateArgs& a) {
     std::cout << fmt::format("{:<24}{:>10}{:>10}\n", t.table, t.source_rows, t.target_rows);
     total += t.target_rows;
   }
-  std::cout << fmt::format("copied {} rows in {} tables; search index rebuilt for {} documents\n", total,
-                           report->tables.size(), report->reindexed);
+  std::cout << fmt::format(
+      "copied {} rows in {} tables; search index rebuilt for {} documents ({} words counted)\n", total,
+      report->tables.size(), report->reindexed, report->words);
   // The copy's money, checked as `paidoc ledger verify` does.
   int verified = verify_ledger(**target);
   if (verified != 0) std::cout << "the copy was kept; its ledger needs attention before serving it\n";

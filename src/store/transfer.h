@@ -11,8 +11,9 @@
 // already sent) and keep their ids, so everything that names an id (links,
 // download trace marks, ledger rows) means the same on the target. Only
 // stored facts travel: an index the target derives from them (full-text
-// search, search facts) is rebuilt there. Column names are the backends'
-// business; both sides map them by name.
+// search, search facts, the document frequencies behind keywords) is
+// rebuilt there. Column names are the backends' business; both sides map
+// them by name.
 //
 // Callers find these interfaces by dynamic_cast of the Store they opened
 // (store.h): a backend that does not implement one cannot be a source or a
@@ -74,8 +75,14 @@ struct TableCount {
 };
 
 struct ImportReport {
-  std::vector<TableCount> tables;  // in the order they came
-  int64_t reindexed = 0;           // documents whose search index was rebuilt
+  // In the order they came; target_rows counted right after each table's
+  // rows went in.
+  std::vector<TableCount> tables;
+  // Documents whose search index the target rebuilt, and the words of the
+  // document frequencies it recounted for that (words no document holds
+  // any more are not kept, so there may be fewer than the source had).
+  int64_t reindexed = 0;
+  int64_t words = 0;
 };
 
 class SiteImport {
@@ -88,7 +95,8 @@ class SiteImport {
   // keeps its id and new ids continue after the largest copied one. The
   // search index is rebuilt from the copied documents before the commit.
   // A table or column the target does not have is kInvalidArgument naming
-  // it. The report's target counts are read inside the transaction.
+  // it. The report's target counts are read inside the transaction; one
+  // that differs from what was sent fails the import.
   virtual Result<ImportReport> import_site(const std::function<Status(RowSink&)>& fill) = 0;
 };
 

@@ -123,7 +123,20 @@ class Importer final : public RowSink {
     return Status();
   }
 
-  Status end_table() override { return Status(); }
+  // What the table holds once its rows are in, read in the transaction:
+  // it must be what was sent.
+  Status end_table() override {
+    if (report_.tables.empty()) return Status::internal("postgresql: end_table before begin_table");
+    TableCount& t = report_.tables.back();
+    auto n = count_rows(conn_, t.table);
+    if (!n.ok()) return n.status();
+    t.target_rows = *n;
+    if (t.target_rows != t.source_rows) {
+      return Status::internal("postgresql: " + t.table + " holds " + std::to_string(t.target_rows) +
+                              " rows after copying " + std::to_string(t.source_rows));
+    }
+    return Status();
+  }
 
   ImportReport& report() { return report_; }
 
@@ -192,15 +205,9 @@ Result<ImportReport> import_in(Connection& c, const std::function<Status(RowSink
   auto reindexed = reindex_stale_in(c);
   if (!reindexed.ok()) return reindexed.status();
   report.reindexed = *reindexed;
-  for (TableCount& t : report.tables) {
-    auto n = count_rows(conn, t.table);
-    if (!n.ok()) return n.status();
-    t.target_rows = *n;
-    if (t.target_rows != t.source_rows) {
-      return Status::internal("postgresql: " + t.table + " holds " + std::to_string(t.target_rows) +
-                              " rows after copying " + std::to_string(t.source_rows));
-    }
-  }
+  auto words = count_rows(conn, "keyword_df");
+  if (!words.ok()) return words.status();
+  report.words = *words;
   return std::move(report);
 }
 
