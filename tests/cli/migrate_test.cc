@@ -20,6 +20,8 @@
 #include "commerce/commerce.h"
 #include "common/clock.h"
 #include "library/library.h"
+#include "store/sqlite/connection.h"
+#include "store/sqlite/migrations.h"
 #include "store/store.h"
 #include "store/transfer.h"
 #include "support/test_database.h"
@@ -541,6 +543,48 @@ TEST(SiteExportTest, ATableTheExportDoesNotKnowFailsItInsteadOfBeingLeftBehind) 
   EXPECT_EQ(s.code(), Code::kInternal);
   EXPECT_NE(s.message().find("gift_cards"), std::string::npos) << s.message();
   EXPECT_TRUE(sink.tables.empty());
+}
+
+TEST_F(MigrateTest, AnOlderSourceIsUpgradedFirstAndSaysSo) {
+  {
+    // What a paidoc that knew only schema version 1 left behind.
+    auto c = store::sqlite::Connection::open(sqlite_path_, 1000);
+    ASSERT_TRUE(c.ok()) << c.status().to_string();
+    auto v = store::sqlite::migrate_to(*c.value(), 1, 1700000000);
+    ASSERT_TRUE(v.ok()) << v.status().to_string();
+  }
+  const int latest = store::sqlite::latest_schema_version();
+  CmdResult m = run(migrate_args());
+  ASSERT_EQ(m.exit_code, 0) << m.out << m.err;
+  EXPECT_NE(m.out.find("source schema version 1 is older than this paidoc's (" + std::to_string(latest) +
+                       "): opening it upgrades it"),
+            std::string::npos)
+      << m.out;
+  EXPECT_NE(m.out.find("ledger ok: 0 entries"), std::string::npos) << m.out;
+  auto upgraded = store::stored_schema_version("sqlite:" + sqlite_path_);
+  ASSERT_TRUE(upgraded.ok());
+  EXPECT_EQ(upgraded->version, latest);
+}
+
+// Refused before any connection is made, so no PostgreSQL is needed.
+TEST(MigrateRefusalTest, ASourceNewerThanThisProgramIsRefusedUntouched) {
+  TempDir dir("paidoc-migrate-");
+  const std::string path = dir / "site.db";
+  { ASSERT_TRUE(store::Store::open("sqlite:" + path).ok()); }
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "INSERT INTO schema_migrations (version, applied_at) VALUES (999, 1)",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  CmdResult r = paidoc("migrate --from " + sh("sqlite:" + path) +
+                           " --to postgresql://paidoc@127.0.0.1:1/never-reached",
+                       dir.path());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("schema version 999, newer than this paidoc knows"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("cannot connect"), std::string::npos) << r.err;
 }
 
 }  // namespace
