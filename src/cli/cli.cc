@@ -448,6 +448,9 @@ int run(int argc, char** argv) {
   // backup, restore
   BackupArgs backup_args;
   add_backup_commands(app, backup_args);
+  // migrate
+  MigrateArgs migrate_args;
+  add_migrate_command(app, migrate_args);
 
   try {
     app.parse(argc, argv);
@@ -464,6 +467,7 @@ int run(int argc, char** argv) {
   if (commerce_args.chosen()) return run_commerce(g, commerce_args);
   if (download_args.chosen()) return run_downloads(g, download_args);
   if (backup_args.chosen()) return run_backup(g, backup_args);
+  if (migrate_args.chosen()) return run_migrate(migrate_args);
   return 1;
 }
 

@@ -70,6 +70,9 @@ struct CommerceArgs {
 };
 void add_commerce_commands(CLI::App& app, CommerceArgs& args);
 int run_commerce(const Globals& g, const CommerceArgs& args);
+// What `paidoc ledger verify` does on `st`: prints "ledger ok: …" and
+// answers 0, or prints each problem and "ledger BROKEN: …" and answers 1.
+int verify_ledger(store::Store& st);
 
 // `paidoc export --id --format --out` and `paidoc trace [FILE]`
 // (downloads_cmd.cc).
@@ -178,5 +181,21 @@ std::string unreachable_base_url(const std::string& base_url);
 // the notify URLs as built from `site_url` (what serve uses).
 std::string notify_url_warning(const std::string& base_url, const std::string& site_url,
                                const std::vector<std::string>& providers);
+
+// `paidoc migrate --from sqlite:PATH --to postgresql://…` (migrate_cmd.cc):
+// copies a whole site into an empty PostgreSQL database, prints the rows
+// of each table on both sides and verifies the target's ledger.
+struct MigrateArgs {
+  CLI::App* migrate = nullptr;
+  std::string from;
+  std::string to;
+  bool chosen() const { return migrate && *migrate; }
+};
+void add_migrate_command(CLI::App& app, MigrateArgs& args);
+int run_migrate(const MigrateArgs& args);
+
+// `url` with any password in it replaced by "***" (user:PASSWORD@ and
+// password=… of a libpq URI or connection string), for messages.
+std::string redact_url(const std::string& url);
 
 }  // namespace paidoc::cli

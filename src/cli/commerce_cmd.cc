@@ -102,7 +102,13 @@ int run_wallet_credit(const Globals& g, const CommerceArgs& a) {
 int run_ledger_verify(const Globals& g) {
   auto st = open_store(g);
   if (!st.ok()) return fail(st.status());
-  commerce::Commerce commerce = make_commerce(**st);
+  return verify_ledger(**st);
+}
+
+}  // namespace
+
+int verify_ledger(store::Store& st) {
+  commerce::Commerce commerce = make_commerce(st);
   Result<commerce::LedgerCheck> check = commerce.verify_ledger();
   if (!check.ok()) return fail(check.status());
   if (check->ok && check->problems.empty()) {
@@ -115,6 +121,8 @@ int run_ledger_verify(const Globals& g) {
                            check->entries, check->accounts);
   return 1;
 }
+
+namespace {
 
 // ---- orders export --------------------------------------------------------------
 

@@ -23,6 +23,7 @@
 #include "store/postgres/password_resets.h"
 #include "store/postgres/search.h"
 #include "store/postgres/taxonomy.h"
+#include "store/postgres/transfer.h"
 
 namespace paidoc::store::postgres {
 namespace {
@@ -535,10 +536,17 @@ DocumentRevision read_revision(const Stmt& st) {
 
 // --- the store ----------------------------------------------------------------
 
-class PgStore final : public Store {
+class PgStore final : public Store, public SiteImport {
  public:
-  PgStore(std::unique_ptr<Pool> pool, Options options)
-      : pool_(std::move(pool)), options_(options) {}
+  PgStore(std::unique_ptr<Pool> pool, Options options, std::string conninfo)
+      : pool_(std::move(pool)), options_(options), conninfo_(std::move(conninfo)) {}
+
+  // SiteImport: on a connection of its own (transfer.h).
+  Result<ImportReport> import_site(const std::function<Status(RowSink&)>& fill) override {
+    return guarded<ImportReport>("import_site", [&]() -> Result<ImportReport> {
+      return postgres::import_site(conninfo_, options_.lock_timeout_ms, fill);
+    });
+  }
 
   Result<int> schema_version() override {
     return guarded<int>("schema_version", [&]() -> Result<int> {
@@ -1959,6 +1967,7 @@ class PgStore final : public Store {
 
   std::unique_ptr<Pool> pool_;  // every read and write
   const Options options_;
+  const std::string conninfo_;  // for import_site's own connection; never printed
 };
 
 }  // namespace
@@ -1997,7 +2006,7 @@ Result<std::unique_ptr<Store>> open_postgres(const std::string& conninfo, const 
         }
       }
     }
-    return std::unique_ptr<Store>(new PgStore(std::move(pool), options));
+    return std::unique_ptr<Store>(new PgStore(std::move(pool), options, conninfo));
   });
 }
 

@@ -13,6 +13,9 @@
 // REPEATABLE READ snapshot. Migrations (migrations.h) run at open, under an
 // advisory lock, so nodes starting together apply each once.
 //
+// The returned Store is also a store::SiteImport (transfer.h): `paidoc
+// migrate` copies a whole site into an empty database through it.
+//
 // Thread-safety: the returned Store is safe from many threads; each call
 // borrows one pooled connection (opened on demand up to max_connections)
 // for its duration.

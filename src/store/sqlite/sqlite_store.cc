@@ -21,6 +21,7 @@
 #include "store/sqlite/password_resets.h"
 #include "store/sqlite/search.h"
 #include "store/sqlite/taxonomy.h"
+#include "store/sqlite/transfer.h"
 #include "store/sqlite/writer.h"
 
 namespace paidoc::store::sqlite {
@@ -533,7 +534,7 @@ DocumentRevision read_revision(const Stmt& st) {
 
 // --- the store ----------------------------------------------------------------
 
-class SqliteStore final : public Store {
+class SqliteStore final : public Store, public SiteExport {
  public:
   SqliteStore(std::unique_ptr<Pool> pool, std::unique_ptr<Writer> writer)
       : pool_(std::move(pool)), writer_(std::move(writer)) {}
@@ -545,6 +546,21 @@ class SqliteStore final : public Store {
       auto lease = pool_->acquire();
       if (!lease.ok()) return lease.status();
       return current_schema_version(*lease.value());
+    });
+  }
+
+  // SiteExport: every table, read in one snapshot on a reading connection
+  // (the writer goes on committing; the copy sees none of it).
+  Status export_site(RowSink& sink) override {
+    return guarded_status("export_site", [&]() -> Result<Done> {
+      auto lease = pool_->acquire();
+      if (!lease.ok()) return lease.status();
+      Connection& c = *lease.value();
+      Txn txn(c);
+      if (Status s = txn.begin(Txn::Kind::kRead); !s.is_ok()) return s;
+      if (Status s = export_site_in(c, sink); !s.is_ok()) return s;
+      if (Status s = txn.commit(); !s.is_ok()) return s;
+      return Done{};
     });
   }
 

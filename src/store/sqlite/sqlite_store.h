@@ -16,6 +16,9 @@
 // several processes may share one file. When more than write_queue_capacity
 // writes are waiting, a write answers kUnavailable at once ("write queue
 // full"); destroying the Store first commits and answers every queued write.
+//
+// The returned Store is also a store::SiteExport (transfer.h): `paidoc
+// migrate` reads every table from it in one snapshot.
 #pragma once
 
 #include <memory>
