@@ -105,7 +105,7 @@ TEST_P(NodesTest, ExclusiveLockRacedByManyThreadsOnTwoNodesHasOneWinner) {
 }
 
 TEST_P(NodesTest, ExclusiveLockNamesAreChecked) {
-  for (const std::string bad : {"", "Expiry", "a b", "x/../y", std::string(65, 'a')}) {
+  for (const std::string& bad : std::vector<std::string>{"", "Expiry", "a b", "x/../y", std::string(65, 'a')}) {
     auto h = a_->try_exclusive(bad);
     ASSERT_FALSE(h.ok()) << "'" << bad << "'";
     EXPECT_EQ(h.status().code(), Code::kInvalidArgument);
