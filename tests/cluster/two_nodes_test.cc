@@ -117,7 +117,12 @@ class TwoNodesTest : public ::testing::Test {
 
   void TearDown() override {
     for (auto& n : nodes_) {
-      if (n && HasFailure()) std::cerr << "--- node log ---\n" << n->logs() << "\n";
+      if (!n || !HasFailure()) continue;
+      std::cerr << "--- node log ---\n" << n->logs() << "\n";
+      if (n->exited()) {
+        for (int sig : {SIGABRT, SIGSEGV, SIGPIPE, SIGTERM, SIGKILL, SIGBUS})
+          if (n->killed_by(sig)) std::cerr << "(the node was killed by signal " << sig << ")\n";
+      }
     }
   }
 
@@ -398,6 +403,9 @@ TEST_F(TwoNodesTest, PurchasesNotificationsAndLoginsSpreadOverTwoNodesAddUpExact
   auto audit2 = st->ledger_audit();
   ASSERT_TRUE(audit2.ok());
   EXPECT_EQ(audit2->txns - audit1->txns, 2) << "each notification applied once, 8 deliveries";
+  std::cout << "[ figures  ] notifications: 4 Alipay + 4 WeChat deliveries over both nodes, all "
+               "answered 2xx; 2 orders paid, " << audit2->txns - audit1->txns
+            << " ledger transaction(s)\n";
   auto payer_balance = st->wallet_balance(payer->id);
   ASSERT_TRUE(payer_balance.ok());
   EXPECT_EQ(payer_balance->value(), 0) << "nothing of a duplicate went to the wallet";
@@ -446,6 +454,9 @@ TEST_F(TwoNodesTest, PurchasesNotificationsAndLoginsSpreadOverTwoNodesAddUpExact
   all_at_once(work);
   EXPECT_EQ(searches[0], kSearchesPerMinute) << "the per-minute search limit is the site's";
   EXPECT_EQ(searches[429], kSearchesPerMinute);
+  std::cout << "[ figures  ] searches: " << 2 * kSearchesPerMinute << " at once, " << searches[0]
+            << " admitted, " << searches[429] << " refused (limit " << kSearchesPerMinute
+            << " a minute)\n";
 
   // --- downloads of one bought file, both nodes at once: the daily limit is
   // the reader's, not each node's.
@@ -467,6 +478,8 @@ TEST_F(TwoNodesTest, PurchasesNotificationsAndLoginsSpreadOverTwoNodesAddUpExact
   all_at_once(work);
   EXPECT_EQ(downloads[200], kDownloadsPerDay);
   EXPECT_EQ(downloads[429], 6 - kDownloadsPerDay);
+  std::cout << "[ figures  ] downloads: 6 at once, " << downloads[200] << " served, "
+            << downloads[429] << " refused (limit " << kDownloadsPerDay << " a day)\n";
 
   // --- the nodes stop; the ledger balances.
   for (auto& n : nodes_) n->kill_now();
