@@ -99,11 +99,17 @@ class TwoNodesTest : public ::testing::Test {
     db_ = testing_support::make_test_database("postgresql");
     if (db_ == nullptr) GTEST_SKIP() << testing_support::postgres_skip_reason();
     url_ = db_->url();
-    start_gateways();
+    // Side by side: the gateways' keys take a while, and so does each
+    // account's password hash.
+    auto gateways = std::async(std::launch::async, [this] { start_gateways(); });
     import_documents();
-    for (int i = 0; i < kBuyers; ++i) add_user(buyer(i));
-    add_user("payer@example.cn");
-    add_user("target@example.cn");
+    std::vector<std::function<void()>> accounts;
+    for (int i = 0; i < kBuyers; ++i) accounts.push_back([this, i] { add_user(buyer(i)); });
+    accounts.push_back([this] { add_user("payer@example.cn"); });
+    accounts.push_back([this] { add_user("target@example.cn"); });
+    all_at_once(accounts);
+    gateways.get();
+    ASSERT_FALSE(HasFatalFailure());
     // The expiry sweep's lock, held here while the nodes start: each node's
     // first sweep (at start) must find it taken and skip.
     st_ = open_store();
@@ -128,14 +134,21 @@ class TwoNodesTest : public ::testing::Test {
 
   static std::string buyer(int i) { return "buyer" + std::to_string(i) + "@example.cn"; }
 
+  // A folder of its own for each command's stderr (commands run side by side).
+  std::filesystem::path scratch() {
+    std::filesystem::path p = dir_.path() / ("cmd" + std::to_string(commands_++));
+    std::filesystem::create_directories(p);
+    return p;
+  }
+
   CmdResult run(const std::string& args) {
-    return cli::testing::paidoc("--db " + sh(url_) + " " + args, dir_.path());
+    return cli::testing::paidoc("--db " + sh(url_) + " " + args, scratch());
   }
 
   void add_user(const std::string& email) {
     CmdResult r = cli::testing::shell(std::string("echo ") + sh(kPassword) + " | " + PAIDOC_BINARY +
                                           " --db " + sh(url_) + " user add --email " + sh(email),
-                                      dir_.path());
+                                      scratch());
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
 
@@ -248,6 +261,7 @@ class TwoNodesTest : public ::testing::Test {
   std::unique_ptr<gw::WechatStandin> wechat_;
   std::vector<std::string> gateway_args_;
   std::vector<int64_t> doc_ids_;
+  std::atomic<int> commands_{0};
   std::unique_ptr<ServeProcess> nodes_[2];
   std::string base_[2];
 };
@@ -274,13 +288,19 @@ TEST_F(TwoNodesTest, PurchasesNotificationsAndLoginsSpreadOverTwoNodesAddUpExact
 
   // --- wallets: credited with the CLI; a session works on either node.
   std::vector<int64_t> buyer_ids;
-  std::vector<std::string> tokens;
+  std::vector<std::string> tokens(kBuyers);
+  std::vector<std::function<void()>> setup;
   for (int i = 0; i < kBuyers; ++i) {
-    CmdResult c = run("wallet credit --email " + buyer(i) + " --amount 10");
-    ASSERT_EQ(c.exit_code, 0) << c.err;
-    tokens.push_back(login(i % 2, buyer(i)));
-    ASSERT_FALSE(tokens.back().empty());
-    StandinPostAnswer me = call(1 - i % 2, "GET", "/api/v1/me", tokens.back());
+    setup.push_back([&, i] {
+      CmdResult c = run("wallet credit --email " + buyer(i) + " --amount 10");
+      EXPECT_EQ(c.exit_code, 0) << c.err;
+      tokens[i] = login(i % 2, buyer(i));
+    });
+  }
+  all_at_once(setup);
+  for (int i = 0; i < kBuyers; ++i) {
+    ASSERT_FALSE(tokens[i].empty());
+    StandinPostAnswer me = call(1 - i % 2, "GET", "/api/v1/me", tokens[i]);
     ASSERT_EQ(me.status, 200) << "a session made on one node is valid on the other: " << me.body;
     EXPECT_EQ(json::parse(me.body)["balance_fen"], kCreditFen);
     auto u = st->find_user_by_email(buyer(i));
