@@ -83,7 +83,37 @@ Status SearchLimiter::load_missing(const std::string* keys, size_t n,
   return Status();
 }
 
+Status SearchLimiter::admit_shared(std::string_view ip, int64_t user_id) {
+  // One rule per window and key; a window's limit-th search is admitted and
+  // locks the key until the window ends (store::apply_hit), so the next one
+  // is refused: the same searches pass as in memory.
+  std::vector<store::ThrottleRule> rules;
+  auto add = [&](std::string key, int64_t window, int max_count) {
+    if (max_count <= 0) return;
+    store::ThrottleRule r;
+    r.key = std::move(key);
+    r.window_seconds = window;
+    r.max_count = max_count;
+    r.lock_until_window_end = true;
+    rules.push_back(std::move(r));
+  };
+  const std::string addr(ip);
+  add("search-ip:" + addr, kDay, limits_.per_day);
+  add("search-minute-ip:" + addr, kMinute, limits_.per_minute);
+  if (user_id > 0) {
+    const std::string id = std::to_string(user_id);
+    add("search-account:" + id, kDay, limits_.account_per_day);
+    add("search-minute-account:" + id, kMinute, limits_.account_per_minute);
+  }
+  if (rules.empty()) return Status();
+  Result<store::ThrottleHit> hit = store_.hit_throttles(rules, clock_.now());
+  if (!hit.ok()) return hit.status();
+  if (!hit->admitted) return too_many_searches(hit->retry_after);
+  return Status();
+}
+
 Status SearchLimiter::admit(std::string_view ip, int64_t user_id) {
+  if (limits_.shared) return admit_shared(ip, user_id);
   struct Check {
     std::string key;
     int per_minute;

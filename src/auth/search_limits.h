@@ -21,7 +21,15 @@
 // is in the store and is read back).
 //
 // Limits are exact within one process; several processes on one database
-// each count on their own and share only the locks.
+// each count on their own and share only the locks. Unless they count in
+// the store: with SearchLimits::shared, every search is one
+// store::ThrottleStore::hit_throttles() call (one write transaction: each
+// key's day window under its own key, the minute window under
+// `search-minute-ip:` / `search-minute-account:`), so the limits are exact
+// over every node on the database. The server turns it on for a store
+// shared by nodes (store::CoordinationStore::shared_by_nodes(): PostgreSQL)
+// and leaves SQLite's one-process site on the memory path, which writes
+// nothing per search. Nothing is kept in memory then (tracked_keys() 0).
 //
 // Thread-safety: admit() may be called from many threads at once.
 #pragma once
@@ -49,6 +57,9 @@ struct SearchLimits {
   int account_per_day = 1000;
   // Keys kept in memory (addresses and accounts together).
   size_t max_keys = 100'000;
+  // Count every search in the store instead of in memory (above): for a
+  // store several nodes share.
+  bool shared = false;
 };
 
 class SearchLimiter {
@@ -94,6 +105,8 @@ class SearchLimiter {
   // Reads from the store every key of `keys` that is not in memory and
   // inserts it. Releases `lock` around each store read.
   Status load_missing(const std::string* keys, size_t n, std::unique_lock<std::mutex>& lock);
+  // admit() with the limits counted in the store (SearchLimits::shared).
+  Status admit_shared(std::string_view ip, int64_t user_id);
 
   store::ThrottleStore& store_;
   const Clock& clock_;

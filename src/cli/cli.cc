@@ -198,10 +198,15 @@ uint16_t pick_free_port(const std::string& host) {
 // unpaid orders near expiry are asked about at their gateway (a lost
 // notification), expired ones are closed there and marked expired here (so
 // listings and exports say so), and pending refunds are followed up.
+// Nodes sharing a database take turns: each round runs only under the
+// store's "expiry-sweep" lock (store/coordination.h), and a node that finds
+// another holding it skips the round and says so.
 class ExpirySweeper {
  public:
-  ExpirySweeper(commerce::Commerce& commerce, std::chrono::seconds period)
-      : commerce_(commerce), period_(period), thread_([this] { loop(); }) {}
+  ExpirySweeper(commerce::Commerce& commerce, store::CoordinationStore& coordination,
+                std::chrono::seconds period)
+      : commerce_(commerce), coordination_(coordination), period_(period),
+        thread_([this] { loop(); }) {}
   ~ExpirySweeper() { stop(); }
   void stop() {
     {
@@ -217,6 +222,25 @@ class ExpirySweeper {
     std::unique_lock<std::mutex> lock(mu_);
     while (!stopping_) {
       lock.unlock();
+      sweep_once();
+      lock.lock();
+      cv_.wait_for(lock, period_, [this] { return stopping_; });
+    }
+  }
+
+  void sweep_once() {
+    Result<std::unique_ptr<store::ExclusiveHold>> hold =
+        coordination_.try_exclusive("expiry-sweep");
+    if (!hold.ok()) {
+      spdlog::warn("payment sweep: skipped, the sweep lock cannot be taken: {}",
+                   hold.status().message());
+      return;
+    }
+    if (*hold == nullptr) {
+      spdlog::info("payment sweep: skipped, another node is sweeping");
+      return;
+    }
+    {
       // Asks the gateways about unpaid orders near expiry, closes expired
       // ones, expires them here and follows up pending refunds; each failed
       // call is logged by the sweep and retried next time.
@@ -230,12 +254,11 @@ class ExpirySweeper {
             "the gateway, {} order(s) expired, {} refund(s) followed up, {} problem(s)",
             r->queried, r->applied, r->closed, r->expired, r->refunds_checked, r->problems.size());
       }
-      lock.lock();
-      cv_.wait_for(lock, period_, [this] { return stopping_; });
     }
   }
 
   commerce::Commerce& commerce_;
+  store::CoordinationStore& coordination_;
   std::chrono::seconds period_;
   std::mutex mu_;
   std::condition_variable cv_;
@@ -322,7 +345,7 @@ int run_serve(const Globals& g, const std::string& listen, bool demo, web::Serve
   spdlog::info("paidoc serving on http://{}:{}/ (data: {})", opts.host, server.port(),
                g.db.empty() ? g.data : g.db);
   {
-    ExpirySweeper sweeper(commerce, std::chrono::seconds(60));
+    ExpirySweeper sweeper(commerce, **st, std::chrono::seconds(60));
     server.run();
   }
   spdlog::info("paidoc stopped");

@@ -9,6 +9,7 @@
 //   throttles.h     ThrottleStore   stored rate limits, counted atomically
 //   commerce.h      CommerceStore   orders, wallets, ledger, audit
 //   downloads.h     DownloadStore   download records
+//   coordination.h  CoordinationStore  one node at a time (advisory locks)
 //   settings.h      SettingsStore   named values shared by every node
 //   audit.h         AuditStore      the append-only audit log
 //   taxonomy.h      TaxonomyStore   categories and tags: order, names, document tags
@@ -39,6 +40,7 @@
 #include "store/accounts.h"
 #include "store/audit.h"
 #include "store/commerce.h"
+#include "store/coordination.h"
 #include "store/documents.h"
 #include "store/password_resets.h"
 #include "store/downloads.h"
@@ -58,7 +60,8 @@ class Store : public DocumentStore,
               public SettingsStore,
               public AuditStore,
               public TaxonomyStore,
-              public PasswordResetStore {
+              public PasswordResetStore,
+              public CoordinationStore {
  public:
   ~Store() override = default;
 

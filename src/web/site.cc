@@ -67,7 +67,13 @@ Site::Site(store::Store& store, library::Library& library, auth::Accounts& accou
            commerce::Commerce& commerce, SiteConfig config)
     : library_(library),
       searcher_(store, library),
-      search_limiter_(store, config.clock ? *config.clock : Clock::system(), config.search_limits),
+      search_limiter_(store, config.clock ? *config.clock : Clock::system(),
+                      [&] {
+                        // Nodes sharing the store count searches in it.
+                        auth::SearchLimits l = config.search_limits;
+                        l.shared = l.shared || store.shared_by_nodes();
+                        return l;
+                      }()),
       accounts_(accounts),
       downloads_(downloads::Stores{store, store, store, store}, library, commerce,
                  config.clock ? *config.clock : Clock::system(), config.downloads),

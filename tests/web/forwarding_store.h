@@ -4,6 +4,7 @@
 // Header-only, for tests/web.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,8 @@ class ForwardingStore : public store::Store {
   explicit ForwardingStore(store::Store& inner) : inner_(inner) {}
 
   Result<int> schema_version() override { return inner_.schema_version(); }
+  Result<std::unique_ptr<store::ExclusiveHold>> try_exclusive(const std::string& a0) override { return inner_.try_exclusive(a0); }
+  bool shared_by_nodes() const override { return inner_.shared_by_nodes(); }
   Result<store::PutResult> put_document(const store::NewDocument& a0, int64_t a1) override { return inner_.put_document(a0, a1); }
   Result<std::vector<Result<store::PutResult>>> put_documents(const std::vector<store::NewDocument>& a0, int64_t a1) override { return inner_.put_documents(a0, a1); }
   Result<store::StoredDocument> get_document(int64_t a0) override { return inner_.get_document(a0); }

@@ -782,6 +782,10 @@ class DownStore : public store::Store {
  public:
   static Status down() { return Status::unavailable("database is locked: secret-internal-detail"); }
   Result<int> schema_version() override { return down(); }
+  Result<std::unique_ptr<store::ExclusiveHold>> try_exclusive(const std::string&) override {
+    return down();
+  }
+  bool shared_by_nodes() const override { return false; }
   Result<store::PutResult> put_document(const store::NewDocument&, int64_t) override {
     return down();
   }

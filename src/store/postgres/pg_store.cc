@@ -1965,6 +1965,68 @@ class PgStore final : public Store, public SiteImport {
     });
   }
 
+  // ---- coordination (store/coordination.h) ------------------------------------
+  // One node at a time: a session advisory lock, taken on a pooled
+  // connection that the hold keeps until it is destroyed (or until the
+  // connection, and so the lock, dies with its node).
+ public:
+  Result<std::unique_ptr<ExclusiveHold>> try_exclusive(const std::string& name) override {
+    return guarded<std::unique_ptr<ExclusiveHold>>(
+        "try_exclusive", [&]() -> Result<std::unique_ptr<ExclusiveHold>> {
+          if (Status s = check_exclusive_name(name); !s.is_ok()) return s;
+          auto lease = pool_->acquire();
+          if (!lease.ok()) return lease.status();
+          const int64_t key = advisory_key(name);
+          auto st = (*lease)->stmt(kTryAdvisoryLock);
+          if (!st.ok()) return st.status();
+          st->bind(1, key);
+          auto row = st->step();
+          if (!row.ok()) return row.status();
+          if (!*row || st->int64(0) != 1) return std::unique_ptr<ExclusiveHold>();
+          return std::unique_ptr<ExclusiveHold>(new AdvisoryHold(std::move(lease).value(), key));
+        });
+  }
+
+  bool shared_by_nodes() const override { return true; }
+
+ private:
+  static constexpr char kTryAdvisoryLock[] = "SELECT pg_try_advisory_lock(?1::bigint)";
+  static constexpr char kAdvisoryUnlock[] = "SELECT pg_advisory_unlock(?1::bigint)";
+
+  // The lock's 64-bit key: FNV-1a of "paidoc-exclusive:" + name (the
+  // migrations' lock, 7461696401, is a plain number outside this use).
+  static int64_t advisory_key(const std::string& name) {
+    uint64_t h = 1469598103934665603ULL;
+    for (unsigned char c : "paidoc-exclusive:" + name) {
+      h ^= c;
+      h *= 1099511628211ULL;
+    }
+    return static_cast<int64_t>(h);
+  }
+
+  class AdvisoryHold final : public ExclusiveHold {
+   public:
+    AdvisoryHold(Pool::Lease lease, int64_t key) : lease_(std::move(lease)), key_(key) {}
+    ~AdvisoryHold() override {
+      // Unlocked before the connection goes back to the pool. Should the
+      // unlock fail, every advisory lock of the session is dropped; a
+      // connection that lost its server is closed by the pool, and its
+      // locks end with it.
+      bool unlocked = false;
+      auto st = lease_->stmt(kAdvisoryUnlock);
+      if (st.ok()) {
+        st->bind(1, key_);
+        auto row = st->step();
+        unlocked = row.ok() && *row && st->int64(0) == 1;
+      }
+      if (!unlocked) (void)lease_->exec_script("SELECT pg_advisory_unlock_all()", "unlock");
+    }
+
+   private:
+    Pool::Lease lease_;
+    int64_t key_;
+  };
+
   std::unique_ptr<Pool> pool_;  // every read and write
   const Options options_;
   const std::string conninfo_;  // for import_site's own connection; never printed

@@ -1,7 +1,13 @@
 #include "store/sqlite/sqlite_store.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
+#include <cstring>
 #include <exception>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -536,8 +542,8 @@ DocumentRevision read_revision(const Stmt& st) {
 
 class SqliteStore final : public Store, public SiteExport {
  public:
-  SqliteStore(std::unique_ptr<Pool> pool, std::unique_ptr<Writer> writer)
-      : pool_(std::move(pool)), writer_(std::move(writer)) {}
+  SqliteStore(std::unique_ptr<Pool> pool, std::unique_ptr<Writer> writer, std::string path)
+      : path_(std::move(path)), pool_(std::move(pool)), writer_(std::move(writer)) {}
   // Queued writes are committed and answered before the store goes.
   ~SqliteStore() override { writer_->shutdown(); }
 
@@ -1921,6 +1927,48 @@ class SqliteStore final : public Store, public SiteExport {
     });
   }
 
+  // ---- coordination (store/coordination.h) ------------------------------------
+  // One process at a time: an flock() on "PATH.NAME.lock" beside the
+  // database file. flock locks belong to an open file description, so they
+  // exclude other processes and other stores on the same file in this
+  // process alike, and the kernel drops them when the process dies. (Not a
+  // lock row: a row would outlive a crashed holder, and the store reads no
+  // clock to expire it. Not the database file itself: SQLite's own locks
+  // are on it.)
+ public:
+  Result<std::unique_ptr<ExclusiveHold>> try_exclusive(const std::string& name) override {
+    return guarded<std::unique_ptr<ExclusiveHold>>(
+        "try_exclusive", [&]() -> Result<std::unique_ptr<ExclusiveHold>> {
+          if (Status s = check_exclusive_name(name); !s.is_ok()) return s;
+          const std::string file = path_ + "." + name + ".lock";
+          int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+          if (fd < 0) {
+            return Status::unavailable("sqlite: cannot open lock file '" + file +
+                                       "': " + std::strerror(errno));
+          }
+          if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+            const int err = errno;
+            ::close(fd);
+            if (err == EWOULDBLOCK) return std::unique_ptr<ExclusiveHold>();
+            return Status::unavailable("sqlite: cannot lock '" + file + "': " + std::strerror(err));
+          }
+          return std::unique_ptr<ExclusiveHold>(new FileHold(fd));
+        });
+  }
+
+  bool shared_by_nodes() const override { return false; }
+
+ private:
+  class FileHold final : public ExclusiveHold {
+   public:
+    explicit FileHold(int fd) : fd_(fd) {}
+    ~FileHold() override { ::close(fd_); }  // closing the description drops the lock
+
+   private:
+    int fd_;
+  };
+
+  const std::string path_;  // the database file; lock files sit beside it
   std::unique_ptr<Pool> pool_;          // readers
   std::unique_ptr<Writer> writer_;      // every write; destroyed first (drains)
 };
@@ -1989,7 +2037,7 @@ Result<std::unique_ptr<Store>> open_sqlite(const std::string& path, const Option
         std::move(first).value(),
         WriterOptions{options.max_batch, options.write_queue_capacity});
     auto pool = std::make_unique<Pool>(path, options.max_connections, options.busy_timeout_ms);
-    return std::unique_ptr<Store>(new SqliteStore(std::move(pool), std::move(writer)));
+    return std::unique_ptr<Store>(new SqliteStore(std::move(pool), std::move(writer), path));
   });
 }
 
