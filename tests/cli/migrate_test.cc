@@ -24,6 +24,7 @@
 #include "store/sqlite/migrations.h"
 #include "store/store.h"
 #include "store/transfer.h"
+#include "support/backends.h"
 #include "support/test_database.h"
 #include "web/http_client.h"
 
@@ -413,6 +414,13 @@ TEST_F(MigrateTest, NewRowsOnTheCopyContinueAfterTheCopiedIds) {
   ASSERT_TRUE(check.ok()) << check.status().to_string();
   EXPECT_TRUE(check->ok);
   EXPECT_TRUE(check->problems.empty());
+  // The new ledger transactions (credit, purchase) took ids after the copied
+  // ones: no transaction id holds rows of two different moments.
+  EXPECT_EQ(testing_support::query_value(
+                pg_->url(),
+                "SELECT count(*) FROM (SELECT txn_id FROM ledger_entries GROUP BY txn_id"
+                " HAVING count(DISTINCT created_at) > 1 OR count(DISTINCT note) > 1) x"),
+            "0");
 }
 
 TEST_F(MigrateTest, ATargetThatAlreadyHoldsDataIsRefusedAndLeftAsItWas) {

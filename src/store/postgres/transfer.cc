@@ -198,6 +198,17 @@ Result<ImportReport> import_in(Connection& c, const std::function<Status(RowSink
       if (Status s = run(conn, sql, &r, "moving the id sequence of " + table); !s.is_ok()) return s;
     }
   }
+  // Ledger transaction ids (migration 3) continue after the copied ones.
+  {
+    ResultPtr r;
+    if (Status s = run(conn,
+                       "SELECT setval('ledger_txn_ids',"
+                       " coalesce((SELECT max(txn_id) FROM ledger_entries), 0) + 1, false)",
+                       &r, "moving the ledger transaction sequence");
+        !s.is_ok()) {
+      return s;
+    }
+  }
   {
     ResultPtr r;
     if (Status s = run(conn, kMarkStale, &r, "marking documents for indexing"); !s.is_ok()) return s;
