@@ -159,8 +159,11 @@ fi
 # terminal is not part of the measurement. The first node seeds the demo
 # documents (--demo fills an empty database); the others start after it on
 # the same database, with --demo too, so every node renders alike.
+# Behind the proxy every node gets the site's address (--base-url, as
+# docs/deploy.md does), so the page's absolute links are the same whichever
+# node renders it.
 SERVE_ARGS=(--demo)
-((UPSTREAM_NODES > 0)) && SERVE_ARGS+=(--trust-proxy)
+((UPSTREAM_NODES > 0)) && SERVE_ARGS+=(--trust-proxy --base-url "http://127.0.0.1:$PROXY_PORT")
 for ((n = 0; n < NODES; n++)); do
   mkdir -p "$TMP/node$n"
   log "starting paidoc node $((n + 1)) on 127.0.0.1:${NODE_PORTS[n]} ($DB)"
@@ -484,7 +487,7 @@ SETUP_CMD=""
 ((UPSTREAM_NODES == 0)) || SETUP_CMD+="UPSTREAM_NODES=$UPSTREAM_NODES "
 if ((UPSTREAM_NODES > 0)); then
   TITLE="Document page through nginx → $UPSTREAM_NODES paidoc nodes ($DB) vs nginx static, compression $COMPRESS"
-  PAIDOC_NOTE="$UPSTREAM_NODES paidoc nodes (\`${DB_ARGS[0]} … serve --demo --trust-proxy\`, access log on as shipped, to a file) on one database, $DB_NOTE, behind nginx as a reverse proxy (the upstream and proxy settings of contrib/nginx/paidoc.conf without TLS and rate limits: least_conn, keepalive 32 per worker, HTTP/1.1; proxy access log on like the static server's); the static server is the same nginx"
+  PAIDOC_NOTE="$UPSTREAM_NODES nodes, each \`${DB_ARGS[0]} … serve --demo --trust-proxy --base-url …\`, access log on as shipped, to a file; one database: $DB_NOTE; behind nginx as a reverse proxy with the upstream and proxy settings of contrib/nginx/paidoc.conf without TLS and rate limits: least_conn, keepalive 32 per worker, HTTP/1.1, its access log on like the static server's; the static server is the same nginx"
 else
   TITLE="Document page vs nginx, compression $COMPRESS"
   PAIDOC_NOTE="\`serve --demo\`, access log on as shipped, to a file; $DB_NOTE"
