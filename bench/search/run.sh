@@ -409,7 +409,7 @@ done
 if ((${#BACKENDS[@]} > 1)); then
   cat <<EOF
 
-Side by side (p50 / p99 ms $(side sqlite) for SQLite, $(side postgresql) for PostgreSQL; the average total hits should agree: the same corpus, the same query language):
+Side by side (p50 / p99 ms $(side sqlite) for SQLite, $(side postgresql) for PostgreSQL; avg total is the mean \`total\` of the answers each run got: the two backends agree on a query's total only when they read the query language alike, and the means differ also when one backend got through fewer of the class's queries in the run):
 
 | class | clients | SQLite p50 | SQLite p99 | PostgreSQL p50 | PostgreSQL p99 | p99 PostgreSQL / SQLite | SQLite req/s | PostgreSQL req/s | avg total SQLite / PostgreSQL |
 |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|
