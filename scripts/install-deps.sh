@@ -10,7 +10,7 @@
 #                                    browser journeys (chromium, nodejs, npm;
 #                                    then `npm ci` in tests/e2e) and the
 #                                    PostgreSQL server the tests start
-#   scripts/install-deps.sh --bench  also wrk and nginx for bench/
+#   scripts/install-deps.sh --bench  also wrk, nginx and PostgreSQL (server, pgbench) for bench/
 set -euo pipefail
 
 packages=(
@@ -37,7 +37,7 @@ packages=(
 want_e2e=0
 for arg in "$@"; do
   case "$arg" in
-    --bench) packages+=(wrk nginx-light) ;;
+    --bench) packages+=(wrk nginx-light postgresql) ;;  # postgresql: bench/pg.sh (server, pgbench)
     --test) packages+=(poppler-utils mupdf-tools libreoffice-writer-nogui
                        python3-aiosmtpd   # the SMTP stand-in of the mail tests
                        postgresql)        # the throw-away server of scripts/with-postgres.sh

@@ -39,6 +39,8 @@
 #   KEEP_TMP=1        keep the temp directory (data, logs) after the run
 #   TMPDIR            where the temp directory (and so the databases) goes;
 #                     it must be on the disk you want to measure, not tmpfs
+#   DB=sqlite         postgresql: run bench/purchase/pg.sh instead (PostgreSQL,
+#                     1 and 2 nodes, against pgbench)
 #
 # Everything binds to 127.0.0.1, runs from a temp directory and is stopped on
 # exit whatever happens. wrk runs on the same machine.
@@ -46,6 +48,11 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 HERE="$ROOT/bench/purchase"
+case ${DB:-sqlite} in
+  sqlite) ;;
+  postgresql) exec "$HERE/pg.sh" ;;
+  *) echo "bench/purchase: DB must be sqlite or postgresql" >&2; exit 2 ;;
+esac
 MODE=${MODE:-onestep}
 [[ $MODE == onestep || $MODE == twostep ]] || { echo "bench/purchase: MODE must be onestep or twostep" >&2; exit 2; }
 CONNECTIONS=${CONNECTIONS:-16}

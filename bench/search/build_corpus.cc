@@ -2,6 +2,9 @@
 // (corpus.h) and reports what building the search index costs.
 //
 //   search_corpus --data DIR --docs N [--seed S] [--no-rebuild]
+//   search_corpus --db URL --docs N [--seed S]  # another store (PostgreSQL):
+//                                              # the same import, import
+//                                              # figures only
 //   search_corpus --print INDEX [--seed S]     # one source to stdout
 //   search_corpus --stats N [--seed S]         # checks the generator: parses N
 //                                              # sources, prints sizes, paid
@@ -15,6 +18,9 @@
 //   - the indexed text (title + search_free + search_paid, in bytes),
 //   - a full rebuild of the index ('rebuild' command): pure index build
 //     speed, without parsing, hashing or per-document commits.
+// With --db URL (e.g. postgresql://…, an empty database) the same documents
+// are imported the same way into that store; the size and rebuild figures,
+// which read SQLite's files, are skipped.
 // Results go to stdout as "key: value" lines (MB = 10^6 bytes); progress to
 // stderr. Exit 1 on any failure.
 #include <sqlite3.h>
@@ -46,6 +52,7 @@ namespace {
 
 struct Args {
   std::string data;
+  std::string db;  // --db URL: import into this store instead of DIR/paidoc.db
   int64_t docs = -1;
   uint64_t seed = 1;
   bool rebuild = true;
@@ -57,6 +64,7 @@ struct Args {
 [[noreturn]] void usage(const std::string& why) {
   if (!why.empty()) std::cerr << "search_corpus: " << why << "\n";
   std::cerr << "usage: search_corpus --data DIR --docs N [--seed S] [--no-rebuild]\n"
+               "       search_corpus --db URL --docs N [--seed S]\n"
                "       search_corpus --print INDEX [--seed S]\n"
                "       search_corpus --stats N [--seed S]\n"
                "       search_corpus --write DIR --docs N [--seed S]  # sources as DIR/NNN/NNNNNNN.txt\n";
@@ -83,6 +91,7 @@ Args parse_args(int argc, char** argv) {
       return argv[++i];
     };
     if (f == "--data") a.data = value();
+    else if (f == "--db") a.db = value();
     else if (f == "--docs") a.docs = parse_int(f, value());
     else if (f == "--seed") a.seed = static_cast<uint64_t>(parse_int(f, value()));
     else if (f == "--no-rebuild") a.rebuild = false;
@@ -97,7 +106,8 @@ Args parse_args(int argc, char** argv) {
     if (a.docs <= 0) usage("--docs is required (a positive number)");
     return a;
   }
-  if (a.data.empty()) usage("--data is required");
+  if (!a.db.empty() && !a.data.empty()) usage("give --data or --db, not both");
+  if (a.data.empty() && a.db.empty()) usage("--data or --db is required");
   if (a.docs <= 0) usage("--docs is required (a positive number)");
   return a;
 }
@@ -293,19 +303,22 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  std::error_code ec;
-  fs::create_directories(a.data, ec);
-  if (ec) {
-    std::cerr << "search_corpus: cannot create " << a.data << ": " << ec.message() << "\n";
-    return 1;
-  }
-  const std::string db_path = (fs::path(a.data) / "paidoc.db").string();
-  if (fs::exists(db_path)) {
-    std::cerr << "search_corpus: " << db_path << " exists; give a fresh data folder\n";
-    return 1;
+  std::string db_path;  // the SQLite file; empty with --db
+  if (a.db.empty()) {
+    std::error_code ec;
+    fs::create_directories(a.data, ec);
+    if (ec) {
+      std::cerr << "search_corpus: cannot create " << a.data << ": " << ec.message() << "\n";
+      return 1;
+    }
+    db_path = (fs::path(a.data) / "paidoc.db").string();
+    if (fs::exists(db_path)) {
+      std::cerr << "search_corpus: " << db_path << " exists; give a fresh data folder\n";
+      return 1;
+    }
   }
 
-  auto opened = paidoc::store::Store::open("sqlite:" + db_path);
+  auto opened = paidoc::store::Store::open(a.db.empty() ? "sqlite:" + db_path : a.db);
   if (!opened.ok()) {
     std::cerr << "search_corpus: opening the store: " << opened.status().to_string() << "\n";
     return 1;
@@ -361,6 +374,7 @@ int main(int argc, char** argv) {
   std::printf("import_docs_per_s: %.1f\n", static_cast<double>(a.docs) / import_s);
   std::printf("import_mb_per_s: %.2f\n", mb(static_cast<double>(source_bytes)) / import_s);
   std::printf("wall_seconds: %.2f\n", wall_s);
+  if (db_path.empty()) return 0;  // not SQLite: no dbstat, no FTS5 rebuild
 
   // ---- sizes ------------------------------------------------------------------------
   double text_bytes = 0;
