@@ -260,6 +260,8 @@ bool Connection::idle() const {
 void Connection::note_error(const PGresult* res) {
   const char* state = res != nullptr ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : nullptr;
   last_state_ = state != nullptr ? state : "08000";
+  const char* constraint = res != nullptr ? PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME) : nullptr;
+  last_constraint_ = constraint != nullptr ? constraint : "";
 }
 
 // --- Txn --------------------------------------------------------------------
@@ -269,9 +271,10 @@ Txn::~Txn() {
 }
 
 Status Txn::begin(Kind kind) {
-  Status s = c_.exec_script(kind == Kind::kWrite ? "BEGIN ISOLATION LEVEL SERIALIZABLE"
-                                                 : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
-                            "BEGIN");
+  const char* sql = kind == Kind::kWrite    ? "BEGIN ISOLATION LEVEL SERIALIZABLE"
+                    : kind == Kind::kLocked ? "BEGIN ISOLATION LEVEL READ COMMITTED"
+                                            : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+  Status s = c_.exec_script(sql, "BEGIN");
   open_ = s.is_ok();
   return s;
 }

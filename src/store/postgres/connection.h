@@ -35,6 +35,10 @@ namespace paidoc::store::postgres {
 // SQLSTATE classes the backend acts on.
 inline constexpr char kSerializationFailure[] = "40001";
 inline constexpr char kDeadlockDetected[] = "40P01";
+inline constexpr char kUniqueViolation[] = "23505";
+// The unique index allowing one paid order per reader and document
+// (migration 4).
+inline constexpr char kOnePurchaseIndex[] = "orders_one_purchase";
 
 // A status for a failed result: unique violations are kConflict, check and
 // not-null violations kInvalidArgument, a lost connection, a lock or
@@ -119,7 +123,13 @@ class Connection {
   // none): the write path retries a transaction that failed with a
   // serialization failure or a deadlock.
   const std::string& last_error_state() const { return last_state_; }
-  void clear_error() { last_state_.clear(); }
+  // The constraint the last failed statement broke ("" when none or not a
+  // constraint failure).
+  const std::string& last_error_constraint() const { return last_constraint_; }
+  void clear_error() {
+    last_state_.clear();
+    last_constraint_.clear();
+  }
   void note_error(const PGresult* res);
 
   // Rows changed by the last INSERT/UPDATE/DELETE run through a Stmt.
@@ -136,6 +146,7 @@ class Connection {
   PGconn* conn_;
   std::unordered_map<const char*, std::string> prepared_;  // sql address -> name
   std::string last_state_;
+  std::string last_constraint_;
   int64_t changes_ = 0;
 };
 
@@ -147,6 +158,9 @@ class Txn {
     kRead,   // REPEATABLE READ, READ ONLY: one snapshot for several reads
     kWrite,  // SERIALIZABLE: as if every write ran alone; may fail with a
              // serialization failure, which the caller retries
+    kLocked,  // READ COMMITTED: the write serialises itself with row locks
+              // (SELECT … FOR UPDATE) on what it decides from; may fail
+              // with a deadlock, which the caller retries
   };
   explicit Txn(Connection& c) : c_(c) {}
   ~Txn();

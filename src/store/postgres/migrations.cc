@@ -326,6 +326,19 @@ UPDATE documents SET search_version = 0;
 CREATE SEQUENCE ledger_txn_ids AS BIGINT;
 SELECT setval('ledger_txn_ids', coalesce((SELECT max(txn_id) FROM ledger_entries), 0) + 1, false);
 )sql",
+
+    // 4: one paid order per reader and document, enforced by the index.
+    // Wallet payments run READ COMMITTED with row locks (pg_store.cc,
+    // in_locked_txn), which SERIALIZABLE notifications do not see as a
+    // conflict: both could find the document unbought and both mark an
+    // order paid. The unique index refuses the second; the write runs again
+    // and finds the document bought (PgStore::retryable). It replaces the
+    // plain index of the same columns.
+    R"sql(
+DROP INDEX orders_purchases;
+CREATE UNIQUE INDEX orders_one_purchase ON orders (user_id, document_id)
+  WHERE kind = 'document' AND status = 'paid';
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(std::size(kMigrations));

@@ -152,6 +152,10 @@ constexpr char kInsertEntry[] =
     " created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
 
 constexpr char kWalletBalance[] = "SELECT balance_fen FROM wallets WHERE user_id = ?1";
+// Wallet payments run READ COMMITTED (PgStore::in_locked_txn) and take
+// these row locks before they decide: the wallet first, then the order.
+constexpr char kLockWallet[] = "SELECT balance_fen FROM wallets WHERE user_id = ?1 FOR UPDATE";
+constexpr char kLockOrder[] = "SELECT id FROM orders WHERE id = ?1 FOR UPDATE";
 // Credits upsert; debits update only (a missing wallet holds nothing, and
 // the CHECK would refuse a negative row before any conflict handling).
 constexpr char kWalletCredit[] =
@@ -600,15 +604,28 @@ Result<Order> open_order_in(Connection& c, const NewOrder& o, int64_t reuse_unti
   return create_order_in(c, o);
 }
 
+// Holds the reader's wallet row until the transaction ends (a reader
+// without a wallet row has nothing to spend, and nothing to lock) and
+// answers the balance.
+Result<Fen> lock_wallet(Connection& c, int64_t user_id) {
+  auto b = scalar(c, kLockWallet, user_id);
+  if (!b.ok()) return b.status();
+  return Fen(b->value_or(0));
+}
+
 Result<Order> pay_order_from_wallet_in(Connection& c, int64_t order_id, int64_t user_id,
                                        int64_t now) {
+  // Row locks, wallet then order, before anything is decided: a concurrent
+  // payment of this reader or of this order waits here and then reads what
+  // the first one committed.
+  auto balance = lock_wallet(c, user_id);
+  if (!balance.ok()) return balance.status();
+  if (auto locked = scalar(c, kLockOrder, order_id); !locked.ok()) return locked.status();
   auto o = must_get_order(c, order_id);
   if (!o.ok()) return o.status();
   if (o->user_id != user_id) return order_not_found(order_id);
   if (o->kind == OrderKind::kTopUp) return Status::invalid("充值订单不能用余额支付");
   if (!payable(*o, now)) return not_payable(*o, now);
-  auto balance = balance_of(c, user_id);
-  if (!balance.ok()) return balance.status();
   if (*balance < o->amount) return Status(Code::kPaymentRequired, "余额不足");
   auto txn = transfer(c, wallet(user_id), system_account(kSales), o->amount,
                       {order_id, "payment", o->subject, "user:" + std::to_string(user_id), now});
@@ -620,6 +637,9 @@ Result<Order> pay_order_from_wallet_in(Connection& c, int64_t order_id, int64_t 
 
 Result<Order> buy_from_wallet_in(Connection& c, const NewOrder& o, int64_t now) {
   if (o.kind == OrderKind::kTopUp) return Status::invalid("充值订单不能用余额支付");
+  // The wallet's row lock first: this reader's purchases run one after
+  // another from here on (pay_order_from_wallet_in takes it again, a no-op).
+  if (auto balance = lock_wallet(c, o.user_id); !balance.ok()) return balance.status();
   if (o.kind == OrderKind::kDocument) {
     auto e = user_entitlements_in(c, o.user_id);
     if (!e.ok()) return e.status();

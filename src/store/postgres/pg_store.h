@@ -4,7 +4,9 @@
 //
 // Several `paidoc serve` nodes may share one database: everything a node
 // decides together with others is decided in the database. Every write
-// method is one SERIALIZABLE transaction, run again from the start when
+// method is one SERIALIZABLE transaction (wallet payments: READ COMMITTED
+// under row locks on the wallet and the order, see in_locked_txn), run
+// again from the start when
 // PostgreSQL reports that it collided with a concurrent one (a
 // serialization failure or a deadlock), at least max_attempts times and for
 // at least wait_ms, then kUnavailable. So a business operation (a wallet purchase, a payment
