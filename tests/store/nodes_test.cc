@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <string>
 #include <thread>
@@ -14,6 +15,7 @@
 
 #include "doc/document.h"
 #include "store/store.h"
+#include "support/backends.h"
 #include "support/test_database.h"
 
 namespace paidoc::store {
@@ -172,6 +174,135 @@ TEST_P(NodesTest, ConcurrentDownloadsOnTwoNodesKeepTheDailyLimitExactly) {
   next.since = kT0 + 86400;
   next.per_document = true;
   EXPECT_TRUE(b_->record_download(next).ok());
+}
+
+// The render cache asks for a document's revision on every page view; on
+// PostgreSQL the answer is kept by each node and forgotten when any node
+// changes the document (revision_watch.h). A change through node B must
+// still reach node A's answer at once, never a stale revision.
+TEST_P(NodesTest, ARevisionChangedThroughOneNodeIsSeenByTheOther) {
+  const int64_t id = put_document("watch");
+  ASSERT_NE(id, 0);
+  // Asked repeatedly, as page views do, so A keeps it once it listens.
+  for (int i = 0; i < 20; ++i) {
+    auto r = a_->document_revision(id);
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    ASSERT_EQ(*r, 1);
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  for (int revision = 2; revision <= 4; ++revision) {
+    NewDocument n;
+    n.source_path = "/library/watch.txt";
+    n.source_sha256 = std::string(63, 'b') + static_cast<char>('0' + revision);
+    doc::Block p;
+    p.kind = doc::BlockKind::kParagraph;
+    p.runs = {doc::Run{"改过的开头，", false}, doc::Run{"改过的正文。", true}};
+    n.parsed.title = "节点 watch";
+    n.parsed.source_encoding = "utf-8";
+    n.parsed.blocks = {p};
+    doc::compute_figures(n.parsed);
+    n.source_text = "改过的开头，改过的正文。";
+    n.price = Fen(500);
+    auto put = b_->put_document(n, kT0 + revision);
+    ASSERT_TRUE(put.ok()) << put.status().message();
+    ASSERT_EQ(put->outcome, PutOutcome::kUpdated);
+    // The notification travels after B's commit: allow it a moment, but
+    // never an answer older than the one before the change.
+    int64_t seen = 0;
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+    while (std::chrono::steady_clock::now() < until) {
+      auto r = a_->document_revision(id);
+      ASSERT_TRUE(r.ok()) << r.status().message();
+      ASSERT_GE(*r, revision - 1);
+      seen = *r;
+      if (seen == revision) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    EXPECT_EQ(seen, revision) << "node A still answers a stale revision";
+    EXPECT_EQ(*b_->document_revision(id), revision);
+  }
+}
+
+// On PostgreSQL a kept revision is answered without a round trip: with the
+// documents table locked by another session, a read would wait for the
+// lock; the page view's question does not.
+TEST_P(NodesTest, AKeptRevisionIsAnsweredWithoutAskingTheDatabase) {
+  if (GetParam() != std::string("postgresql")) GTEST_SKIP() << "SQLite reads its own file";
+  const int64_t id = put_document("kept");
+  ASSERT_NE(id, 0);
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(a_->document_revision(id).ok());
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  std::thread locker([&] {
+    EXPECT_EQ(testing_support::exec_sql(
+                  db_->url(),
+                  "BEGIN; LOCK TABLE documents IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(2); COMMIT"),
+              "");
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const auto start = std::chrono::steady_clock::now();
+  auto r = a_->document_revision(id);
+  const auto took = std::chrono::steady_clock::now() - start;
+  locker.join();
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(*r, 1);
+  EXPECT_LT(took, std::chrono::milliseconds(1000)) << "the read waited for the table lock";
+}
+
+// The listening connection dies (a restarted or failed-over server, a
+// terminated backend): what it kept is forgotten, changes made meanwhile
+// are read from the database, and it listens again.
+TEST_P(NodesTest, ALostRevisionWatchForgetsWhatItKeptAndListensAgain) {
+  if (GetParam() != std::string("postgresql")) GTEST_SKIP() << "SQLite has no watch";
+  const int64_t id = put_document("lost");
+  ASSERT_NE(id, 0);
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_EQ(*a_->document_revision(id), 1);
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  EXPECT_EQ(testing_support::query_value(
+                db_->url(),
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE query = 'LISTEN paidoc_documents' AND pid <> pg_backend_pid()"),
+            "1");
+  int64_t expected = 1;
+  for (int round = 0; round < 2; ++round) {
+    NewDocument n;
+    n.source_path = "/library/lost.txt";
+    n.source_sha256 = std::string(63, 'c') + static_cast<char>('0' + round);
+    doc::Block p;
+    p.kind = doc::BlockKind::kParagraph;
+    p.runs = {doc::Run{"又改了开头，", false}, doc::Run{"又改了正文。", true}};
+    n.parsed.title = "节点 lost";
+    n.parsed.source_encoding = "utf-8";
+    n.parsed.blocks = {p};
+    doc::compute_figures(n.parsed);
+    n.source_text = "又改了开头，又改了正文。" + std::to_string(round);
+    n.price = Fen(500);
+    ASSERT_TRUE(b_->put_document(n, kT0 + 10 + round).ok());
+    ++expected;
+    int64_t seen = 0;
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (std::chrono::steady_clock::now() < until) {
+      seen = *a_->document_revision(id);
+      if (seen == expected) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    EXPECT_EQ(seen, expected) << "round " << round;
+    // Round 1 runs once the watch listens again (a new LISTEN backend).
+    const auto back = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (std::chrono::steady_clock::now() < back &&
+           testing_support::query_value(db_->url(),
+                                        "SELECT count(*) FROM pg_stat_activity"
+                                        " WHERE query = 'LISTEN paidoc_documents'") != "1") {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    for (int i = 0; i < 10; ++i) {
+      ASSERT_EQ(*a_->document_revision(id), expected);
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, NodesTest, ::testing::Values("sqlite", "postgresql"),

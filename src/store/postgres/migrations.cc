@@ -339,6 +339,25 @@ DROP INDEX orders_purchases;
 CREATE UNIQUE INDEX orders_one_purchase ON orders (user_id, document_id)
   WHERE kind = 'document' AND status = 'paid';
 )sql",
+
+    // 5: every node learns at once when a document's revision changes or
+    // the document goes, whoever changed it: the id is notified on
+    // paidoc_documents when the transaction commits (revision_watch.h).
+    R"sql(
+CREATE FUNCTION documents_notify_revision() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'DELETE' THEN
+    PERFORM pg_notify('paidoc_documents', OLD.id::text);
+  ELSIF NEW.revision IS DISTINCT FROM OLD.revision OR NEW.id <> OLD.id THEN
+    PERFORM pg_notify('paidoc_documents', OLD.id::text);
+  END IF;
+  RETURN NULL;
+END
+$$;
+CREATE TRIGGER documents_revision_notify
+AFTER UPDATE OR DELETE ON documents
+FOR EACH ROW EXECUTE FUNCTION documents_notify_revision();
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(std::size(kMigrations));

@@ -6,6 +6,7 @@
 #include <random>
 #include <exception>
 #include <filesystem>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
@@ -21,6 +22,7 @@
 #include "store/postgres/migrations.h"
 #include "store/postgres/orders.h"
 #include "store/postgres/password_resets.h"
+#include "store/postgres/revision_watch.h"
 #include "store/postgres/search.h"
 #include "store/postgres/taxonomy.h"
 #include "store/postgres/transfer.h"
@@ -597,8 +599,14 @@ class PgStore final : public Store, public SiteImport {
     });
   }
 
+  // Asked on every anonymous page view (the render cache's key): answered
+  // from the revision watch when it holds the document, else read and kept
+  // there (revision_watch.h).
   Result<int64_t> document_revision(int64_t id) override {
     return guarded<int64_t>("document_revision", [&]() -> Result<int64_t> {
+      RevisionWatch& watch = revision_watch();
+      if (std::optional<int64_t> kept = watch.get(id)) return *kept;
+      const uint64_t epoch = watch.epoch();
       auto lease = pool_->acquire();
       if (!lease.ok()) return lease.status();
       auto st = lease.value()->stmt(kGetRevision);
@@ -607,7 +615,9 @@ class PgStore final : public Store, public SiteImport {
       auto row = st->step();
       if (!row.ok()) return row.status();
       if (!*row) return Status::not_found("document " + std::to_string(id) + " does not exist");
-      return st->int64(0);
+      const int64_t revision = st->int64(0);
+      watch.keep(id, revision, epoch);
+      return revision;
     });
   }
 
@@ -2049,9 +2059,18 @@ class PgStore final : public Store, public SiteImport {
     int64_t key_;
   };
 
+  // Started by the first document_revision call (page views), so stores
+  // opened by commands and tests that never ask hold no extra connection.
+  RevisionWatch& revision_watch() {
+    std::call_once(watch_once_, [this] { watch_ = std::make_unique<RevisionWatch>(conninfo_); });
+    return *watch_;
+  }
+
   std::unique_ptr<Pool> pool_;  // every read and write
   const Options options_;
   const std::string conninfo_;  // for import_site's own connection; never printed
+  std::once_flag watch_once_;
+  std::unique_ptr<RevisionWatch> watch_;
 };
 
 }  // namespace
