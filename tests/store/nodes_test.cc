@@ -264,7 +264,7 @@ TEST_P(NodesTest, ALostRevisionWatchForgetsWhatItKeptAndListensAgain) {
   EXPECT_EQ(testing_support::query_value(
                 db_->url(),
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-                " WHERE query = 'LISTEN paidoc_documents' AND pid <> pg_backend_pid()"),
+                " WHERE query = 'LISTEN paidoc_documents' AND datname = current_database()"),
             "1");
   int64_t expected = 1;
   for (int round = 0; round < 2; ++round) {
@@ -295,7 +295,8 @@ TEST_P(NodesTest, ALostRevisionWatchForgetsWhatItKeptAndListensAgain) {
     while (std::chrono::steady_clock::now() < back &&
            testing_support::query_value(db_->url(),
                                         "SELECT count(*) FROM pg_stat_activity"
-                                        " WHERE query = 'LISTEN paidoc_documents'") != "1") {
+                                        " WHERE query = 'LISTEN paidoc_documents'"
+                                        " AND datname = current_database()") != "1") {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     for (int i = 0; i < 10; ++i) {
