@@ -3,6 +3,7 @@
 #include "text/text.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "common/files.h"
 
 #include <cstdlib>
 #include <arpa/inet.h>
@@ -10,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
@@ -63,15 +65,13 @@ std::string outline_line(const doc::Block& b) {
 int run_check(const std::vector<std::string>& files) {
   int failed = 0;
   for (const auto& f : files) {
-    std::ifstream in(f, std::ios::binary);
-    if (!in) {
-      std::cerr << "error " << f << ": cannot read file\n";
+    Result<std::string> bytes = read_file(f);
+    if (!bytes.ok()) {
+      std::cerr << "error " << bytes.status().message() << "\n";
       ++failed;
       continue;
     }
-    std::ostringstream buf;
-    buf << in.rdbuf();
-    doc::ParseResult r = sources::load(buf.str(), f).parsed;
+    doc::ParseResult r = sources::load(*bytes, f).parsed;
     if (!r.ok) {
       std::cerr << "error " << r.error.to_string() << "\n";
       ++failed;
@@ -270,6 +270,9 @@ int run_serve(const Globals& g, const std::string& listen, bool demo, web::Serve
               const PaymentArgs& pay_args) {
   if (!split_listen(listen, &opts))
     return fail(Status::invalid(fmt::format("--listen {}: expected HOST:PORT", listen)));
+  if (opts.threads < 0 || opts.threads > 1024)
+    return fail(Status::invalid(
+        fmt::format("--threads {}: expected 0..1024 (0: one per core)", opts.threads)));
   if (opts.downloads.link_ttl_seconds < 10 || opts.downloads.link_ttl_seconds > 86400)
     return fail(Status::invalid(fmt::format("--download-link-ttl {}: expected 10..86400 seconds",
                                             opts.downloads.link_ttl_seconds)));
@@ -475,6 +478,28 @@ int run(int argc, char** argv) {
   MigrateArgs migrate_args;
   add_migrate_command(app, migrate_args);
 
+  // A misspelt command: CLI11 would only say "A subcommand is required".
+  {
+    std::vector<std::string> names;
+    for (const CLI::App* sc : app.get_subcommands([](const CLI::App*) { return true; }))
+      names.push_back(sc->get_name());
+    for (int i = 1; i < argc; ++i) {
+      const std::string_view a = argv[i];
+      if (a == "--data" || a == "--db" || a == "--config") {
+        ++i;  // its value
+        continue;
+      }
+      if (a.starts_with("-")) continue;
+      if (std::find(names.begin(), names.end(), a) == names.end()) {
+        std::string list;
+        for (const std::string& n : names) list += (list.empty() ? "" : ", ") + n;
+        std::cerr << "error: unknown command '" << a << "'. Commands: " << list
+                  << ". Run 'paidoc --help', or 'paidoc COMMAND --help' for a command's flags.\n";
+        return 2;
+      }
+      break;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

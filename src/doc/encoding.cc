@@ -118,12 +118,70 @@ int64_t decode_gb18030(std::string_view bytes, std::string* out) {
   return kValid;
 }
 
-void set_byte_error(ParseError* error, int64_t offset, std::string reason) {
+// Code points in `prefix`, decoded as `gb` says (UTF-8 otherwise); the
+// prefix is valid in that encoding (it ends at or before its first bad
+// offset).
+int code_points(std::string_view prefix, bool gb) {
+  if (gb) {
+    std::string decoded;
+    decode_gb18030(prefix, &decoded);
+    int n = 0;
+    for (unsigned char ch : decoded) n += (ch & 0xC0) != 0x80;
+    return n;
+  }
+  int n = 0;
+  for (unsigned char ch : prefix) n += (ch & 0xC0) != 0x80;
+  return n;
+}
+
+// The error at byte `offset` of `bytes` (§1.4), also placed at line:column
+// (§2 lines; the column counts the code points before it on its line, as
+// decoded by the encoding that got that far: UTF-8, or GB18030 when `gb`),
+// so that the place reads as every other error's.
+void set_byte_error(ParseError* error, std::string_view bytes, int64_t offset, bool gb,
+                    std::string reason) {
   if (error == nullptr) return;
-  error->line = 0;
-  error->column = 0;
+  size_t start = bytes.substr(0, kUtf8Bom.size()) == kUtf8Bom ? kUtf8Bom.size() : 0;
+  int line = 1;
+  const size_t end = std::min(static_cast<size_t>(offset), bytes.size());
+  for (size_t i = start; i < end; ++i) {
+    if (bytes[i] == '\n' || (bytes[i] == '\r' && (i + 1 >= bytes.size() || bytes[i + 1] != '\n'))) {
+      ++line;
+      start = i + 1;
+    }
+  }
+  error->line = line;
+  error->column = 1 + code_points(bytes.substr(start, end - start), gb);
   error->byte_offset = offset;
   error->reason = std::move(reason);
+}
+
+// What a file that is neither UTF-8 nor GB18030 looks like when it is no
+// text at all: a known signature, or NUL bytes (text has none; UTF-16 has
+// many). nullptr when it may be damaged text.
+const char* binary_kind(std::string_view bytes) {
+  struct Signature {
+    std::string_view magic;
+    const char* kind;
+  };
+  static constexpr Signature kSignatures[] = {
+      {"\x89PNG\r\n\x1a\n", "a PNG image"},
+      {"\xFF\xD8\xFF", "a JPEG image"},
+      {"GIF8", "a GIF image"},
+      {"%PDF-", "a PDF document"},
+      {"PK\x03\x04", "a zip archive (a .docx must be named .docx)"},
+      {"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", "an old Office document (.doc: save it as .docx)"},
+      {"\x7F" "ELF", "a program"},
+      {"\xFF\xFE", "UTF-16 text (save it as UTF-8)"},
+      {"\xFE\xFF", "UTF-16 text (save it as UTF-8)"},
+  };
+  for (const Signature& s : kSignatures) {
+    if (bytes.substr(0, s.magic.size()) == s.magic) return s.kind;
+  }
+  if (bytes.substr(0, 8192).find('\0') != std::string_view::npos) {
+    return "binary data (it holds NUL bytes)";
+  }
+  return nullptr;
 }
 
 }  // namespace
@@ -134,7 +192,7 @@ bool decode(std::string_view bytes, std::string* utf8, std::string* encoding, Pa
     const std::string_view rest = bytes.substr(kUtf8Bom.size());
     const int64_t bad = first_bad_utf8(rest);
     if (bad != kValid) {
-      set_byte_error(error, bad + static_cast<int64_t>(kUtf8Bom.size()),
+      set_byte_error(error, bytes, bad + static_cast<int64_t>(kUtf8Bom.size()), false,
                      "invalid UTF-8 after the byte order mark");  // §8.1
       return false;
     }
@@ -158,7 +216,13 @@ bool decode(std::string_view bytes, std::string* utf8, std::string* encoding, Pa
     return true;
   }
   // §1 step 4, §1.4, §8.1.
-  set_byte_error(error, std::max(bad_utf8, bad_gb),
+  if (const char* kind = binary_kind(bytes)) {
+    set_byte_error(error, bytes, std::max(bad_utf8, bad_gb), bad_gb > bad_utf8,
+                   std::string("not a text file: the bytes look like ") + kind +
+                       "; paidoc reads .txt in UTF-8 or GB18030, .md and .docx");
+    return false;
+  }
+  set_byte_error(error, bytes, std::max(bad_utf8, bad_gb), bad_gb > bad_utf8,
                  "invalid encoding: not UTF-8 (first bad byte at offset " +
                      std::to_string(bad_utf8) + ") nor GB18030 (first bad byte at offset " +
                      std::to_string(bad_gb) + ")");

@@ -617,6 +617,10 @@ class Parser {
 }  // namespace
 
 std::string ParseError::to_string() const {
+  if (byte_offset >= 0 && line > 0) {
+    return file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + reason +
+           " (byte offset " + std::to_string(byte_offset) + ")";
+  }
   if (byte_offset >= 0)
     return file + ": byte offset " + std::to_string(byte_offset) + ": " + reason;
   if (paragraph > 0) return file + ": paragraph " + std::to_string(paragraph) + ": " + reason;

@@ -14,8 +14,10 @@
 namespace paidoc::doc {
 
 // Where and why a source was rejected. line and column are 1-based; column
-// counts Unicode code points of the decoded line. For encoding errors line
-// and column are 0 and byte_offset is set instead. For a .docx source
+// counts Unicode code points of the decoded line. Encoding errors also set
+// byte_offset (format.md §1.4), and place it at line:column, the column
+// counting the code points before it as decoded by the encoding that got
+// that far. For a .docx source
 // (sources/sources.h) line and column are 0 and paragraph is set instead.
 struct ParseError {
   std::string file;
@@ -25,7 +27,9 @@ struct ParseError {
   std::string reason;  // one line, no trailing period
   // Last, so that existing aggregate initialisers stay valid.
   int paragraph = 0;  // 1-based .docx body paragraph; 0 otherwise
-  // "file:line:col: reason", "file: byte offset N: reason",
+  // "file:line:col: reason", "file:line:col: reason (byte offset N)" for
+  // encoding errors, "file: byte offset N: reason" when only the offset is
+  // known,
   // "file: paragraph N: reason", or "file: reason" when no place is set
   // (line 0: the file as a whole, such as a .docx that is not a zip).
   std::string to_string() const;

@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "common/files.h"
 #include "common/resources.h"
 #include "doc/parser.h"
 #include "sources/sources.h"
@@ -142,22 +143,16 @@ void restore_path(const std::string& key, const std::string& path, ImportLine* l
   line->path = path;
 }
 
-std::optional<std::string> read_all(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  return std::move(buf).str();
-}
+Result<std::string> read_all(const std::string& path) { return read_file(path); }
 
 }  // namespace
 
 ImportLine Library::import_file(const std::string& path, const ImportOptions& opts) {
-  std::optional<std::string> bytes = read_all(path);
-  if (!bytes) {
+  Result<std::string> bytes = read_all(path);
+  if (!bytes.ok()) {
     ImportLine line;
     line.path = path;
-    line.error = fmt::format("{}: cannot read file", path);
+    line.error = bytes.status().message();
     return line;
   }
   std::string key = source_key(path);
@@ -193,10 +188,10 @@ void Library::import_files(const std::vector<std::string>& paths, const ImportOp
       for (size_t i = next++; i < n; i = next++) {
         const std::string& path = paths[begin + i];
         p.keys[i] = source_key(path);
-        std::optional<std::string> bytes = read_all(path);
-        if (!bytes) {
+        Result<std::string> bytes = read_all(path);
+        if (!bytes.ok()) {
           p.lines[i].path = path;
-          p.lines[i].error = fmt::format("{}: cannot read file", path);
+          p.lines[i].error = bytes.status().message();
           continue;
         }
         docs[i] = prepare(*bytes, p.keys[i], opts, &p.lines[i]);

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <iconv.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -297,6 +298,83 @@ TEST_F(CliTest, UserAddReadsThePasswordFromStdin) {
                              " --email d@example.cn </dev/null");
   EXPECT_EQ(no_stdin.exit_code, 1);
   EXPECT_NE(no_stdin.err.find("no password on stdin"), std::string::npos) << no_stdin.err;
+}
+
+}  // namespace
+
+// Issue 16, finding 7: messages that say what happened and what to do.
+namespace {
+
+class ErrorMessagesTest : public CliTest {};
+
+TEST_F(ErrorMessagesTest, AnUnknownCommandIsNamedWithTheCommandsThereAre) {
+  CmdResult r = run("frobnicate");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("unknown command 'frobnicate'"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("serve"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("import"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("A subcommand is required"), std::string::npos) << r.err;
+  // Global options before the command are still read as options.
+  CmdResult g = run("--data " + (dir_ / "d").string() + " frobnicate");
+  EXPECT_NE(g.err.find("unknown command 'frobnicate'"), std::string::npos) << g.err;
+}
+
+TEST_F(ErrorMessagesTest, AMissingFileSaysWhyOnCheckAndImport) {
+  const std::string nope = (dir_ / "nope.txt").string();
+  CmdResult c = run("check " + nope);
+  EXPECT_NE(c.exit_code, 0);
+  EXPECT_NE(c.err.find(nope + ": cannot read: No such file or directory (check the path)"),
+            std::string::npos)
+      << c.err;
+  CmdResult i = run("--data " + (dir_ / "site").string() + " import " + nope);
+  EXPECT_NE(i.exit_code, 0);
+  EXPECT_NE((i.out + i.err).find(nope + ": no such file or folder"), std::string::npos)
+      << i.out << i.err;
+  // A file that exists but cannot be read says so, with the reason.
+  const std::string locked = write("locked.txt", "标题\n正文\n");
+  fs::permissions(locked, fs::perms::none);
+  if (::geteuid() != 0) {  // root reads it anyway
+    CmdResult l = run("check " + locked);
+    EXPECT_NE(l.err.find(locked + ": cannot read: Permission denied"), std::string::npos) << l.err;
+  }
+  CmdResult d = run("check " + dir_.string());
+  EXPECT_NE(d.err.find(": cannot read: Is a directory"), std::string::npos) << d.err;
+}
+
+TEST_F(ErrorMessagesTest, ABinaryFileIsCalledBinaryNotBadlyEncoded) {
+  std::string png = "\x89PNG\r\n\x1a\n";
+  png += std::string("\0\0\0\rIHDR\0\0\0\x10\0\0\0\x10\x08\x06\0\0\0\x1f\xf3\xff\x61", 25);
+  const std::string f = write("picture.txt", png);
+  CmdResult r = run("check " + f);
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("not a text file: the bytes look like a PNG image"), std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.err.find("invalid encoding"), std::string::npos) << r.err;
+}
+
+TEST_F(ErrorMessagesTest, ANegativeThreadCountIsRefusedByName) {
+  CmdResult r = run("serve --data " + (dir_ / "site").string() +
+                    " --listen 127.0.0.1:0 --threads -3");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("--threads -3: expected 0..1024"), std::string::npos) << r.err;
+}
+
+TEST_F(ErrorMessagesTest, AFileThatIsNotADatabaseSaysWhatToDo) {
+  fs::create_directories(dir_ / "site");
+  write("site/paidoc.db", std::string(8192, 'x'));
+  CmdResult r = run("--data " + (dir_ / "site").string() + " ledger verify");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("is not a SQLite database"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("paidoc restore --from"), std::string::npos) << r.err;
+}
+
+TEST_F(ErrorMessagesTest, AnEncodingErrorGivesLineAndColumnAsREADMESays) {
+  const std::string f = write("bad.txt", "标题\n第二行有坏字节\xFF在这里\n");
+  CmdResult r = run("check " + f);
+  EXPECT_NE(r.exit_code, 0);
+  // Line 2, after 7 characters; the byte offset comes last.
+  EXPECT_NE(r.err.find(f + ":2:8: invalid encoding"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("(byte offset 28)"), std::string::npos) << r.err;
 }
 
 }  // namespace

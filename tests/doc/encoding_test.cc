@@ -82,8 +82,8 @@ TEST_P(DecodeBad, RejectsWithByteOffset) {
   ParseError error;
   ASSERT_FALSE(decode(c.bytes, &utf8, &encoding, &error));
   EXPECT_EQ(error.byte_offset, c.offset);
-  EXPECT_EQ(error.line, 0);
-  EXPECT_EQ(error.column, 0);
+  EXPECT_GE(error.line, 1);
+  EXPECT_GE(error.column, 1);
   EXPECT_EQ(utf8, "unchanged");
   EXPECT_EQ(encoding, "unchanged");
 
@@ -93,15 +93,17 @@ TEST_P(DecodeBad, RejectsWithByteOffset) {
   EXPECT_EQ(r.error.to_string(), c.message);
 }
 
-std::string after_bom(int offset) {
-  return "x.txt: byte offset " + std::to_string(offset) +
-         ": invalid UTF-8 after the byte order mark";
+// The place is line:column as every error's (the column counting the code
+// points before the bad byte on its line), then the byte offset.
+std::string after_bom(int offset, const char* place = "1:3") {
+  return std::string("x.txt:") + place + ": invalid UTF-8 after the byte order mark (byte offset " +
+         std::to_string(offset) + ")";
 }
 
-std::string neither(int64_t prefix, int64_t utf8, int64_t gb) {
-  return "x.txt: byte offset " + std::to_string(prefix) +
-         ": invalid encoding: not UTF-8 (first bad byte at offset " + std::to_string(utf8) +
-         ") nor GB18030 (first bad byte at offset " + std::to_string(gb) + ")";
+std::string neither(int64_t prefix, int64_t utf8, int64_t gb, const char* place) {
+  return std::string("x.txt:") + place + ": invalid encoding: not UTF-8 (first bad byte at offset " +
+         std::to_string(utf8) + ") nor GB18030 (first bad byte at offset " + std::to_string(gb) +
+         ") (byte offset " + std::to_string(prefix) + ")";
 }
 
 // Strict UTF-8 (format.md §1.1). After a BOM there is no GB18030 fallback, so
@@ -123,33 +125,35 @@ INSTANTIATE_TEST_SUITE_P(
                       BadCase{"CutFourByAscii", kBom + "ab\xF0\x9F\x98z", 5, after_bom(5)},
                       BadCase{"TruncatedAtEnd", kBom + "ab\xE4\xB8", 5, after_bom(5)},
                       BadCase{"Nul", kBom + "ab\0z"s, 5, after_bom(5)},
-                      BadCase{"LaterInText", kBom + "标题\n\xC0\x80", 10, after_bom(10)}),
+                      BadCase{"LaterInText", kBom + "标题\n\xC0\x80", 10, after_bom(10, "2:1")}),
     [](const auto& info) { return std::string(info.param.name); });
 
 // Valid in neither encoding (format.md §1.4, §8.1): both first bad offsets
 // are named and the prefix carries the larger one.
 INSTANTIATE_TEST_SUITE_P(
     Neither, DecodeBad,
-    ::testing::Values(BadCase{"SameOffset", "abc\xFF", 3, neither(3, 3, 3)},
-                      BadCase{"Byte80", "abc\x80", 3, neither(3, 3, 3)},
+    ::testing::Values(BadCase{"SameOffset", "abc\xFF", 3, neither(3, 3, 3, "1:4")},
+                      BadCase{"Byte80", "abc\x80", 3, neither(3, 3, 3, "1:4")},
                       // The UTF-8 offset is checked here: C0 AF is a valid GB18030 pair,
                       // so GB18030 fails only at the FF.
                       BadCase{"Utf8OverlongThenFF",
                               "a\xC0\xAF"
                               "b\xFF",
-                              4, neither(4, 1, 4)},
-                      BadCase{"Utf8SurrogateThenFF", "a\xED\xA0\xB0\xA1\xFF", 5, neither(5, 1, 5)},
+                              4, neither(4, 1, 4, "1:4")},
+                      BadCase{"Utf8SurrogateThenFF", "a\xED\xA0\xB0\xA1\xFF", 5, neither(5, 1, 5, "1:4")},
                       // GB18030 text damaged after its title: B1 is not a UTF-8 lead byte.
-                      BadCase{"GbThenFF", kGbTitle + "\xFF", 4, neither(4, 0, 4)},
+                      BadCase{"GbThenFF", kGbTitle + "\xFF", 4, neither(4, 0, 4, "1:3")},
                       BadCase{"GbLeadBadTrail", kGbTitle + "\x81\x20" + kGbBody, 4,
-                              neither(4, 0, 4)},
-                      BadCase{"GbTruncatedPair", kGbTitle + "\x81", 4, neither(4, 0, 4)},
-                      BadCase{"GbTruncatedFour", kGbTitle + "\x81\x30\x81", 4, neither(4, 0, 4)},
-                      BadCase{"GbUnmappedFour", kGbTitle + "\x84\x31\xA5\x30", 4, neither(4, 0, 4)},
-                      BadCase{"GbNul", kGbTitle + "\0"s + kGbBody, 4, neither(4, 0, 4)},
+                              neither(4, 0, 4, "1:3")},
+                      BadCase{"GbTruncatedPair", kGbTitle + "\x81", 4, neither(4, 0, 4, "1:3")},
+                      BadCase{"GbTruncatedFour", kGbTitle + "\x81\x30\x81", 4, neither(4, 0, 4, "1:3")},
+                      BadCase{"GbUnmappedFour", kGbTitle + "\x84\x31\xA5\x30", 4, neither(4, 0, 4, "1:3")},
+                      BadCase{"GbNul", kGbTitle + "\0"s + kGbBody, 4,
+                              "x.txt:1:3: not a text file: the bytes look like binary data (it holds NUL "
+                              "bytes); paidoc reads .txt in UTF-8 or GB18030, .md and .docx (byte offset 4)"},
                       // UTF-8 text damaged late: GB18030 fails early at "AD 0A" (the last
                       // byte of 中 followed by LF), UTF-8 only at the FF.
-                      BadCase{"Utf8ThenFF", "中\n文字\xFF", 10, neither(10, 10, 2)}),
+                      BadCase{"Utf8ThenFF", "中\n文字\xFF", 10, neither(10, 10, 2, "2:3")}),
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST(Decode, BomTextKeepsBomOutOfColumns) {

@@ -128,7 +128,7 @@ TEST(Markdown, CodeIsKeptImagesAndHtmlAreRefused) {
 
 TEST(Markdown, EncodingErrorsAreTheTxtOnes) {
   EXPECT_EQ(error_of("\xEF\xBB\xBF# \xFF\n", "e.md"),
-            "e.md: byte offset 5: invalid UTF-8 after the byte order mark");
+            "e.md:1:3: invalid UTF-8 after the byte order mark (byte offset 5)");
 }
 
 // ---- .docx -------------------------------------------------------------------

@@ -154,6 +154,13 @@ Result<std::unique_ptr<Connection>> Connection::open(const std::string& path, in
   Status s = c->exec_script(
       "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA mmap_size = 4294967296;",
       "setting pragmas on '" + path + "'");
+  if (!s.is_ok() && (sqlite3_errcode(db) & 0xff) == SQLITE_NOTADB) {
+    // The first read of the file found no SQLite header: a wrong path, or
+    // a file overwritten or encrypted by something else.
+    return Status(s.code(), "'" + path + "' is not a SQLite database (" + sqlite3_errmsg(db) +
+                                "): check --data / --db; if this was the site's database, "
+                                "restore it from a backup (paidoc restore --from FILE)");
+  }
   if (!s.is_ok()) return s;
   // The search index's tokenizer must exist on every connection that
   // writes documents or searches (the FTS table names it).
