@@ -358,6 +358,31 @@ CREATE TRIGGER documents_revision_notify
 AFTER UPDATE OR DELETE ON documents
 FOR EACH ROW EXECUTE FUNCTION documents_notify_revision();
 )sql",
+
+    // 6: search rows split by lexeme bucket (store/postgres/search.cc,
+    // search version 3). A chunk of free or paid text was one tsvector of
+    // tens of KB, stored out of line (TOAST), and every query read it whole
+    // for every matching document; now its lexemes are spread over
+    // buckets by a hash of the lexeme, a row each, small enough to stay in
+    // the heap row, and a query reads only its lexemes' buckets. The old
+    // rows are dropped; the documents are re-indexed at the next open
+    // (their search_version is below 3). lz4, when the server has it,
+    // for the few rows still large enough to be compressed.
+    R"sql(
+DELETE FROM search_chunks;
+ALTER TABLE search_chunks ADD COLUMN bucket SMALLINT NOT NULL DEFAULT 0 CHECK (bucket >= 0);
+ALTER TABLE search_chunks ALTER COLUMN bucket DROP DEFAULT;
+ALTER TABLE search_chunks DROP CONSTRAINT search_chunks_pkey;
+ALTER TABLE search_chunks ADD PRIMARY KEY (document_id, col, chunk, bucket);
+DO $$
+BEGIN
+  IF EXISTS (SELECT 1 FROM pg_settings
+             WHERE name = 'default_toast_compression' AND 'lz4' = ANY(enumvals)) THEN
+    ALTER TABLE search_chunks ALTER COLUMN tsv SET COMPRESSION lz4;
+  END IF;
+END
+$$;
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(std::size(kMigrations));
