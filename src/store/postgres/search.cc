@@ -136,10 +136,15 @@ constexpr int kKeysCol = 3;
 // A chunk of free or paid text is stored as kBuckets rows, each holding
 // the lexemes whose FNV-1a hash falls in its bucket (empty buckets have
 // no row): a query reads only its own lexemes' buckets, about 1/kBuckets
-// of the chunk, small enough to stay in the heap row instead of TOAST.
-// Titles and keyword columns are short: one row, bucket 0. Changing
-// kBuckets changes the stored form (raise kSearchVersion).
+// of the chunk, small enough to stay in the heap row instead of TOAST
+// (at 16, 10,000 generated documents: 707 bytes a row on average, 1,966
+// at most; at 8 many rows pass the 2 KB where PostgreSQL compresses and
+// moves values out of line). Titles and keyword columns are short: one
+// row, in bucket kShortBucket. search_chunks is partitioned by bucket
+// (migration 4), so a bucket's rows lie together. Changing kBuckets
+// changes the stored form (raise kSearchVersion, and the partitions).
 constexpr int kBuckets = 16;
+constexpr int kShortBucket = kBuckets;
 
 constexpr char kDocumentTexts[] =
     "SELECT title, search_free, search_paid, search_keys FROM documents WHERE id = ?1";
@@ -256,7 +261,7 @@ std::vector<Chunk> chunks_of(std::string_view column_text, int col) {
       for (const std::string& lex : pos[p]) by_lexeme[lex].push_back(p - s + 1);
     }
     for (const auto& [lex, ps] : by_lexeme) {
-      std::string& tsv = c.tsv[bucketed(col) ? bucket_of(lex) : 0];
+      std::string& tsv = c.tsv[bucketed(col) ? bucket_of(lex) : kShortBucket];
       if (!tsv.empty()) tsv += ' ';
       tsv += lexeme_literal(lex);
       tsv += ':';
@@ -352,14 +357,21 @@ struct Plan {
   // tsqueries a document must match somewhere (any column, any row) to
   // match every term: ORs of single lexemes, which the GIN index decides
   // without reading a row's tsvector (see conditions_of).
-  std::vector<std::string> conditions;
+  struct Condition {
+    std::string query;    // tsquery
+    std::string buckets;  // int[] input: the buckets its lexemes can be in
+  };
+  std::vector<Condition> conditions;
   std::string any_query;     // tsquery: any lexeme of the query
   std::string lexeme_array;  // text[] input: the same lexemes
-  std::string bucket_array;  // int[] input: their buckets
+  std::string bucket_array;  // int[] input: their buckets and kShortBucket
 };
 
-// At most this many conditions go into the candidate statement.
+// At most this many conditions go into the statement, and this many per
+// term: each costs a scan of its lexemes' postings, and the rows read
+// are judged exactly anyway.
 constexpr size_t kMaxConditions = 16;
+constexpr size_t kConditionsPerTerm = 2;
 
 // Lexemes worth testing first: likely rarer ones (whole tokens before
 // "*X" prefix lexemes, longer before shorter).
@@ -379,10 +391,10 @@ bool likely_rarer(const std::string& a, const std::string& b) {
 // exact rules (judge) then narrow. Phrases (<->) are not asked of the
 // index: GIN cannot decide them without reading every candidate's
 // tsvector (a recheck), which cost more than everything else. Each term
-// keeps at least one condition; the likely rarest go first.
-std::vector<std::string> conditions_of(const std::vector<Phrase>& terms,
-                                       const std::vector<std::vector<Phrase>>& keys) {
-  std::vector<std::vector<std::string>> per_term;
+// gets its likely rarest lexemes' conditions (kConditionsPerTerm).
+std::vector<Plan::Condition> conditions_of(const std::vector<Phrase>& terms,
+                                           const std::vector<std::vector<Phrase>>& keys) {
+  std::vector<std::vector<Plan::Condition>> per_term;
   for (size_t t = 0; t < terms.size(); ++t) {
     std::string alt;
     for (size_t k = 0; k < keys[t].size() && k < 2; ++k) {
@@ -391,17 +403,24 @@ std::vector<std::string> conditions_of(const std::vector<Phrase>& terms,
     std::vector<std::string> lexemes = terms[t].lexemes;
     std::sort(lexemes.begin(), lexemes.end(), likely_rarer);
     lexemes.erase(std::unique(lexemes.begin(), lexemes.end()), lexemes.end());
-    std::vector<std::string> conds;
-    for (const std::string& l : lexemes) conds.push_back(lexeme_literal(l) + alt);
+    std::vector<Plan::Condition> conds;
+    for (const std::string& l : lexemes) {
+      // Keyword lexemes are in the keyword column (kShortBucket) only.
+      conds.push_back(Plan::Condition{
+          lexeme_literal(l) + alt,
+          "{" + std::to_string(kShortBucket) + "," + std::to_string(bucket_of(l)) + "}"});
+    }
     per_term.push_back(std::move(conds));
   }
-  std::vector<std::string> out;
-  for (size_t round = 0; out.size() < kMaxConditions; ++round) {
+  std::vector<Plan::Condition> out;
+  for (size_t round = 0; round < kConditionsPerTerm && out.size() < kMaxConditions; ++round) {
     bool any = false;
-    for (const std::vector<std::string>& conds : per_term) {
+    for (const std::vector<Plan::Condition>& conds : per_term) {
       if (round >= conds.size() || out.size() >= kMaxConditions) continue;
       any = true;
-      if (std::find(out.begin(), out.end(), conds[round]) == out.end()) {
+      const std::string& query = conds[round].query;
+      if (std::none_of(out.begin(), out.end(),
+                       [&](const Plan::Condition& c) { return c.query == query; })) {
         out.push_back(conds[round]);
       }
     }
@@ -470,8 +489,15 @@ Result<Plan> plan_of(const SearchQuery& q) {
     plan.any_query += lexeme_literal(lexemes[i]);
   }
   plan.lexeme_array = array_literal(lexemes);
-  std::vector<std::string> buckets;
-  for (const std::string& l : lexemes) {
+  // Keyword lexemes are looked for in the keyword column only.
+  std::vector<std::string> text_lexemes;
+  for (const std::vector<Phrase>* ps : {&plan.terms, &plan.excluded}) {
+    for (const Phrase& p : *ps) {
+      text_lexemes.insert(text_lexemes.end(), p.lexemes.begin(), p.lexemes.end());
+    }
+  }
+  std::vector<std::string> buckets = {std::to_string(kShortBucket)};
+  for (const std::string& l : text_lexemes) {
     std::string b = std::to_string(bucket_of(l));
     if (std::find(buckets.begin(), buckets.end(), b) == buckets.end()) buckets.push_back(b);
   }
@@ -484,38 +510,42 @@ Result<Plan> plan_of(const SearchQuery& q) {
   return plan;
 }
 
-// The statement collecting the candidates of a query with n conditions
-// (?10 .. ?9+n: Plan::conditions). ?1 category or '', ?2 price filter
-// code, ?3 the query's lexemes, ?4 a tsquery of any of them, ?9 their
-// buckets; the PaidScope as ?5 all, ?6 free_price (0/1), ?7 publisher_id
-// (NULL: none), ?8 ids. `open` says whether the viewer may search the
-// document's paid text: its paid chunks are read only then, its keyword
-// chunks only otherwise. Of free and paid text only the buckets of the
-// query's lexemes are read.
+// The statement reading the rows of a query with n conditions (?10 + 2i,
+// ?11 + 2i: Plan::conditions[i] and its buckets, which prune documents by
+// the GIN index alone).
+// ?1 category or '', ?2 price filter code, ?3 the query's lexemes, ?4 a
+// tsquery of any of them, ?9 the buckets of the lexemes of its terms and
+// exclusions (and kShortBucket); the PaidScope as ?5 all, ?6 free_price
+// (0/1), ?7 publisher_id (NULL: none), ?8 ids. `open` says whether the
+// viewer may search the document's paid text: its paid rows are read only
+// then, its keyword rows only otherwise. Each row is a chunk's bucket
+// holding a query lexeme, cut down to the query's lexemes. Of free and
+// paid text only the buckets of the query's lexemes are read, and the
+// rows of one bucket lie together (search_chunks is partitioned by
+// bucket), so the work follows the postings of the query's lexemes, not
+// the size of the matching documents.
 const char* collect_sql(size_t n) {
   static const std::vector<std::string> sqls = [] {
     std::vector<std::string> v(17);
     for (size_t k = 1; k <= 16; ++k) {
       std::string s =
-          "WITH cand AS MATERIALIZED ("
-          " SELECT d.id, coalesce(?5::bigint = 1"
+          "SELECT d.id, o.open, h.col, h.chunk, h.owned,"
+          " ts_filter(setweight(h.tsv, 'A', ?3::text[]), '{a}')::text"
+          " FROM search_chunks h JOIN documents d ON d.id = h.document_id"
+          " CROSS JOIN LATERAL (SELECT coalesce(?5::bigint = 1"
           "   OR (?6::bigint = 1 AND d.has_paid = 1 AND d.price_fen = 0)"
-          "   OR d.publisher_id = ?7::bigint OR d.id = ANY(?8::bigint[]), false) AS open"
-          " FROM documents d"
-          " WHERE d.status <> 'draft'"
+          "   OR d.publisher_id = ?7::bigint OR d.id = ANY(?8::bigint[]), false) AS open) o"
+          " WHERE h.tsv @@ ?4::tsquery AND h.bucket = ANY(?9::int[])"
+          " AND (h.col < 2 OR (h.col = 2 AND o.open) OR (h.col = 3 AND NOT o.open))"
+          " AND d.status <> 'draft'"
           " AND (?1::text = '' OR d.category_id = (SELECT id FROM categories WHERE name = ?1::text))"
           " AND (?2::bigint = 0 OR (?2::bigint = 1 AND (d.price_fen = 0 OR d.has_paid = 0))"
           "      OR (?2::bigint = 2 AND d.price_fen > 0 AND d.has_paid = 1))";
       for (size_t t = 0; t < k; ++t) {
         s += " AND d.id IN (SELECT document_id FROM search_chunks WHERE tsv @@ ?" +
-             std::to_string(10 + t) + "::tsquery)";
+             std::to_string(10 + 2 * t) + "::tsquery AND bucket = ANY(?" + std::to_string(11 + 2 * t) +
+             "::int[]))";
       }
-      s += ") SELECT c.id, c.open, s.col, s.chunk, s.owned,"
-           " ts_filter(setweight(s.tsv, 'A', ?3::text[]), '{a}')::text"
-           " FROM cand c JOIN search_chunks s ON s.document_id = c.id"
-           " WHERE s.tsv @@ ?4::tsquery"
-           " AND (s.col IN (0, 3) OR s.bucket = ANY(?9::int[]))"
-           " AND (s.col < 2 OR (s.col = 2 AND c.open) OR (s.col = 3 AND NOT c.open))";
       v[k] = std::move(s);
     }
     return v;
@@ -618,7 +648,8 @@ Result<std::vector<Candidate>> candidates(Connection& c, const SearchQuery& q, c
       .bind(8, ids);
   st->bind(9, plan.bucket_array);
   for (size_t t = 0; t < plan.conditions.size(); ++t) {
-    st->bind(static_cast<int>(10 + t), plan.conditions[t]);
+    st->bind(static_cast<int>(10 + 2 * t), plan.conditions[t].query);
+    st->bind(static_cast<int>(11 + 2 * t), plan.conditions[t].buckets);
   }
   std::vector<Candidate> out;
   std::unordered_map<int64_t, size_t> index;
