@@ -443,6 +443,40 @@ TEST_F(SearchBackendsTest, PrefixCountsAPositionOnce) {
   EXPECT_EQ(ids_of(*b), ids_of(*a));
 }
 
+// PostgreSQL keeps a chunk's lexemes in buckets by a hash of the lexeme,
+// a row each; "harbor" and "lantern" fall in different buckets. A phrase
+// of the two is still found only where they stand side by side, in free
+// and in paid text, counted once per occurrence, with the order, scores
+// and columns of SQLite; apart, or in another chunk, they do not match.
+TEST_F(SearchBackendsTest, PhraseWordsInDifferentBucketsMatchOnlyAdjacent) {
+  library::ImportOptions opts;
+  const int64_t side = import(
+      "side.txt", "相邻\n一、情况\nharbor lantern 整改。harbor lantern。\n", opts);
+  import("apart.txt", "分开\n一、情况\nharbor 整改 lantern。\n", opts);
+  const int64_t paid = import(
+      "paid.txt",
+      "付费\n一、情况\nlantern 落实。\n##paidbegin##\n二、措施\nharbor lantern 台账。\n##paidend##\n",
+      opts);
+  std::string filler;
+  for (int i = 0; i < 3000; ++i) filler += "meadow copper violet granite 整改 ";
+  import("seam.txt", "远处\n一、情况\nharbor " + filler + "lantern。\n", opts);
+  for (bool all : {false, true}) {
+    SearchQuery q;
+    q.terms = {"harbor lantern"};
+    q.paid_scope.all = all;
+    auto a = sqlite_->store_->search(q);
+    auto b = pg_->store_->search(q);
+    ASSERT_TRUE(a.ok() && b.ok()) << b.status().to_string();
+    const std::vector<int64_t> want =
+        all ? std::vector<int64_t>{side, paid} : std::vector<int64_t>{side};
+    EXPECT_EQ(ids_of(*b), want) << "paid scope all: " << all;
+    EXPECT_EQ(ids_of(*a), ids_of(*b));
+    EXPECT_EQ(a->total, b->total);
+    ASSERT_EQ(a->hits.size(), b->hits.size());
+    for (size_t i = 0; i < a->hits.size(); ++i) expect_same_hit(a->hits[i], b->hits[i], "hit");
+  }
+}
+
 #ifdef PAIDOC_WITH_POSTGRES
 // Rows indexed by an older tokenizer generation (search_version below the
 // current one) are re-indexed when the store opens: here their index rows
