@@ -368,8 +368,11 @@ FOR EACH ROW EXECUTE FUNCTION documents_notify_revision();
     // is partitioned by bucket (16 for the title and keyword rows), so the
     // rows a query reads lie together and not one per page. lz4, when the
     // server has it, for the few rows still large enough to be
-    // compressed. The rows are rebuilt: the documents are re-indexed at the
-    // next open (their search_version is below 3).
+    // compressed. The GIN index has no pending list (fastupdate off): with
+    // one per partition, up to 4 MB each of entries not yet merged, which
+    // every query scans whole until a vacuum, made every search after an
+    // import slow. The rows are rebuilt: the documents are re-indexed at
+    // the next open (their search_version is below 3).
     R"sql(
 DROP TABLE search_chunks;
 CREATE TABLE search_chunks (
@@ -395,7 +398,7 @@ BEGIN
   END IF;
 END
 $$;
-CREATE INDEX search_chunks_tsv ON search_chunks USING gin (tsv);
+CREATE INDEX search_chunks_tsv ON search_chunks USING gin (tsv) WITH (fastupdate = off);
 )sql",
 };
 
