@@ -631,6 +631,16 @@ Status parse_tsvector(std::string_view s, SeenChunk& out) {
 }
 
 Result<std::vector<Candidate>> candidates(Connection& c, const SearchQuery& q, const Plan& plan) {
+  // A plan for these lexemes, never the prepared statement's generic one:
+  // after a few runs PostgreSQL may keep a plan made without the tsquery
+  // and the buckets (no partition left out, guessed selectivities), and
+  // every search then took ~0.5 s whatever its terms. SET LOCAL ends with
+  // the read transaction.
+  if (Status s = c.exec_script("SET LOCAL plan_cache_mode = force_custom_plan",
+                               "planning the search");
+      !s.is_ok()) {
+    return s;
+  }
   auto st = c.stmt(collect_sql(plan.conditions.size()));
   if (!st.ok()) return st.status();
   const PaidScope& scope = q.paid_scope;
