@@ -106,17 +106,23 @@ SearchTexts search_texts(const doc::Document& d) {
 // chunk starts (its `owned` first positions; the last chunk owns all), and
 // an occurrence is counted only by the chunk that owns its first position.
 //
-// A search asks PostgreSQL for the documents that, by the GIN index, may
-// match every term somewhere (any column, keywords included), less drafts
-// and filtered ones, and for each such document's chunks holding any query
-// lexeme, cut down to the query's lexemes (ts_filter of setweight) — a few
-// positions per chunk. Chunks of paid text come only for documents whose
-// paid text the viewer may search (PaidScope, decided in that statement),
-// keyword chunks only for the others: locked paid text never leaves the
-// database, and the largest column is not read for most searches. The exact rules (which columns a term may consult
-// for this viewer, phrases, exclusions, keyword probes) and the score are
-// then applied here, exactly as the SQLite backend's collector does; only
-// the page's documents are read afterwards, in one statement.
+// A chunk of free or paid text is stored as up to kBuckets rows, its
+// lexemes split by a hash of the lexeme (bucket_of), in partitions by
+// bucket; titles and keyword columns are one row each (kShortBucket). A
+// search is one statement: the rows of the query's lexemes' buckets that
+// hold any query lexeme, cut down to the query's lexemes (ts_filter of
+// setweight), of non-draft, filter-passing documents that hold, by the
+// GIN index alone, a few of each term's lexemes (conditions_of; phrases
+// are not asked of the index). Rows of paid text come only for documents
+// whose paid text the viewer may search (PaidScope, decided in that
+// statement), keyword rows only for the others: locked paid text never
+// leaves the database. A chunk's buckets are joined again here by
+// (document, column, chunk), and the exact rules (which columns a term
+// may consult for this viewer, phrases, exclusions, keyword probes) and
+// the score are applied, exactly as the SQLite backend's collector does;
+// only the page's documents are read afterwards, in one statement. So a
+// search reads its lexemes' postings, not the whole of every matching
+// document's text.
 
 namespace {
 
