@@ -147,7 +147,7 @@ constexpr int kKeysCol = 3;
 // at most; at 8 many rows pass the 2 KB where PostgreSQL compresses and
 // moves values out of line). Titles and keyword columns are short: one
 // row, in bucket kShortBucket. search_chunks is partitioned by bucket
-// (migration 4), so a bucket's rows lie together. Changing kBuckets
+// (migration 6), so a bucket's rows lie together. Changing kBuckets
 // changes the stored form (raise kSearchVersion, and the partitions).
 constexpr int kBuckets = 16;
 constexpr int kShortBucket = kBuckets;
