@@ -443,6 +443,40 @@ TEST_F(SearchBackendsTest, PrefixCountsAPositionOnce) {
   EXPECT_EQ(ids_of(*b), ids_of(*a));
 }
 
+// PostgreSQL keeps a chunk's lexemes in buckets by a hash of the lexeme,
+// a row each; "harbor" and "lantern" fall in different buckets. A phrase
+// of the two is still found only where they stand side by side, in free
+// and in paid text, counted once per occurrence, with the order, scores
+// and columns of SQLite; apart, or in another chunk, they do not match.
+TEST_F(SearchBackendsTest, PhraseWordsInDifferentBucketsMatchOnlyAdjacent) {
+  library::ImportOptions opts;
+  const int64_t side = import(
+      "side.txt", "相邻\n一、情况\nharbor lantern 整改。harbor lantern。\n", opts);
+  import("apart.txt", "分开\n一、情况\nharbor 整改 lantern。\n", opts);
+  const int64_t paid = import(
+      "paid.txt",
+      "付费\n一、情况\nlantern 落实。\n##paidbegin##\n二、措施\nharbor lantern 台账。\n##paidend##\n",
+      opts);
+  std::string filler;
+  for (int i = 0; i < 3000; ++i) filler += "meadow copper violet granite 整改 ";
+  import("seam.txt", "远处\n一、情况\nharbor " + filler + "lantern。\n", opts);
+  for (bool all : {false, true}) {
+    SearchQuery q;
+    q.terms = {"harbor lantern"};
+    q.paid_scope.all = all;
+    auto a = sqlite_->store_->search(q);
+    auto b = pg_->store_->search(q);
+    ASSERT_TRUE(a.ok() && b.ok()) << b.status().to_string();
+    const std::vector<int64_t> want =
+        all ? std::vector<int64_t>{side, paid} : std::vector<int64_t>{side};
+    EXPECT_EQ(ids_of(*b), want) << "paid scope all: " << all;
+    EXPECT_EQ(ids_of(*a), ids_of(*b));
+    EXPECT_EQ(a->total, b->total);
+    ASSERT_EQ(a->hits.size(), b->hits.size());
+    for (size_t i = 0; i < a->hits.size(); ++i) expect_same_hit(a->hits[i], b->hits[i], "hit");
+  }
+}
+
 #ifdef PAIDOC_WITH_POSTGRES
 // Rows indexed by an older tokenizer generation (search_version below the
 // current one) are re-indexed when the store opens: here their index rows
@@ -481,6 +515,37 @@ TEST_F(SearchBackendsTest, PostgresReindexesAnOlderGenerationAtOpen) {
   ASSERT_TRUE(sqlite_hit.ok());
   ASSERT_EQ(after->hits.size(), 1u);
   expect_same_hit(sqlite_hit->hits.at(0), after->hits[0], "after reindex");
+}
+
+// Searches right after an import were slow: each partition of the search
+// rows had its GIN pending list (entries not yet merged into the index,
+// up to 4 MB), which every query scans whole until a vacuum. The index
+// keeps none: every partition's GIN index has fastupdate off, and a
+// search right after an import still finds the document.
+TEST_F(SearchBackendsTest, PostgresSearchSlowAfterImportFromGinPendingList) {
+  library::ImportOptions opts;
+  const int64_t id = import("fresh.txt", "新文档\n一、情况\n高标准农田建设。\n", opts);
+  PGconn* c = PQconnectdb(pg_->db_->url().c_str());
+  ASSERT_EQ(PQstatus(c), CONNECTION_OK) << PQerrorMessage(c);
+  PGresult* r = PQexec(c,
+                       "SELECT count(*), count(*) FILTER (WHERE x.reloptions @> '{fastupdate=off}')"
+                       " FROM pg_inherits i JOIN pg_class t ON t.oid = i.inhrelid"
+                       " JOIN pg_index ix ON ix.indrelid = t.oid"
+                       " JOIN pg_class x ON x.oid = ix.indexrelid"
+                       " JOIN pg_am am ON am.oid = x.relam"
+                       " WHERE i.inhparent = 'search_chunks'::regclass AND am.amname = 'gin'");
+  ASSERT_EQ(PQresultStatus(r), PGRES_TUPLES_OK) << PQerrorMessage(c);
+  const std::string gin = PQgetvalue(r, 0, 0);
+  const std::string without_pending = PQgetvalue(r, 0, 1);
+  PQclear(r);
+  PQfinish(c);
+  EXPECT_EQ(gin, "17");  // one per bucket partition
+  EXPECT_EQ(without_pending, gin);
+  SearchQuery q;
+  q.terms = {"高标准农田"};
+  auto hit = pg_->store_->search(q);
+  ASSERT_TRUE(hit.ok()) << hit.status().to_string();
+  EXPECT_EQ(ids_of(*hit), (std::vector<int64_t>{id}));
 }
 #endif
 

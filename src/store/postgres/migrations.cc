@@ -358,6 +358,48 @@ CREATE TRIGGER documents_revision_notify
 AFTER UPDATE OR DELETE ON documents
 FOR EACH ROW EXECUTE FUNCTION documents_notify_revision();
 )sql",
+
+    // 6: search rows split by lexeme bucket (store/postgres/search.cc,
+    // search version 3). A chunk of free or paid text was one tsvector of
+    // tens of KB, stored out of line (TOAST), and every query read it whole
+    // for every matching document. Now its lexemes are spread over 16
+    // buckets by a hash of the lexeme, a row each, small enough to stay in
+    // the heap row, and a query reads only its lexemes' buckets. The table
+    // is partitioned by bucket (16 for the title and keyword rows), so the
+    // rows a query reads lie together and not one per page. lz4, when the
+    // server has it, for the few rows still large enough to be
+    // compressed. The GIN index has no pending list (fastupdate off): with
+    // one per partition, up to 4 MB each of entries not yet merged, which
+    // every query scans whole until a vacuum, made every search after an
+    // import slow. The rows are rebuilt: the documents are re-indexed at
+    // the next open (their search_version is below 3).
+    R"sql(
+DROP TABLE search_chunks;
+CREATE TABLE search_chunks (
+  document_id BIGINT   NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+  col         SMALLINT NOT NULL CHECK (col BETWEEN 0 AND 3),
+  chunk       INTEGER  NOT NULL CHECK (chunk >= 0),
+  bucket      SMALLINT NOT NULL CHECK (bucket BETWEEN 0 AND 16),
+  owned       INTEGER  NOT NULL CHECK (owned >= 1),
+  tsv         TSVECTOR NOT NULL,
+  CHECK ((bucket = 16) = (col IN (0, 3))),
+  PRIMARY KEY (document_id, col, chunk, bucket)
+) PARTITION BY LIST (bucket);
+DO $$
+BEGIN
+  FOR b IN 0..16 LOOP
+    EXECUTE format('CREATE TABLE search_chunks_%s PARTITION OF search_chunks FOR VALUES IN (%s)', b, b);
+  END LOOP;
+  IF EXISTS (SELECT 1 FROM pg_settings
+             WHERE name = 'default_toast_compression' AND 'lz4' = ANY(enumvals)) THEN
+    FOR b IN 0..16 LOOP
+      EXECUTE format('ALTER TABLE search_chunks_%s ALTER COLUMN tsv SET COMPRESSION lz4', b);
+    END LOOP;
+  END IF;
+END
+$$;
+CREATE INDEX search_chunks_tsv ON search_chunks USING gin (tsv) WITH (fastupdate = off);
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(std::size(kMigrations));
