@@ -114,6 +114,16 @@ class Progress {
   bool on_;
 };
 
+// --max-source-mb in bytes; kInvalidArgument naming the flag outside
+// 1..library::kMaxSourceMb.
+Result<int64_t> max_source_bytes(const Globals& g) {
+  if (g.max_source_mb < 1 || g.max_source_mb > library::kMaxSourceMb) {
+    return Status::invalid(fmt::format("--max-source-mb {}: expected 1..{} (MiB)", g.max_source_mb,
+                                       library::kMaxSourceMb));
+  }
+  return int64_t{g.max_source_mb} << 20;
+}
+
 int run_import(const Globals& g, const std::string& price_text, const std::string& category,
                int batch, const std::vector<std::string>& paths) {
   if (batch < 1 || batch > 10000)
@@ -132,7 +142,9 @@ int run_import(const Globals& g, const std::string& price_text, const std::strin
 
   auto st = open_store(g);
   if (!st.ok()) return fail(st.status());
-  library::Library lib(**st, Clock::system());
+  auto limit = max_source_bytes(g);
+  if (!limit.ok()) return fail(limit.status());
+  library::Library lib(**st, Clock::system(), *limit);
 
   std::vector<std::string> missing;
   std::vector<std::string> files = library::Library::collect_sources(paths, &missing);
@@ -326,7 +338,9 @@ int run_serve(const Globals& g, const std::string& listen, bool demo, web::Serve
   if (Status s = text::init(); !s.is_ok()) return fail(s);
   auto st = open_store(g);
   if (!st.ok()) return fail(st.status());
-  library::Library lib(**st, Clock::system());
+  auto limit = max_source_bytes(g);
+  if (!limit.ok()) return fail(limit.status());
+  library::Library lib(**st, Clock::system(), *limit);
   if (demo) {
     Result<int> n = lib.seed_demo();
     if (!n.ok()) return fail(n.status());
@@ -365,6 +379,10 @@ int run(int argc, char** argv) {
   Globals g;
   app.add_option("--data", g.data, "data folder (SQLite database inside)")->capture_default_str();
   app.add_option("--db", g.db, "database URL: sqlite:PATH (overrides --data)");
+  app.add_option("--max-source-mb", g.max_source_mb,
+                 "largest source accepted by import, upload and the editor, in MiB (the file "
+                 "and its text; 1..64)")
+      ->capture_default_str();
 
   // serve
   auto* serve = app.add_subcommand("serve", "serve the site and the JSON API");
@@ -485,7 +503,7 @@ int run(int argc, char** argv) {
       names.push_back(sc->get_name());
     for (int i = 1; i < argc; ++i) {
       const std::string_view a = argv[i];
-      if (a == "--data" || a == "--db" || a == "--config") {
+      if (a == "--data" || a == "--db" || a == "--config" || a == "--max-source-mb") {
         ++i;  // its value
         continue;
       }

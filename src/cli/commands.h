@@ -22,6 +22,7 @@ namespace paidoc::cli {
 struct Globals {
   std::string data = "./paidoc-data";
   std::string db;  // overrides data when set
+  int max_source_mb = 5;  // --max-source-mb: library::Library's source limit
 };
 
 // "sqlite:DIR/paidoc.db" for --data DIR (the folder is created), or --db.

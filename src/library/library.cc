@@ -48,18 +48,45 @@ bool is_source_file(const fs::path& p) { return sources::is_source_name(p.string
 
 }  // namespace
 
+namespace {
+
+std::string megabytes(int64_t bytes) {
+  if (bytes < (int64_t{1} << 20)) return fmt::format("{:.1f} KB", bytes / 1024.0);
+  return fmt::format("{:.1f} MB", bytes / 1048576.0);
+}
+
+// "PATH: source too large: the file is 12.0 MB, the limit is 5.0 MB; …"
+std::string too_large(const std::string& path, const char* what, int64_t size, int64_t limit) {
+  return fmt::format(
+      "{}: source too large: {} is {}, the limit is {}; split the document, or raise "
+      "--max-source-mb",
+      path, what, megabytes(size), megabytes(limit));
+}
+
+}  // namespace
+
 std::string ImportLine::to_string() const {
   if (!ok) return "error " + error;
   return fmt::format("{} {} {}", outcome_word(outcome), id, title);
 }
 
 std::optional<store::NewDocument> Library::prepare(std::string_view bytes, const std::string& path,
-                                                   const ImportOptions& opts, ImportLine* line) {
+                                                   const ImportOptions& opts,
+                                                   ImportLine* line) const {
   line->path = path;
+  if (static_cast<int64_t>(bytes.size()) > max_source_bytes_) {
+    line->error = too_large(path, "the file", static_cast<int64_t>(bytes.size()), max_source_bytes_);
+    return std::nullopt;
+  }
   // .txt as it is; .md and .docx converted first (sources/sources.h).
   sources::Loaded loaded = sources::load(bytes, path);
   if (!loaded.parsed.ok) {
     line->error = loaded.parsed.error.to_string();
+    return std::nullopt;
+  }
+  if (static_cast<int64_t>(loaded.source_text.size()) > max_source_bytes_) {
+    line->error = too_large(path, "its text", static_cast<int64_t>(loaded.source_text.size()),
+                            max_source_bytes_);
     return std::nullopt;
   }
   store::NewDocument nd;
@@ -143,12 +170,20 @@ void restore_path(const std::string& key, const std::string& path, ImportLine* l
   line->path = path;
 }
 
-Result<std::string> read_all(const std::string& path) { return read_file(path); }
+// The file's bytes; a file larger than `limit` is refused before it is read.
+Result<std::string> read_all(const std::string& path, int64_t limit) {
+  std::error_code ec;
+  const auto size = fs::file_size(path, ec);
+  if (!ec && size > static_cast<uintmax_t>(limit)) {
+    return Status::invalid(too_large(path, "the file", static_cast<int64_t>(size), limit));
+  }
+  return read_file(path);
+}
 
 }  // namespace
 
 ImportLine Library::import_file(const std::string& path, const ImportOptions& opts) {
-  Result<std::string> bytes = read_all(path);
+  Result<std::string> bytes = read_all(path, max_source_bytes_);
   if (!bytes.ok()) {
     ImportLine line;
     line.path = path;
@@ -188,7 +223,7 @@ void Library::import_files(const std::vector<std::string>& paths, const ImportOp
       for (size_t i = next++; i < n; i = next++) {
         const std::string& path = paths[begin + i];
         p.keys[i] = source_key(path);
-        Result<std::string> bytes = read_all(path);
+        Result<std::string> bytes = read_all(path, max_source_bytes_);
         if (!bytes.ok()) {
           p.lines[i].path = path;
           p.lines[i].error = bytes.status().message();
@@ -384,9 +419,15 @@ Result<std::optional<std::vector<std::string>>> tags_of(const DocumentForm& f, F
 }
 
 // A form checked and parsed into the document to save.
-Result<store::NewDocument> document_of(const DocumentForm& f, FormError* error) {
+Result<store::NewDocument> document_of(const DocumentForm& f, int64_t max_source_bytes,
+                                       FormError* error) {
   store::NewDocument nd;
   if (trimmed(f.source).empty()) return refuse(error, "source", "正文：不能为空");
+  if (static_cast<int64_t>(f.source.size()) > max_source_bytes) {
+    return refuse(error, "source",
+                  fmt::format("正文：共 {:.1f} MB，超过了 {:.1f} MB 的上限；请拆分成几篇文档",
+                              f.source.size() / 1048576.0, max_source_bytes / 1048576.0));
+  }
   sources::Loaded loaded = sources::load(f.source, "editor.txt");
   if (!loaded.parsed.ok) {
     const doc::ParseError& e = loaded.parsed.error;
@@ -431,7 +472,7 @@ Result<Preview> Library::preview(const gate::Viewer& who, int64_t id, const Docu
     if (!may_edit(who, sd->publisher_id)) return forbidden();
     publisher = sd->publisher_id;
   }
-  Result<store::NewDocument> nd = document_of(form, error);
+  Result<store::NewDocument> nd = document_of(form, max_source_bytes_, error);
   if (!nd.ok()) return nd.status();
   Result<std::optional<std::vector<std::string>>> tags = tags_of(form, error);
   if (!tags.ok()) return tags.status();
@@ -461,7 +502,7 @@ Result<store::PutResult> Library::save(const gate::Viewer& who, int64_t id,
     if (!may_edit(who, sd->publisher_id)) return forbidden();
     stored_path = sd->source_path;  // kept: the store keeps it as stored
   }
-  Result<store::NewDocument> nd = document_of(form, error);
+  Result<store::NewDocument> nd = document_of(form, max_source_bytes_, error);
   if (!nd.ok()) return nd.status();
   Result<std::optional<std::vector<std::string>>> tags = tags_of(form, error);
   if (!tags.ok()) return tags.status();

@@ -97,12 +97,24 @@ struct ImportLine {
   std::string to_string() const;
 };
 
+// The largest source accepted by default, by import, upload and the
+// editor alike: 5 MiB, both as given (file bytes) and as text (decoded, or
+// converted from .md / .docx). A 200 MB source once took 6.5 GB of memory
+// to import and served a 100 MB page.
+inline constexpr int64_t kDefaultMaxSourceBytes = int64_t{5} << 20;
+// What an operator may raise it to (`--max-source-mb`, 1..64).
+inline constexpr int64_t kMaxSourceMb = 64;
+
 class Library {
  public:
   // REQUIRES: store and clock outlive the library. Imports are stamped with
-  // clock.now().
-  explicit Library(store::DocumentStore& store, const Clock& clock = Clock::system())
-      : store_(store), clock_(clock) {}
+  // clock.now(). Sources larger than max_source_bytes (file or text) are
+  // refused, naming the size and the limit.
+  explicit Library(store::DocumentStore& store, const Clock& clock = Clock::system(),
+                   int64_t max_source_bytes = kDefaultMaxSourceBytes)
+      : store_(store), clock_(clock), max_source_bytes_(max_source_bytes) {}
+
+  int64_t max_source_bytes() const { return max_source_bytes_; }
 
   // Parses and stores one source. `path`'s extension picks the format
   // (sources::format_of: .md/.markdown, .docx, else .txt). Never stores
@@ -211,13 +223,14 @@ class Library {
  private:
   // Parses a source into the document to put; nullopt (line->error set)
   // when it does not parse. Fills line->path and line->title.
-  static std::optional<store::NewDocument> prepare(std::string_view bytes, const std::string& path,
-                                                   const ImportOptions& opts, ImportLine* line);
+  std::optional<store::NewDocument> prepare(std::string_view bytes, const std::string& path,
+                                            const ImportOptions& opts, ImportLine* line) const;
   // Fills the line from the store's answer.
   static void finish(const Result<store::PutResult>& put, ImportLine* line);
 
   store::DocumentStore& store_;
   const Clock& clock_;
+  const int64_t max_source_bytes_;
 };
 
 }  // namespace paidoc::library

@@ -378,3 +378,26 @@ TEST_F(ErrorMessagesTest, AnEncodingErrorGivesLineAndColumnAsREADMESays) {
 }
 
 }  // namespace
+
+namespace {
+
+// Issue 16, finding 5: `--max-source-mb` (a global flag and config key).
+TEST_F(CliTest, ImportRefusesASourceOverMaxSourceMbAndTheFlagIsBounded) {
+  std::string big = "大文件\n";
+  while (big.size() < (1u << 20) + 4096) big += "这一段正文只是为了把文件撑大，超过一兆字节。\n";
+  const std::string f = write("big.txt", big);
+  const std::string data = (dir_ / "site").string();
+  CmdResult r = run("--data " + data + " --max-source-mb 1 import " + f);
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.out.find("big.txt: source too large: the file is 1.0 MB, the limit is 1.0 MB"),
+            std::string::npos)
+      << r.out << r.err;
+  CmdResult ok = run("--data " + data + " --max-source-mb 2 import " + f);
+  EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
+  EXPECT_NE(ok.out.find("imported "), std::string::npos) << ok.out;
+  CmdResult bad = run("--data " + data + " --max-source-mb 0 import " + f);
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.err.find("--max-source-mb 0: expected 1..64 (MiB)"), std::string::npos) << bad.err;
+}
+
+}  // namespace

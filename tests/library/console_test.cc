@@ -114,6 +114,20 @@ TEST_P(ConsoleLibraryTest, ParseErrorsNameTheLineAndStoreNothing) {
   EXPECT_EQ(err.line, 3);
 }
 
+// Issue 16, finding 5: the editor has the same source limit as import.
+TEST_P(ConsoleLibraryTest, AnEditorSourceOverTheSizeLimitIsRefusedOnTheSourceField) {
+  Library small(*store_, clock_, 2048);
+  std::string text(kOrchard);
+  while (text.size() < 4096) text += "再加一段正文，让它超过上限。\n";
+  FormError err;
+  Result<store::PutResult> put = small.save(editor(5), 0, form(text), actor("e@x.cn"), &err);
+  ASSERT_FALSE(put.ok());
+  EXPECT_EQ(err.field, "source");
+  EXPECT_NE(err.message.find("超过了"), std::string::npos) << err.message;
+  EXPECT_NE(err.message.find("上限"), std::string::npos) << err.message;
+  EXPECT_EQ(lib_->count().value(), 0);
+}
+
 TEST_P(ConsoleLibraryTest, PricesAreBoundedAndFieldsNamed) {
   FormError err;
   DocumentForm f = form(kOrchard);

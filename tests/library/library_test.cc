@@ -239,6 +239,38 @@ TEST_P(LibraryTest, UploadBytesRefusesNamesThatAreNotPlainFileNames) {
   EXPECT_EQ(count(), 1);
 }
 
+// Issue 16, finding 5: a 200 MB source took 6.5 GB to import and served a
+// 100 MB page. Sources over the limit are refused, by file size before the
+// file is read and by text size after conversion, naming both sizes.
+TEST_P(LibraryTest, ASourceOverTheSizeLimitIsRefusedNamingSizeAndLimit) {
+  Library small(*store_, Clock::system(), 4096);
+  std::string big = "大文件\n";
+  while (big.size() < 6000) big += "这一段正文只是为了把文件撑大。\n";
+  const std::string path = dir_.write("big.txt", big);
+  ImportLine line = small.import_file(path, ImportOptions{});
+  EXPECT_FALSE(line.ok);
+  EXPECT_NE(line.error.find("big.txt: source too large: the file is "), std::string::npos)
+      << line.error;
+  EXPECT_NE(line.error.find("the limit is 4.0 KB; split the document, or raise --max-source-mb"),
+            std::string::npos)
+      << line.error;
+  ImportLine bytes = small.import_bytes(big, "big.txt", ImportOptions{});
+  EXPECT_FALSE(bytes.ok);
+  EXPECT_NE(bytes.error.find("source too large"), std::string::npos) << bytes.error;
+  EXPECT_EQ(count(), 0);
+  // Under the limit, the same library imports.
+  ImportLine fine = small.import_bytes(kGood, "good.txt", ImportOptions{});
+  EXPECT_TRUE(fine.ok) << fine.error;
+  // The default is 5 MiB.
+  EXPECT_EQ(lib_->max_source_bytes(), int64_t{5} << 20);
+  std::string huge(static_cast<size_t>((int64_t{5} << 20) + 1), 'a');
+  huge.replace(0, 4, "标题\n");
+  ImportLine refused = lib_->import_bytes(huge, "huge.txt", ImportOptions{});
+  EXPECT_NE(refused.error.find("the file is 5.0 MB, the limit is 5.0 MB"), std::string::npos)
+      << refused.error;
+  EXPECT_EQ(count(), 1);
+}
+
 PAIDOC_ON_EVERY_BACKEND(LibraryTest);
 
 }  // namespace
