@@ -46,6 +46,19 @@ const char* outcome_word(store::PutOutcome o) {
 
 bool is_source_file(const fs::path& p) { return sources::is_source_name(p.string()); }
 
+// A C0 control character, DEL, or a C1 one (U+0080..U+009F, C2 80..C2 9F):
+// refused in upload file names (upload_bytes), like '/', '\\' and NUL.
+bool has_control_character(std::string_view s) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c == 0x7F) return true;
+    if (c == 0xC2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) >= 0x80 &&
+        static_cast<unsigned char>(s[i + 1]) <= 0x9F)
+      return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 namespace {
@@ -89,6 +102,14 @@ std::optional<store::NewDocument> Library::prepare(std::string_view bytes, const
                             max_source_bytes_);
     return std::nullopt;
   }
+  // The category as the console would take it (Library::parse_category):
+  // a name with control characters, '/', '?' or '#' is refused here, for
+  // imports and uploads alike, before anything is stored.
+  Result<std::string> category = parse_category(opts.category);
+  if (!category.ok()) {
+    line->error = fmt::format("{}: {}", path, category.status().message());
+    return std::nullopt;
+  }
   store::NewDocument nd;
   nd.source_path = path;
   nd.source_sha256 = sha256_hex(bytes);
@@ -98,7 +119,7 @@ std::optional<store::NewDocument> Library::prepare(std::string_view bytes, const
   nd.parsed = std::move(loaded.parsed.document);
   bool has_paid = nd.parsed.figures.paid_chars > 0;
   nd.price = has_paid ? opts.price : Fen(0);
-  nd.category = opts.category;
+  nd.category = std::move(*category);
   nd.publisher_id = opts.publisher_id;
   nd.excerpt = gate::public_excerpt(nd.parsed);
   nd.actor = opts.actor;
@@ -129,9 +150,10 @@ ImportLine Library::import_bytes(std::string_view bytes, const std::string& path
 Result<ImportLine> Library::upload_bytes(std::string_view bytes, const std::string& file_name,
                                          int64_t publisher_id, ImportOptions opts) {
   if (file_name.empty() || file_name.size() > kMaxUploadName ||
-      file_name.find_first_of(std::string_view("/\\\0", 3)) != std::string::npos)
+      file_name.find_first_of(std::string_view("/\\\0", 3)) != std::string::npos ||
+      has_control_character(file_name))
     return Status::invalid(fmt::format(
-        "文件名不能为空、不能超过 {} 字节，也不能含有 /、\\ 或 NUL 字符", kMaxUploadName));
+        "文件名不能为空、不能超过 {} 字节，也不能含有 /、\\、NUL 或其他控制字符", kMaxUploadName));
   opts.publisher_id = publisher_id;
   // Each publisher's uploads live under their own source path.
   const std::string prefix = fmt::format("upload/{}/", publisher_id);

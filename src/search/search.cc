@@ -3,10 +3,23 @@
 #include <algorithm>
 #include <map>
 
+#include "search/clean.h"
 #include "text/text.h"
 
 namespace paidoc::search {
 namespace {
+
+// Bytes of the control character (C0, DEL or C1: U+0080..U+009F) at s[i];
+// 0 when s[i] does not start one.
+size_t control_len(std::string_view s, size_t i) {
+  const auto c = static_cast<unsigned char>(s[i]);
+  if (c < 0x20 || c == 0x7F) return 1;
+  if (c == 0xC2 && i + 1 < s.size()) {
+    const auto d = static_cast<unsigned char>(s[i + 1]);
+    if (d >= 0x80 && d <= 0x9F) return 2;
+  }
+  return 0;
+}
 
 // Whitespace between terms: ASCII space/tab/newline and U+3000.
 size_t space_len(std::string_view s, size_t i) {
@@ -119,7 +132,26 @@ std::string Query::to_string() const {
   return out;
 }
 
-Query parse_query(std::string_view q) {
+std::string clean_query(std::string_view q) {
+  std::string out;
+  out.reserve(q.size());
+  for (size_t i = 0; i < q.size();) {
+    if (size_t c = control_len(q, i)) {
+      out.push_back(' ');
+      i += c;
+    } else {
+      out.push_back(q[i++]);
+    }
+  }
+  return out;
+}
+
+Query parse_query(std::string_view raw) {
+  // Control characters are separators, before anything else reads the
+  // text: none of them reaches a term, so none reaches the index's query
+  // language (where a NUL ended the string early).
+  const std::string cleaned = clean_query(raw);
+  const std::string_view q = cleaned;
   Query out;
   size_t i = 0;
   const size_t n = q.size();

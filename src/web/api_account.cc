@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "web/handlers.h"
+#include "web/json_body.h"
 #include "web/util.h"
 
 namespace paidoc::web::handlers {
@@ -18,14 +19,6 @@ nlohmann::json account_json(const auth::Account& a) {
           {"email", a.email},
           {"role", auth::role_name(a.role)},
           {"created_at", rfc3339_utc(a.created_at)}};
-}
-
-// The request body as a JSON object; nullopt when it is not one.
-std::optional<nlohmann::json> json_object(std::string_view body) {
-  if (body.empty()) return nlohmann::json::object();
-  nlohmann::json j = nlohmann::json::parse(body, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return std::nullopt;
-  return j;
 }
 
 // A string member, or nullopt when absent or not a string.
@@ -58,8 +51,10 @@ const char* outcome_name(store::PutOutcome o) {
 }  // namespace
 
 Response api_register(Site& site, const Request& req, const Params&) {
-  std::optional<nlohmann::json> body = json_object(req.body);
-  if (!body) return site.error(req, Code::kInvalidArgument, "body must be a JSON object");
+  nlohmann::json object;
+  if (JsonBodyError e = read_json_object(req.body, &object); e != JsonBodyError::kNone)
+    return json_body_error(site, req, e);
+  const nlohmann::json* body = &object;
   std::optional<std::string> email = string_field(*body, "email");
   std::optional<std::string> password = string_field(*body, "password");
   if (!email || !password)
@@ -91,8 +86,10 @@ Response api_register(Site& site, const Request& req, const Params&) {
 }
 
 Response api_login(Site& site, const Request& req, const Params&) {
-  std::optional<nlohmann::json> body = json_object(req.body);
-  if (!body) return site.error(req, Code::kInvalidArgument, "body must be a JSON object");
+  nlohmann::json object;
+  if (JsonBodyError e = read_json_object(req.body, &object); e != JsonBodyError::kNone)
+    return json_body_error(site, req, e);
+  const nlohmann::json* body = &object;
   std::optional<std::string> email = string_field(*body, "email");
   std::optional<std::string> password = string_field(*body, "password");
   if (!email || !password)
@@ -180,7 +177,7 @@ Response api_upload(Site& site, const Request& req, const Params&) {
   Result<library::ImportLine> uploaded =
       site.library().upload_bytes(req.body, file, req.caller->user_id(), opts);
   if (!uploaded.ok())
-    return site.error(req, Code::kInvalidArgument, "name must be a file name without slashes");
+    return site.error(req, Code::kInvalidArgument, "name: " + uploaded.status().message());
   const library::ImportLine& line = *uploaded;
   if (!line.ok) return site.error(req, Code::kInvalidArgument, line.error);
   return site.json(line.outcome == store::PutOutcome::kCreated ? 201 : 200,
@@ -206,8 +203,10 @@ Response api_users(Site& site, const Request& req, const Params&) {
 Response api_user_role(Site& site, const Request& req, const Params& params) {
   std::optional<int64_t> id = parse_id(params.get("id"));
   if (!id) return site.error(req, Code::kInvalidArgument, "user id must be a positive integer");
-  std::optional<nlohmann::json> body = json_object(req.body);
-  if (!body) return site.error(req, Code::kInvalidArgument, "body must be a JSON object");
+  nlohmann::json object;
+  if (JsonBodyError e = read_json_object(req.body, &object); e != JsonBodyError::kNone)
+    return json_body_error(site, req, e);
+  const nlohmann::json* body = &object;
   std::optional<std::string> role_text = string_field(*body, "role");
   std::optional<gate::Role> role = role_text ? auth::parse_role(*role_text) : std::nullopt;
   if (!role) return site.error(req, Code::kInvalidArgument, "role must be reader, editor or admin");

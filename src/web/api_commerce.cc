@@ -10,6 +10,7 @@
 
 #include "web/commerce_view.h"
 #include "web/handlers.h"
+#include "web/json_body.h"
 #include "web/util.h"
 
 namespace paidoc::web::handlers {
@@ -18,13 +19,6 @@ namespace {
 
 using commerce::Order;
 using commerce::PayMethod;
-
-std::optional<nlohmann::json> json_body(std::string_view body) {
-  if (body.empty()) return nlohmann::json::object();
-  nlohmann::json j = nlohmann::json::parse(body, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return std::nullopt;
-  return j;
-}
 
 // A positive integer member: the value; absent: 0; anything else: -1.
 int64_t positive_int(const nlohmann::json& j, const char* name) {
@@ -60,8 +54,10 @@ std::map<std::string, std::string> header_map(std::string_view lines) {
 // {document_id, "pay": "wallet"}: bought from the wallet in one step (201
 // with the paid order; 402 "余额不足" and no order when the balance is short).
 Response api_order_create(Site& site, const Request& req, const Params&) {
-  std::optional<nlohmann::json> body = json_body(req.body);
-  if (!body) return site.error(req, Code::kInvalidArgument, "body must be a JSON object");
+  nlohmann::json object;
+  if (JsonBodyError e = read_json_object(req.body, &object); e != JsonBodyError::kNone)
+    return json_body_error(site, req, e);
+  const nlohmann::json* body = &object;
   int64_t doc = positive_int(*body, "document_id");
   if (auto pay = body->find("pay"); pay != body->end()) {
     if (!pay->is_string() || *pay != "wallet")
@@ -127,8 +123,10 @@ Response api_order(Site& site, const Request& req, const Params& params) {
 Response api_order_pay(Site& site, const Request& req, const Params& params) {
   std::optional<int64_t> id = order_id(params);
   if (!id) return site.error(req, Code::kInvalidArgument, "order id must be a positive integer");
-  std::optional<nlohmann::json> body = json_body(req.body);
-  if (!body) return site.error(req, Code::kInvalidArgument, "body must be a JSON object");
+  nlohmann::json object;
+  if (JsonBodyError e = read_json_object(req.body, &object); e != JsonBodyError::kNone)
+    return json_body_error(site, req, e);
+  const nlohmann::json* body = &object;
   auto m = body->find("method");
   std::optional<PayMethod> method = m != body->end() && m->is_string()
                                         ? commerce::parse_method(m->get<std::string>())

@@ -7,6 +7,7 @@
 
 #include <chrono>
 
+#include "search/clean.h"
 #include "search/search.h"
 #include "web/handlers.h"
 #include "web/util.h"
@@ -32,6 +33,9 @@ std::optional<Params> read_params(const Request& req, std::string* error) {
   }
   if (p.request.q.size() > 256) p.request.q.resize(256);
   while (!p.request.q.empty() && !valid_utf8(p.request.q)) p.request.q.pop_back();
+  // Echoed in the page and the answer as it is searched: control characters
+  // are separators (search::clean_query), never bytes of a term.
+  p.request.q = search::clean_query(p.request.q);
   std::optional<int64_t> page = parse_page(req.query);
   if (!page) {
     *error = "页码必须是正整数";

@@ -161,6 +161,10 @@ struct RequestData {
   std::string notify_headers;
   bool keep_all_headers = false;
   std::string body;
+  int host_fields = 0;
+  // Why a well-formed request is refused anyway (RequestParser::on_header_impl);
+  // nullptr when it is not.
+  const char* refused = nullptr;
   void clear() {
     method = Method::kGet;
     version = 11;
@@ -178,6 +182,8 @@ struct RequestData {
     notify_headers.clear();
     keep_all_headers = false;
     body.clear();
+    host_fields = 0;
+    refused = nullptr;
   }
 };
 
@@ -187,8 +193,11 @@ class RequestParser final : public http::basic_parser<true> {
  public:
   // `limit_of` gives the body limit of a request line's route (Site::body_limit)
   // and is asked as soon as the line is read, before any of the body.
-  RequestParser(RequestData& data, const Site& site, size_t default_limit)
-      : data_(data), site_(site), default_limit_(default_limit) {
+  // `raw` is the buffer the request is read from: the header's own bytes,
+  // checked for folded lines once the header is complete.
+  RequestParser(RequestData& data, const Site& site, size_t default_limit,
+                const beast::flat_buffer& raw)
+      : data_(data), site_(site), default_limit_(default_limit), raw_(raw) {
     body_limit(default_limit);
   }
   // The body limit this request was read with.
@@ -218,6 +227,7 @@ class RequestParser final : public http::basic_parser<true> {
         break;
       case http::field::host:
         assign(data_.host, value);
+        ++data_.host_fields;
         break;
       case http::field::content_type:
         assign(data_.content_type, value);
@@ -247,7 +257,32 @@ class RequestParser final : public http::basic_parser<true> {
         break;
     }
   }
-  void on_header_impl(beast::error_code&) override {}
+  // HTTP strictness (RFC 9112): an HTTP/1.1 request names exactly one Host
+  // (section 3.2), and a header line folded onto the next (obs-fold,
+  // section 5.2) is refused. Beast 1.74 accepts a folded line and joins it
+  // with a space, so the raw header is looked at here: at this point it is
+  // all in the read buffer, from the request line on.
+  void on_header_impl(beast::error_code& ec) override {
+    if (data_.version >= 11 && data_.host_fields == 0) {
+      data_.refused = "missing_host";
+    } else if (data_.host_fields > 1) {
+      data_.refused = "duplicate_host";
+    } else if (folded()) {
+      data_.refused = "folded_header";
+    }
+    if (data_.refused != nullptr) ec = http::error::bad_field;
+  }
+  bool folded() const {
+    auto b = raw_.data();
+    std::string_view head(static_cast<const char*>(b.data()), b.size());
+    size_t end = head.find("\r\n\r\n");
+    if (end != std::string_view::npos) head = head.substr(0, end + 2);
+    for (size_t i = head.find("\r\n"); i != std::string_view::npos && i + 2 < head.size();
+         i = head.find("\r\n", i + 2)) {
+      if (head[i + 2] == ' ' || head[i + 2] == '\t') return true;
+    }
+    return false;
+  }
   void on_body_init_impl(const boost::optional<std::uint64_t>& length,
                          beast::error_code&) override {
     if (length) data_.body.reserve(static_cast<size_t>(*length));
@@ -274,6 +309,7 @@ class RequestParser final : public http::basic_parser<true> {
   RequestData& data_;
   const Site& site_;
   size_t default_limit_;
+  const beast::flat_buffer& raw_;
   size_t limit_ = 0;
 };
 
@@ -406,7 +442,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void do_read() {
     if (stopping_ || server_.stopping.load(std::memory_order_relaxed)) return do_close();
     data_.clear();
-    parser_.emplace(data_, server_.site, server_.options.body_limit);
+    parser_.emplace(data_, server_.site, server_.options.body_limit, buffer_);
     parser_->header_limit(16 * 1024);
     reading_ = true;
     stream_.expires_after(std::chrono::seconds(server_.options.read_timeout_seconds));
@@ -471,6 +507,17 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec == http::error::body_limit) return too_large();
     if (ec == http::error::header_limit)
       return fail_request(431, "header_too_large", "request header too large", "请求头过大");
+    if (data_.refused != nullptr) {
+      std::string_view why = data_.refused;
+      if (why == "missing_host")
+        return fail_request(400, "bad_request", "HTTP/1.1 request without a Host header",
+                            "请求格式有误：HTTP/1.1 请求缺少 Host 请求头");
+      if (why == "duplicate_host")
+        return fail_request(400, "bad_request", "more than one Host header",
+                            "请求格式有误：Host 请求头出现了多次");
+      return fail_request(400, "bad_request", "folded header line (obs-fold)",
+                          "请求格式有误：请求头不能折行（以空格或制表符开头的续行）");
+    }
     bool http_error = ec.category() == http::make_error_code(http::error::bad_target).category();
     if (http_error && ec != http::error::end_of_stream && ec != http::error::partial_message)
       return fail_request(400, "bad_request", "malformed HTTP request", "请求格式有误");
@@ -559,7 +606,13 @@ class Session : public std::enable_shared_from_this<Session> {
     } else if (http10) {
       head_.append("Connection: keep-alive\r\n");
     }
-    head_.append(res_.header_block()).append("\r\n");
+    std::string_view block = res_.header_block();
+    head_.append(block);
+    // Every answer, whatever made it (feeds, robots.txt, redirects, errors):
+    // the browser takes Content-Type as sent and never sniffs.
+    if (block.find("X-Content-Type-Options:") == std::string_view::npos)
+      head_.append("X-Content-Type-Options: nosniff\r\n");
+    head_.append("\r\n");
 
     size_t bytes = head_.size() + (send_body ? body.size() : 0);
     int64_t micros =

@@ -241,7 +241,8 @@ std::string origin_of(std::string_view url) {
 }
 
 std::optional<int64_t> parse_id(std::string_view s) {
-  if (s.empty() || s.size() > 19) return std::nullopt;
+  // Canonical only: one id has one spelling, so /d/007 is not /d/7.
+  if (s.empty() || s.size() > 19 || s[0] == '0') return std::nullopt;
   int64_t v = 0;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc() || p != s.data() + s.size() || v <= 0) return std::nullopt;
