@@ -265,7 +265,12 @@ class Body {
     return true;
   }
 
+  // A CR or LF inside the text (`&#10;` in w:t, in a numbering label) is a
+  // space, as Word shows it (format.md §10.2): converted text has one line
+  // per emit(), so that origins keep numbering the paragraphs.
   void emit() {
+    for (char& c : line_)
+      if (c == '\n' || c == '\r') c = ' ';
     out_->text += line_;
     out_->text += '\n';
     out_->origins.push_back(Origin{0, paragraph_});
