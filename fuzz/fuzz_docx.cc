@@ -5,7 +5,7 @@
 // inner XML of word/document.xml's body, word/styles.xml and
 // word/numbering.xml, zipped here (tests/sources/docx_builder.h), so that
 // the fuzzer works on the XML rather than on zip checksums. Checks: the
-// converted text keeps the leak invariant once parsed (document_checks.h),
+// converted text is UTF-8 and keeps the leak invariant once parsed (document_checks.h),
 // load() agrees, and its errors and block lines name body paragraphs.
 #include <cstddef>
 #include <cstdint>
@@ -44,6 +44,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           "error reason", c.error.reason);
     return 0;
   }
+  std::string decoded, encoding;
+  paidoc::doc::ParseError e;
+  check(paidoc::doc::decode(c.text, &decoded, &encoding, &e) && encoding.rfind("utf-8", 0) == 0,
+        "converted text is not UTF-8");
   size_t lines = 0;
   for (char ch : c.text) lines += ch == '\n';
   check(c.origins.size() == lines, "not one origin per converted line");

@@ -200,6 +200,19 @@ TEST(Docx, LineEndInsideRunTextIsASpaceSoParagraphsKeepTheirNumbers) {
   EXPECT_EQ(u.parsed.error.paragraph, 3) << u.parsed.error.to_string();
 }
 
+// Found by fuzz_docx: ill-formed UTF-8 inside a run's text went through
+// the XML parser into the converted text, which doc::parse then read as
+// GB18030, so the document was imported as mojibake. It is refused, naming
+// the paragraph.
+TEST(Docx, InvalidUtf8InRunTextIsRefusedNotReadAsGb18030) {
+  const std::string body = p({"之后\t\xE5\x88\xB6\xE8/\xA1\xA8"}) + p({"正文"});
+  EXPECT_EQ(error_of(docx(body), "m.docx"),
+            "m.docx: paragraph 1: the text is not valid UTF-8 (a NUL or a damaged byte sequence); "
+            "the .docx is damaged");
+  const std::string later = p({"标题"}) + p({"正文"}) + p({"第三段\xFF"});
+  EXPECT_EQ(error_of(docx(later), "n.docx").rfind("n.docx: paragraph 3: the text is not valid UTF-8", 0), 0u);
+}
+
 TEST(Docx, TablesAndImagesAreRefusedByParagraph) {
   const std::string table = p({"标题"}) + p({"正文"}) +
                             "<w:tbl><w:tr><w:tc>" + p({"单元格"}) + "</w:tc></w:tr></w:tbl>" + p({"结尾"});
