@@ -189,11 +189,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     parser.header_limit(web::kHeaderLimit);
     boost::beast::error_code ec;
     while (!parser.is_done()) {
-      const size_t used = parser.put(buffer.data(), ec);
+      const size_t used = buffer.size() > 0 ? parser.put(buffer.data(), ec) : 0;
       buffer.consume(used);
-      if (ec == http::error::need_more) {
+      if (ec == http::error::need_more || (!ec && used == 0)) {
         // All the input is in the buffer: what the parser still needs never
-        // comes, as when a client stops sending.
+        // comes, as when a client stops sending (a body read to the end of
+        // the connection ends here).
+        ec = {};
         parser.put_eof(ec);
         if (!ec && !parser.is_done()) ec = http::error::partial_message;
         break;
