@@ -8,7 +8,8 @@
 #
 # Each target runs on a working copy of its seed corpus under
 # $FUZZ_BUILD/fuzz-work/<target>/corpus (the repo's fuzz/corpus stays as it
-# is), with -timeout=10 and -rss_limit_mb=2048. One summary line per target;
+# is), with -timeout=10, -rss_limit_mb=2048 and its dictionary
+# (fuzz/source.dict, fuzz/http.dict). One summary line per target;
 # the exit status is non-zero when any target found a crash, leak, timeout
 # or out-of-memory, and the line names the input that did it.
 set -uo pipefail
@@ -46,8 +47,15 @@ for t in "${targets[@]}"; do
   mkdir -p "$work/corpus" "$work/artifacts"
   rm -f "$work"/artifacts/*
   [[ -d fuzz/corpus/$t ]] && cp -n fuzz/corpus/"$t"/* "$work/corpus/" 2>/dev/null
+  # The dictionaries give the fuzzer the words it cannot guess byte by byte
+  # (the paid markers, routes, header names).
+  dict=()
+  case $t in
+    fuzz_source | fuzz_markdown | fuzz_docx | fuzz_search_query) dict=(-dict=fuzz/source.dict) ;;
+    fuzz_http) dict=(-dict=fuzz/http.dict) ;;
+  esac
   echo "== $t: ${seconds}s (log: $work/log)" >&2
-  "$build/fuzz/$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+  "$build/fuzz/$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 "${dict[@]}" \
     -print_final_stats=1 -artifact_prefix="$work/artifacts/" "$work/corpus" >"$work/log" 2>&1
   rc=$?
   execs=$(grep -o '^stat::number_of_executed_units: *[0-9]*' "$work/log" | grep -o '[0-9]*$')
