@@ -3,13 +3,18 @@
 # Debian packages that are missing (scripts/install-deps.sh, idempotent).
 # `make test` also starts a throw-away PostgreSQL for the tests of that backend.
 # `make e2e` runs the browser journeys (tests/e2e) alone; screenshots go to
-# $(BUILD)/e2e-artifacts/.
+# $(BUILD)/e2e-artifacts/. `make fuzz` builds the libFuzzer targets of fuzz/
+# with clang in their own build directory and runs each for FUZZ_SECONDS
+# (fuzz/README.md).
 BUILD ?= build
 BUILD_TYPE ?= RelWithDebInfo
 DATA ?= paidoc-data
 LISTEN ?= 127.0.0.1:8080
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?=
+FUZZ_BUILD ?= build-fuzz
 
-.PHONY: all deps build run test e2e bench clean
+.PHONY: all deps build run test e2e bench fuzz clean
 
 all: build
 
@@ -40,5 +45,12 @@ e2e: build
 bench: build
 	bash bench/page/run.sh
 
+# Every target for FUZZ_SECONDS each, or FUZZ_TARGETS="fuzz_source fuzz_http";
+# non-zero exit on any finding (scripts/fuzz.sh).
+fuzz:
+	@bash scripts/install-deps.sh --fuzz
+	FUZZ_SECONDS="$(FUZZ_SECONDS)" FUZZ_TARGETS="$(FUZZ_TARGETS)" FUZZ_BUILD="$(FUZZ_BUILD)" \
+	  bash scripts/fuzz.sh
+
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(FUZZ_BUILD)

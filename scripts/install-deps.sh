@@ -11,6 +11,8 @@
 #                                    then `npm ci` in tests/e2e) and the
 #                                    PostgreSQL server the tests start
 #   scripts/install-deps.sh --bench  also wrk, nginx and PostgreSQL (server, pgbench) for bench/
+#   scripts/install-deps.sh --fuzz   also clang and its libFuzzer / sanitizer runtimes,
+#                                    for `make fuzz` (fuzz/README.md)
 set -euo pipefail
 
 packages=(
@@ -38,6 +40,7 @@ want_e2e=0
 for arg in "$@"; do
   case "$arg" in
     --bench) packages+=(wrk nginx-light postgresql) ;;  # postgresql: bench/pg.sh (server, pgbench)
+    --fuzz) packages+=(clang libclang-rt-dev) ;;  # libclang-rt-dev: libclang_rt.fuzzer, asan, ubsan
     --test) packages+=(poppler-utils mupdf-tools libreoffice-writer-nogui
                        python3-aiosmtpd   # the SMTP stand-in of the mail tests
                        postgresql)        # the throw-away server of scripts/with-postgres.sh

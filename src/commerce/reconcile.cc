@@ -458,7 +458,11 @@ Report compare(const Statement& st, const std::map<std::string, LocalOrder>& loc
     }
   }
 
-  for (const auto& [no, rows] : by_order) {
+  // Named references rather than a structured binding: the lambda below
+  // captures them, which clang before 16 does not allow for bindings.
+  for (const auto& order : by_order) {
+    const auto& no = order.first;
+    const auto& rows = order.second;
     const size_t before = rep.differences.size();
     auto add = [&](Difference::Kind k, int line, std::string what) {
       rep.differences.push_back({k, no, std::move(what), line});

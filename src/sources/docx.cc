@@ -235,8 +235,7 @@ class Body {
     // numId 0 switches numbering off.
     line_ = num_id.empty() || num_id == "0" ? "" : numbering_.next(num_id, ilvl);
     if (!inlines(p)) return false;
-    emit();
-    return true;
+    return emit();
   }
 
   // The runs' text, concatenated in order, so that a marker Word split
@@ -252,7 +251,7 @@ class Body {
       } else if (name == "tab") {
         line_ += '\t';
       } else if (name == "br" || name == "cr") {
-        emit();  // a line break inside a paragraph starts a line
+        if (!emit()) return false;  // a line break inside a paragraph starts a line
       } else if (name == "noBreakHyphen") {
         line_ += '-';
       } else if (name == "drawing" || name == "pict" || name == "object") {
@@ -265,11 +264,25 @@ class Body {
     return true;
   }
 
-  void emit() {
+  // A CR or LF inside the text (`&#10;` in w:t, in a numbering label) is a
+  // space, as Word shows it (format.md §10.2): converted text has one line
+  // per emit(), so that origins keep numbering the paragraphs. Text that is
+  // not UTF-8 (the XML parser passes ill-formed bytes through) is refused
+  // here, naming the paragraph: doc::parse would read the converted text
+  // as GB18030 instead.
+  bool emit() {
+    for (char& c : line_)
+      if (c == '\n' || c == '\r') c = ' ';
+    std::string decoded, encoding;
+    doc::ParseError ignored;
+    if (!doc::decode(line_, &decoded, &encoding, &ignored) || encoding == "gb18030")
+      return fail(paragraph_, "the text is not valid UTF-8 (a NUL or a damaged byte sequence); "
+                              "the .docx is damaged");
     out_->text += line_;
     out_->text += '\n';
     out_->origins.push_back(Origin{0, paragraph_});
     line_.clear();
+    return true;
   }
 
   bool fail(int paragraph, std::string reason) {

@@ -181,6 +181,38 @@ TEST(Docx, ErrorNamesTheParagraph) {
             "n.docx: paragraph 2: looks like a paid marker but is not one: \"## paid begin ##\"; write ##paidbegin##");
 }
 
+// Found by fuzz_docx: a line end inside a run's text (&#10;, &#13;, or a
+// raw CR, which XML reads as LF) made the converted text one line longer
+// than its paragraph map, so later paragraphs were misnumbered in errors
+// and blocks. Word shows such a character as a space; so does paidoc.
+TEST(Docx, LineEndInsideRunTextIsASpaceSoParagraphsKeepTheirNumbers) {
+  const std::string body = p({"标题"}) + p({"第一行&#10;第二行", "\r第三行&#13;"}) + p({"结尾"});
+  Loaded l = load(docx(body), "le.docx");
+  ASSERT_TRUE(l.parsed.ok) << l.parsed.error.to_string();
+  expect_blocks(l.parsed.document, {
+                                       {BlockKind::kParagraph, 0, "", "第一行 第二行 第三行", false, 2},
+                                       {BlockKind::kParagraph, 0, "", "结尾", false, 3},
+                                   });
+  const std::string unclosed =
+      p({"标题"}) + p({"甲&#10;乙&#13;丙"}) + p({"正文##paidbegin##付费"}) + p({"结尾"});
+  Loaded u = load(docx(unclosed), "u.docx");
+  ASSERT_FALSE(u.parsed.ok);
+  EXPECT_EQ(u.parsed.error.paragraph, 3) << u.parsed.error.to_string();
+}
+
+// Found by fuzz_docx: ill-formed UTF-8 inside a run's text went through
+// the XML parser into the converted text, which doc::parse then read as
+// GB18030, so the document was imported as mojibake. It is refused, naming
+// the paragraph.
+TEST(Docx, InvalidUtf8InRunTextIsRefusedNotReadAsGb18030) {
+  const std::string body = p({"之后\t\xE5\x88\xB6\xE8/\xA1\xA8"}) + p({"正文"});
+  EXPECT_EQ(error_of(docx(body), "m.docx"),
+            "m.docx: paragraph 1: the text is not valid UTF-8 (a NUL or a damaged byte sequence); "
+            "the .docx is damaged");
+  const std::string later = p({"标题"}) + p({"正文"}) + p({"第三段\xFF"});
+  EXPECT_EQ(error_of(docx(later), "n.docx").rfind("n.docx: paragraph 3: the text is not valid UTF-8", 0), 0u);
+}
+
 TEST(Docx, TablesAndImagesAreRefusedByParagraph) {
   const std::string table = p({"标题"}) + p({"正文"}) +
                             "<w:tbl><w:tr><w:tc>" + p({"单元格"}) + "</w:tc></w:tr></w:tbl>" + p({"结尾"});

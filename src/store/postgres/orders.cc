@@ -457,7 +457,11 @@ Result<int64_t> book(Connection& c, const std::vector<std::pair<Account, int64_t
     if (!*row) return Status::internal("ledger: no next txn id");
     txn = next->int64(0);
   }
-  for (const auto& [account, delta] : legs) {
+  // Named references rather than a structured binding: lambdas capture
+  // them, which clang before 16 does not allow for bindings.
+  for (const auto& leg : legs) {
+    const Account& account = leg.first;
+    const int64_t delta = leg.second;
     auto ins = run(c, kInsertEntry, [&](Stmt& st) {
       st.bind(1, txn)
           .bind(2, account.name)
