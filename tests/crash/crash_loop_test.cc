@@ -188,19 +188,24 @@ struct Killed {
 };
 
 // Runs `paidoc ARGS...`, reading its stdout, and kills it with SIGKILL
-// `delay` after it started unless it ended first.
-Killed run_and_kill(const std::vector<std::string>& args, std::chrono::microseconds delay) {
+// `delay` after it started (after its first complete line with
+// `after_first_line`) unless it ended first.
+Killed run_and_kill(const std::vector<std::string>& args, std::chrono::microseconds delay,
+                    bool after_first_line = false) {
   Killed k;
   int fd = -1;
-  const auto t0 = Clock::now();
   pid_t pid = spawn_paidoc(args, &fd);
   if (pid <= 0) return k;
-  const auto kill_at = t0 + delay;
+  auto kill_at = after_first_line ? Clock::time_point::max() : Clock::now() + delay;
   std::string out;
   char buf[4096];
   bool eof = false;
   while (!eof) {
-    auto left = std::chrono::duration_cast<std::chrono::microseconds>(kill_at - Clock::now());
+    if (after_first_line && kill_at == Clock::time_point::max() && out.find('\n') != std::string::npos)
+      kill_at = Clock::now() + delay;
+    auto left = kill_at == Clock::time_point::max()
+                    ? std::chrono::microseconds(100000)
+                    : std::chrono::duration_cast<std::chrono::microseconds>(kill_at - Clock::now());
     if (left.count() <= 0) break;
     pollfd p{fd, POLLIN, 0};
     timespec ts{static_cast<time_t>(left.count() / 1000000), static_cast<long>(left.count() % 1000000) * 1000};
@@ -335,6 +340,7 @@ class CrashLoopTest : public ::testing::Test {
 void CrashLoopTest::start_load(int cycle) {
   stop_ = false;
   killed_ = false;
+  in_flight_ = 0;  // a killed server left some unanswered
   auto note_odd = [this](const std::string& what, const HttpResponse& r) {
     std::lock_guard<std::mutex> l(mu_);
     if (!killed_) odd_.push_back(what + ": " + std::to_string(r.status) + " " + r.body);
@@ -693,6 +699,7 @@ TEST_F(CrashLoopTest, AcknowledgedWritesSurviveSigkillOfServerImportAndCredit) {
   if (HasFatalFailure()) return;
 
   int by_victim[kVictims] = {};
+  int kills[kVictims] = {};  // SIGKILLs that found their victim running
   int finished_before_kill = 0;  // CLI victims that ended before their kill
   int kills_with_writes_in_flight = 0;
   const auto t0 = Clock::now();
@@ -725,6 +732,7 @@ TEST_F(CrashLoopTest, AcknowledgedWritesSurviveSigkillOfServerImportAndCredit) {
       if (unanswered > 0) ++kills_with_writes_in_flight;
       server->kill_now();
       EXPECT_TRUE(server->killed_by(SIGKILL)) << when;
+      ++kills[kServer];
       moment = "killed after " + std::to_string(delay.count()) + " ms of load + " + std::to_string(extra.count()) +
                " us, " + std::to_string(unanswered) + " requests unanswered";
       stop_load();
@@ -732,15 +740,23 @@ TEST_F(CrashLoopTest, AcknowledgedWritesSurviveSigkillOfServerImportAndCredit) {
       ASSERT_GT(port_, 0) << when << ": " << server->logs();
     } else if (victim == kImport) {
       const std::string batch_size = std::to_string(std::uniform_int_distribution<int>(1, 20)(rng));
-      // From a quarter of the time the batch took before the load to twice
-      // that: the load slows the import down.
-      const auto window = std::chrono::duration_cast<std::chrono::microseconds>(import_time);
-      const auto delay = std::chrono::microseconds(
-          std::uniform_int_distribution<int64_t>(window.count() / 4, window.count() * 2)(rng));
-      Killed k = run_and_kill({"--data", data(), "import", "--batch", batch_size, "--price", "1.23", batch}, delay);
+      // Every other import dies at any moment up to twice the time the
+      // setup's import took for as many files (the load slows it down); the
+      // others in their writing phase: up to 40 ms after the first batch
+      // was printed (the files are read and parsed before).
+      const bool in_writes = rng() % 2 == 0;
+      const auto window = in_writes ? std::chrono::microseconds(40000)
+                                    : std::chrono::duration_cast<std::chrono::microseconds>(import_time * 2);
+      const auto delay = std::chrono::microseconds(std::uniform_int_distribution<int64_t>(0, window.count())(rng));
+      Killed k = run_and_kill({"--data", data(), "import", "--batch", batch_size, "--price", "1.23", batch}, delay,
+                              in_writes);
       stop_load();
-      if (k.finished) ++finished_before_kill;
-      else ++kills_with_writes_in_flight;
+      if (k.finished) {
+        ++finished_before_kill;
+      } else {
+        ++kills[kImport];
+        ++kills_with_writes_in_flight;
+      }
       std::set<std::string> acked;
       for (const std::string& line : lines_of(k.out)) {
         std::string word, title;
@@ -750,7 +766,7 @@ TEST_F(CrashLoopTest, AcknowledgedWritesSurviveSigkillOfServerImportAndCredit) {
         acked.insert(title);
       }
       moment = std::string(k.finished ? "finished before its kill at " : "killed at ") +
-               std::to_string(delay.count() / 1000) + " ms (--batch " + batch_size + ", " +
+               std::to_string(delay.count() / 1000) + " ms" + (in_writes ? " after its first line" : "") + " (--batch " + batch_size + ", " +
                std::to_string(acked.size()) + " of " + std::to_string(kImportFiles) + " printed";
       check("after the kill of " + when);
       if (HasFatalFailure()) return;
@@ -798,9 +814,9 @@ TEST_F(CrashLoopTest, AcknowledgedWritesSurviveSigkillOfServerImportAndCredit) {
         c.reader = static_cast<int>(rng() % kReaders);
         c.amount_fen = std::uniform_int_distribution<int64_t>(1, 5000)(rng);
         c.note = "crash loop " + std::to_string(cycle) + "." + std::to_string(k);
-        const auto window = std::chrono::duration_cast<std::chrono::microseconds>(credit_time);
-        const auto delay = std::chrono::microseconds(
-            std::uniform_int_distribution<int64_t>(0, window.count() + window.count() / 4)(rng));
+        // Up to twice the time a credit took before the load.
+        const auto window = std::chrono::duration_cast<std::chrono::microseconds>(credit_time * 2);
+        const auto delay = std::chrono::microseconds(std::uniform_int_distribution<int64_t>(0, window.count())(rng));
         Killed r = run_and_kill({"--data", data(), "wallet", "credit", "--email", readers_[c.reader].email,
                                  "--amount", yuan(c.amount_fen), "--note", c.note},
                                 delay);
@@ -812,6 +828,7 @@ TEST_F(CrashLoopTest, AcknowledgedWritesSurviveSigkillOfServerImportAndCredit) {
           c.acked = true;
           ++done;
         } else {
+          ++kills[kCredit];
           ++kills_with_writes_in_flight;
         }
         credits_.push_back(c);
@@ -857,9 +874,10 @@ TEST_F(CrashLoopTest, AcknowledgedWritesSurviveSigkillOfServerImportAndCredit) {
   }
   const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - t0).count();
   std::cout << "[          ] crash loop summary (seed " << seed << ", " << cycles << " cycles in " << seconds << " s):\n"
-            << "[          ]   SIGKILLs by victim: server " << by_victim[kServer] << ", import " << by_victim[kImport]
-            << ", credit " << by_victim[kCredit] << " cycles (" << finished_before_kill
-            << " CLI runs ended before their kill; " << kills_with_writes_in_flight
+            << "[          ]   cycles by victim: server " << by_victim[kServer] << ", import " << by_victim[kImport]
+            << ", credit " << by_victim[kCredit] << "; SIGKILLs: " << kills[kServer] + kills[kImport] + kills[kCredit]
+            << " (server " << kills[kServer] << ", import " << kills[kImport] << ", credit " << kills[kCredit] << "; "
+            << finished_before_kill << " CLI runs ended before their kill; " << kills_with_writes_in_flight
             << " kills with a write unanswered)\n"
             << "[          ]   acknowledged writes checked after the last restart: " << purchases_checked_
             << " purchases, " << topups_checked_ << " top-ups, " << uploads_checked_ << " uploads, " << imports_checked_
@@ -869,9 +887,9 @@ TEST_F(CrashLoopTest, AcknowledgedWritesSurviveSigkillOfServerImportAndCredit) {
             << unacked_imports_ << " imported files (" << unacked_imports_there_ << " there before the rerun), "
             << unacked_credits << " credits (" << unacked_credits_there << " there)" << std::endl;
   RecordProperty("cycles", cycles);
-  RecordProperty("server_kills", by_victim[kServer]);
-  RecordProperty("import_kills", by_victim[kImport]);
-  RecordProperty("credit_cycles", by_victim[kCredit]);
+  RecordProperty("server_kills", kills[kServer]);
+  RecordProperty("import_kills", kills[kImport]);
+  RecordProperty("credit_kills", kills[kCredit]);
   ::kill(server->pid(), SIGTERM);
   EXPECT_EQ(server->wait_exit(15000), 0) << server->logs();
 }
