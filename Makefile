@@ -5,7 +5,10 @@
 # `make e2e` runs the browser journeys (tests/e2e) alone; screenshots go to
 # $(BUILD)/e2e-artifacts/. `make fuzz` builds the libFuzzer targets of fuzz/
 # with clang in their own build directory and runs each for FUZZ_SECONDS
-# (fuzz/README.md).
+# (fuzz/README.md). `make crash-loop` runs the long crash loop
+# (tests/crash): 60 cycles (CRASH_CYCLES=N), each a SIGKILL of the server,
+# `paidoc import` or `paidoc wallet credit` under load, then checks; it
+# prints its seed (PAIDOC_CRASH_SEED=N replays it) and a summary.
 BUILD ?= build
 BUILD_TYPE ?= RelWithDebInfo
 DATA ?= paidoc-data
@@ -13,8 +16,9 @@ LISTEN ?= 127.0.0.1:8080
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?=
 FUZZ_BUILD ?= build-fuzz
+CRASH_CYCLES ?= 60
 
-.PHONY: all deps build run test e2e bench fuzz clean
+.PHONY: all deps build run test e2e crash-loop bench fuzz clean
 
 all: build
 
@@ -41,6 +45,11 @@ e2e: build
 	@bash scripts/install-deps.sh --test
 	PAIDOC_BIN=$(BUILD)/paidoc PAIDOC_DOCX=$(BUILD)/e2e_docx PAIDOC_GATEWAYS=$(BUILD)/e2e_gateways E2E_ARTIFACTS=$(BUILD)/e2e-artifacts \
 	  node tests/e2e/run.mjs
+
+# `make test` runs a short crash loop (ctest's CrashLoopTest, 9 cycles); this
+# one runs CRASH_CYCLES and prints its summary at the end.
+crash-loop: build
+	PAIDOC_CRASH_CYCLES=$(CRASH_CYCLES) $(BUILD)/crash_tests
 
 bench: build
 	bash bench/page/run.sh

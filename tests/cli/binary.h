@@ -2,6 +2,7 @@
 // and `paidoc serve` as a child process that can be stopped or killed.
 #pragma once
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -78,6 +79,41 @@ inline CmdResult shell(const std::string& command, const fs::path& scratch) {
 // `paidoc ARGS` (ARGS is shell text).
 inline CmdResult paidoc(const std::string& args, const fs::path& scratch) {
   return shell(std::string(PAIDOC_BINARY) + " " + args, scratch);
+}
+
+// Starts `paidoc ARGS...` with its stdout on a pipe (stderr to /dev/null),
+// to be read while it runs and killed at a chosen moment; answers the pid
+// (-1 when it could not start) and sets *out_fd to the pipe's read end. The
+// caller reaps the child (waitpid) and closes the pipe.
+inline pid_t spawn_paidoc(const std::vector<std::string>& args, int* out_fd) {
+  // Everything the child needs is made before fork(): the parent may have
+  // other threads, and the child only calls async-signal-safe functions.
+  std::string bin = PAIDOC_BINARY;
+  std::vector<std::string> copy = args;
+  std::vector<char*> argv;
+  argv.push_back(bin.data());
+  for (auto& a : copy) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  int fds[2];
+  // Close-on-exec, so that no other child started meanwhile holds the
+  // write end open (dup2 clears the flag on the child's stdout).
+  if (pipe2(fds, O_CLOEXEC) != 0) return -1;
+  std::fflush(nullptr);
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(fds[1], STDOUT_FILENO);
+    int devnull = open("/dev/null", O_WRONLY);
+    dup2(devnull, STDERR_FILENO);
+    execv(bin.c_str(), argv.data());
+    _exit(127);
+  }
+  close(fds[1]);
+  if (pid < 0) {
+    close(fds[0]);
+    return -1;
+  }
+  *out_fd = fds[0];
+  return pid;
 }
 
 // `paidoc [GLOBAL...] serve ARGS...` as a child process whose stdout and

@@ -20,17 +20,11 @@
 #include <thread>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "cli/binary.h"
-#include "web/http_client.h"
+#include "cli/json_api.h"
 
 namespace paidoc::cli::testing {
 namespace {
-
-using json = nlohmann::json;
-using paidoc::web::testing::HttpClient;
-using paidoc::web::testing::HttpResponse;
 
 constexpr int kReaders = 6;
 constexpr int kCycles = 20;
@@ -49,22 +43,6 @@ struct Purchase {
   int64_t document_id = 0;  // 0: a top-up
   int64_t amount_fen = 0;
 };
-
-HttpResponse call(HttpClient& c, const std::string& method, const std::string& target,
-                  const std::string& token, const std::string& body = "") {
-  std::vector<std::string> headers = {"Accept: application/json"};
-  if (!token.empty()) headers.push_back("Authorization: Bearer " + token);
-  if (method == "POST") headers.push_back("Content-Type: application/json");
-  return c.request(method, target, headers, body);
-}
-
-json parse(const HttpResponse& r) { return json::parse(r.body, nullptr, false); }
-
-// An order answer is the order itself or {"order": {...}, ...}.
-const json& order_of(const json& j) {
-  if (j.is_object() && j.contains("order") && j["order"].is_object()) return j["order"];
-  return j;
-}
 
 class CrashTest : public ::testing::Test {
  protected:
@@ -258,12 +236,8 @@ TEST_F(CrashTest, AcknowledgedWalletPurchasesSurviveRepeatedSigkill) {
             std::lock_guard<std::mutex> l(mu);
             topups_sent.push_back(p);
           }
-          const std::string form = "out_trade_no=" + order_of(oj).value("out_trade_no", "") +
-                                   "&amount_fen=" + std::to_string(p.amount_fen) + "&csrf=crashtestcsrf";
-          HttpResponse done = c.request("POST", "/sandbox/pay",
-                                        {"Authorization: Bearer " + readers[0].token, "Cookie: paidoc_csrf=crashtestcsrf",
-                                         "Content-Type: application/x-www-form-urlencoded"},
-                                        form);
+          HttpResponse done =
+              sandbox_confirm(c, readers[0].token, order_of(oj).value("out_trade_no", ""), p.amount_fen);
           std::lock_guard<std::mutex> l(mu);
           if (done.status == 200 || done.status == 303) {
             topups_acked.push_back(p);

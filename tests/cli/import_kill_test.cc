@@ -2,7 +2,6 @@
 // prints a file's line only once its batch is durable. Killed at any moment,
 // every document it printed as imported is in the database, and running it
 // again completes the rest.
-#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -29,31 +28,6 @@ std::string notice(int i) {
          "栋楼开始，志愿者在东门集合。\n" + "##paidend##\n" + "欢迎居民参加。\n";
 }
 
-// Runs `paidoc ARGS...` with stdout on a pipe; returns the pid and the read end.
-pid_t spawn(const std::vector<std::string>& args, int* out_fd) {
-  int fds[2];
-  if (pipe(fds) != 0) return -1;
-  pid_t pid = fork();
-  if (pid == 0) {
-    dup2(fds[1], STDOUT_FILENO);
-    int devnull = open("/dev/null", O_WRONLY);
-    dup2(devnull, STDERR_FILENO);
-    close(fds[0]);
-    close(fds[1]);
-    std::vector<char*> argv;
-    std::string bin = PAIDOC_BINARY;
-    argv.push_back(bin.data());
-    std::vector<std::string> copy = args;
-    for (auto& a : copy) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    execv(bin.c_str(), argv.data());
-    _exit(127);
-  }
-  close(fds[1]);
-  *out_fd = fds[0];
-  return pid;
-}
-
 TEST(ImportKillTest, KilledImportKeepsEveryDocumentItReportedAndResumes) {
   TempDir dir("paidoc-import-kill");
   constexpr int kFiles = 3000;
@@ -67,7 +41,7 @@ TEST(ImportKillTest, KilledImportKeepsEveryDocumentItReportedAndResumes) {
   fs::create_directories(data);
 
   int fd = -1;
-  pid_t pid = spawn({"--data", data, "import", "--batch", "25", dir / "src"}, &fd);
+  pid_t pid = spawn_paidoc({"--data", data, "import", "--batch", "25", dir / "src"}, &fd);
   ASSERT_GT(pid, 0);
   // Read until a few batches were reported, then kill it mid-import.
   std::string out;
