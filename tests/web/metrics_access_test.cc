@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "commerce/commerce.h"
 #include "common/clock.h"
@@ -80,9 +81,9 @@ TEST_F(MetricsAccessTest, MetricsAreNotPublicByDefault) {
   ASSERT_NO_FATAL_FAILURE(start(ServerOptions{}));
   const uint16_t port = server_->port();
   EXPECT_EQ(server_->metrics_port(), 0);
-  for (const std::vector<std::string>& headers :
-       {std::vector<std::string>{}, {"Authorization: Bearer anything-at-all-0123456789"},
-        {std::string("Authorization: Bearer ") + testing::kTestMetricsToken}}) {
+  const std::vector<std::vector<std::string>> asks = {
+      {}, {"Authorization: Bearer anything-at-all-0123456789"}, {testing::metrics_auth()}};
+  for (const std::vector<std::string>& headers : asks) {
     HttpResponse r = get(port, "/metrics", headers);
     EXPECT_EQ(r.status, 404) << (headers.empty() ? "" : headers[0]);
     EXPECT_EQ(r.body.find(kExpositionMark), std::string::npos);
