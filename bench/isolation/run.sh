@@ -172,8 +172,10 @@ port_busy "$GATEWAY_PORT" || die "the stand-in gateway did not start (see $TMP/g
 log "starting paidoc on 127.0.0.1:$PAIDOC_PORT (stand-in WeChat Pay on :$GATEWAY_PORT)"
 # Started directly (not through P): $! must be paidoc itself, so that stop
 # on exit reaches it.
+# Every client is 127.0.0.1: no cap per address (--max-connections-per-address).
 # shellcheck disable=SC2086
 "$PAIDOC" --data "$TMP/data" serve --listen "127.0.0.1:$PAIDOC_PORT" --download-free-daily 0 \
+  --max-connections-per-address 0 \
   --wechat-mchid 1900000001 --wechat-appid wxbench000000001 --wechat-serial-no BENCHSERIAL01 \
   --wechat-private-key-file "$KEYS/merchant.pem" --wechat-platform-key-file "$KEYS/platform.pem" \
   --wechat-platform-serial BENCHPLATFORM01 --wechat-apiv3-key-file "$KEYS/apiv3.key" \

@@ -162,7 +162,9 @@ fi
 # Behind the proxy every node gets the site's address (--base-url, as
 # docs/deploy.md does), so the page's absolute links are the same whichever
 # node renders it.
-SERVE_ARGS=(--demo)
+# wrk's connections all come from 127.0.0.1: no cap per address
+# (--max-connections-per-address; off behind the proxy anyway).
+SERVE_ARGS=(--demo --max-connections-per-address 0)
 ((UPSTREAM_NODES > 0)) && SERVE_ARGS+=(--trust-proxy --base-url "http://127.0.0.1:$PROXY_PORT")
 for ((n = 0; n < NODES; n++)); do
   mkdir -p "$TMP/node$n"

@@ -184,7 +184,9 @@ for n in 0 1; do
   port=$([[ $n == 0 ]] && echo "$PORT_A" || echo "$PORT_B")
   mkdir -p "$TMP/node$name"
   log "starting node $name on 127.0.0.1:$port"
-  (cd "$TMP/node$name" && exec "$PAIDOC" --db "$DB_URL" serve --listen "127.0.0.1:$port") \
+  # Every client is 127.0.0.1: no cap per address.
+  (cd "$TMP/node$name" && exec "$PAIDOC" --db "$DB_URL" serve --listen "127.0.0.1:$port" \
+    --max-connections-per-address 0) \
     >"$TMP/node$name.log" 2>&1 </dev/null &
   NODE_PID[n]=$!
   wait_http "${URLS[n]}/healthz" "${NODE_PID[n]}" "node $name" "$TMP/node$name.log" 60

@@ -176,7 +176,9 @@ PORT=$(free_port 18090)
 URL="http://127.0.0.1:$PORT"
 
 log "starting paidoc on 127.0.0.1:$PORT"
-"$PAIDOC" serve --data "$DATA" --listen "127.0.0.1:$PORT" >"$TMP/paidoc.log" 2>&1 </dev/null &
+# Every client is 127.0.0.1: no cap per address (--max-connections-per-address).
+"$PAIDOC" serve --data "$DATA" --listen "127.0.0.1:$PORT" --max-connections-per-address 0 \
+  >"$TMP/paidoc.log" 2>&1 </dev/null &
 PAIDOC_PID=$!
 wait_http "$URL/healthz" "$PAIDOC_PID" paidoc "$TMP/paidoc.log" 30
 

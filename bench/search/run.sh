@@ -205,7 +205,8 @@ for db in "${BACKENDS[@]}"; do
   log "starting paidoc ($(backend_name "$db")) on 127.0.0.1:$port"
   (cd "$TMP/run-$db" && exec "$PAIDOC" "${args[@]}" serve --listen "127.0.0.1:$port" \
     --search-per-minute 0 --search-per-day 0 \
-    --search-account-per-minute 0 --search-account-per-day 0) \
+    --search-account-per-minute 0 --search-account-per-day 0 \
+    --max-connections-per-address 0) \
     >"$TMP/paidoc-$db.log" 2>&1 </dev/null &
   PID[$db]=$!
   wait_http "${URL[$db]}/healthz" "${PID[$db]}" "paidoc ($db)" "$TMP/paidoc-$db.log" 60

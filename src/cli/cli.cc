@@ -8,12 +8,15 @@
 #include <cstdlib>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -173,19 +176,66 @@ int run_import(const Globals& g, const std::string& price_text, const std::strin
 
 // ---- serve ------------------------------------------------------------------
 
-bool split_listen(const std::string& listen, web::ServerOptions* o) {
+bool split_host_port(const std::string& listen, std::string* host, uint16_t* port) {
   size_t colon = listen.rfind(':');
   if (colon == std::string::npos) return false;
-  o->host = listen.substr(0, colon);
-  if (o->host.size() >= 2 && o->host.front() == '[') o->host = o->host.substr(1, o->host.size() - 2);
+  *host = listen.substr(0, colon);
+  if (host->size() >= 2 && host->front() == '[') *host = host->substr(1, host->size() - 2);
   try {
-    int port = std::stoi(listen.substr(colon + 1));
-    if (port < 0 || port > 65535) return false;
-    o->port = static_cast<uint16_t>(port);
+    int p = std::stoi(listen.substr(colon + 1));
+    if (p < 0 || p > 65535) return false;
+    *port = static_cast<uint16_t>(p);
   } catch (...) {
     return false;
   }
-  return !o->host.empty();
+  return !host->empty();
+}
+
+bool split_listen(const std::string& listen, web::ServerOptions* o) {
+  return split_host_port(listen, &o->host, &o->port);
+}
+
+// One descriptor per open connection: the soft limit on open files (often
+// 1024) is raised to the hard limit once, at start, and the outcome logged.
+void raise_open_file_limit() {
+  struct rlimit rl {};
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+    spdlog::warn("open files: cannot read the limit: {}", std::strerror(errno));
+    return;
+  }
+  const rlim_t before = rl.rlim_cur;
+  if (rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+      spdlog::warn("open files: limit {}; raising it to the hard limit {} failed: {}",
+                   static_cast<uint64_t>(before), static_cast<uint64_t>(rl.rlim_max),
+                   std::strerror(errno));
+      return;
+    }
+    spdlog::info("open files: limit raised from {} to {} (the hard limit)",
+                 static_cast<uint64_t>(before), static_cast<uint64_t>(rl.rlim_cur));
+  } else {
+    spdlog::info("open files: limit {} (the hard limit)", static_cast<uint64_t>(before));
+  }
+  if (rl.rlim_cur < 4096)
+    spdlog::warn("open files: {} is low for a server (one per connection); raise the hard limit, "
+                 "e.g. LimitNOFILE=65536 in the systemd unit",
+                 static_cast<uint64_t>(rl.rlim_cur));
+}
+
+// A --metrics-token: 16 to 256 visible ASCII characters (no spaces), so that
+// it travels unchanged in an Authorization header.
+Status check_metrics_token(const std::string& token) {
+  if (token.size() < 16 || token.size() > 256)
+    return Status::invalid(fmt::format(
+        "--metrics-token: expected 16 to 256 characters, got {}", token.size()));
+  for (size_t i = 0; i < token.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(token[i]);
+    if (c <= 0x20 || c >= 0x7f)
+      return Status::invalid(fmt::format(
+          "--metrics-token: character {} is not a visible ASCII character (no spaces)", i + 1));
+  }
+  return Status();
 }
 
 // A free TCP port on host, for when --listen asks for port 0 and the site
@@ -279,9 +329,18 @@ class ExpirySweeper {
 };
 
 int run_serve(const Globals& g, const std::string& listen, bool demo, web::ServerOptions opts,
-              const PaymentArgs& pay_args) {
+              const PaymentArgs& pay_args, const std::string& metrics_listen) {
   if (!split_listen(listen, &opts))
     return fail(Status::invalid(fmt::format("--listen {}: expected HOST:PORT", listen)));
+  if (!metrics_listen.empty() &&
+      !split_host_port(metrics_listen, &opts.metrics_host, &opts.metrics_port))
+    return fail(Status::invalid(fmt::format("--metrics-listen {}: expected HOST:PORT", metrics_listen)));
+  if (!opts.metrics_token.empty())
+    if (Status s = check_metrics_token(opts.metrics_token); !s.is_ok()) return fail(s);
+  if (opts.max_connections_per_address < 0 || opts.max_connections_per_address > 100000)
+    return fail(Status::invalid(
+        fmt::format("--max-connections-per-address {}: expected 0..100000 (0: no cap)",
+                    opts.max_connections_per_address)));
   if (opts.threads < 0 || opts.threads > 1024)
     return fail(Status::invalid(
         fmt::format("--threads {}: expected 0..1024 (0: one per core)", opts.threads)));
@@ -352,9 +411,20 @@ int run_serve(const Globals& g, const std::string& listen, bool demo, web::Serve
   opts.sandbox = payments->sandbox;
   commerce::Commerce commerce(**st, **st, Clock::system(), std::move(payments->options),
                               std::move(payments->providers));
+  raise_open_file_limit();
   web::Server server(**st, lib, accounts, commerce, opts);
   Status s = server.start();
   if (!s.is_ok()) return fail(s);
+  if (opts.max_connections_per_address > 0)
+    spdlog::info("connections: at most {} at once from one address", opts.max_connections_per_address);
+  else
+    spdlog::info("connections: no cap per address{}",
+                 opts.trust_proxy ? " (behind --trust-proxy; the proxy caps connections per client)" : "");
+  if (!opts.metrics_host.empty()) {
+    bool v6 = opts.metrics_host.find(':') != std::string::npos;
+    spdlog::info("metrics on http://{}{}{}:{}/metrics", v6 ? "[" : "", opts.metrics_host,
+                 v6 ? "]" : "", server.metrics_port());
+  }
   spdlog::info("payments: {}", enabled);
   if (!notify_warning.empty()) spdlog::warn("payments: {}", notify_warning);
   if (payments->sandbox)
@@ -400,6 +470,19 @@ int run(int argc, char** argv) {
                   "mark cookies Secure (when the site is served over HTTPS)");
   serve->add_flag("--trust-proxy", sopts.trust_proxy,
                   "take the client address from the last X-Forwarded-For entry (behind a reverse proxy)");
+  auto* max_conn_opt =
+      serve->add_option("--max-connections-per-address", sopts.max_connections_per_address,
+                        "connections open at once from one address (the socket's); more are "
+                        "answered 503 and closed. 0: no cap. Default with --trust-proxy: no cap "
+                        "(every connection is the proxy's; cap per client at the proxy)")
+          ->capture_default_str();
+  std::string metrics_listen;
+  serve->add_option("--metrics-listen", metrics_listen,
+                    "HOST:PORT of a second listener serving /metrics and /healthz only (keep it "
+                    "private); without it or --metrics-token, /metrics is not served");
+  serve->add_option("--metrics-token", sopts.metrics_token,
+                    "serve /metrics on --listen too, to 'Authorization: Bearer TOKEN' (16..256 "
+                    "visible ASCII characters; better in the --config file than on the command line)");
   {
     const char* g = "Trust pages and footer";
     serve->add_option("--pages-dir", sopts.trust.pages_dir,
@@ -525,7 +608,10 @@ int run(int argc, char** argv) {
   }
   if (*serve) {
     if (Status s = apply_mail_options(mail_args, &sopts); !s.is_ok()) return fail(s);
-    return run_serve(g, listen, demo, sopts, pay_args);
+    // Behind a proxy every connection comes from the proxy's address, so a
+    // cap per address would cap the whole site: off unless asked for.
+    if (sopts.trust_proxy && max_conn_opt->count() == 0) sopts.max_connections_per_address = 0;
+    return run_serve(g, listen, demo, sopts, pay_args, metrics_listen);
   }
   if (*check) return run_check(check_files);
   if (*import) return run_import(g, price, category, import_batch, import_paths);

@@ -41,6 +41,9 @@ struct Request {
   std::string_view csrf_header;      // X-CSRF-Token
   std::string_view forwarded_for;    // X-Forwarded-For, joined with ", "
   std::string_view remote_address;   // the socket's peer address
+  // Arrived on the operations listener (ServerOptions::metrics_host), which
+  // answers only the routes marked Route::ops.
+  bool ops_listener = false;
   // Payment notifications only (/api/v1/payments/...): every header as
   // "name: value\n" lines, names lower-cased; empty on other paths.
   std::string_view notify_headers;

@@ -111,6 +111,17 @@ std::string Metrics::exposition(std::optional<int64_t> documents) const {
                  "paidoc_render_cache_total{{result=\"miss\"}} {}\n",
                  cache_hits_.load(std::memory_order_relaxed),
                  cache_misses_.load(std::memory_order_relaxed));
+  fmt::format_to(it,
+                 "# HELP paidoc_connections_refused_total Connections closed when accepted "
+                 "because their address had max-connections-per-address open.\n"
+                 "# TYPE paidoc_connections_refused_total counter\n"
+                 "paidoc_connections_refused_total {}\n"
+                 "# HELP paidoc_accept_errors_total Accepts that failed (out of descriptors and "
+                 "the like); accepting pauses after each.\n"
+                 "# TYPE paidoc_accept_errors_total counter\n"
+                 "paidoc_accept_errors_total {}\n",
+                 refused_.load(std::memory_order_relaxed),
+                 accept_errors_.load(std::memory_order_relaxed));
   if (!pools_.empty()) {
     struct Family {
       const char* name;

@@ -29,6 +29,10 @@ class Metrics {
   void render_cache(bool hit) {
     (hit ? cache_hits_ : cache_misses_).fetch_add(1, std::memory_order_relaxed);
   }
+  // A connection closed at accept for the per-address cap; an accept that
+  // failed (out of descriptors and the like).
+  void connection_refused() { refused_.fetch_add(1, std::memory_order_relaxed); }
+  void accept_error() { accept_errors_.fetch_add(1, std::memory_order_relaxed); }
 
   // The worker pools to report (threads, queue, running, queued, refused).
   // REQUIRES: called before the server serves; the pools outlive every
@@ -47,6 +51,8 @@ class Metrics {
   std::unique_ptr<Histogram[]> durations_;
   std::atomic<uint64_t> cache_hits_{0};
   std::atomic<uint64_t> cache_misses_{0};
+  std::atomic<uint64_t> refused_{0};
+  std::atomic<uint64_t> accept_errors_{0};
   std::vector<const WorkPool*> pools_;
 };
 

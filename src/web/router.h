@@ -49,6 +49,11 @@ enum class AuthRule {
   kManageOrders, // auth::Permission::kManageOrders (admin)
   kViewAudit,    // auth::Permission::kViewAudit (admin)
   kManageTaxonomy,  // auth::Permission::kManageTaxonomy (admin)
+  // /metrics: on the operations listener (ServerOptions::metrics_host), or
+  // on the site's address with "Authorization: Bearer <metrics token>" when
+  // one is configured; anything else is answered 404, as if there were no
+  // such route. Accounts are never looked at.
+  kMetricsToken,
 };
 
 // Cross-site request forgery defence for state-changing routes.
@@ -118,6 +123,9 @@ struct Route {
   // The largest body read for this route; 0: ServerOptions::body_limit.
   // Checked before the body is read (a larger Content-Length is 413 at once).
   size_t body_limit = 0;
+  // Also answered on the operations listener (ServerOptions::metrics_host),
+  // where every other route is 404.
+  bool ops = false;
 };
 
 // The route table (routes.cc).

@@ -169,9 +169,13 @@ const std::vector<Route>& routes() {
       {kPost, "/api/v1/admin/users/{id}/role", "api_user_role", api_user_role, A::kManageUsers,
        C::kApi, B::kJson},
       // Operations: answered on the I/O thread (one cached-statement read),
-      // so they still answer when every pool is busy.
-      {kGet, "/healthz", "healthz", healthz, A::kNone, C::kNone, B::kNone, W::kInline},
-      {kGet, "/metrics", "metrics", metrics, A::kNone, C::kNone, B::kNone, W::kInline},
+      // so they still answer when every pool is busy. The only routes of the
+      // operations listener (--metrics-listen); /metrics is 404 on the site's
+      // address unless the metrics token is presented (--metrics-token).
+      {kGet, "/healthz", "healthz", healthz, A::kNone, C::kNone, B::kNone, W::kInline, nullptr, 0,
+       true},
+      {kGet, "/metrics", "metrics", metrics, A::kMetricsToken, C::kNone, B::kNone, W::kInline,
+       nullptr, 0, true},
   };
   return kRoutes;
 }

@@ -19,7 +19,16 @@
 // its shared bytes. The timing in metrics and the access log runs from the
 // parsed request to the written-out response's start, queueing included.
 //
-// Stopping: stop() (or SIGINT/SIGTERM) closes the acceptor, closes idle
+// Accepting: the site's listener and, when configured, the operations
+// listener (ServerOptions::metrics_host: its requests carry
+// Request::ops_listener, and Site answers only the operations routes there).
+// A connection from an address that has max_connections_per_address open
+// already gets a fixed 503 written without waiting and is closed at once
+// (AddressCounts). Out of descriptors (EMFILE, ENFILE) a listener stops
+// accepting for a delay that doubles from 10 ms to 1 s while the error
+// lasts; the log says so at most every 10 s with a count (ThrottledWarning).
+//
+// Stopping: stop() (or SIGINT/SIGTERM) closes the acceptors, closes idle
 // connections, and lets requests being handled finish, also on the pools
 // (each holds the io_context's work count until its response is posted);
 // their responses go out with "Connection: close". run() returns when no
@@ -49,6 +58,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -118,6 +128,86 @@ void append_int(std::string& out, uint64_t v) {
 }
 
 
+// --- connections -----------------------------------------------------------------
+
+// Connections open now per peer address, for the per-address cap. Shared by
+// the accepting strand (try_add) and the sessions' destructors (remove).
+class AddressCounts {
+ public:
+  // Counts one more connection from `address`; false, counting nothing,
+  // when `cap` are open from it already.
+  bool try_add(const std::string& address, int cap) {
+    std::lock_guard lock(mu_);
+    auto [it, fresh] = counts_.try_emplace(address, 0);
+    if (it->second >= cap) return false;
+    ++it->second;
+    return true;
+  }
+  void remove(const std::string& address) {
+    std::lock_guard lock(mu_);
+    auto it = counts_.find(address);
+    if (it != counts_.end() && --it->second <= 0) counts_.erase(it);
+  }
+
+ private:
+  std::mutex mu_;
+  std::unordered_map<std::string, int> counts_;
+};
+
+// A warning that can come many times a second (a flood, descriptors running
+// out): the first is logged, then at most one line per interval, which says
+// how many times it came since the last line. Used on one strand only.
+class ThrottledWarning {
+ public:
+  explicit ThrottledWarning(std::chrono::seconds interval) : interval_(interval) {}
+  // Notes one occurrence; true when a line is due, with *count the
+  // occurrences it stands for (this one included).
+  bool note(uint64_t* count) {
+    ++pending_;
+    auto now = std::chrono::steady_clock::now();
+    if (logged_ && now - last_ < interval_) return false;
+    logged_ = true;
+    last_ = now;
+    *count = pending_;
+    pending_ = 0;
+    return true;
+  }
+
+ private:
+  std::chrono::seconds interval_;
+  std::chrono::steady_clock::time_point last_{};
+  bool logged_ = false;
+  uint64_t pending_ = 0;
+};
+
+// What a connection over the per-address cap gets, written once without
+// waiting (a fresh socket's send buffer is empty) before it is closed.
+constexpr std::string_view kTooManyConnections =
+    "HTTP/1.1 503 Service Unavailable\r\n"
+    "Server: paidoc\r\n"
+    "Connection: close\r\n"
+    "Retry-After: 2\r\n"
+    "Content-Type: text/plain; charset=utf-8\r\n"
+    "X-Content-Type-Options: nosniff\r\n"
+    "Content-Length: 55\r\n"
+    "\r\n"
+    "来自同一地址的连接过多，请稍后再试。\n";
+static_assert(kTooManyConnections.size() -
+                  kTooManyConnections.find("\r\n\r\n") - 4 == 55,
+              "Content-Length of kTooManyConnections");
+
+// The peer's IP address as text (an IPv4-mapped IPv6 address as IPv4);
+// empty when the peer is already gone.
+std::string peer_address(const tcp::socket& socket) {
+  beast::error_code ec;
+  auto peer = socket.remote_endpoint(ec);
+  if (ec) return {};
+  net::ip::address a = peer.address();
+  if (a.is_v6() && a.to_v6().is_v4_mapped())
+    a = net::ip::make_address_v4(net::ip::v4_mapped, a.to_v6());
+  return a.to_string();
+}
+
 }  // namespace
 
 // --- server state --------------------------------------------------------------
@@ -134,10 +224,12 @@ struct Core {
              SiteConfig{options.site_name, options.base_url, options.cache_bytes,
                         !options.base_url.empty(), options.secure_cookies, options.trust_proxy,
                         options.sandbox, options.clock, options.downloads, options.search_limits,
-                        options.trust, options.mail, options.password_resets}),
+                        options.trust, options.mail, options.password_resets,
+                        options.metrics_token}),
         ioc(threads()),
         control(net::make_strand(ioc)),
-        acceptor(control),
+        site_listener(control, false),
+        ops_listener(control, true),
         signals(control),
         flush_timer(control) {
     if (options.access_log) {
@@ -165,8 +257,22 @@ struct Core {
   // The pool for `work`; REQUIRES: work != kInline, start_pools() done.
   WorkPool& pool(Work work) { return *pools[static_cast<size_t>(work)]; }
 
-  void do_accept();
-  void on_accept(beast::error_code ec, tcp::socket socket);
+  // A listening socket and its pause after accept errors.
+  struct Listener {
+    Listener(net::strand<net::io_context::executor_type>& strand, bool ops)
+        : acceptor(strand), retry(strand), ops(ops) {}
+    tcp::acceptor acceptor;
+    net::steady_timer retry;
+    bool ops;                                  // the operations listener
+    std::chrono::milliseconds backoff{0};      // the pause after the next error
+  };
+  static constexpr std::chrono::milliseconds kMinBackoff{10};
+  static constexpr std::chrono::milliseconds kMaxBackoff{1000};
+
+  void do_accept(Listener& l);
+  void on_accept(Listener& l, beast::error_code ec, tcp::socket socket);
+  void accept_failed(Listener& l, beast::error_code ec);
+  void refuse_over_cap(tcp::socket& socket, const std::string& address);
   void do_stop();
   void schedule_flush();
 
@@ -181,10 +287,18 @@ struct Core {
   // io_context: sessions still queued in it unregister while it is destroyed.
   std::mutex sessions_mu;
   std::unordered_set<Session*> sessions;
+  // Open connections per peer address (only with a cap). Before the
+  // io_context for the same reason.
+  AddressCounts connections;
 
   net::io_context ioc;
   net::strand<net::io_context::executor_type> control;
-  tcp::acceptor acceptor;
+  Listener site_listener;
+  Listener ops_listener;  // open only with ServerOptions::metrics_host
+  uint16_t ops_port = 0;
+  // On the control strand: accept errors and refused connections.
+  ThrottledWarning accept_warning{std::chrono::seconds(10)};
+  ThrottledWarning cap_warning{std::chrono::seconds(10)};
   net::signal_set signals;
   net::steady_timer flush_timer;
 
@@ -200,9 +314,17 @@ class Session : public std::enable_shared_from_this<Session> {
  public:
   static constexpr std::chrono::seconds kStopGrace{5};
 
-  Session(tcp::socket&& socket, Core& server) : stream_(std::move(socket)), server_(server) {}
+  // `counted`: the connection is counted in Core::connections under
+  // `address`, and uncounted when the session ends.
+  Session(tcp::socket&& socket, Core& server, std::string address, bool ops, bool counted)
+      : stream_(std::move(socket)),
+        server_(server),
+        remote_address_(std::move(address)),
+        ops_(ops),
+        counted_(counted) {}
 
   ~Session() {
+    if (counted_) server_.connections.remove(remote_address_);
     std::lock_guard lock(server_.sessions_mu);
     server_.sessions.erase(this);
   }
@@ -211,14 +333,6 @@ class Session : public std::enable_shared_from_this<Session> {
     {
       std::lock_guard lock(server_.sessions_mu);
       server_.sessions.insert(this);
-    }
-    beast::error_code ec;
-    auto peer = stream_.socket().remote_endpoint(ec);
-    if (!ec) {
-      net::ip::address a = peer.address();
-      if (a.is_v6() && a.to_v6().is_v4_mapped())
-        a = net::ip::make_address_v4(net::ip::v4_mapped, a.to_v6());
-      remote_address_ = a.to_string();
     }
     net::dispatch(stream_.get_executor(),
                   beast::bind_front_handler(&Session::do_read, shared_from_this()));
@@ -261,6 +375,7 @@ class Session : public std::enable_shared_from_this<Session> {
     auto t0 = std::chrono::steady_clock::now();
 
     Request req = request_of(data_, remote_address_);
+    req.ops_listener = ops_;
 
     int route = -1;
     Work work = Work::kStore;
@@ -325,6 +440,7 @@ class Session : public std::enable_shared_from_this<Session> {
     req.cookie = data_.cookie;
     req.host = data_.host;
     req.remote_address = remote_address_;
+    req.ops_listener = ops_;
     Response res = server_.site.body_too_large(req, parser_->limit());
     drain_ = true;
     send(std::move(res), server_.site.router().bad_request_index(), data_.method, false, false,
@@ -437,6 +553,8 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::flat_buffer buffer_;
   RequestData data_;
   std::string remote_address_;  // the peer's IP address, as text
+  bool ops_ = false;            // on the operations listener
+  bool counted_ = false;        // counted in server_.connections
   std::optional<RequestParser> parser_;
   Response res_;      // kept alive until written
   std::string head_;  // status line and headers of res_
@@ -477,36 +595,87 @@ void Core::start_pools() {
   site.metrics().set_pools(std::move(all));
 }
 
-void Core::do_accept() {
-  acceptor.async_accept(net::make_strand(ioc), beast::bind_front_handler(&Core::on_accept, this));
+void Core::do_accept(Listener& l) {
+  l.acceptor.async_accept(net::make_strand(ioc),
+                          [this, &l](beast::error_code ec, tcp::socket socket) {
+                            on_accept(l, ec, std::move(socket));
+                          });
 }
 
-void Core::on_accept(beast::error_code ec, tcp::socket socket) {
-  if (stopping.load() || !acceptor.is_open()) {
+void Core::on_accept(Listener& l, beast::error_code ec, tcp::socket socket) {
+  if (stopping.load() || !l.acceptor.is_open()) {
     beast::error_code ignored;
     socket.close(ignored);
     return;
   }
-  if (ec) {
-    // Out of descriptors and the like: keep accepting after a short pause
-    // rather than spin.
-    if (ec != net::error::operation_aborted) spdlog::warn("accept: {}", ec.message());
-    auto timer = std::make_shared<net::steady_timer>(control, std::chrono::milliseconds(50));
-    timer->async_wait([this, timer](beast::error_code) {
-      if (!stopping.load()) do_accept();
-    });
-    return;
+  if (ec) return accept_failed(l, ec);
+  l.backoff = std::chrono::milliseconds(0);
+  std::string address = peer_address(socket);
+  bool counted = false;
+  if (address.empty()) {
+    // Gone before we looked: nothing to serve.
+    beast::error_code ignored;
+    socket.close(ignored);
+    return do_accept(l);
+  }
+  if (options.max_connections_per_address > 0) {
+    if (!connections.try_add(address, options.max_connections_per_address)) {
+      refuse_over_cap(socket, address);
+      return do_accept(l);
+    }
+    counted = true;
   }
   beast::error_code ignored;
   socket.set_option(tcp::no_delay(true), ignored);
-  std::make_shared<Session>(std::move(socket), *this)->start();
-  do_accept();
+  std::make_shared<Session>(std::move(socket), *this, std::move(address), l.ops, counted)->start();
+  do_accept(l);
+}
+
+// Out of descriptors and the like: the listener waits, longer each time the
+// error comes again, rather than retry at once (the pending connection stays
+// in the kernel's queue, so it would fail again at once). Connections
+// already open are served meanwhile: only this listener waits.
+void Core::accept_failed(Listener& l, beast::error_code ec) {
+  if (ec == net::error::operation_aborted) return;  // closed by stop()
+  site.metrics().accept_error();
+  l.backoff = l.backoff.count() == 0 ? kMinBackoff : std::min(l.backoff * 2, kMaxBackoff);
+  uint64_t count = 0;
+  if (accept_warning.note(&count))
+    spdlog::warn("accept: {}{}; accepting again in {} ms (at most {} ms apart while it lasts), "
+                 "open connections are served",
+                 ec.message(),
+                 count > 1 ? fmt::format(" ({} times since the last such line)", count) : "",
+                 l.backoff.count(), kMaxBackoff.count());
+  l.retry.expires_after(l.backoff);
+  l.retry.async_wait([this, &l](beast::error_code e) {
+    if (!e && !stopping.load()) do_accept(l);
+  });
+}
+
+// A connection over the per-address cap: the fixed 503 if the socket takes
+// it without waiting, then closed; nothing is read or kept.
+void Core::refuse_over_cap(tcp::socket& socket, const std::string& address) {
+  beast::error_code ec;
+  socket.non_blocking(true, ec);
+  if (!ec) socket.write_some(net::buffer(kTooManyConnections.data(), kTooManyConnections.size()), ec);
+  socket.shutdown(tcp::socket::shutdown_both, ec);
+  socket.close(ec);
+  site.metrics().connection_refused();
+  uint64_t count = 0;
+  if (cap_warning.note(&count))
+    spdlog::warn("connections: refused {}{}: over {} at once from one address "
+                 "(--max-connections-per-address)",
+                 address, count > 1 ? fmt::format(" ({} times since the last such line)", count) : "",
+                 options.max_connections_per_address);
 }
 
 void Core::do_stop() {
   stopping.store(true);
   beast::error_code ec;
-  acceptor.close(ec);
+  for (Listener* l : {&site_listener, &ops_listener}) {
+    l->acceptor.close(ec);
+    l->retry.cancel();
+  }
   signals.cancel(ec);
   flush_timer.cancel();
   // Collect under the lock, act outside it: dropping the last reference to a
@@ -543,28 +712,52 @@ Server::~Server() {
   if (impl_->access_log) impl_->access_log->flush();
 }
 
-Status Server::start() {
-  Impl& s = *impl_;
-  if (Status st = s.site.init(); !st) return st;
-  std::string where = fmt::format("{}:{}", s.options.host, s.options.port);
+namespace {
+
+// Resolves host:port (numeric port) and binds `acceptor` there, listening.
+// The bound endpoint, or kUnavailable naming host:port.
+Result<tcp::endpoint> listen_on(net::io_context& ioc, tcp::acceptor& acceptor,
+                                const std::string& host, uint16_t port) {
+  std::string where = fmt::format("{}:{}", host, port);
   beast::error_code ec;
-  tcp::resolver resolver(s.ioc);
-  auto results = resolver.resolve(s.options.host, std::to_string(s.options.port),
+  tcp::resolver resolver(ioc);
+  auto results = resolver.resolve(host, std::to_string(port),
                                   tcp::resolver::passive | tcp::resolver::numeric_service, ec);
   if (ec || results.empty())
     return Status::unavailable(
         fmt::format("cannot listen on {}: {}", where, ec ? ec.message() : "no address"));
   tcp::endpoint endpoint = results.begin()->endpoint();
-  s.acceptor.open(endpoint.protocol(), ec);
-  if (!ec) s.acceptor.set_option(net::socket_base::reuse_address(true), ec);
-  if (!ec) s.acceptor.bind(endpoint, ec);
-  if (!ec) s.acceptor.listen(net::socket_base::max_listen_connections, ec);
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(net::socket_base::max_listen_connections, ec);
   if (ec) {
     beast::error_code ignored;
-    s.acceptor.close(ignored);
+    acceptor.close(ignored);
     return Status::unavailable(fmt::format("cannot listen on {}: {}", where, ec.message()));
   }
-  s.bound_port = s.acceptor.local_endpoint().port();
+  return acceptor.local_endpoint();
+}
+
+}  // namespace
+
+Status Server::start() {
+  Impl& s = *impl_;
+  if (Status st = s.site.init(); !st) return st;
+  Result<tcp::endpoint> bound = listen_on(s.ioc, s.site_listener.acceptor, s.options.host, s.options.port);
+  if (!bound.ok()) return bound.status();
+  tcp::endpoint endpoint = *bound;
+  if (!s.options.metrics_host.empty()) {
+    Result<tcp::endpoint> ops =
+        listen_on(s.ioc, s.ops_listener.acceptor, s.options.metrics_host, s.options.metrics_port);
+    if (!ops.ok()) {
+      beast::error_code ignored;
+      s.site_listener.acceptor.close(ignored);
+      return ops.status();
+    }
+    s.ops_port = ops->port();
+  }
+  s.bound_port = endpoint.port();
   if (s.options.base_url.empty()) {
     std::string host =
         endpoint.address().is_v6() ? fmt::format("[{}]", s.options.host) : s.options.host;
@@ -585,12 +778,17 @@ Status Server::start() {
   }
   if (s.access_log) s.schedule_flush();
   s.start_pools();
-  net::post(s.control, [&s] { s.do_accept(); });
+  net::post(s.control, [&s] {
+    s.do_accept(s.site_listener);
+    if (s.ops_listener.acceptor.is_open()) s.do_accept(s.ops_listener);
+  });
   s.started = true;
   return Status();
 }
 
 uint16_t Server::port() const { return impl_->bound_port; }
+
+uint16_t Server::metrics_port() const { return impl_->ops_port; }
 
 void Server::run() {
   Impl& s = *impl_;

@@ -11,6 +11,11 @@
 // is answered at once: 503 with Retry-After (a zh-CN page, or the JSON error
 // "unavailable" under /api/).
 //
+// Connections: at most max_connections_per_address at once from one peer
+// address. When the process is out of descriptors, accepting pauses for a
+// growing delay (10 ms up to 1 s) and says so in the log at most once every
+// 10 s with a count; open connections are served meanwhile.
+//
 // Thread-safety: start() and run() from one thread; stop() from any thread
 // or a signal handler context via asio (SIGINT/SIGTERM are handled inside
 // run(): in-flight requests finish, also those on the worker pools, their
@@ -51,6 +56,22 @@ struct ServerOptions {
   size_t cache_bytes = 64 << 20;   // budget of the rendered-document caches
   bool secure_cookies = false;     // mark cookies Secure (serve behind HTTPS)
   bool trust_proxy = false;        // client address = last X-Forwarded-For entry
+  // Connections open at once from one peer address: the socket's address,
+  // never X-Forwarded-For (a connection is counted before any request on it
+  // is read). One more is answered a fixed 503 and closed at once, before
+  // anything is read or allocated for it, so that idle sockets from one
+  // address cannot take every descriptor. 0: no cap (behind a reverse proxy
+  // every connection comes from the proxy's address; cap per client there).
+  int max_connections_per_address = 128;
+  // The operations listener: a second address (metrics_port 0: a free port,
+  // see metrics_port()) that answers GET /metrics and /healthz and 404 to
+  // everything else. Empty metrics_host: none.
+  std::string metrics_host;
+  uint16_t metrics_port = 0;
+  // Empty (the default): /metrics is 404 on the site's address, served only
+  // by the operations listener. Set: it also answers there to a request with
+  // "Authorization: Bearer <metrics_token>" (compared in constant time).
+  std::string metrics_token;
   // Set when sandbox payments are enabled: the same config the "sandbox"
   // provider was made with. Enables /sandbox/pay (the local stand-in for a
   // payment gateway); without it that page answers 404.
@@ -109,10 +130,13 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  // Binds and listens. kUnavailable naming host:port when binding fails.
+  // Binds and listens (the site's address, and the operations listener's
+  // when set). kUnavailable naming host:port when binding fails.
   Status start();
   // The bound port (after start()).
   uint16_t port() const;
+  // The operations listener's bound port (after start()); 0 without one.
+  uint16_t metrics_port() const;
   // Serves until stop() or a signal; returns after in-flight requests end.
   void run();
   // Asks run() to return; safe from any thread.

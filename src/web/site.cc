@@ -213,6 +213,10 @@ Response Site::dispatch(const Request& req, int* route_index) {
     case Router::Outcome::kFound:
       break;
   }
+  if (req.ops_listener && !router_.route(m.route).ops) {
+    *route_index = router_.not_found_index();
+    return not_found(req);
+  }
   *route_index = m.route;
   try {
     const Route& route = router_.route(m.route);
@@ -231,6 +235,8 @@ Response Site::dispatch(const Request& req, int* route_index) {
 }
 
 std::optional<Response> Site::try_inline(const Request& req, int* route_index, Work* work) {
+  // The operations listener answers its few inline routes and 404 (dispatch).
+  if (req.ops_listener) return handle(req, route_index);
   Router::Match m = router_.match(req.method, req.path);
   if (m.outcome != Router::Outcome::kFound) return handle(req, route_index);  // 404, 405
   *route_index = m.route;
@@ -303,6 +309,7 @@ std::optional<auth::Permission> permission_of(AuthRule rule) {
       return auth::Permission::kManageTaxonomy;
     case AuthRule::kNone:
     case AuthRule::kOptional:
+    case AuthRule::kMetricsToken:
       break;
   }
   return std::nullopt;
@@ -411,7 +418,17 @@ std::optional<Response> Site::filter(const Route& route, Request& req, std::opti
   }
 
   // 2. Credentials: only when the route looks at them and some are present,
-  // so an anonymous request costs nothing here.
+  // so an anonymous request costs nothing here. The metrics token is no
+  // account's: compared here, in constant time, and a miss is the 404 of a
+  // path that does not exist (the site's address does not reveal /metrics).
+  if (route.auth == AuthRule::kMetricsToken) {
+    if (req.ops_listener) return std::nullopt;
+    std::string_view token = bearer_token(req.authorization);
+    if (config_.metrics_token.empty() || token.empty() ||
+        !auth::constant_time_equal(token, config_.metrics_token))
+      return not_found(req);
+    return std::nullopt;
+  }
   if (route.auth != AuthRule::kNone) {
     std::string_view token = bearer_token(req.authorization);
     bool by_cookie = false;

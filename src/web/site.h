@@ -57,6 +57,10 @@ struct SiteConfig {
   // /password/forgot tells the reader to contact the site.
   std::optional<mail::SmtpOptions> mail;
   auth::ResetOptions password_resets;  // link lifetime, mail limits (site_name is filled in)
+  // Set: /metrics also answers on the site's address to
+  // "Authorization: Bearer <metrics_token>" (AuthRule::kMetricsToken).
+  // Empty: there it is 404; only the operations listener serves it.
+  std::string metrics_token;
 };
 
 inline constexpr std::string_view kSessionCookie = "paidoc_session";

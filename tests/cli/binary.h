@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -116,12 +117,19 @@ inline pid_t spawn_paidoc(const std::vector<std::string>& args, int* out_fd) {
   return pid;
 }
 
+// The child's limit on open files, set (soft and hard) between fork and
+// exec; 0: inherited.
+struct OpenFileLimit {
+  rlim_t soft = 0;
+  rlim_t hard = 0;
+};
+
 // `paidoc [GLOBAL...] serve ARGS...` as a child process whose stdout and
 // stderr go to files.
 class ServeProcess {
  public:
   ServeProcess(std::vector<std::string> args, fs::path out, fs::path err,
-               const std::vector<std::string>& global = {})
+               const std::vector<std::string>& global = {}, OpenFileLimit nofile = {})
       : out_(std::move(out)), err_(std::move(err)) {
     args.insert(args.begin(), "serve");
     args.insert(args.begin(), global.begin(), global.end());
@@ -131,6 +139,10 @@ class ServeProcess {
     pid_ = fork();
     if (pid_ == 0) {
       if (!freopen(out_.c_str(), "w", stdout) || !freopen(err_.c_str(), "w", stderr)) _exit(126);
+      if (nofile.soft > 0) {
+        struct rlimit rl {nofile.soft, nofile.hard};
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0) _exit(125);
+      }
       std::vector<char*> argv;
       for (auto& a : args) argv.push_back(a.data());
       argv.push_back(nullptr);

@@ -72,6 +72,7 @@ class CompressionHttpTest : public ::testing::Test {
     opts.site_name = "测试文库";
     opts.clock = &clock_;
     opts.search_limits = {0, 0, 0, 0};
+    opts.metrics_token = testing::kTestMetricsToken;
     server_ = std::make_unique<Server>(*t_.store, *t_.library, *t_.accounts, *commerce_, opts);
     Status s = server_->start();
     ASSERT_TRUE(s.is_ok()) << s.to_string();
@@ -193,12 +194,12 @@ TEST_F(CompressionHttpTest, CachedPageIsCompressedOnceAndServedByteIdentical) {
   std::string path = "/d/" + std::to_string(line.id);
 
   HttpClient c(port_);
-  std::string before = c.get("/metrics").body;
+  std::string before = c.get("/metrics", {testing::metrics_auth()}).body;
   HttpResponse first = c.get(path, {"Accept-Encoding: gzip"});
   HttpResponse second = c.get(path, {"Accept-Encoding: gzip"});
   HttpResponse plain = c.get(path);
   HttpResponse br = c.get(path, {"Accept-Encoding: br"});
-  std::string after = c.get("/metrics").body;
+  std::string after = c.get("/metrics", {testing::metrics_auth()}).body;
 
   ASSERT_EQ(first.status, 200);
   EXPECT_EQ(first.header("content-encoding"), "gzip");

@@ -20,6 +20,11 @@
 
 namespace paidoc::web::testing {
 
+// The metrics token the web tests give their servers (ServerOptions::
+// metrics_token): /metrics answers on the site's address only with it.
+inline constexpr const char* kTestMetricsToken = "metrics-token-for-the-web-tests-0123";
+inline std::string metrics_auth() { return std::string("Authorization: Bearer ") + kTestMetricsToken; }
+
 struct HttpResponse {
   int status = 0;
   std::string status_line;

@@ -86,6 +86,7 @@ class PoolsTest : public ::testing::Test {
     opts.handle_signals = false;
     opts.clock = &clock_;
     opts.search_limits = {0, 0, 0, 0};
+    opts.metrics_token = testing::kTestMetricsToken;
     opts.hash_threads = 1;
     opts.hash_queue = 1;
     server_ = std::make_unique<Server>(*gated_, *library_, *accounts_, *commerce_, opts);
@@ -119,7 +120,7 @@ class PoolsTest : public ::testing::Test {
   // A gauge or counter of /metrics, e.g. paidoc_pool_queued{pool="hash"}.
   int64_t metric(const std::string& series) {
     HttpClient c(port_);
-    HttpResponse r = c.get("/metrics");
+    HttpResponse r = c.get("/metrics", {testing::metrics_auth()});
     EXPECT_EQ(r.status, 200);
     size_t at = r.body.find("\n" + series + " ");
     if (at == std::string::npos) return -1;

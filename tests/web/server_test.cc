@@ -87,6 +87,7 @@ class WebTest : public ::testing::Test {
     // Every test of this suite searches from one address: no limits here
     // (search_limits_test.cc covers them).
     opts.search_limits = {0, 0, 0, 0};
+    opts.metrics_token = testing::kTestMetricsToken;
     auth::Options ao;
     ao.pwhash_opslimit = 1;
     ao.pwhash_memlimit = 8192;
@@ -274,7 +275,7 @@ TEST_F(WebTest, DocumentPageIsCachedAndRevalidates) {
   ASSERT_EQ(first.status, 200);
   EXPECT_EQ(first.body, second.body);
   EXPECT_EQ(first.header("etag"), second.header("etag"));
-  HttpResponse metrics = c.get("/metrics");
+  HttpResponse metrics = c.get("/metrics", {testing::metrics_auth()});
   EXPECT_GE(metric(metrics.body, "paidoc_render_cache_total{result=\"hit\"}"), 1);
 
   HttpResponse not_modified = c.get(doc_url(rules_id_), {"If-None-Match: " + first.header("etag")});
@@ -424,12 +425,12 @@ TEST_F(WebTest, Healthz) {
 
 TEST_F(WebTest, MetricsCountRequests) {
   HttpClient c(port_);
-  HttpResponse before = c.get("/metrics");
+  HttpResponse before = c.get("/metrics", {testing::metrics_auth()});
   std::string series =
       "paidoc_http_requests_total{route=\"healthz\",method=\"GET\",status=\"200\"}";
   double n0 = std::max(0.0, metric(before.body, series));
   ASSERT_EQ(c.get("/healthz").status, 200);
-  HttpResponse after = c.get("/metrics");
+  HttpResponse after = c.get("/metrics", {testing::metrics_auth()});
   ASSERT_EQ(after.status, 200);
   EXPECT_EQ(after.header("content-type"), "text/plain; version=0.0.4; charset=utf-8");
   EXPECT_EQ(metric(after.body, series), n0 + 1);
@@ -443,7 +444,7 @@ TEST_F(WebTest, MetricsCountRequests) {
   EXPECT_GE(metric(after.body, "paidoc_documents"), 3);
   // Unknown paths are counted under one label, whatever the path.
   c.get("/no/such/page");
-  EXPECT_GE(metric(c.get("/metrics").body,
+  EXPECT_GE(metric(c.get("/metrics", {testing::metrics_auth()}).body,
                    "paidoc_http_requests_total{route=\"not_found\",method=\"GET\",status=\"404\"}"),
             1);
 }
@@ -938,6 +939,7 @@ TEST(WebDownTest, StoreFailuresAre503WithoutDetails) {
   opts.threads = 1;
   opts.access_log = false;
   opts.handle_signals = false;
+  opts.metrics_token = testing::kTestMetricsToken;
   Server server(store, library, accounts, shop, opts);
   ASSERT_TRUE(server.start().is_ok());
   std::thread t([&] { server.run(); });
@@ -966,7 +968,7 @@ TEST(WebDownTest, StoreFailuresAre503WithoutDetails) {
       EXPECT_EQ(r.status, 503) << target;
       EXPECT_EQ(r.body.find("secret-internal-detail"), std::string::npos) << target;
     }
-    HttpResponse metrics = c.get("/metrics");
+    HttpResponse metrics = c.get("/metrics", {testing::metrics_auth()});
     EXPECT_EQ(metrics.status, 200);
     EXPECT_EQ(metrics.body.find("paidoc_documents "), std::string::npos);
   }
