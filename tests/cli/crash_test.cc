@@ -261,7 +261,7 @@ TEST_F(CrashTest, AcknowledgedWalletPurchasesSurviveRepeatedSigkill) {
           const std::string form = "out_trade_no=" + order_of(oj).value("out_trade_no", "") +
                                    "&amount_fen=" + std::to_string(p.amount_fen) + "&csrf=crashtestcsrf";
           HttpResponse done = c.request("POST", "/sandbox/pay",
-                                        {"Authorization: Bearer " + readers[0].token, "Cookie: paidoc_csrf=crashtestcsrf",
+                                        {"Authorization: Bearer " + readers[0].token, "Cookie: __Host-paidoc_csrf=crashtestcsrf",
                                          "Content-Type: application/x-www-form-urlencoded"},
                                         form);
           std::lock_guard<std::mutex> l(mu);
