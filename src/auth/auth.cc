@@ -164,6 +164,23 @@ std::string token_hash(std::string_view token) {
   return std::string(hex);
 }
 
+std::string session_csrf_token(std::string_view session_token) {
+  ensure_sodium();
+  static constexpr std::string_view kLabel = "paidoc csrf token v1";
+  unsigned char mac[crypto_auth_hmacsha256_BYTES];
+  crypto_auth_hmacsha256_state st;
+  crypto_auth_hmacsha256_init(&st, reinterpret_cast<const unsigned char*>(session_token.data()),
+                              session_token.size());
+  crypto_auth_hmacsha256_update(&st, reinterpret_cast<const unsigned char*>(kLabel.data()),
+                                kLabel.size());
+  crypto_auth_hmacsha256_final(&st, mac);
+  sodium_memzero(&st, sizeof st);
+  constexpr int kVariant = sodium_base64_VARIANT_URLSAFE_NO_PADDING;
+  char text[sodium_base64_ENCODED_LEN(sizeof mac, kVariant)];
+  sodium_bin2base64(text, sizeof text, mac, sizeof mac, kVariant);
+  return std::string(text);
+}
+
 bool constant_time_equal(std::string_view a, std::string_view b) {
   // Walks the longer input whole, so the time depends only on the lengths
   // (which are not secret here: tokens and hashes have fixed sizes).

@@ -69,6 +69,12 @@ std::string new_token();
 std::string token_hash(std::string_view token);
 // Compares in time independent of where the inputs differ.
 bool constant_time_equal(std::string_view a, std::string_view b);
+// The cross-site request forgery token bound to a session: HMAC-SHA256
+// keyed by the session token over a fixed label, base64url without padding
+// (43 characters). Only a holder of the session token can compute it, it
+// says nothing about that token, and every new session (login, rotation)
+// has another one. Pure; thread-safe.
+std::string session_csrf_token(std::string_view session_token);
 
 // ---- accounts -------------------------------------------------------------------
 

@@ -164,7 +164,7 @@ Response login_post(Site& site, const Request& req, const Params&) {
     }
   }
   Response res = Site::redirect(next.empty() ? "/me" : next);
-  site.set_session_cookie(res, *r);
+  site.set_session_cookie(req, res, *r);
   return res;
 }
 
@@ -207,7 +207,7 @@ Response register_post(Site& site, const Request& req, const Params&) {
       normalized, password, client, cookie_value(req.cookie, kSessionCookie));
   if (!login.ok()) return Site::redirect("/login?msg=registered");
   Response res = Site::redirect(next.empty() ? "/me" : next);
-  site.set_session_cookie(res, *login);
+  site.set_session_cookie(req, res, *login);
   return res;
 }
 
@@ -217,7 +217,7 @@ Response logout_post(Site& site, const Request& req, const Params&) {
   if (!token.empty())
     if (Status s = site.accounts().logout(token); !s) return site.error(req, s);
   Response res = Site::redirect("/?msg=logged_out");
-  res.add_header("Set-Cookie", site.clear_session_cookie());
+  site.end_session_cookies(req, res);
   return res;
 }
 
@@ -234,7 +234,7 @@ Response me_revoke(Site& site, const Request& req, const Params& params) {
     return site.error(req, s);
   if (*id == req.caller->session.session_id) {
     Response res = Site::redirect("/login?msg=logged_out");
-    res.add_header("Set-Cookie", site.clear_session_cookie());
+    site.end_session_cookies(req, res);
     return res;
   }
   return Site::redirect("/me?msg=session_revoked");
@@ -244,7 +244,7 @@ Response me_logout_everywhere(Site& site, const Request& req, const Params&) {
   if (Status s = site.accounts().logout_everywhere(req.caller->user_id()); !s)
     return site.error(req, s);
   Response res = Site::redirect("/login?msg=logged_out_everywhere");
-  res.add_header("Set-Cookie", site.clear_session_cookie());
+  site.end_session_cookies(req, res);
   return res;
 }
 
@@ -294,7 +294,7 @@ Response me_delete(Site& site, const Request& req, const Params&) {
     }
   }
   Response res = Site::redirect("/?msg=account_deleted");
-  res.add_header("Set-Cookie", site.clear_session_cookie());
+  site.end_session_cookies(req, res);
   return res;
 }
 

@@ -117,7 +117,7 @@ Response api_login(Site& site, const Request& req, const Params&) {
   Response res = site.json(200, {{"token", r->token},
                                  {"expires_at", rfc3339_utc(r->session.expires_at)},
                                  {"user", account_json(r->session.account)}});
-  site.set_session_cookie(res, *r);
+  site.set_session_cookie(req, res, *r);
   return res;
 }
 
@@ -125,7 +125,7 @@ Response api_logout(Site& site, const Request& req, const Params&) {
   if (!req.caller) return site.error(req, Code::kUnauthenticated, "not signed in");
   if (Status s = site.accounts().logout(req.caller->token); !s) return site.error(req, s);
   Response res = site.json(200, {{"logged_out", true}});
-  if (req.caller->by_cookie) res.add_header("Set-Cookie", site.clear_session_cookie());
+  if (req.caller->by_cookie) site.end_session_cookies(req, res);
   return res;
 }
 

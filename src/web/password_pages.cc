@@ -97,7 +97,7 @@ Response password_reset_post(Site& site, const Request& req, const Params&) {
   }
   // Every session of the account has ended, this browser's too.
   Response res = Site::redirect("/login?msg=password_reset");
-  res.add_header("Set-Cookie", site.clear_session_cookie());
+  site.end_session_cookies(req, res);
   return res;
 }
 

@@ -59,13 +59,16 @@ enum class AuthRule {
 // Cross-site request forgery defence for state-changing routes.
 enum class CsrfRule {
   kNone,
-  // HTML form: the "csrf" field must equal the paidoc_csrf cookie
-  // (double submit), else 403. For a kMultipart body the field is the
-  // multipart TEXT part named "csrf" (a file part never counts).
+  // HTML form: the "csrf" field must equal the CSRF cookie of the
+  // request's kind (__Host-paidoc_csrf on secure requests, else
+  // paidoc_csrf: Site::csrf_cookie_name) and, for a caller signed in by the
+  // session cookie, that session's token (Site::csrf_matches), else 403.
+  // For a kMultipart body the field is the multipart TEXT part named "csrf"
+  // (a file part never counts).
   kForm,
   // JSON API: a call authenticated by the session COOKIE must carry
-  // X-CSRF-Token equal to the paidoc_csrf cookie or an Origin equal to the
-  // site's own; bearer-token calls are exempt. Else 403.
+  // X-CSRF-Token passing the same check or an Origin equal to the site's
+  // own; bearer-token calls are exempt. Else 403.
   kApi,
 };
 

@@ -464,19 +464,15 @@ std::optional<Response> Site::filter(const Route& route, Request& req, std::opti
     case CsrfRule::kNone:
       break;
     case CsrfRule::kForm: {
-      std::string_view cookie = cookie_value(req.cookie, kCsrfCookie);
       std::string_view field = req.form        ? req.form->get("csrf")
                                : req.multipart ? req.multipart->field("csrf")
                                                : std::string_view();
-      if (cookie.empty() || !auth::constant_time_equal(cookie, field)) return csrf_failed(req);
+      if (!csrf_matches(req, field)) return csrf_failed(req);
       break;
     }
     case CsrfRule::kApi: {
       if (!req.caller || !req.caller->by_cookie) break;  // bearer or anonymous: exempt
-      std::string_view cookie = cookie_value(req.cookie, kCsrfCookie);
-      bool header_ok = !cookie.empty() && !req.csrf_header.empty() &&
-                       auth::constant_time_equal(cookie, req.csrf_header);
-      if (!header_ok && !same_origin(req)) return csrf_failed(req);
+      if (!csrf_matches(req, req.csrf_header) && !same_origin(req)) return csrf_failed(req);
       break;
     }
   }
@@ -560,7 +556,7 @@ std::string Site::session_cookie(std::string_view token, int64_t max_age) const 
 
 std::string Site::clear_session_cookie() const { return session_cookie("", 0); }
 
-void Site::set_session_cookie(Response& res, const auth::LoginResult& login) {
+void Site::set_session_cookie(const Request& req, Response& res, const auth::LoginResult& login) {
   // Max-Age is the session's absolute lifetime, as the store keeps it.
   int64_t max_age = 30 * 24 * 3600;
   if (auto list = accounts_.sessions(login.session.account.id); list.ok()) {
@@ -569,6 +565,47 @@ void Site::set_session_cookie(Response& res, const auth::LoginResult& login) {
         max_age = s.expires_at - s.created_at;
   }
   res.add_header("Set-Cookie", session_cookie(login.token, max_age));
+  // A token from before the login (perhaps planted) is not this session's.
+  res.add_header("Set-Cookie", csrf_cookie(req, auth::session_csrf_token(login.token)));
+}
+
+void Site::end_session_cookies(const Request& req, Response& res) const {
+  res.add_header("Set-Cookie", clear_session_cookie());
+  res.add_header("Set-Cookie", csrf_cookie(req, auth::new_token()));
+}
+
+bool Site::secure_request(const Request& req) const {
+  if (config_.secure_cookies) return true;
+  if (config_.base_url_configured) {
+    std::string origin = origin_of(config_.base_url);
+    if (origin.starts_with("https://")) return true;
+    return origin.starts_with("http://") && is_loopback_host(std::string_view(origin).substr(7)) &&
+           is_loopback_host(req.host);
+  }
+  return is_loopback_host(req.host) && req.forwarded_for.empty();
+}
+
+std::string_view Site::csrf_cookie_name(const Request& req) const {
+  return secure_request(req) ? kHostCsrfCookie : kCsrfCookie;
+}
+
+std::string Site::csrf_cookie(const Request& req, std::string_view token) const {
+  // __Host-: Secure, Path=/ and no Domain, so neither a sibling subdomain
+  // nor a plain-http response can set or overwrite it.
+  if (secure_request(req))
+    return fmt::format("{}={}; Path=/; Secure; HttpOnly; SameSite=Lax", kHostCsrfCookie, token);
+  return fmt::format("{}={}; Path=/; HttpOnly; SameSite=Lax", kCsrfCookie, token);
+}
+
+bool Site::csrf_matches(const Request& req, std::string_view presented) const {
+  std::string_view cookie = cookie_value(req.cookie, csrf_cookie_name(req));
+  if (cookie.empty() || presented.empty()) return false;
+  if (!auth::constant_time_equal(cookie, presented)) return false;
+  // Signed in by cookie: only this session's token, so a token planted
+  // before the login, or taken from another session, does not pass.
+  if (req.caller && req.caller->by_cookie)
+    return auth::constant_time_equal(presented, auth::session_csrf_token(req.caller->token));
+  return true;
 }
 
 Response Site::redirect(std::string_view location) {
@@ -588,7 +625,12 @@ Response Site::allow_gateway_forms(Response r) {
 }
 
 std::string Site::ensure_csrf(const Request& req, Response* res) const {
-  std::string_view have = cookie_value(req.cookie, kCsrfCookie);
+  std::string_view have = cookie_value(req.cookie, csrf_cookie_name(req));
+  if (req.caller && req.caller->by_cookie) {
+    std::string bound = auth::session_csrf_token(req.caller->token);
+    if (!auth::constant_time_equal(have, bound)) res->add_header("Set-Cookie", csrf_cookie(req, bound));
+    return bound;
+  }
   bool well_formed = have.size() >= 32 && have.size() <= 128 &&
                      std::all_of(have.begin(), have.end(), [](char c) {
                        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
@@ -596,9 +638,7 @@ std::string Site::ensure_csrf(const Request& req, Response* res) const {
                      });
   if (well_formed) return std::string(have);
   std::string token = auth::new_token();
-  res->add_header("Set-Cookie",
-                  fmt::format("{}={}; Path=/; HttpOnly; SameSite=Lax{}", kCsrfCookie, token,
-                              config_.secure_cookies ? "; Secure" : ""));
+  res->add_header("Set-Cookie", csrf_cookie(req, token));
   return token;
 }
 

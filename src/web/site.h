@@ -66,6 +66,9 @@ struct SiteConfig {
 inline constexpr std::string_view kSessionCookie = "paidoc_session";
 // Retry-After of a 503: a full worker pool, an unavailable store.
 inline constexpr int kBusyRetryAfterSeconds = 2;
+// The CSRF cookie: kHostCsrfCookie on a secure request (Site::secure_request),
+// else kCsrfCookie. A request is checked against the one name its kind sets.
+inline constexpr std::string_view kHostCsrfCookie = "__Host-paidoc_csrf";
 inline constexpr std::string_view kCsrfCookie = "paidoc_csrf";
 
 // The signed-in account behind a request, resolved by the route's filters
@@ -182,7 +185,7 @@ class Site {
   // Adds what every page of this request shows: the signed-in header
   // ("me"), a flash message named by ?msg=, and — when the caller is signed
   // in or ctx["has_form"] is true — the CSRF token ("csrf"), setting the
-  // paidoc_csrf cookie when the request has none. A console page
+  // CSRF cookie when the request lacks it (ensure_csrf). A console page
   // (ctx["console_section"] set) also gets X-Frame-Options: DENY and the
   // console's navigation ("console").
   // `caching` kNoStore: the page shows paid text to a signed-in viewer
@@ -255,8 +258,28 @@ class Site {
   // Set-Cookie values.
   std::string session_cookie(std::string_view token, int64_t max_age) const;
   std::string clear_session_cookie() const;
-  // Sets the session cookie for a fresh login on `res`.
-  void set_session_cookie(Response& res, const auth::LoginResult& login);
+  // Sets the session cookie for a fresh login on `res`, and the CSRF
+  // cookie to the new session's token (auth::session_csrf_token).
+  void set_session_cookie(const Request& req, Response& res, const auth::LoginResult& login);
+  // Clears the session cookie on `res` (logout, the session revoked or
+  // ended) and sets a fresh anonymous CSRF token, so no token of the ended
+  // session stays usable in this browser.
+  void end_session_cookies(const Request& req, Response& res) const;
+
+  // --- CSRF ------------------------------------------------------------------------
+  // True when the browser sees this site over a secure origin, where it
+  // keeps a Secure cookie: --secure-cookies; a configured https base URL;
+  // or loopback (the Host, and a configured base URL, name localhost,
+  // 127.0.0.0/8 or [::1], and no X-Forwarded-For says a proxy is in front).
+  bool secure_request(const Request& req) const;
+  // The CSRF cookie's name for this request: kHostCsrfCookie when
+  // secure_request, else kCsrfCookie.
+  std::string_view csrf_cookie_name(const Request& req) const;
+  // True when `presented` (a form's "csrf" field, an X-CSRF-Token header)
+  // passes: non-empty, equal to the CSRF cookie of this request's name and,
+  // for a caller signed in by the session cookie, equal to that session's
+  // token (auth::session_csrf_token). Compared in constant time.
+  bool csrf_matches(const Request& req, std::string_view presented) const;
   // 303 See Other.
   static Response redirect(std::string_view location);
   // A page with payment forms (the order page, a signed-in reader's
@@ -299,9 +322,13 @@ class Site {
   // True when the request carries a bearer token or a session cookie (which
   // the credentials filter would look up in the store).
   static bool presents_credentials(const Request& req);
-  // The paidoc_csrf cookie's value, or a new token (and its Set-Cookie on
-  // res) when the request has none.
+  // The CSRF token this request's forms carry. Signed in by the session
+  // cookie: the session's token (auth::session_csrf_token). Otherwise the
+  // CSRF cookie's value, or a new random token when it has none. Adds the
+  // Set-Cookie to res when the cookie does not already hold the token.
   std::string ensure_csrf(const Request& req, Response* res) const;
+  // The Set-Cookie value that stores `token` in this request's CSRF cookie.
+  std::string csrf_cookie(const Request& req, std::string_view token) const;
 
   library::Library& library_;
   search::Searcher searcher_;

@@ -240,6 +240,43 @@ std::string origin_of(std::string_view url) {
   return out;
 }
 
+bool is_loopback_host(std::string_view host) {
+  while (!host.empty() && (host.front() == ' ' || host.front() == '\t')) host.remove_prefix(1);
+  while (!host.empty() && (host.back() == ' ' || host.back() == '\t')) host.remove_suffix(1);
+  if (host.starts_with("[")) {  // an IPv6 literal, then an optional port
+    size_t close = host.find(']');
+    if (close == std::string_view::npos) return false;
+    std::string_view rest = host.substr(close + 1);
+    if (!rest.empty() && (rest.front() != ':' || rest.size() == 1 ||
+                          rest.substr(1).find_first_not_of("0123456789") != std::string_view::npos))
+      return false;
+    return host.substr(1, close - 1) == "::1";
+  }
+  if (size_t colon = host.rfind(':'); colon != std::string_view::npos) {
+    std::string_view port = host.substr(colon + 1);
+    if (port.empty() || port.find_first_not_of("0123456789") != std::string_view::npos) return false;
+    host = host.substr(0, colon);
+  }
+  if (ascii_iequals(host, "localhost")) return true;
+  // 127.0.0.0/8 in dotted-decimal: four parts of 1..3 digits, each <= 255.
+  if (!host.starts_with("127.")) return false;
+  int parts = 0;
+  while (true) {
+    size_t dot = host.find('.');
+    std::string_view part = host.substr(0, dot);
+    if (part.empty() || part.size() > 3 ||
+        part.find_first_not_of("0123456789") != std::string_view::npos)
+      return false;
+    int v = 0;
+    for (char c : part) v = v * 10 + (c - '0');
+    if (v > 255) return false;
+    ++parts;
+    if (dot == std::string_view::npos) break;
+    host.remove_prefix(dot + 1);
+  }
+  return parts == 4;
+}
+
 std::optional<int64_t> parse_id(std::string_view s) {
   // Canonical only: one id has one spelling, so /d/007 is not /d/7.
   if (s.empty() || s.size() > 19 || s[0] == '0') return std::nullopt;

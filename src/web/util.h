@@ -62,6 +62,12 @@ std::optional<std::string> safe_local_path(std::string_view next);
 // The origin ("scheme://host[:port]") of an absolute URL; "" when none.
 std::string origin_of(std::string_view url);
 
+// True when a Host header value (or a URL's host[:port]) names this
+// machine's loopback: "localhost", an address in 127.0.0.0/8 or "[::1]",
+// with or without a port, ASCII case ignored. Browsers treat such origins
+// as secure even over plain http.
+bool is_loopback_host(std::string_view host);
+
 // 2024-05-01 16:00 in China Standard Time, for display.
 std::string display_time(int64_t unix_seconds);
 

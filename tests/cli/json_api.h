@@ -44,7 +44,7 @@ inline HttpResponse sandbox_confirm(HttpClient& c, const std::string& token,
   const std::string form = "out_trade_no=" + out_trade_no + "&amount_fen=" + std::to_string(amount_fen) +
                            "&csrf=crashtestcsrf";
   return c.request("POST", "/sandbox/pay",
-                   {"Authorization: Bearer " + token, "Cookie: paidoc_csrf=crashtestcsrf",
+                   {"Authorization: Bearer " + token, "Cookie: __Host-paidoc_csrf=crashtestcsrf",
                     "Content-Type: application/x-www-form-urlencoded"},
                    form);
 }

@@ -309,7 +309,7 @@ TEST_F(MigrateTest, ASqliteSiteMigratedToPostgresqlAnswersTheSamePagesAndApiResp
   ASSERT_NE(both.port_a, 0) << both.a.logs();
   ASSERT_NE(both.port_b, 0) << both.b.logs();
 
-  const std::string csrf = std::string("paidoc_csrf=") + kCsrf;
+  const std::string csrf = std::string("__Host-paidoc_csrf=") + kCsrf;
   const std::vector<std::string> anonymous = {"Cookie: " + csrf};
   const std::vector<std::string> reader = {"Cookie: paidoc_session=" + site.reader_token + "; " + csrf};
   const std::vector<std::string> admin = {"Cookie: paidoc_session=" + site.admin_token + "; " + csrf};

@@ -162,10 +162,12 @@ Response fetch(uint16_t port, const std::string& target, http::verb verb = http:
   return r;
 }
 
-// A form POST (urlencoded) with a CSRF cookie and the same token in the
-// body, so that a refusal is about who asks, not about the token.
+// A form POST (urlencoded) with the CSRF cookie (the __Host- one: the
+// request is to 127.0.0.1) and the same token in the body, so that a refusal
+// is about who asks, not about the token. For a signed-in caller `csrf` is
+// their session's token (auth::session_csrf_token).
 Response post_form(uint16_t port, const std::string& target, const std::string& form,
-                   const Headers& extra) {
+                   const Headers& extra, const std::string& csrf) {
   boost::asio::io_context ioc;
   tcp::resolver resolver(ioc);
   boost::beast::tcp_stream stream(ioc);
@@ -173,7 +175,7 @@ Response post_form(uint16_t port, const std::string& target, const std::string& 
   http::request<http::string_body> req{http::verb::post, target, 11};
   req.set(http::field::host, "127.0.0.1");
   req.set(http::field::content_type, "application/x-www-form-urlencoded");
-  std::string cookie = "paidoc_csrf=leak-crawl-token";
+  std::string cookie = "__Host-paidoc_csrf=" + csrf;
   for (const auto& [name, value] : extra) {
     if (name == "Cookie")
       cookie += "; " + value;
@@ -181,7 +183,7 @@ Response post_form(uint16_t port, const std::string& target, const std::string& 
       req.set(name, value);
   }
   req.set(http::field::cookie, cookie);
-  req.body() = form + "&csrf=leak-crawl-token";
+  req.body() = form + "&csrf=" + csrf;
   req.prepare_payload();
   http::write(stream, req);
   boost::beast::flat_buffer buf;
@@ -437,7 +439,7 @@ TEST_P(LeakTest, NoPaidTextComesBackFromConsoleActionsOfCallersWhoMayNotEdit) {
     const Headers who = {{"Cookie", "paidoc_session=" + login->token}};
     for (const auto& [method, path] : console_targets(ids_)) {
       if (method != web::Method::kPost) continue;
-      Response r = post_form(server_->port(), path, form, who);
+      Response r = post_form(server_->port(), path, form, who, auth::session_csrf_token(login->token));
       ++posted;
       // A route that names a document must refuse; one that does not (a new
       // document of their own, an upload) may work, and is still checked.

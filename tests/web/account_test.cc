@@ -195,7 +195,7 @@ TEST_F(AccountWebTest, RegisterMeLogoutAndTheOldCookieIsDead) {
   Browser b = browser();
   HttpResponse page = b.get("/register");
   ASSERT_EQ(page.status, 200);
-  std::string csrf_cookie = set_cookie_named(page, "paidoc_csrf");
+  std::string csrf_cookie = set_cookie_named(page, "__Host-paidoc_csrf");
   EXPECT_NE(csrf_cookie.find("HttpOnly"), std::string::npos);
   EXPECT_NE(csrf_cookie.find("SameSite=Lax"), std::string::npos);
   EXPECT_NE(csrf_cookie.find("Path=/"), std::string::npos);
@@ -282,7 +282,7 @@ TEST_F(AccountWebTest, SecureCookiesWhenConfigured) {
   add_user("a@example.cn", gate::Role::kReader);
   Browser b = browser();
   HttpResponse page = b.get("/login");
-  EXPECT_NE(set_cookie_named(page, "paidoc_csrf").find("; Secure"), std::string::npos);
+  EXPECT_NE(set_cookie_named(page, "__Host-paidoc_csrf").find("; Secure"), std::string::npos);
   HttpResponse r = b.login("a@example.cn");
   ASSERT_EQ(r.status, 303);
   std::string c = set_cookie_named(r, "paidoc_session");

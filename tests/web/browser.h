@@ -51,6 +51,7 @@ class Browser {
   }
   HttpResponse send(const std::string& method, const std::string& target,
                     std::vector<std::string> headers, const std::string& body) {
+    if (!host_.empty()) headers.push_back("Host: " + host_);
     if (!jar_.empty()) headers.push_back("Cookie: " + cookie_header());
     HttpClient c(port_);
     HttpResponse r = c.request(method, target, headers, body);
@@ -60,13 +61,21 @@ class Browser {
 
   // Loads a form page so that the CSRF cookie is set.
   void prime() { get("/login"); }
-  std::string csrf() const { return cookie("paidoc_csrf"); }
+  // The CSRF token: the __Host- cookie (secure and loopback requests, such
+  // as the tests' own to 127.0.0.1), else the plain one.
+  std::string csrf() const {
+    std::string host = cookie("__Host-paidoc_csrf");
+    return host.empty() ? cookie("paidoc_csrf") : host;
+  }
   std::string session() const { return cookie("paidoc_session"); }
   std::string cookie(const std::string& name) const {
     auto it = jar_.find(name);
     return it == jar_.end() ? std::string() : it->second;
   }
   void set_cookie(const std::string& name, const std::string& value) { jar_[name] = value; }
+  void drop_cookie(const std::string& name) { jar_.erase(name); }
+  // The Host header every request carries (default: the client's 127.0.0.1).
+  void set_host(const std::string& host) { host_ = host; }
 
   // Signs in through the form; returns the response (303 on success).
   HttpResponse login(const std::string& email, const std::string& password = kTestPassword,
@@ -102,6 +111,7 @@ class Browser {
   }
 
   uint16_t port_;
+  std::string host_;
   std::map<std::string, std::string> jar_;
 };
 

@@ -71,7 +71,12 @@ class HttpClient {
   HttpResponse request(const std::string& method, const std::string& target,
                        const std::vector<std::string>& extra_headers = {},
                        const std::string& body = "") {
-    std::string req = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+    // Host: 127.0.0.1 unless the caller gives its own Host line.
+    bool own_host = false;
+    for (const auto& h : extra_headers)
+      if (h.size() > 5 && (h[0] == 'H' || h[0] == 'h') && h.compare(1, 4, "ost:") == 0) own_host = true;
+    std::string req = method + " " + target + " HTTP/1.1\r\n";
+    if (!own_host) req += "Host: 127.0.0.1\r\n";
     for (const auto& h : extra_headers) req += h + "\r\n";
     if (!body.empty() || method == "POST")
       req += "Content-Length: " + std::to_string(body.size()) + "\r\n";

@@ -57,6 +57,16 @@ TEST(OriginTest, SchemeHostPort) {
   EXPECT_EQ(origin_of("no-scheme"), "");
 }
 
+TEST(LoopbackHostTest, LocalhostAnd127Slash8AndIpv6LoopbackOnly) {
+  for (const char* h : {"localhost", "LocalHost:8080", "127.0.0.1", "127.0.0.1:8080", "127.1.2.3",
+                        "[::1]", "[::1]:8080", " 127.0.0.1 "})
+    EXPECT_TRUE(is_loopback_host(h)) << h;
+  for (const char* h : {"", "wenku.example.cn", "localhost.example.cn", "128.0.0.1", "127.0.0.256",
+                        "127.0.0", "127.0.0.1.5", "127.0.0.1:", "127.0.0.1:x", "[::2]", "[::1]x",
+                        "::1", "10.0.0.1:8080", "0.0.0.0"})
+    EXPECT_FALSE(is_loopback_host(h)) << h;
+}
+
 TEST(ChinaDateTest, DaysStartAtMidnightInChina) {
   // 2026-12-06 00:00 in China is 2026-12-05 16:00 UTC.
   EXPECT_EQ(parse_china_date("2026-12-06"), std::optional<int64_t>(1796486400));
