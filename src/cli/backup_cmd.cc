@@ -21,13 +21,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// The store URL the other commands open (open_store), without creating
-// anything.
-std::string store_url(const Globals& g) {
-  if (!g.db.empty()) return g.db;
-  return "sqlite:" + (fs::path(g.data) / "paidoc.db").string();
-}
-
 // Percent on stderr, redrawn in place, when stderr is a terminal.
 class PercentLine {
  public:

@@ -51,6 +51,11 @@ Result<std::unique_ptr<store::Store>> open_store(const Globals& g) {
   return store::Store::open("sqlite:" + (fs::path(g.data) / "paidoc.db").string());
 }
 
+std::string store_url(const Globals& g) {
+  if (!g.db.empty()) return g.db;
+  return "sqlite:" + (fs::path(g.data) / "paidoc.db").string();
+}
+
 int fail(const Status& s) {
   std::cerr << "paidoc: " << s.message() << "\n";
   return 1;
@@ -395,8 +400,11 @@ int run_serve(const Globals& g, const std::string& listen, bool demo, web::Serve
   // Search needs the traditional->simplified table; a missing OpenCC data
   // package is named here rather than failing inside the first query.
   if (Status s = text::init(); !s.is_ok()) return fail(s);
+  // A damaged database is refused before anything reads or migrates it:
+  // serving it would answer 500 on whichever page meets the damage.
+  if (Status s = check_before_serving(g); !s.is_ok()) return fail(s);
   auto st = open_store(g);
-  if (!st.ok()) return fail(st.status());
+  if (!st.ok()) return fail(with_damage_advice(g, st.status()));
   auto limit = max_source_bytes(g);
   if (!limit.ok()) return fail(limit.status());
   library::Library lib(**st, Clock::system(), *limit);
@@ -578,6 +586,9 @@ int run(int argc, char** argv) {
   // migrate
   MigrateArgs migrate_args;
   add_migrate_command(app, migrate_args);
+  // check-db
+  CheckDbArgs check_db_args;
+  add_check_db_command(app, check_db_args);
 
   // A misspelt command: CLI11 would only say "A subcommand is required".
   {
@@ -620,6 +631,7 @@ int run(int argc, char** argv) {
   if (download_args.chosen()) return run_downloads(g, download_args);
   if (backup_args.chosen()) return run_backup(g, backup_args);
   if (migrate_args.chosen()) return run_migrate(migrate_args);
+  if (check_db_args.chosen()) return run_check_db(g, check_db_args);
   return 1;
 }
 

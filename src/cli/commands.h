@@ -73,6 +73,8 @@ void add_commerce_commands(CLI::App& app, CommerceArgs& args);
 int run_commerce(const Globals& g, const CommerceArgs& args);
 // What `paidoc ledger verify` does on `st`: prints "ledger ok: …" and
 // answers 0, or prints each problem and "ledger BROKEN: …" and answers 1.
+// A database that fails its quick check (store::HealthStore) is not
+// verified: its problems and "ledger NOT VERIFIED: …", answer 1.
 int verify_ledger(store::Store& st);
 
 // `paidoc export --id --format --out` and `paidoc trace [FILE]`
@@ -101,6 +103,30 @@ struct BackupArgs {
 };
 void add_backup_commands(CLI::App& app, BackupArgs& args);
 int run_backup(const Globals& g, const BackupArgs& args);
+
+// The store URL the commands open (open_store), without creating anything.
+std::string store_url(const Globals& g);
+
+// `paidoc check-db [--quick]` (check_db_cmd.cc): store::check_database on
+// the site's database; prints "database ok" or each problem and "database
+// DAMAGED", exit 1 on problems.
+struct CheckDbArgs {
+  CLI::App* check_db = nullptr;
+  bool quick = false;
+  bool chosen() const { return check_db && *check_db; }
+};
+void add_check_db_command(CLI::App& app, CheckDbArgs& args);
+int run_check_db(const Globals& g, const CheckDbArgs& args);
+
+// What `paidoc serve` checks before it opens the store: the database passes
+// PRAGMA quick_check (SQLite; PostgreSQL: the probe's reads). OK for a
+// SQLite file that does not exist yet (a new site). Otherwise the refusal,
+// naming what to do (restore a backup, or `paidoc check-db` for details).
+Status check_before_serving(const Globals& g);
+
+// The same advice for a store error that is damage (store::is_damage), returned
+// with the advice appended; any other status unchanged.
+Status with_damage_advice(const Globals& g, const Status& s);
 
 // Payment configuration of `paidoc serve` (payments.cc): the flags, and what
 // they make at start. Empty strings mean "not configured".

@@ -22,6 +22,7 @@
 #include "commerce/reconcile.h"
 #include "common/clock.h"
 #include "common/money.h"
+#include "store/health.h"
 
 namespace paidoc::cli {
 
@@ -101,13 +102,29 @@ int run_wallet_credit(const Globals& g, const CommerceArgs& a) {
 
 int run_ledger_verify(const Globals& g) {
   auto st = open_store(g);
-  if (!st.ok()) return fail(st.status());
+  if (!st.ok()) return fail(with_damage_advice(g, st.status()));
   return verify_ledger(**st);
 }
 
 }  // namespace
 
 int verify_ledger(store::Store& st) {
+  // A ledger read from a damaged database proves nothing: its pages may be
+  // among the damaged ones, or the damage may sit where no ledger query
+  // looks. The quick check reads every page first.
+  auto* health = dynamic_cast<store::HealthStore*>(&st);
+  Result<store::IntegrityReport> integrity =
+      health != nullptr ? health->check_integrity(store::IntegrityDepth::kQuick)
+                        : Result<store::IntegrityReport>(Status::internal("no integrity check"));
+  if (!integrity.ok()) return fail(integrity.status());
+  if (!integrity->ok) {
+    for (const auto& p : integrity->problems) std::cout << p << "\n";
+    std::cout << fmt::format(
+        "ledger NOT VERIFIED: the database is damaged ({} found {} problem{}); run `paidoc "
+        "check-db` and restore the last good backup\n",
+        integrity->checked, integrity->problems.size(), integrity->problems.size() == 1 ? "" : "s");
+    return 1;
+  }
   commerce::Commerce commerce = make_commerce(st);
   Result<commerce::LedgerCheck> check = commerce.verify_ledger();
   if (!check.ok()) return fail(check.status());

@@ -5,6 +5,8 @@
 #include <string>
 #include <string_view>
 
+#include "store/health.h"
+#include "store/sqlite/integrity.h"
 #include "store/sqlite/sqlite_store.h"
 #ifdef PAIDOC_WITH_POSTGRES
 #include "store/postgres/pg_store.h"
@@ -15,17 +17,22 @@ namespace paidoc::store {
 namespace {
 constexpr std::string_view kSqlitePrefix = "sqlite:";
 constexpr std::string_view kExpected = "expected sqlite:PATH or postgresql://...";
+
+// The file of a "sqlite:" URL. "sqlite:///abs/file.db" is accepted as a
+// courtesy for URL habits and means "/abs/file.db"; "sqlite:relative.db" is
+// relative to the working directory.
+std::string sqlite_path(std::string_view u) {
+  std::string_view path = u.substr(kSqlitePrefix.size());
+  if (path.starts_with("//")) path.remove_prefix(2);
+  return std::string(path);
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Store>> Store::open(const std::string& url, const Clock& clock) {
   std::string_view u = url;
   if (u.starts_with(kSqlitePrefix)) {
-    std::string_view path = u.substr(kSqlitePrefix.size());
-    // "sqlite:///abs/file.db" is accepted as a courtesy for URL habits and
-    // means "/abs/file.db"; "sqlite:relative.db" is relative to the working
-    // directory.
-    if (path.starts_with("//")) path.remove_prefix(2);
-    return sqlite::open_sqlite(std::string(path), sqlite::Options{}, clock);
+    return sqlite::open_sqlite(sqlite_path(u), sqlite::Options{}, clock);
   }
   // The URL may carry a password: messages name the scheme only.
   if (u.starts_with("postgresql://") || u.starts_with("postgres://")) {
@@ -43,6 +50,17 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& url, const Clock& 
   }
   return Status::invalid("store URL scheme '" + std::string(u.substr(0, colon)) +
                          "' is not supported; " + std::string(kExpected));
+}
+
+Result<IntegrityReport> check_database(const std::string& url, IntegrityDepth depth) {
+  if (std::string_view(url).starts_with(kSqlitePrefix)) {
+    return sqlite::check_file(sqlite_path(url), depth);
+  }
+  auto st = Store::open(url);
+  if (!st.ok()) return st.status();
+  auto* health = dynamic_cast<HealthStore*>(st->get());
+  if (health == nullptr) return Status::internal("this store has no integrity check");
+  return health->check_integrity(depth);
 }
 
 }  // namespace paidoc::store

@@ -5,6 +5,8 @@
 #include <cstring>
 #include <string>
 
+#include "store/health.h"
+
 namespace paidoc::store::postgres {
 namespace {
 constexpr Oid kTextOid = 25;
@@ -75,6 +77,10 @@ Status pg_status(const PGresult* res, PGconn* conn, std::string_view what) {
   if (s == kSerializationFailure || s == kDeadlockDetected || s == "55P03" || s == "57014" ||
       s.starts_with("08") || s == "53300" || s == "57P01") {
     return Status::unavailable(std::move(msg));
+  }
+  // data_corrupted, index_corrupted: damaged pages (store/health.h).
+  if (s == "XX001" || s == "XX002") {
+    return Status::internal("postgresql: " + std::string(what) + ": " + std::string(kDamaged) + t);
   }
   return Status::internal(std::move(msg));
 }

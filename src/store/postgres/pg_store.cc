@@ -19,6 +19,7 @@
 #include "store/postgres/audit.h"
 #include "store/postgres/connection.h"
 #include "store/postgres/downloads.h"
+#include "store/postgres/integrity.h"
 #include "store/postgres/migrations.h"
 #include "store/postgres/orders.h"
 #include "store/postgres/password_resets.h"
@@ -26,6 +27,7 @@
 #include "store/postgres/search.h"
 #include "store/postgres/taxonomy.h"
 #include "store/postgres/transfer.h"
+#include "store/health.h"
 
 namespace paidoc::store::postgres {
 namespace {
@@ -538,10 +540,34 @@ DocumentRevision read_revision(const Stmt& st) {
 
 // --- the store ----------------------------------------------------------------
 
-class PgStore final : public Store, public SiteImport {
+class PgStore final : public Store, public SiteImport, public HealthStore {
  public:
   PgStore(std::unique_ptr<Pool> pool, Options options, std::string conninfo)
       : pool_(std::move(pool)), options_(options), conninfo_(std::move(conninfo)) {}
+
+  // ---- health (store/health.h) -------------------------------------------------
+  Status probe() override {
+    return guarded_status("probe", [&]() -> Result<Done> {
+      if (Status d = damage(); !d.is_ok()) return d;
+      auto lease = pool_->acquire();
+      if (!lease.ok()) return lease.status();
+      if (Status s = probe_in(*lease.value()); !s.is_ok()) return s;
+      return Done{};
+    });
+  }
+
+  Result<IntegrityReport> check_integrity(IntegrityDepth depth) override {
+    return guarded<IntegrityReport>("check_integrity", [&]() -> Result<IntegrityReport> {
+      auto lease = pool_->acquire();
+      if (!lease.ok()) return lease.status();
+      auto r = check_integrity_in(*lease.value(), depth);
+      if (r.ok() && !r->ok) {
+        note(Status::internal("postgresql: " + std::string(kDamaged) + "reading " + r->checked +
+                              " found: " + r->problems.front()));
+      }
+      return r;
+    });
+  }
 
   // SiteImport: on a connection of its own (transfer.h).
   Result<ImportReport> import_site(const std::function<Status(RowSink&)>& fill) override {
@@ -2066,6 +2092,33 @@ class PgStore final : public Store, public SiteImport {
     return *watch_;
   }
 
+  // The free guarded() and guarded_status(), noting damage: every method
+  // runs through these (they hide the free ones inside the class).
+  template <typename T, typename F>
+  Result<T> guarded(const char* what, F&& f) {
+    Result<T> r = postgres::guarded<T>(what, std::forward<F>(f));
+    if (!r.ok()) note(r.status());
+    return r;
+  }
+  template <typename F>
+  Status guarded_status(const char* what, F&& f) {
+    return guarded<Done>(what, std::forward<F>(f)).status();
+  }
+
+  // Remembers the first damage a query met; probe() answers it from then on.
+  void note(const Status& s) {
+    if (!is_damage(s)) return;
+    std::lock_guard<std::mutex> lock(damage_mu_);
+    if (damage_.empty()) damage_ = s.message();
+  }
+  Status damage() {
+    std::lock_guard<std::mutex> lock(damage_mu_);
+    if (damage_.empty()) return Status();
+    return Status::internal(damage_);
+  }
+
+  std::mutex damage_mu_;
+  std::string damage_;  // guarded by damage_mu_: the first damage met, "" when none
   std::unique_ptr<Pool> pool_;  // every read and write
   const Options options_;
   const std::string conninfo_;  // for import_site's own connection; never printed

@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "store/health.h"
 #include "store/sqlite/connection.h"
 #include "store/sqlite/migrations.h"
 #include "store/sqlite/orders.h"
@@ -425,9 +426,16 @@ Result<CopyReport> restore_file(const std::string& db_path, const std::string& f
       return s;
     }
     CopyReport held;
-    if (Status s = count_rows(t, &held); !s.is_ok()) return s;
+    // A damaged database may not even count its rows: it is what a restore
+    // is for, so under --force it is replaced all the same.
+    Status counted = count_rows(t, &held);
+    if (!counted.is_ok() && !is_damage(counted)) return counted;
     // The lock stays after COMMIT in exclusive locking mode.
     if (Status s = t.exec_script("COMMIT", "locking '" + db_path + "'"); !s.is_ok()) return s;
+    if (!options.force && !counted.is_ok()) {
+      return Status::conflict("the database '" + db_path + "' is damaged (" + counted.message() +
+                              ")");
+    }
     if (!options.force && held.documents + held.users + held.orders > 0) {
       return Status::conflict("the database '" + db_path + "' is not empty (" +
                               std::to_string(held.documents) + " documents, " +

@@ -1,6 +1,7 @@
 #include "store/sqlite/connection.h"
 
 #include "store/sqlite/fts.h"
+#include "store/health.h"
 
 #include <chrono>
 #include <string>
@@ -21,6 +22,9 @@ Status sqlite_status(sqlite3* db, int rc, std::string_view what) {
   std::string msg = "sqlite: ";
   msg += what;
   msg += ": ";
+  // CORRUPT ("database disk image is malformed") and NOTADB: the file is
+  // damaged (store/health.h).
+  if ((rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) == SQLITE_NOTADB) msg += kDamaged;
   // sqlite3_errmsg describes the most recent failure on the connection,
   // which is `rc` as long as nothing ran in between (callers ensure that).
   msg += db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <exception>
 #include <filesystem>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
@@ -22,6 +23,7 @@
 #include "store/sqlite/audit.h"
 #include "store/sqlite/connection.h"
 #include "store/sqlite/downloads.h"
+#include "store/sqlite/integrity.h"
 #include "store/sqlite/migrations.h"
 #include "store/sqlite/orders.h"
 #include "store/sqlite/password_resets.h"
@@ -29,6 +31,7 @@
 #include "store/sqlite/taxonomy.h"
 #include "store/sqlite/transfer.h"
 #include "store/sqlite/writer.h"
+#include "store/health.h"
 
 namespace paidoc::store::sqlite {
 namespace {
@@ -540,12 +543,36 @@ DocumentRevision read_revision(const Stmt& st) {
 
 // --- the store ----------------------------------------------------------------
 
-class SqliteStore final : public Store, public SiteExport {
+class SqliteStore final : public Store, public SiteExport, public HealthStore {
  public:
   SqliteStore(std::unique_ptr<Pool> pool, std::unique_ptr<Writer> writer, std::string path)
       : path_(std::move(path)), pool_(std::move(pool)), writer_(std::move(writer)) {}
   // Queued writes are committed and answered before the store goes.
   ~SqliteStore() override { writer_->shutdown(); }
+
+  // ---- health (store/health.h) -------------------------------------------------
+  Status probe() override {
+    return guarded_status("probe", [&]() -> Result<Done> {
+      if (Status d = damage(); !d.is_ok()) return d;
+      auto lease = pool_->acquire();
+      if (!lease.ok()) return lease.status();
+      if (Status s = probe_in(*lease.value()); !s.is_ok()) return s;
+      return Done{};
+    });
+  }
+
+  Result<IntegrityReport> check_integrity(IntegrityDepth depth) override {
+    return guarded<IntegrityReport>("check_integrity", [&]() -> Result<IntegrityReport> {
+      auto lease = pool_->acquire();
+      if (!lease.ok()) return lease.status();
+      auto r = check_integrity_in(*lease.value(), depth);
+      if (r.ok() && !r->ok) {
+        note(Status::internal("sqlite: " + std::string(kDamaged) + r->checked + " of '" + path_ +
+                              "' found: " + r->problems.front()));
+      }
+      return r;
+    });
+  }
 
   Result<int> schema_version() override {
     return guarded<int>("schema_version", [&]() -> Result<int> {
@@ -1968,7 +1995,34 @@ class SqliteStore final : public Store, public SiteExport {
     int fd_;
   };
 
+  // The free guarded() and guarded_status(), noting damage: every method
+  // runs through these (they hide the free ones inside the class).
+  template <typename T, typename F>
+  Result<T> guarded(const char* what, F&& f) {
+    Result<T> r = sqlite::guarded<T>(what, std::forward<F>(f));
+    if (!r.ok()) note(r.status());
+    return r;
+  }
+  template <typename F>
+  Status guarded_status(const char* what, F&& f) {
+    return guarded<Done>(what, std::forward<F>(f)).status();
+  }
+
+  // Remembers the first damage a query met; probe() answers it from then on.
+  void note(const Status& s) {
+    if (!is_damage(s)) return;
+    std::lock_guard<std::mutex> lock(damage_mu_);
+    if (damage_.empty()) damage_ = s.message();
+  }
+  Status damage() {
+    std::lock_guard<std::mutex> lock(damage_mu_);
+    if (damage_.empty()) return Status();
+    return Status::internal(damage_);
+  }
+
   const std::string path_;  // the database file; lock files sit beside it
+  std::mutex damage_mu_;
+  std::string damage_;  // guarded by damage_mu_: the first damage met, "" when none
   std::unique_ptr<Pool> pool_;          // readers
   std::unique_ptr<Writer> writer_;      // every write; destroyed first (drains)
 };
