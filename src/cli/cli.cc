@@ -132,6 +132,17 @@ Result<int64_t> max_source_bytes(const Globals& g) {
   return int64_t{g.max_source_mb} << 20;
 }
 
+// --max-price in fen; kInvalidArgument naming the flag unless it is a yuan
+// amount from 0.01 to kMaxAmount.
+Result<Fen> max_price(const Globals& g) {
+  Result<Fen> fen = Fen::parse_yuan(g.max_price);
+  if (!fen.ok() || fen->value() <= 0 || *fen > kMaxAmount) {
+    return Status::invalid(fmt::format("--max-price {}: expected yuan from 0.01 to {}", g.max_price,
+                                       kMaxAmount.plain_yuan_string()));
+  }
+  return *fen;
+}
+
 int run_import(const Globals& g, const std::string& price_text, const std::string& category,
                int batch, const std::vector<std::string>& paths) {
   if (batch < 1 || batch > 10000)
@@ -152,7 +163,10 @@ int run_import(const Globals& g, const std::string& price_text, const std::strin
   if (!st.ok()) return fail(st.status());
   auto limit = max_source_bytes(g);
   if (!limit.ok()) return fail(limit.status());
-  library::Library lib(**st, Clock::system(), *limit);
+  auto most = max_price(g);
+  if (!most.ok()) return fail(most.status());
+  library::Library lib(**st, Clock::system(), *limit, *most);
+  if (Status s = lib.check_price("--price", opts.price); !s.is_ok()) return fail(s);
 
   std::vector<std::string> missing;
   std::vector<std::string> files = library::Library::collect_sources(paths, &missing);
@@ -407,7 +421,9 @@ int run_serve(const Globals& g, const std::string& listen, bool demo, web::Serve
   if (!st.ok()) return fail(with_damage_advice(g, st.status()));
   auto limit = max_source_bytes(g);
   if (!limit.ok()) return fail(limit.status());
-  library::Library lib(**st, Clock::system(), *limit);
+  auto most = max_price(g);
+  if (!most.ok()) return fail(most.status());
+  library::Library lib(**st, Clock::system(), *limit, *most);
   if (demo) {
     Result<int> n = lib.seed_demo();
     if (!n.ok()) return fail(n.status());
@@ -460,6 +476,10 @@ int run(int argc, char** argv) {
   app.add_option("--max-source-mb", g.max_source_mb,
                  "largest source accepted by import, upload and the editor, in MiB (the file "
                  "and its text; 1..64)")
+      ->capture_default_str();
+  app.add_option("--max-price", g.max_price,
+                 "highest document price accepted by import, upload, the editor and the API, in "
+                 "yuan (0.01..10000000)")
       ->capture_default_str();
 
   // serve
@@ -597,7 +617,8 @@ int run(int argc, char** argv) {
       names.push_back(sc->get_name());
     for (int i = 1; i < argc; ++i) {
       const std::string_view a = argv[i];
-      if (a == "--data" || a == "--db" || a == "--config" || a == "--max-source-mb") {
+      if (a == "--data" || a == "--db" || a == "--config" || a == "--max-source-mb" ||
+          a == "--max-price") {
         ++i;  // its value
         continue;
       }

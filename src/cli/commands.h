@@ -13,6 +13,7 @@
 #include "commerce/commerce.h"
 #include "commerce/provider.h"
 #include "common/clock.h"
+#include "common/money.h"
 #include "common/status.h"
 #include "store/store.h"
 #include "web/server.h"
@@ -23,6 +24,7 @@ struct Globals {
   std::string data = "./paidoc-data";
   std::string db;  // overrides data when set
   int max_source_mb = 5;  // --max-source-mb: library::Library's source limit
+  std::string max_price = "100000";  // --max-price, yuan: library::Library's price limit
 };
 
 // "sqlite:DIR/paidoc.db" for --data DIR (the folder is created), or --db.

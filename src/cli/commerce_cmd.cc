@@ -68,6 +68,9 @@ int run_wallet_credit(const Globals& g, const CommerceArgs& a) {
   Result<Fen> amount = Fen::parse_yuan(a.amount);
   if (!amount.ok()) return fail(Status::invalid("--amount: " + amount.status().message()));
   if (amount->value() <= 0) return fail(Status::invalid("--amount: must be more than 0"));
+  if (*amount > kMaxAmount)
+    return fail(Status::invalid(fmt::format("--amount {}: above the largest amount, {} yuan", a.amount,
+                                            kMaxAmount.plain_yuan_string())));
   const std::string email = auth::normalize_email(a.email);
   if (email.empty()) return fail(Status::invalid("--email: empty"));
 

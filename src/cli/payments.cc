@@ -109,7 +109,9 @@ Result<commerce::Plan> parse_plan(const std::string& text) {
   try {
     size_t used = 0;
     p.days = std::stoll(parts[1], &used);
-    if (used != parts[1].size() || p.days <= 0) return bad("days must be a positive whole number");
+    // At most 100 years: a plan's days become seconds added to vip_until.
+    if (used != parts[1].size() || p.days <= 0 || p.days > 36500)
+      return bad("days must be a whole number from 1 to 36500");
     p.daily_downloads = std::stoll(parts[3], &used);
     if (used != parts[3].size() || p.daily_downloads < 0)
       return bad("daily downloads must be a whole number, 0 for unlimited");
@@ -118,7 +120,8 @@ Result<commerce::Plan> parse_plan(const std::string& text) {
   }
   Result<Fen> price = Fen::parse_yuan(parts[2]);
   if (!price.ok()) return bad(price.status().message());
-  if (price->value() <= 0) return bad("the price must be more than 0");
+  if (price->value() <= 0 || *price > kMaxAmount)
+    return bad(fmt::format("the price must be from 0.01 to {} yuan", kMaxAmount.plain_yuan_string()));
   p.price = *price;
   p.name = trim(parts[4]);
   if (p.name.empty()) return bad("the name is empty");
@@ -265,7 +268,8 @@ void add_payment_options(CLI::App* serve, PaymentArgs& a) {
   serve->add_option("--plan", a.plans,
                     "VIP plan ID:DAYS:YUAN:DAILY_DOWNLOADS:NAME (repeat; replaces the built-in vip30/vip365)")
       ->group(g);
-  serve->add_option("--max-topup", a.max_topup, "largest single wallet top-up, yuan (default 5000)")->group(g);
+  serve->add_option("--max-topup", a.max_topup,
+                    "largest single wallet top-up, yuan (0.01..10000000; default 5000)")->group(g);
   serve->add_flag("--payment-sandbox", a.sandbox,
                   "enable the sandbox provider: fake payments signed with a per-process secret (on with --demo)")
       ->group(g);
@@ -344,7 +348,9 @@ Result<Payments> make_payments(const PaymentArgs& a, bool demo, const std::strin
   if (!a.max_topup.empty()) {
     Result<Fen> max = Fen::parse_yuan(a.max_topup);
     if (!max.ok()) return Status::invalid("--max-topup: " + max.status().message());
-    if (max->value() <= 0) return Status::invalid("--max-topup: must be more than 0");
+    if (max->value() <= 0 || *max > kMaxAmount)
+      return Status::invalid(fmt::format("--max-topup {}: expected yuan from 0.01 to {}", a.max_topup,
+                                         kMaxAmount.plain_yuan_string()));
     p.options.max_topup = *max;
   }
 

@@ -184,6 +184,14 @@ std::string describe(const store::LedgerProblem& p) {
     case K::kRefundsDue:
       return "refunds_due:" + p.detail + " holds " + fen_text(p.actual) +
              " but its pending and failed refunds add up to " + fen_text(p.expected);
+    case K::kEntryOutOfRange:
+      return "ledger row " + id + " (" + p.detail + ") moves " + fen_text(p.actual) +
+             ", beyond the largest amount " + fen_text(p.expected);
+    case K::kOrderOutOfRange:
+      return "order " + id + (p.detail.empty() ? "" : " (" + p.detail + ")") + " is for " +
+             fen_text(p.actual) + ", outside 1 fen .. the largest amount " + fen_text(p.expected);
+    case K::kSumOverflow:
+      return p.detail + ": the sum of its rows overflows int64 fen (at ledger row " + id + ")";
   }
   return "ledger problem with id " + id;
 }
@@ -405,6 +413,9 @@ Result<store::NewOrder> Commerce::document_order(int64_t user_id, gate::Role rol
   gate::DocumentFacts facts{document_id, d->summary.price, d->publisher_id,
                             d->summary.has_paid_text};
   if (gate::decide(facts, *v) != gate::Access::kNone) return Status::conflict(kAlreadyReadable);
+  // A price no entry accepts (written before the bounds, or behind the
+  // store's back) is not sold.
+  if (!within_max_amount(d->summary.price)) return Status::invalid("该文档的价格无效，暂不能购买");
   store::NewOrder o = new_order(user_id, OrderKind::kDocument, d->summary.price, d->summary.title,
                                 clock_.now(), options_.order_ttl);
   o.document_id = document_id;
@@ -434,7 +445,7 @@ Result<Order> Commerce::order_plan(int64_t user_id, const std::string& plan_id) 
   auto it = std::find_if(options_.plans.begin(), options_.plans.end(),
                          [&](const Plan& p) { return p.id == plan_id; });
   if (it == options_.plans.end()) return Status::not_found("没有这个会员套餐");
-  if (it->price.value() <= 0 || it->days <= 0) {
+  if (it->price.value() <= 0 || it->price > kMaxAmount || it->days <= 0) {
     return Status::invalid("会员套餐 " + plan_id + " 的价格或天数无效");
   }
   store::NewOrder o =
@@ -446,9 +457,8 @@ Result<Order> Commerce::order_plan(int64_t user_id, const std::string& plan_id) 
 
 Result<Order> Commerce::order_topup(int64_t user_id, Fen amount) {
   if (amount.value() <= 0) return Status::invalid("充值金额必须大于 0");
-  if (amount > options_.max_topup) {
-    return Status::invalid("单次充值不能超过 ¥" + options_.max_topup.yuan_string());
-  }
+  if (amount > topup_limit())
+    return Status::invalid("单次充值不能超过 ¥" + topup_limit().yuan_string() + "。");
   return from_store(store_.create_order(new_order(user_id, OrderKind::kTopUp, amount, kTopUpSubject,
                                                   clock_.now(), options_.order_ttl)));
 }
@@ -841,6 +851,8 @@ bool Commerce::supports(const std::string& provider, Channel c) const {
 Status Commerce::credit(int64_t user_id, Fen amount, const std::string& note,
                         const std::string& actor, const store::AuditActor& by) {
   if (amount.value() <= 0) return Status::invalid("入账金额必须大于 0");
+  if (amount > kMaxAmount)
+    return Status::invalid("单笔入账不能超过 ¥" + kMaxAmount.yuan_string());
   const std::string who = actor.empty() ? std::string("operator") : actor;
   const int64_t now = clock_.now();
   if (audit_ == nullptr) {
@@ -891,6 +903,9 @@ LedgerCheck ledger_check(const store::LedgerAudit& audit) {
   c.entries = audit.entries;
   c.accounts = audit.accounts;
   for (const auto& p : audit.problems) c.problems.push_back(describe(p));
+  if (!audit.sums_checked)
+    c.problems.push_back(
+        "the checks that add up balances were not run: sums over the amounts above overflow");
   c.ok = c.problems.empty();
   return c;
 }

@@ -21,6 +21,7 @@
 // Thread-safety: safe from many threads (the store is).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -129,7 +130,7 @@ struct Options {
       {"vip30", "VIP 月卡", 30, Fen(3000), 20},
       {"vip365", "VIP 年卡", 365, Fen(19800), 50},
   };
-  Fen max_topup = Fen(500000);  // 5,000 yuan per top-up
+  Fen max_topup = Fen(500000);  // 5,000 yuan per top-up; never above kMaxAmount
   std::string site_url;         // for provider return/notify URLs
   // sweep(): trades still unpaid this close to expiry are queried (a lost
   // notification is found before the order expires).
@@ -190,7 +191,10 @@ class Commerce {
   Result<Order> buy_document_with_wallet(int64_t user_id, gate::Role role, int64_t document_id);
   // As order_document, an unpaid order for the same plan is reused.
   Result<Order> order_plan(int64_t user_id, const std::string& plan_id);
+  // kInvalidArgument unless 0 < amount <= topup_limit().
   Result<Order> order_topup(int64_t user_id, Fen amount);
+  // The largest single top-up: Options::max_topup, at most kMaxAmount.
+  Fen topup_limit() const { return std::min(options_.max_topup, kMaxAmount); }
   // kNotFound unless the order is the user's.
   Result<Order> order(int64_t user_id, int64_t order_id);
   Result<std::vector<Order>> orders(int64_t user_id);
@@ -262,6 +266,7 @@ class Commerce {
   bool supports(const std::string& provider, Channel c) const;
 
   // Operator credit (paidoc wallet credit): ledger rows with who and why.
+  // kInvalidArgument unless 0 < amount <= kMaxAmount.
   // Recorded in the audit log ("wallet.credit", by `by`; labelled `actor`
   // when by.label is empty) in the same store transaction as the credit.
   Status credit(int64_t user_id, Fen amount, const std::string& note, const std::string& actor,

@@ -5,8 +5,15 @@
 namespace paidoc {
 
 std::string Fen::yuan_string() const {
-  int64_t v = fen_ < 0 ? -fen_ : fen_;
+  // In unsigned arithmetic: -INT64_MIN does not fit in int64.
+  const uint64_t v = fen_ < 0 ? 0 - static_cast<uint64_t>(fen_) : static_cast<uint64_t>(fen_);
   return fmt::format("{}{}.{:02}", fen_ < 0 ? "-" : "", v / 100, v % 100);
+}
+
+std::string Fen::plain_yuan_string() const {
+  std::string s = yuan_string();
+  if (s.ends_with(".00")) s.resize(s.size() - 3);
+  return s;
 }
 
 Result<Fen> Fen::parse_yuan(std::string_view text) {

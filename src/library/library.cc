@@ -110,6 +110,12 @@ std::optional<store::NewDocument> Library::prepare(std::string_view bytes, const
     line->error = fmt::format("{}: {}", path, category.status().message());
     return std::nullopt;
   }
+  // The price as every other entry takes it: at most max_price (a price
+  // of 2^63-1 fen once reached the page and the orders).
+  if (Status price = check_price("price", opts.price); !price.is_ok()) {
+    line->error = fmt::format("{}: {}", path, price.message());
+    return std::nullopt;
+  }
   store::NewDocument nd;
   nd.source_path = path;
   nd.source_sha256 = sha256_hex(bytes);
@@ -386,13 +392,31 @@ constexpr size_t kMaxSummaryChars = 500;
 
 }  // namespace
 
-Result<Fen> Library::parse_price(std::string_view yuan) {
+Result<Fen> Library::parse_price(std::string_view yuan) const {
   std::string t = trimmed(yuan);
   if (t.empty()) return Status::invalid("价格：请填写价格（元），免费填 0");
   Result<Fen> fen = Fen::parse_yuan(t);
-  if (!fen.ok()) return Status::invalid("价格：请填写 0 到 100000 之间的金额（元），最多两位小数");
-  if (*fen > kMaxPrice) return Status::invalid("价格：不能超过 100000 元");
+  // Digits past what Fen::parse_yuan reads are a price above any limit.
+  if (!fen.ok() && fen.status().message().find("too large") != std::string::npos)
+    return Status::invalid(fmt::format("价格：不能超过 {} 元（填写的金额远超上限）",
+                                       max_price_.plain_yuan_string()));
+  if (!fen.ok())
+    return Status::invalid(fmt::format("价格：请填写 0 到 {} 之间的金额（元），最多两位小数",
+                                       max_price_.plain_yuan_string()));
+  if (*fen > max_price_)
+    return Status::invalid(fmt::format("价格：不能超过 {} 元（填写的是 {} 元）",
+                                       max_price_.plain_yuan_string(), fen->plain_yuan_string()));
   return *fen;
+}
+
+Status Library::check_price(const std::string& field, Fen price) const {
+  if (price.value() < 0)
+    return Status::invalid(fmt::format("{}: ¥{} is negative", field, price.yuan_string()));
+  if (price > max_price_)
+    return Status::invalid(fmt::format("{}: ¥{} ({} fen) is above the maximum price ¥{} ({} fen; --max-price)",
+                                       field, price.yuan_string(), price.value(),
+                                       max_price_.yuan_string(), max_price_.value()));
+  return Status();
 }
 
 Result<std::string> Library::parse_category(std::string_view raw) {
@@ -441,8 +465,9 @@ Result<std::optional<std::vector<std::string>>> tags_of(const DocumentForm& f, F
 }
 
 // A form checked and parsed into the document to save.
-Result<store::NewDocument> document_of(const DocumentForm& f, int64_t max_source_bytes,
+Result<store::NewDocument> document_of(const DocumentForm& f, const Library& library,
                                        FormError* error) {
+  const int64_t max_source_bytes = library.max_source_bytes();
   store::NewDocument nd;
   if (trimmed(f.source).empty()) return refuse(error, "source", "正文：不能为空");
   if (static_cast<int64_t>(f.source.size()) > max_source_bytes) {
@@ -461,7 +486,7 @@ Result<store::NewDocument> document_of(const DocumentForm& f, int64_t max_source
   if (chars(title) > kMaxTitleChars)
     return refuse(error, "title", fmt::format("标题：不能超过 {} 个字", kMaxTitleChars));
   if (title.find('\n') != std::string::npos) return refuse(error, "title", "标题：只能有一行");
-  Result<Fen> price = Library::parse_price(f.price_yuan);
+  Result<Fen> price = library.parse_price(f.price_yuan);
   if (!price.ok()) return refuse(error, "price_yuan", price.status().message());
   Result<std::string> category = Library::parse_category(f.category);
   if (!category.ok()) return refuse(error, "category", category.status().message());
@@ -494,7 +519,7 @@ Result<Preview> Library::preview(const gate::Viewer& who, int64_t id, const Docu
     if (!may_edit(who, sd->publisher_id)) return forbidden();
     publisher = sd->publisher_id;
   }
-  Result<store::NewDocument> nd = document_of(form, max_source_bytes_, error);
+  Result<store::NewDocument> nd = document_of(form, *this, error);
   if (!nd.ok()) return nd.status();
   Result<std::optional<std::vector<std::string>>> tags = tags_of(form, error);
   if (!tags.ok()) return tags.status();
@@ -524,7 +549,7 @@ Result<store::PutResult> Library::save(const gate::Viewer& who, int64_t id,
     if (!may_edit(who, sd->publisher_id)) return forbidden();
     stored_path = sd->source_path;  // kept: the store keeps it as stored
   }
-  Result<store::NewDocument> nd = document_of(form, max_source_bytes_, error);
+  Result<store::NewDocument> nd = document_of(form, *this, error);
   if (!nd.ok()) return nd.status();
   Result<std::optional<std::vector<std::string>>> tags = tags_of(form, error);
   if (!tags.ok()) return tags.status();
@@ -590,8 +615,9 @@ Result<int64_t> Library::bulk(const gate::Viewer& who, const std::vector<int64_t
                               const store::BulkChange& change, const store::AuditActor& actor) {
   if (!console_role(who)) return forbidden();
   if (change.kind == store::BulkChange::Kind::kPrice &&
-      (change.price.value() < 0 || change.price > kMaxPrice))
-    return Status::invalid("价格：须在 0 到 100000 元之间");
+      (change.price.value() < 0 || change.price > max_price_))
+    return Status::invalid(fmt::format("价格：须在 0 到 {} 元之间（填写的是 {} 元）",
+                                       max_price_.plain_yuan_string(), change.price.plain_yuan_string()));
   store::BulkChange checked = change;
   if (change.kind == store::BulkChange::Kind::kCategory) {
     Result<std::string> category = parse_category(change.category);

@@ -37,7 +37,9 @@ struct ImportOptions {
   store::DocStatus status = store::DocStatus::kPublished;
 };
 
-// The highest price a publisher may set: 100000.00 yuan.
+// The highest price a publisher may set by default: 100000.00 yuan. An
+// operator may set another (`--max-price`, 0.01 .. kMaxAmount yuan): the
+// Library's max_price.
 inline constexpr Fen kMaxPrice = Fen(10'000'000);
 
 // What a publisher types in the console's editor, as typed.
@@ -107,18 +109,22 @@ inline constexpr int64_t kMaxSourceMb = 64;
 
 class Library {
  public:
-  // REQUIRES: store and clock outlive the library. Imports are stamped with
-  // clock.now(). Sources larger than max_source_bytes (file or text) are
-  // refused, naming the size and the limit.
+  // REQUIRES: store and clock outlive the library; 0 < max_price <=
+  // kMaxAmount. Imports are stamped with clock.now(). Sources larger than
+  // max_source_bytes (file or text) are refused, naming the size and the
+  // limit; so is a price above max_price, wherever it enters (import,
+  // upload, editor, bulk change), naming the price and the limit.
   explicit Library(store::DocumentStore& store, const Clock& clock = Clock::system(),
-                   int64_t max_source_bytes = kDefaultMaxSourceBytes)
-      : store_(store), clock_(clock), max_source_bytes_(max_source_bytes) {}
+                   int64_t max_source_bytes = kDefaultMaxSourceBytes, Fen max_price = kMaxPrice)
+      : store_(store), clock_(clock), max_source_bytes_(max_source_bytes), max_price_(max_price) {}
 
   int64_t max_source_bytes() const { return max_source_bytes_; }
+  Fen max_price() const { return max_price_; }
 
   // Parses and stores one source. `path`'s extension picks the format
   // (sources::format_of: .md/.markdown, .docx, else .txt). Never stores
-  // anything of a source that does not parse.
+  // anything of a source that does not parse, nor with opts.price outside
+  // 0 .. max_price ("PATH: price ¥X is above the maximum price ¥Y").
   ImportLine import_bytes(std::string_view bytes, const std::string& path,
                           const ImportOptions& opts);
   // Reads and imports one file.
@@ -195,13 +201,18 @@ class Library {
   // Applies a bulk change to `ids` (unknown ids skipped), in one
   // transaction; returns how many changed. kForbidden, changing nothing,
   // when `who` may not edit one of them; kInvalidArgument for a price
-  // outside 0..kMaxPrice.
+  // outside 0..max_price.
   Result<int64_t> bulk(const gate::Viewer& who, const std::vector<int64_t>& ids,
                        const store::BulkChange& change, const store::AuditActor& actor);
 
-  // Parses a price typed in yuan, 0..kMaxPrice; kInvalidArgument with a
-  // zh-CN message naming the field (价格) otherwise.
-  static Result<Fen> parse_price(std::string_view yuan);
+  // Parses a price typed in yuan, 0..max_price; kInvalidArgument with a
+  // zh-CN message naming the field (价格), the price and the limit
+  // otherwise. The upload page, the editor and bulk changes ask it.
+  Result<Fen> parse_price(std::string_view yuan) const;
+  // A price given otherwise (fen from the API, --price): kInvalidArgument
+  // with an English message naming `field`, the price and the limit when
+  // it is outside 0..max_price.
+  Status check_price(const std::string& field, Fen price) const;
   // A category name typed by a publisher: "" (blank) for none, else
   // store::normalize_term_name's rule (trimmed, 1..32 characters, no
   // control characters, no '/', '?', '#'); kInvalidArgument with its zh-CN
@@ -231,6 +242,7 @@ class Library {
   store::DocumentStore& store_;
   const Clock& clock_;
   const int64_t max_source_bytes_;
+  const Fen max_price_;
 };
 
 }  // namespace paidoc::library

@@ -221,6 +221,15 @@ enum class LedgerProblemKind {
                     // succeeded, else 0; actual: what went to the provider for it
   kRefundsDue,      // detail: the provider; expected: the sum of its pending and failed
                     // refunds; actual: the refunds_due:<provider> balance
+  // Amounts no operation writes, and sums that overflow int64 (see
+  // store/ledger_tally.h): found before anything is summed in SQL.
+  kEntryOutOfRange,  // id: ledger row id; detail: "<account> in txn <id>"; expected:
+                     // kMaxAmount; actual: the row's amount (beyond ±kMaxAmount)
+  kOrderOutOfRange,  // id: order id; detail: "document <id>" ("" for other kinds), with
+                     // ", credited" when it is the credited amount; expected: kMaxAmount;
+                     // actual: the amount (outside 1..kMaxAmount, credited 0..kMaxAmount)
+  kSumOverflow,      // id: the ledger row at which the sum overflowed; detail: "account
+                     // <name>" or "txn <id>": its rows do not sum within int64 fen
 };
 
 struct LedgerProblem {
@@ -237,6 +246,10 @@ struct LedgerAudit {
   int64_t accounts = 0;                 // distinct accounts
   int64_t wallets = 0;                  // wallet rows
   std::vector<LedgerProblem> problems;  // empty: every invariant holds
+  // false: amounts out of range or overflowing sums were found (their
+  // problems are listed) and the checks that sum in SQL were not run, as
+  // those sums could overflow.
+  bool sums_checked = true;
 };
 
 class CommerceStore {
@@ -385,7 +398,9 @@ class CommerceStore {
   virtual Result<UserEntitlements> user_entitlements(int64_t user_id) = 0;
 
   // Recomputes every balance from the ledger and checks every invariant
-  // (see LedgerProblemKind), in one read snapshot.
+  // (see LedgerProblemKind), in one read snapshot. Amounts are first added
+  // up in checked arithmetic (store::LedgerTally): amounts beyond
+  // kMaxAmount and overflowing sums are problems, never a wrapped number.
   virtual Result<LedgerAudit> ledger_audit() = 0;
 };
 

@@ -163,14 +163,23 @@ Response api_upload(Site& site, const Request& req, const Params&) {
   std::string file = name.value_or("");
   if (file.empty()) file = "upload.txt";
   library::ImportOptions opts;
+  const Fen max_price = site.library().max_price();
   if (price_fen) {
     std::optional<int64_t> fen = *price_fen == "0" ? std::optional<int64_t>(0) : parse_id(*price_fen);
-    if (!fen) return site.error(req, Code::kInvalidArgument, "price_fen must be an integer >= 0");
+    if (!fen)
+      return site.error(req, Code::kInvalidArgument,
+                        fmt::format("price_fen must be an integer from 0 to {} (the maximum price)",
+                                    max_price.value()));
     opts.price = Fen(*fen);
+    if (Status s = site.library().check_price("price_fen", opts.price); !s) return site.error(req, s);
   } else if (price) {
     Result<Fen> fen = Fen::parse_yuan(*price);
-    if (!fen.ok()) return site.error(req, Code::kInvalidArgument, "price must be yuan like 9.90");
+    if (!fen.ok())
+      return site.error(req, Code::kInvalidArgument,
+                        fmt::format("price must be yuan like 9.90, from 0 to {} (the maximum price)",
+                                    max_price.plain_yuan_string()));
     opts.price = *fen;
+    if (Status s = site.library().check_price("price", opts.price); !s) return site.error(req, s);
   }
   opts.category = category.value_or("");
   opts.actor = site.actor(req);

@@ -240,7 +240,7 @@ Response topup_page_with(Site& site, const Request& req, int status, std::string
   nlohmann::json ctx = site.page_context("钱包充值");
   ctx["balance"] = yuan(*balance);
   ctx["amount"] = amount;
-  ctx["max"] = site.commerce().options().max_topup.yuan_string();
+  ctx["max"] = site.commerce().topup_limit().yuan_string();
   nlohmann::json presets = nlohmann::json::array();
   for (int y : {10, 30, 50, 100}) presets.push_back(y);
   ctx["presets"] = std::move(presets);
@@ -315,10 +315,7 @@ Response order_create(Site& site, const Request& req, const Params&) {
     Result<Fen> amount = Fen::parse_yuan(text);
     if (!amount.ok() || amount->value() <= 0)
       return topup_page_with(site, req, 400, text, "请输入正确的充值金额（元，最多两位小数）。");
-    if (*amount > shop.options().max_topup)
-      return topup_page_with(
-          site, req, 400, text,
-          fmt::format("单次充值不能超过 ¥{}。", shop.options().max_topup.yuan_string()));
+    // The service holds the limit (Commerce::topup_limit) and says it.
     o = shop.order_topup(c.user_id(), *amount);
     if (!o.ok()) {
       if (o.status().code() == Code::kInvalidArgument)

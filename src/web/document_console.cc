@@ -177,7 +177,7 @@ Response admin_documents_bulk(Site& site, const Request& req, const Params&) {
     change.kind = store::BulkChange::Kind::kUnpublish;
   } else if (action == "price") {
     change.kind = store::BulkChange::Kind::kPrice;
-    Result<Fen> price = library::Library::parse_price(f.get("price_yuan"));
+    Result<Fen> price = site.library().parse_price(f.get("price_yuan"));
     if (!price.ok())
       return site.service_error(req, price.status(), {"/admin/documents", "返回文档列表"});
     change.price = *price;
@@ -262,6 +262,7 @@ Response editor(Site& site, const Request& req, int status, const EditorPage& p)
   ctx["source"] = p.form.source;
   ctx["title"] = p.form.title;
   ctx["price_yuan"] = p.form.price_yuan;
+  ctx["max_price"] = site.library().max_price().plain_yuan_string();
   ctx["category"] = p.form.category;
   ctx["tags"] = p.form.tags.value_or("");
   ctx["summary"] = p.form.summary;

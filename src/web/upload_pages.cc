@@ -43,6 +43,7 @@ Response render(Site& site, const Request& req, int status, const UploadForm& fo
   nlohmann::json ctx = site.page_context(summary.is_null() ? "上传文档" : "上传结果");
   ctx["console_section"] = "upload";
   ctx["price_yuan"] = form.price_yuan;
+  ctx["max_price"] = site.library().max_price().plain_yuan_string();
   ctx["category"] = form.category;
   ctx["draft"] = form.draft;
   ctx["max_files"] = multipart::Limits{}.max_files;
@@ -91,7 +92,7 @@ Response admin_upload_post(Site& site, const Request& req, const Params&) {
   form.category = std::string(trim(body.field("category")));
   form.draft = body.field("draft") == "1";
 
-  Result<Fen> price = library::Library::parse_price(form.price_yuan);
+  Result<Fen> price = site.library().parse_price(form.price_yuan);
   if (!price.ok())
     return render(site, req, 400, form, price.status().message() + "。请重新选择文件后上传。");
   Result<std::string> category = library::Library::parse_category(form.category);

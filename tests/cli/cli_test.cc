@@ -400,4 +400,30 @@ TEST_F(CliTest, ImportRefusesASourceOverMaxSourceMbAndTheFlagIsBounded) {
   EXPECT_NE(bad.err.find("--max-source-mb 0: expected 1..64 (MiB)"), std::string::npos) << bad.err;
 }
 
+// Issue 16, finding 3: a price of 2^63-1 fen reached the page and the
+// orders. `import --price` above the maximum price is refused before
+// anything is read, naming the price and the limit; --max-price (yuan,
+// also the config key max-price) sets the limit within 0.01..10000000.
+TEST_F(CliTest, ImportRefusesAPriceAboveMaxPriceAndTheFlagIsBounded) {
+  const std::string f = write("doc.txt", kDoc);
+  const std::string data = (dir_ / "site").string();
+  CmdResult r = run("--data " + data + " import --price 100000.01 " + f);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("--price: ¥100000.01 (10000001 fen) is above the maximum price ¥100000.00 "
+                       "(10000000 fen; --max-price)"),
+            std::string::npos)
+      << r.out << r.err;
+  EXPECT_EQ(r.out.find("imported"), std::string::npos) << r.out;
+  CmdResult raised = run("--data " + data + " --max-price 200000 import --price 150000 " + f);
+  EXPECT_EQ(raised.exit_code, 0) << raised.out << raised.err;
+  EXPECT_NE(raised.out.find("imported "), std::string::npos) << raised.out;
+  for (const char* bad : {"0", "10000000.01", "abc"}) {
+    CmdResult b = run("--data " + data + " --max-price " + bad + " import " + f);
+    EXPECT_EQ(b.exit_code, 1) << bad;
+    EXPECT_NE(b.err.find(std::string("--max-price ") + bad + ": expected yuan from 0.01 to 10000000"),
+              std::string::npos)
+        << b.err;
+  }
+}
+
 }  // namespace

@@ -32,14 +32,14 @@ class CommerceCliTest : public ::testing::Test {
 
   // Runs SQL on the data folder's database directly, as someone with
   // access to the file could.
-  void tamper(const std::string& sql) {
+  void tamper(const std::string& sql, int rows = 1) {
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open((dir_ / "data/paidoc.db").c_str(), &db), SQLITE_OK);
     char* err = nullptr;
     int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
     EXPECT_EQ(rc, SQLITE_OK) << (err ? err : "");
     sqlite3_free(err);
-    EXPECT_EQ(sqlite3_changes(db), 1);
+    EXPECT_EQ(sqlite3_changes(db), rows);
     sqlite3_close(db);
   }
 
@@ -148,6 +148,63 @@ TEST_F(CommerceCliTest, LedgerVerifyCatchesAnEditedLedgerEntry) {
          "(SELECT MIN(id) FROM ledger_entries)");
   CmdResult bad = run("ledger verify" + d());
   EXPECT_EQ(bad.exit_code, 1) << bad.out << bad.err;
+}
+
+// Issue 16, finding 3: ledger rows of 2^63-1 fen overflow the sum of an
+// account, and `ledger verify` said ok. It fails, naming the account, the
+// rows and why the other checks did not run.
+TEST_F(CommerceCliTest, LedgerVerifyFailsOnSumOverflow) {
+  add_user("a@example.cn");
+  add_user("b@example.cn");
+  ASSERT_EQ(run("wallet credit" + d() + " --email a@example.cn --amount 100").exit_code, 0);
+  ASSERT_EQ(run("wallet credit" + d() + " --email b@example.cn --amount 100").exit_code, 0);
+  // Both credits raised to 2^63-1 fen, the wallets to match: each wallet
+  // agrees with its rows, but the operator account's two rows overflow.
+  tamper("UPDATE ledger_entries SET amount_fen = CASE WHEN amount_fen > 0"
+         " THEN 9223372036854775807 ELSE -9223372036854775807 END",
+         4);
+  tamper("UPDATE wallets SET balance_fen = 9223372036854775807", 2);
+  CmdResult bad = run("ledger verify" + d());
+  EXPECT_EQ(bad.exit_code, 1) << bad.out << bad.err;
+  EXPECT_EQ(bad.out.find("ledger ok"), std::string::npos) << bad.out;
+  EXPECT_NE(bad.out.find("account operator: the sum of its rows overflows int64 fen"),
+            std::string::npos)
+      << bad.out;
+  EXPECT_NE(bad.out.find("(operator in txn 1) moves -9223372036854775807 fen, beyond the largest "
+                         "amount 1000000000 fen"),
+            std::string::npos)
+      << bad.out;
+  EXPECT_NE(bad.out.find("the checks that add up balances were not run"), std::string::npos)
+      << bad.out;
+  EXPECT_NE(bad.out.find("ledger BROKEN: "), std::string::npos) << bad.out;
+}
+
+// Issue 16, finding 3: amounts an operator gives are bounded too: a credit,
+// the largest top-up and a plan's price at most 10000000 yuan.
+TEST_F(CommerceCliTest, OperatorAmountsAboveTheLargestAmountAreRefused) {
+  add_user("a@example.cn");
+  CmdResult credit = run("wallet credit" + d() + " --email a@example.cn --amount 10000000.01");
+  EXPECT_EQ(credit.exit_code, 1);
+  EXPECT_NE(credit.err.find("--amount 10000000.01: above the largest amount, 10000000 yuan"),
+            std::string::npos)
+      << credit.err;
+  EXPECT_EQ(run("wallet credit" + d() + " --email a@example.cn --amount 10000000").exit_code, 0);
+  CmdResult topup = run("serve" + d() + " --listen 127.0.0.1:0 --max-topup 10000000.01");
+  EXPECT_EQ(topup.exit_code, 1);
+  EXPECT_NE(topup.err.find("--max-topup 10000000.01: expected yuan from 0.01 to 10000000"),
+            std::string::npos)
+      << topup.err;
+  CmdResult plan = run("serve" + d() + " --listen 127.0.0.1:0 --plan 'vip7:7:10000000.01:5:周卡'");
+  EXPECT_EQ(plan.exit_code, 1);
+  EXPECT_NE(plan.err.find("the price must be from 0.01 to 10000000 yuan"), std::string::npos)
+      << plan.err;
+  // Days become seconds added to vip_until: bounded as well.
+  CmdResult days = run("serve" + d() + " --listen 127.0.0.1:0 --plan 'vip7:200000000000000:9.90:5:周卡'");
+  EXPECT_EQ(days.exit_code, 1);
+  EXPECT_NE(days.err.find("days must be a whole number from 1 to 36500"), std::string::npos)
+      << days.err;
+  CmdResult v = run("ledger verify" + d());
+  EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
 }
 
 TEST_F(CommerceCliTest, OrdersExportWritesCsvToStdoutOrAFile) {

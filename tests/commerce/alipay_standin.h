@@ -304,7 +304,7 @@ class AlipayStandin {
     {
       std::lock_guard<std::mutex> lock(mu_);
       AlipayTrade& t = trades_.at(out_trade_no);
-      t.refunded = t.refunded + amount;
+      t.refunded = t.refunded.checked_add(amount).value();
       t.refunds[out_biz_no] = amount;
       if (t.refunded == t.total) t.status = "TRADE_CLOSED";
     }
@@ -705,9 +705,9 @@ class AlipayStandin {
     if (!repeat) {
       if (t.status == "TRADE_FINISHED") return business("ACQ.TRADE_HAS_FINISHED", "交易已完结");
       if (t.status != "TRADE_SUCCESS") return business("ACQ.TRADE_STATUS_ERROR", "交易状态不合法");
-      if (t.refunded + *amount > t.total)
+      if (t.refunded.checked_add(*amount) > t.total)
         return business("ACQ.REFUND_AMT_NOT_EQUAL_TOTAL", "退款金额超限");
-      t.refunded = t.refunded + *amount;
+      t.refunded = t.refunded.checked_add(*amount).value();
       t.refunds[out_request_no] = *amount;
       if (t.refunded == t.total) t.status = "TRADE_CLOSED";
     }

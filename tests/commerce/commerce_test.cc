@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <limits>
 #include <regex>
 #include <string>
 #include <thread>
@@ -1508,6 +1509,84 @@ TEST_P(CommerceTest, ConcurrentPlanOrdersLeaveOneUnpaidOrder) {
   auto year = commerce_->order_plan(u, "vip365");
   ASSERT_TRUE(year.ok());
   EXPECT_NE(year->id, ids[0]);
+}
+
+// Issue 16, finding 3: two sales at 2^63-1 fen overflow SUM(amount_fen) of
+// the sales account, and `ledger verify` said ok. The verify adds every
+// account up in checked arithmetic and fails, naming the accounts, the
+// rows and the orders with their document; such a price is not sold again.
+TEST_P(CommerceTest, LedgerVerifyFailsOnSumOverflow) {
+  int64_t d = add_document("dear", 990);
+  std::vector<std::string> orders;
+  for (const char* who : {"big-a", "big-b"}) {
+    int64_t u = add_user(std::string(who) + "@example.cn");
+    auto o = commerce_->order_document(u, gate::Role::kReader, d);
+    ASSERT_TRUE(o.ok()) << o.status().to_string();
+    ASSERT_TRUE(commerce_->pay(u, o->id, PayMethod::kSandbox).ok());
+    ASSERT_TRUE(sandbox_notify(o->out_trade_no, 990, std::string("SBX-") + who).applied);
+    orders.push_back(std::to_string(o->id));
+  }
+  ASSERT_TRUE(verify().ok);
+  // As if both had been sold at 2^63-1 fen: orders, notifications and
+  // ledger rows agree with each other, one sale at a time.
+  const std::string ids = orders[0] + ", " + orders[1];
+  raw_sql("UPDATE orders SET amount_fen = 9223372036854775807 WHERE id IN (" + ids + ")");
+  raw_sql("UPDATE payment_notifications SET amount_fen = 9223372036854775807 WHERE order_id IN (" +
+          ids + ")");
+  raw_sql("UPDATE ledger_entries SET amount_fen = CASE WHEN amount_fen > 0 THEN 9223372036854775807"
+          " ELSE -9223372036854775807 END WHERE order_id IN (" + ids + ")");
+  LedgerCheck c = verify();
+  EXPECT_FALSE(c.ok);
+  const std::string all = joined(c.problems);
+  EXPECT_NE(all.find("account sales: the sum of its rows overflows int64 fen"), std::string::npos)
+      << all;
+  EXPECT_NE(all.find("account provider:sandbox: the sum of its rows overflows int64 fen"),
+            std::string::npos)
+      << all;
+  for (const std::string& id : orders) {
+    EXPECT_NE(all.find("order " + id + " (document " + std::to_string(d) +
+                       ") is for 9223372036854775807 fen, outside 1 fen .. the largest amount "
+                       "1000000000 fen"),
+              std::string::npos)
+        << all;
+  }
+  EXPECT_NE(all.find("(sales in txn "), std::string::npos) << all;
+  EXPECT_NE(all.find("moves 9223372036854775807 fen, beyond the largest amount 1000000000 fen"),
+            std::string::npos)
+      << all;
+  EXPECT_NE(all.find("the checks that add up balances were not run"), std::string::npos) << all;
+
+  // A document at such a price is not sold.
+  raw_sql("UPDATE documents SET price_fen = 9223372036854775807 WHERE id = " + std::to_string(d));
+  int64_t u = add_user("big-c@example.cn");
+  auto o = commerce_->order_document(u, gate::Role::kReader, d);
+  ASSERT_FALSE(o.ok());
+  EXPECT_EQ(o.status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(o.status().message(), "该文档的价格无效，暂不能购买");
+  credit(u, 1000);
+  EXPECT_FALSE(commerce_->buy_document_with_wallet(u, gate::Role::kReader, d).ok());
+}
+
+// Issue 16, finding 3: amounts entering commerce are bounded: a credit and
+// a top-up above the largest amount are refused whatever the options say.
+TEST_P(CommerceTest, AmountsAboveTheLargestAmountAreRefused) {
+  Options big;
+  big.max_topup = Fen(std::numeric_limits<int64_t>::max());
+  open_commerce(big);
+  int64_t u = add_user("rich@example.cn");
+  EXPECT_EQ(commerce_->topup_limit(), kMaxAmount);
+  auto t = commerce_->order_topup(u, Fen(kMaxAmount.value() + 1));
+  ASSERT_FALSE(t.ok());
+  EXPECT_EQ(t.status().message(), "单次充值不能超过 ¥10000000.00。");
+  EXPECT_TRUE(commerce_->order_topup(u, kMaxAmount).ok());
+  Status s = commerce_->credit(u, Fen(std::numeric_limits<int64_t>::max()), "", "tester");
+  EXPECT_EQ(s.code(), Code::kInvalidArgument);
+  EXPECT_EQ(s.message(), "单笔入账不能超过 ¥10000000.00");
+  // The store refuses such a ledger row itself.
+  auto r = store_->credit_wallet(u, Fen(kMaxAmount.value() + 1), "", "tester", clock_.now());
+  EXPECT_EQ(r.status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(balance(u), Fen(0));
+  EXPECT_TRUE(verify().ok);
 }
 
 PAIDOC_ON_EVERY_BACKEND(CommerceTest);

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 namespace paidoc {
 namespace {
 
@@ -41,6 +43,38 @@ TEST(Fen, YuanString) {
   EXPECT_EQ(Fen(5).yuan_string(), "0.05");
   EXPECT_EQ(Fen(0).yuan_string(), "0.00");
   EXPECT_EQ(Fen(-250).yuan_string(), "-2.50");
+}
+
+// Issue 16, finding 3: amounts were added with plain int64 arithmetic, so
+// two prices of 2^63-1 fen wrapped. Checked arithmetic says when a result
+// does not fit, and the largest amount leaves room for any real sum.
+TEST(Fen, CheckedArithmeticReportsOverflow) {
+  const Fen max(std::numeric_limits<int64_t>::max());
+  const Fen min(std::numeric_limits<int64_t>::min());
+  EXPECT_EQ(Fen(990).checked_add(Fen(10)), Fen(1000));
+  EXPECT_EQ(Fen(990).checked_sub(Fen(1000)), Fen(-10));
+  EXPECT_EQ(max.checked_add(Fen(0)), max);
+  EXPECT_EQ(max.checked_add(Fen(1)), std::nullopt);
+  EXPECT_EQ(max.checked_add(max), std::nullopt);
+  EXPECT_EQ(min.checked_sub(Fen(1)), std::nullopt);
+  EXPECT_EQ(Fen(0).checked_sub(min), std::nullopt);
+  EXPECT_EQ(min.checked_add(max), Fen(-1));
+  // What the page showed for such a price; the most negative amount too.
+  EXPECT_EQ(max.yuan_string(), "92233720368547758.07");
+  EXPECT_EQ(min.yuan_string(), "-92233720368547758.08");
+  // The largest single amount: ¥10,000,000, and 9e9 of them still add up.
+  EXPECT_EQ(kMaxAmount.yuan_string(), "10000000.00");
+  EXPECT_TRUE(within_max_amount(kMaxAmount));
+  EXPECT_FALSE(within_max_amount(Fen(kMaxAmount.value() + 1)));
+  EXPECT_FALSE(within_max_amount(Fen(-1)));
+  EXPECT_LT(kMaxAmount.value(), std::numeric_limits<int64_t>::max() / 9'000'000'000);
+}
+
+TEST(Fen, PlainYuanStringDropsZeroDecimals) {
+  EXPECT_EQ(Fen(10'000'000).plain_yuan_string(), "100000");
+  EXPECT_EQ(Fen(990).plain_yuan_string(), "9.90");
+  EXPECT_EQ(Fen(1).plain_yuan_string(), "0.01");
+  EXPECT_EQ(Fen(0).plain_yuan_string(), "0");
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <random>
 
 #include "store/store.h"
@@ -268,6 +269,58 @@ TEST_P(LibraryTest, ASourceOverTheSizeLimitIsRefusedNamingSizeAndLimit) {
   ImportLine refused = lib_->import_bytes(huge, "huge.txt", ImportOptions{});
   EXPECT_NE(refused.error.find("the file is 5.0 MB, the limit is 5.0 MB"), std::string::npos)
       << refused.error;
+  EXPECT_EQ(count(), 1);
+}
+
+// Issue 16, finding 3: a price of 2^63-1 fen was accepted on upload, the
+// page showed ¥92233720368547758.07 and orders were made at that price. A
+// price above the maximum (100000 yuan unless the operator sets
+// --max-price) is refused wherever it enters, naming the price and the
+// limit, and nothing of the document is stored.
+TEST_P(LibraryTest, APriceAboveTheMaximumIsRefusedNamingTheLimit) {
+  ImportOptions opts;
+  opts.price = Fen(std::numeric_limits<int64_t>::max());
+  ImportLine line = lib_->import_bytes(kGood, "dear.txt", opts);
+  EXPECT_FALSE(line.ok);
+  EXPECT_EQ(line.error,
+            "dear.txt: price: ¥92233720368547758.07 (9223372036854775807 fen) is above the maximum "
+            "price ¥100000.00 (10000000 fen; --max-price)");
+  Result<ImportLine> up = lib_->upload_bytes(kGood, "dear.txt", 3, opts);
+  ASSERT_TRUE(up.ok()) << up.status().to_string();
+  EXPECT_FALSE(up->ok);
+  EXPECT_EQ(up->error.rfind("dear.txt: price: ¥92233720368547758.07", 0), 0u) << up->error;
+  opts.price = Fen(10'000'001);
+  EXPECT_FALSE(lib_->import_bytes(kGood, "dear.txt", opts).ok);
+  EXPECT_EQ(count(), 0);
+  // The maximum itself is a price.
+  opts.price = Fen(10'000'000);
+  ImportLine at_max = lib_->import_bytes(kGood, "dear.txt", opts);
+  EXPECT_TRUE(at_max.ok) << at_max.error;
+  EXPECT_EQ(count(), 1);
+
+  // An operator's lower maximum holds for every entry, typed prices too.
+  Library cheap(*store_, Clock::system(), kDefaultMaxSourceBytes, Fen(1000));
+  EXPECT_EQ(cheap.max_price(), Fen(1000));
+  opts.price = Fen(1001);
+  ImportLine over = cheap.import_bytes(kFreeOnly, "cheap.txt", opts);
+  EXPECT_FALSE(over.ok);
+  EXPECT_NE(over.error.find("¥10.01 (1001 fen) is above the maximum price ¥10.00 (1000 fen"),
+            std::string::npos)
+      << over.error;
+  Result<Fen> typed = cheap.parse_price("10.01");
+  ASSERT_FALSE(typed.ok());
+  EXPECT_EQ(typed.status().message(), "价格：不能超过 10 元（填写的是 10.01 元）");
+  Result<Fen> huge = cheap.parse_price("92233720368547758.07");
+  ASSERT_FALSE(huge.ok());
+  EXPECT_EQ(huge.status().message(), "价格：不能超过 10 元（填写的金额远超上限）");
+  EXPECT_EQ(cheap.parse_price("10").value(), Fen(1000));
+  store::BulkChange change;
+  change.kind = store::BulkChange::Kind::kPrice;
+  change.price = Fen(1001);
+  Result<int64_t> bulk = cheap.bulk(gate::Viewer::system(), {at_max.id}, change, {});
+  ASSERT_FALSE(bulk.ok());
+  EXPECT_EQ(bulk.status().message(), "价格：须在 0 到 10 元之间（填写的是 10.01 元）");
+  EXPECT_EQ(store_->get_document(at_max.id)->summary.price, Fen(10'000'000));
   EXPECT_EQ(count(), 1);
 }
 

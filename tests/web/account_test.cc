@@ -735,6 +735,45 @@ TEST_F(AccountWebTest, EditorUploadsAndReadsOwnDocumentOthersDoNot) {
             400);
 }
 
+// Issue 16, finding 3: price_fen = 2^63-1 was accepted on upload and the
+// page showed ¥92233720368547758.07. The API refuses a price above the
+// maximum (in fen or in yuan) naming the field, the price and the limit,
+// and stores nothing.
+TEST_F(AccountWebTest, UploadOfMaxInt64PriceIsRefused) {
+  add_user("ed1@example.cn", gate::Role::kEditor);
+  std::string ed1 = api_token("ed1@example.cn");
+  HttpClient c(port_);
+  const int64_t docs = document_count();
+  HttpResponse fen = c.request("POST", "/api/v1/documents?name=dear.txt&price_fen=9223372036854775807",
+                               {bearer(ed1), "Content-Type: text/plain"}, std::string(kUpload));
+  EXPECT_EQ(fen.status, 400) << fen.body;
+  json j = json::parse(fen.body);
+  EXPECT_EQ(j["error"]["code"], "invalid_argument") << fen.body;
+  EXPECT_EQ(j["error"]["message"],
+            "price_fen: ¥92233720368547758.07 (9223372036854775807 fen) is above the maximum price "
+            "¥100000.00 (10000000 fen; --max-price)");
+  HttpResponse yuan = c.request("POST", "/api/v1/documents?name=dear.txt&price=100000.01",
+                                {bearer(ed1), "Content-Type: text/plain"}, std::string(kUpload));
+  EXPECT_EQ(yuan.status, 400) << yuan.body;
+  EXPECT_NE(yuan.body.find("price: ¥100000.01 (10000001 fen) is above the maximum price ¥100000.00"),
+            std::string::npos)
+      << yuan.body;
+  HttpResponse digits = c.request("POST", "/api/v1/documents?name=dear.txt&price_fen=99999999999999999999",
+                                  {bearer(ed1), "Content-Type: text/plain"}, std::string(kUpload));
+  EXPECT_EQ(digits.status, 400) << digits.body;
+  EXPECT_NE(digits.body.find("price_fen must be an integer from 0 to 10000000"), std::string::npos)
+      << digits.body;
+  EXPECT_EQ(document_count(), docs);
+  // The maximum itself is a price.
+  HttpResponse max = c.request("POST", "/api/v1/documents?name=dear.txt&price_fen=10000000",
+                               {bearer(ed1), "Content-Type: text/plain"}, std::string(kUpload));
+  ASSERT_EQ(max.status, 201) << max.body;
+  EXPECT_EQ(api_get("/api/v1/documents/" + std::to_string(json::parse(max.body)["id"].get<int64_t>()), ed1)
+                .status,
+            200);
+  EXPECT_EQ(document_count(), docs + 1);
+}
+
 TEST_F(AccountWebTest, UploadedNearMissMarkerIsRefusedWithItsPosition) {
   add_user("ed1@example.cn", gate::Role::kEditor);
   std::string ed1 = api_token("ed1@example.cn");

@@ -7,6 +7,9 @@
 #include <utility>
 #include <vector>
 
+#include "common/money.h"
+#include "store/ledger_tally.h"
+
 namespace paidoc::store::sqlite {
 namespace {
 
@@ -181,6 +184,11 @@ constexpr char kPurchases[] =
 constexpr char kAuditCounts[] =
     "SELECT count(*), count(DISTINCT txn_id), count(DISTINCT account) FROM ledger_entries";
 constexpr char kAuditWalletCount[] = "SELECT count(*) FROM wallets";
+// Every amount, for the checked sums of LedgerTally (nothing summed here).
+constexpr char kAuditEntryAmounts[] =
+    "SELECT id, txn_id, account, amount_fen FROM ledger_entries ORDER BY id";
+constexpr char kAuditOrderAmounts[] =
+    "SELECT id, coalesce(document_id, 0), amount_fen, credited_fen FROM orders ORDER BY id";
 constexpr char kAuditUnbalanced[] =
     "SELECT txn_id, sum(amount_fen) FROM ledger_entries GROUP BY txn_id"
     " HAVING sum(amount_fen) <> 0 ORDER BY txn_id";
@@ -436,12 +444,21 @@ struct Entry {
 // the balance first to answer kPaymentRequired. Returns the txn id.
 Result<int64_t> book(Connection& c, const std::vector<std::pair<Account, int64_t>>& legs,
                      const Entry& e) {
-  int64_t sum = 0;
+  Fen sum;
   for (const auto& [account, delta] : legs) {
     if (delta == 0) return Status::invalid("ledger: a row of " + account.name + " moves nothing");
-    sum += delta;
+    // No operation moves more than the largest amount in one row; so no
+    // sum of rows comes near the int64 limit (store/ledger_tally.h).
+    if (delta < -kMaxAmount.value() || delta > kMaxAmount.value()) {
+      return Status::invalid("ledger: a row of " + account.name + " moves " +
+                             std::to_string(delta) + " fen, beyond the largest amount (" +
+                             std::to_string(kMaxAmount.value()) + " fen)");
+    }
+    std::optional<Fen> next = sum.checked_add(Fen(delta));
+    if (!next) return Status::invalid("ledger: the rows of a transaction overflow");
+    sum = *next;
   }
-  if (sum != 0 || legs.size() < 2) return Status::invalid("ledger: a transaction must balance");
+  if (sum.value() != 0 || legs.size() < 2) return Status::invalid("ledger: a transaction must balance");
   int64_t txn = 0;
   {
     auto next = c.stmt(kNextTxnId);
@@ -541,6 +558,11 @@ Result<Order> create_order_in(Connection& c, const NewOrder& o) {
                            std::to_string(static_cast<int>(o.kind)));
   }
   if (o.amount.value() <= 0) return Status::invalid("create_order: amount must be positive");
+  if (o.amount > kMaxAmount) {
+    return Status::invalid("create_order: amount " + std::to_string(o.amount.value()) +
+                           " fen is beyond the largest amount (" +
+                           std::to_string(kMaxAmount.value()) + " fen)");
+  }
   if (o.kind == OrderKind::kPlan && (o.plan_id.empty() || o.plan_days <= 0)) {
     return Status::invalid("create_order: a plan order needs plan_id and plan_days > 0");
   }
@@ -1216,6 +1238,33 @@ Result<LedgerAudit> ledger_audit_in(Connection& c) {
     auto row = st->step();
     if (!row.ok()) return row.status();
     if (*row) a.wallets = st->int64(0);
+  }
+  // The amounts, added up in checked arithmetic first: amounts beyond
+  // kMaxAmount or sums beyond int64 are reported as such, and then the
+  // queries below, which sum in SQL, are not run (they could overflow).
+  {
+    LedgerTally tally;
+    auto entries = c.stmt(kAuditEntryAmounts);
+    if (!entries.ok()) return entries.status();
+    for (;;) {
+      auto row = entries->step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      tally.add_entry(entries->int64(0), entries->int64(1), entries->text(2), entries->int64(3));
+    }
+    auto orders = c.stmt(kAuditOrderAmounts);
+    if (!orders.ok()) return orders.status();
+    for (;;) {
+      auto row = orders->step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      tally.add_order(orders->int64(0), orders->int64(1), orders->int64(2), orders->int64(3));
+    }
+    a.problems = tally.problems();
+    if (!a.problems.empty()) {
+      a.sums_checked = false;
+      return a;
+    }
   }
   // Each query's rows become problems of one kind; columns are read as
   // (id, expected, actual) unless `read` says otherwise.
