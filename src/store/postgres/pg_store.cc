@@ -585,14 +585,14 @@ class PgStore final : public Store, public SiteImport, public HealthStore {
   }
 
   Result<PutResult> put_document(const NewDocument& d, int64_t now) override {
-    return guarded<PutResult>("put_document", [&]() -> Result<PutResult> { return put(d, now); });
+    return forgetting_revisions(guarded<PutResult>("put_document", [&]() -> Result<PutResult> { return put(d, now); }));
   }
 
   Result<std::vector<Result<PutResult>>> put_documents(const std::vector<NewDocument>& docs,
                                                        int64_t now) override {
-    return guarded<std::vector<Result<PutResult>>>(
+    return forgetting_revisions(guarded<std::vector<Result<PutResult>>>(
         "put_documents",
-        [&]() -> Result<std::vector<Result<PutResult>>> { return put_many(docs, now); });
+        [&]() -> Result<std::vector<Result<PutResult>>> { return put_many(docs, now); }));
   }
 
   Result<StoredDocument> get_document(int64_t id) override {
@@ -746,7 +746,7 @@ class PgStore final : public Store, public SiteImport, public HealthStore {
   }
 
   Result<PutResult> save_document(const DocumentEdit& e, int64_t now) override {
-    return guarded<PutResult>("save_document", [&]() -> Result<PutResult> {
+    return forgetting_revisions(guarded<PutResult>("save_document", [&]() -> Result<PutResult> {
       if (e.id < 0) return Status::invalid("save_document: negative id");
       auto row = prepare_row(e.doc);
       if (!row.ok()) return row.status();
@@ -825,13 +825,13 @@ class PgStore final : public Store, public SiteImport, public HealthStore {
         }
         return result;
       });
-    });
+    }));
   }
 
   Result<int64_t> bulk_update_documents(const std::vector<int64_t>& ids, const BulkChange& change,
                                         std::optional<int64_t> only_publisher,
                                         const AuditActor& actor, int64_t now) override {
-    return guarded<int64_t>("bulk_update_documents", [&]() -> Result<int64_t> {
+    return forgetting_revisions(guarded<int64_t>("bulk_update_documents", [&]() -> Result<int64_t> {
       if (change.kind == BulkChange::Kind::kPrice && change.price.value() < 0)
         return Status::invalid("bulk_update_documents: negative price");
       return in_write_txn<int64_t>([&](Connection& c) -> Result<int64_t> {
@@ -879,7 +879,7 @@ class PgStore final : public Store, public SiteImport, public HealthStore {
         }
         return changed;
       });
-    });
+    }));
   }
 
   Result<std::vector<DocumentRevision>> document_revisions(int64_t id) override {
@@ -1591,40 +1591,40 @@ class PgStore final : public Store, public SiteImport, public HealthStore {
 
   Result<Term> rename_term(TermKind kind, int64_t id, const std::string& name,
                            const AuditActor& actor, int64_t now) override {
-    return guarded<Term>("rename_term", [&]() -> Result<Term> {
+    return forgetting_revisions(guarded<Term>("rename_term", [&]() -> Result<Term> {
       auto n = normalize_term_name(kind, name);
       if (!n.ok()) return n.status();
       if (actor.label.empty()) return Status::invalid("rename_term: actor is empty");
       return in_write_txn<Term>(
           [&](Connection& c) { return rename_term_in(c, kind, id, *n, actor, now); });
-    });
+    }));
   }
 
   Result<bool> move_term(TermKind kind, int64_t id, MoveDirection dir, const AuditActor& actor,
                          int64_t now) override {
-    return guarded<bool>("move_term", [&]() -> Result<bool> {
+    return forgetting_revisions(guarded<bool>("move_term", [&]() -> Result<bool> {
       if (actor.label.empty()) return Status::invalid("move_term: actor is empty");
       return in_write_txn<bool>(
           [&](Connection& c) { return move_term_in(c, kind, id, dir, actor, now); });
-    });
+    }));
   }
 
   Status delete_term(TermKind kind, int64_t id, const AuditActor& actor, int64_t now) override {
-    return guarded_status("delete_term", [&]() -> Result<Done> {
+    return forgetting_revisions(guarded_status("delete_term", [&]() -> Result<Done> {
       if (actor.label.empty()) return Status::invalid("delete_term: actor is empty");
       return in_write_txn<Done>(
           as_done([&](Connection& c) { return delete_term_in(c, kind, id, actor, now); }));
-    });
+    }));
   }
 
   Status set_document_tags(int64_t document_id, const std::vector<std::string>& names,
                            int64_t now) override {
-    return guarded_status("set_document_tags", [&]() -> Result<Done> {
+    return forgetting_revisions(guarded_status("set_document_tags", [&]() -> Result<Done> {
       auto clean = normalize_tag_names(names);
       if (!clean.ok()) return clean.status();
       return in_write_txn<Done>(as_done(
           [&](Connection& c) { return set_document_tags_in(c, document_id, *clean, now); }));
-    });
+    }));
   }
 
   Result<std::vector<std::string>> document_tags(int64_t document_id) override {
@@ -2088,8 +2088,22 @@ class PgStore final : public Store, public SiteImport, public HealthStore {
   // Started by the first document_revision call (page views), so stores
   // opened by commands and tests that never ask hold no extra connection.
   RevisionWatch& revision_watch() {
-    std::call_once(watch_once_, [this] { watch_ = std::make_unique<RevisionWatch>(conninfo_); });
+    std::call_once(watch_once_, [this] {
+      watch_ = std::make_unique<RevisionWatch>(conninfo_);
+      watch_started_.store(true, std::memory_order_release);
+    });
     return *watch_;
+  }
+
+  // Read-your-writes: after a write that may change documents' revisions
+  // (documents, their tags, categories and tags) this node forgets what
+  // it kept, rather than serving a kept revision until the notification
+  // of its own commit arrives. Writes of this kind are editors' actions,
+  // rare next to page views. Passes `r` through.
+  template <typename R>
+  R forgetting_revisions(R r) {
+    if (watch_started_.load(std::memory_order_acquire)) watch_->forget_all();
+    return r;
   }
 
   // The free guarded() and guarded_status(), noting damage: every method
@@ -2124,6 +2138,7 @@ class PgStore final : public Store, public SiteImport, public HealthStore {
   const std::string conninfo_;  // for import_site's own connection; never printed
   std::once_flag watch_once_;
   std::unique_ptr<RevisionWatch> watch_;
+  std::atomic<bool> watch_started_{false};
 };
 
 }  // namespace

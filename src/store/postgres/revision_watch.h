@@ -48,6 +48,11 @@ class RevisionWatch {
   // Keeps `revision` for `id` when listening and no notification came
   // since `epoch_before`.
   void keep(int64_t id, int64_t revision, uint64_t epoch_before);
+  // Forgets every kept revision (and moves the epoch, so a read in flight
+  // is not kept either). The store calls it after its own document and
+  // taxonomy writes commit, so the node that wrote reads its write at once
+  // instead of until the notification arrives.
+  void forget_all();
   // True while the listening connection is up (for tests and metrics).
   bool listening() const { return listening_.load(std::memory_order_acquire); }
 
@@ -56,7 +61,6 @@ class RevisionWatch {
 
  private:
   void run();
-  void forget_all();
 
   const std::string conninfo_;
   std::mutex mu_;
