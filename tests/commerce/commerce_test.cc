@@ -1295,7 +1295,9 @@ TEST_P(GatewayTest, NotificationAndQueryAtTheSameMomentApplyOnce) {
   int64_t total = 0;
   for (int i = 0; i < kRounds; ++i) total += 100 + i;
   EXPECT_EQ(balance(u), Fen(total));
-  for (const auto& o : *commerce_->orders(u)) EXPECT_EQ(o.status, OrderStatus::kPaid);
+  auto orders = commerce_->orders(u);  // kept: the loop reads into it
+  ASSERT_TRUE(orders.ok());
+  for (const auto& o : *orders) EXPECT_EQ(o.status, OrderStatus::kPaid);
   expect_ledger_ok();
 }
 
