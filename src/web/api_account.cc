@@ -171,7 +171,8 @@ Response api_upload(Site& site, const Request& req, const Params&) {
                         fmt::format("price_fen must be an integer from 0 to {} (the maximum price)",
                                     max_price.value()));
     opts.price = Fen(*fen);
-    if (Status s = site.library().check_price("price_fen", opts.price); !s) return site.error(req, s);
+    if (Status s = site.library().check_price("price_fen", opts.price); !s)
+      return site.error(req, s.code(), s.message());
   } else if (price) {
     Result<Fen> fen = Fen::parse_yuan(*price);
     if (!fen.ok())
@@ -179,7 +180,8 @@ Response api_upload(Site& site, const Request& req, const Params&) {
                         fmt::format("price must be yuan like 9.90, from 0 to {} (the maximum price)",
                                     max_price.plain_yuan_string()));
     opts.price = *fen;
-    if (Status s = site.library().check_price("price", opts.price); !s) return site.error(req, s);
+    if (Status s = site.library().check_price("price", opts.price); !s)
+      return site.error(req, s.code(), s.message());
   }
   opts.category = category.value_or("");
   opts.actor = site.actor(req);

@@ -582,7 +582,10 @@ bool Site::secure_request(const Request& req) const {
     return origin.starts_with("http://") && is_loopback_host(std::string_view(origin).substr(7)) &&
            is_loopback_host(req.host);
   }
-  return is_loopback_host(req.host) && req.forwarded_for.empty();
+  // Behind a trusted proxy the browser's origin is the proxy's, whatever
+  // Host says; decided by configuration, not per request, so every request
+  // of one site uses the same cookie name.
+  return is_loopback_host(req.host) && !config_.trust_proxy;
 }
 
 std::string_view Site::csrf_cookie_name(const Request& req) const {
