@@ -11,7 +11,11 @@
 // token of a reader who has bought nothing, "@EDITOR@" by an editor's (who
 // may upload), so that the routes behind sign-in are reached too (send it
 // as "Cookie: paidoc_session=@READER@" or "Authorization: Bearer
-// @EDITOR@"; forms add the double-submit "paidoc_csrf" cookie and field).
+// @EDITOR@"). Forms add the double-submit cookie and field: "__Host-paidoc_csrf"
+// on a loopback Host (the site is configured as http://127.0.0.1), plain
+// "paidoc_csrf" on another Host. A cookie session's forms need that
+// session's own token, so the seed forms of signed-in users sign in by
+// Bearer token, which takes the plain double-submit check.
 // A session the input ended (logout) is opened again for the next input.
 //
 // Checks on every answer: a status the server can send; header lines that

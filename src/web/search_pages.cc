@@ -16,15 +16,15 @@ namespace paidoc::web::handlers {
 
 namespace {
 
-struct Params {
+struct SearchParams {
   search::Request request;
   std::string price_name;  // "", "free", "paid"
   std::string sort_name;   // "", "date"
 };
 
 // Reads q, page, category, price, sort. nullopt + message on bad input.
-std::optional<Params> read_params(const Request& req, std::string* error) {
-  Params p;
+std::optional<SearchParams> read_params(const Request& req, std::string* error) {
+  SearchParams p;
   bool bad = false;
   p.request.q = query_param(req.query, "q", &bad).value_or("");
   if (bad) {
@@ -67,7 +67,7 @@ std::optional<Params> read_params(const Request& req, std::string* error) {
 }
 
 // The /search URL for the same filters with another q / page / sort.
-std::string search_url(const Params& p, std::string_view q, int64_t page, std::string_view sort,
+std::string search_url(const SearchParams& p, std::string_view q, int64_t page, std::string_view sort,
                        std::string_view price, std::string_view category) {
   std::string url = "/search?q=" + percent_encode(q);
   if (!category.empty()) url += "&category=" + percent_encode(category);
@@ -99,10 +99,10 @@ void add_timing(Response& res, std::chrono::steady_clock::time_point start) {
 
 }  // namespace
 
-Response search_page(Site& site, const Request& req, const web::Params&) {
+Response search_page(Site& site, const Request& req, const Params&) {
   const auto start = std::chrono::steady_clock::now();
   std::string error;
-  std::optional<Params> p = read_params(req, &error);
+  std::optional<SearchParams> p = read_params(req, &error);
   if (!p) return site.error(req, Code::kInvalidArgument, error);
   if (!p->request.q.empty()) {
     if (std::optional<Response> refused = site.admit_search(req)) return std::move(*refused);
@@ -194,10 +194,10 @@ Response search_page(Site& site, const Request& req, const web::Params&) {
   return res;
 }
 
-Response api_search(Site& site, const Request& req, const web::Params&) {
+Response api_search(Site& site, const Request& req, const Params&) {
   const auto start = std::chrono::steady_clock::now();
   std::string error;
-  std::optional<Params> p = read_params(req, &error);
+  std::optional<SearchParams> p = read_params(req, &error);
   if (!p) return site.error(req, Code::kInvalidArgument, error);
   if (auto per = query_param(req.query, "per_page")) {
     std::optional<int64_t> n = parse_id(*per);

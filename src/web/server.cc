@@ -127,8 +127,14 @@ void append_int(std::string& out, uint64_t v) {
   out.append(buf, p);
 }
 
+}  // namespace
 
 // --- connections -----------------------------------------------------------------
+
+// Named (not anonymous) because Core below holds them: a namespace-level
+// struct with members of anonymous-namespace types is a different type in
+// every unit that includes it, which GCC warns about in unity builds.
+namespace server_detail {
 
 // Connections open now per peer address, for the per-address cap. Shared by
 // the accepting strand (try_add) and the sessions' destructors (remove).
@@ -208,7 +214,12 @@ std::string peer_address(const tcp::socket& socket) {
   return a.to_string();
 }
 
-}  // namespace
+}  // namespace server_detail
+
+using server_detail::AddressCounts;
+using server_detail::ThrottledWarning;
+using server_detail::kTooManyConnections;
+using server_detail::peer_address;
 
 // --- server state --------------------------------------------------------------
 

@@ -16,7 +16,7 @@
 namespace paidoc::cli::testing {
 namespace {
 
-constexpr char kPassword[] = "correct horse battery";
+constexpr char kIntegrityPassword[] = "correct horse battery";
 
 class IntegrityFixture : public ::testing::Test {
  protected:
@@ -45,7 +45,7 @@ class IntegrityFixture : public ::testing::Test {
     }
     CmdResult imp = run("import" + d() + " --price 2 " + sh(src.string()));
     ASSERT_EQ(imp.exit_code, 0) << imp.out << imp.err;
-    CmdResult add = shell("echo '" + std::string(kPassword) + "' | " + std::string(PAIDOC_BINARY) +
+    CmdResult add = shell("echo '" + std::string(kIntegrityPassword) + "' | " + std::string(PAIDOC_BINARY) +
                               " user add" + d() + " --email reader@example.cn",
                           dir_.path());
     ASSERT_EQ(add.exit_code, 0) << add.err;

@@ -15,7 +15,7 @@
 namespace paidoc::store {
 namespace {
 
-constexpr int64_t kNow = 1'780'000'000;
+constexpr int64_t kHealthNow = 1'780'000'000;
 
 // Written for these tests: document `i`, long enough that a few dozen of
 // them spread the documents table over many pages.
@@ -61,7 +61,7 @@ class HealthTest : public ::testing::TestWithParam<std::string> {
     }
   }
 
-  FakeClock clock_{kNow};
+  FakeClock clock_{kHealthNow};
   std::unique_ptr<testing_support::TestDatabase> db_;
   std::unique_ptr<Store> store_;
   HealthStore* health_ = nullptr;  // store_, as every store is

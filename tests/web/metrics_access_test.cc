@@ -23,7 +23,7 @@ namespace {
 using testing::HttpClient;
 using testing::HttpResponse;
 
-constexpr std::string_view kDocument =
+constexpr std::string_view kMetricsDocument =
     "社区图书角使用说明\n"
     "图书角向本楼居民开放，借阅登记后可带回家阅读。\n"
     "##paidbegin##\n"
@@ -48,7 +48,7 @@ class MetricsAccessTest : public ::testing::Test {
     ASSERT_NO_FATAL_FAILURE(testing::open_test_store("paidoc-metrics-test", clock_, t_));
     library::ImportOptions io;
     io.price = Fen(300);
-    library::ImportLine line = t_.library->import_bytes(kDocument, "corner.txt", io);
+    library::ImportLine line = t_.library->import_bytes(kMetricsDocument, "corner.txt", io);
     ASSERT_TRUE(line.ok) << line.error;
     commerce_ = std::make_unique<commerce::Commerce>(
         *t_.store, *t_.store, clock_, commerce::Options{},
