@@ -11,7 +11,7 @@
 # prints its seed (PAIDOC_CRASH_SEED=N replays it) and a summary.
 # `make test-asan` builds the program and its tests with AddressSanitizer and
 # UndefinedBehaviorSanitizer in $(ASAN_BUILD) and runs every test there but
-# the browser journeys; not yet part of CI (.ci/run): see README.
+# the browser journeys; CI (.ci/run) runs it after `make test`.
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 BUILD_TYPE ?= RelWithDebInfo
@@ -45,11 +45,11 @@ test: build
 	@bash scripts/install-deps.sh --test
 	cd $(BUILD) && ../scripts/with-postgres.sh ctest --output-on-failure -j $$(nproc)
 
-# -O1 and line tables only: the sanitizers need no more, and the build is as
-# long as the normal one. Unity batches cut the time spent parsing headers.
-# Leaks in the libraries paidoc links (never in paidoc's code) are suppressed
-# by tests/sanitizers/lsan.supp. Tests run 2-3x slower, so each gets 3x its
-# usual timeout.
+# -O1 and line tables only (the tests' own code at -O0): the sanitizers need
+# no more. Leaks in the libraries paidoc links (never in paidoc's code) are
+# suppressed by tests/sanitizers/lsan.supp. Each test binary runs as a few
+# GoogleTest shards rather than a process per test (CMakeLists.txt,
+# PAIDOC_SANITIZE_SHARDS): a sanitized process is slow to start and to end.
 SANITIZER_ENV = ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:abort_on_error=0:check_initialization_order=1:strict_init_order=1 \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   LSAN_OPTIONS=suppressions=$(CURDIR)/tests/sanitizers/lsan.supp:print_suppressions=0
@@ -57,7 +57,7 @@ SANITIZER_ENV = ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:abort_on_error=0:che
 $(ASAN_BUILD)/build.ninja: CMakeLists.txt | deps
 	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" \
-	  -DPAIDOC_SANITIZE=ON -DPAIDOC_TEST_TIMEOUT_FACTOR=3 -DCMAKE_UNITY_BUILD=ON
+	  -DPAIDOC_SANITIZE=ON
 
 test-asan: deps $(ASAN_BUILD)/build.ninja
 	@bash scripts/install-deps.sh --test

@@ -17,6 +17,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build pkg-config
+  mold                          # the linker (CMakeLists.txt uses it when present)
   libboost-dev                  # Beast + Asio (header-only)
   libsqlite3-dev                # storage, FTS5
   libpq-dev                     # the PostgreSQL backend (libpq)
