@@ -237,6 +237,16 @@ TEST_F(ConnectionLimitTest, AcceptErrorsBackOffAndTheServerRecovers) {
   // 64 descriptors, soft and hard: a few dozen connections exhaust them.
   // The per-address cap (default 128) never applies: one connection per
   // address.
+#if defined(__SANITIZE_ADDRESS__)
+  // Not under the sanitizers: UndefinedBehaviorSanitizer checks a virtual
+  // call's object by writing its vtable into a pipe(), and with every
+  // descriptor taken pipe() fails and it reports "object has invalid vptr"
+  // on a sound object (it did, on the expiry sweep's lock), which stops the
+  // server. Its suppressions file cannot help: it is read at the first
+  // report, by then without a descriptor to read it with. The normal build
+  // runs this test.
+  GTEST_SKIP() << "the sanitizer runtime itself needs descriptors; run in the normal build";
+#endif
   uint16_t port = start({}, {64, 64});
   ASSERT_NE(port, 0);
 
