@@ -49,7 +49,7 @@ test: build
 # no more. Leaks in the libraries paidoc links (never in paidoc's code) are
 # suppressed by tests/sanitizers/lsan.supp. Each test binary runs as a few
 # GoogleTest shards rather than a process per test (CMakeLists.txt,
-# PAIDOC_SANITIZE_SHARDS): a sanitized process is slow to start and to end.
+# PAIDOC_TEST_SHARDS), as in `make test`.
 SANITIZER_ENV = ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:abort_on_error=0:check_initialization_order=1:strict_init_order=1 \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   LSAN_OPTIONS=suppressions=$(CURDIR)/tests/sanitizers/lsan.supp:print_suppressions=0

@@ -31,7 +31,7 @@ constexpr char kMarkStale[] = "UPDATE documents SET search_version = 0";
 
 // An identifier as SQL text. Names reaching here are the target's own
 // (checked against information_schema), quoted all the same.
-std::string quoted(const std::string& name) {
+std::string quoted_identifier(const std::string& name) {
   std::string out = "\"";
   for (char ch : name) out += ch == '"' ? std::string("\"\"") : std::string(1, ch);
   return out + "\"";
@@ -52,7 +52,7 @@ Status run(PGconn* conn, const std::string& sql, ResultPtr* out, const std::stri
 
 Result<int64_t> count_rows(PGconn* conn, const std::string& table) {
   ResultPtr r;
-  if (Status s = run(conn, "SELECT count(*) FROM " + quoted(table), &r, "counting " + table);
+  if (Status s = run(conn, "SELECT count(*) FROM " + quoted_identifier(table), &r, "counting " + table);
       !s.is_ok()) {
     return s;
   }
@@ -80,11 +80,11 @@ class Importer final : public RowSink {
         return Status::invalid("postgresql: the target's table " + table + " has no column " +
                                cols[i]);
       }
-      names += (i ? ", " : "") + quoted(cols[i]);
+      names += (i ? ", " : "") + quoted_identifier(cols[i]);
       values += (i ? ", $" : "$") + std::to_string(i + 1);
     }
     statement_ = "transfer_" + std::to_string(report_.tables.size() + 1);
-    std::string sql = "INSERT INTO " + quoted(table) + " (" + names + ") VALUES (" + values + ")";
+    std::string sql = "INSERT INTO " + quoted_identifier(table) + " (" + names + ") VALUES (" + values + ")";
     ResultPtr r;
     r.r = PQprepare(conn_, statement_.c_str(), sql.c_str(), static_cast<int>(cols.size()), nullptr);
     if (PQresultStatus(r.r) != PGRES_COMMAND_OK) return pg_status(r.r, conn_, "preparing " + table);
@@ -165,7 +165,7 @@ Result<ImportReport> import_in(Connection& c, const std::function<Status(RowSink
   std::string holding;
   for (const auto& [table, cols] : columns) {
     ResultPtr r;
-    if (Status s = run(conn, "SELECT EXISTS (SELECT 1 FROM " + quoted(table) + ")", &r,
+    if (Status s = run(conn, "SELECT EXISTS (SELECT 1 FROM " + quoted_identifier(table) + ")", &r,
                        "reading " + table);
         !s.is_ok()) {
       return s;
@@ -191,9 +191,9 @@ Result<ImportReport> import_in(Connection& c, const std::function<Status(RowSink
       std::string column = PQgetvalue(ids.r, i, 1);
       // pg_get_serial_sequence takes the table as SQL text, the column as
       // a name.
-      std::string sql = "SELECT setval(pg_get_serial_sequence('" + quoted(table) + "', '" + column +
-                        "'), coalesce(max(" + quoted(column) + "), 0) + 1, false) FROM " +
-                        quoted(table);
+      std::string sql = "SELECT setval(pg_get_serial_sequence('" + quoted_identifier(table) + "', '" + column +
+                        "'), coalesce(max(" + quoted_identifier(column) + "), 0) + 1, false) FROM " +
+                        quoted_identifier(table);
       ResultPtr r;
       if (Status s = run(conn, sql, &r, "moving the id sequence of " + table); !s.is_ok()) return s;
     }
