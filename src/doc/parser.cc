@@ -319,13 +319,17 @@ std::vector<Run> slice(const std::vector<Run>& runs, size_t begin, size_t end) {
 
 constexpr int kLevelChineseNumeral = 1;        // 一、
 constexpr int kLevelBracketedChinese = 2;      // （一）
-constexpr int kLevelArabicDot = 3;             // 1. 1．
-constexpr int kLevelBracketedArabic = 4;       // （1）
-constexpr int kLevelChapter = 1;               // 第一章
-constexpr int kLevelSection = 2;               // 第一节
-constexpr int kLevelArticle = 3;               // 第一条
+constexpr int kLevelArabicDot = 3;             // 1. 1． 2、
+constexpr int kLevelBracketedArabic = 4;       // （1） ⑴ ①
 constexpr int kMaxArabicDigits = 3;            // §6.1 "Arabic number"
 constexpr size_t kMaxChineseNumeralChars = 3;  // 1..99: 九十九
+
+// §6.1 "第 labels": ranks of the parts a 第 label names; the levels follow
+// from the ranks a document uses (Parser::level_part_labels).
+constexpr int kRankVolume = 0;   // 第X编, 第X部分
+constexpr int kRankChapter = 1;  // 第X章
+constexpr int kRankSection = 2;  // 第X节
+constexpr int kRankCount = 3;
 
 constexpr char32_t kEnumerationComma = U'、';
 constexpr std::string_view kFullStopUtf8 = "\xE3\x80\x82";  // 。
@@ -336,10 +340,23 @@ int chinese_digit(char32_t c) {
   return i == std::u32string_view::npos ? 0 : static_cast<int>(i) + 1;
 }
 
+// §6.1 "A number that goes on": the Chinese digits a number may continue with.
+bool continues_chinese_number(char32_t c) {
+  return std::u32string_view(U"零〇一二三四五六七八九十百千两").find(c) != std::u32string_view::npos;
+}
+
 bool is_arabic_digit(char32_t c) { return (c >= U'0' && c <= U'9') || (c >= U'０' && c <= U'９'); }
 
 bool is_open_bracket(char32_t c) { return c == U'（' || c == U'('; }
 bool is_close_bracket(char32_t c) { return c == U'）' || c == U')'; }
+
+// ⑴…⒇ and ①…⑳: one character each.
+bool is_enclosed_number(char32_t c) {
+  return (c >= U'\u2474' && c <= U'\u2487') || (c >= U'\u2460' && c <= U'\u2473');
+}
+
+// §5: the whitespace that is indentation (and separates a label from its text).
+bool is_label_space(char32_t c) { return c == U' ' || c == U'\t' || c == U'\u3000'; }
 
 // A Chinese numeral 1..99 in normal form: d, 十, 十d, d十, d十d (d = 一..九,
 // and 一十 is not normal).
@@ -370,59 +387,99 @@ bool read_arabic_number(Reader& r) {
   return count > 0;
 }
 
-// 第 + number + 章/节/条.
-int read_chapter_label(Reader& r) {
+// 第 + number + 编/部分/章/节: the part's rank, or -1. In a regulation the
+// label stands alone; elsewhere whitespace must follow it (§6.1). 第X条 and
+// 第X款 are never heading labels.
+int read_part_label(Reader& r, bool regulation) {
   constexpr std::u32string_view kNumeralChars = U"零〇一二三四五六七八九十百千";
-  if (!r.eat(U'第')) return 0;
+  if (!r.eat(U'第')) return -1;
   if (is_arabic_digit(r.peek())) {
-    if (!read_arabic_number(r)) return 0;
+    if (!read_arabic_number(r)) return -1;
   } else {
     const size_t start = r.offset();
     while (kNumeralChars.find(r.peek()) != std::u32string_view::npos) r.next();
-    if (r.offset() == start) return 0;
+    if (r.offset() == start) return -1;
   }
-  if (r.eat(U'章')) return kLevelChapter;
-  if (r.eat(U'节')) return kLevelSection;
-  if (r.eat(U'条')) return kLevelArticle;
-  return 0;
+  int rank = -1;
+  if (r.eat(U'编')) {
+    rank = kRankVolume;
+  } else if (r.eat(U'部')) {
+    if (r.eat(U'分')) rank = kRankVolume;
+  } else if (r.eat(U'章')) {
+    rank = kRankChapter;
+  } else if (r.eat(U'节')) {
+    rank = kRankSection;
+  }
+  if (rank < 0) return -1;
+  if (!regulation && !is_label_space(r.peek())) return -1;
+  return rank;
 }
 
-// 一、 / （一） / 1. / （1）: the level, or 0.
+// 一、 / （一） / 1. / 2、 / （1） / ⑴ / ①: the level, or 0. A label that a
+// digit of its own script follows is not one (§6.1 "A number that goes on").
 int read_numbered_label(Reader& r) {
   const char32_t first = r.peek();
+  if (is_enclosed_number(first)) {
+    r.next();
+    return is_arabic_digit(r.peek()) ? 0 : kLevelBracketedArabic;
+  }
   if (is_open_bracket(first)) {
     r.next();
     Reader chinese = r;
     if (read_chinese_numeral(chinese) && is_close_bracket(chinese.next())) {
       r = chinese;
-      return kLevelBracketedChinese;
+      return continues_chinese_number(r.peek()) ? 0 : kLevelBracketedChinese;
     }
-    if (read_arabic_number(r) && is_close_bracket(r.next())) return kLevelBracketedArabic;
+    if (read_arabic_number(r) && is_close_bracket(r.next()))
+      return is_arabic_digit(r.peek()) ? 0 : kLevelBracketedArabic;
     return 0;
   }
   if (is_arabic_digit(first)) {
     if (!read_arabic_number(r)) return 0;
-    if (!r.eat(U'.') && !r.eat(U'．')) return 0;
-    return is_arabic_digit(r.peek()) ? 0 : kLevelArabicDot;  // "1.5亿元"
+    if (!r.eat(U'.') && !r.eat(U'．') && !r.eat(kEnumerationComma)) return 0;
+    return is_arabic_digit(r.peek()) ? 0 : kLevelArabicDot;  // "1.5亿元", "2、3号楼"
   }
-  if (read_chinese_numeral(r) && r.eat(kEnumerationComma)) return kLevelChineseNumeral;
+  if (read_chinese_numeral(r) && r.eat(kEnumerationComma))
+    return continues_chinese_number(r.peek()) ? 0 : kLevelChineseNumeral;  // "三、四月份"
   return 0;
 }
 
 struct Label {
   size_t bytes = 0;  // length of the label in the text
-  int level = 0;
+  int level = 0;     // for a 第 label: 0 until the document's ranks are known
+  int rank = -1;     // a 第 label's part rank, or -1
 };
 
-std::optional<Label> match_label(std::string_view text) {
+std::optional<Label> match_label(std::string_view text, bool regulation) {
   Reader r(text);
-  int level = read_chapter_label(r);
-  if (level == 0) {
-    r = Reader(text);
-    level = read_numbered_label(r);
-  }
+  if (int rank = read_part_label(r, regulation); rank >= 0) return Label{r.offset(), 0, rank};
+  r = Reader(text);
+  const int level = read_numbered_label(r);
   if (level == 0) return std::nullopt;
-  return Label{r.offset(), level};
+  return Label{r.offset(), level, -1};
+}
+
+// §6.1: a regulation's title ends, before any bracketed note, with one of
+// these words.
+bool is_regulation_title(std::string_view title) {
+  std::string_view t = title;
+  // Drop bracketed notes at the end: （试行）, (2024年修订).
+  for (;;) {
+    while (!t.empty() && (t.back() == ' ' || t.back() == '\t')) t.remove_suffix(1);
+    size_t open = std::string_view::npos;
+    if (t.ends_with("）")) {
+      open = t.rfind("（");
+      if (open == std::string_view::npos) open = t.rfind('(');
+    } else if (t.ends_with(")")) {
+      open = t.rfind('(');
+      if (open == std::string_view::npos) open = t.rfind("（");
+    }
+    if (open == std::string_view::npos || open == 0) break;
+    t = t.substr(0, open);
+  }
+  for (std::string_view word : {"办法", "条例", "规定", "细则", "规则", "章程", "准则", "守则"})
+    if (t.ends_with(word)) return true;
+  return false;
 }
 
 // ---------------------------------------------------------------------------
@@ -516,6 +573,7 @@ class Parser {
     const size_t begin = skip_whitespace(content, 0);
     doc_.title = content.substr(begin, trim_trailing(content, begin, content.size()) - begin);
     have_title_ = true;
+    regulation_ = is_regulation_title(doc_.title);
     return true;
   }
 
@@ -553,7 +611,7 @@ class Parser {
   // §6.2, §6.3: a heading with its text up to the first 。, then the rest of
   // the line as a paragraph. False when the line is not a heading.
   bool add_heading(int line, int indent, std::string_view text, const std::vector<Run>& runs) {
-    const std::optional<Label> label = match_label(text);
+    const std::optional<Label> label = match_label(text, regulation_);
     if (!label) return false;
     const size_t head_begin = skip_whitespace(text, label->bytes);
     const size_t stop = text.find(kFullStopUtf8, head_begin);
@@ -564,6 +622,10 @@ class Parser {
     const std::vector<Run> head_runs = slice(runs, head_begin, head_end);
     if (label_runs.size() != 1 || label_runs.front().paid != head_runs.front().paid) return false;
 
+    if (label->rank >= 0) {
+      part_headings_.push_back({doc_.blocks.size(), label->rank});
+      ranks_used_[label->rank] = true;
+    }
     add_block(BlockKind::kHeading, label->level, std::string(text.substr(0, label->bytes)),
               head_runs, line, indent);
     if (stop != std::string_view::npos) {
@@ -589,7 +651,18 @@ class Parser {
   bool finish() {
     if (paid_) return fail(open_line_, open_column_, reason_unclosed(open_written_));
     if (!have_title_) return fail(1, 1, kReasonEmpty);
+    level_part_labels();
     return true;
+  }
+
+  // §6.1 "Levels of 第 labels": the highest rank the document uses is
+  // level 1, the next level 2, and so on.
+  void level_part_labels() {
+    int level_of[kRankCount] = {};
+    int next = 1;
+    for (int rank = 0; rank < kRankCount; ++rank)
+      if (ranks_used_[rank]) level_of[rank] = next++;
+    for (const PartHeading& h : part_headings_) doc_.blocks[h.block].level = level_of[h.rank];
   }
 
   bool fail(int line, int column, std::string reason) {
@@ -608,6 +681,13 @@ class Parser {
   Document doc_;
   ParseError error_;
   bool have_title_ = false;
+  bool regulation_ = false;  // §6.1: the title names a regulation
+  struct PartHeading {
+    size_t block = 0;
+    int rank = 0;
+  };
+  std::vector<PartHeading> part_headings_;  // headings with a 第 label
+  bool ranks_used_[kRankCount] = {};
   bool paid_ = false;
   int open_line_ = 0;
   int open_column_ = 0;

@@ -139,8 +139,8 @@ std::string file_name(const gate::DocumentView& view, Format format) {
 namespace internal {
 
 bool spaced_label(std::string_view label) {
-  return label.starts_with("第") &&
-         (label.ends_with("章") || label.ends_with("节") || label.ends_with("条"));
+  return label.starts_with("第") && (label.ends_with("编") || label.ends_with("部分") ||
+                                     label.ends_with("章") || label.ends_with("节"));
 }
 
 std::string utc_timestamp(int64_t unix_seconds) {

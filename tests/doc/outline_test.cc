@@ -60,11 +60,11 @@ TEST(OutlineText, PaidLinesThatReadAsSentencesAreNotEntries) {
       "9. Act now!\n"
       "10. one; two\n"
       "一、关于推进档案数字化过程中遇到的若干困难和问题的深入分析以及说明\n"
-      "二、三十个字的标题由前面十个字加上中间十个字再加上最后十个字组成\n"
+      "二、本标题共三十字由前面十个字加上中间十个字再加上最后十个字组成\n"
       "##paidend##\n");
   // Only the 30-character heading is short enough; the 31-character one and
   // every line with sentence punctuation stay body text.
-  EXPECT_EQ(entries(d), (Lines{"二、 三十个字的标题由前面十个字加上中间十个字再加上最后十个字组成"}));
+  EXPECT_EQ(entries(d), (Lines{"二、 本标题共三十字由前面十个字加上中间十个字再加上最后十个字组成"}));
 }
 
 TEST(OutlineText, MarkerInsideAHeadingShowsOnlyTheTextBeforeIt) {

@@ -270,7 +270,7 @@ TEST(Docx, TextIsEscapedAndPlantedMarksAreDropped) {
   // A publisher who writes markup, or plants a mark of their own, gets
   // neither into the file: the text is escaped and U+FEFF is removed.
   const std::string planted = encode_mark({777, 888});
-  const std::string source = "整改方案 <草案> & \"征求意见稿\"\n一、目标 'A&B' <w:p>\n第一条总则\n正文" +
+  const std::string source = "整改方案 <草案> & \"征求意见稿\"\n一、目标 'A&B' <w:p>\n第一章 总则\n正文" +
                              planted + "结束。\n";
   gate::DocumentView view = open_view(source);
   Docx d = render_docx(view);
@@ -280,7 +280,7 @@ TEST(Docx, TextIsEscapedAndPlantedMarksAreDropped) {
   const std::string m = encode_mark({kMark.download_id, kMark.nonce});
   EXPECT_EQ(run_text(ps[0]), "整改方案 <草案> & \"征求意见稿\"" + m);
   EXPECT_EQ(run_text(ps[1]), "一、目标 'A&B' <w:p>");
-  EXPECT_EQ(run_text(ps[2]), "第一条\u3000总则");
+  EXPECT_EQ(run_text(ps[2]), "第一章\u3000总则");
   std::vector<TracePayload> all = decode_marks(run_text(d["word/document.xml"]));
   ASSERT_EQ(all.size(), 2u);
   EXPECT_EQ(all[0], (TracePayload{kMark.download_id, kMark.nonce}));
