@@ -36,6 +36,14 @@ size_t quote_len(std::string_view s, size_t i) {
   return 0;
 }
 
+// The exclusion sign before a term: ASCII '-' or the full-width － (U+FF0D)
+// that Chinese input methods type.
+size_t minus_len(std::string_view s, size_t i) {
+  if (s[i] == '-') return 1;
+  if (s.compare(i, 3, "\xEF\xBC\x8D") == 0) return 3;
+  return 0;
+}
+
 bool searchable(const std::string& t) { return !text::tokenize(t).empty(); }
 
 std::string escape_html(std::string_view s) {
@@ -161,9 +169,9 @@ Query parse_query(std::string_view raw) {
       continue;
     }
     bool minus = false;
-    if (q[i] == '-' && i + 1 < n && !space_len(q, i + 1)) {
+    if (size_t ml = minus_len(q, i); ml > 0 && i + ml < n && !space_len(q, i + ml)) {
       minus = true;
-      ++i;
+      i += ml;
     }
     Term term;
     if (size_t ql = quote_len(q, i)) {

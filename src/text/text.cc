@@ -169,7 +169,8 @@ Kind kind_of(UChar32 c) {
 }  // namespace
 
 bool is_cjk(char32_t c) {
-  return (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0x3400 && c <= 0x4DBF) ||
+  // 〇 (U+3007) is the ideograph zero of 二〇二四年, not punctuation.
+  return c == 0x3007 || (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0x3400 && c <= 0x4DBF) ||
          (c >= 0xF900 && c <= 0xFAFF) || (c >= 0x20000 && c <= 0x2FFFF);
 }
 
@@ -274,11 +275,21 @@ std::vector<Token> tokenize_impl(std::string_view utf8, bool index_mode) {
     size_t b = a + 1;
     while (b < units.size() && kind_of(units[b].cp) == kind) ++b;
     if (kind == Kind::kWord) {
-      Token t;
-      for (size_t k = a; k < b; ++k) t.text.push_back(static_cast<char>(units[k].cp));
-      t.start = units[a].start;
-      t.end = units[b - 1].end;
-      tokens.push_back(std::move(t));
+      // A word that starts with a number followed by letters is two words,
+      // the number and the rest, so that 1200 finds 1200㎡ (NFKC: 1200m2)
+      // and 5 finds 5g. A word that starts with a letter stays whole (pdf2,
+      // and the keyword tokens of keywords.h, which must be one token).
+      size_t digits = a;
+      while (digits < b && units[digits].cp >= '0' && units[digits].cp <= '9') ++digits;
+      const size_t split = digits > a && digits < b ? digits : b;
+      for (auto [from, to] : {std::pair{a, split}, std::pair{split, b}}) {
+        if (from >= to) continue;
+        Token t;
+        for (size_t k = from; k < to; ++k) t.text.push_back(static_cast<char>(units[k].cp));
+        t.start = units[from].start;
+        t.end = units[to - 1].end;
+        tokens.push_back(std::move(t));
+      }
     } else if (kind == Kind::kCjk) {
       if (b - a == 1) {
         Token t{{}, units[a].start, units[a].end};

@@ -10,10 +10,13 @@
 //   2. traditional -> simplified Chinese (OpenCC, t2s.json),
 //   3. Latin lower-casing.
 //
-// Tokens are runs of CJK ideographs (indexed as overlapping bigrams, a single
-// ideograph as a unigram) and ASCII words [a-z0-9]+ after normalisation.
-// Everything else (spaces, punctuation, symbols, emoji, other scripts) is a
-// separator and never part of a token.
+// Tokens are runs of CJK ideographs, 〇 (U+3007) included (indexed as
+// overlapping bigrams, a single ideograph as a unigram), and ASCII words
+// [a-z0-9]+ after normalisation. A word that starts with digits followed by
+// letters is two tokens, the digits and the rest ("1200m2" from 1200㎡:
+// "1200", "m2"); one that starts with a letter stays whole ("pdf2", and
+// keyword tokens). Everything else (spaces, punctuation, symbols, emoji,
+// other scripts) is a separator and never part of a token.
 //
 // Traditional -> simplified is applied character by character from a table
 // built once from OpenCC's character mappings (t2s), so a character

@@ -43,6 +43,14 @@ TEST(ParseQuery, QuotedPhraseAndExclusion) {
   EXPECT_EQ(q.to_string(), "\"work plan\" 整改 \"年度 总结\" -草稿");
 }
 
+TEST(ParseQuery, FullWidthMinusExcludesLikeTheAsciiOne) {
+  Query q = parse_query("整改 －党建 -草稿 － 总结");
+  EXPECT_EQ(texts(q.terms), (Strings{"整改", "总结"}));
+  EXPECT_EQ(texts(q.excluded), (Strings{"党建", "草稿"}));
+  // A lone sign (followed by a space) excludes nothing and is named as ignored.
+  EXPECT_EQ(q.ignored, (Strings{"－"}));
+}
+
 TEST(ParseQuery, UnsearchableWordsAreIgnoredAndNamed) {
   Query q = parse_query("， 😀 党建 -");
   EXPECT_EQ(texts(q.terms), (Strings{"党建"}));
@@ -222,6 +230,25 @@ TEST_P(SearchTest, TermsAreAndedAndExclusionsRemove) {
   int64_t one = import("2.txt", doc("二号文件", "安全生产检查全面铺开。"));
   EXPECT_EQ(ids(run("安全生产 消防演练")), (std::vector<int64_t>{both}));
   EXPECT_EQ(ids(run("安全生产 -消防")), (std::vector<int64_t>{one}));
+}
+
+TEST_P(SearchTest, FullWidthMinusExcludes) {
+  import("1.txt", doc("一号文件", "党建引领基层治理。"));
+  int64_t other = import("2.txt", doc("二号文件", "基层治理取得实效。"));
+  EXPECT_EQ(ids(run("基层治理 －党建")), (std::vector<int64_t>{other}));
+}
+
+TEST_P(SearchTest, IdeographicZeroYearsMatchOnlyTheirOwnYear) {
+  int64_t y2020 = import("a.txt", doc("年度报告甲", "二〇二〇年完成改造。"));
+  import("b.txt", doc("年度报告乙", "二〇二三年完成改造。"));
+  EXPECT_EQ(ids(run("二〇二〇")), (std::vector<int64_t>{y2020}));
+}
+
+TEST_P(SearchTest, ANumberFindsItBeforeAUnit) {
+  int64_t area = import("a.txt", doc("改造方案", "新建厂房1200㎡，配套道路。"));
+  EXPECT_EQ(ids(run("1200")), (std::vector<int64_t>{area}));
+  EXPECT_EQ(ids(run("1200㎡")), (std::vector<int64_t>{area}));
+  EXPECT_EQ(ids(run("1200m2")), (std::vector<int64_t>{area}));
 }
 
 TEST_P(SearchTest, SingleCharacterTermFindsEveryPosition) {

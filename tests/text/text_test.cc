@@ -45,6 +45,12 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"punctuation", "学习，贯彻！（落实）", {"学习", "贯彻", "落实"}},
         Case{"emoji", "学习😀贯彻", {"学习", "贯彻"}},
         Case{"latin_case", "Hello WORLD PDF2", {"hello", "world", "pdf2"}},
+        // 〇 is an ideograph: 二〇二〇 is one run of bigrams, not 二 and 二.
+        Case{"ideographic_zero", "二〇二〇年", {"二〇", "〇二", "二〇", "〇年"}},
+        // A number followed by letters is two words (NFKC makes ㎡ "m2").
+        Case{"number_then_unit", "1200㎡", {"1200", "m2"}},
+        Case{"number_then_letter", "5G基站", {"5", "g", "基站"}},
+        Case{"letters_first_stay_one", "mp3 2024abc12 k1a", {"mp3", "2024", "abc12", "k1a"}},
         Case{"latin_cjk_adjacent", "GDP增长7%", {"gdp", "增长", "7"}},
         Case{"extension_b", "\xF0\xA0\x80\x80\xE5\xAD\xA6", {"\xF0\xA0\x80\x80\xE5\xAD\xA6"}},
         Case{"only_separators", " ，。！😀 ", {}},

@@ -31,7 +31,7 @@ DocumentSummary read_summary(const Stmt& st);
 // The tokenizer generation documents are indexed with. Raise it when
 // text::tokenize_for_index or the stored form of search_chunks changes:
 // rows below it are re-indexed on open (3: rows split by lexeme bucket).
-inline constexpr int kSearchVersion = 3;
+inline constexpr int kSearchVersion = 4;
 
 // The text columns the index reads: free runs and paid runs, one block per
 // line (a heading's label goes with its first run's side).
