@@ -355,9 +355,6 @@ bool is_enclosed_number(char32_t c) {
   return (c >= U'\u2474' && c <= U'\u2487') || (c >= U'\u2460' && c <= U'\u2473');
 }
 
-// §5: the whitespace that is indentation (and separates a label from its text).
-bool is_label_space(char32_t c) { return c == U' ' || c == U'\t' || c == U'\u3000'; }
-
 // A Chinese numeral 1..99 in normal form: d, 十, 十d, d十, d十d (d = 一..九,
 // and 一十 is not normal).
 bool read_chinese_numeral(Reader& r) {
@@ -390,7 +387,7 @@ bool read_arabic_number(Reader& r) {
 // 第 + number + 编/部分/章/节: the part's rank, or -1. In a regulation the
 // label stands alone; elsewhere whitespace must follow it (§6.1). 第X条 and
 // 第X款 are never heading labels.
-int read_part_label(Reader& r, bool regulation) {
+int read_part_label(std::string_view text, Reader& r, bool regulation) {
   constexpr std::u32string_view kNumeralChars = U"零〇一二三四五六七八九十百千";
   if (!r.eat(U'第')) return -1;
   if (is_arabic_digit(r.peek())) {
@@ -411,7 +408,7 @@ int read_part_label(Reader& r, bool regulation) {
     rank = kRankSection;
   }
   if (rank < 0) return -1;
-  if (!regulation && !is_label_space(r.peek())) return -1;
+  if (!regulation && whitespace_at(text, r.offset()) == 0) return -1;
   return rank;
 }
 
@@ -452,7 +449,8 @@ struct Label {
 
 std::optional<Label> match_label(std::string_view text, bool regulation) {
   Reader r(text);
-  if (int rank = read_part_label(r, regulation); rank >= 0) return Label{r.offset(), 0, rank};
+  if (int rank = read_part_label(text, r, regulation); rank >= 0)
+    return Label{r.offset(), 0, rank};
   r = Reader(text);
   const int level = read_numbered_label(r);
   if (level == 0) return std::nullopt;
