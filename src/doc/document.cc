@@ -22,6 +22,13 @@ std::string Block::full_text() const {
   return s;
 }
 
+bool spaced_label(std::string_view label) {
+  if (!label.starts_with("第")) return false;
+  for (std::string_view part : {"编", "部分", "章", "节", "条"})
+    if (label.ends_with(part)) return true;
+  return false;
+}
+
 int64_t count_chars(std::string_view s) {
   int64_t n = 0;
   for (size_t i = 0; i < s.size(); ++i) {
@@ -40,12 +47,22 @@ int64_t count_chars(std::string_view s) {
 void compute_figures(Document& d) {
   Figures f;
   f.paid_sections = d.figures.paid_sections;
+  // A run-in block is part of its heading's paragraph: the pair counts once
+  // on each side it has text on.
+  bool any_free = false;
+  bool any_paid = false;
+  auto close_paragraph = [&] {
+    if (any_free) ++f.free_paragraphs;
+    if (any_paid) ++f.paid_paragraphs;
+    any_free = any_paid = false;
+  };
   for (const auto& b : d.blocks) {
+    if (!b.run_in) close_paragraph();
     bool label_paid = !b.runs.empty() && b.runs.front().paid;
     int64_t label_chars = count_chars(b.label);
     (label_paid ? f.paid_chars : f.free_chars) += label_chars;
-    bool any_free = label_chars > 0 && !label_paid;
-    bool any_paid = label_chars > 0 && label_paid;
+    any_free = any_free || (label_chars > 0 && !label_paid);
+    any_paid = any_paid || (label_chars > 0 && label_paid);
     for (const auto& r : b.runs) {
       int64_t n = count_chars(r.text);
       if (n == 0) continue;
@@ -57,9 +74,8 @@ void compute_figures(Document& d) {
         any_free = true;
       }
     }
-    if (any_free) ++f.free_paragraphs;
-    if (any_paid) ++f.paid_paragraphs;
   }
+  close_paragraph();
   d.figures = f;
 }
 
@@ -68,12 +84,14 @@ void to_json(nlohmann::json& j, const Document& d) {
   for (const auto& b : d.blocks) {
     nlohmann::json runs = nlohmann::json::array();
     for (const auto& r : b.runs) runs.push_back({{"t", r.text}, {"p", r.paid}});
-    blocks.push_back({{"k", b.kind == BlockKind::kHeading ? "h" : "p"},
-                      {"lv", b.level},
-                      {"lb", b.label},
-                      {"ln", b.line},
-                      {"in", b.indent},
-                      {"r", std::move(runs)}});
+    nlohmann::json jb = {{"k", b.kind == BlockKind::kHeading ? "h" : "p"},
+                         {"lv", b.level},
+                         {"lb", b.label},
+                         {"ln", b.line},
+                         {"in", b.indent},
+                         {"r", std::move(runs)}};
+    if (b.run_in) jb["ri"] = true;
+    blocks.push_back(std::move(jb));
   }
   j = {{"title", d.title},
        {"encoding", d.source_encoding},
@@ -93,6 +111,7 @@ void from_json(const nlohmann::json& j, Document& d) {
     b.label = jb.value("lb", "");
     b.line = jb.value("ln", 0);
     b.indent = jb.value("in", 0);
+    b.run_in = jb.value("ri", false);
     for (const auto& jr : jb.at("r")) b.runs.push_back({jr.at("t").get<std::string>(), jr.at("p").get<bool>()});
     d.blocks.push_back(std::move(b));
   }

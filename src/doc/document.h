@@ -27,15 +27,16 @@ struct Run {
 enum class BlockKind { kHeading, kParagraph };
 
 // One heading or one paragraph. A source line becomes one block, or two when
-// a heading line carries body text after its first "。" (heading, then a
-// paragraph with the rest). A marker inside a line splits the block's text
-// into several runs.
+// a heading runs in (format.md §6.2): the heading, then a paragraph with
+// run_in set that holds the heading's terminator ("。", "：", …) and the rest
+// of the line. A marker inside a line splits the block's text into runs.
 struct Block {
   BlockKind kind = BlockKind::kParagraph;
   // Heading level 1..4 (docs/format.md, "Headings"); 0 for paragraphs.
   int level = 0;
-  // Heading numbering as written ("一、", "（一）", "1.", "（1）", "第一章").
-  // Empty for paragraphs. Belongs to the first run's side (free or paid).
+  // Heading numbering as written ("一、", "（一）", "1.", "（1）", "第一章",
+  // "第三条"). Empty for paragraphs. Belongs to the first run's side (free or
+  // paid). An article heading (第X条) has one empty run: its text all runs in.
   std::string label;
   std::vector<Run> runs;
   // 1-based source line the block came from.
@@ -43,6 +44,10 @@ struct Block {
   // Count of indentation characters (ASCII space = 1, U+3000 = 2, tab = 4)
   // stripped from the start of the line.
   int indent = 0;
+  // A paragraph that continues the heading block before it in the same
+  // paragraph (a run-in heading, format.md §6.2). Always false on headings.
+  // Renderers show the heading and this block as one paragraph.
+  bool run_in = false;
 
   bool has_paid() const;
   bool has_free() const;
@@ -57,8 +62,10 @@ struct Block {
 struct Figures {
   int64_t free_chars = 0;
   int64_t paid_chars = 0;
-  int64_t free_paragraphs = 0;  // blocks (headings included) with free text
-  int64_t paid_paragraphs = 0;  // blocks (headings included) with paid text
+  // Paragraphs as a reader sees them: a block, or a heading with its run-in
+  // block (format.md §7).
+  int64_t free_paragraphs = 0;  // paragraphs (headings included) with free text
+  int64_t paid_paragraphs = 0;  // paragraphs (headings included) with paid text
   int paid_sections = 0;        // ##paidbegin## ... ##paidend## pairs
   bool operator==(const Figures&) const = default;
 };
@@ -74,6 +81,11 @@ struct Document {
 
 // Recomputes d.figures from its blocks (paid_sections is kept as is).
 void compute_figures(Document& d);
+
+// Whether a heading label is shown with one U+3000 before its text
+// (format.md §6.1): the 第 labels, "第一章　总则", "第五条　…". Other labels run
+// into their text ("一、总体要求").
+bool spaced_label(std::string_view label);
 
 // Number of code points in UTF-8 text, whitespace (ASCII and U+3000) excluded.
 int64_t count_chars(std::string_view utf8);

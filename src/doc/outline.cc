@@ -62,7 +62,14 @@ std::optional<std::string> outline_text(const Block& b) {
     return std::nullopt;
   // The first run ends where the first marker inside the heading changes
   // side; nothing after it may be shown.
-  const std::string_view text = trim(b.runs.front().text);
+  std::string_view text = trim(b.runs.front().text);
+  // A heading line that ends with 。 or ： keeps it (format.md §6.2); the
+  // outline shows the heading without it.
+  for (std::string_view end : {std::string_view("。"), std::string_view("：")})
+    if (text.ends_with(end)) {
+      text = trim(text.substr(0, text.size() - end.size()));
+      break;
+    }
   if (!is_heading_text(text)) return std::nullopt;
   return std::string(text);
 }

@@ -329,7 +329,8 @@ constexpr size_t kMaxChineseNumeralChars = 3;  // 1..99: 九十九
 constexpr int kRankVolume = 0;   // 第X编, 第X部分
 constexpr int kRankChapter = 1;  // 第X章
 constexpr int kRankSection = 2;  // 第X节
-constexpr int kRankCount = 3;
+constexpr int kRankArticle = 3;  // 第X条, in a regulation only
+constexpr int kRankCount = 4;
 
 constexpr char32_t kEnumerationComma = U'、';
 constexpr std::string_view kFullStopUtf8 = "\xE3\x80\x82";  // 。
@@ -384,9 +385,9 @@ bool read_arabic_number(Reader& r) {
   return count > 0;
 }
 
-// 第 + number + 编/部分/章/节: the part's rank, or -1. In a regulation the
-// label stands alone; elsewhere whitespace must follow it (§6.1). 第X条 and
-// 第X款 are never heading labels.
+// 第 + number + 编/部分/章/节, and 条 in a regulation: the part's rank, or
+// -1. In a regulation the label stands alone; elsewhere whitespace must
+// follow it (§6.1). 第X款 is never a heading label.
 int read_part_label(std::string_view text, Reader& r, bool regulation) {
   constexpr std::u32string_view kNumeralChars = U"零〇一二三四五六七八九十百千";
   if (!r.eat(U'第')) return -1;
@@ -406,6 +407,8 @@ int read_part_label(std::string_view text, Reader& r, bool regulation) {
     rank = kRankChapter;
   } else if (r.eat(U'节')) {
     rank = kRankSection;
+  } else if (regulation && r.eat(U'条')) {
+    rank = kRankArticle;
   }
   if (rank < 0) return -1;
   if (!regulation && whitespace_at(text, r.offset()) == 0) return -1;
@@ -439,6 +442,41 @@ int read_numbered_label(Reader& r) {
   if (read_chinese_numeral(r) && r.eat(kEnumerationComma))
     return continues_chinese_number(r.peek()) ? 0 : kLevelChineseNumeral;  // "三、四月份"
   return 0;
+}
+
+// §6.2: the characters that end a heading, and the brackets and quotes
+// inside which they do not.
+constexpr std::u32string_view kHeadingTerminators = U"。？！：";
+constexpr std::u32string_view kOpeners = U"“‘「『《〈（(【〔";
+constexpr std::u32string_view kClosers = U"”’」』》〉）)】〕";
+
+// Byte length of the terminator at text[i], or 0.
+size_t terminator_at(std::string_view text, size_t i) {
+  Reader r(text.substr(i));
+  return kHeadingTerminators.find(r.next()) != std::u32string_view::npos ? r.offset() : 0;
+}
+
+// §6.2: the offset of the terminator that ends a heading whose text starts at
+// `from`: the first one outside brackets and quotes, or, when a bracket or
+// quote opened in the heading is still open at the line's end, the first one
+// anywhere. npos when there is none (the heading runs to the line's end).
+size_t heading_end(std::string_view text, size_t from) {
+  Reader r(text.substr(from));
+  size_t first = std::string_view::npos;
+  int depth = 0;
+  while (!r.at_end()) {
+    const size_t at = from + r.offset();
+    const char32_t c = r.next();
+    if (kOpeners.find(c) != std::u32string_view::npos) {
+      ++depth;
+    } else if (kClosers.find(c) != std::u32string_view::npos) {
+      if (depth > 0) --depth;
+    } else if (kHeadingTerminators.find(c) != std::u32string_view::npos) {
+      if (depth == 0) return at;
+      if (first == std::string_view::npos) first = at;
+    }
+  }
+  return depth > 0 ? first : std::string_view::npos;
 }
 
 struct Label {
@@ -606,32 +644,52 @@ class Parser {
     add_block(BlockKind::kParagraph, 0, "", runs, line, indent);
   }
 
-  // §6.2, §6.3: a heading with its text up to the first 。, then the rest of
-  // the line as a paragraph. False when the line is not a heading.
+  // §6.2, §6.3: a heading with its text up to its end (heading_end); when
+  // text follows the end, that text with the terminator is a run-in block.
+  // For an article (第X条) the label is the heading and all of the text after
+  // it runs in. False when the line is not a heading.
   bool add_heading(int line, int indent, std::string_view text, const std::vector<Run>& runs) {
     const std::optional<Label> label = match_label(text, regulation_);
     if (!label) return false;
     const size_t head_begin = skip_whitespace(text, label->bytes);
-    const size_t stop = text.find(kFullStopUtf8, head_begin);
-    const size_t head_end =
-        trim_trailing(text, head_begin, stop == std::string_view::npos ? text.size() : stop);
-    if (head_begin >= head_end) return false;  // label without heading text
+    if (head_begin >= text.size()) return false;  // label without heading text
     const std::vector<Run> label_runs = slice(runs, 0, label->bytes);
-    const std::vector<Run> head_runs = slice(runs, head_begin, head_end);
-    if (label_runs.size() != 1 || label_runs.front().paid != head_runs.front().paid) return false;
+    const std::vector<Run> next_runs = slice(runs, head_begin, head_begin + 1);
+    if (label_runs.size() != 1 || label_runs.front().paid != next_runs.front().paid) return false;
+    const bool paid = label_runs.front().paid;
+    const std::string label_text(text.substr(0, label->bytes));
 
-    if (label->rank >= 0) {
-      part_headings_.push_back({doc_.blocks.size(), label->rank});
-      ranks_used_[label->rank] = true;
+    if (label->rank == kRankArticle) {
+      note_part_heading(label->rank);
+      add_block(BlockKind::kHeading, 0, label_text, {Run{"", paid}}, line, indent);
+      add_run_in(runs, head_begin, text.size(), line);
+      return true;
     }
-    add_block(BlockKind::kHeading, label->level, std::string(text.substr(0, label->bytes)),
-              head_runs, line, indent);
-    if (stop != std::string_view::npos) {
-      const size_t body_begin = skip_whitespace(text, stop + kFullStopUtf8.size());
-      if (body_begin < text.size())
-        add_block(BlockKind::kParagraph, 0, "", slice(runs, body_begin, text.size()), line, 0);
-    }
+    const size_t stop = heading_end(text, head_begin);
+    const size_t rest = stop == std::string_view::npos
+                            ? text.size()
+                            : skip_whitespace(text, stop + terminator_at(text, stop));
+    // A terminator with nothing after it stays in the heading (§6.2).
+    const bool run_in = rest < text.size();
+    const size_t words_end =
+        trim_trailing(text, head_begin, stop == std::string_view::npos ? text.size() : stop);
+    if (head_begin >= words_end) return false;  // label without heading text: "（二）。"
+    const size_t head_end = run_in ? words_end : trim_trailing(text, head_begin, text.size());
+    if (label->rank >= 0) note_part_heading(label->rank);
+    add_block(BlockKind::kHeading, label->level, label_text, slice(runs, head_begin, head_end),
+              line, indent);
+    if (run_in) add_run_in(runs, stop, text.size(), line);
     return true;
+  }
+
+  void note_part_heading(int rank) {
+    part_headings_.push_back({doc_.blocks.size(), rank});
+    ranks_used_[rank] = true;
+  }
+
+  void add_run_in(const std::vector<Run>& runs, size_t begin, size_t end, int line) {
+    add_block(BlockKind::kParagraph, 0, "", slice(runs, begin, end), line, 0);
+    doc_.blocks.back().run_in = true;
   }
 
   void add_block(BlockKind kind, int level, std::string label, std::vector<Run> runs, int line,

@@ -214,6 +214,15 @@ std::string heading_style(int level, std::string_view east_asian_font) {
   return paragraph_style("Heading" + n, "heading " + n, false, 9, ppr, rpr);
 }
 
+// The character style of a run-in heading of `level` (format.md §6.2): the
+// heading's face inside a body paragraph.
+std::string run_in_style(int level, std::string_view east_asian_font) {
+  const std::string n = std::to_string(level);
+  return "<w:style w:type=\"character\" w:styleId=\"RunIn" + n + "\"><w:name w:val=\"Run-in heading " +
+         n + "\"/><w:basedOn w:val=\"DefaultParagraphFont\"/><w:uiPriority w:val=\"9\"/><w:rPr>" +
+         fonts(kLatinFont, east_asian_font) + "</w:rPr></w:style>";
+}
+
 std::string styles_xml() {
   std::string s(kXmlDecl);
   s += "<w:styles xmlns:w=\"";
@@ -246,6 +255,10 @@ std::string styles_xml() {
   s += heading_style(2, kHeading2Font);
   s += heading_style(3, kBodyFont);
   s += heading_style(4, kBodyFont);
+  s += run_in_style(1, kHeading1Font);
+  s += run_in_style(2, kHeading2Font);
+  s += run_in_style(3, kBodyFont);
+  s += run_in_style(4, kBodyFont);
   s += paragraph_style(
       "Footer", "footer", false, 99,
       "<w:snapToGrid w:val=\"0\"/><w:spacing w:before=\"0\" w:after=\"0\" w:line=\"240\" "
@@ -429,6 +442,19 @@ void open_paragraph(std::string_view style, std::string& out) {
   out += "\"/></w:pPr><w:r><w:t xml:space=\"preserve\">";
 }
 
+// A paragraph whose first run has a character style.
+void open_styled_run_paragraph(std::string_view style, std::string_view run_style,
+                               std::string& out) {
+  out += "<w:p><w:pPr><w:pStyle w:val=\"";
+  out += style;
+  out += "\"/></w:pPr><w:r><w:rPr><w:rStyle w:val=\"";
+  out += run_style;
+  out += "\"/></w:rPr><w:t xml:space=\"preserve\">";
+}
+
+// Ends the run open_paragraph (or the last kNextRun) opened and opens a plain one.
+constexpr std::string_view kNextRun = "</w:t></w:r><w:r><w:t xml:space=\"preserve\">";
+
 constexpr std::string_view kCloseParagraph = "</w:t></w:r></w:p>";
 
 // Writes the zip. Every buffer must outlive the call (libzip reads them at
@@ -507,11 +533,21 @@ Result<std::shared_ptr<const Prepared>> prepare_docx(const gate::DocumentView& v
   cur.assign(kCloseParagraph);
 
   int n = 0;
-  for (const auto& b : view.blocks) {
+  const auto& blocks = view.blocks;
+  for (size_t i = 0; i < blocks.size(); ++i) {
+    const gate::ViewBlock& b = blocks[i];
     if (b.kind == gate::ViewBlock::Kind::kLocked) continue;  // not in a view with access
-    if (b.kind == gate::ViewBlock::Kind::kHeading) {
-      const int level = std::clamp(b.level, 1, 4);
-      open_paragraph("Heading" + std::to_string(level), cur);
+    // A run-in heading (format.md §6.2) is a body paragraph whose first run
+    // has the heading's character style; its run-in block continues it.
+    const bool runs_in = i + 1 < blocks.size() && blocks[i + 1].run_in;
+    if (b.run_in) {
+      cur += kNextRun;
+    } else if (b.kind == gate::ViewBlock::Kind::kHeading) {
+      const std::string level = std::to_string(std::clamp(b.level, 1, 4));
+      if (runs_in)
+        open_styled_run_paragraph("Normal", "RunIn" + level, cur);
+      else
+        open_paragraph("Heading" + level, cur);
       xml_text(b.label, cur);
       if (spaced_label(b.label)) cur += "\u3000";
     } else {
@@ -519,10 +555,10 @@ Result<std::shared_ptr<const Prepared>> prepare_docx(const gate::DocumentView& v
     }
     xml_text(b.text, cur);
     if (++n % kMarkEveryParagraphs == 0) {
-      p->doc_pieces.push_back(std::move(cur));  // the mark ends this paragraph's run
+      p->doc_pieces.push_back(std::move(cur));  // the mark ends this block's run
       cur.clear();
     }
-    cur += kCloseParagraph;
+    if (!runs_in) cur += kCloseParagraph;
   }
   cur += section_xml();
   cur += "</w:body></w:document>";

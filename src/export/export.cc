@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <ctime>
 
+#include "doc/document.h"
 #include "export/formats.h"
 
 namespace paidoc::exporter {
@@ -138,10 +139,7 @@ std::string file_name(const gate::DocumentView& view, Format format) {
 
 namespace internal {
 
-bool spaced_label(std::string_view label) {
-  return label.starts_with("第") && (label.ends_with("编") || label.ends_with("部分") ||
-                                     label.ends_with("章") || label.ends_with("节"));
-}
+bool spaced_label(std::string_view label) { return doc::spaced_label(label); }
 
 std::string utc_timestamp(int64_t unix_seconds) {
   if (unix_seconds <= 0) return {};

@@ -463,6 +463,38 @@ class Pager {
     return end;
   }
 
+  // As put(), for a paragraph whose first `head_bytes` bytes are set in
+  // `head_face` and the rest in `face` (a run-in heading, format.md §6.2).
+  // `text` is what the lines were filled from.
+  std::pair<double, double> put_mixed(const std::vector<FilledLine>& lines, std::string_view text,
+                                      size_t head_bytes, Face head_face, Face face, double size) {
+    std::pair<double, double> end{kTextLeft, baseline(size)};
+    size_t from = 0;
+    for (const FilledLine& l : lines) {
+      if (line_ >= kLinesPerPage) new_page();
+      // Lines hold the text in order; only spaces at breaks are dropped.
+      const size_t at = std::min(text.find(l.text, from), text.size());
+      from = at + l.text.size();
+      const size_t split = std::clamp(head_bytes, at, from) - at;
+      const double x = kTextLeft + l.indent * size;
+      const double room = (kCharsPerLine - l.indent) * size;
+      const double b = baseline(size);
+      auto& runs = out_.pages.back().runs;
+      double right = x;
+      if (split > 0)
+        right = shaper_.place(std::string_view(l.text).substr(0, split), head_face, size, right, b,
+                              split == l.text.size() && !l.last ? room : 0, room, false, runs);
+      if (split < l.text.size()) {
+        const double left = x + room - right;
+        right = shaper_.place(std::string_view(l.text).substr(split), face, size, right, b,
+                              l.last ? 0 : left, left, false, runs);
+      }
+      end = {right, b};
+      ++line_;
+    }
+    return end;
+  }
+
   void mark_at(std::pair<double, double> end, const MarkSpot& proto) {
     MarkSpot m = proto;
     m.x = end.first;
@@ -601,6 +633,17 @@ Status layout_document(const gate::DocumentView& view, const Fonts& fonts, Prepa
     const bool spaced = spaced_label(b.label);
     const std::string text =
         without_frames(heading ? b.label + (spaced ? "\u3000" : "") + b.text : b.text);
+    // A run-in heading and its run-in block are one body paragraph, the
+    // heading part in the heading's face (format.md §6.2).
+    if (heading && i + 1 < blocks.size() && blocks[i + 1]->run_in) {
+      const std::string whole = text + without_frames(blocks[i + 1]->text);
+      auto lines = fill_lines(whole, kBodyIndentCells, kCharsPerLine, shaper.measure(kFang, kBodyPt));
+      if (!lines.empty()) last_end = pager.put_mixed(lines, whole, text.size(), face, kFang, kBodyPt);
+      for (int k = 0; k < 2; ++k)
+        if (++count % kMarkEveryParagraphs == 0 && last_end) pager.mark_at(*last_end, body_mark);
+      ++i;
+      continue;
+    }
     auto lines = fill_lines(text, kBodyIndentCells, kCharsPerLine, shaper.measure(face, kBodyPt));
     if (!lines.empty()) {
       // A heading is not left alone at the foot of a page.

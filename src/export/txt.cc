@@ -1,7 +1,8 @@
 // Plain-text export: UTF-8 (no BOM), CRLF line ends, the title, an empty
 // line, then one line per block — headings with their labels, paragraphs
-// indented with two ideographic spaces. The text mark ends the title line
-// and every kMarkEveryParagraphs-th block line.
+// indented with two ideographic spaces, a run-in block on its heading's line.
+// The text mark ends the title line and the text of every
+// kMarkEveryParagraphs-th block.
 #include <string>
 #include <vector>
 
@@ -56,21 +57,27 @@ Result<std::shared_ptr<const Prepared>> prepare_txt(const gate::DocumentView& vi
   cur.assign(kCrlf);
   cur += kCrlf;
   int n = 0;
+  bool first = true;
   for (const auto& b : view.blocks) {
     if (b.kind == gate::ViewBlock::Kind::kLocked) continue;  // not in a view with access
-    if (b.kind == gate::ViewBlock::Kind::kHeading) {
-      cur += clean(b.label);
-      if (spaced_label(b.label)) cur += "\xE3\x80\x80";
-    } else {
-      cur += kIndent;
+    // A run-in block goes on the line of its heading (format.md §6.2).
+    if (!b.run_in) {
+      if (!first) cur += kCrlf;
+      if (b.kind == gate::ViewBlock::Kind::kHeading) {
+        cur += clean(b.label);
+        if (spaced_label(b.label)) cur += "\xE3\x80\x80";
+      } else {
+        cur += kIndent;
+      }
     }
+    first = false;
     cur += clean(b.text);
     if (++n % kMarkEveryParagraphs == 0) {
       pieces.push_back(std::move(cur));
       cur.clear();
     }
-    cur += kCrlf;
   }
+  if (!first) cur += kCrlf;
   pieces.push_back(std::move(cur));
   return std::shared_ptr<const Prepared>(std::make_shared<TxtPrepared>(std::move(pieces)));
 }

@@ -114,6 +114,7 @@ DocumentView make_view(const GateInput& in, const Viewer& viewer) {
   for (const auto& b : d.blocks) {
     if (!v.locked) {
       ViewBlock vb{kind_of(b), b.level, b.label, b.full_text(), b.has_paid(), b.indent};
+      vb.run_in = b.run_in && !v.blocks.empty() && v.blocks.back().kind == ViewBlock::Kind::kHeading;
       v.blocks.push_back(std::move(vb));
       continue;
     }
@@ -129,6 +130,9 @@ DocumentView make_view(const GateInput& in, const Viewer& viewer) {
                    first_segment ? b.level : 0, label, std::move(free_text), false,
                    first_segment ? b.indent : 0};
       if (vb.kind == ViewBlock::Kind::kParagraph) vb.level = 0;
+      // A run-in block whose heading was withheld stands as a paragraph.
+      vb.run_in = first_segment && b.run_in && !v.blocks.empty() &&
+                  v.blocks.back().kind == ViewBlock::Kind::kHeading;
       v.blocks.push_back(std::move(vb));
       free_text.clear();
       label.clear();

@@ -92,6 +92,10 @@ struct ViewBlock {
   std::string text;   // what may be shown; never paid text when locked
   bool paid = false;  // shown text came from the paid part (viewer has access)
   int indent = 0;
+  // A kParagraph that continues the kHeading just before it in one paragraph
+  // (a run-in heading, doc::Block::run_in). Only set when the block before it
+  // in the view is that heading; renderers show the two as one paragraph.
+  bool run_in = false;
 };
 
 struct DocumentView {

@@ -45,6 +45,8 @@ nlohmann::json view_json(const gate::DocumentView& v) {
                       {"label", b.label},
                       {"text", b.text},
                       {"paid", b.paid}});
+    // format.md §6.2: this paragraph continues the heading before it.
+    if (b.run_in) blocks.back()["run_in"] = true;
   }
   nlohmann::json outline = nlohmann::json::array();
   for (const auto& o : v.teaser.outline)

@@ -18,6 +18,7 @@
 #include "web/handlers.h"
 #include "web/site.h"
 #include "web/util.h"
+#include "web/view_blocks.h"
 
 namespace paidoc::web::handlers {
 
@@ -210,26 +211,6 @@ struct EditorPage {
   std::string view_url;
 };
 
-// The blocks of a view, for the preview panes.
-nlohmann::json blocks_json(const gate::DocumentView& v) {
-  nlohmann::json blocks = nlohmann::json::array();
-  for (const auto& b : v.blocks) {
-    switch (b.kind) {
-      case gate::ViewBlock::Kind::kHeading:
-        blocks.push_back({{"heading", true}, {"label", b.label}, {"text", b.text}, {"paid", b.paid}});
-        break;
-      case gate::ViewBlock::Kind::kParagraph:
-        blocks.push_back(
-            {{"paragraph", true}, {"label", b.label}, {"text", b.text}, {"paid", b.paid}});
-        break;
-      case gate::ViewBlock::Kind::kLocked:
-        blocks.push_back({{"locked", true}});
-        break;
-    }
-  }
-  return blocks;
-}
-
 nlohmann::json pane_json(const gate::DocumentView& v) {
   const bool has_paid = v.teaser.hidden_chars > 0 || v.teaser.hidden_paragraphs > 0 ||
                         v.figures.paid_chars > 0;
@@ -240,7 +221,7 @@ nlohmann::json pane_json(const gate::DocumentView& v) {
       {"title", v.title},
       {"price", Site::price_label(v.price, has_paid)},
       {"locked", v.locked},
-      {"blocks", blocks_json(v)},
+      {"blocks", view_blocks_json(v)},
       {"hidden_chars", v.teaser.hidden_chars},
       {"hidden_paragraphs", v.teaser.hidden_paragraphs},
       {"has_outline", !outline.empty()},

@@ -10,6 +10,7 @@
 #include "web/commerce_view.h"
 #include "web/handlers.h"
 #include "web/util.h"
+#include "web/view_blocks.h"
 
 namespace paidoc::web::handlers {
 
@@ -35,19 +36,6 @@ nlohmann::json listing(Site& site, const store::ListPage& page) {
   nlohmann::json docs = nlohmann::json::array();
   for (const auto& s : page.items) docs.push_back(site.summary_context(s));
   return docs;
-}
-
-const char* heading_tag(int level) {
-  switch (level) {
-    case 2:
-      return "h3";
-    case 3:
-      return "h4";
-    case 4:
-      return "h5";
-    default:
-      return "h2";
-  }
 }
 
 // The meta description: the publisher's summary, else free paragraph text
@@ -128,28 +116,7 @@ nlohmann::json document_context(Site& site, const gate::DocumentView& v, bool si
   ctx["buy_form"] = signed_in;
   ctx["pay_methods"] = pay_methods_line(site.commerce());
 
-  nlohmann::json blocks = nlohmann::json::array();
-  bool first_lock = true;
-  for (const auto& b : v.blocks) {
-    switch (b.kind) {
-      case gate::ViewBlock::Kind::kHeading:
-        blocks.push_back({{"heading", true},
-                          {"tag", heading_tag(b.level)},
-                          {"label", b.label},
-                          {"text", b.text},
-                          {"paid", b.paid}});
-        break;
-      case gate::ViewBlock::Kind::kParagraph:
-        blocks.push_back(
-            {{"paragraph", true}, {"label", b.label}, {"text", b.text}, {"paid", b.paid}});
-        break;
-      case gate::ViewBlock::Kind::kLocked:
-        blocks.push_back({{"locked", true}, {"first", first_lock}});
-        first_lock = false;
-        break;
-    }
-  }
-  ctx["blocks"] = std::move(blocks);
+  ctx["blocks"] = view_blocks_json(v);
   return ctx;
 }
 

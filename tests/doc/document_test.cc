@@ -98,19 +98,22 @@ TEST(CheckReport, PaidPartStartsAtThirdSubheading) {
     EXPECT_EQ(d.blocks[i].has_free(), i < first_paid);
     EXPECT_EQ(d.blocks[i].has_paid(), i >= first_paid);
   }
-  // The body of （一）: heading on line 5, its body a second block on line 5.
+  // The body of （一）: heading on line 5, its run-in text a second block on
+  // line 5 that starts with the heading's 。.
   EXPECT_EQ(d.blocks[2].label, "（一）");
   EXPECT_EQ(d.blocks[3].kind, BlockKind::kParagraph);
+  EXPECT_TRUE(d.blocks[3].run_in);
   EXPECT_EQ(d.blocks[3].line, 5);
-  EXPECT_EQ(d.blocks[3].full_text().substr(0, 12), "一是学习");
+  EXPECT_EQ(d.blocks[3].full_text().substr(0, 12), "。一是学");
 }
 
 TEST(CheckReport, Figures) {
   const Document d = parse(report("\n"), "report.txt").document;
   // Free: intro, 一、, （一）+body, （二）+body. Paid: （三）+body, （四）+body,
-  // 二、, two headings with bodies, 三、, three headings with bodies.
-  EXPECT_EQ(d.figures.free_paragraphs, 6);
-  EXPECT_EQ(d.figures.paid_paragraphs, 16);
+  // 二、, two headings with bodies, 三、, three headings with bodies. A
+  // run-in heading and its body are one paragraph.
+  EXPECT_EQ(d.figures.free_paragraphs, 4);
+  EXPECT_EQ(d.figures.paid_paragraphs, 9);
   EXPECT_EQ(d.figures.paid_sections, 1);
   // The intro paragraph, counted by hand.
   EXPECT_EQ(count_chars(d.blocks[0].full_text()), 42);

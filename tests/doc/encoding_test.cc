@@ -179,7 +179,8 @@ TEST(Decode, Gb18030DocumentParses) {
   EXPECT_EQ(d.blocks[1].label, "（一）");
   EXPECT_EQ(d.blocks[1].level, 2);
   EXPECT_EQ(d.blocks[1].runs, (Runs{{"读书方面", true}}));
-  EXPECT_EQ(d.blocks[2].runs, (Runs{{"一是不够深入。", true}}));
+  EXPECT_EQ(d.blocks[2].runs, (Runs{{"。一是不够深入。", true}}));
+  EXPECT_TRUE(d.blocks[2].run_in);
   EXPECT_EQ(d.figures.paid_sections, 1);
 }
 

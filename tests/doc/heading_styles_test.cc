@@ -12,11 +12,12 @@
 namespace paidoc::doc {
 namespace {
 
-// "h2 （一） 标题" for a heading, "p 正文" for a paragraph.
+// "h2 （一） 标题" for a heading, "p 正文" for a paragraph, "r 。正文" for a
+// run-in block (format.md §6.2).
 std::string describe_style(const Block& b) {
   std::string s = b.kind == BlockKind::kHeading
                       ? "h" + std::to_string(b.level) + " " + b.label + " "
-                      : std::string("p ");
+                      : std::string(b.run_in ? "r " : "p ");
   for (const auto& r : b.runs) s += r.text;
   return s;
 }
@@ -30,7 +31,7 @@ Document parse_style(const std::string& source) {
 struct StyleCase {
   const char* title;  // the document's title (a regulation's changes the 第 rules)
   const char* line;   // one body line
-  const char* first;  // its first block, described
+  const char* blocks;  // its blocks, described and joined by " | "
 };
 
 TEST(HeadingStyles, OneLineInEachStyle) {
@@ -89,22 +90,59 @@ TEST(HeadingStyles, OneLineInEachStyle) {
       {"档案管理办法", "第一章 总则", "h1 第一章 总则"},
       {"档案管理办法", "第一章总则", "h1 第一章 总则"},
       {"档案管理办法", "第二节借阅", "h1 第二节 借阅"},
-      {"档案管理办法", "第一条 为规范档案管理，制定本办法。", "p 第一条 为规范档案管理，制定本办法。"},
-      {"档案管理办法", "第十二条档案借阅应当登记。", "p 第十二条档案借阅应当登记。"},
+      {"档案管理办法", "第一条 为规范档案管理，制定本办法。", "h1 第一条  | r 为规范档案管理，制定本办法。"},
+      {"档案管理办法", "第十二条档案借阅应当登记。", "h1 第十二条  | r 档案借阅应当登记。"},
       {"档案管理办法（试行）", "第一章总则", "h1 第一章 总则"},
       {"档案管理办法(2024年修订)", "第三章档案利用", "h1 第三章 档案利用"},
       {"村务公开条例", "第二编　分则", "h1 第二编 分则"},
-      {"会议室使用规定", "第一条 会议室由办公室统一管理。", "p 第一条 会议室由办公室统一管理。"},
+      {"会议室使用规定", "第一条 会议室由办公室统一管理。", "h1 第一条  | r 会议室由办公室统一管理。"},
+      {"会议室使用规定", "第二款 另行规定。", "p 第二款 另行规定。"},
+      {"会议室使用规定", "第三条", "p 第三条"},  // a label without text
       {"考勤管理实施细则", "第二章考勤", "h1 第二章 考勤"},
       {"协会章程", "第一章总则", "h1 第一章 总则"},
       {"办法汇编说明", "第一章总则", "p 第一章总则"},
       {"关于修订档案管理办法的说明", "第一章总则", "p 第一章总则"},
+      {"关于修订档案管理办法的说明", "第一条 修订的背景。", "p 第一条 修订的背景。"},
+      // Where a heading ends (§6.2): 。？！： outside brackets and quotes.
+      {"个人对照检查材料", "（一）在理论学习方面。一是学得不深。", "h2 （一） 在理论学习方面 | r 。一是学得不深。"},
+      {"个人对照检查材料", "（二）在政治素质方面：一是认识不深", "h2 （二） 在政治素质方面 | r ：一是认识不深"},
+      {"个人对照检查材料", "（三）为什么会这样？根源在思想。", "h2 （三） 为什么会这样 | r ？根源在思想。"},
+      {"个人对照检查材料", "（四）必须立行立改！不能拖。", "h2 （四） 必须立行立改 | r ！不能拖。"},
+      {"个人对照检查材料", "（五）标题中有“引号。引号”的情况。下文。", "h2 （五） 标题中有“引号。引号”的情况 | r 。下文。"},
+      {"个人对照检查材料", "（六）关于《规定：细则》的学习。下文。", "h2 （六） 关于《规定：细则》的学习 | r 。下文。"},
+      {"个人对照检查材料", "（七）关于（试点：两地）情况：如下", "h2 （七） 关于（试点：两地）情况 | r ：如下"},
+      {"个人对照检查材料", "（八）引号“未闭合。后文", "h2 （八） 引号“未闭合 | r 。后文"},
+      {"个人对照检查材料", "（九）「方括号。」完。后文", "h2 （九） 「方括号。」完 | r 。后文"},
+      {"个人对照检查材料", "一、存在的主要问题：", "h1 一、 存在的主要问题："},
+      {"个人对照检查材料", "二、整改措施。", "h1 二、 整改措施。"},
+      {"个人对照检查材料", "三、为什么？　", "h1 三、 为什么？"},
+      {"个人对照检查材料", "（一）。", "p （一）。"},
+      {"个人对照检查材料", "（一）。正文", "p （一）。正文"},
+      {"个人对照检查材料", "（一） ：正文", "p （一） ：正文"},
+      {"个人对照检查材料", "1.学习不深入。表现在三个方面：", "h3 1. 学习不深入 | r 。表现在三个方面："},
+      {"个人对照检查材料", "（1）学得不深。 二是", "h4 （1） 学得不深 | r 。 二是"},
+      {"个人对照检查材料", "①学用脱节。　一是", "h4 ① 学用脱节 | r 。　一是"},
+      {"个人对照检查材料", "2、联系群众不够：", "h3 2、 联系群众不够："},
+      {"工作总结", "一、工作成效。全年完成三项任务。二、这不是标题。",
+       "h1 一、 工作成效 | r 。全年完成三项任务。二、这不是标题。"},
+      {"工作总结", "（二）项目进度:按期推进", "h2 （二） 项目进度:按期推进"},  // ASCII colon: no end
+      {"工作总结", "（三）时间安排 10:30开始。下文", "h2 （三） 时间安排 10:30开始 | r 。下文"},
+      {"讲话稿", "一、关于形势。同志们，今年以来……", "h1 一、 关于形势 | r 。同志们，今年以来……"},
+      {"讲话稿", "二、关于任务：", "h1 二、 关于任务："},
+      {"通知", "三、有关要求。各单位要高度重视。", "h1 三、 有关要求 | r 。各单位要高度重视。"},
+      {"方案", "（四）进度安排。2025年6月底前完成。", "h2 （四） 进度安排 | r 。2025年6月底前完成。"},
+      {"方案", "第一部分　总体要求。坚持稳中求进。", "h1 第一部分 总体要求 | r 。坚持稳中求进。"},
+      {"章程", "第一章 总则。", "h1 第一章 总则。"},
+      {"协会章程", "第八条 会员享有下列权利：", "h1 第八条  | r 会员享有下列权利："},
+      {"协会章程", "第九条　会员应当：（一）遵守章程。", "h1 第九条  | r 会员应当：（一）遵守章程。"},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(std::string(c.title) + " / " + c.line);
     const Document d = parse_style(std::string(c.title) + "\n" + c.line);
     ASSERT_FALSE(d.blocks.empty());
-    EXPECT_EQ(describe_style(d.blocks[0]), c.first);
+    std::string got;
+    for (const Block& b : d.blocks) got += (got.empty() ? "" : " | ") + describe_style(b);
+    EXPECT_EQ(got, c.blocks);
   }
 }
 
@@ -114,7 +152,7 @@ std::vector<std::string> describe_blocks(const std::string& source) {
   return out;
 }
 
-TEST(HeadingStyles, ARegulationsChaptersAndSectionsTakeLevelsOneAndTwoAndItsArticlesStayWhole) {
+TEST(HeadingStyles, ARegulationsChaptersSectionsAndArticlesTakeLevelsOneTwoAndThree) {
   const std::string source =
       "资料室管理办法（试行）\n"
       "第一章　总则\n"
@@ -129,15 +167,20 @@ TEST(HeadingStyles, ARegulationsChaptersAndSectionsTakeLevelsOneAndTwoAndItsArti
       "第五条　本办法自印发之日起施行。\n";
   const std::vector<std::string> want = {
       "h1 第一章 总则",
-      "p 第一条　为加强资料室管理，制定本办法。",
-      "p 第二条　本办法适用于本单位资料室。",
+      "h3 第一条 ",
+      "r 为加强资料室管理，制定本办法。",
+      "h3 第二条 ",
+      "r 本办法适用于本单位资料室。",
       "h1 第二章 借阅",
       "h2 第一节 登记",
-      "p 第三条　借阅资料应当登记。",
+      "h3 第三条 ",
+      "r 借阅资料应当登记。",
       "h2 第二节 归还",
-      "p 第四条　借阅期限一般不超过十五日。",
+      "h3 第四条 ",
+      "r 借阅期限一般不超过十五日。",
       "h1 第三章 附则",
-      "p 第五条　本办法自印发之日起施行。",
+      "h3 第五条 ",
+      "r 本办法自印发之日起施行。",
   };
   EXPECT_EQ(describe_blocks(source), want);
 }
@@ -145,8 +188,11 @@ TEST(HeadingStyles, ARegulationsChaptersAndSectionsTakeLevelsOneAndTwoAndItsArti
 TEST(HeadingStyles, ChaptersWithoutSectionsAreLevelOneAndVolumesAboveThemPushThemDown) {
   // Chapters and articles only: no jump from level 1 to level 3.
   EXPECT_EQ(describe_blocks("印章管理规定\n第一章 总则\n第一条 印章由专人保管。\n第二章 使用\n"),
-            (std::vector<std::string>{"h1 第一章 总则", "p 第一条 印章由专人保管。",
+            (std::vector<std::string>{"h1 第一章 总则", "h2 第一条 ", "r 印章由专人保管。",
                                       "h1 第二章 使用"}));
+  // Articles only: level 1. Outside a regulation 第X条 is text.
+  EXPECT_EQ(describe_blocks("印章管理规定\n第一条 印章由专人保管。\n"),
+            (std::vector<std::string>{"h1 第一条 ", "r 印章由专人保管。"}));
   // 编, 章 and 节: levels 1, 2 and 3; numbered headings keep their own.
   EXPECT_EQ(describe_blocks("社区服务条例\n第一编 总则\n第一章 一般规定\n第一节 服务对象\n"
                          "一、居民\n（一）常住居民\n"),

@@ -63,8 +63,10 @@ TEST(OutlineText, PaidLinesThatReadAsSentencesAreNotEntries) {
       "二、本标题共三十字由前面十个字加上中间十个字再加上最后十个字组成\n"
       "##paidend##\n");
   // Only the 30-character heading is short enough; the 31-character one and
-  // every line with sentence punctuation stay body text.
-  EXPECT_EQ(entries(d), (Lines{"二、 本标题共三十字由前面十个字加上中间十个字再加上最后十个字组成"}));
+  // every heading with sentence punctuation stay body text. "3." ends at its
+  // ： (format.md §6.2), and what runs in after it is not in the outline.
+  EXPECT_EQ(entries(d), (Lines{"3. 必须做到三点",
+                               "二、 本标题共三十字由前面十个字加上中间十个字再加上最后十个字组成"}));
 }
 
 TEST(OutlineText, MarkerInsideAHeadingShowsOnlyTheTextBeforeIt) {
@@ -74,6 +76,23 @@ TEST(OutlineText, MarkerInsideAHeadingShowsOnlyTheTextBeforeIt) {
       "（一）队伍建设 ##paidend##以上为公开内容\n"
       "##paidbegin##二、下一步打算##paidend##公开的结尾\n");
   EXPECT_EQ(entries(d), (Lines{"一、 工作回顾", "（一） 队伍建设", "二、 下一步打算"}));
+}
+
+// format.md §6.2 and §9: a heading line ending in 。 or ： keeps it, and the
+// outline shows the heading without it; run-in text and articles never show.
+TEST(OutlineText, RunInTextAndArticlesAreNeverEntries) {
+  const Document d = parse_ok(
+      "资料室管理办法\n"
+      "##paidbegin##\n"
+      "一、存在的主要问题：\n"
+      "二、整改措施。\n"
+      "（一）在理论学习方面：一是学得不深\n"
+      "（二）关于“学习：落实”的认识。下文不得出现\n"
+      "第一条　借阅资料应当登记。\n"
+      "##paidend##\n");
+  // （二）'s heading ends after the quote, but a ： inside it still reads as
+  // sentence punctuation to the outline (§9 rule 3).
+  EXPECT_EQ(entries(d), (Lines{"一、 存在的主要问题", "二、 整改措施", "（一） 在理论学习方面"}));
 }
 
 TEST(OutlineText, FreeHeadingsAndParagraphsAreNotEntries) {

@@ -25,12 +25,13 @@ std::string parse_error(std::string_view source) {
   return r.error.to_string();
 }
 
-// One block as a short string: "p 正文", "h2 （一） 标题"; paid runs are in
-// [brackets] (no test text uses ASCII brackets).
+// One block as a short string: "p 正文", "h2 （一） 标题", "r 。正文" for a
+// run-in block; paid runs are in [brackets] (no test text uses ASCII
+// brackets).
 std::string describe(const Block& b) {
   std::string s = b.kind == BlockKind::kHeading
                       ? "h" + std::to_string(b.level) + " " + b.label + " "
-                      : std::string("p ");
+                      : std::string(b.run_in ? "r " : "p ");
   for (const auto& r : b.runs) s += r.paid ? "[" + r.text + "]" : r.text;
   return s;
 }
@@ -398,7 +399,7 @@ TEST(Headings, Levels) {
   }
 }
 
-TEST(Headings, TextRunsToFirstFullStopRestIsBody) {
+TEST(Headings, TextRunsToFirstFullStopAndTheRestRunsIn) {
   const Document d =
       parse_ok("标题\n　　（一）在制度执行方面。一是执行标准不够统一。二是检查不够经常。");
   ASSERT_EQ(d.blocks.size(), 2u);
@@ -409,43 +410,64 @@ TEST(Headings, TextRunsToFirstFullStopRestIsBody) {
   EXPECT_EQ(h.runs, (Runs{{"在制度执行方面", false}}));
   EXPECT_EQ(h.line, 2);
   EXPECT_EQ(h.indent, 4);
+  EXPECT_FALSE(h.run_in);
+  // The 。 stays: the heading and the rest are one paragraph (format.md §6.2).
   const Block& body = d.blocks[1];
   EXPECT_EQ(body.kind, BlockKind::kParagraph);
+  EXPECT_TRUE(body.run_in);
   EXPECT_EQ(body.level, 0);
   EXPECT_EQ(body.label, "");
-  EXPECT_EQ(body.runs, (Runs{{"一是执行标准不够统一。二是检查不够经常。", false}}));
+  EXPECT_EQ(body.runs, (Runs{{"。一是执行标准不够统一。二是检查不够经常。", false}}));
   EXPECT_EQ(body.line, 2);
   EXPECT_EQ(body.indent, 0);
+  // One paragraph in the figures; every character counted, the 。 included.
+  EXPECT_EQ(d.figures.free_paragraphs, 1);
+  EXPECT_EQ(d.figures.free_chars, 3 + 7 + 21);
 }
 
-TEST(Headings, WhitespaceAroundHeadingTextAndBodyIsDropped) {
+TEST(Headings, WhitespaceAroundHeadingTextIsDroppedAndTheRunInTextKept) {
   const Document d = parse_ok("标题\n一、 存在问题 。　 问题如下：");
-  EXPECT_EQ(describe(d), (Lines{"h1 一、 存在问题", "p 问题如下："}));
+  EXPECT_EQ(describe(d), (Lines{"h1 一、 存在问题", "r 。　 问题如下："}));
 }
 
-TEST(Headings, FullStopAtLineEndMakesNoBody) {
+TEST(Headings, FullStopAtLineEndStaysInTheHeading) {
   const Document d = parse_ok("标题\n1.按时完成。\n2．按质完成。 ");
-  EXPECT_EQ(describe(d), (Lines{"h3 1. 按时完成", "h3 2． 按质完成"}));
+  EXPECT_EQ(describe(d), (Lines{"h3 1. 按时完成。", "h3 2． 按质完成。"}));
 }
 
-TEST(Headings, BodyIsNeverAHeading) {
+TEST(Headings, RunInTextIsNeverAHeading) {
   const Document d = parse_ok("标题\n一、总体要求。二、这不是标题。");
-  EXPECT_EQ(describe(d), (Lines{"h1 一、 总体要求", "p 二、这不是标题。"}));
+  EXPECT_EQ(describe(d), (Lines{"h1 一、 总体要求", "r 。二、这不是标题。"}));
+}
+
+// A run-in heading once lost its 。 and was split into a heading and a new
+// paragraph in every export (format.md §6.2).
+TEST(Headings, RunInHeadingKeepsItsFullStopInTheDocument) {
+  const Document d = parse_ok("标题\n（一）在理论学习方面。一是学得不深。\n（二）在纪律方面：一是执行不严。");
+  std::string all;
+  for (size_t i = 0; i < d.blocks.size(); ++i) {
+    all += d.blocks[i].label + d.blocks[i].full_text();
+    if (i + 1 == d.blocks.size() || !d.blocks[i + 1].run_in) all += "|";
+  }
+  // "|" ends a paragraph: each heading and its run-in text make one.
+  EXPECT_EQ(all, "（一）在理论学习方面。一是学得不深。|（二）在纪律方面：一是执行不严。|");
+  EXPECT_EQ(d.figures.free_paragraphs, 2);
 }
 
 TEST(Headings, LineStartingInPaidSectionIsPaid) {
   const Document d = parse_ok("标题\n##paidbegin##（三）在履职方面。一是方法不多。\n##paidend##");
   ASSERT_EQ(d.blocks.size(), 2u);
-  EXPECT_EQ(describe(d), (Lines{"h2 （三） [在履职方面]", "p [一是方法不多。]"}));
+  EXPECT_EQ(describe(d), (Lines{"h2 （三） [在履职方面]", "r [。一是方法不多。]"}));
   EXPECT_FALSE(d.blocks[0].has_free());
-  // The label counts as paid (format.md §7): （三） + 在履职方面 + 一是方法不多。
-  EXPECT_EQ(d.figures.paid_chars, 3 + 5 + 7);
+  // The label counts as paid (format.md §7): （三） + 在履职方面 + 。一是方法不多。
+  EXPECT_EQ(d.figures.paid_chars, 3 + 5 + 8);
+  EXPECT_EQ(d.figures.paid_paragraphs, 1);
   EXPECT_EQ(d.figures.free_chars, 0);
 }
 
 TEST(Headings, MarkerInsideHeadingTextSplitsItsRuns) {
   const Document d = parse_ok("标题\n一、公开部分##paidbegin##付费部分。付费正文##paidend##");
-  EXPECT_EQ(describe(d), (Lines{"h1 一、 公开部分[付费部分]", "p [付费正文]"}));
+  EXPECT_EQ(describe(d), (Lines{"h1 一、 公开部分[付费部分]", "r [。付费正文]"}));
 }
 
 TEST(Headings, MarkerBetweenLabelAndTextMakesAParagraph) {
@@ -466,7 +488,7 @@ TEST(Headings, MarkerBetweenLabelAndTextMakesAParagraph) {
 
 TEST(Headings, MarkerAfterFullStopKeepsHeadingFree) {
   const Document d = parse_ok("标题\n（二）公开标题。##paidbegin##付费正文\n##paidend##");
-  EXPECT_EQ(describe(d), (Lines{"h2 （二） 公开标题", "p [付费正文]"}));
+  EXPECT_EQ(describe(d), (Lines{"h2 （二） 公开标题", "r 。[付费正文]"}));
   EXPECT_TRUE(d.blocks[0].has_free());
   EXPECT_FALSE(d.blocks[0].has_paid());
 }
@@ -480,18 +502,18 @@ TEST(Figures, HandCountedDocument) {
       "一、概况\n"                      // free: 一、概况 = 4
       "　　今年 完成了 任务。\n"        // free: 今年完成了任务。 = 8 (spaces excluded)
       "前言##paidbegin##后语\n"         // free 2, paid 2; counts in both paragraph figures
-      "（一）付费标题。付费的正文。\n"  // paid: （一）付费标题 = 7; 付费的正文。 = 6
+      "（一）付费标题。付费的正文。\n"  // paid, one paragraph: （一）付费标题 = 7; 。付费的正文。 = 7
       "结尾##paidend##\n"               // paid 2
       "公开的结尾\n"                    // free 5
       "再见");                          // free 2
   EXPECT_EQ(describe(d),
             (Lines{"h1 一、 概况", "p 今年 完成了 任务。", "p 前言[后语]", "h2 （一） [付费标题]",
-                   "p [付费的正文。]", "p [结尾]", "p 公开的结尾", "p 再见"}));
+                   "r [。付费的正文。]", "p [结尾]", "p 公开的结尾", "p 再见"}));
   Figures expected;
   expected.free_chars = 4 + 8 + 2 + 5 + 2;
-  expected.paid_chars = 2 + 7 + 6 + 2;
+  expected.paid_chars = 2 + 7 + 7 + 2;
   expected.free_paragraphs = 5;
-  expected.paid_paragraphs = 4;
+  expected.paid_paragraphs = 3;
   expected.paid_sections = 1;
   EXPECT_EQ(d.figures, expected);
 }

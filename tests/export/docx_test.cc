@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <pugixml.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <iostream>
 #include <set>
@@ -95,7 +96,10 @@ TEST(Docx, HoldsTheWholeTextForAViewWithAccess) {
   EXPECT_TRUE(contains(text, "关于2025年度基层治理工作的总结报告"));
   EXPECT_TRUE(contains(text, "特此报告。"));
   // One paragraph per block, plus the title.
-  EXPECT_EQ(paragraphs(d["word/document.xml"]).size(), view.blocks.size() + 1);
+  // One paragraph per block, a run-in block in its heading's (format.md §6.2).
+  const auto run_in = std::count_if(view.blocks.begin(), view.blocks.end(),
+                                    [](const gate::ViewBlock& b) { return b.run_in; });
+  EXPECT_EQ(paragraphs(d["word/document.xml"]).size(), view.blocks.size() + 1 - run_in);
 }
 
 TEST(Docx, LockedViewIsRefusedWithNoBytes) {
@@ -178,21 +182,40 @@ TEST(Docx, StylesCarryTheFontsAndSizes) {
   }
 }
 
+// The 1-based numbers of the view's blocks in each body paragraph: a run-in
+// block shares its heading's paragraph (format.md §6.2).
+std::vector<std::vector<size_t>> paragraph_blocks(const gate::DocumentView& view) {
+  std::vector<std::vector<size_t>> out;
+  for (size_t i = 0; i < view.blocks.size(); ++i) {
+    if (view.blocks[i].run_in && !out.empty())
+      out.back().push_back(i + 1);
+    else
+      out.push_back({i + 1});
+  }
+  return out;
+}
+
 TEST(Docx, EveryParagraphNamesItsStyle) {
   gate::DocumentView view = open_view(kReport);
   Docx d = render_docx(view);
   auto ps = paragraphs(d["word/document.xml"]);
-  ASSERT_EQ(ps.size(), view.blocks.size() + 1);
+  const auto groups = paragraph_blocks(view);
+  ASSERT_EQ(ps.size(), groups.size() + 1);
   auto style_of = [](const pugi::xml_node& p) { return attr(p, "w:pPr/w:pStyle", "w:val"); };
   EXPECT_EQ(style_of(ps[0]), "Title");
   EXPECT_TRUE(run_text(ps[0]).starts_with(view.title));
-  for (size_t i = 0; i < view.blocks.size(); ++i) {
-    const gate::ViewBlock& b = view.blocks[i];
+  for (size_t i = 0; i < groups.size(); ++i) {
+    const gate::ViewBlock& b = view.blocks[groups[i][0] - 1];
     SCOPED_TRACE(b.label + b.text);
-    std::string want = b.kind == gate::ViewBlock::Kind::kHeading ? "Heading" + std::to_string(b.level) : "Normal";
+    const bool runs_in = groups[i].size() > 1;
+    std::string want = b.kind == gate::ViewBlock::Kind::kHeading && !runs_in
+                           ? "Heading" + std::to_string(b.level)
+                           : "Normal";
     EXPECT_EQ(style_of(ps[i + 1]), want);
     EXPECT_TRUE(style(d, want.c_str())) << "style " << want << " is not defined";
-    EXPECT_TRUE(run_text(ps[i + 1]).starts_with(b.label + b.text));  // the label is text
+    std::string text = b.label + b.text;  // the label is text
+    for (size_t k = 1; k < groups[i].size(); ++k) text += view.blocks[groups[i][k] - 1].text;
+    EXPECT_TRUE(run_text(ps[i + 1]).starts_with(text));
   }
   // The four levels as they are written in the source.
   std::string all = run_text(d["word/document.xml"]);
@@ -255,15 +278,38 @@ TEST(Docx, MarkAfterTheTitleAndEveryThirdBlock) {
   Docx d = render_docx(view);
   const std::string m = encode_mark({kMark.download_id, kMark.nonce});
   auto ps = paragraphs(d["word/document.xml"]);
-  ASSERT_EQ(ps.size(), view.blocks.size() + 1);
+  const auto groups = paragraph_blocks(view);
+  ASSERT_EQ(ps.size(), groups.size() + 1);
   EXPECT_EQ(run_text(ps[0]), view.title + m);
   for (size_t i = 1; i < ps.size(); ++i) {
-    bool marked = i % internal::kMarkEveryParagraphs == 0;
+    bool marked = groups[i - 1].back() % internal::kMarkEveryParagraphs == 0;
     EXPECT_EQ(run_text(ps[i]).ends_with(m), marked) << "paragraph " << i;
   }
   std::vector<TracePayload> all = decode_marks(run_text(d["word/document.xml"]));
   EXPECT_EQ(all.size(), 1 + view.blocks.size() / internal::kMarkEveryParagraphs);
   for (const auto& p : all) EXPECT_EQ(p, (TracePayload{kMark.download_id, kMark.nonce}));
+}
+
+// A run-in heading was once split into a heading paragraph and a body
+// paragraph, and its 。 was lost (format.md §6.2).
+TEST(Docx, RunInHeadingIsOneParagraphWithTheHeadingsFaceOnItsFirstRun) {
+  gate::DocumentView view = open_view(kReport);
+  Docx d = render_docx(view);
+  pugi::xml_node runs_in;
+  for (const auto& p : paragraphs(d["word/document.xml"]))
+    if (run_text(p).starts_with("（一）制度建设方面")) runs_in = p;
+  ASSERT_TRUE(runs_in);
+  EXPECT_EQ(run_text(runs_in),
+            "（一）制度建设方面。修订完善议事规则和办事流程，推动形成权责清晰、运转顺畅的工作机制。");
+  EXPECT_EQ(attr(runs_in, "w:pPr/w:pStyle", "w:val"), "Normal");
+  pugi::xml_node first = runs_in.child("w:r");
+  EXPECT_EQ(attr(first, "w:rPr/w:rStyle", "w:val"), "RunIn2");
+  EXPECT_EQ(std::string(first.child("w:t").text().get()), "（一）制度建设方面");
+  // The character style carries the level-2 face.
+  pugi::xml_node rs = style(d, "RunIn2");
+  ASSERT_TRUE(rs);
+  EXPECT_EQ(std::string(rs.attribute("w:type").value()), "character");
+  EXPECT_EQ(attr(rs, "w:rPr/w:rFonts", "w:eastAsia"), "楷体");
 }
 
 TEST(Docx, TextIsEscapedAndPlantedMarksAreDropped) {

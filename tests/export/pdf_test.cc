@@ -292,6 +292,22 @@ TEST_F(PdfExport, TextHoldsTitleFreeAndPaidText) {
   EXPECT_NE(squeezed(all).find(kPaidParagraph), std::string::npos);
 }
 
+// A run-in heading was once set as a heading line without its 。 and a new
+// paragraph (format.md §6.2): now the heading, its 。 and the text after it
+// share the paragraph's first line.
+TEST_F(PdfExport, RunInHeadingSharesItsLineWithTheText) {
+  if (!have_tool("pdftotext")) GTEST_SKIP() << "pdftotext not installed (poppler-utils)";
+  const std::string text = pdftotext();
+  bool found = false;
+  for (const std::string& line : split(text, '\n')) {
+    const std::string l = squeezed(without_zero_width(line));
+    if (l.find("（一）压实属地管理责任") == std::string::npos) continue;
+    found = true;
+    EXPECT_NE(l.find("（一）压实属地管理责任。各区县要"), std::string::npos) << l;
+  }
+  EXPECT_TRUE(found) << text;
+}
+
 TEST_F(PdfExport, FandolFontsEmbedded) {
   if (!have_tool("pdffonts")) GTEST_SKIP() << "pdffonts not installed (poppler-utils)";
   const std::string fonts = run("pdffonts '" + file().string() + "' 2>/dev/null");

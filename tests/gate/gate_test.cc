@@ -207,8 +207,40 @@ TEST(Teaser, OutlineShowsHeadingsNotPaidSentences) {
       "（二）第二季度以前要把全部十七个老旧小区的雨水管网改造工作完成并组织验收\n"
       "二、保障措施\n"
       "##paidend##\n");
-  EXPECT_EQ(outline, (std::vector<std::string>{"1 一、 整改目标", "2 （一） 责任分工",
-                                               "1 二、 保障措施"}));
+  // "2." ends at its ？ (format.md §6.2): the heading shows, what runs in
+  // after it does not.
+  EXPECT_EQ(outline, (std::vector<std::string>{"1 一、 整改目标", "3 2. 谁来负责",
+                                               "2 （一） 责任分工", "1 二、 保障措施"}));
+  EXPECT_EQ(std::string(outline[1]).find("后勤科"), std::string::npos);
+}
+
+// A run-in heading (format.md §6.2) reaches renderers as a heading followed by
+// a run_in paragraph, and only while the heading is shown just before it.
+TEST(MakeView, RunInBlocksFollowTheirHeadingOrStandAlone) {
+  doc::ParseResult r = doc::parse(
+      "整改方案\n"
+      "（一）公开标题。公开正文\n"
+      "（二）公开标题##paidbegin##。付费正文##paidend##\n"
+      "##paidbegin##（三）付费标题##paidend##。公开的续文\n",
+      "t.txt");
+  ASSERT_TRUE(r.ok) << r.error.to_string();
+  auto shape = [](const DocumentView& v) {
+    std::vector<std::string> out;
+    for (const auto& b : v.blocks)
+      out.push_back(b.kind == ViewBlock::Kind::kLocked    ? std::string("locked")
+                    : b.kind == ViewBlock::Kind::kHeading ? "h " + b.label + b.text
+                    : b.run_in                            ? "r " + b.text
+                                                          : "p " + b.text);
+    return out;
+  };
+  const DocumentView locked = make_view(input_for(r.document, Fen(990)), Viewer::anonymous());
+  EXPECT_EQ(shape(locked), (std::vector<std::string>{"h （一）公开标题", "r 。公开正文",
+                                                     "h （二）公开标题", "locked",
+                                                     "p 。公开的续文"}));
+  const DocumentView full = make_view(input_for(r.document, Fen(990)), Viewer::system());
+  EXPECT_EQ(shape(full), (std::vector<std::string>{"h （一）公开标题", "r 。公开正文",
+                                                   "h （二）公开标题", "r 。付费正文",
+                                                   "h （三）付费标题", "r 。公开的续文"}));
 }
 
 TEST(Teaser, MarkerInsideAHeadingLineShowsOnlyWhatPrecedesIt) {

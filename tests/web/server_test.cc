@@ -47,10 +47,11 @@ constexpr std::string_view kLibraryReport =
     "##paidend##\n"
     "以上汇报，请予审阅。\n";
 
-// A paid run in the middle of a line.
+// A paid run in the middle of a line, in a regulation with an article.
 constexpr std::string_view kReadingRoomRules =
     "街道社区书屋管理办法\n"
     "为规范社区书屋的日常管理，方便居民借阅，制定本办法。\n"
+    "第一条　书屋由社区居委会统一管理。\n"
     "书屋开放时间为每天上午九点至下午五点，##paidbegin##夜间钥匙由值班员藏在第三块青砖下面。##"
     "paidend##节假日照常开放。\n"
     "本办法自发布之日起施行。\n";
@@ -258,6 +259,16 @@ TEST_F(WebTest, DocumentPageWithMidLinePaidRun) {
   EXPECT_NE(r.body.find("节假日照常开放。"), std::string::npos);
   EXPECT_EQ(count_of(r.body, "class=\"paywall\""), 1u);
   expect_no_paid_text("mid-line document", r.body);
+  // An article is a run-in heading (format.md §6.2): its label leads its
+  // paragraph instead of standing as a heading of its own.
+  EXPECT_NE(r.body.find("<p><strong class=\"run-in run-in-l1\">第一条　</strong>"
+                        "书屋由社区居委会统一管理。</p>"),
+            std::string::npos);
+  json api = parse_json(get("/api/v1/documents/" + std::to_string(rules_id_)));
+  bool run_in = false;
+  for (const auto& b : api["blocks"])
+    if (b.value("run_in", false)) run_in = b["text"] == "书屋由社区居委会统一管理。";
+  EXPECT_TRUE(run_in) << api.dump();
 }
 
 TEST_F(WebTest, FreeDocumentHasNoPaywall) {

@@ -1,0 +1,22 @@
+// The blocks of a document view as template data, for every page that shows
+// a document's text (the reading page, the console's previews).
+//
+// Thread-safety: a pure function.
+#pragma once
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "gate/gate.h"
+
+namespace paidoc::web {
+
+// One entry per shown block, in order:
+// - {heading, tag ("h2".."h5" by level), level, label, text, paid};
+// - {paragraph, label, text, paid}, and for a run-in heading (format.md
+//   §6.2) the heading as run_in {level, label, text} inside the paragraph
+//   entry of its run-in block: the two are one paragraph on the page;
+// - {locked, first (the first paywall of the view)}.
+// A 第 label is followed by U+3000 (doc::spaced_label), as in the exports.
+nlohmann::json view_blocks_json(const gate::DocumentView& v);
+
+}  // namespace paidoc::web
