@@ -9,7 +9,9 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
@@ -25,6 +27,10 @@ struct Run {
 };
 
 enum class BlockKind { kHeading, kParagraph };
+
+// A paragraph's part in a document's closing (format.md §6.4): the
+// attachment note (附件说明), the signature (落款) and the date.
+enum class Closing { kNone, kAttachment, kSignature, kDate };
 
 // One heading or one paragraph. A source line becomes one block, or two when
 // a heading runs in (format.md §6.2): the heading, then a paragraph with
@@ -48,6 +54,8 @@ struct Block {
   // paragraph (a run-in heading, format.md §6.2). Always false on headings.
   // Renderers show the heading and this block as one paragraph.
   bool run_in = false;
+  // The paragraph's closing role (format.md §6.4); kNone on headings.
+  Closing closing = Closing::kNone;
 
   bool has_paid() const;
   bool has_free() const;
@@ -86,6 +94,29 @@ void compute_figures(Document& d);
 // (format.md §6.1): the 第 labels, "第一章　总则", "第五条　…". Other labels run
 // into their text ("一、总体要求").
 bool spaced_label(std::string_view label);
+
+// A date as format.md §6.4 reads one ("2024年1月5日", "二〇二四年一月五日",
+// "２０２４年01月05日"; whitespace around it ignored), written the official
+// way: Arabic numerals, no leading zeros ("2024年1月5日"). nullopt when the
+// text is not such a date.
+std::optional<std::string> official_date(std::string_view text);
+
+// format.md §6.4: where the signature lines and the date start on a line of
+// line_cells cells (GB/T 9704 §7.3.5), from their widths in cells. Every
+// signature line starts at signature_start (they align on the longest); the
+// date starts 2 cells right of it, or keeps 2 cells from the right edge when
+// it is longer than that allows. With no signature (empty widths) the date
+// keeps 2 cells from the right edge. Starts are never below 0.
+struct ClosingPlaces {
+  double signature_start = 0;
+  double date_start = 0;
+};
+ClosingPlaces place_closing(const std::vector<double>& signature_cells, double date_cells,
+                            double line_cells);
+
+// Width of text in cells as printed on a character grid: a full-width
+// character is one cell, an ASCII character half of one.
+double grid_cells(std::string_view text);
 
 // Number of code points in UTF-8 text, whitespace (ASCII and U+3000) excluded.
 int64_t count_chars(std::string_view utf8);

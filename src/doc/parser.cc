@@ -444,6 +444,44 @@ int read_numbered_label(Reader& r) {
   return 0;
 }
 
+// §6.4.
+constexpr int kMaxSignatureLines = 2;
+constexpr int64_t kMaxSignatureChars = 20;
+constexpr size_t kMaxAttachmentLines = 20;
+
+bool one_side(const Block& b) {
+  if (b.runs.empty()) return false;
+  for (const Run& r : b.runs)
+    if (r.paid != b.runs.front().paid) return false;
+  return true;
+}
+
+// A paragraph that may take a closing role: wholly free or wholly paid, not
+// run-in, not a heading.
+bool closing_paragraph(const Block& b) {
+  return b.kind == BlockKind::kParagraph && !b.run_in && one_side(b);
+}
+
+bool signature_text(std::string_view text) {
+  if (count_chars(text) > kMaxSignatureChars || text.starts_with("附件")) return false;
+  for (std::string_view p : {"。", "，", "；", "、", "！", "？"})
+    if (text.find(p) != std::string_view::npos) return false;
+  return true;
+}
+
+bool starts_attachment_note(std::string_view text) {
+  return text.starts_with("附件：") || text.starts_with("附件:");
+}
+
+// Appends r, joining it to the last run when it is on the same side.
+void append_run(std::vector<Run>& runs, const Run& r) {
+  if (r.text.empty()) return;
+  if (!runs.empty() && runs.back().paid == r.paid)
+    runs.back().text += r.text;
+  else
+    runs.push_back(r);
+}
+
 // §6.2: the characters that end a heading, and the brackets and quotes
 // inside which they do not.
 constexpr std::u32string_view kHeadingTerminators = U"。？！：";
@@ -708,7 +746,76 @@ class Parser {
     if (paid_) return fail(open_line_, open_column_, reason_unclosed(open_written_));
     if (!have_title_) return fail(1, 1, kReasonEmpty);
     level_part_labels();
+    mark_closing();
     return true;
+  }
+
+  // §6.4: the date, signature and attachment note at the end, looking back
+  // from the last block. Runs after level_part_labels (it may merge blocks).
+  void mark_closing() {
+    std::vector<Block>& bs = doc_.blocks;
+    size_t end = bs.size();  // blocks [0, end) have no closing role yet
+    if (end > 0 && closing_paragraph(bs[end - 1]) && official_date(bs[end - 1].full_text())) {
+      bs[--end].closing = Closing::kDate;
+      for (int k = 0; k < kMaxSignatureLines && end > 0; ++k) {
+        if (!closing_paragraph(bs[end - 1]) || !signature_text(bs[end - 1].full_text())) break;
+        bs[--end].closing = Closing::kSignature;
+      }
+    }
+    // The attachment note: 附件： and the numbered items after it.
+    size_t at = end;
+    while (at > 0 && end - at < kMaxAttachmentLines) {
+      const Block& b = bs[at - 1];
+      if (closing_paragraph(b) && starts_attachment_note(b.full_text())) {
+        --at;
+        break;
+      }
+      if (!attachment_item(at - 1)) return;
+      --at;
+      // An item that was a run-in heading is two blocks.
+      if (at > 0 && bs[at].run_in) --at;
+    }
+    if (at == end || !closing_paragraph(bs[at]) || !starts_attachment_note(bs[at].full_text()))
+      return;
+    std::vector<Block> note;
+    for (size_t i = at; i < end; ++i) {
+      if (bs[i].run_in) {  // joins the item made of its heading
+        for (const Run& r : bs[i].runs) append_run(note.back().runs, r);
+        continue;
+      }
+      Block b = bs[i];
+      if (b.kind == BlockKind::kHeading) {  // "2.名称": the label is text again
+        std::vector<Run> runs;
+        append_run(runs, Run{b.label, b.runs.front().paid});
+        for (const Run& r : b.runs) append_run(runs, r);
+        b.kind = BlockKind::kParagraph;
+        b.level = 0;
+        b.label.clear();
+        b.runs = std::move(runs);
+      }
+      b.closing = Closing::kAttachment;
+      note.push_back(std::move(b));
+    }
+    bs.erase(bs.begin() + static_cast<std::ptrdiff_t>(at), bs.begin() + static_cast<std::ptrdiff_t>(end));
+    bs.insert(bs.begin() + static_cast<std::ptrdiff_t>(at), note.begin(), note.end());
+  }
+
+  // A block of the attachment note after its first line: a paragraph that
+  // starts with "2." or a level-3 heading whose label is "2." (with its
+  // run-in block, if any, right after it).
+  bool attachment_item(size_t i) const {
+    const std::vector<Block>& bs = doc_.blocks;
+    const Block* b = &bs[i];
+    if (b->run_in) {
+      if (i == 0) return false;
+      b = &bs[i - 1];
+    }
+    if (b->kind == BlockKind::kHeading)
+      return b->level == kLevelArabicDot && !b->label.ends_with("、") && one_side(*b) &&
+             (b == &bs[i] || one_side(bs[i]));
+    if (!closing_paragraph(*b)) return false;
+    Reader r(b->full_text());
+    return read_arabic_number(r) && (r.eat(U'.') || r.eat(U'．'));
   }
 
   // §6.1 "Levels of 第 labels": the highest rank the document uses is

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "export/formats.h"
+#include "export/layout.h"
 
 namespace paidoc::exporter::internal {
 namespace {
@@ -452,6 +453,46 @@ void open_styled_run_paragraph(std::string_view style, std::string_view run_styl
   out += "\"/></w:rPr><w:t xml:space=\"preserve\">";
 }
 
+// A paragraph of the closing (format.md §6.4, GB/T 9704 §7.3.4, §7.3.5):
+// the attachment note indented 2 characters, its items under the first
+// item's number; signature and date at their places; one blank line above
+// the note and above the signature.
+void open_closing_paragraph(const std::vector<gate::ViewBlock>& blocks, size_t i,
+                            const doc::ClosingPlaces& places, std::string& out) {
+  const gate::ViewBlock& b = blocks[i];
+  const doc::Closing previous = i > 0 ? blocks[i - 1].closing : doc::Closing::kNone;
+  const bool gap = closing_gap(previous, b.closing);
+  // One cell of the character grid: kCharsPerLine of them fill the width.
+  const double cell = static_cast<double>(kTextWidth) / kCharsPerLine;
+  auto twips = [&](double cells) { return std::to_string(static_cast<int>(cells * cell + 0.5)); };
+  std::string ind;
+  switch (b.closing) {
+    case doc::Closing::kAttachment:
+      // "附件：" is 3 cells: wrapped lines and later items align after it.
+      ind = previous == doc::Closing::kAttachment
+                ? "<w:ind w:left=\"" + twips(5) + "\" w:firstLineChars=\"0\" w:firstLine=\"0\"/>"
+                : "<w:ind w:left=\"" + twips(5) + "\" w:hangingChars=\"300\" w:hanging=\"" + twips(3) +
+                      "\"/>";
+      break;
+    case doc::Closing::kSignature:
+    case doc::Closing::kDate: {
+      const double start =
+          b.closing == doc::Closing::kDate ? places.date_start : places.signature_start;
+      ind = "<w:ind w:left=\"" + twips(start) +
+            "\" w:firstLineChars=\"0\" w:firstLine=\"0\"/><w:jc w:val=\"left\"/>";
+      break;
+    }
+    case doc::Closing::kNone:
+      break;
+  }
+  out += "<w:p><w:pPr><w:pStyle w:val=\"Normal\"/>";
+  if (gap)
+    out += "<w:spacing w:before=\"" + std::to_string(kLinePitch) + "\" w:after=\"0\" w:line=\"" +
+           std::to_string(kLinePitch) + "\" w:lineRule=\"exact\"/>";
+  out += ind;
+  out += "</w:pPr><w:r><w:t xml:space=\"preserve\">";
+}
+
 // Ends the run open_paragraph (or the last kNextRun) opened and opens a plain one.
 constexpr std::string_view kNextRun = "</w:t></w:r><w:r><w:t xml:space=\"preserve\">";
 
@@ -534,6 +575,7 @@ Result<std::shared_ptr<const Prepared>> prepare_docx(const gate::DocumentView& v
 
   int n = 0;
   const auto& blocks = view.blocks;
+  const doc::ClosingPlaces closing = closing_places(blocks);
   for (size_t i = 0; i < blocks.size(); ++i) {
     const gate::ViewBlock& b = blocks[i];
     if (b.kind == gate::ViewBlock::Kind::kLocked) continue;  // not in a view with access
@@ -550,10 +592,12 @@ Result<std::shared_ptr<const Prepared>> prepare_docx(const gate::DocumentView& v
         open_paragraph("Heading" + level, cur);
       xml_text(b.label, cur);
       if (spaced_label(b.label)) cur += "\u3000";
+    } else if (b.closing != doc::Closing::kNone) {
+      open_closing_paragraph(blocks, i, closing, cur);
     } else {
       open_paragraph("Normal", cur);
     }
-    xml_text(b.text, cur);
+    xml_text(closing_text(b), cur);
     if (++n % kMarkEveryParagraphs == 0) {
       p->doc_pieces.push_back(std::move(cur));  // the mark ends this block's run
       cur.clear();

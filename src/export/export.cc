@@ -7,6 +7,7 @@
 
 #include "doc/document.h"
 #include "export/formats.h"
+#include "export/layout.h"
 
 namespace paidoc::exporter {
 namespace {
@@ -140,6 +141,26 @@ std::string file_name(const gate::DocumentView& view, Format format) {
 namespace internal {
 
 bool spaced_label(std::string_view label) { return doc::spaced_label(label); }
+
+doc::ClosingPlaces closing_places(const std::vector<gate::ViewBlock>& blocks,
+                                  const std::function<double(std::string_view)>& narrow) {
+  std::vector<double> signature;
+  double date = 0;
+  for (const auto& b : blocks) {
+    if (b.closing == doc::Closing::kSignature) signature.push_back(text_cells(b.text, narrow));
+    if (b.closing == doc::Closing::kDate) date = text_cells(closing_text(b), narrow);
+  }
+  return doc::place_closing(signature, date, kCharsPerLine);
+}
+
+bool closing_gap(doc::Closing previous, doc::Closing current) {
+  return previous == doc::Closing::kNone ||
+         (current != doc::Closing::kAttachment && previous == doc::Closing::kAttachment);
+}
+
+std::string closing_text(const gate::ViewBlock& b) {
+  return b.closing == doc::Closing::kDate ? doc::official_date(b.text).value_or(b.text) : b.text;
+}
 
 std::string utc_timestamp(int64_t unix_seconds) {
   if (unix_seconds <= 0) return {};

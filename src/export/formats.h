@@ -2,9 +2,11 @@
 // and what they share. Nothing outside src/export includes this.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/status.h"
 #include "export/export.h"
@@ -41,6 +43,20 @@ std::optional<TracePayload> parse_metadata_mark(std::string_view s);
 // printed regulations; other labels ("一、", "（一）", "1.") run into the
 // text. Same in every format.
 bool spaced_label(std::string_view label);
+
+// format.md §6.4: where the view's signature lines and date start on a
+// line of kCharsPerLine cells, their widths measured with `narrow` for
+// half-width text (half a cell per character when empty).
+doc::ClosingPlaces closing_places(const std::vector<gate::ViewBlock>& blocks,
+                                  const std::function<double(std::string_view)>& narrow = {});
+
+// Whether a blank line goes above a closing block after a block whose role
+// was `previous`: above the attachment note, and above the signature (or
+// the date when there is no signature).
+bool closing_gap(doc::Closing previous, doc::Closing current);
+
+// The text a block shows: a date the official way (doc::official_date).
+std::string closing_text(const gate::ViewBlock& b);
 
 // "2026-03-02T08:00:00Z" (UTC), or "" for 0: document dates in metadata.
 std::string utc_timestamp(int64_t unix_seconds);

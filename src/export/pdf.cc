@@ -115,6 +115,9 @@ constexpr double kAscentEm = 0.88;
 // text block (GB/T 9704 §7.5), one character in from the block's edge.
 constexpr double kPageNumberBaseline = kTextBottom + 7 * kPtPerMm + 0.38 * kPageNumberPt;
 constexpr int kBodyIndentCells = 2;
+// The attachment note's items and wrapped lines start here: after the
+// 2-cell indent and "附件：" (format.md §6.4).
+constexpr int kAttachmentNameCells = 5;
 // Justification: at most this fraction of the font size per gap.
 constexpr double kMaxGapEm = 0.08;
 
@@ -495,6 +498,24 @@ class Pager {
     return end;
   }
 
+  // As put(), for lines that start `first_left` cells in (the first line)
+  // and `left` cells in (the others), filled to `cells` cells: the closing
+  // of format.md §6.4. Lines are not justified.
+  std::pair<double, double> put_at(const std::vector<FilledLine>& lines, Face face, double size,
+                                   double first_left, double left, double cells) {
+    std::pair<double, double> end{kTextLeft, baseline(size)};
+    bool first = true;
+    for (const FilledLine& l : lines) {
+      if (line_ >= kLinesPerPage) new_page();
+      const double x = kTextLeft + (first ? first_left : left) * size;
+      const double b = baseline(size);
+      end = {shaper_.place(l.text, face, size, x, b, 0, cells * size, false, out_.pages.back().runs), b};
+      ++line_;
+      first = false;
+    }
+    return end;
+  }
+
   void mark_at(std::pair<double, double> end, const MarkSpot& proto) {
     MarkSpot m = proto;
     m.x = end.first;
@@ -624,6 +645,8 @@ Status layout_document(const gate::DocumentView& view, const Fonts& fonts, Prepa
   std::vector<const gate::ViewBlock*> blocks;
   for (const auto& b : view.blocks)
     if (b.kind != gate::ViewBlock::Kind::kLocked) blocks.push_back(&b);
+  // format.md §6.4: where the signature lines and the date start, in cells.
+  const doc::ClosingPlaces closing = closing_places(view.blocks, shaper.measure(kFang, kBodyPt));
   int count = 0;
   for (size_t i = 0; i < blocks.size(); ++i) {
     const gate::ViewBlock& b = *blocks[i];
@@ -642,6 +665,26 @@ Status layout_document(const gate::DocumentView& view, const Fonts& fonts, Prepa
       for (int k = 0; k < 2; ++k)
         if (++count % kMarkEveryParagraphs == 0 && last_end) pager.mark_at(*last_end, body_mark);
       ++i;
+      continue;
+    }
+    // The closing (format.md §6.4): a blank line above the attachment note
+    // and above the signature; the note's items under its first item's
+    // number ("附件：" is 3 cells); signature and date at their places.
+    if (b.closing != doc::Closing::kNone) {
+      const doc::Closing previous = i > 0 ? blocks[i - 1]->closing : doc::Closing::kNone;
+      if (closing_gap(previous, b.closing)) pager.skip_line();
+      const MeasureFn narrow = shaper.measure(kFang, kBodyPt);
+      const std::string shown = without_frames(closing_text(b));
+      double first_left = kAttachmentNameCells;
+      double left = kAttachmentNameCells;
+      if (b.closing == doc::Closing::kAttachment && previous != doc::Closing::kAttachment)
+        first_left = kBodyIndentCells;
+      if (b.closing == doc::Closing::kSignature) first_left = left = closing.signature_start;
+      if (b.closing == doc::Closing::kDate) first_left = left = closing.date_start;
+      const double cells = kCharsPerLine - left;
+      auto lines = fill_lines(shown, 0, static_cast<int>(cells), narrow);
+      if (!lines.empty()) last_end = pager.put_at(lines, kFang, kBodyPt, first_left, left, cells);
+      if (++count % kMarkEveryParagraphs == 0 && last_end) pager.mark_at(*last_end, body_mark);
       continue;
     }
     auto lines = fill_lines(text, kBodyIndentCells, kCharsPerLine, shaper.measure(face, kBodyPt));

@@ -47,6 +47,35 @@ std::string clean(std::string_view s) {
   return out;
 }
 
+// What starts a closing line: an empty line above the attachment note and
+// above the signature, then the line's indent in U+3000 (an ASCII space for
+// a half cell).
+std::string closing_lead(const std::vector<gate::ViewBlock>& blocks, size_t i,
+                         const doc::ClosingPlaces& places) {
+  const gate::ViewBlock& b = blocks[i];
+  const doc::Closing previous = i > 0 ? blocks[i - 1].closing : doc::Closing::kNone;
+  std::string out;
+  if (closing_gap(previous, b.closing)) out += kCrlf;
+  double cells = 0;
+  switch (b.closing) {
+    case doc::Closing::kAttachment:
+      cells = previous == doc::Closing::kAttachment ? 5 : 2;
+      break;
+    case doc::Closing::kSignature:
+      cells = places.signature_start;
+      break;
+    case doc::Closing::kDate:
+      cells = places.date_start;
+      break;
+    case doc::Closing::kNone:
+      break;
+  }
+  const int halves = static_cast<int>(cells * 2 + 0.5);
+  for (int k = 0; k < halves / 2; ++k) out += "\xE3\x80\x80";
+  if (halves % 2 == 1) out += ' ';
+  return out;
+}
+
 }  // namespace
 
 Result<std::shared_ptr<const Prepared>> prepare_txt(const gate::DocumentView& view) {
@@ -58,7 +87,9 @@ Result<std::shared_ptr<const Prepared>> prepare_txt(const gate::DocumentView& vi
   cur += kCrlf;
   int n = 0;
   bool first = true;
-  for (const auto& b : view.blocks) {
+  const doc::ClosingPlaces closing = closing_places(view.blocks);
+  for (size_t i = 0; i < view.blocks.size(); ++i) {
+    const gate::ViewBlock& b = view.blocks[i];
     if (b.kind == gate::ViewBlock::Kind::kLocked) continue;  // not in a view with access
     // A run-in block goes on the line of its heading (format.md §6.2).
     if (!b.run_in) {
@@ -66,12 +97,14 @@ Result<std::shared_ptr<const Prepared>> prepare_txt(const gate::DocumentView& vi
       if (b.kind == gate::ViewBlock::Kind::kHeading) {
         cur += clean(b.label);
         if (spaced_label(b.label)) cur += "\xE3\x80\x80";
+      } else if (b.closing != doc::Closing::kNone) {
+        cur += closing_lead(view.blocks, i, closing);
       } else {
         cur += kIndent;
       }
     }
     first = false;
-    cur += clean(b.text);
+    cur += clean(closing_text(b));
     if (++n % kMarkEveryParagraphs == 0) {
       pieces.push_back(std::move(cur));
       cur.clear();

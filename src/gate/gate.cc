@@ -115,6 +115,7 @@ DocumentView make_view(const GateInput& in, const Viewer& viewer) {
     if (!v.locked) {
       ViewBlock vb{kind_of(b), b.level, b.label, b.full_text(), b.has_paid(), b.indent};
       vb.run_in = b.run_in && !v.blocks.empty() && v.blocks.back().kind == ViewBlock::Kind::kHeading;
+      vb.closing = b.closing;
       v.blocks.push_back(std::move(vb));
       continue;
     }
@@ -133,6 +134,7 @@ DocumentView make_view(const GateInput& in, const Viewer& viewer) {
       // A run-in block whose heading was withheld stands as a paragraph.
       vb.run_in = first_segment && b.run_in && !v.blocks.empty() &&
                   v.blocks.back().kind == ViewBlock::Kind::kHeading;
+      vb.closing = b.closing;  // a block with a closing role is wholly on one side
       v.blocks.push_back(std::move(vb));
       free_text.clear();
       label.clear();

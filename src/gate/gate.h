@@ -96,6 +96,8 @@ struct ViewBlock {
   // (a run-in heading, doc::Block::run_in). Only set when the block before it
   // in the view is that heading; renderers show the two as one paragraph.
   bool run_in = false;
+  // A kParagraph's closing role (doc::Block::closing, format.md §6.4).
+  doc::Closing closing = doc::Closing::kNone;
 };
 
 struct DocumentView {

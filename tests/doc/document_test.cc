@@ -145,6 +145,32 @@ TEST(DocumentJson, RoundTrip) {
   EXPECT_EQ(back.figures, d.figures);
 }
 
+// Run-in blocks (format.md §6.2) and closing roles (§6.4) survive the store's
+// JSON; a document stored before they existed reads as having none.
+TEST(DocumentJson, RunInAndClosingRolesRoundTrip) {
+  const Document d =
+      parse("通知\n（一）标题。正文\n附件：1.清单\n某局办公室\n2024年1月5日\n", "c.txt").document;
+  ASSERT_EQ(d.blocks.size(), 5u);
+  const nlohmann::json j = d;
+  EXPECT_EQ(j["blocks"][1].at("ri"), true);
+  EXPECT_EQ(j["blocks"][2].at("cl"), "a");
+  EXPECT_EQ(j["blocks"][3].at("cl"), "s");
+  EXPECT_EQ(j["blocks"][4].at("cl"), "d");
+  EXPECT_FALSE(j["blocks"][0].contains("ri"));
+  EXPECT_FALSE(j["blocks"][0].contains("cl"));
+  EXPECT_EQ(nlohmann::json::parse(j.dump()).get<Document>(), d);
+  nlohmann::json old = j;
+  for (auto& b : old["blocks"]) {
+    b.erase("ri");
+    b.erase("cl");
+  }
+  const Document before = old.get<Document>();
+  for (const Block& b : before.blocks) {
+    EXPECT_FALSE(b.run_in);
+    EXPECT_EQ(b.closing, Closing::kNone);
+  }
+}
+
 TEST(DocumentJson, MixedRunsAndFields) {
   const Document d =
       parse("标题\n　甲##paidbegin##乙\n（一）丙。丁##paidend##戊", "m.txt").document;

@@ -47,14 +47,17 @@ constexpr std::string_view kLibraryReport =
     "##paidend##\n"
     "以上汇报，请予审阅。\n";
 
-// A paid run in the middle of a line, in a regulation with an article.
+// A paid run in the middle of a line, in a regulation with an article and a
+// signature and date at its end.
 constexpr std::string_view kReadingRoomRules =
     "街道社区书屋管理办法\n"
     "为规范社区书屋的日常管理，方便居民借阅，制定本办法。\n"
     "第一条　书屋由社区居委会统一管理。\n"
     "书屋开放时间为每天上午九点至下午五点，##paidbegin##夜间钥匙由值班员藏在第三块青砖下面。##"
     "paidend##节假日照常开放。\n"
-    "本办法自发布之日起施行。\n";
+    "本办法自发布之日起施行。\n"
+    "某某街道办事处\n"
+    "二〇二四年五月一日\n";
 
 // Free only, with markup in the title and an ampersand in the category.
 constexpr std::string_view kMarkupTitle =
@@ -269,6 +272,11 @@ TEST_F(WebTest, DocumentPageWithMidLinePaidRun) {
   for (const auto& b : api["blocks"])
     if (b.value("run_in", false)) run_in = b["text"] == "书屋由社区居委会统一管理。";
   EXPECT_TRUE(run_in) << api.dump();
+  // The signature and the date close the page as one group on the right,
+  // the date in Arabic numerals (format.md §6.4).
+  EXPECT_NE(r.body.find("<div class=\"closing-sign\"><p>某某街道办事处</p>"
+                        "<p class=\"closing-date\">2024年5月1日</p></div>"),
+            std::string::npos);
 }
 
 TEST_F(WebTest, FreeDocumentHasNoPaywall) {
