@@ -29,6 +29,9 @@ inline constexpr int kLinesPerPage = 22;
 inline constexpr int kCharsPerLine = 28;
 inline constexpr double kBodyPt = 16.0;          // 3号
 inline constexpr double kTitlePt = 22.0;         // 2号
+// A title line holds this many 22 pt characters (break_title, title.h).
+inline constexpr int kTitleCharsPerLine =
+    static_cast<int>((kPageWidthMm - kLeftMarginMm - kRightMarginMm) / 25.4 * 72.0 / kTitlePt);  // 20
 inline constexpr double kPageNumberPt = 14.0;    // 4号
 
 // The metadata copy of the mark: "paidoc-trace:" + 16 lower-case hex digits
