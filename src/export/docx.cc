@@ -13,7 +13,8 @@
 // 仿宋_GB2312 with exact 579-twip line spacing, title 22 pt 方正小标宋简体,
 // headings 黑体 / 楷体 / 仿宋_GB2312, page numbers "— N —" 14 pt 宋体, odd
 // pages right and even pages left (w:evenAndOddHeaders). Every paragraph
-// names a real Word style (Title, Heading1..Heading4, Normal).
+// names a real Word style (Title, Heading1..Heading4, Normal). A long title
+// is broken into lines by break_title() (title.h), written as w:br.
 #include <zip.h>
 
 #include <algorithm>
@@ -24,6 +25,7 @@
 #include <vector>
 
 #include "export/formats.h"
+#include "export/title.h"
 
 namespace paidoc::exporter::internal {
 namespace {
@@ -502,7 +504,13 @@ Result<std::shared_ptr<const Prepared>> prepare_docx(const gate::DocumentView& v
   cur += kNsR;
   cur += "\"><w:body>";
   open_paragraph("Title", cur);
-  xml_text(view.title, cur);
+  // The title's lines (GB/T 9704 7.3.1), 22 pt characters across the text
+  // width, as the PDF breaks them.
+  const std::vector<std::string> title_lines = break_title(view.title, kTitleCharsPerLine);
+  for (size_t i = 0; i < title_lines.size(); ++i) {
+    if (i > 0) cur += "</w:t><w:br/><w:t xml:space=\"preserve\">";
+    xml_text(title_lines[i], cur);
+  }
   p->doc_pieces.push_back(std::move(cur));  // the mark ends the title
   cur.assign(kCloseParagraph);
 

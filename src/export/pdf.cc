@@ -28,7 +28,8 @@
 // clusters (never inside a Latin word), up to 8% of the font size per gap,
 // beyond which the line stays ragged: pdftotext inserts a space for gaps
 // over 10% of the font size, and copy-paste must not gain spaces. The title
-// (22 pt, 20 cells a line) is centred, followed by one blank line; headings
+// (22 pt, 20 cells a line) is broken by break_title() (title.h), the docx's
+// lines, centred, followed by one blank line; headings
 // keep with the next block; labels 第…章/节/条 get a U+3000 as in the docx.
 //
 // Trace mark. Pango turns zero-width characters (U+200B/C/D, U+2060,
@@ -92,6 +93,7 @@
 
 #include "export/formats.h"
 #include "export/layout.h"
+#include "export/title.h"
 
 namespace paidoc::exporter::internal {
 
@@ -577,13 +579,15 @@ Status layout_document(const gate::DocumentView& view, const Fonts& fonts, Prepa
   const MarkSpot body_mark{*body_speck, 0, 0};
   const MarkSpot title_mark{*title_speck, 0, 0};
 
-  // Title: centred lines of 22 pt cells, then one blank line.
-  const int title_cells = static_cast<int>(kTextWidth / kTitlePt);
-  auto title_lines =
-      fill_lines(without_frames(view.title), 0, title_cells, shaper.measure(kTitleFace, kTitlePt));
+  // Title: centred lines of 22 pt cells, broken as in the docx (title.h),
+  // then one blank line.
+  std::vector<FilledLine> title_lines;
+  for (std::string& text : break_title(without_frames(view.title), kTitleCharsPerLine))
+    title_lines.push_back({std::move(text), 0, 0, false});
+  if (!title_lines.empty()) title_lines.back().last = true;
   std::optional<std::pair<double, double>> last_end;  // end of the last line placed
   if (!title_lines.empty()) {
-    last_end = pager.put(title_lines, kTitleFace, kTitlePt, title_cells, /*centre=*/true);
+    last_end = pager.put(title_lines, kTitleFace, kTitlePt, kTitleCharsPerLine, /*centre=*/true);
     pager.mark_at(*last_end, title_mark);
     pager.skip_line();
   }

@@ -12,6 +12,7 @@
 
 #include "export/export.h"
 #include "export/formats.h"
+#include "export/title.h"
 #include "export/trace.h"
 #include "export_fixture.h"
 
@@ -133,6 +134,39 @@ TEST(Docx, PageIsA4WithOfficialDocumentMargins) {
   EXPECT_LE(28 * pitch_twips, 11906 - 1531 - 1412);
   EXPECT_GT(29 * pitch_twips, 11906 - 1531 - 1412);
   EXPECT_NEAR(28 * pitch_twips, 8963, 2.0);
+}
+
+// The title paragraph's lines: its w:t text split at each w:br, without
+// the trace mark.
+std::vector<std::string> title_lines(const pugi::xml_node& title) {
+  std::vector<std::string> lines(1);
+  for (pugi::xml_node r : title.children("w:r")) {
+    for (pugi::xml_node n : r.children()) {
+      if (std::string_view(n.name()) == "w:br") lines.emplace_back();
+      else if (std::string_view(n.name()) == "w:t") lines.back() += n.child_value();
+    }
+  }
+  for (std::string& l : lines)
+    if (auto at = l.find("\xEF\xBB\xBF"); at != std::string::npos) l.erase(at);  // the mark
+  return lines;
+}
+
+// GB/T 9704 §7.3.1: a 41-character title used to wrap 20/20/1 with 料 alone.
+TEST(Docx, LongTitleBreaksBetweenWordsWithLineBreaks) {
+  const std::string title = "市卫生健康委员会党组领导班子关于省委巡视反馈问题整改专题民主生活会个人对照检查材料";
+  Docx d = render_docx(open_view(title + "\n" + std::string(kReport.substr(kReport.find('\n') + 1))));
+  std::vector<pugi::xml_node> ps = paragraphs(d["word/document.xml"]);
+  ASSERT_FALSE(ps.empty());
+  const std::vector<std::string> lines = title_lines(ps[0]);
+  EXPECT_EQ(lines, internal::break_title(title, internal::kTitleCharsPerLine));
+  // Three lines of 14, 14 and 13 characters, each word whole.
+  const std::vector<std::string> want = {"市卫生健康委员会党组领导班子", "关于省委巡视反馈问题整改专题",
+                                         "民主生活会个人对照检查材料"};
+  EXPECT_EQ(lines, want);
+
+  // A title that fits one line has no break.
+  Docx short_title = render_docx(open_view(kReport));
+  EXPECT_EQ(title_lines(paragraphs(short_title["word/document.xml"])[0]).size(), 1u);
 }
 
 TEST(Docx, StylesCarryTheFontsAndSizes) {
