@@ -27,9 +27,11 @@
 // the last of their paragraph are justified to the full measure by spacing
 // clusters (never inside a Latin word), up to 8% of the font size per gap,
 // beyond which the line stays ragged: pdftotext inserts a space for gaps
-// over 10% of the font size, and copy-paste must not gain spaces. The title
-// (22 pt, 20 cells a line) is broken by break_title() (title.h), the docx's
-// lines, centred, followed by one blank line; headings
+// over 10% of the font size, and copy-paste must not gain spaces. Body
+// cells are 15.8 pt (28 in the 156 mm text block) for 16 pt characters, so
+// every body line is set 0.2 pt per character tighter than its natural
+// width. The title (22 pt, 20 cells a line) is broken by break_title()
+// (title.h), the docx's lines, centred, followed by one blank line; headings
 // keep with the next block; labels 第…章/节/条 get a U+3000 as in the docx.
 //
 // Trace mark. Pango turns zero-width characters (U+200B/C/D, U+2060,
@@ -107,15 +109,17 @@ constexpr double kPageW = kPageWidthMm * kPtPerMm;
 constexpr double kPageH = kPageHeightMm * kPtPerMm;
 constexpr double kTextLeft = kLeftMarginMm * kPtPerMm;
 constexpr double kTextTop = kTopMarginMm * kPtPerMm;
-constexpr double kTextWidth = (kPageWidthMm - kLeftMarginMm - kRightMarginMm) * kPtPerMm;
+constexpr double kTextWidth = kTextWidthMm * kPtPerMm;
 constexpr double kTextRight = kTextLeft + kTextWidth;
 constexpr double kTextBottom = kTextTop + kLinesPerPage * kLinePitchPt;
 // The em box of a CJK face spans 0.88 em above the baseline to 0.12 below;
-// it is centred in the line pitch.
+// its top is the top of its line, so the first line's characters start at
+// the 天头 (37 mm), as a ruler measures it.
 constexpr double kAscentEm = 0.88;
 // Page number: the dash (about 0.38 em above the baseline) 7 mm below the
 // text block (GB/T 9704 §7.5), one character in from the block's edge.
-constexpr double kPageNumberBaseline = kTextBottom + 7 * kPtPerMm + 0.38 * kPageNumberPt;
+constexpr double kPageNumberBaseline =
+    kTextBottom + kPageNumberDropMm * kPtPerMm + 0.38 * kPageNumberPt;
 constexpr int kBodyIndentCells = 2;
 // Justification: at most this fraction of the font size per gap.
 constexpr double kMaxGapEm = 0.08;
@@ -443,19 +447,23 @@ class Pager {
   }
 
   double baseline(double size) const {
-    return kTextTop + line_ * kLinePitchPt + (kLinePitchPt - size) / 2 + kAscentEm * size;
+    return kTextTop + line_ * kLinePitchPt + kAscentEm * size;
   }
 
   // Places the filled lines of one block; returns the end of the last line
-  // (x, baseline) for a mark.
+  // (x, baseline) for a mark. Body lines (not `centre`) are set on cells of
+  // kTextWidth / cells_per_line (15.8 pt for 16 pt characters, formats.h):
+  // full lines justified to the text width, a paragraph's last
+  // line at its cells' width.
   std::pair<double, double> put(const std::vector<FilledLine>& lines, Face face, double size,
                                 int cells_per_line, bool centre) {
     std::pair<double, double> end{kTextLeft, baseline(size)};
+    const double cell = centre ? size : kTextWidth / cells_per_line;
     for (const FilledLine& l : lines) {
       if (line_ >= kLinesPerPage) new_page();
-      const double x = kTextLeft + l.indent * size;
-      const double room = (cells_per_line - l.indent) * size;
-      const double target = (l.last || centre) ? 0 : room;
+      const double x = kTextLeft + l.indent * cell;
+      const double room = (cells_per_line - l.indent) * cell;
+      const double target = centre ? 0 : l.last ? l.cells * cell : room;
       const double b = baseline(size);
       double right = shaper_.place(l.text, face, size, x, b, target, centre ? kTextWidth : room, centre,
                                    out_.pages.back().runs);

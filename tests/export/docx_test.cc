@@ -120,20 +120,28 @@ TEST(Docx, PageIsA4WithOfficialDocumentMargins) {
   ASSERT_TRUE(sect);
   EXPECT_EQ(attr(sect, "w:pgSz", "w:w"), "11906");
   EXPECT_EQ(attr(sect, "w:pgSz", "w:h"), "16838");
-  EXPECT_EQ(attr(sect, "w:pgMar", "w:top"), "2098");     // 37 mm
-  EXPECT_EQ(attr(sect, "w:pgMar", "w:left"), "1531");    // 27 mm
-  EXPECT_EQ(attr(sect, "w:pgMar", "w:right"), "1412");   // 24.9 mm
-  EXPECT_EQ(attr(sect, "w:pgMar", "w:bottom"), "2002");  // 22 lines of 579 fill the rest
-  EXPECT_EQ(16838 - 2098 - 2002, 22 * 579);
-  EXPECT_EQ(attr(sect, "w:docGrid", "w:type"), "linesAndChars");
+  // The margin is 3.2 mm above the 天头 (37 mm): a word processor sets the
+  // characters at the foot of their 28.95 pt line (fidelity_test measures
+  // where they land).
+  EXPECT_EQ(attr(sect, "w:pgMar", "w:top"), "1916");     // 33.8 mm
+  EXPECT_EQ(attr(sect, "w:pgMar", "w:left"), "1587");    // 订口 28 mm
+  EXPECT_EQ(attr(sect, "w:pgMar", "w:right"), "1474");   // 26 mm: 156 mm of text
+  EXPECT_EQ(attr(sect, "w:pgMar", "w:bottom"), "2184");  // 22 lines of 579 fill the rest
+  EXPECT_EQ(16838 - 1916 - 2184, 22 * 579);
+  EXPECT_EQ(11906 - 1587 - 1474, 8845);                  // 156 mm
+  // A line grid; no character grid (docx.cc says why): 28 characters a
+  // line come from the body's character spacing.
+  EXPECT_EQ(attr(sect, "w:docGrid", "w:type"), "lines");
   EXPECT_EQ(attr(sect, "w:docGrid", "w:linePitch"), "579");
-  // The character pitch (16 pt + charSpace/4096 pt) fits 28, not 29, in the
-  // 8963-twip text width.
-  double char_space = std::stod(attr(sect, "w:docGrid", "w:charSpace"));
-  double pitch_twips = (16.0 + char_space / 4096.0) * 20.0;
-  EXPECT_LE(28 * pitch_twips, 11906 - 1531 - 1412);
-  EXPECT_GT(29 * pitch_twips, 11906 - 1531 - 1412);
-  EXPECT_NEAR(28 * pitch_twips, 8963, 2.0);
+  pugi::xml_node normal =
+      d["word/styles.xml"].select_node("//w:style[@w:styleId='Normal']").node();
+  const double spacing = std::stod(attr(normal, "w:rPr/w:spacing", "w:val"));
+  const double pitch_twips = 16.0 * 20.0 + spacing;
+  EXPECT_LE(28 * pitch_twips, 8845);
+  EXPECT_GT(29 * pitch_twips, 8845);
+  // No automatic space between Chinese and digits ("2024年1月" stays tight).
+  EXPECT_EQ(attr(normal, "w:pPr/w:autoSpaceDE", "w:val"), "0");
+  EXPECT_EQ(attr(normal, "w:pPr/w:autoSpaceDN", "w:val"), "0");
 }
 
 // The title paragraph's lines: its w:t text split at each w:br, without
