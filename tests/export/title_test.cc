@@ -11,6 +11,7 @@
 #include <unicode/unistr.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <functional>
 #include <iostream>
@@ -231,6 +232,15 @@ TEST(Title, EdgeCases) {
   const auto lines = break_title(latin, kTitleCharsPerLine);
   EXPECT_GT(lines.size(), 1u);
   EXPECT_EQ(joined(lines), latin);
+  // A very long title still takes the fewest lines, quickly.
+  std::string very_long;
+  for (int i = 0; i < 6; ++i) very_long += "关于进一步加强和改进基层党组织建设";
+  const auto start = std::chrono::steady_clock::now();
+  const auto many = break_title(very_long, kTitleCharsPerLine);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
+  EXPECT_EQ(many.size(), 6u) << shown(many);  // 102 characters
+  EXPECT_EQ(joined(many), very_long);
+  for (const auto& l : many) EXPECT_LE(text_cells(l), kTitleCharsPerLine) << l;
   // A line break at a space drops the space.
   const std::string spaced = "Annual Report on the Implementation of the Regional Water Supply Plan";
   std::string without;
