@@ -8,12 +8,24 @@
 // (paidoc-trace, paidoc-user, paidoc-order) and zips. All text that enters
 // the XML goes through xml_text() (escaped, UTF-8 checked).
 //
-// Layout (export.h): A4, margins 37/24.9/35.3/27 mm (top/right/bottom/left),
-// a "lines and characters" grid of 22 lines x 28 characters, body 16 pt
+// Layout (export.h): A4, a text block of 156 mm whose characters start 37 mm
+// from the top and 28 mm from the left edge (the page margin sits higher,
+// see kTop), a line grid of 22 lines, 28 characters a line by character
+// spacing (kCharSpacing), body 16 pt
 // 仿宋_GB2312 with exact 579-twip line spacing, title 22 pt 方正小标宋简体,
 // headings 黑体 / 楷体 / 仿宋_GB2312, page numbers "— N —" 14 pt 宋体, odd
 // pages right and even pages left (w:evenAndOddHeaders). Every paragraph
-// names a real Word style (Title, Heading1..Heading4, Normal).
+// names a real Word style (Title, Heading1..Heading4, Normal). A long title
+// is broken into lines by break_title() (title.h), written as w:br.
+//
+// Why no character grid: 28 characters in 156 mm make a 15.8 pt cell, less
+// than the 16 pt character. Word accepts such a grid (a negative
+// w:charSpace) and squeezes; LibreOffice gives each character two cells
+// and sets 14 a line. On a grid, LibreOffice also rounds every run of
+// half-width characters up to whole cells, so "1" in "2024年1月" or "2" in
+// "（2）" is followed by half a blank cell. Tightening each character by
+// kCharSpacing instead fits 28 a line in both, and digits and Latin keep
+// their own widths.
 #include <zip.h>
 
 #include <algorithm>
@@ -25,6 +37,7 @@
 
 #include "export/formats.h"
 #include "export/layout.h"
+#include "export/title.h"
 
 namespace paidoc::exporter::internal {
 namespace {
@@ -37,32 +50,51 @@ constexpr int twips_of_pt(double pt) { return static_cast<int>(pt * 20.0 + 0.5);
 
 constexpr int kPageW = twips_of_mm(kPageWidthMm);     // 11906
 constexpr int kPageH = twips_of_mm(kPageHeightMm);    // 16838
-constexpr int kTop = twips_of_mm(kTopMarginMm);       // 2098
-constexpr int kLeft = twips_of_mm(kLeftMarginMm);     // 1531
-constexpr int kRight = twips_of_mm(kRightMarginMm);   // 1412
+// A word processor sets a character at the foot of an exact-height line:
+// with 16 pt characters on 28.95 pt lines the top of the characters lies
+// 3.2 mm below the top of the line (measured on LibreOffice's rendering in
+// the Fandol fonts; Word sets them alike). The page margin is that much
+// higher than the 天头, so the characters start 37 mm from the top edge.
+constexpr double kBodyInkDropMm = 3.2;
+// A 22 pt title character on the same line height starts 2.1 mm below the
+// line's top: the title paragraph moves down by the difference (spacing
+// before), and takes it back from its spacing after, so the body below stays
+// on the grid.
+constexpr double kTitleInkDropMm = 2.1;
+constexpr int kTitleShift = twips_of_mm(kBodyInkDropMm - kTitleInkDropMm);  // 62
+
+constexpr int kTop = twips_of_mm(kTopMarginMm - kBodyInkDropMm);  // 1916
+constexpr int kLeft = twips_of_mm(kLeftMarginMm);     // 1587
+constexpr int kRight = twips_of_mm(kRightMarginMm);   // 1474
 constexpr int kLinePitch = twips_of_pt(kLinePitchPt); // 579
-constexpr int kBottom = kPageH - kTop - kLinesPerPage * kLinePitch;  // 2002
-constexpr int kTextWidth = kPageW - kLeft - kRight;   // 8963
+constexpr int kBottom = kPageH - kTop - kLinesPerPage * kLinePitch;  // 2184
+constexpr int kTextWidth = kPageW - kLeft - kRight;   // 8845
 constexpr int kBodyHalfPt = static_cast<int>(kBodyPt * 2);         // w:sz 32
 constexpr int kTitleHalfPt = static_cast<int>(kTitlePt * 2);       // w:sz 44
 constexpr int kPageNumberHalfPt = static_cast<int>(kPageNumberPt * 2);  // w:sz 28
 // One 14 pt character: the page number stands one character in from the edge.
 constexpr int kPageNumberInset = twips_of_pt(kPageNumberPt);
-// Distance of the footer from the page edge: puts the page number line about
-// 7 mm below the text block (GB/T 9704 7.5).
-constexpr int kFooterDistance = twips_of_mm(22.0);
+// Distance of the footer's foot from the page's lower edge. The footer is a
+// single 14 pt line whose dash stands 2.9 mm above its foot (measured like
+// kBodyInkDropMm), so the dash lies kPageNumberDropMm below the text block's
+// lower edge, kTopMarginMm + 22 lines from the top edge (GB/T 9704 7.5).
+constexpr double kFooterDashRiseMm = 2.9;
+constexpr int kFooterDistance =
+    twips_of_mm(kPageHeightMm - kTopMarginMm - kLinesPerPage * kLinePitchPt * 25.4 / 72.0 -
+                kPageNumberDropMm - kFooterDashRiseMm);
 constexpr int kHeaderDistance = twips_of_mm(15.0);
 
 static_assert(kBottom > kFooterDistance + 2 * twips_of_pt(kPageNumberPt));
-static_assert(kTextWidth >= kCharsPerLine * twips_of_pt(kBodyPt));
+static_assert(kTitleShift > 0 && kTitleShift < kLinePitch);
 
-// w:docGrid w:charSpace: the extra character pitch over the body size, in
-// 1/4096 pt, so that exactly kCharsPerLine characters fill the text width.
-// Rounded down so that 28 pitches never exceed the width.
-int char_space() {
-  double pitch_pt = static_cast<double>(kTextWidth) / kCharsPerLine / 20.0;
-  return static_cast<int>(std::floor((pitch_pt - kBodyPt) * 4096.0));
-}
+// Character spacing of body text (w:spacing in w:rPr, twips; negative:
+// tighter): the largest pitch at which kCharsPerLine 16 pt characters fit
+// the text width. -5: 28 x 315 = 8820 <= 8845 < 29 x 315.
+constexpr int kCharSpacing = kTextWidth / kCharsPerLine - twips_of_pt(kBodyPt);
+static_assert(kCharsPerLine * (twips_of_pt(kBodyPt) + kCharSpacing) <= kTextWidth);
+static_assert((kCharsPerLine + 1) * (twips_of_pt(kBodyPt) + kCharSpacing) > kTextWidth);
+
+std::string char_spacing(int twips) { return "<w:spacing w:val=\"" + std::to_string(twips) + "\"/>"; }
 
 // ---------------------------------------------------------------------------
 // Text into XML.
@@ -223,6 +255,11 @@ std::string run_in_style(int level, std::string_view east_asian_font) {
          n + "\"/><w:basedOn w:val=\"DefaultParagraphFont\"/><w:uiPriority w:val=\"9\"/><w:rPr>" +
          fonts(kLatinFont, east_asian_font) + "</w:rPr></w:style>";
 }
+// Word puts a quarter em between Chinese and digits or Latin by default
+// ("2024 年 1 月"); an official document keeps them tight, as typed.
+// LibreOffice's docx import (7.4) ignores these and keeps its own script
+// spacing, a fifth of the line height (about 1.35 mm at 16 pt).
+constexpr std::string_view kNoAutoSpace = "<w:autoSpaceDE w:val=\"0\"/><w:autoSpaceDN w:val=\"0\"/>";
 
 std::string styles_xml() {
   std::string s(kXmlDecl);
@@ -237,21 +274,25 @@ std::string styles_xml() {
   s += exact_spacing();
   s += "</w:pPr></w:pPrDefault></w:docDefaults>";
 
-  // Normal: the body. No widow control, so every page is filled to its 22
+  // Normal: the body. No automatic space between Chinese and digits or
+  // Latin (kNoAutoSpace). No widow control, so every page is filled to its 22
   // lines like a printed official document.
   s += paragraph_style(
       "Normal", "Normal", true, 0,
-      "<w:widowControl w:val=\"0\"/>" + exact_spacing() +
+      "<w:widowControl w:val=\"0\"/>" + std::string(kNoAutoSpace) + exact_spacing() +
           "<w:ind w:firstLineChars=\"200\" w:firstLine=\"" + std::to_string(2 * twips_of_pt(kBodyPt)) +
           "\"/><w:jc w:val=\"both\"/>",
-      fonts(kLatinFont, kBodyFont) + size(kBodyHalfPt));
-  // The title is off the character grid: on it, every 22 pt character would
-  // take two 16 pt cells.
+      fonts(kLatinFont, kBodyFont) + char_spacing(kCharSpacing) + size(kBodyHalfPt));
+  // The title keeps its natural spacing (20 characters of 22 pt fit) and is
+  // off the line grid, so its two lines (title and gap) shift as a whole.
   s += paragraph_style("Title", "Title", false, 10,
-                       "<w:snapToGrid w:val=\"0\"/>" + exact_spacing(kLinePitch) +
+                       "<w:snapToGrid w:val=\"0\"/><w:spacing w:before=\"" +
+                           std::to_string(kTitleShift) + "\" w:after=\"" +
+                           std::to_string(kLinePitch - kTitleShift) + "\" w:line=\"" +
+                           std::to_string(kLinePitch) + "\" w:lineRule=\"exact\"/>" +
                            "<w:ind w:firstLineChars=\"0\" w:firstLine=\"0\"/><w:jc w:val=\"center\"/>",
                        fonts(kLatinFont, kTitleFont) + "<w:b w:val=\"0\"/><w:bCs w:val=\"0\"/>" +
-                           "<w:color w:val=\"000000\"/>" + size(kTitleHalfPt));
+                           "<w:color w:val=\"000000\"/>" + char_spacing(0) + size(kTitleHalfPt));
   s += heading_style(1, kHeading1Font);
   s += heading_style(2, kHeading2Font);
   s += heading_style(3, kBodyFont);
@@ -264,7 +305,7 @@ std::string styles_xml() {
       "Footer", "footer", false, 99,
       "<w:snapToGrid w:val=\"0\"/><w:spacing w:before=\"0\" w:after=\"0\" w:line=\"240\" "
       "w:lineRule=\"auto\"/><w:ind w:firstLineChars=\"0\" w:firstLine=\"0\"/>",
-      fonts(kPageNumberFont, kPageNumberFont) + size(kPageNumberHalfPt));
+      fonts(kPageNumberFont, kPageNumberFont) + char_spacing(0) + size(kPageNumberHalfPt));
   s += "<w:style w:type=\"character\" w:default=\"1\" w:styleId=\"DefaultParagraphFont\">"
        "<w:name w:val=\"Default Paragraph Font\"/><w:uiPriority w:val=\"1\"/><w:semiHidden/>"
        "<w:unhideWhenUsed/></w:style>";
@@ -276,8 +317,8 @@ std::string settings_xml() {
   std::string s(kXmlDecl);
   s += "<w:settings xmlns:w=\"";
   s += kNsW;
-  // Element order follows CT_Settings. doNotCompress keeps every character
-  // in its grid cell, so a full line holds exactly 28.
+  // Element order follows CT_Settings. doNotCompress keeps full-width
+  // punctuation a full character wide, so a full line holds exactly 28.
   s += "\"><w:zoom w:percent=\"100\"/><w:defaultTabStop w:val=\"420\"/>"
        "<w:evenAndOddHeaders/>"
        "<w:characterSpacingControl w:val=\"doNotCompress\"/>"
@@ -412,8 +453,7 @@ std::string section_xml() {
        std::to_string(kFooterDistance) + "\" w:gutter=\"0\"/>";
   s += "<w:pgNumType w:start=\"1\"/>";
   s += "<w:cols w:space=\"425\"/>";
-  s += "<w:docGrid w:type=\"linesAndChars\" w:linePitch=\"" + std::to_string(kLinePitch) +
-       "\" w:charSpace=\"" + std::to_string(char_space()) + "\"/>";
+  s += "<w:docGrid w:type=\"lines\" w:linePitch=\"" + std::to_string(kLinePitch) + "\"/>";
   s += "</w:sectPr>";
   return s;
 }
@@ -497,7 +537,6 @@ void open_closing_paragraph(const std::vector<gate::ViewBlock>& blocks, size_t i
 constexpr std::string_view kNextRun = "</w:t></w:r><w:r><w:t xml:space=\"preserve\">";
 
 constexpr std::string_view kCloseParagraph = "</w:t></w:r></w:p>";
-
 // Writes the zip. Every buffer must outlive the call (libzip reads them at
 // zip_close).
 Result<std::string> zip_parts(const std::vector<std::pair<const char*, const std::string*>>& parts,
@@ -569,7 +608,14 @@ Result<std::shared_ptr<const Prepared>> prepare_docx(const gate::DocumentView& v
   cur += kNsR;
   cur += "\"><w:body>";
   open_paragraph("Title", cur);
-  xml_text(view.title, cur);
+  // The title's lines (GB/T 9704 7.3.1), 22 pt characters across the text
+  // width, as the PDF breaks them.
+  const std::vector<std::string> title_lines =
+      break_title(view.title, kTitleCharsPerLine);
+  for (size_t i = 0; i < title_lines.size(); ++i) {
+    if (i > 0) cur += "</w:t><w:br/><w:t xml:space=\"preserve\">";
+    xml_text(title_lines[i], cur);
+  }
   p->doc_pieces.push_back(std::move(cur));  // the mark ends the title
   cur.assign(kCloseParagraph);
 

@@ -13,13 +13,15 @@
 //   prepare(view, format)  -> Prepared   (layout, fonts, XML; no mark)
 //   stamp(prepared, mark)  -> file bytes (mark in text and metadata)
 //
-// Page geometry (docx and pdf): A4 210 x 297 mm; top margin (天头) 37 mm,
-// binding/left margin (订口) 27 mm, right 24.9 mm (28 characters of 16 pt
-// fit exactly), bottom margin so 22 lines of 28.95 pt (579 twips) fill the
-// text block; title 22 pt (2号) centred; body 16 pt (3号) with a
+// Page geometry (docx and pdf, GB/T 9704 §5.2): A4 210 x 297 mm; the text
+// block's characters start 37 mm below the top edge (天头, as a ruler
+// measures it) and 28 mm from the left edge (订口); the block is 156 mm wide
+// (28 characters of 16 pt, each tightened to a 15.8 pt cell) and holds 22
+// lines of 28.95 pt (579 twips); title 22 pt (2号) centred, broken between
+// words into balanced lines (title.h); body 16 pt (3号) with a
 // two-character first-line indent; headings 一、 黑体, （一） 楷体, 1. and
-// （1） 仿宋, all 16 pt; page numbers 14 pt (4号) 宋体 "— N —", odd pages
-// right, even pages left.
+// （1） 仿宋, all 16 pt; page numbers 14 pt (4号) 宋体 "— N —", their dash
+// 7 mm below the text block, odd pages right, even pages left.
 //
 // Thread-safety: pure functions over values; Prepared is immutable and may
 // be shared between threads.

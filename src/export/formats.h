@@ -23,15 +23,27 @@ inline constexpr int kMarkEveryParagraphs = 3;
 // Page geometry shared by the docx and pdf writers (see export.h).
 inline constexpr double kPageWidthMm = 210.0;
 inline constexpr double kPageHeightMm = 297.0;
-inline constexpr double kTopMarginMm = 37.0;
-inline constexpr double kLeftMarginMm = 27.0;    // 订口
-inline constexpr double kRightMarginMm = 24.9;
+// GB/T 9704 §5.2.1: the text block (版心) is 156 mm wide; its top edge, the
+// top of the first line's characters, is 37 mm (天头) below the page's top
+// edge; its left edge is 28 mm (订口) from the page's left edge. 28
+// characters fill a line, so a character cell is 156 mm / 28 = 15.8 pt, a
+// little narrower than the 16 pt character: the characters are set 0.2 pt
+// tighter, which their side bearings absorb.
+inline constexpr double kTopMarginMm = 37.0;     // 天头
+inline constexpr double kLeftMarginMm = 28.0;    // 订口
+inline constexpr double kTextWidthMm = 156.0;
+inline constexpr double kRightMarginMm = kPageWidthMm - kLeftMarginMm - kTextWidthMm;  // 26
 inline constexpr double kLinePitchPt = 28.95;    // 579 twips
 inline constexpr int kLinesPerPage = 22;
 inline constexpr int kCharsPerLine = 28;
 inline constexpr double kBodyPt = 16.0;          // 3号
 inline constexpr double kTitlePt = 22.0;         // 2号
+// A title line holds this many 22 pt characters (break_title, title.h).
+inline constexpr int kTitleCharsPerLine = static_cast<int>(kTextWidthMm / 25.4 * 72.0 / kTitlePt);  // 20
 inline constexpr double kPageNumberPt = 14.0;    // 4号
+// The page number's dash line stands this far below the text block's lower
+// edge (kTopMarginMm + kLinesPerPage lines; GB/T 9704 §7.5).
+inline constexpr double kPageNumberDropMm = 7.0;
 
 // The metadata copy of the mark: "paidoc-trace:" + 16 lower-case hex digits
 // of (download_id << 32 | nonce). Written to docx custom properties

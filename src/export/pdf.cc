@@ -27,8 +27,11 @@
 // the last of their paragraph are justified to the full measure by spacing
 // clusters (never inside a Latin word), up to 8% of the font size per gap,
 // beyond which the line stays ragged: pdftotext inserts a space for gaps
-// over 10% of the font size, and copy-paste must not gain spaces. The title
-// (22 pt, 20 cells a line) is centred, followed by one blank line; headings
+// over 10% of the font size, and copy-paste must not gain spaces. Body
+// cells are 15.8 pt (28 in the 156 mm text block) for 16 pt characters, so
+// every body line is set 0.2 pt per character tighter than its natural
+// width. The title (22 pt, 20 cells a line) is broken by break_title()
+// (title.h), the docx's lines, centred, followed by one blank line; headings
 // keep with the next block; labels 第…章/节/条 get a U+3000 as in the docx.
 //
 // Trace mark. Pango turns zero-width characters (U+200B/C/D, U+2060,
@@ -92,6 +95,7 @@
 
 #include "export/formats.h"
 #include "export/layout.h"
+#include "export/title.h"
 
 namespace paidoc::exporter::internal {
 
@@ -105,15 +109,17 @@ constexpr double kPageW = kPageWidthMm * kPtPerMm;
 constexpr double kPageH = kPageHeightMm * kPtPerMm;
 constexpr double kTextLeft = kLeftMarginMm * kPtPerMm;
 constexpr double kTextTop = kTopMarginMm * kPtPerMm;
-constexpr double kTextWidth = (kPageWidthMm - kLeftMarginMm - kRightMarginMm) * kPtPerMm;
+constexpr double kTextWidth = kTextWidthMm * kPtPerMm;
 constexpr double kTextRight = kTextLeft + kTextWidth;
 constexpr double kTextBottom = kTextTop + kLinesPerPage * kLinePitchPt;
 // The em box of a CJK face spans 0.88 em above the baseline to 0.12 below;
-// it is centred in the line pitch.
+// its top is the top of its line, so the first line's characters start at
+// the 天头 (37 mm), as a ruler measures it.
 constexpr double kAscentEm = 0.88;
 // Page number: the dash (about 0.38 em above the baseline) 7 mm below the
 // text block (GB/T 9704 §7.5), one character in from the block's edge.
-constexpr double kPageNumberBaseline = kTextBottom + 7 * kPtPerMm + 0.38 * kPageNumberPt;
+constexpr double kPageNumberBaseline =
+    kTextBottom + kPageNumberDropMm * kPtPerMm + 0.38 * kPageNumberPt;
 constexpr int kBodyIndentCells = 2;
 // The attachment note's items and wrapped lines start here: after the
 // 2-cell indent and "附件：" (format.md §6.4).
@@ -444,19 +450,23 @@ class Pager {
   }
 
   double baseline(double size) const {
-    return kTextTop + line_ * kLinePitchPt + (kLinePitchPt - size) / 2 + kAscentEm * size;
+    return kTextTop + line_ * kLinePitchPt + kAscentEm * size;
   }
 
   // Places the filled lines of one block; returns the end of the last line
-  // (x, baseline) for a mark.
+  // (x, baseline) for a mark. Body lines (not `centre`) are set on cells of
+  // kTextWidth / cells_per_line (15.8 pt for 16 pt characters, formats.h):
+  // full lines justified to the text width, a paragraph's last
+  // line at its cells' width.
   std::pair<double, double> put(const std::vector<FilledLine>& lines, Face face, double size,
                                 int cells_per_line, bool centre) {
     std::pair<double, double> end{kTextLeft, baseline(size)};
+    const double cell = centre ? size : kTextWidth / cells_per_line;
     for (const FilledLine& l : lines) {
       if (line_ >= kLinesPerPage) new_page();
-      const double x = kTextLeft + l.indent * size;
-      const double room = (cells_per_line - l.indent) * size;
-      const double target = (l.last || centre) ? 0 : room;
+      const double x = kTextLeft + l.indent * cell;
+      const double room = (cells_per_line - l.indent) * cell;
+      const double target = centre ? 0 : l.last ? l.cells * cell : room;
       const double b = baseline(size);
       double right = shaper_.place(l.text, face, size, x, b, target, centre ? kTextWidth : room, centre,
                                    out_.pages.back().runs);
@@ -479,18 +489,23 @@ class Pager {
       const size_t at = std::min(text.find(l.text, from), text.size());
       from = at + l.text.size();
       const size_t split = std::clamp(head_bytes, at, from) - at;
-      const double x = kTextLeft + l.indent * size;
-      const double room = (kCharsPerLine - l.indent) * size;
+      const double cell = kTextWidth / kCharsPerLine;
+      const double x = kTextLeft + l.indent * cell;
+      const double room = (kCharsPerLine - l.indent) * cell;
       const double b = baseline(size);
       auto& runs = out_.pages.back().runs;
+      // Each part set on its own cells, as put() sets a paragraph's last line.
+      auto on_grid = [&](std::string_view part, Face f) { return shaper_.width(part, f, size) / size * cell; };
+      const std::string_view head = std::string_view(l.text).substr(0, split);
+      const std::string_view rest = std::string_view(l.text).substr(split);
       double right = x;
-      if (split > 0)
-        right = shaper_.place(std::string_view(l.text).substr(0, split), head_face, size, right, b,
-                              split == l.text.size() && !l.last ? room : 0, room, false, runs);
-      if (split < l.text.size()) {
+      if (!head.empty())
+        right = shaper_.place(head, head_face, size, right, b,
+                              rest.empty() && !l.last ? room : on_grid(head, head_face), room, false, runs);
+      if (!rest.empty()) {
         const double left = x + room - right;
-        right = shaper_.place(std::string_view(l.text).substr(split), face, size, right, b,
-                              l.last ? 0 : left, left, false, runs);
+        right = shaper_.place(rest, face, size, right, b, l.last ? on_grid(rest, face) : left, left,
+                              false, runs);
       }
       end = {right, b};
       ++line_;
@@ -500,16 +515,19 @@ class Pager {
 
   // As put(), for lines that start `first_left` cells in (the first line)
   // and `left` cells in (the others), filled to `cells` cells: the closing
-  // of format.md §6.4. Lines are not justified.
+  // of format.md §6.4. Each line is set on its cells' width, not justified.
   std::pair<double, double> put_at(const std::vector<FilledLine>& lines, Face face, double size,
                                    double first_left, double left, double cells) {
     std::pair<double, double> end{kTextLeft, baseline(size)};
+    const double cell = kTextWidth / kCharsPerLine;
     bool first = true;
     for (const FilledLine& l : lines) {
       if (line_ >= kLinesPerPage) new_page();
-      const double x = kTextLeft + (first ? first_left : left) * size;
+      const double x = kTextLeft + (first ? first_left : left) * cell;
       const double b = baseline(size);
-      end = {shaper_.place(l.text, face, size, x, b, 0, cells * size, false, out_.pages.back().runs), b};
+      end = {shaper_.place(l.text, face, size, x, b, l.cells * cell, cells * cell, false,
+                           out_.pages.back().runs),
+             b};
       ++line_;
       first = false;
     }
@@ -630,13 +648,15 @@ Status layout_document(const gate::DocumentView& view, const Fonts& fonts, Prepa
   const MarkSpot body_mark{*body_speck, 0, 0};
   const MarkSpot title_mark{*title_speck, 0, 0};
 
-  // Title: centred lines of 22 pt cells, then one blank line.
-  const int title_cells = static_cast<int>(kTextWidth / kTitlePt);
-  auto title_lines =
-      fill_lines(without_frames(view.title), 0, title_cells, shaper.measure(kTitleFace, kTitlePt));
+  // Title: centred lines of 22 pt cells, broken as in the docx (title.h),
+  // then one blank line.
+  std::vector<FilledLine> title_lines;
+  for (std::string& text : break_title(without_frames(view.title), kTitleCharsPerLine))
+    title_lines.push_back({std::move(text), 0, 0, false});
+  if (!title_lines.empty()) title_lines.back().last = true;
   std::optional<std::pair<double, double>> last_end;  // end of the last line placed
   if (!title_lines.empty()) {
-    last_end = pager.put(title_lines, kTitleFace, kTitlePt, title_cells, /*centre=*/true);
+    last_end = pager.put(title_lines, kTitleFace, kTitlePt, kTitleCharsPerLine, /*centre=*/true);
     pager.mark_at(*last_end, title_mark);
     pager.skip_line();
   }

@@ -176,7 +176,7 @@ TEST(ClosingPdf, SignatureAndDateStandTwoCellsApartAndTwoFromTheEdge) {
   const Span item = find("2.整改台账模板");
   const Span sign = find("某县应急管理局办公室");
   const Span date = find("2024年3月5日");
-  const double cell = 16;  // body text, 16 pt a cell
+  const double cell = internal::kTextWidthMm / internal::kCharsPerLine * 72 / 25.4;  // 15.8 pt
   // The body's first line is indented 2 cells, like the note.
   EXPECT_NEAR(note.left, body.left, 1);
   EXPECT_NEAR(item.left - note.left, 3 * cell, 1.5);

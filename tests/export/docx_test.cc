@@ -13,6 +13,7 @@
 
 #include "export/export.h"
 #include "export/formats.h"
+#include "export/title.h"
 #include "export/trace.h"
 #include "export_fixture.h"
 
@@ -123,20 +124,61 @@ TEST(Docx, PageIsA4WithOfficialDocumentMargins) {
   ASSERT_TRUE(sect);
   EXPECT_EQ(attr(sect, "w:pgSz", "w:w"), "11906");
   EXPECT_EQ(attr(sect, "w:pgSz", "w:h"), "16838");
-  EXPECT_EQ(attr(sect, "w:pgMar", "w:top"), "2098");     // 37 mm
-  EXPECT_EQ(attr(sect, "w:pgMar", "w:left"), "1531");    // 27 mm
-  EXPECT_EQ(attr(sect, "w:pgMar", "w:right"), "1412");   // 24.9 mm
-  EXPECT_EQ(attr(sect, "w:pgMar", "w:bottom"), "2002");  // 22 lines of 579 fill the rest
-  EXPECT_EQ(16838 - 2098 - 2002, 22 * 579);
-  EXPECT_EQ(attr(sect, "w:docGrid", "w:type"), "linesAndChars");
+  // The margin is 3.2 mm above the 天头 (37 mm): a word processor sets the
+  // characters at the foot of their 28.95 pt line (fidelity_test measures
+  // where they land).
+  EXPECT_EQ(attr(sect, "w:pgMar", "w:top"), "1916");     // 33.8 mm
+  EXPECT_EQ(attr(sect, "w:pgMar", "w:left"), "1587");    // 订口 28 mm
+  EXPECT_EQ(attr(sect, "w:pgMar", "w:right"), "1474");   // 26 mm: 156 mm of text
+  EXPECT_EQ(attr(sect, "w:pgMar", "w:bottom"), "2184");  // 22 lines of 579 fill the rest
+  EXPECT_EQ(16838 - 1916 - 2184, 22 * 579);
+  EXPECT_EQ(11906 - 1587 - 1474, 8845);                  // 156 mm
+  // A line grid; no character grid (docx.cc says why): 28 characters a
+  // line come from the body's character spacing.
+  EXPECT_EQ(attr(sect, "w:docGrid", "w:type"), "lines");
   EXPECT_EQ(attr(sect, "w:docGrid", "w:linePitch"), "579");
-  // The character pitch (16 pt + charSpace/4096 pt) fits 28, not 29, in the
-  // 8963-twip text width.
-  double char_space = std::stod(attr(sect, "w:docGrid", "w:charSpace"));
-  double pitch_twips = (16.0 + char_space / 4096.0) * 20.0;
-  EXPECT_LE(28 * pitch_twips, 11906 - 1531 - 1412);
-  EXPECT_GT(29 * pitch_twips, 11906 - 1531 - 1412);
-  EXPECT_NEAR(28 * pitch_twips, 8963, 2.0);
+  pugi::xml_node normal =
+      d["word/styles.xml"].select_node("//w:style[@w:styleId='Normal']").node();
+  const double spacing = std::stod(attr(normal, "w:rPr/w:spacing", "w:val"));
+  const double pitch_twips = 16.0 * 20.0 + spacing;
+  EXPECT_LE(28 * pitch_twips, 8845);
+  EXPECT_GT(29 * pitch_twips, 8845);
+  // No automatic space between Chinese and digits ("2024年1月" stays tight).
+  EXPECT_EQ(attr(normal, "w:pPr/w:autoSpaceDE", "w:val"), "0");
+  EXPECT_EQ(attr(normal, "w:pPr/w:autoSpaceDN", "w:val"), "0");
+}
+
+// The title paragraph's lines: its w:t text split at each w:br, without
+// the trace mark.
+std::vector<std::string> title_lines(const pugi::xml_node& title) {
+  std::vector<std::string> lines(1);
+  for (pugi::xml_node r : title.children("w:r")) {
+    for (pugi::xml_node n : r.children()) {
+      if (std::string_view(n.name()) == "w:br") lines.emplace_back();
+      else if (std::string_view(n.name()) == "w:t") lines.back() += n.child_value();
+    }
+  }
+  for (std::string& l : lines)
+    if (auto at = l.find("\xEF\xBB\xBF"); at != std::string::npos) l.erase(at);  // the mark
+  return lines;
+}
+
+// GB/T 9704 §7.3.1: a 41-character title used to wrap 20/20/1 with 料 alone.
+TEST(Docx, LongTitleBreaksBetweenWordsWithLineBreaks) {
+  const std::string title = "市卫生健康委员会党组领导班子关于省委巡视反馈问题整改专题民主生活会个人对照检查材料";
+  Docx d = render_docx(open_view(title + "\n" + std::string(kReport.substr(kReport.find('\n') + 1))));
+  std::vector<pugi::xml_node> ps = paragraphs(d["word/document.xml"]);
+  ASSERT_FALSE(ps.empty());
+  const std::vector<std::string> lines = title_lines(ps[0]);
+  EXPECT_EQ(lines, internal::break_title(title, internal::kTitleCharsPerLine));
+  // Three lines of 14, 14 and 13 characters, each word whole.
+  const std::vector<std::string> want = {"市卫生健康委员会党组领导班子", "关于省委巡视反馈问题整改专题",
+                                         "民主生活会个人对照检查材料"};
+  EXPECT_EQ(lines, want);
+
+  // A title that fits one line has no break.
+  Docx short_title = render_docx(open_view(kReport));
+  EXPECT_EQ(title_lines(paragraphs(short_title["word/document.xml"])[0]).size(), 1u);
 }
 
 TEST(Docx, StylesCarryTheFontsAndSizes) {

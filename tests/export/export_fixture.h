@@ -9,6 +9,7 @@
 #include <pugixml.hpp>
 #include <zip.h>
 
+#include <fstream>
 #include <map>
 #include <string>
 #include <string_view>
@@ -173,6 +174,69 @@ inline std::vector<pugi::xml_node> paragraphs(const pugi::xml_document& document
 // Whether `text` holds `needle`.
 inline bool contains(std::string_view text, std::string_view needle) {
   return text.find(needle) != std::string_view::npos;
+}
+
+
+// A page as grey pixels, as `pdftoppm -r 254 -gray` writes it (a binary
+// PGM): 10 pixels a mm, for measuring a rendered page with a ruler.
+struct Raster {
+  static constexpr int kDpi = 254;
+  static constexpr double kMmPerPx = 25.4 / kDpi;
+  int width = 0, height = 0;
+  std::string pixels;
+  bool ink(int x, int y) const {
+    return static_cast<unsigned char>(pixels[static_cast<size_t>(y) * width + x]) < 128;
+  }
+  bool row_ink(int y, int x0, int x1) const {
+    for (int x = x0; x < x1; ++x)
+      if (ink(x, y)) return true;
+    return false;
+  }
+  // The first row with ink, or height.
+  int first_ink_row() const {
+    int y = 0;
+    while (y < height && !row_ink(y, 0, width)) ++y;
+    return y;
+  }
+  // The middle row of the first glyph (the leftmost run of ink columns) in
+  // the first band of ink rows at or below row `from`: the dash of a page
+  // number "— N —". -1 when there is none.
+  double first_glyph_middle_row(int from, double* glyph_width_px = nullptr) const {
+    int band = from;
+    while (band < height && !row_ink(band, 0, width)) ++band;
+    if (band >= height) return -1;
+    int band_end = band;
+    while (band_end < height && row_ink(band_end, 0, width)) ++band_end;
+    auto column_ink = [&](int x) {
+      for (int y = band; y < band_end; ++y)
+        if (ink(x, y)) return true;
+      return false;
+    };
+    int x0 = 0;
+    while (x0 < width && !column_ink(x0)) ++x0;
+    int x1 = x0;
+    while (x1 < width && column_ink(x1)) ++x1;
+    double sum = 0;
+    int rows = 0;
+    for (int y = band; y < band_end; ++y)
+      if (row_ink(y, x0, x1)) sum += y, ++rows;
+    if (glyph_width_px != nullptr) *glyph_width_px = x1 - x0;
+    return rows > 0 ? sum / rows : -1;
+  }
+};
+
+inline Raster read_pgm(const std::string& path) {
+  Raster r;
+  std::ifstream f(path, std::ios::binary);
+  std::string magic;
+  int maxval = 0;
+  f >> magic >> r.width >> r.height >> maxval;
+  f.get();
+  if (!f || magic != "P5" || maxval != 255) return Raster{};
+  r.pixels.resize(static_cast<size_t>(r.width) * r.height);
+  f.read(r.pixels.data(), static_cast<std::streamsize>(r.pixels.size()));
+  if (!f) return Raster{};
+  return r;
 }
 
 }  // namespace paidoc::exporter::testing

@@ -2,7 +2,11 @@
 // headless), comes out as the official-document page it claims to be —
 // A4, at most 22 body lines of at most 28 characters per page, a centred
 // title, headings in 黑体 / 楷体 and the body in 仿宋 (here their free
-// stand-ins, the Fandol fonts, mapped by tests/export/fonts.conf).
+// stand-ins, the Fandol fonts, mapped by tests/export/fonts.conf) — and
+// measures as GB/T 9704 asks with a ruler (on the rendered pixels and the
+// text boxes): 天头 37 mm, 订口 28 mm, text width 156 mm, the page number's
+// dash 7 mm below the text block, digits without gaps, a long title broken
+// between words.
 //
 // Skipped, saying so, when LibreOffice or poppler-utils is not installed.
 // LibreOffice's first start takes 10-20 s; the conversion is time-boxed.
@@ -25,6 +29,7 @@
 
 #include "export/export.h"
 #include "export/formats.h"
+#include "export/title.h"
 #include "export_fixture.h"
 
 namespace paidoc::exporter {
@@ -138,37 +143,37 @@ std::vector<std::vector<Line>> pdf_lines(const std::string& html) {
   return pages;
 }
 
-TEST(Fidelity, LibreOfficeLaysTheDocxOutAsAnOfficialDocument) {
+// The LibreOffice binary, or "" with *missing naming what to install.
+std::string find_office(std::string* missing) {
   std::string office = which("libreoffice");
   if (office.empty()) office = which("soffice");
-  if (office.empty())
-    GTEST_SKIP() << "libreoffice/soffice not on PATH: install libreoffice-writer-nogui to run the "
-                    "docx fidelity test";
-  for (const char* tool : {"pdftotext", "pdffonts", "pdfinfo"}) {
-    if (which(tool).empty()) GTEST_SKIP() << tool << " not on PATH: install poppler-utils";
+  if (office.empty()) {
+    *missing = "libreoffice/soffice not on PATH: install libreoffice-writer-nogui to run the "
+               "docx fidelity test";
+    return {};
   }
+  for (const char* tool : {"pdftotext", "pdffonts", "pdfinfo", "pdftoppm"}) {
+    if (which(tool).empty()) {
+      *missing = std::string(tool) + " not on PATH: install poppler-utils";
+      return {};
+    }
+  }
+  return office;
+}
+
+// Renders the view's docx to tmp/report.pdf with LibreOffice.
+void convert(const std::string& office, const gate::DocumentView& view, const TempDir& tmp) {
   // Absolute (see CMakeLists.txt): fontconfig does not resolve a relative
   // FONTCONFIG_FILE against the working directory, and LibreOffice runs in
   // the temporary directory anyway.
   const fs::path fonts_conf = PAIDOC_FIDELITY_FONTS_CONF;
   ASSERT_TRUE(fonts_conf.is_absolute()) << fonts_conf;
   ASSERT_TRUE(fs::exists(fonts_conf)) << fonts_conf;
-
-  // About four pages: headings of levels 1-3 and long paragraphs.
-  gate::DocumentView view = open_view(long_report(2000));
   auto bytes = render(view, Format::kDocx, Mark{1, 2, 3, 4});
   ASSERT_TRUE(bytes.ok()) << bytes.status().to_string();
-  TempDir tmp;
   const fs::path docx = tmp.path() / "report.docx";
   const fs::path pdf = tmp.path() / "report.pdf";
   std::ofstream(docx, std::ios::binary) << *bytes;
-
-  // Lines the text needs at 28 characters a line, title and its gap included.
-  int lines_needed = 2;
-  for (const auto& b : view.blocks)
-    lines_needed += static_cast<int>(std::ceil((text_width(b.label + b.text) + 2) / 28.0));
-  const int pages_expected = (lines_needed + 21) / 22;
-
   const std::string cmd = "cd " + shell_quote(tmp.path().string()) + " && FONTCONFIG_FILE=" + shell_quote(fonts_conf.string()) +
                           " timeout " + std::to_string(kConvertSeconds) + " " + shell_quote(office) +
                           " -env:UserInstallation=file://" + (tmp.path() / "profile").string() +
@@ -181,6 +186,23 @@ TEST(Fidelity, LibreOfficeLaysTheDocxOutAsAnOfficialDocument) {
   // An unreadable fonts.conf does not stop LibreOffice: fontconfig says so on
   // stderr and carries on with its built-in defaults, without the Fandol fonts.
   EXPECT_EQ(log.find("Fontconfig error"), std::string::npos) << log;
+}
+
+TEST(Fidelity, LibreOfficeLaysTheDocxOutAsAnOfficialDocument) {
+  std::string missing;
+  const std::string office = find_office(&missing);
+  if (office.empty()) GTEST_SKIP() << missing;
+  // About four pages: headings of levels 1-3 and long paragraphs.
+  gate::DocumentView view = open_view(long_report(2000));
+  TempDir tmp;
+  ASSERT_NO_FATAL_FAILURE(convert(office, view, tmp));
+  const fs::path pdf = tmp.path() / "report.pdf";
+
+  // Lines the text needs at 28 characters a line, title and its gap included.
+  int lines_needed = 2;
+  for (const auto& b : view.blocks)
+    lines_needed += static_cast<int>(std::ceil((text_width(b.label + b.text) + 2) / 28.0));
+  const int pages_expected = (lines_needed + 21) / 22;
 
   // A4 pages, as many as the text needs.
   std::string info;
@@ -211,17 +233,17 @@ TEST(Fidelity, LibreOfficeLaysTheDocxOutAsAnOfficialDocument) {
     EXPECT_TRUE(embedded) << face << " is not embedded:\n" << fonts;
   }
 
-  // The page grid: the text block runs from 37 mm below the top edge to
-  // 2002 twips above the bottom; inside it at most 22 lines of at most 28
+  // The page grid: the text block runs from 37 mm below the top edge for
+  // 22 lines of 28.95 pt; inside it at most 22 lines of at most 28
   // characters (one more for punctuation hanging in the margin).
   std::string html;
   ASSERT_EQ(run("pdftotext -bbox-layout " + shell_quote(pdf.string()) + " -", &html), 0);
   auto all = pdf_lines(html);
   ASSERT_EQ(static_cast<int>(all.size()), pages);
-  const double top = 37.0 / 25.4 * 72.0;           // 104.9 pt
-  const double bottom = 841.89 - 2002.0 / 20.0;     // 741.8 pt
-  const double left = 27.0 / 25.4 * 72.0;           // 76.5 pt
-  const double right = 595.28 - 24.9 / 25.4 * 72.0; // 524.7 pt
+  const double top = 37.0 / 25.4 * 72.0;            // 104.9 pt
+  const double bottom = top + 22 * 28.95;            // 741.8 pt
+  const double left = 28.0 / 25.4 * 72.0;            // 79.4 pt
+  const double right = left + 156.0 / 25.4 * 72.0;   // 521.6 pt
   int fullest = 0;
   double widest = 0;
   for (size_t p = 0; p < all.size(); ++p) {
@@ -265,6 +287,139 @@ TEST(Fidelity, LibreOfficeLaysTheDocxOutAsAnOfficialDocument) {
   const Line& title = all[0][0];
   EXPECT_TRUE(contains(title.text, "关于开展专项整治工作情况的报告")) << title.text;
   EXPECT_NEAR((title.x_min + title.x_max) / 2, (left + right) / 2, 6.0);
+}
+
+
+Raster raster(const fs::path& pdf, int page, const fs::path& dir) {
+  const fs::path stem = dir / ("page-" + std::to_string(page));
+  const std::string n = std::to_string(page);
+  if (run("pdftoppm -r " + std::to_string(Raster::kDpi) + " -gray -singlefile -f " + n + " -l " + n +
+          " " + shell_quote(pdf.string()) + " " + shell_quote(stem.string())) != 0)
+    return Raster{};
+  return read_pgm(stem.string() + ".pgm");
+}
+
+// Text without the zero-width characters of the trace mark.
+std::string visible(std::string_view s) {
+  std::string out(s);
+  for (const char* z : {"\xE2\x80\x8B", "\xE2\x80\x8C", "\xE2\x80\x8D", "\xE2\x81\xA0", "\xEF\xBB\xBF"})
+    for (size_t at; (at = out.find(z)) != std::string::npos;) out.erase(at, 3);
+  return out;
+}
+
+// A 41-character title (it used to come out as 20/20/1) over a body that
+// holds digits inside Chinese text and runs to a second page.
+constexpr std::string_view kLongTitle =
+    "中共青山县委组织部领导班子关于学习贯彻党的二十大精神专题民主生活会个人对照检查材料";
+constexpr std::string_view kDigits =
+    "2024年1月15日，班子召开专题会议，对照（2）类问题逐项查摆，共梳理问题13条，已整改9条。";
+
+TEST(Fidelity, GeometryMeasuresAsTheStandardAsks) {
+  std::string missing;
+  const std::string office = find_office(&missing);
+  if (office.empty()) GTEST_SKIP() << missing;
+  std::string source = long_report(1200);
+  source = std::string(kLongTitle) + "\n" + std::string(kDigits) + "\n" + source.substr(source.find('\n') + 1);
+  gate::DocumentView view = open_view(source);
+  TempDir tmp;
+  ASSERT_NO_FATAL_FAILURE(convert(office, view, tmp));
+  const fs::path pdf = tmp.path() / "report.pdf";
+
+  constexpr double kPtPerMm = 72.0 / 25.4;
+  constexpr double kTolMm = 1.0;  // GB/T 9704 §5.2.1
+  const double block_bottom_mm = 37.0 + 22 * 28.95 / kPtPerMm;
+
+  std::string html;
+  ASSERT_EQ(run("pdftotext -bbox-layout " + shell_quote(pdf.string()) + " -", &html), 0);
+  auto pages = pdf_lines(html);
+  ASSERT_GE(pages.size(), 2u);
+
+  // The title: the lines break_title() gives, one centred line each, none a
+  // single character (GB/T 9704 §7.3.1).
+  const std::vector<std::string> want = internal::break_title(kLongTitle, internal::kTitleCharsPerLine);
+  ASSERT_EQ(want.size(), 3u);
+  ASSERT_GE(pages[0].size(), want.size());
+  for (size_t i = 0; i < want.size(); ++i) {
+    EXPECT_EQ(visible(pages[0][i].text), want[i]) << "title line " << i + 1;
+    EXPECT_GE(text_width(visible(pages[0][i].text)), 2.0) << pages[0][i].text;
+    EXPECT_NEAR((pages[0][i].x_min + pages[0][i].x_max) / 2, (28.0 + 78.0) * kPtPerMm, 6.0)
+        << "title line " << i + 1 << " not centred";
+  }
+
+  // Digits sit in the Chinese text without the half-cell gaps a character
+  // grid leaves ("2024年1 月", "（2 ）"). LibreOffice still sets its own
+  // script spacing (a fifth of the line height, 1.35 mm) between Chinese and
+  // digits: its docx import ignores w:autoSpaceDE/DN, which Word honours. So
+  // a gap must stay below half a cell (2.8 mm), and none is allowed beside
+  // full-width punctuation.
+  std::string text;
+  ASSERT_EQ(run("pdftotext -enc UTF-8 " + shell_quote(pdf.string()) + " -", &text), 0);
+  text = visible(text);
+  EXPECT_TRUE(contains(text, "对照（2）类问题")) << text.substr(0, 600);
+  {
+    pugi::xml_document d;
+    ASSERT_TRUE(d.load_string(html.c_str()));
+    int digit_words = 0;
+    for (auto ln : d.select_nodes("//line")) {
+      // Body lines only: the page number "— N —" has spaces of its own.
+      if (ln.node().attribute("yMax").as_double() > block_bottom_mm * kPtPerMm) continue;
+      std::vector<pugi::xml_node> words;
+      for (auto w : ln.node().children("word")) words.push_back(w);
+      for (size_t i = 0; i < words.size(); ++i) {
+        const std::string t = words[i].child_value();
+        if (t.empty() || t.find_first_not_of("0123456789") != std::string::npos) continue;
+        ++digit_words;
+        const double x0 = words[i].attribute("xMin").as_double();
+        const double x1 = words[i].attribute("xMax").as_double();
+        if (i > 0) {
+          EXPECT_LT((x0 - words[i - 1].attribute("xMax").as_double()) / kPtPerMm, 1.6)
+              << "gap before " << t << " after " << words[i - 1].child_value();
+        }
+        if (i + 1 < words.size()) {
+          EXPECT_LT((words[i + 1].attribute("xMin").as_double() - x1) / kPtPerMm, 1.6)
+              << "gap after " << t << " before " << words[i + 1].child_value();
+        }
+      }
+    }
+    EXPECT_GE(digit_words, 4);  // 2024, 1, 15, 13, 9 and the report's counts
+  }
+
+  // 天头: the first line's characters start 37 mm below the top edge, on
+  // the title page and on a page of body text.
+  for (int page : {1, 2}) {
+    Raster r = raster(pdf, page, tmp.path());
+    ASSERT_GT(r.height, 0) << "page " << page;
+    EXPECT_NEAR(r.first_ink_row() * Raster::kMmPerPx, 37.0, kTolMm) << "天头 of page " << page;
+
+    // The page number's dash (its first glyph, "—") 7 mm below the text
+    // block's lower edge (§7.5).
+    double dash_width = 0;
+    const double dash = r.first_glyph_middle_row(
+        static_cast<int>((block_bottom_mm + 1.0) / Raster::kMmPerPx), &dash_width);
+    ASSERT_GT(dash, 0) << "page " << page << " has no page number";
+    EXPECT_GT(dash_width * Raster::kMmPerPx, 3.0) << "the first glyph is not the dash";
+    EXPECT_NEAR(dash * Raster::kMmPerPx - block_bottom_mm, 7.0, kTolMm)
+        << "page number dash below the text block, page " << page;
+  }
+
+  // 订口 28 mm and a text width of 156 mm, from the text boxes of body
+  // lines: their left edge, and the right edge most full lines reach
+  // (punctuation may hang beyond it).
+  double left = 1e9;
+  std::vector<double> rights;
+  for (size_t p = 0; p < pages.size(); ++p) {
+    for (const Line& l : pages[p]) {
+      if (l.y_min < 36.0 * kPtPerMm || l.y_max > block_bottom_mm * kPtPerMm + 6) continue;
+      if (p == 0 && &l < &pages[0][want.size()]) continue;  // the title
+      left = std::min(left, l.x_min);
+      if (text_width(visible(l.text)) >= 26.0) rights.push_back(l.x_max);
+    }
+  }
+  ASSERT_GE(rights.size(), 5u);
+  std::sort(rights.begin(), rights.end());
+  const double right = rights[rights.size() / 2];
+  EXPECT_NEAR(left / kPtPerMm, 28.0, kTolMm) << "订口";
+  EXPECT_NEAR((right - left) / kPtPerMm, 156.0, kTolMm) << "text width";
 }
 
 }  // namespace

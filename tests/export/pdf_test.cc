@@ -27,6 +27,8 @@
 #include "doc/parser.h"
 #include "export/formats.h"
 #include "export/layout.h"
+#include "export/title.h"
+#include "export_fixture.h"
 #include "export/trace.h"
 #include "gate/gate.h"
 
@@ -366,7 +368,7 @@ TEST_F(PdfExport, TextStaysInTheTextBlock) {
   std::unique_ptr<poppler::document> d(
       poppler::document::load_from_raw_data(bytes_->data(), static_cast<int>(bytes_->size())));
   const double mm = 72 / 25.4;
-  const double left = 27 * mm, right = (210 - 24.9) * mm, top = 37 * mm;
+  const double left = 28 * mm, right = (28 + 156) * mm, top = 37 * mm;
   const double bottom = top + 22 * kLinePitchPt;
   for (int i = 0; i < d->pages(); ++i) {
     std::unique_ptr<poppler::page> page(d->create_page(i));
@@ -385,6 +387,70 @@ TEST_F(PdfExport, TextStaysInTheTextBlock) {
     }
     EXPECT_LE(baselines.size(), static_cast<size_t>(kLinesPerPage)) << "page " << i + 1;
   }
+}
+
+// GB/T 9704 measured on the rendered page, as with a ruler: a 41-character
+// title in the lines break_title() gives (the docx's), the first line's
+// characters 37 mm from the top edge (天头), the text block from 28 mm (订口)
+// and 156 mm wide, the page number's dash 7 mm below the block.
+TEST(PdfGeometry, MeasuresAsTheStandardAsks) {
+  for (const char* tool : {"pdftoppm", "pdftotext"})
+    if (!have_tool(tool)) GTEST_SKIP() << tool << " not installed (poppler-utils)";
+  const std::string title =
+      "中共青山县委组织部领导班子关于学习贯彻党的二十大精神专题民主生活会个人对照检查材料";
+  std::string source = long_notice();
+  source = title + source.substr(source.find('\n'));
+  doc::Document d = parse_or_die(source);
+  auto prepared = prepare_pdf(view_of(d, gate::Viewer::system()));
+  ASSERT_TRUE(prepared.ok()) << prepared.status().to_string();
+  auto bytes = stamp_pdf(**prepared, Mark{5, 6, 7, 8});
+  ASSERT_TRUE(bytes.ok()) << bytes.status().to_string();
+  TempDir dir;
+  const fs::path pdf = dir.path / "geometry.pdf";
+  write_file(pdf, *bytes);
+
+  // The title's lines, then the body.
+  int status = -1;
+  const std::string text = run("pdftotext -enc UTF-8 '" + pdf.string() + "' - 2>/dev/null", &status);
+  ASSERT_EQ(status, 0);
+  std::vector<std::string> lines;
+  for (const std::string& l : split(text, '\n'))
+    if (!squeezed(l).empty()) lines.push_back(squeezed(l));
+  const std::vector<std::string> want = break_title(title, kTitleCharsPerLine);
+  ASSERT_EQ(want.size(), 3u);
+  ASSERT_GT(lines.size(), want.size());
+  for (size_t i = 0; i < want.size(); ++i) EXPECT_EQ(lines[i], want[i]) << "title line " << i + 1;
+
+  const double mm = 72 / 25.4;
+  const double block_bottom_mm = kTopMarginMm + kLinesPerPage * kLinePitchPt / mm;
+  for (int page : {1, 2}) {
+    const std::string stem = (dir.path / ("page-" + std::to_string(page))).string();
+    run("pdftoppm -r " + std::to_string(testing::Raster::kDpi) + " -gray -singlefile -f " +
+            std::to_string(page) + " -l " + std::to_string(page) + " '" + pdf.string() + "' '" + stem + "'",
+        &status);
+    ASSERT_EQ(status, 0);
+    const testing::Raster r = testing::read_pgm(stem + ".pgm");
+    ASSERT_GT(r.height, 0);
+    EXPECT_NEAR(r.first_ink_row() * r.kMmPerPx, 37.0, 1.0) << "天头 of page " << page;
+    const double dash = r.first_glyph_middle_row(static_cast<int>((block_bottom_mm + 1) / r.kMmPerPx));
+    ASSERT_GT(dash, 0) << "page " << page;
+    EXPECT_NEAR(dash * r.kMmPerPx - block_bottom_mm, 7.0, 1.0) << "page number, page " << page;
+  }
+
+  // 订口 and width from the text boxes of the body (the mark excluded).
+  std::unique_ptr<poppler::document> doc(
+      poppler::document::load_from_raw_data(bytes->data(), static_cast<int>(bytes->size())));
+  std::unique_ptr<poppler::page> page(doc->create_page(1));
+  double left = 1e9, right = 0;
+  for (const poppler::text_box& box : page->text_list()) {
+    if (without_zero_width(poppler_text(box.text())).empty()) continue;
+    const poppler::rectf b = box.bbox();
+    if (b.y() > block_bottom_mm * mm) continue;  // the page number
+    left = std::min(left, b.x());
+    right = std::max(right, b.x() + b.width());
+  }
+  EXPECT_NEAR(left / mm, 28.0, 1.0) << "订口";
+  EXPECT_NEAR((right - left) / mm, 156.0, 1.0) << "text width";
 }
 
 TEST_F(PdfExport, MarkInTextAndKeywords) {
