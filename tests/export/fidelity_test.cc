@@ -6,7 +6,7 @@
 // measures as GB/T 9704 asks with a ruler (on the rendered pixels and the
 // text boxes): 天头 37 mm, 订口 28 mm, text width 156 mm, the page number's
 // dash 7 mm below the text block, digits without gaps, a long title broken
-// between words.
+// between words, the signature and date on the right (落款).
 //
 // Skipped, saying so, when LibreOffice or poppler-utils is not installed.
 // LibreOffice's first start takes 10-20 s; the conversion is time-boxed.
@@ -320,6 +320,9 @@ TEST(Fidelity, GeometryMeasuresAsTheStandardAsks) {
   if (office.empty()) GTEST_SKIP() << missing;
   std::string source = long_report(1200);
   source = std::string(kLongTitle) + "\n" + std::string(kDigits) + "\n" + source.substr(source.find('\n') + 1);
+  // The closing (format.md §6.4): a signature of 13 cells and a date of 6
+  // written in Chinese numerals.
+  source += "\n中共青山县委组织部领导班子\n二〇二四年三月五日\n";
   gate::DocumentView view = open_view(source);
   TempDir tmp;
   ASSERT_NO_FATAL_FAILURE(convert(office, view, tmp));
@@ -420,6 +423,24 @@ TEST(Fidelity, GeometryMeasuresAsTheStandardAsks) {
   const double right = rights[rights.size() / 2];
   EXPECT_NEAR(left / kPtPerMm, 28.0, kTolMm) << "订口";
   EXPECT_NEAR((right - left) / kPtPerMm, 156.0, kTolMm) << "text width";
+
+  // 落款 (GB/T 9704 §7.3.5): the signature ends 2 characters from the right
+  // edge, the date (in Arabic numerals) starts 2 characters right of the
+  // signature's start, on the next line.
+  const double cell_mm = 156.0 / 28;
+  const Line* sign = nullptr;
+  const Line* date = nullptr;
+  for (const Line& l : pages.back()) {
+    if (visible(l.text) == "中共青山县委组织部领导班子") sign = &l;
+    if (contains(visible(l.text), "2024") && contains(visible(l.text), "3") &&
+        contains(visible(l.text), "5日"))
+      date = &l;
+  }
+  ASSERT_NE(sign, nullptr) << "no signature line on the last page";
+  ASSERT_NE(date, nullptr) << "no date line in Arabic numerals on the last page";
+  EXPECT_NEAR((right - sign->x_max) / kPtPerMm, 2 * cell_mm, kTolMm) << "signature from the right edge";
+  EXPECT_NEAR((date->x_min - sign->x_min) / kPtPerMm, 2 * cell_mm, kTolMm) << "date under the signature";
+  EXPECT_NEAR(date->y_min - sign->y_min, 28.95, 2.0) << "the date is on the next line";
 }
 
 }  // namespace
