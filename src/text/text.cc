@@ -2,6 +2,7 @@
 
 #include <opencc/opencc.h>
 #include <unicode/normalizer2.h>
+#include <unicode/uchar.h>
 #include <unicode/locid.h>
 #include <unicode/unistr.h>
 #include <unicode/utf8.h>
@@ -93,6 +94,12 @@ const icu::Normalizer2& nfkc();
 // simplified. kSlow marks characters that need the full path (NFKC
 // changes them). One array load per character on the hot path.
 constexpr uint32_t kSlow = 0xFFFFFFFF;
+// Default-ignorable characters (zero-width spaces and joiners, soft
+// hyphen, variation selectors, BOM): invisible, so they belong to no token
+// and separate nothing: 党<U+200B>建 reads, and is indexed, as 党建.
+constexpr uint32_t kIgnore = 0xFFFFFFFE;
+
+bool ignorable(UChar32 c) { return u_hasBinaryProperty(c, UCHAR_DEFAULT_IGNORABLE_CODE_POINT); }
 
 const std::vector<uint32_t>& bmp_table() {
   static const std::vector<uint32_t> table = [] {
@@ -101,7 +108,9 @@ const std::vector<uint32_t>& bmp_table() {
     std::vector<uint32_t> t(0x10000, kSlow);
     for (UChar32 c = 0; c < 0x10000; ++c) {
       if (c >= 0xD800 && c <= 0xDFFF) continue;
-      if (c < 0x80) {
+      if (ignorable(c)) {
+        t[c] = kIgnore;
+      } else if (c < 0x80) {
         t[c] = static_cast<uint32_t>((c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c);
       } else if (norm.isInert(c)) {
         t[c] = static_cast<uint32_t>(simplify(c));
@@ -223,7 +232,8 @@ std::string normalize(std::string_view utf8) {
   const Simplifier& simplify = require_simplifier();
   icu::UnicodeString simplified;
   for (int32_t k = 0; k < normalized.length(); k = normalized.moveIndex32(k, 1)) {
-    simplified.append(simplify(normalized.char32At(k)));
+    const UChar32 c = normalized.char32At(k);
+    if (!ignorable(c)) simplified.append(simplify(c));
   }
   std::string out;
   simplified.toLower(icu::Locale::getRoot()).toUTF8String(out);
@@ -250,9 +260,11 @@ std::vector<Token> tokenize_impl(std::string_view utf8, bool index_mode) {
     UChar32 c;
     U8_NEXT(s, i, n, c);
     if (c >= 0 && c < 0x10000 && fast[static_cast<size_t>(c)] != kSlow) {
-      units.push_back({static_cast<UChar32>(fast[static_cast<size_t>(c)]), start, i});
+      const uint32_t f = fast[static_cast<size_t>(c)];
+      if (f != kIgnore) units.push_back({static_cast<UChar32>(f), start, i});
       continue;
     }
+    if (c >= 0 && ignorable(c)) continue;
     if (norm.isInert(c)) {
       units.push_back({simplify(c), start, i});
       continue;
@@ -264,17 +276,27 @@ std::vector<Token> tokenize_impl(std::string_view utf8, bool index_mode) {
       continue;
     }
     for (int32_t k = 0; k < mapped.length(); k = mapped.moveIndex32(k, 1)) {
-      units.push_back({simplify(ascii_lower(mapped.char32At(k))), start, i});
+      const UChar32 m = mapped.char32At(k);
+      if (!ignorable(m)) units.push_back({simplify(ascii_lower(m)), start, i});
     }
   }
 
-  // 2. Group into runs of one kind and emit tokens.
+  // 2. Group into runs of one kind and emit tokens. The first token after
+  // a separator run is marked (Token::gap).
+  bool gap = false;
+  auto emit = [&](Token t) {
+    t.gap = gap && !tokens.empty();
+    gap = false;
+    tokens.push_back(std::move(t));
+  };
   size_t a = 0;
   while (a < units.size()) {
     const Kind kind = kind_of(units[a].cp);
     size_t b = a + 1;
     while (b < units.size() && kind_of(units[b].cp) == kind) ++b;
-    if (kind == Kind::kWord) {
+    if (kind == Kind::kSeparator) {
+      gap = true;
+    } else if (kind == Kind::kWord) {
       // A word that starts with a number followed by letters is two words,
       // the number and the rest, so that 1200 finds 1200㎡ (NFKC: 1200m2)
       // and 5 finds 5g. A word that starts with a letter stays whole (pdf2,
@@ -288,24 +310,24 @@ std::vector<Token> tokenize_impl(std::string_view utf8, bool index_mode) {
         for (size_t k = from; k < to; ++k) t.text.push_back(static_cast<char>(units[k].cp));
         t.start = units[from].start;
         t.end = units[to - 1].end;
-        tokens.push_back(std::move(t));
+        emit(std::move(t));
       }
     } else if (kind == Kind::kCjk) {
       if (b - a == 1) {
         Token t{{}, units[a].start, units[a].end};
         append_utf8(t.text, units[a].cp);
-        tokens.push_back(std::move(t));
+        emit(std::move(t));
       } else {
         for (size_t k = a; k + 1 < b; ++k) {
           Token t{{}, units[k].start, units[k + 1].end};
           append_utf8(t.text, units[k].cp);
           append_utf8(t.text, units[k + 1].cp);
-          tokens.push_back(std::move(t));
+          emit(std::move(t));
         }
         if (index_mode) {
           Token t{{}, units[b - 1].start, units[b - 1].end, true};
           append_utf8(t.text, units[b - 1].cp);
-          tokens.push_back(std::move(t));
+          emit(std::move(t));
         }
       }
     }

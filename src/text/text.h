@@ -15,8 +15,18 @@
 // [a-z0-9]+ after normalisation. A word that starts with digits followed by
 // letters is two tokens, the digits and the rest ("1200m2" from 1200㎡:
 // "1200", "m2"); one that starts with a letter stays whole ("pdf2", and
-// keyword tokens). Everything else (spaces, punctuation, symbols, emoji,
-// other scripts) is a separator and never part of a token.
+// keyword tokens). Default-ignorable characters (zero-width space and
+// joiners, soft hyphen, variation selectors) are skipped: they neither
+// belong to a token nor separate one, so 党<U+200B>建 is the word 党建.
+// Everything else (spaces, punctuation, symbols, emoji, other scripts) is
+// a separator and never part of a token.
+//
+// A phrase never spans a separator run: the first token after one is
+// marked (Token::gap), and both index backends leave a position free
+// there (SQLite FTS5: a separator token no query word produces;
+// PostgreSQL: an empty tsvector position). So 工作风 does not match
+// 工作，作风, while 工作，作风 typed as one term matches the two words
+// across any one separator run (工作、作风, 工作 作风, a line break).
 //
 // Traditional -> simplified is applied character by character from a table
 // built once from OpenCC's character mappings (t2s), so a character
@@ -57,6 +67,11 @@ struct Token {
   // Index mode only: this token sits at the same position as the previous
   // one (FTS5_TOKEN_COLOCATED).
   bool colocated = false;
+  // A separator run (space, punctuation, line break, symbol...) stands
+  // between this token and the previous one. Never set on the first token
+  // or on a colocated one. The index keeps such tokens apart (see the file
+  // comment), so a phrase never spans a separator run.
+  bool gap = false;
   bool operator==(const Token&) const = default;
 };
 
