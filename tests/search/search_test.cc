@@ -114,6 +114,12 @@ TEST(FindMatches, APhraseNeverSpansASeparatorRun) {
   EXPECT_EQ(matched("加强党\u200B建", "党建"), (Strings{"党\u200B建"}));
 }
 
+TEST(FindMatches, PhraseLevelTraditionalMarksTheOriginalCharacters) {
+  EXPECT_EQ(matched("我們要深入瞭解情況", "了解"), (Strings{"瞭解"}));
+  EXPECT_EQ(matched("著力解決問題", "着力"), (Strings{"著力"}));
+  EXPECT_EQ(matched("藉此機會", "借此"), (Strings{"藉此"}));
+}
+
 TEST(CutSnippet, WindowAroundMatchWithEllipses) {
   std::string text;
   for (int i = 0; i < 60; ++i) text += "甲";
@@ -345,6 +351,30 @@ TEST_P(SearchTest, TraditionalQueryFindsTheSameDocuments) {
   for (int64_t id : ids(trad)) s2.insert(id);
   EXPECT_EQ(s1, (std::set<int64_t>{a, b}));
   EXPECT_EQ(s1, s2);
+}
+
+TEST_P(SearchTest, PhraseLevelTraditionalMatchesBothWays) {
+  int64_t trad = import("t.txt", doc("調研報告", "深入瞭解基層情況，著力解決群眾急難愁盼問題，藉此機會推動落實。"));
+  int64_t simp = import("s.txt", doc("学习体会", "要了解实际情况，着力破解发展难题，借此推动改革。"));
+  for (const char* q : {"了解", "瞭解", "着力", "著力", "借此", "藉此"}) {
+    Results r = run(q);
+    std::set<int64_t> got;
+    for (const Hit& h : r.hits) got.insert(h.id);
+    EXPECT_EQ(got, (std::set<int64_t>{trad, simp})) << q;
+  }
+  // The snippet shows and marks the original traditional characters.
+  Results r = run("了解 着力");
+  const Hit* hit = nullptr;
+  for (const Hit& h : r.hits) {
+    if (h.id == trad) hit = &h;
+  }
+  ASSERT_NE(hit, nullptr);
+  EXPECT_NE(hit->snippet_html().find("<mark>瞭解</mark>"), std::string::npos) << hit->snippet_html();
+  EXPECT_NE(hit->snippet_html().find("<mark>著力</mark>"), std::string::npos) << hit->snippet_html();
+  // A title in traditional script is marked the same way.
+  Results t = run("调研报告");
+  ASSERT_EQ(ids(t), (std::vector<int64_t>{trad}));
+  EXPECT_EQ(t.hits[0].title_html(), "<mark>調研報告</mark>");
 }
 
 TEST_P(SearchTest, FiltersSortAndPaging) {

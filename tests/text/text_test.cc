@@ -141,6 +141,39 @@ TEST(TextTest, InvisibleCharactersBelongToTheWord) {
   EXPECT_EQ(normalize("党\u200B建"), "党建");
 }
 
+TEST(TextTest, TraditionalIsSimplifiedByPhrase) {
+  // Characters whose simplified form depends on the phrase (OpenCC's
+  // phrase dictionaries), the same in both scripts.
+  EXPECT_EQ(normalize("瞭解"), "了解");
+  EXPECT_EQ(normalize("一目瞭然"), "一目了然");
+  EXPECT_EQ(normalize("瞭望"), "瞭望");
+  EXPECT_EQ(normalize("藉此"), "借此");
+  EXPECT_EQ(normalize("狼藉"), "狼藉");
+  EXPECT_EQ(normalize("乾淨"), "干净");
+  EXPECT_EQ(normalize("乾隆"), "乾隆");
+  // 著: 着 except in the phrases where it means writing or renown.
+  EXPECT_EQ(normalize("著力"), "着力");
+  EXPECT_EQ(normalize("穿著"), "穿着");
+  EXPECT_EQ(normalize("著作"), "著作");
+  EXPECT_EQ(normalize("顯著"), normalize("显著"));
+  EXPECT_EQ(normalize("顯著"), "显著");
+  // Queries and documents meet on the same tokens.
+  EXPECT_EQ(texts(tokenize("瞭解")), texts(tokenize("了解")));
+  EXPECT_EQ(texts(tokenize("著力")), texts(tokenize("着力")));
+  EXPECT_EQ(texts(tokenize("藉此機會")), texts(tokenize("借此机会")));
+}
+
+TEST(TextTest, PhraseConversionKeepsOriginalOffsets) {
+  const std::string input = "要深入瞭解情況，著力解決";
+  std::vector<Token> t = tokenize(input);
+  ASSERT_EQ(texts(t), (Terms{"要深", "深入", "入了", "了解", "解情", "情况", "着力", "力解", "解决"}));
+  auto cut = [&](const Token& k) { return input.substr(k.start, k.end - k.start); };
+  EXPECT_EQ(cut(t[3]), "瞭解");
+  EXPECT_EQ(cut(t[5]), "情況");
+  EXPECT_EQ(cut(t[6]), "著力");
+  EXPECT_TRUE(t[6].gap);
+}
+
 TEST(TextTest, InvalidUtf8) {
   for (std::string bad : {std::string("\xFF"), std::string("ab\xC3"), std::string("\xC0\xAF"),
                           std::string("\xED\xA0\x80"), std::string("\xF4\x90\x80\x80"),
