@@ -28,7 +28,7 @@ packages=(
   libsodium-dev                 # argon2id password hashes, random tokens
   libcurl4-openssl-dev          # outgoing mail (SMTP with STARTTLS/TLS)
   libqrencode-dev               # WeChat Pay code_url as an SVG QR code
-  libopencc-dev                 # traditional->simplified Chinese for search (pulls libopencc-data: t2s.json)
+  libopencc-dev                 # traditional->simplified Chinese for search (pulls libopencc-data: t2s, tw2s, s2t)
   libzip-dev libpugixml-dev     # .docx export and .docx sources (zip container, XML)
   libcmark-dev                  # .md sources (CommonMark)
   libcairo2-dev libpango1.0-dev # .pdf export

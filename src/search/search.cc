@@ -75,7 +75,8 @@ std::string spans_html(const std::vector<Span>& spans) {
 }
 
 // A term as the index matches it: its tokens in order, the last one a
-// prefix when it is a single ideograph.
+// prefix when it is a single ideograph; an empty token stands for a
+// separator run (text::Token::gap), which takes a position of its own.
 struct Phrase {
   std::vector<std::string> tokens;
   bool prefix_last = false;
@@ -83,13 +84,17 @@ struct Phrase {
 
 Phrase phrase_of(const Term& t) {
   Phrase p;
-  for (text::Token& tok : text::tokenize(t.text)) p.tokens.push_back(std::move(tok.text));
+  for (text::Token& tok : text::tokenize(t.text)) {
+    if (tok.gap) p.tokens.emplace_back();
+    p.tokens.push_back(std::move(tok.text));
+  }
   p.prefix_last = !p.tokens.empty() && text::is_single_ideograph(p.tokens.back());
   return p;
 }
 
 // Index-mode tokens grouped by position, as FTS5 sees them: a colocated
-// token shares the position of the token before it.
+// token shares the position of the token before it, and a separator run
+// takes an empty position of its own.
 struct Position {
   std::vector<const text::Token*> tokens;
 };
@@ -97,6 +102,7 @@ struct Position {
 std::vector<Position> positions_of(const std::vector<text::Token>& tokens) {
   std::vector<Position> out;
   for (const text::Token& t : tokens) {
+    if (t.gap && !out.empty()) out.emplace_back();
     if (!t.colocated || out.empty()) out.emplace_back();
     out.back().tokens.push_back(&t);
   }
@@ -223,6 +229,10 @@ std::vector<std::pair<int, int>> find_matches(std::string_view text,
       const text::Token* last = nullptr;
       bool ok = true;
       for (size_t j = 0; j < k && ok; ++j) {
+        if (p.tokens[j].empty()) {  // a separator run
+          ok = positions[at + j].tokens.empty();
+          continue;
+        }
         const text::Token* t = match_at(positions[at + j], p.tokens[j], p.prefix_last && j + 1 == k);
         if (!t) {
           ok = false;

@@ -7,7 +7,7 @@
 // Normalisation, applied identically to documents and queries:
 //   1. Unicode NFKC (full-width digits/letters become ASCII, compatibility
 //      ideographs become unified ones),
-//   2. traditional -> simplified Chinese (OpenCC, t2s.json),
+//   2. traditional -> simplified Chinese (OpenCC t2s, by phrase; below),
 //   3. Latin lower-casing.
 //
 // Tokens are runs of CJK ideographs, 〇 (U+3007) included (indexed as
@@ -15,14 +15,34 @@
 // [a-z0-9]+ after normalisation. A word that starts with digits followed by
 // letters is two tokens, the digits and the rest ("1200m2" from 1200㎡:
 // "1200", "m2"); one that starts with a letter stays whole ("pdf2", and
-// keyword tokens). Everything else (spaces, punctuation, symbols, emoji,
-// other scripts) is a separator and never part of a token.
+// keyword tokens). Default-ignorable characters (zero-width space and
+// joiners, soft hyphen, variation selectors) are skipped: they neither
+// belong to a token nor separate one, so 党<U+200B>建 is the word 党建.
+// Everything else (spaces, punctuation, symbols, emoji, other scripts) is
+// a separator and never part of a token.
 //
-// Traditional -> simplified is applied character by character from a table
-// built once from OpenCC's character mappings (t2s), so a character
-// normalises the same way whatever surrounds it: documents and queries meet
-// on identical tokens, and one table lookup is far faster than phrase
-// conversion.
+// A phrase never spans a separator run: the first token after one is
+// marked (Token::gap), and both index backends leave a position free
+// there (SQLite FTS5: a separator token no query word produces;
+// PostgreSQL: an empty tsvector position). So 工作风 does not match
+// 工作，作风, while 工作，作风 typed as one term matches the two words
+// across any one separator run (工作、作风, 工作 作风, a line break).
+//
+// Traditional -> simplified works on phrases, through OpenCC: each run of
+// ideographs is converted as a whole by t2s (its phrase dictionary
+// TSPhrases, then its character table), so characters whose simplified
+// form depends on the phrase come out right: 瞭解 -> 了解, 藉此 -> 借此,
+// 乾淨 -> 干净 (while 瞭望 and 狼藉 keep 瞭 and 藉). 著, which t2s never
+// changes, takes the reading of OpenCC's Taiwan phrase rules (tw2s, on the
+// run in traditional script): 着 (著力 -> 着力, 穿著 -> 穿着, 土著 -> 土着)
+// except in the phrases they list (著作, 著名, 显著, 名著, 昭著, 著述...). Each character still maps to
+// one character, so offsets point at the original text; a run whose
+// conversion would change its length (none in OpenCC's data today) keeps
+// the character table's reading. Documents and queries go through the
+// same conversion, but a word is converted in the run it stands in: in
+// rare cases a longer run segments differently than the word alone. A run
+// without a character that a phrase could convert differently (most
+// simplified text) is converted by one table lookup per character.
 //
 // Index mode (tokenize_for_index) adds, for every CJK run of two or more
 // characters, the run's LAST character as a unigram colocated with the last
@@ -57,6 +77,11 @@ struct Token {
   // Index mode only: this token sits at the same position as the previous
   // one (FTS5_TOKEN_COLOCATED).
   bool colocated = false;
+  // A separator run (space, punctuation, line break, symbol...) stands
+  // between this token and the previous one. Never set on the first token
+  // or on a colocated one. The index keeps such tokens apart (see the file
+  // comment), so a phrase never spans a separator run.
+  bool gap = false;
   bool operator==(const Token&) const = default;
 };
 

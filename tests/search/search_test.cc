@@ -104,6 +104,22 @@ TEST(FindMatches, FullWidthDigitsAndLatinCase) {
   EXPECT_EQ(matched("２０２３年GDP增长", "2023年 gdp"), (Strings{"２０２３年", "GDP"}));
 }
 
+TEST(FindMatches, APhraseNeverSpansASeparatorRun) {
+  EXPECT_EQ(matched("中心工作，作风建设", "工作风"), Strings{});
+  EXPECT_EQ(matched("改进工作风气", "工作风"), (Strings{"工作风"}));
+  // A term typed with a separator in it marks the words and what lies
+  // between them, across any one separator run.
+  EXPECT_EQ(matched("中心工作、作风建设；工作作风", "\"工作，作风\""), (Strings{"工作、作风"}));
+  // An invisible character inside a word is part of the marked range.
+  EXPECT_EQ(matched("加强党\u200B建", "党建"), (Strings{"党\u200B建"}));
+}
+
+TEST(FindMatches, PhraseLevelTraditionalMarksTheOriginalCharacters) {
+  EXPECT_EQ(matched("我們要深入瞭解情況", "了解"), (Strings{"瞭解"}));
+  EXPECT_EQ(matched("著力解決問題", "着力"), (Strings{"著力"}));
+  EXPECT_EQ(matched("藉此機會", "借此"), (Strings{"藉此"}));
+}
+
 TEST(CutSnippet, WindowAroundMatchWithEllipses) {
   std::string text;
   for (int i = 0; i < 60; ++i) text += "甲";
@@ -251,6 +267,64 @@ TEST_P(SearchTest, ANumberFindsItBeforeAUnit) {
   EXPECT_EQ(ids(run("1200m2")), (std::vector<int64_t>{area}));
 }
 
+TEST_P(SearchTest, APhraseNeverSpansASeparatorRun) {
+  int64_t apart = import("a.txt", doc("甲文", "围绕中心工作，作风建设常抓不懈。"));
+  int64_t together = import("b.txt", doc("乙文", "持续改进工作风气。"));
+  int64_t plain = import("c.txt", doc("丙文", "转变工作作风。"));
+  EXPECT_EQ(ids(run("工作风")), (std::vector<int64_t>{together}));
+  EXPECT_EQ(ids(run("工作作风")), (std::vector<int64_t>{plain}));
+  // Across 、, a space and a line break (a paragraph ends a line).
+  import("d.txt", doc("丁文", "推进党建、建设阵地。"));
+  int64_t spaced = import("e.txt", doc("戊文", "重点项目 联合申报。"));
+  import("f.txt", doc("己文", "要坚持问题\n导向抓落实。"));
+  EXPECT_EQ(run("党建设").total, 0);
+  EXPECT_EQ(run("项目联合").total, 0);
+  EXPECT_EQ(run("问题导向").total, 0);
+  // A term typed with a separator in it finds the words across any one
+  // separator run, and not run together.
+  EXPECT_EQ(ids(run("\"工作，作风\"")), (std::vector<int64_t>{apart}));
+  EXPECT_EQ(ids(run("\"项目 联合\"")), (std::vector<int64_t>{spaced}));
+  // An exclusion is the same phrase.
+  EXPECT_EQ(ids(run("工作 -\"工作、作风\"")), (std::vector<int64_t>{plain, together}));
+}
+
+TEST_P(SearchTest, AWordSplitOnlyByWhatBelongsToItStillMatches) {
+  // Invisible characters (zero-width space, soft hyphen) are part of the
+  // word; so is 〇; a number and an ideograph meet without a separator.
+  int64_t zero_width = import("z.txt", doc("甲文", "加强党\u200B建引领。"));
+  int64_t soft_hyphen = import("s.txt", doc("乙文", "抓好党\u00AD建工作。"));
+  int64_t year = import("y.txt", doc("丙文", "二〇二〇年第3季度完成。"));
+  Results r = run("党建");
+  std::set<int64_t> got;
+  for (const Hit& h : r.hits) got.insert(h.id);
+  EXPECT_EQ(got, (std::set<int64_t>{zero_width, soft_hyphen}));
+  EXPECT_EQ(ids(run("〇年第3季度")), (std::vector<int64_t>{year}));
+}
+
+bool has(const Results& r, int64_t id);
+
+TEST_P(SearchTest, LockedPaidSeparatorsAreNotSearchable) {
+  // Two documents whose paid parts differ only by a comma: a reader
+  // without access cannot tell them apart by phrases, exclusions or
+  // prefixes; a buyer of both can.
+  const std::string free = "本方案适用于住宅小区。";
+  int64_t comma = import("a.txt", doc("甲方案", free, "屋面卷材全部更换，排水管道同步疏通。"));
+  int64_t none = import("b.txt", doc("乙方案", free, "屋面卷材全部更换排水管道同步疏通。"));
+  const gate::Viewer reader{int64_t{7}, gate::Role::kReader, false, {}};
+  for (const gate::Viewer& v : {gate::Viewer::anonymous(), reader}) {
+    for (const char* q : {"全部更换排水", "\"全部更换，排水\"", "换排", "换，排"}) {
+      EXPECT_EQ(run(q, v).total, 0) << q;
+    }
+    for (const char* q : {"住宅小区 -全部更换排水", "住宅小区 -\"更换，排水管\"", "住宅小区 -换排"}) {
+      Results r = run(q, v);
+      EXPECT_TRUE(has(r, comma) && has(r, none)) << q;
+    }
+  }
+  const gate::Viewer buyer{int64_t{8}, gate::Role::kReader, false, {comma, none}};
+  EXPECT_EQ(ids(run("全部更换排水", buyer)), (std::vector<int64_t>{none}));
+  EXPECT_EQ(ids(run("\"全部更换，排水\"", buyer)), (std::vector<int64_t>{comma}));
+}
+
 TEST_P(SearchTest, SingleCharacterTermFindsEveryPosition) {
   int64_t start = import("s.txt", doc("甲文", "党建工作有序推进。"));
   int64_t end = import("e.txt", doc("乙文", "始终相信政党。"));
@@ -277,6 +351,30 @@ TEST_P(SearchTest, TraditionalQueryFindsTheSameDocuments) {
   for (int64_t id : ids(trad)) s2.insert(id);
   EXPECT_EQ(s1, (std::set<int64_t>{a, b}));
   EXPECT_EQ(s1, s2);
+}
+
+TEST_P(SearchTest, PhraseLevelTraditionalMatchesBothWays) {
+  int64_t trad = import("t.txt", doc("調研報告", "深入瞭解基層情況，著力解決群眾急難愁盼問題，藉此機會推動落實。"));
+  int64_t simp = import("s.txt", doc("学习体会", "要了解实际情况，着力破解发展难题，借此推动改革。"));
+  for (const char* q : {"了解", "瞭解", "着力", "著力", "借此", "藉此"}) {
+    Results r = run(q);
+    std::set<int64_t> got;
+    for (const Hit& h : r.hits) got.insert(h.id);
+    EXPECT_EQ(got, (std::set<int64_t>{trad, simp})) << q;
+  }
+  // The snippet shows and marks the original traditional characters.
+  Results r = run("了解 着力");
+  const Hit* hit = nullptr;
+  for (const Hit& h : r.hits) {
+    if (h.id == trad) hit = &h;
+  }
+  ASSERT_NE(hit, nullptr);
+  EXPECT_NE(hit->snippet_html().find("<mark>瞭解</mark>"), std::string::npos) << hit->snippet_html();
+  EXPECT_NE(hit->snippet_html().find("<mark>著力</mark>"), std::string::npos) << hit->snippet_html();
+  // A title in traditional script is marked the same way.
+  Results t = run("调研报告");
+  ASSERT_EQ(ids(t), (std::vector<int64_t>{trad}));
+  EXPECT_EQ(t.hits[0].title_html(), "<mark>調研報告</mark>");
 }
 
 TEST_P(SearchTest, FiltersSortAndPaging) {

@@ -102,6 +102,78 @@ TEST(TextTest, NoTokenContainsSeparators) {
   }
 }
 
+// Which tokens follow a separator run: the index keeps a position free
+// there, so a phrase never spans one.
+std::vector<bool> gaps(const std::vector<Token>& tokens) {
+  std::vector<bool> out;
+  for (const Token& t : tokens) out.push_back(t.gap);
+  return out;
+}
+
+TEST(TextTest, TheTokenAfterASeparatorRunIsMarked) {
+  // 工作，作风: the comma is a separator run, so 作风 does not follow 工作.
+  std::vector<Token> t = tokenize("中心工作，作风");
+  ASSERT_EQ(texts(t), (Terms{"中心", "心工", "工作", "作风"}));
+  EXPECT_EQ(gaps(t), (std::vector<bool>{false, false, false, true}));
+  // Leading separators mark nothing; a run of several is one gap; a line
+  // break, 、 and a space separate too; kinds meeting without a separator
+  // (5G基站, 1200㎡) do not.
+  EXPECT_EQ(gaps(tokenize("，“党建”、\n建设 a b")),
+            (std::vector<bool>{false, true, true, true}));
+  EXPECT_EQ(gaps(tokenize("5G基站1200㎡")), (std::vector<bool>(5, false)));
+  // Index mode: the colocated unigram never carries the gap.
+  std::vector<Token> idx = tokenize_for_index("工作，作风");
+  ASSERT_EQ(texts(idx), (Terms{"工作", "作", "作风", "风"}));
+  EXPECT_EQ(gaps(idx), (std::vector<bool>{false, false, true, false}));
+}
+
+TEST(TextTest, InvisibleCharactersBelongToTheWord) {
+  // A zero-width space, a soft hyphen or a variation selector inside a
+  // word neither ends it nor separates it; the token's bytes cover it.
+  for (const std::string mark : {"\u200B", "\u00AD", "\uFE00", "\u200D"}) {
+    const std::string input = "党" + mark + "建";
+    std::vector<Token> t = tokenize(input);
+    ASSERT_EQ(texts(t), (Terms{"党建"})) << mark;
+    EXPECT_EQ(t[0].start, 0);
+    EXPECT_EQ(t[0].end, static_cast<int>(input.size()));
+    EXPECT_FALSE(t[0].gap);
+  }
+  EXPECT_EQ(normalize("党\u200B建"), "党建");
+}
+
+TEST(TextTest, TraditionalIsSimplifiedByPhrase) {
+  // Characters whose simplified form depends on the phrase (OpenCC's
+  // phrase dictionaries), the same in both scripts.
+  EXPECT_EQ(normalize("瞭解"), "了解");
+  EXPECT_EQ(normalize("一目瞭然"), "一目了然");
+  EXPECT_EQ(normalize("瞭望"), "瞭望");
+  EXPECT_EQ(normalize("藉此"), "借此");
+  EXPECT_EQ(normalize("狼藉"), "狼藉");
+  EXPECT_EQ(normalize("乾淨"), "干净");
+  EXPECT_EQ(normalize("乾隆"), "乾隆");
+  // 著: 着 except in the phrases where it means writing or renown.
+  EXPECT_EQ(normalize("著力"), "着力");
+  EXPECT_EQ(normalize("穿著"), "穿着");
+  EXPECT_EQ(normalize("著作"), "著作");
+  EXPECT_EQ(normalize("顯著"), normalize("显著"));
+  EXPECT_EQ(normalize("顯著"), "显著");
+  // Queries and documents meet on the same tokens.
+  EXPECT_EQ(texts(tokenize("瞭解")), texts(tokenize("了解")));
+  EXPECT_EQ(texts(tokenize("著力")), texts(tokenize("着力")));
+  EXPECT_EQ(texts(tokenize("藉此機會")), texts(tokenize("借此机会")));
+}
+
+TEST(TextTest, PhraseConversionKeepsOriginalOffsets) {
+  const std::string input = "要深入瞭解情況，著力解決";
+  std::vector<Token> t = tokenize(input);
+  ASSERT_EQ(texts(t), (Terms{"要深", "深入", "入了", "了解", "解情", "情况", "着力", "力解", "解决"}));
+  auto cut = [&](const Token& k) { return input.substr(k.start, k.end - k.start); };
+  EXPECT_EQ(cut(t[3]), "瞭解");
+  EXPECT_EQ(cut(t[5]), "情況");
+  EXPECT_EQ(cut(t[6]), "著力");
+  EXPECT_TRUE(t[6].gap);
+}
+
 TEST(TextTest, InvalidUtf8) {
   for (std::string bad : {std::string("\xFF"), std::string("ab\xC3"), std::string("\xC0\xAF"),
                           std::string("\xED\xA0\x80"), std::string("\xF4\x90\x80\x80"),

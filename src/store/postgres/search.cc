@@ -93,7 +93,8 @@ SearchTexts search_texts(const doc::Document& d) {
 // stored in search_chunks (migration 2) as tsvectors built here from
 // text::tokenize_for_index, one row per column and chunk, with the token
 // positions FTS5 would give (a colocated token shares the previous one's
-// position). Besides every token, each position holding a token that
+// position; a separator run leaves one position empty, see positions_of).
+// Besides every token, each position holding a token that
 // starts with an ideograph X also holds the lexeme "*X": a query term
 // ending in a single ideograph matches that lexeme, which is exactly
 // FTS5's prefix match on the position (see prefix_lexeme).
@@ -101,10 +102,11 @@ SearchTexts search_texts(const doc::Document& d) {
 // A tsvector keeps positions up to 16383 and at most 256 per lexeme, so a
 // column is cut into chunks of at most kChunkPositions positions with no
 // lexeme in more than kLexemePositions of them; consecutive chunks overlap
-// by kOverlap positions, so every phrase of up to kOverlap + 1 tokens lies
-// whole in some chunk. A chunk "owns" its positions up to where the next
-// chunk starts (its `owned` first positions; the last chunk owns all), and
-// an occurrence is counted only by the chunk that owns its first position.
+// by kOverlap positions, so every phrase of up to kOverlap + 1 positions
+// (its tokens and the gaps between them) lies whole in some chunk. A
+// chunk "owns" its positions up to where the next chunk starts (its
+// `owned` first positions; the last chunk owns all), and an occurrence is
+// counted only by the chunk that owns its first position.
 //
 // A chunk of free or paid text is stored as up to kBuckets rows, its
 // lexemes split by a hash of the lexeme (bucket_of), in partitions by
@@ -128,9 +130,11 @@ namespace {
 
 constexpr int kChunkPositions = 16000;  // tsvector positions stop at 16383
 constexpr int kLexemePositions = 250;   // a tsvector lexeme keeps 256
-// Longest exact phrase: 129 tokens (the web caps a query at 256 bytes, so
-// no term it sends has more than 128). Below kLexemePositions, so every
-// chunk but the last owns at least one position.
+// Longest exact phrase: 129 positions (the web caps a query at 256 bytes, so
+// no term it sends has more than 128 tokens; a term with separators in it,
+// each a position, may take up to 256, and is missed where it straddles two
+// chunks of a long text). Below kLexemePositions, so every chunk but the
+// last owns at least one position.
 constexpr int kOverlap = 128;
 // tsvector lexemes stop at 2047 bytes; longer tokens (only ASCII words can
 // be) are stored as a digest (long_lexeme), in documents and queries alike.
@@ -218,18 +222,41 @@ std::string lexeme_literal(std::string_view lex) {
   return out;
 }
 
-// The lexemes at each position of a column's text, as FTS5 positions them.
-std::vector<std::vector<std::string>> positions_of(std::string_view column_text) {
+// The lexeme a position holds, besides `lex`, when its token is the first
+// after a separator run (text::Token::gap; no token holds "^").
+std::string run_start_lexeme(std::string_view lex) { return "^" + std::string(lex); }
+
+// The lexemes at each position of a column's text, as FTS5 positions them:
+// a separator run between two tokens leaves a position empty (FTS5 puts
+// its separator token there), so a phrase never spans one. The token after
+// such a gap also holds its lexemes marked as a run start, which a term
+// typed with a separator in it asks for: "工作，作风" is 工作, a gap, then
+// ^作风 (an empty position alone cannot be seen, as only the query's
+// lexemes are read). The keyword column, searched by single tokens only,
+// has no run-start lexemes.
+std::vector<std::vector<std::string>> positions_of(std::string_view column_text, int col) {
   std::vector<std::vector<std::string>> out;
+  bool run_start = false;  // the current position follows a gap
   for (const text::Token& t : text::tokenize_for_index(column_text)) {
-    if (!t.colocated || out.empty()) out.emplace_back();
+    if (t.gap && !out.empty()) out.emplace_back();
+    if (!t.colocated || out.empty()) {
+      out.emplace_back();
+      run_start = t.gap;
+    }
     std::vector<std::string>& at = out.back();
     auto add = [&](std::string lex) {
       if (std::find(at.begin(), at.end(), lex) == at.end()) at.push_back(std::move(lex));
     };
+    // Every token at that position, as FTS5 sees them all after its
+    // separator token (a two-character run's colocated last character too).
+    const bool mark = run_start && col != kKeysCol;
     add(lexeme(t.text));
+    if (mark) add(run_start_lexeme(lexeme(t.text)));
     std::string_view first = first_ideograph(t.text);
-    if (!first.empty()) add(prefix_lexeme(first));
+    if (!first.empty()) {
+      add(prefix_lexeme(first));
+      if (mark) add(run_start_lexeme(prefix_lexeme(first)));
+    }
   }
   return out;
 }
@@ -240,7 +267,7 @@ struct Chunk {
 };
 
 std::vector<Chunk> chunks_of(std::string_view column_text, int col) {
-  const std::vector<std::vector<std::string>> pos = positions_of(column_text);
+  const std::vector<std::vector<std::string>> pos = positions_of(column_text, col);
   const size_t n = pos.size();
   std::vector<Chunk> out;
   size_t s = 0;
@@ -324,22 +351,34 @@ namespace {
 
 // --- queries --------------------------------------------------------------------
 
-// A phrase of lexemes, as a term (or an exclusion, or a keyword) matches.
+// A phrase of lexemes, as a term (or an exclusion, or a keyword) matches:
+// lexemes[j] at the phrase's first position + at[j].
 struct Phrase {
   std::vector<std::string> lexemes;
+  std::vector<int> at;
 };
 
 // One term as the phrase of its tokens (text::tokenize), the last one as
 // a prefix lexeme when it is a single ideograph — as the SQLite backend's
-// FTS5 phrase "term"*.
+// FTS5 phrase "term"*. A token after a separator run (Token::gap) sits one
+// position further, as its run-start lexeme — as FTS5's separator token.
 Result<Phrase> phrase(const std::string& term) {
   if (!text::valid_utf8(term)) return Status::invalid("search term is not valid UTF-8");
   std::vector<text::Token> tokens = text::tokenize(term);
   if (tokens.empty()) return Status::invalid("search term '" + term + "' has nothing to search for");
   Phrase p;
-  for (const text::Token& t : tokens) p.lexemes.push_back(lexeme(t.text));
-  if (text::is_single_ideograph(tokens.back().text)) {
-    p.lexemes.back() = prefix_lexeme(tokens.back().text);
+  int at = 0;
+  for (size_t j = 0; j < tokens.size(); ++j) {
+    const text::Token& t = tokens[j];
+    std::string lex = j + 1 == tokens.size() && text::is_single_ideograph(t.text)
+                          ? prefix_lexeme(t.text)
+                          : lexeme(t.text);
+    if (t.gap) {
+      ++at;
+      lex = run_start_lexeme(lex);
+    }
+    p.lexemes.push_back(std::move(lex));
+    p.at.push_back(at++);
   }
   return p;
 }
@@ -348,6 +387,7 @@ Result<Phrase> phrase(const std::string& term) {
 Phrase keyword_phrase(const std::string& keyword) {
   Phrase p;
   for (const text::Token& t : text::tokenize(text::keyword_token(keyword))) {
+    p.at.push_back(static_cast<int>(p.lexemes.size()));
     p.lexemes.push_back(lexeme(t.text));
   }
   return p;
@@ -713,7 +753,7 @@ int occurrences(const SeenChunk& chunk, const Phrase& p, bool stop_at_first) {
     if (start > chunk.owned) break;
     bool all = true;
     for (size_t j = 1; j < lists.size() && all; ++j) {
-      all = std::binary_search(lists[j]->begin(), lists[j]->end(), start + static_cast<int>(j));
+      all = std::binary_search(lists[j]->begin(), lists[j]->end(), start + p.at[j]);
     }
     if (all) {
       ++n;

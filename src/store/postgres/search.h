@@ -30,8 +30,10 @@ DocumentSummary read_summary(const Stmt& st);
 
 // The tokenizer generation documents are indexed with. Raise it when
 // text::tokenize_for_index or the stored form of search_chunks changes:
-// rows below it are re-indexed on open (3: rows split by lexeme bucket).
-inline constexpr int kSearchVersion = 4;
+// rows below it are re-indexed on open (3: rows split by lexeme bucket;
+// 5: gaps and run-start lexemes at separators, phrase-level traditional ->
+// simplified).
+inline constexpr int kSearchVersion = 5;
 
 // The text columns the index reads: free runs and paid runs, one block per
 // line (a heading's label goes with its first run's side).

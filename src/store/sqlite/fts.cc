@@ -16,6 +16,11 @@ namespace {
 struct Tokenizer {};
 Tokenizer g_tokenizer;
 
+// The token that stands for a separator run. No word token holds "|"
+// (text.h: words are ideographs or [a-z0-9]), so no query word matches it,
+// and a prefix query (an ideograph) never does either.
+constexpr char kSeparatorToken[] = "|";
+
 int tokenizer_create(void*, const char** args, int nargs, Fts5Tokenizer** out) {
   if (nargs > 0) return SQLITE_ERROR;  // tokenize='paidoc' takes no options
   *out = reinterpret_cast<Fts5Tokenizer*>(&g_tokenizer);
@@ -33,10 +38,20 @@ int tokenizer_tokenize(Fts5Tokenizer*, void* ctx, int flags, const char* text, i
     const bool document = (flags & FTS5_TOKENIZE_DOCUMENT) || (flags & FTS5_TOKENIZE_AUX);
     const std::vector<text::Token> tokens =
         document ? text::tokenize_for_index(input) : text::tokenize(input);
+    int previous_end = 0;
     for (const text::Token& t : tokens) {
+      // A separator run between two tokens takes a position of its own (the
+      // separator token, spanning the run), in documents and queries alike:
+      // a phrase then never spans one, and a term typed with punctuation in
+      // it matches the same words across any one separator run.
+      if (t.gap) {
+        int rc = emit(ctx, 0, kSeparatorToken, 1, previous_end, t.start);
+        if (rc != SQLITE_OK) return rc;
+      }
       int rc = emit(ctx, t.colocated ? FTS5_TOKEN_COLOCATED : 0, t.text.data(),
                     static_cast<int>(t.text.size()), t.start, t.end);
       if (rc != SQLITE_OK) return rc;
+      previous_end = t.end;
     }
     return SQLITE_OK;
   } catch (const std::exception&) {

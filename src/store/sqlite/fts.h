@@ -1,5 +1,6 @@
 // FTS5 glue for the SQLite backend: the "paidoc" tokenizer (text::tokenize
-// for queries, text::tokenize_for_index for documents) and the auxiliary
+// for queries, text::tokenize_for_index for documents, with a separator
+// token "|" at each text::Token::gap) and the auxiliary
 // function paidoc_collect(), registered on every connection through
 // fts5_api (SELECT fts5(?1) with sqlite3_bind_pointer). Internal to
 // store/sqlite/.

@@ -29,8 +29,9 @@ inline constexpr int kSummaryColumnCount = 16;
 DocumentSummary read_summary(const Stmt& st);
 
 // The tokenizer generation documents are indexed with. Raise it when
-// text::tokenize_for_index changes: rows below it are re-indexed on open.
-inline constexpr int kSearchVersion = 3;
+// text::tokenize_for_index changes: rows below it are re-indexed on open
+// (4: separator tokens, phrase-level traditional -> simplified).
+inline constexpr int kSearchVersion = 4;
 
 // The text columns the index reads: free runs and paid runs, one block per
 // line (a heading's label goes with its first run's side).
