@@ -17,6 +17,7 @@
 
 #include "common/money.h"
 #include "doc/parser.h"
+#include "export/layout.h"
 #include "gate/gate.h"
 
 namespace paidoc::exporter::testing {
@@ -100,6 +101,17 @@ inline std::string long_report(int min_chars) {
     if (n >= 3 && i == n / 3) out += "##paidbegin##\n";
     out += sections[i];
     if (n >= 3 && i == 2 * n / 3) out += "##paidend##\n";
+  }
+  return out;
+}
+
+// The code points of UTF-8 text.
+inline std::vector<char32_t> code_points(std::string_view s) {
+  std::vector<char32_t> out;
+  for (size_t i = 0; i < s.size();) {
+    char32_t c;
+    i = internal::next_code_point(s, i, &c);
+    out.push_back(c);
   }
   return out;
 }

@@ -2,6 +2,8 @@
 // indent, 避头尾, Latin words, and the invariants over a long mixed text.
 #include "export/layout.h"
 
+#include "export_fixture.h"
+
 #include <gtest/gtest.h>
 
 #include <string>
@@ -11,18 +13,8 @@
 namespace paidoc::exporter::internal {
 namespace {
 
-std::vector<char32_t> code_points(std::string_view s) {
-  std::vector<char32_t> out;
-  for (size_t i = 0; i < s.size();) {
-    char32_t c;
-    i = next_code_point(s, i, &c);
-    out.push_back(c);
-  }
-  return out;
-}
-
-char32_t first_cp(std::string_view s) { return code_points(s).front(); }
-char32_t last_cp(std::string_view s) { return code_points(s).back(); }
+char32_t first_cp(std::string_view s) { return testing::code_points(s).front(); }
+char32_t last_cp(std::string_view s) { return testing::code_points(s).back(); }
 
 std::string repeat(std::string_view unit, int n) {
   std::string out;
@@ -51,9 +43,9 @@ TEST(LayoutChars, Classes) {
 }
 
 TEST(LayoutChars, ForbiddenPunctuation) {
-  for (char32_t c : code_points("。，、；：？！）》”’」』】"))
+  for (char32_t c : testing::code_points("。，、；：？！）》”’」』】"))
     EXPECT_TRUE(no_line_start(c)) << static_cast<uint32_t>(c);
-  for (char32_t c : code_points("（《“‘「『【"))
+  for (char32_t c : testing::code_points("（《“‘「『【"))
     EXPECT_TRUE(no_line_end(c)) << static_cast<uint32_t>(c);
   EXPECT_FALSE(no_line_start(U'中'));
   EXPECT_FALSE(no_line_start(U'（'));
@@ -62,10 +54,10 @@ TEST(LayoutChars, ForbiddenPunctuation) {
 }
 
 TEST(LayoutChars, Utf8Decoding) {
-  EXPECT_EQ(code_points("a中𠀀"), (std::vector<char32_t>{U'a', U'中', 0x20000}));
+  EXPECT_EQ(testing::code_points("a中𠀀"), (std::vector<char32_t>{U'a', U'中', 0x20000}));
   // A stray continuation byte and a truncated sequence decode as U+FFFD.
-  EXPECT_EQ(code_points("\x80" "b"), (std::vector<char32_t>{0xFFFD, U'b'}));
-  EXPECT_EQ(code_points("\xE4\xB8"), (std::vector<char32_t>{0xFFFD, 0xFFFD}));
+  EXPECT_EQ(testing::code_points("\x80" "b"), (std::vector<char32_t>{0xFFFD, U'b'}));
+  EXPECT_EQ(testing::code_points("\xE4\xB8"), (std::vector<char32_t>{0xFFFD, 0xFFFD}));
 }
 
 TEST(LayoutCells, Widths) {

@@ -5,6 +5,8 @@
 // these tests.
 #include "export/title.h"
 
+#include "export_fixture.h"
+
 #include <gtest/gtest.h>
 #include <unicode/brkiter.h>
 #include <unicode/locid.h>
@@ -26,16 +28,6 @@
 
 namespace paidoc::exporter::internal {
 namespace {
-
-std::vector<char32_t> title_chars(std::string_view s) {
-  std::vector<char32_t> out;
-  for (size_t i = 0; i < s.size();) {
-    char32_t c;
-    i = next_code_point(s, i, &c);
-    out.push_back(c);
-  }
-  return out;
-}
 
 std::string joined(const std::vector<std::string>& lines) {
   std::string out;
@@ -182,13 +174,13 @@ TEST(Title, BreaksBetweenWordsIntoBalancedLines) {
               static_cast<int>(std::ceil(cells / kTitleCharsPerLine)))
         << shown(lines);
 
-    const std::vector<char32_t> cps = title_chars(c.title);
+    const std::vector<char32_t> cps = testing::code_points(c.title);
     const std::set<size_t> icu = icu_boundaries(c.title);
     const std::set<size_t> inside = inside_groups(cps);
     size_t at = 0;
     std::vector<double> widths;
     for (size_t i = 0; i < lines.size(); ++i) {
-      const size_t n = title_chars(lines[i]).size();
+      const size_t n = testing::code_points(lines[i]).size();
       // Never one character alone; never wider than the line.
       EXPECT_GE(n, 2u) << shown(lines);
       EXPECT_LE(text_cells(lines[i]), kTitleCharsPerLine) << lines[i];
@@ -219,7 +211,7 @@ TEST(Title, NeverLeavesOneCharacterAlone) {
   ASSERT_GT(text_cells(t), kTitleCharsPerLine);
   const auto lines = break_title(t, kTitleCharsPerLine);
   ASSERT_EQ(lines.size(), 2u) << shown(lines);
-  for (const auto& l : lines) EXPECT_GE(title_chars(l).size(), 8u) << shown(lines);
+  for (const auto& l : lines) EXPECT_GE(testing::code_points(l).size(), 8u) << shown(lines);
 }
 
 TEST(Title, EdgeCases) {
