@@ -424,7 +424,12 @@ Snippet best_snippet(std::string_view text, const std::vector<Term>& terms,
       best_extent = extent;
     }
   }
-  if (best == matches.size()) best = 0;
+  if (best == matches.size()) {
+    // Only a match longer than a window holds a term that must show: start
+    // at the first such match.
+    best = 0;
+    while (best + 1 < matches.size() && !(bit(matches[best].term) & required)) ++best;
+  }
   // Context before the window's first match, as much as leaves room for
   // what it holds.
   const int lead = std::clamp(max_chars - best_extent, 0, kLeadChars);

@@ -361,7 +361,8 @@ struct Plan {
   // used for documents outside the PaidScope.
   std::vector<text::KeywordProbe> probes;
   std::vector<std::vector<Phrase>> keys;
-  // Per term, proximity_span of its text.
+  // Per term, proximity_span of its text (only when there are two terms
+  // or more, ranked by relevance).
   std::vector<int> spans;
   // tsqueries a document must match somewhere (any column, any row) to
   // match every term: ORs of single lexemes, which the GIN index decides
@@ -483,7 +484,7 @@ Result<Plan> plan_of(const SearchQuery& q) {
       }
     }
     plan.terms.push_back(std::move(*p));
-    plan.spans.push_back(proximity_span(term));
+    if (q.terms.size() > 1 && !q.newest_first) plan.spans.push_back(proximity_span(term));
     plan.probes.push_back(std::move(probe));
     plan.keys.push_back(std::move(keys));
   }

@@ -77,7 +77,7 @@ void collect_function(const Fts5ExtensionApi* api, Fts5Context* fts, sqlite3_con
   bool key_hit[kMaxTerms][3] = {};
   const int nphrases = static_cast<int>(c->phrases.size());
   // Positions of text instances, for the proximity bonus (two terms or more).
-  const bool near = c->terms > 1 && !c->by_id;
+  const bool near = c->terms > 1 && !c->by_id && !c->spans.empty();
   c->positions.clear();
   for (int i = 0; i < count; ++i) {
     int phrase = 0, column = 0, offset = 0;

@@ -72,7 +72,8 @@ struct RankCollector {
   const std::vector<bool>* allowed = nullptr;
   const std::vector<bool>* denied = nullptr;
   bool by_id = false;
-  // Per term, store::proximity_span of its text.
+  // Per term, store::proximity_span of its text; empty: no proximity bonus
+  // (one term, or by_id).
   std::vector<int> spans;
   int64_t count = 0;  // rows that counted
   double weights[3] = {10.0, 1.0, 1.0};
