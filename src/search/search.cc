@@ -1,6 +1,7 @@
 #include "search/search.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <map>
 
 #include "search/clean.h"
@@ -214,14 +215,25 @@ Query parse_query(std::string_view raw) {
   return out;
 }
 
-std::vector<std::pair<int, int>> find_matches(std::string_view text,
-                                              const std::vector<Term>& terms) {
-  std::vector<std::pair<int, int>> ranges;
-  if (terms.empty() || text.empty()) return ranges;
+namespace {
+
+// One occurrence of one term: bytes [start, end) of the text, and the
+// term's index in the list searched for.
+struct TermMatch {
+  int start = 0;
+  int end = 0;
+  size_t term = 0;
+};
+
+// Every occurrence of every term, sorted by start (then end); occurrences
+// of different terms may overlap.
+std::vector<TermMatch> term_matches(std::string_view text, const std::vector<Term>& terms) {
+  std::vector<TermMatch> out;
+  if (terms.empty() || text.empty()) return out;
   const std::vector<text::Token> tokens = text::tokenize_for_index(text);
   const std::vector<Position> positions = positions_of(tokens);
-  for (const Term& term : terms) {
-    const Phrase p = phrase_of(term);
+  for (size_t ti = 0; ti < terms.size(); ++ti) {
+    const Phrase p = phrase_of(terms[ti]);
     if (p.tokens.empty()) continue;
     const size_t k = p.tokens.size();
     for (size_t at = 0; at + k <= positions.size(); ++at) {
@@ -247,13 +259,20 @@ std::vector<std::pair<int, int>> find_matches(std::string_view text,
       if (p.prefix_last && last->text.size() > p.tokens.back().size()) {
         end = last->start + utf8_length(static_cast<unsigned char>(text[last->start]));
       }
-      ranges.emplace_back(first->start, end);
+      out.push_back({first->start, end, ti});
     }
   }
-  // Sort and merge overlapping ranges.
-  std::sort(ranges.begin(), ranges.end());
+  std::sort(out.begin(), out.end(), [](const TermMatch& a, const TermMatch& b) {
+    return a.start != b.start ? a.start < b.start : a.end < b.end;
+  });
+  return out;
+}
+
+// Sorted, overlapping ranges merged.
+std::vector<std::pair<int, int>> merged_ranges(const std::vector<TermMatch>& matches) {
   std::vector<std::pair<int, int>> merged;
-  for (const auto& r : ranges) {
+  for (const TermMatch& m : matches) {
+    const std::pair<int, int> r(m.start, m.end);
     if (!merged.empty() && r.first < merged.back().second) {
       merged.back().second = std::max(merged.back().second, r.second);
     } else {
@@ -261,6 +280,13 @@ std::vector<std::pair<int, int>> find_matches(std::string_view text,
     }
   }
   return merged;
+}
+
+}  // namespace
+
+std::vector<std::pair<int, int>> find_matches(std::string_view text,
+                                              const std::vector<Term>& terms) {
+  return merged_ranges(term_matches(text, terms));
 }
 
 std::vector<Span> mark_all(std::string_view text, const std::vector<std::pair<int, int>>& ranges) {
@@ -275,25 +301,31 @@ std::vector<Span> mark_all(std::string_view text, const std::vector<std::pair<in
   return out;
 }
 
-std::vector<Span> cut_snippet(std::string_view text, const std::vector<std::pair<int, int>>& ranges,
-                              size_t focus, int max_chars) {
-  // Window in bytes: start a few characters before the focused match, then
-  // take max_chars characters.
-  auto back_chars = [&](int from, int count) {
-    int i = from;
-    while (count > 0 && i > 0) {
-      --i;
-      clip_utf8_start(text, i);
-      if (text[i] == '\n') {
-        ++i;  // do not reach into the previous block
-        break;
-      }
-      --count;
+namespace {
+
+// Characters of context shown before the first match of a snippet.
+constexpr int kLeadChars = 16;
+
+// The byte offset `count` characters before `from`, stopping at the start
+// of from's line (a snippet does not reach into the previous block).
+int back_chars(std::string_view text, int from, int count) {
+  int i = from;
+  while (count > 0 && i > 0) {
+    --i;
+    clip_utf8_start(text, i);
+    if (text[i] == '\n') {
+      ++i;
+      break;
     }
-    return i;
-  };
-  int start = 0;
-  if (focus < ranges.size()) start = back_chars(ranges[focus].first, 16);
+    --count;
+  }
+  return i;
+}
+
+// max_chars characters of `text` from byte `start` (longer if a marked
+// range would be cut at the end), with the ranges inside marked.
+Snippet cut_at(std::string_view text, const std::vector<std::pair<int, int>>& ranges, int start,
+               int max_chars) {
   int end = start;
   int chars = 0;
   const int n = static_cast<int>(text.size());
@@ -311,10 +343,107 @@ std::vector<Span> cut_snippet(std::string_view text, const std::vector<std::pair
   }
   std::string window(text.substr(start, end - start));
   std::replace(window.begin(), window.end(), '\n', ' ');
-  std::vector<Span> spans = mark_all(window, inside);
-  if (start > 0) spans.insert(spans.begin(), Span{"…", false});
-  if (end < n) spans.push_back(Span{"…", false});
-  return spans;
+  Snippet out;
+  out.start = start;
+  out.end = end;
+  out.spans = mark_all(window, inside);
+  if (start > 0) out.spans.insert(out.spans.begin(), Span{"…", false});
+  if (end < n) out.spans.push_back(Span{"…", false});
+  return out;
+}
+
+// Character index of each offset (sorted or not) in `text`, in one pass.
+std::vector<int> char_indexes(std::string_view text, const std::vector<int>& offsets) {
+  std::vector<size_t> order(offsets.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return offsets[a] < offsets[b]; });
+  std::vector<int> out(offsets.size());
+  int at = 0;
+  int chars = 0;
+  for (size_t k : order) {
+    for (; at < offsets[k] && at < static_cast<int>(text.size()); ++at) {
+      if ((static_cast<unsigned char>(text[at]) & 0xC0) != 0x80) ++chars;
+    }
+    out[k] = chars;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<Span> cut_snippet(std::string_view text, const std::vector<std::pair<int, int>>& ranges,
+                              size_t focus, int max_chars) {
+  // Start a few characters before the focused match.
+  const int start = focus < ranges.size() ? back_chars(text, ranges[focus].first, kLeadChars) : 0;
+  return cut_at(text, ranges, start, max_chars).spans;
+}
+
+Snippet best_snippet(std::string_view text, const std::vector<Term>& terms,
+                     const std::vector<Term>& must_show, int max_chars) {
+  const std::vector<TermMatch> matches = term_matches(text, terms);
+  const std::vector<std::pair<int, int>> ranges = merged_ranges(matches);
+  if (matches.empty()) return cut_at(text, ranges, 0, max_chars);
+  // Terms beyond 64 are not told apart (the service sends at most kMaxTerms).
+  auto bit = [](size_t term) { return term < 64 ? uint64_t{1} << term : 0; };
+  uint64_t required = 0;
+  for (size_t t = 0; t < terms.size(); ++t) {
+    if (std::find(must_show.begin(), must_show.end(), terms[t]) != must_show.end()) required |= bit(t);
+  }
+  bool required_seen = false;
+  for (const TermMatch& m : matches) required_seen = required_seen || (bit(m.term) & required);
+  if (!required_seen) required = 0;
+
+  std::vector<int> offsets;
+  offsets.reserve(matches.size() * 2);
+  for (const TermMatch& m : matches) {
+    offsets.push_back(m.start);
+    offsets.push_back(m.end);
+  }
+  const std::vector<int> at = char_indexes(text, offsets);
+  auto first_char = [&](size_t i) { return at[2 * i]; };
+  auto end_char = [&](size_t i) { return at[2 * i + 1]; };
+
+  // A window that holds some matches can slide right until its first
+  // match starts it, still holding them all: so the windows worth trying
+  // start at a match. Each is judged by the distinct terms it holds whole
+  // (more is better), then by how many characters it takes to show them
+  // (fewer: the terms stand closer), then by its start (earlier).
+  size_t best = matches.size();
+  int best_terms = 0;
+  int best_extent = 0;
+  for (size_t i = 0; i < matches.size(); ++i) {
+    uint64_t seen = 0;
+    int count = 0;
+    int reach = end_char(i);  // the end of the furthest match taken
+    int extent = 0;
+    for (size_t j = i; j < matches.size() && first_char(j) - first_char(i) < max_chars; ++j) {
+      if (end_char(j) - first_char(i) > max_chars) continue;
+      reach = std::max(reach, end_char(j));
+      const uint64_t b = bit(matches[j].term);
+      if (seen & b) continue;
+      seen |= b;
+      ++count;
+      extent = reach - first_char(i);
+    }
+    if (required != 0 && !(seen & required)) continue;
+    const bool better = best == matches.size() || count > best_terms ||
+                        (count == best_terms && count > 1 && extent < best_extent);
+    if (better) {
+      best = i;
+      best_terms = count;
+      best_extent = extent;
+    }
+  }
+  if (best == matches.size()) {
+    // Only a match longer than a window holds a term that must show: start
+    // at the first such match.
+    best = 0;
+    while (best + 1 < matches.size() && !(bit(matches[best].term) & required)) ++best;
+  }
+  // Context before the window's first match, as much as leaves room for
+  // what it holds.
+  const int lead = std::clamp(max_chars - best_extent, 0, kLeadChars);
+  return cut_at(text, ranges, back_chars(text, matches[best].start, lead), max_chars);
 }
 
 std::string Hit::snippet_text() const {
@@ -363,9 +492,10 @@ store::PaidScope store_scope(const gate::PaidScope& g) {
   return s;
 }
 
-bool inside(const std::vector<std::pair<int, int>>& blocks, int at) {
+// Whether bytes [start, end) share a byte with one of the blocks.
+bool overlaps(const std::vector<std::pair<int, int>>& blocks, int start, int end) {
   for (const auto& [a, b] : blocks) {
-    if (at >= a && at < b) return true;
+    if (a < end && start < b) return true;
   }
   return false;
 }
@@ -437,27 +567,16 @@ Result<Results> Searcher::search(const Request& request, const gate::Viewer& vie
       if (!view.ok()) return view.status();
       if (!view->locked) {
         ViewText vt = view_text(*view);
-        auto ranges = find_matches(vt.text, paid_only);
-        auto all = find_matches(vt.text, out.query.terms);
-        size_t focus = 0;
-        if (!ranges.empty()) {
-          for (size_t k = 0; k < all.size(); ++k) {
-            if (all[k].first == ranges[0].first ||
-                (all[k].first <= ranges[0].first && all[k].second >= ranges[0].second)) {
-              focus = k;
-              break;
-            }
-          }
-        }
-        hit.snippet = cut_snippet(vt.text, all, focus);
-        hit.snippet_from_paid = !all.empty() && inside(vt.paid, all[focus].first);
+        // A window holding a paid match, and as many terms as one can.
+        Snippet snippet = best_snippet(vt.text, out.query.terms, paid_only);
+        hit.snippet_from_paid = overlaps(vt.paid, snippet.start, snippet.end);
+        hit.snippet = std::move(snippet.spans);
         out.hits.push_back(std::move(hit));
         continue;
       }
     }
     // Free text only.
-    auto ranges = find_matches(h.free_text, out.query.terms);
-    hit.snippet = cut_snippet(h.free_text, ranges, 0);
+    hit.snippet = best_snippet(h.free_text, out.query.terms).spans;
     out.hits.push_back(std::move(hit));
   }
 

@@ -149,4 +149,23 @@ std::vector<Span> mark_all(std::string_view text, const std::vector<std::pair<in
 std::vector<Span> cut_snippet(std::string_view text, const std::vector<std::pair<int, int>>& ranges,
                               size_t focus, int max_chars = 80);
 
+// A snippet, and the bytes [start, end) of the text it shows.
+struct Snippet {
+  std::vector<Span> spans;
+  int start = 0;
+  int end = 0;
+};
+// The snippet of `text` for a query: of all windows of max_chars
+// characters, the one holding whole matches of the most distinct `terms`;
+// among those, the one where they take the fewest characters (the terms
+// stand closest); then the earliest. So whenever some window of that
+// length holds every term, the snippet shows every term. It starts up to
+// 16 characters before the window's first match (less when what the
+// window holds needs the room, or at the start of a line), every match
+// inside marked. With `must_show` (some of `terms`), only windows holding
+// a match of one of them count, when the text has one. No match: the
+// start of the text.
+Snippet best_snippet(std::string_view text, const std::vector<Term>& terms,
+                     const std::vector<Term>& must_show = {}, int max_chars = 80);
+
 }  // namespace paidoc::search

@@ -51,7 +51,9 @@ struct SearchQuery {
   PaidScope paid_scope;
   // false: relevance (saturating term frequency with the title weighted
   // far above free and paid text, which weigh the same; a keyword match
-  // counts as one paid occurrence), ties broken by the newer document;
+  // counts as one paid occurrence; plus a bonus for neighbouring terms
+  // standing together, store/proximity.h, read only from text the
+  // viewer may search as text), ties broken by the newer document;
   // true: newest first (by id: ids grow with import time).
   bool newest_first = false;
   int64_t offset = 0;

@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "store/proximity.h"
 #include "text/keywords.h"
 #include "text/text.h"
 
@@ -400,6 +401,9 @@ struct Plan {
   // used for documents outside the PaidScope.
   std::vector<text::KeywordProbe> probes;
   std::vector<std::vector<Phrase>> keys;
+  // Per term, proximity_span of its text (only when there are two terms
+  // or more, ranked by relevance).
+  std::vector<int> spans;
   // tsqueries a document must match somewhere (any column, any row) to
   // match every term: ORs of single lexemes, which the GIN index decides
   // without reading a row's tsvector (see conditions_of).
@@ -520,6 +524,7 @@ Result<Plan> plan_of(const SearchQuery& q) {
       }
     }
     plan.terms.push_back(std::move(*p));
+    if (q.terms.size() > 1 && !q.newest_first) plan.spans.push_back(proximity_span(term));
     plan.probes.push_back(std::move(probe));
     plan.keys.push_back(std::move(keys));
   }
@@ -763,6 +768,27 @@ int occurrences(const SeenChunk& chunk, const Phrase& p, bool stop_at_first) {
   return n;
 }
 
+// The first positions of every occurrence of `p` lying whole in the chunk,
+// owned or not, as term `term`'s (for the proximity bonus: chunks overlap
+// by kOverlap positions, so two occurrences close enough to count lie
+// whole in one chunk, the one owning the earlier).
+void occurrence_starts(const SeenChunk& chunk, const Phrase& p, int term,
+                       std::vector<TermPosition>& out) {
+  std::vector<const std::vector<int>*> lists;
+  for (const std::string& l : p.lexemes) {
+    auto it = chunk.positions.find(l);
+    if (it == chunk.positions.end()) return;
+    lists.push_back(&it->second);
+  }
+  for (int start : *lists[0]) {
+    bool all = true;
+    for (size_t j = 1; j < lists.size() && all; ++j) {
+      all = std::binary_search(lists[j]->begin(), lists[j]->end(), start + static_cast<int>(j));
+    }
+    if (all) out.push_back({chunk.col, start, term});
+  }
+}
+
 bool found_in(const Candidate& d, const Phrase& p, int col) {
   for (const SeenChunk& ch : d.chunks) {
     if (ch.col == col && occurrences(ch, p, true) > 0) return true;
@@ -824,6 +850,22 @@ std::optional<Entry> judge(const Candidate& d, const SearchQuery& q, const Plan&
       if (tf[kPaidCol] == 0) score += kWeights[kPaidCol] / 2.2;
       mask |= int64_t{1} << (shift + kPaidCol);
     }
+  }
+  // Terms standing together, in the text columns this viewer may search
+  // (keyword rows never: they have no order).
+  if (plan.terms.size() > 1 && !q.newest_first) {
+    ProximityTally proximity;
+    proximity.reset(plan.spans);
+    std::vector<TermPosition> positions;
+    for (const SeenChunk& ch : d.chunks) {
+      if (ch.col >= text_cols) continue;
+      positions.clear();
+      for (size_t t = 0; t < plan.terms.size(); ++t) {
+        occurrence_starts(ch, plan.terms[t], static_cast<int>(t), positions);
+      }
+      proximity.add(positions);
+    }
+    score += proximity.score(kWeights);
   }
   if (q.newest_first) score = 0;
   score = static_cast<double>(static_cast<int64_t>(score * 100 + 0.5)) / 100;

@@ -91,6 +91,9 @@ void collect_function(const Fts5ExtensionApi* api, Fts5Context* fts, sqlite3_con
   int tf[kMaxTerms][3] = {};
   bool key_hit[kMaxTerms][3] = {};
   const int nphrases = static_cast<int>(c->phrases.size());
+  // Positions of text instances, for the proximity bonus (two terms or more).
+  const bool near = c->terms > 1 && !c->by_id && !c->spans.empty();
+  c->positions.clear();
   for (int i = 0; i < count; ++i) {
     int phrase = 0, column = 0, offset = 0;
     rc = api->xInst(fts, i, &phrase, &column, &offset);
@@ -107,6 +110,7 @@ void collect_function(const Fts5ExtensionApi* api, Fts5Context* fts, sqlite3_con
       if (column == kKeywordColumn && role.key < 3) key_hit[role.term][role.key] = true;
     } else if (column < 3) {
       ++tf[role.term][column];
+      if (near) c->positions.push_back({column, offset, role.term});
     }
   }
   double score = 0;
@@ -128,6 +132,11 @@ void collect_function(const Fts5ExtensionApi* api, Fts5Context* fts, sqlite3_con
       if (tf[t][kPaidColumn] == 0) score += c->weights[kPaidColumn] / 2.2;
       mask |= int64_t{1} << (3 * t + kPaidColumn);
     }
+  }
+  if (near) {
+    c->proximity.reset(c->spans);
+    c->proximity.add(c->positions);
+    score += c->proximity.score(c->weights);
   }
   if (c->by_id) score = 0;
   // Round so that near-equal scores fall to the recency tie-break.

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "store/proximity.h"
 
 namespace paidoc::store::sqlite {
 
@@ -33,9 +34,12 @@ namespace paidoc::store::sqlite {
 // weight[column] * tf / (tf + 1.2) — BM25's saturating term frequency
 // without its length normalisation and IDF, which would need a table
 // lookup per row (document sizes) and a pass per term — where a keyword
-// match counts as one occurrence in the paid column. Ties go to the higher
-// rowid: ids grow with import time, so the newer document wins. With
-// by_id every row scores 0: newest first.
+// match counts as one occurrence in the paid column; plus the proximity
+// bonus of store/proximity.h for neighbouring terms standing together,
+// from the positions of text instances in the columns the phrases may
+// consult (never keyword instances). Ties go to the higher rowid: ids grow
+// with import time, so the newer document wins. With by_id every row
+// scores 0: newest first.
 inline constexpr char kCollectorPointerType[] = "paidoc_rank_collector";
 
 // Index columns (the FTS table's order).
@@ -69,10 +73,16 @@ struct RankCollector {
   const std::vector<bool>* allowed = nullptr;
   const std::vector<bool>* denied = nullptr;
   bool by_id = false;
+  // Per term, store::proximity_span of its text; empty: no proximity bonus
+  // (one term, or by_id).
+  std::vector<int> spans;
   int64_t count = 0;  // rows that counted
   double weights[3] = {10.0, 1.0, 1.0};
   std::vector<Entry> heap;  // the worst kept entry at the front
   Status error;             // an FTS5 API failure while ranking
+  // Scratch for the proximity bonus, reused from row to row.
+  std::vector<TermPosition> positions;
+  ProximityTally proximity;
 
   // The kept entries, best first.
   std::vector<Entry> best() const;

@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "store/proximity.h"
 #include "store/sqlite/fts.h"
 #include "text/keywords.h"
 #include "text/text.h"
@@ -257,6 +258,10 @@ Status collect(Connection& c, const Expression& e, const SearchQuery& q, size_t 
   out.allowed = allowed;
   out.denied = denied;
   out.by_id = q.newest_first;
+  out.spans.clear();
+  if (q.terms.size() > 1 && !q.newest_first) {
+    for (const std::string& t : q.terms) out.spans.push_back(proximity_span(t));
+  }
   auto st = c.stmt(kCollect);
   if (!st.ok()) return st.status();
   st->bind(1, e.text).bind_pointer(2, &out, kCollectorPointerType);
