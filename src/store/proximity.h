@@ -8,9 +8,10 @@
 // typed), and each text column, the smallest gap between an occurrence of
 // one and an occurrence of the other, in either order, measured in index
 // positions (for Chinese text one position per character; for Latin text
-// and digits one per word; a run of separators takes one, as the index
-// gives it one). A gap of 0 means the two stand side by side (民主生活会 for
-// 民主 生活会); 民主、生活会 has a gap of 1. The
+// and digits one per word). A run of separators takes one position in the
+// index, the one a Chinese bigram across it would have taken, so the gap
+// is 0 when the two stand side by side (民主生活会 for 民主 生活会) and also
+// across punctuation (民主、生活会). The
 // pair adds weight[column] * kProximityWeight * (1 - gap / kNearPositions)
 // when gap < kNearPositions, nothing otherwise. Only the closest pair
 // counts, so repeating the terms adds nothing here (term frequency does

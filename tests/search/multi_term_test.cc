@@ -164,6 +164,17 @@ TEST_P(ProximityTest, AdjacentTermsRankAboveTermsApart) {
   EXPECT_EQ(ids(run("责任制")), (Ids{far, near, together}));
 }
 
+// Punctuation between the words does not count (README): the separator's
+// index position is the one a bigram across it would take. The two
+// documents tie, and the newer comes first.
+TEST_P(ProximityTest, PunctuationBetweenTermsDoesNotCount) {
+  const std::string apart = std::string(kFiller) + kFiller;
+  int64_t together = import("a.txt", doc("甲单位材料", "全面落实安全生产责任制。" + apart));
+  int64_t comma = import("b.txt", doc("乙单位材料", "全面落实安全生产，责任制。" + apart));
+  int64_t far = import("c.txt", doc("丙单位材料", "全面落实安全生产，" + apart + "健全责任制。"));
+  EXPECT_EQ(ids(run("安全生产 责任制")), (Ids{comma, together, far}));
+}
+
 TEST_P(ProximityTest, ThreeTermsAllTogetherRankFirst) {
   const std::string apart = std::string(kFiller) + kFiller;
   int64_t all = import("a.txt", doc("甲单位材料", "推进基层治理现代化。" + apart));
