@@ -15,7 +15,10 @@ int proximity_span(std::string_view term) {
   // Tokens are ASCII words or Chinese unigrams and bigrams.
   const bool bigram = !last.empty() && (static_cast<unsigned char>(last[0]) & 0x80) &&
                       !text::is_single_ideograph(last);
-  return static_cast<int>(tokens.size()) + (bigram ? 1 : 0);
+  // A separator run inside the term takes a position of its own.
+  int gaps = 0;
+  for (size_t i = 1; i < tokens.size(); ++i) gaps += tokens[i].gap ? 1 : 0;
+  return static_cast<int>(tokens.size()) + gaps + (bigram ? 1 : 0);
 }
 
 void ProximityTally::reset(const std::vector<int>& spans) {

@@ -39,9 +39,9 @@ inline constexpr double kProximityWeight = 1.0;
 
 // How many positions one occurrence of `term` (as typed) takes from its
 // first position to where a word standing right after it starts: its
-// token count (text::tokenize), plus one when its last token is a Chinese
-// bigram (the bigram's second character starts the next position). At
-// least 1.
+// token count (text::tokenize), plus one per separator run inside it, plus
+// one when its last token is a Chinese bigram (the bigram's second
+// character starts the next position). At least 1.
 int proximity_span(std::string_view term);
 
 struct TermPosition {

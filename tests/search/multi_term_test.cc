@@ -175,6 +175,16 @@ TEST_P(ProximityTest, PunctuationBetweenTermsDoesNotCount) {
   EXPECT_EQ(ids(run("安全生产 责任制")), (Ids{comma, together, far}));
 }
 
+// A quoted term with a separator inside once ranked differently on the two
+// backends: PostgreSQL looked for its words one position apart, not across
+// the separator's position, and the span after it left the separator out.
+TEST_P(ProximityTest, QuotedTermWithPunctuationRanksByProximityOnBothBackends) {
+  const std::string apart = std::string(kFiller) + kFiller;
+  int64_t together = import("a.txt", doc("甲单位材料", "狠抓安全，生产责任制落实。" + apart));
+  int64_t far = import("b.txt", doc("乙单位材料", "狠抓安全，生产，" + apart + "责任制落实。"));
+  EXPECT_EQ(ids(run("\"安全，生产\" 责任制")), (Ids{together, far}));
+}
+
 TEST_P(ProximityTest, ThreeTermsAllTogetherRankFirst) {
   const std::string apart = std::string(kFiller) + kFiller;
   int64_t all = import("a.txt", doc("甲单位材料", "推进基层治理现代化。" + apart));

@@ -783,7 +783,7 @@ void occurrence_starts(const SeenChunk& chunk, const Phrase& p, int term,
   for (int start : *lists[0]) {
     bool all = true;
     for (size_t j = 1; j < lists.size() && all; ++j) {
-      all = std::binary_search(lists[j]->begin(), lists[j]->end(), start + static_cast<int>(j));
+      all = std::binary_search(lists[j]->begin(), lists[j]->end(), start + p.at[j]);
     }
     if (all) out.push_back({chunk.col, start, term});
   }
