@@ -814,7 +814,8 @@ class Parser {
       return b->level == kLevelArabicDot && !b->label.ends_with("、") && one_side(*b) &&
              (b == &bs[i] || one_side(bs[i]));
     if (!closing_paragraph(*b)) return false;
-    Reader r(b->full_text());
+    const std::string text = b->full_text();  // the Reader keeps a view of it
+    Reader r(text);
     return read_arabic_number(r) && (r.eat(U'.') || r.eat(U'．'));
   }
 
