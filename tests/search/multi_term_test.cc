@@ -13,6 +13,7 @@
 #include "store/store.h"
 #include "support/backends.h"
 #include "support/test_database.h"
+#include "search_fixture.h"
 #include "text/text.h"
 
 namespace paidoc::search {
@@ -106,48 +107,7 @@ TEST(BestSnippet, MustShowKeepsAWindowWithThatTerm) {
 
 // --- ranking and snippets through the service, per backend ---------------------------
 
-class ProximityTest : public ::testing::TestWithParam<std::string> {
- protected:
-  void SetUp() override {
-    ASSERT_TRUE(text::init().is_ok());
-    db_ = testing_support::make_test_database(GetParam());
-    if (db_ == nullptr) GTEST_SKIP() << testing_support::postgres_skip_reason();
-    auto st = store::Store::open(db_->url());
-    ASSERT_TRUE(st.ok()) << st.status().to_string();
-    store_ = std::move(*st);
-    lib_ = std::make_unique<library::Library>(*store_);
-    searcher_ = std::make_unique<Searcher>(*store_, *lib_);
-  }
-
-  int64_t import(const std::string& name, const std::string& source, int64_t price_fen = 500) {
-    library::ImportOptions opts;
-    opts.price = Fen(price_fen);
-    library::ImportLine line = lib_->import_bytes(source, name, opts);
-    EXPECT_TRUE(line.ok) << line.error;
-    return line.id;
-  }
-
-  Results run(const std::string& q, const gate::Viewer& viewer = gate::Viewer::anonymous(),
-              int64_t per_page = 10) {
-    Request r;
-    r.q = q;
-    r.per_page = per_page;
-    auto res = searcher_->search(r, viewer);
-    EXPECT_TRUE(res.ok()) << res.status().to_string();
-    return res.ok() ? *res : Results{};
-  }
-
-  static Ids ids(const Results& r) {
-    Ids out;
-    for (const Hit& h : r.hits) out.push_back(h.id);
-    return out;
-  }
-
-  std::unique_ptr<testing_support::TestDatabase> db_;
-  std::unique_ptr<store::Store> store_;
-  std::unique_ptr<library::Library> lib_;
-  std::unique_ptr<Searcher> searcher_;
-};
+class ProximityTest : public testing::SearchServiceTest {};
 
 // Each document holds each term once, in its free text, and is older than
 // the next: without the proximity bonus the newest would rank first.
